@@ -1,0 +1,1 @@
+export { BrokerError, ErrorCatalogue, malformed, type ErrorCode } from './errors.ts';
