@@ -1,0 +1,24 @@
+export { crc32c, crc32cJs, crc32cImplementation } from './crc32c.ts';
+export { readInt64, writeInt64 } from './int64.ts';
+export { VarintReader, varintSize, writeVarint } from './varint.ts';
+export {
+  BATCH_HEADER_SIZE,
+  BatchField,
+  Compression,
+  CURRENT_MAGIC,
+  LOG_OVERHEAD,
+  RecordBatch,
+  batchSizeAt,
+  checkClientBatch,
+  decodeRecords,
+  encodeRecordBatch,
+  setBaseOffset,
+  setLogAppendTime,
+  setPartitionLeaderEpoch,
+  validateRecordBatch,
+  type BatchInput,
+  type CompressionCodec,
+  type DecodedRecord,
+  type RecordHeader,
+  type RecordInput,
+} from './record-batch.ts';

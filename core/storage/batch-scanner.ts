@@ -1,0 +1,79 @@
+import { BATCH_HEADER_SIZE, BatchField, LOG_OVERHEAD, batchSizeAt, readInt64 } from '../record/index.ts';
+import type { SegmentFile } from './segment-store.ts';
+
+export interface ScannedBatch {
+  position: number;
+  size: number;
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+}
+
+/**
+ * Walks the batch headers of a segment file from a position, reading the file in windows so that
+ * records are never touched. `window` holds the bytes last read; callers may slice results out of it.
+ */
+export class BatchScanner {
+  window: Buffer = Buffer.alloc(0);
+  windowPosition = 0;
+  position: number;
+
+  constructor(
+    private readonly file: SegmentFile,
+    start: number,
+    private readonly windowSize: number,
+    private readonly end = file.size,
+  ) {
+    this.position = start;
+  }
+
+  /** The next batch's header fields, or undefined at the end or at a torn/invalid header. */
+  next(): ScannedBatch | undefined {
+    if (this.end - this.position < BATCH_HEADER_SIZE) return undefined;
+    let at = this.position - this.windowPosition;
+    if (at < 0 || this.window.length - at < BATCH_HEADER_SIZE) {
+      this.fill(this.position, this.windowSize);
+      at = 0;
+    }
+    const buf = this.window;
+    const batchLength = buf.readInt32BE(at + BatchField.batchLength);
+    if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD || LOG_OVERHEAD + batchLength > this.end - this.position) return undefined;
+    const baseOffset = readInt64(buf, at + BatchField.baseOffset);
+    const batch: ScannedBatch = {
+      position: this.position,
+      size: LOG_OVERHEAD + batchLength,
+      baseOffset,
+      lastOffset: baseOffset + buf.readInt32BE(at + BatchField.lastOffsetDelta),
+      maxTimestamp: readInt64(buf, at + BatchField.maxTimestamp),
+    };
+    this.position += batch.size;
+    return batch;
+  }
+
+  /** The whole batch's bytes as a view, reading again only if the window does not hold all of it. */
+  bytesOf(batch: ScannedBatch): Buffer {
+    return this.range(batch.position, batch.position + batch.size);
+  }
+
+  /** Bytes [from, to) as a view of the window when it covers them, else freshly read. */
+  range(from: number, to: number): Buffer {
+    const at = from - this.windowPosition;
+    if (at >= 0 && to - this.windowPosition <= this.window.length) return this.window.subarray(at, to - this.windowPosition);
+    this.fill(from, Math.max(to - from, this.windowSize));
+    return this.window.subarray(0, to - from);
+  }
+
+  private fill(position: number, length: number): void {
+    this.window = this.file.read(position, Math.min(length, this.end - position));
+    this.windowPosition = position;
+  }
+}
+
+/** True if `size` bytes at `pos` of `buf` could hold a complete batch as its header claims. */
+export function isCompleteBatch(buf: Buffer, pos: number): boolean {
+  try {
+    return batchSizeAt(buf, pos) >= 0;
+  } catch {
+    return false;
+  }
+}

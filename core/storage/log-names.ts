@@ -1,0 +1,33 @@
+import type { LogId } from './partition-log.ts';
+
+const SAFE = /^[A-Za-z0-9._-]$/;
+
+/** `<topic>-<partition>` as Kafka names log directories, with unsafe characters percent-encoded. */
+export function logDirName({ topic, partition }: LogId): string {
+  let encoded = '';
+  for (const ch of topic) {
+    encoded += SAFE.test(ch) ? ch : [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+  }
+  if (encoded.startsWith('.')) encoded = `%2E${encoded.slice(1)}`;
+  return `${encoded}-${partition}`;
+}
+
+export function parseLogDirName(name: string): LogId | undefined {
+  const match = /^(.+)-(\d+)$/.exec(name);
+  if (!match) return undefined;
+  try {
+    return { topic: decodeURIComponent(match[1]!), partition: Number(match[2]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Segment files are named by their base offset, zero-padded to 20 digits. */
+export function segmentFileName(baseOffset: number, suffix: '.log' | '.index' | '.timeindex'): string {
+  return `${String(baseOffset).padStart(20, '0')}${suffix}`;
+}
+
+export function parseSegmentFileName(name: string): number | undefined {
+  const match = /^(\d{20})\.log$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}

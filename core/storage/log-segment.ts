@@ -1,0 +1,194 @@
+import { BrokerError } from '../errors.ts';
+import { Compression, RecordBatch, decodeRecords, validateRecordBatch } from '../record/index.ts';
+import { BatchScanner, type ScannedBatch } from './batch-scanner.ts';
+import { segmentFileName } from './log-names.ts';
+import { OffsetIndex } from './offset-index.ts';
+import type { OffsetAndTimestamp } from './partition-log.ts';
+import type { SegmentFile, SegmentStore } from './segment-store.ts';
+import { TimeIndex } from './time-index.ts';
+
+const RECOVERY_WINDOW = 8 * 1024 * 1024;
+const MIN_READ_WINDOW = 64 * 1024;
+
+export interface RecoveryResult {
+  /** Bytes cut from the end because they did not form valid batches. */
+  truncatedBytes: number;
+}
+
+/**
+ * One segment of a log: the `.log` file of whole batches starting at `baseOffset`, plus its sparse
+ * offset and time indexes, kept in memory and persisted when the segment is closed or rolled.
+ */
+export class LogSegment {
+  offsetIndex: OffsetIndex;
+  timeIndex: TimeIndex;
+  nextOffset: number;
+  maxTimestamp = -1;
+  private offsetOfMaxTimestamp: number;
+  private bytesSinceIndexEntry = 0;
+
+  constructor(
+    readonly baseOffset: number,
+    readonly file: SegmentFile,
+    readonly createdAt: number,
+    private readonly indexIntervalBytes: number,
+  ) {
+    this.offsetIndex = new OffsetIndex(baseOffset);
+    this.timeIndex = new TimeIndex(baseOffset);
+    this.nextOffset = baseOffset;
+    this.offsetOfMaxTimestamp = baseOffset;
+  }
+
+  get size(): number {
+    return this.file.size;
+  }
+
+  /** Appends whole batches spanning [firstOffset, lastOffset]; indexes them every indexIntervalBytes. */
+  append(bytes: Buffer, firstOffset: number, lastOffset: number, maxTimestamp: number): void {
+    const position = this.file.size;
+    this.file.append(bytes);
+    if (maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = maxTimestamp;
+      this.offsetOfMaxTimestamp = firstOffset;
+    }
+    if (this.bytesSinceIndexEntry >= this.indexIntervalBytes || position === 0) {
+      this.offsetIndex.append(firstOffset, position);
+      this.timeIndex.append(this.maxTimestamp, this.offsetOfMaxTimestamp);
+      this.bytesSinceIndexEntry = 0;
+    }
+    this.bytesSinceIndexEntry += bytes.length;
+    this.nextOffset = lastOffset + 1;
+  }
+
+  /**
+   * Whole batches from the one containing `offset`: at least one, then more while they fit in
+   * `maxBytes` and start before `maxOffset`. Empty if no batch here reaches `offset`.
+   */
+  read(offset: number, maxBytes: number, maxOffset: number): Buffer {
+    const start = this.offsetIndex.lookup(offset);
+    const scanner = new BatchScanner(this.file, start, Math.max(maxBytes + this.indexIntervalBytes, MIN_READ_WINDOW));
+    let first: ScannedBatch | undefined;
+    while ((first = scanner.next()) !== undefined && first.lastOffset < offset);
+    if (first === undefined || first.baseOffset >= maxOffset) return EMPTY;
+    let end = first.position + first.size;
+    for (let batch = scanner.next(); batch !== undefined; batch = scanner.next()) {
+      if (batch.baseOffset >= maxOffset || batch.position + batch.size - first.position > maxBytes) break;
+      end = batch.position + batch.size;
+    }
+    return scanner.range(first.position, end);
+  }
+
+  /** The first offset at or after `timestamp` in this segment, if any record here is that new. */
+  findOffsetByTime(timestamp: number, maxOffset: number): OffsetAndTimestamp | undefined {
+    const start = this.offsetIndex.lookup(this.timeIndex.lookup(timestamp));
+    const scanner = new BatchScanner(this.file, start, MIN_READ_WINDOW);
+    for (let batch = scanner.next(); batch !== undefined && batch.baseOffset < maxOffset; batch = scanner.next()) {
+      if (batch.maxTimestamp < timestamp) continue;
+      const bytes = scanner.bytesOf(batch);
+      if (new RecordBatch(bytes).compression !== Compression.none) return { offset: batch.baseOffset, timestamp: batch.maxTimestamp };
+      const record = decodeRecords(bytes).find((r) => r.timestamp >= timestamp);
+      if (record) return { offset: record.offset, timestamp: record.timestamp };
+    }
+    return undefined;
+  }
+
+  /** Cuts every batch that ends at or after `offset`. */
+  truncateTo(offset: number): void {
+    const scanner = new BatchScanner(this.file, this.offsetIndex.lookup(offset), MIN_READ_WINDOW);
+    let batch: ScannedBatch | undefined;
+    while ((batch = scanner.next()) !== undefined && batch.lastOffset < offset);
+    if (batch === undefined) return;
+    this.file.truncate(batch.position);
+    this.offsetIndex.truncateToPosition(batch.position);
+    this.timeIndex.truncateToOffset(batch.baseOffset);
+    this.nextOffset = batch.baseOffset;
+    this.rescanTail();
+  }
+
+  /**
+   * Kafka's LogSegment.recover: validate every batch (length, CRC, offsets moving forward), rebuild the
+   * indexes, and cut the file at the first invalid byte.
+   */
+  recover(): RecoveryResult {
+    this.offsetIndex = new OffsetIndex(this.baseOffset);
+    this.timeIndex = new TimeIndex(this.baseOffset);
+    this.maxTimestamp = -1;
+    this.nextOffset = this.baseOffset;
+    this.bytesSinceIndexEntry = 0;
+    const size = this.file.size;
+    const scanner = new BatchScanner(this.file, 0, RECOVERY_WINDOW);
+    let validBytes = 0;
+    for (let batch = scanner.next(); batch !== undefined; batch = scanner.next()) {
+      if (batch.baseOffset < this.nextOffset || batch.lastOffset < batch.baseOffset) break;
+      const bytes = scanner.bytesOf(batch);
+      try {
+        validateRecordBatch(bytes);
+      } catch (err) {
+        if (BrokerError.is(err)) break;
+        throw err;
+      }
+      this.indexBatch(batch, validBytes);
+      validBytes += batch.size;
+    }
+    if (validBytes < size) this.file.truncate(validBytes);
+    return { truncatedBytes: size - validBytes };
+  }
+
+  /** Loads persisted indexes for a segment below the recovery point; recovers instead if they are unusable. */
+  async load(store: SegmentStore, log: string): Promise<void> {
+    try {
+      const offsetBytes = await store.readFile(log, segmentFileName(this.baseOffset, '.index'));
+      const timeBytes = await store.readFile(log, segmentFileName(this.baseOffset, '.timeindex'));
+      if (offsetBytes === undefined || timeBytes === undefined) throw new BrokerError('NOT_FOUND', 'index missing');
+      this.offsetIndex = OffsetIndex.fromBuffer(this.baseOffset, offsetBytes, this.file.size);
+      this.timeIndex = TimeIndex.fromBuffer(this.baseOffset, timeBytes, Number.MAX_SAFE_INTEGER);
+      this.rescanTail();
+      if (this.timeIndex.entries > 0 && this.timeIndex.lookup(Number.MAX_SAFE_INTEGER) >= this.nextOffset) {
+        throw new BrokerError('NOT_FOUND', 'time index points past the log');
+      }
+      if (this.file.size > 0 && this.offsetIndex.entries === 0) throw new BrokerError('NOT_FOUND', 'index empty');
+    } catch (err) {
+      if (!BrokerError.is(err)) throw err;
+      this.recover();
+    }
+  }
+
+  /** Persists both indexes, first recording the segment's max timestamp as the last time entry. */
+  async persistIndexes(store: SegmentStore, log: string): Promise<void> {
+    if (this.maxTimestamp >= 0) this.timeIndex.append(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    await store.replaceFile(log, segmentFileName(this.baseOffset, '.index'), this.offsetIndex.toBuffer());
+    await store.replaceFile(log, segmentFileName(this.baseOffset, '.timeindex'), this.timeIndex.toBuffer());
+  }
+
+  /** Finds nextOffset, the max timestamp and the bytes since the last index entry by scanning the headers after it. */
+  private rescanTail(): void {
+    const from = this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER);
+    const scanner = new BatchScanner(this.file, from, MIN_READ_WINDOW);
+    this.nextOffset = this.baseOffset;
+    this.maxTimestamp = this.timeIndex.lastTimestamp;
+    for (let batch = scanner.next(); batch !== undefined; batch = scanner.next()) {
+      this.nextOffset = batch.lastOffset + 1;
+      if (batch.maxTimestamp > this.maxTimestamp) {
+        this.maxTimestamp = batch.maxTimestamp;
+        this.offsetOfMaxTimestamp = batch.baseOffset;
+      }
+    }
+    this.bytesSinceIndexEntry = this.file.size - from;
+  }
+
+  private indexBatch(batch: ScannedBatch, position: number): void {
+    if (batch.maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = batch.maxTimestamp;
+      this.offsetOfMaxTimestamp = batch.baseOffset;
+    }
+    if (this.bytesSinceIndexEntry >= this.indexIntervalBytes || position === 0) {
+      this.offsetIndex.append(batch.baseOffset, position);
+      this.timeIndex.append(this.maxTimestamp, this.offsetOfMaxTimestamp);
+      this.bytesSinceIndexEntry = 0;
+    }
+    this.bytesSinceIndexEntry += batch.size;
+    this.nextOffset = batch.lastOffset + 1;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

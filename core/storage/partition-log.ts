@@ -1,0 +1,80 @@
+import type { LogConfig } from './log-config.ts';
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** The broker time written into LogAppendTime batches, else -1. */
+  logAppendTime: number;
+}
+
+export interface AppendOptions {
+  /** Stamp every batch LogAppendTime with this time (recomputes the CRC they carry). */
+  logAppendTime?: number;
+}
+
+export interface ReadResult {
+  /** Whole stored batches, contiguous, possibly empty. */
+  records: Buffer;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface OffsetAndTimestamp {
+  offset: number;
+  timestamp: number;
+}
+
+/**
+ * One partition's log, as protocols and core services see it. Offsets are assigned in call order.
+ * `append` takes ownership of the buffer (its baseOffset fields are patched in place) and resolves
+ * once the replicator counts the batches as committed, which moves the high watermark.
+ */
+export interface PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  readonly config: Readonly<LogConfig>;
+  readonly logStartOffset: number;
+  readonly logEndOffset: number;
+  readonly highWatermark: number;
+  /** Total bytes in all segments. */
+  readonly size: number;
+  /** Appends one or more whole v2 batches. */
+  append(batches: Buffer, options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Whole batches from the one containing `offset`, up to `maxBytes` but always at least one batch,
+   * never past `maxOffset` (default: the high watermark). OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset].
+   */
+  read(offset: number, maxBytes: number, maxOffset?: number): Promise<ReadResult>;
+  /** The first offset whose record timestamp is at least `timestamp`, if any. */
+  offsetForTime(timestamp: number): Promise<OffsetAndTimestamp | undefined>;
+  /** Removes every batch that ends at or after `offset`. */
+  truncateTo(offset: number): Promise<void>;
+  /** Makes `offset` the log start offset and deletes the segments wholly below it. */
+  deleteBefore(offset: number): Promise<void>;
+  /** Applies time and size retention; returns how many segments were deleted. */
+  applyRetention(now: number): Promise<number>;
+  /** Closes the active segment and starts a new one at the log end offset. */
+  roll(): Promise<void>;
+  updateConfig(config: LogConfig): void;
+  /** Calls `listener` whenever the high watermark moves; returns the unsubscribe function. */
+  watch(listener: (highWatermark: number) => void): () => void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LogId {
+  topic: string;
+  partition: number;
+}
+
+/** Where partition logs live. Core ships SegmentedStorageEngine; a plugin may provide its own. */
+export interface StorageEngine {
+  readonly durable: boolean;
+  readonly description: string;
+  open(): Promise<void>;
+  openLog(id: LogId, config: LogConfig): Promise<PartitionLog>;
+  /** Logs present in storage, open or not. */
+  listLogs(): Promise<LogId[]>;
+  deleteLog(id: LogId): Promise<void>;
+  close(): Promise<void>;
+}

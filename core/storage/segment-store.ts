@@ -1,0 +1,37 @@
+/**
+ * The byte seam a storage plugin implements: named files grouped in log directories.
+ * Data-plane calls (append, read, truncate) are synchronous so a log can assign offsets and write
+ * bytes in call order without locks; control-plane calls are asynchronous.
+ */
+export interface SegmentStore {
+  /** False for stores that lose everything when the process ends (memory). */
+  readonly durable: boolean;
+  /** A short description for the readiness line, e.g. `fs ./data`. */
+  readonly description: string;
+  listLogs(): Promise<string[]>;
+  listFiles(log: string): Promise<string[]>;
+  /** Opens an existing file; NOT_FOUND if it does not exist. */
+  openFile(log: string, name: string): Promise<SegmentFile>;
+  /** Creates an empty file (and its log directory), replacing any file of that name. */
+  createFile(log: string, name: string): SegmentFile;
+  /** Reads a whole small file written with replaceFile, or undefined if absent. */
+  readFile(log: string, name: string): Promise<Buffer | undefined>;
+  /** Atomically and durably replaces a small file (checkpoints, indexes). */
+  replaceFile(log: string, name: string, data: Buffer): Promise<void>;
+  deleteFile(log: string, name: string): Promise<void>;
+  deleteLog(log: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SegmentFile {
+  readonly name: string;
+  readonly size: number;
+  /** Appends at the end. The store may keep `data` without copying: callers hand ownership over. */
+  append(data: Buffer | readonly Buffer[]): void;
+  /** Bytes in [position, min(position + length, size)), contiguous. */
+  read(position: number, length: number): Buffer;
+  truncate(size: number): void;
+  /** Resolves once every byte appended before the call is durable. */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}

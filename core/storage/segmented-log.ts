@@ -1,0 +1,421 @@
+import { pack, unpack } from 'msgpackr';
+import type { Clock, Timer } from '../clock.ts';
+import { BrokerError } from '../errors.ts';
+import type { Logger } from '../logging.ts';
+import { BatchField, batchSizeAt, readInt64, setBaseOffset, setLogAppendTime } from '../record/index.ts';
+import type { ReplicaLog, Replicator } from '../replication/replicator.ts';
+import type { LogConfig } from './log-config.ts';
+import { parseSegmentFileName, segmentFileName } from './log-names.ts';
+import { LogSegment } from './log-segment.ts';
+import type { AppendOptions, AppendResult, LogId, OffsetAndTimestamp, PartitionLog, ReadResult } from './partition-log.ts';
+import type { SegmentFile, SegmentStore } from './segment-store.ts';
+
+const CHECKPOINT_FILE = 'checkpoint';
+const MAX_RELATIVE_OFFSET = 2 ** 31 - 1;
+
+interface Checkpoint {
+  /** Segments wholly below this offset were synced and their indexes persisted. */
+  recoveryPoint: number;
+  logStartOffset: number;
+  /** Written by a clean close; cleared as soon as the log is opened again. */
+  clean: boolean;
+}
+
+interface SyncWaiter {
+  endOffset: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export interface SegmentedLogOptions {
+  id: LogId;
+  dir: string;
+  store: SegmentStore;
+  config: LogConfig;
+  replicator: Replicator;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** A partition log as a list of segments over a SegmentStore, with group commit and Kafka-style recovery. */
+export class SegmentedLog implements PartitionLog, ReplicaLog {
+  readonly topic: string;
+  readonly partition: number;
+  config: LogConfig;
+  logStartOffset = 0;
+  highWatermark = 0;
+  private segments: LogSegment[] = [];
+  private durableEndOffset = 0;
+  private readonly dirty = new Set<SegmentFile>();
+  private syncing = false;
+  private syncWaiters: SyncWaiter[] = [];
+  private failure: BrokerError | undefined;
+  private flushTimer: Timer | undefined;
+  private readonly listeners = new Set<(highWatermark: number) => void>();
+  private readonly background = new Set<Promise<void>>();
+  private closed = false;
+
+  private constructor(private readonly options: SegmentedLogOptions) {
+    this.topic = options.id.topic;
+    this.partition = options.id.partition;
+    this.config = options.config;
+  }
+
+  static async open(options: SegmentedLogOptions): Promise<SegmentedLog> {
+    const log = new SegmentedLog(options);
+    await log.load();
+    return log;
+  }
+
+  get logEndOffset(): number {
+    return this.active.nextOffset;
+  }
+
+  get size(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.size;
+    return total;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  get segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  append(batches: Buffer, options?: AppendOptions): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new BrokerError('LOG_CLOSED', `${this.topic}-${this.partition} is closed`));
+    if (this.failure) return Promise.reject(this.failure);
+    const baseOffset = this.logEndOffset;
+    let nextOffset = baseOffset;
+    let maxTimestamp = -1;
+    const logAppendTime = options?.logAppendTime ?? -1;
+    for (let pos = 0; pos < batches.length; ) {
+      const size = batchSizeAt(batches, pos);
+      if (size < 0) return Promise.reject(new BrokerError('CORRUPT_RECORD', 'append of a truncated batch'));
+      const lastOffsetDelta = batches.readInt32BE(pos + BatchField.lastOffsetDelta);
+      if (lastOffsetDelta < 0) return Promise.reject(new BrokerError('CORRUPT_RECORD', 'negative lastOffsetDelta'));
+      if (logAppendTime >= 0) setLogAppendTime(batches, pos, logAppendTime);
+      setBaseOffset(batches, pos, nextOffset);
+      nextOffset += lastOffsetDelta + 1;
+      maxTimestamp = Math.max(maxTimestamp, readInt64(batches, pos + BatchField.maxTimestamp));
+      pos += size;
+    }
+    if (nextOffset === baseOffset) return Promise.reject(new BrokerError('INVALID_RECORD', 'append of no batches'));
+    try {
+      if (this.needsRoll(batches.length, nextOffset - 1)) this.rollActive();
+      this.active.append(batches, baseOffset, nextOffset - 1, maxTimestamp);
+    } catch (err) {
+      return Promise.reject(new BrokerError('STORAGE_IO', `append to ${this.topic}-${this.partition} failed`, { cause: err }));
+    }
+    this.dirty.add(this.active.file);
+    this.scheduleIntervalFlush();
+    const result: AppendResult = { baseOffset, lastOffset: nextOffset - 1, logAppendTime };
+    return this.options.replicator.commit(this, nextOffset).then(() => result);
+  }
+
+  async read(offset: number, maxBytes: number, maxOffset = this.highWatermark): Promise<ReadResult> {
+    if (this.closed) throw new BrokerError('LOG_CLOSED', `${this.topic}-${this.partition} is closed`);
+    if (offset < this.logStartOffset || offset > this.logEndOffset) {
+      throw new BrokerError(
+        'OFFSET_OUT_OF_RANGE',
+        `offset ${offset} is outside [${this.logStartOffset}, ${this.logEndOffset}] of ${this.topic}-${this.partition}`,
+      );
+    }
+    const limit = Math.min(maxOffset, this.logEndOffset);
+    let records: Buffer = EMPTY;
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length && offset < limit; i++) {
+      records = this.segments[i]!.read(offset, maxBytes, limit);
+      if (records.length > 0) break;
+    }
+    return { records, highWatermark: this.highWatermark, logStartOffset: this.logStartOffset };
+  }
+
+  async offsetForTime(timestamp: number): Promise<OffsetAndTimestamp | undefined> {
+    for (const segment of this.segments) {
+      if (segment.maxTimestamp < timestamp) continue;
+      const found = segment.findOffsetByTime(timestamp, this.highWatermark);
+      if (found) return found.offset < this.logStartOffset ? { ...found, offset: this.logStartOffset } : found;
+    }
+    return undefined;
+  }
+
+  async truncateTo(offset: number): Promise<void> {
+    if (offset >= this.logEndOffset) return;
+    const first = this.segments[0]!;
+    if (offset <= first.baseOffset) {
+      const removed = this.segments.splice(0);
+      this.segments.push(this.createSegment(offset));
+      this.logStartOffset = offset;
+      await Promise.all(removed.map((s) => this.deleteSegment(s)));
+    } else {
+      const keep = this.segmentIndexFor(offset) + 1;
+      const removed = this.segments.splice(keep);
+      this.active.truncateTo(offset);
+      await Promise.all(removed.map((s) => this.deleteSegment(s)));
+    }
+    this.highWatermark = Math.min(this.highWatermark, this.logEndOffset);
+    this.durableEndOffset = Math.min(this.durableEndOffset, this.logEndOffset);
+    await this.writeCheckpoint(Math.min(this.segments[this.segments.length - 1]!.baseOffset, this.logEndOffset), false);
+  }
+
+  async deleteBefore(offset: number): Promise<void> {
+    const target = Math.min(offset, this.highWatermark);
+    if (target <= this.logStartOffset) return;
+    this.logStartOffset = target;
+    await this.deleteLeadingSegments((segment, next) => (next?.baseOffset ?? segment.nextOffset) <= target);
+    await this.writeCheckpoint(this.recoveryPointNow(), false);
+  }
+
+  async applyRetention(now: number): Promise<number> {
+    let deleted = 0;
+    const { retentionMs, retentionBytes } = this.config;
+    if (retentionMs >= 0) {
+      deleted += await this.deleteLeadingSegments((segment) => segment.maxTimestamp >= 0 && segment.maxTimestamp < now - retentionMs);
+    }
+    if (retentionBytes >= 0) {
+      let excess = this.size - retentionBytes;
+      deleted += await this.deleteLeadingSegments((segment, next) => {
+        if (next === undefined || excess < segment.size) return false;
+        excess -= segment.size;
+        return true;
+      });
+    }
+    if (deleted > 0) {
+      this.logStartOffset = Math.max(this.logStartOffset, this.segments[0]!.baseOffset);
+      await this.writeCheckpoint(this.recoveryPointNow(), false);
+    }
+    return deleted;
+  }
+
+  async roll(): Promise<void> {
+    if (this.active.size > 0) this.rollActive();
+    await this.settleBackground();
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.config = config;
+  }
+
+  watch(listener: (highWatermark: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  flush(): Promise<void> {
+    return this.syncTo(this.logEndOffset);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flushTimer?.cancel();
+    await this.flush();
+    await this.settleBackground();
+    this.closed = true;
+    await this.active.persistIndexes(this.options.store, this.options.dir);
+    await this.writeCheckpoint(this.logEndOffset, true);
+    await Promise.all(this.segments.map((s) => s.file.close()));
+    this.listeners.clear();
+  }
+
+  syncTo(endOffset: number): Promise<void> {
+    if (this.durableEndOffset >= endOffset) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.syncWaiters.push({ endOffset, resolve, reject });
+      this.startSync();
+    });
+  }
+
+  advanceHighWatermark(offset: number): void {
+    if (offset <= this.highWatermark) return;
+    this.highWatermark = offset;
+    for (const listener of this.listeners) listener(offset);
+  }
+
+  /** Group commit: one sync covers every append made before it started; appends made during it wait for the next. */
+  private startSync(): void {
+    if (this.syncing || this.syncWaiters.length === 0) return;
+    this.syncing = true;
+    const target = this.logEndOffset;
+    const files = [...this.dirty];
+    this.dirty.clear();
+    Promise.all(files.map((f) => f.sync())).then(
+      () => {
+        this.syncing = false;
+        this.durableEndOffset = Math.max(this.durableEndOffset, target);
+        const waiting = this.syncWaiters;
+        this.syncWaiters = [];
+        for (const waiter of waiting) {
+          if (waiter.endOffset <= target) waiter.resolve();
+          else this.syncWaiters.push(waiter);
+        }
+        this.startSync();
+      },
+      (err: unknown) => {
+        this.syncing = false;
+        this.failure = new BrokerError('STORAGE_IO', `sync of ${this.topic}-${this.partition} failed; the log is offline`, { cause: err });
+        this.options.logger.error({ err, topic: this.topic, partition: this.partition }, 'log sync failed');
+        const waiting = this.syncWaiters;
+        this.syncWaiters = [];
+        for (const waiter of waiting) waiter.reject(this.failure);
+      },
+    );
+  }
+
+  private scheduleIntervalFlush(): void {
+    const { flush } = this.config;
+    if (flush.kind !== 'interval' || this.flushTimer !== undefined) return;
+    this.flushTimer = this.options.clock.setTimeout(() => {
+      this.flushTimer = undefined;
+      if (!this.closed) this.flush().catch(() => undefined);
+    }, flush.ms);
+  }
+
+  private needsRoll(bytes: number, lastOffset: number): boolean {
+    const segment = this.active;
+    if (segment.size === 0) return false;
+    return (
+      segment.size + bytes > this.config.segmentBytes ||
+      this.options.clock.now() - segment.createdAt >= this.config.segmentMs ||
+      lastOffset - segment.baseOffset > MAX_RELATIVE_OFFSET
+    );
+  }
+
+  /** Starts a new active segment now; syncs and indexes the old one in the background, then moves the recovery point. */
+  private rollActive(): void {
+    const old = this.active;
+    const next = this.createSegment(old.nextOffset);
+    this.segments.push(next);
+    this.track(
+      (async () => {
+        await old.file.sync();
+        await old.persistIndexes(this.options.store, this.options.dir);
+        await this.writeCheckpoint(this.recoveryPointNow(), false);
+      })(),
+    );
+  }
+
+  private recoveryPointNow(): number {
+    return this.active.baseOffset;
+  }
+
+  private createSegment(baseOffset: number): LogSegment {
+    const file = this.options.store.createFile(this.options.dir, segmentFileName(baseOffset, '.log'));
+    return new LogSegment(baseOffset, file, this.options.clock.now(), this.config.indexIntervalBytes);
+  }
+
+  /** Deletes segments from the front while `eligible` says so; rolls first if the active segment is eligible. */
+  private async deleteLeadingSegments(eligible: (segment: LogSegment, next: LogSegment | undefined) => boolean): Promise<number> {
+    let count = 0;
+    while (this.segments.length > 0) {
+      const segment = this.segments[0]!;
+      const next = this.segments[1];
+      if (segment.size === 0 || !eligible(segment, next)) break;
+      if (next === undefined) this.rollActive();
+      this.segments.shift();
+      count++;
+      await this.deleteSegment(segment);
+    }
+    return count;
+  }
+
+  private async deleteSegment(segment: LogSegment): Promise<void> {
+    this.dirty.delete(segment.file);
+    await this.settleBackground();
+    await segment.file.close();
+    const { store, dir } = this.options;
+    for (const suffix of ['.log', '.index', '.timeindex'] as const) await store.deleteFile(dir, segmentFileName(segment.baseOffset, suffix));
+  }
+
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  private async load(): Promise<void> {
+    const { store, dir, logger } = this.options;
+    const checkpoint = await this.readCheckpoint();
+    const bases = (await store.listFiles(dir))
+      .map(parseSegmentFileName)
+      .filter((b): b is number => b !== undefined)
+      .sort((a, b) => a - b);
+    for (let i = 0; i < bases.length; i++) {
+      const base = bases[i]!;
+      const segment = new LogSegment(base, await store.openFile(dir, segmentFileName(base, '.log')), this.options.clock.now(), this.config.indexIntervalBytes);
+      const nextBase = bases[i + 1] ?? Number.POSITIVE_INFINITY;
+      const previous = this.segments[this.segments.length - 1];
+      if (previous !== undefined && previous.nextOffset > base) {
+        logger.warn({ topic: this.topic, partition: this.partition, base }, 'segment overlaps its predecessor; deleting it and what follows');
+        await this.deleteSegment(segment);
+        for (const rest of bases.slice(i + 1)) {
+          await this.deleteSegment(new LogSegment(rest, await store.openFile(dir, segmentFileName(rest, '.log')), 0, 1));
+        }
+        break;
+      }
+      if (checkpoint?.clean || nextBase <= (checkpoint?.recoveryPoint ?? 0)) {
+        await segment.load(store, dir);
+        this.segments.push(segment);
+        continue;
+      }
+      const { truncatedBytes } = segment.recover();
+      this.segments.push(segment);
+      if (truncatedBytes > 0) {
+        logger.warn({ topic: this.topic, partition: this.partition, base, truncatedBytes }, 'recovery truncated an invalid tail');
+        for (const rest of bases.slice(i + 1)) {
+          await this.deleteSegment(new LogSegment(rest, await store.openFile(dir, segmentFileName(rest, '.log')), 0, 1));
+        }
+        break;
+      }
+    }
+    if (this.segments.length === 0) this.segments.push(this.createSegment(checkpoint?.logStartOffset ?? 0));
+    this.logStartOffset = Math.max(checkpoint?.logStartOffset ?? 0, this.segments[0]!.baseOffset);
+    this.highWatermark = this.durableEndOffset = this.logEndOffset;
+    await this.writeCheckpoint(checkpoint?.clean ? this.logEndOffset : Math.min(checkpoint?.recoveryPoint ?? 0, this.active.baseOffset), false);
+  }
+
+  private async readCheckpoint(): Promise<Checkpoint | undefined> {
+    const bytes = await this.options.store.readFile(this.options.dir, CHECKPOINT_FILE);
+    if (bytes === undefined) return undefined;
+    try {
+      const value = unpack(bytes) as Partial<Checkpoint>;
+      if (typeof value.recoveryPoint === 'number' && typeof value.logStartOffset === 'number') {
+        return { recoveryPoint: value.recoveryPoint, logStartOffset: value.logStartOffset, clean: value.clean === true };
+      }
+    } catch {
+      // an unreadable checkpoint means: recover everything
+    }
+    return undefined;
+  }
+
+  private writeCheckpoint(recoveryPoint: number, clean: boolean): Promise<void> {
+    const checkpoint: Checkpoint = { recoveryPoint, logStartOffset: this.logStartOffset, clean };
+    return this.options.store.replaceFile(this.options.dir, CHECKPOINT_FILE, pack(checkpoint));
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.catch((err: unknown) => {
+      this.options.logger.error({ err, topic: this.topic, partition: this.partition }, 'background segment work failed');
+    });
+    this.background.add(tracked);
+    void tracked.finally(() => this.background.delete(tracked));
+  }
+
+  private async settleBackground(): Promise<void> {
+    while (this.background.size > 0) await Promise.all(this.background);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

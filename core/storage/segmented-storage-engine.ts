@@ -1,0 +1,72 @@
+import { inject, injectable } from 'inversify';
+import type { Clock } from '../clock.ts';
+import { BrokerError } from '../errors.ts';
+import type { Logger } from '../logging.ts';
+import type { Replicator } from '../replication/replicator.ts';
+import { TOKENS } from '../tokens.ts';
+import { checkLogConfig, type LogConfig } from './log-config.ts';
+import { logDirName, parseLogDirName } from './log-names.ts';
+import type { LogId, PartitionLog, StorageEngine } from './partition-log.ts';
+import type { SegmentStore } from './segment-store.ts';
+import { SegmentedLog } from './segmented-log.ts';
+
+/** The storage engine Wharf writes once: segmented logs over whatever SegmentStore a plugin provides. */
+@injectable()
+export class SegmentedStorageEngine implements StorageEngine {
+  private readonly logs = new Map<string, Promise<SegmentedLog>>();
+  private closed = false;
+
+  constructor(
+    @inject(TOKENS.SegmentStore) private readonly store: SegmentStore,
+    @inject(TOKENS.Replicator) private readonly replicator: Replicator,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+  ) {}
+
+  get durable(): boolean {
+    return this.store.durable;
+  }
+
+  get description(): string {
+    return this.store.description;
+  }
+
+  async open(): Promise<void> {
+    this.closed = false;
+  }
+
+  openLog(id: LogId, config: LogConfig): Promise<PartitionLog> {
+    if (this.closed) return Promise.reject(new BrokerError('LOG_CLOSED', 'the storage engine is closed'));
+    checkLogConfig(config);
+    const dir = logDirName(id);
+    let log = this.logs.get(dir);
+    if (log === undefined) {
+      log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger });
+      this.logs.set(dir, log);
+      log.catch(() => this.logs.delete(dir));
+    }
+    return log;
+  }
+
+  async listLogs(): Promise<LogId[]> {
+    return (await this.store.listLogs()).map(parseLogDirName).filter((id): id is LogId => id !== undefined);
+  }
+
+  async deleteLog(id: LogId): Promise<void> {
+    const dir = logDirName(id);
+    const open = this.logs.get(dir);
+    this.logs.delete(dir);
+    if (open) await (await open).close();
+    await this.store.deleteLog(dir);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const logs = [...this.logs.values()];
+    this.logs.clear();
+    const results = await Promise.allSettled(logs.map(async (log) => (await log).close()));
+    await this.store.close();
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw new BrokerError('STORAGE_IO', 'a log failed to close cleanly', { cause: failed.reason });
+  }
+}

@@ -1,0 +1,2 @@
+export { ManualClock } from './manual-clock.ts';
+export { runStorageConformance, type StorageHarness, type StorageHarnessFactory } from './storage.ts';

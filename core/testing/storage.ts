@@ -1,0 +1,294 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BrokerError } from '../errors.ts';
+import { RecordBatch, decodeRecords, encodeRecordBatch, validateRecordBatch } from '../record/index.ts';
+import { defaultLogConfig, type LogConfig } from '../storage/log-config.ts';
+import type { LogId, PartitionLog, StorageEngine } from '../storage/partition-log.ts';
+import { ManualClock } from './manual-clock.ts';
+
+export interface StorageHarness {
+  engine: StorageEngine;
+  /**
+   * Opens the same underlying storage again. `clean: false` simulates a crash: the old engine is
+   * abandoned without close. Only for engines whose data outlives the engine object.
+   */
+  reopen?(options: { clean: boolean }): Promise<StorageEngine>;
+  cleanup(): Promise<void>;
+}
+
+export type StorageHarnessFactory = (clock: ManualClock) => Promise<StorageHarness>;
+
+const ID: LogId = { topic: 'conformance', partition: 0 };
+
+function batch(count: number, timestamp = 1_700_000_000_000, size = 10): Buffer {
+  return encodeRecordBatch({
+    timestamp,
+    records: Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.alloc(size, i), timestamp: timestamp + i })),
+  });
+}
+
+function config(overrides: Partial<LogConfig> = {}): LogConfig {
+  return { ...defaultLogConfig, flush: { kind: 'never' }, ...overrides };
+}
+
+/** Splits concatenated batches into views. */
+function batchesOf(bytes: Buffer): RecordBatch[] {
+  const out: RecordBatch[] = [];
+  for (let pos = 0; pos < bytes.length; ) {
+    const batch = new RecordBatch(bytes, pos);
+    out.push(batch);
+    pos += batch.sizeInBytes;
+  }
+  return out;
+}
+
+/**
+ * The storage conformance suite: every StorageEngine, and every SegmentStore through
+ * SegmentedStorageEngine, runs it with a fresh instance per test.
+ */
+export function runStorageConformance(name: string, factory: StorageHarnessFactory): void {
+  describe(`storage conformance: ${name}`, () => {
+    let clock: ManualClock;
+    let harness: StorageHarness;
+    let engine: StorageEngine;
+
+    beforeEach(async () => {
+      clock = new ManualClock();
+      harness = await factory(clock);
+      engine = harness.engine;
+      await engine.open();
+    });
+
+    afterEach(async () => {
+      await harness.cleanup();
+    });
+
+    const open = (overrides: Partial<LogConfig> = {}): Promise<PartitionLog> => engine.openLog(ID, config(overrides));
+
+    it('assigns contiguous offsets across appends of different sizes', async () => {
+      const log = await open();
+      const results = [];
+      for (const count of [1, 5, 2, 10]) results.push(await log.append(batch(count)));
+      expect(results.map((r) => [r.baseOffset, r.lastOffset])).toEqual([[0, 0], [1, 5], [6, 7], [8, 17]]);
+      expect(log.logEndOffset).toBe(18);
+      expect(log.highWatermark).toBe(18);
+      expect(log.logStartOffset).toBe(0);
+    });
+
+    it('reads back byte-identical batches with patched base offsets and valid CRCs', async () => {
+      const log = await open();
+      const appended = [batch(3), batch(1), batch(4)];
+      for (const b of appended) await log.append(b);
+      const { records, highWatermark } = await log.read(0, 1 << 20);
+      expect(highWatermark).toBe(8);
+      expect(records.equals(Buffer.concat(appended))).toBe(true);
+      const batches = batchesOf(records);
+      expect(batches.map((b) => b.baseOffset)).toEqual([0, 3, 4]);
+      for (const b of batches) expect(validateRecordBatch(b.bytes)).toBe(b.sizeInBytes);
+    });
+
+    it('returns the batch containing a mid-batch offset', async () => {
+      const log = await open();
+      await log.append(batch(5));
+      await log.append(batch(5));
+      const { records } = await log.read(7, 1 << 20);
+      expect(batchesOf(records).map((b) => b.baseOffset)).toEqual([5]);
+      expect(decodeRecords(records).map((r) => r.offset)).toEqual([5, 6, 7, 8, 9]);
+    });
+
+    it('honours maxBytes but always returns at least one whole batch', async () => {
+      const log = await open();
+      const size = batch(2).length;
+      for (let i = 0; i < 5; i++) await log.append(batch(2));
+      expect(batchesOf((await log.read(0, 1)).records)).toHaveLength(1);
+      expect(batchesOf((await log.read(0, 2 * size)).records)).toHaveLength(2);
+      expect(batchesOf((await log.read(0, 2 * size + size - 1)).records)).toHaveLength(2);
+      expect((await log.read(10, 1 << 20)).records.length).toBe(0);
+    });
+
+    it('serves batches from many sparse-index intervals and segments', async () => {
+      const log = await open({ indexIntervalBytes: 256, segmentBytes: 8 * 1024 });
+      const expected: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const { baseOffset } = await log.append(batch(1 + (i % 4), 1_700_000_000_000 + i * 10, 20 + (i % 50)));
+        expected.push(baseOffset);
+      }
+      let offset = 0;
+      const seen: number[] = [];
+      while (offset < log.logEndOffset) {
+        const batches = batchesOf((await log.read(offset, 700)).records);
+        expect(batches.length).toBeGreaterThan(0);
+        for (const b of batches) seen.push(b.baseOffset);
+        offset = batches[batches.length - 1]!.nextOffset;
+      }
+      expect(seen).toEqual(expected);
+      for (const target of [0, 1, 77, 250, log.logEndOffset - 1]) {
+        const first = batchesOf((await log.read(target, 1)).records)[0]!;
+        expect(first.baseOffset <= target && target <= first.lastOffset).toBe(true);
+      }
+    });
+
+    it('rejects offsets outside the log and answers empty at the end', async () => {
+      const log = await open();
+      await log.append(batch(2));
+      expect((await log.read(2, 100)).records.length).toBe(0);
+      await expect(log.read(3, 100)).rejects.toSatisfy((e) => BrokerError.is(e, 'OFFSET_OUT_OF_RANGE'));
+      await expect(log.read(-1, 100)).rejects.toSatisfy((e) => BrokerError.is(e, 'OFFSET_OUT_OF_RANGE'));
+    });
+
+    it('finds offsets by timestamp through the time index', async () => {
+      const log = await open({ indexIntervalBytes: 128, segmentBytes: 4096 });
+      for (let i = 0; i < 100; i++) await log.append(batch(3, 1_000_000 + i * 100));
+      expect(await log.offsetForTime(0)).toEqual({ offset: 0, timestamp: 1_000_000 });
+      expect(await log.offsetForTime(1_000_000 + 50 * 100 + 1)).toEqual({ offset: 151, timestamp: 1_005_001 });
+      expect(await log.offsetForTime(1_000_000 + 50 * 100 + 3)).toEqual({ offset: 153, timestamp: 1_005_100 });
+      expect(await log.offsetForTime(1_000_000 + 99 * 100 + 2)).toEqual({ offset: 299, timestamp: 1_009_902 });
+      expect(await log.offsetForTime(2_000_000)).toBeUndefined();
+    });
+
+    it('rolls segments by size and by age', async () => {
+      const log = await open({ segmentBytes: 2048, segmentMs: 60_000 });
+      for (let i = 0; i < 40; i++) await log.append(batch(2, 1_700_000_000_000, 40));
+      expect(log.size).toBeGreaterThan(2048);
+      const sizeBefore = log.size;
+      await log.deleteBefore(40);
+      expect(log.size).toBeLessThan(sizeBefore);
+
+      const aged = await engine.openLog({ topic: 'aged', partition: 0 }, config({ segmentMs: 60_000 }));
+      await aged.append(batch(1));
+      clock.advance(61_000);
+      await aged.append(batch(1));
+      const oneSegment = aged.size;
+      await aged.deleteBefore(1);
+      expect(aged.size).toBeLessThan(oneSegment);
+      expect(batchesOf((await aged.read(1, 1 << 20)).records).map((b) => b.baseOffset)).toEqual([1]);
+    });
+
+    it('deletes expired segments by time and the oldest by size', async () => {
+      const log = await open({ segmentBytes: 1024, retentionMs: 10_000 });
+      const now = clock.now();
+      for (let i = 0; i < 20; i++) await log.append(batch(2, now - 60_000, 50));
+      const oldEnd = log.logEndOffset;
+      for (let i = 0; i < 20; i++) await log.append(batch(2, now, 50));
+      const deleted = await log.applyRetention(now);
+      expect(deleted).toBeGreaterThan(0);
+      expect(log.logStartOffset).toBeGreaterThan(0);
+      expect(log.logStartOffset).toBeLessThanOrEqual(oldEnd);
+      await expect(log.read(0, 100)).rejects.toSatisfy((e) => BrokerError.is(e, 'OFFSET_OUT_OF_RANGE'));
+      const { records } = await log.read(log.logStartOffset, 1 << 20);
+      expect(batchesOf(records)[0]!.baseOffset).toBe(log.logStartOffset);
+
+      log.updateConfig(config({ segmentBytes: 1024, retentionBytes: 2048 }));
+      await log.applyRetention(now);
+      expect(log.size).toBeLessThanOrEqual(2048 + 1024);
+      expect(log.logEndOffset).toBe(80);
+    });
+
+    it('expires the active segment too, by rolling it first', async () => {
+      const log = await open({ retentionMs: 1000 });
+      await log.append(batch(3, clock.now() - 5000));
+      expect(await log.applyRetention(clock.now())).toBe(1);
+      expect(log.logStartOffset).toBe(3);
+      expect(log.logEndOffset).toBe(3);
+      expect((await log.append(batch(1))).baseOffset).toBe(3);
+    });
+
+    it('truncates whole batches and appends after the cut', async () => {
+      const log = await open({ segmentBytes: 1024 });
+      for (let i = 0; i < 30; i++) await log.append(batch(2, 1_700_000_000_000, 40));
+      await log.truncateTo(31);
+      expect(log.logEndOffset).toBe(30);
+      expect(log.highWatermark).toBe(30);
+      await log.truncateTo(12);
+      expect(log.logEndOffset).toBe(12);
+      expect((await log.append(batch(1))).baseOffset).toBe(12);
+      const offsets: number[] = [];
+      for (let offset = 0; offset < log.logEndOffset; ) {
+        const batches = batchesOf((await log.read(offset, 1 << 20)).records);
+        for (const b of batches) offsets.push(b.baseOffset);
+        offset = batches[batches.length - 1]!.nextOffset;
+      }
+      expect(offsets).toEqual([0, 2, 4, 6, 8, 10, 12]);
+    });
+
+    it('moves the log start offset with deleteBefore and reclaims whole segments', async () => {
+      const log = await open({ segmentBytes: 1024 });
+      for (let i = 0; i < 30; i++) await log.append(batch(2, 1_700_000_000_000, 40));
+      const sizeBefore = log.size;
+      await log.deleteBefore(41);
+      expect(log.logStartOffset).toBe(41);
+      expect(log.size).toBeLessThan(sizeBefore);
+      await expect(log.read(40, 10)).rejects.toSatisfy((e) => BrokerError.is(e, 'OFFSET_OUT_OF_RANGE'));
+      expect(batchesOf((await log.read(41, 1)).records)[0]!.baseOffset).toBe(40);
+      await log.deleteBefore(60);
+      expect(log.logStartOffset).toBe(60);
+      expect((await log.append(batch(1))).baseOffset).toBe(60);
+    });
+
+    it('keeps call order for concurrent appends and shares syncs under flush=always', async () => {
+      const log = await engine.openLog(ID, config({ flush: { kind: 'always' }, segmentBytes: 4096 }));
+      const watched: number[] = [];
+      log.watch((hw) => watched.push(hw));
+      const results = await Promise.all(Array.from({ length: 64 }, (_, i) => log.append(batch(1 + (i % 3)))));
+      let expected = 0;
+      for (const [i, r] of results.entries()) {
+        expect(r.baseOffset).toBe(expected);
+        expected += 1 + (i % 3);
+      }
+      expect(log.highWatermark).toBe(expected);
+      expect(watched[watched.length - 1]).toBe(expected);
+      expect(watched).toEqual([...watched].sort((a, b) => a - b));
+    });
+
+    it('stamps LogAppendTime when asked', async () => {
+      const log = await open();
+      const result = await log.append(batch(2, 5), { logAppendTime: 1_800_000_000_000 });
+      expect(result.logAppendTime).toBe(1_800_000_000_000);
+      const { records } = await log.read(0, 1000);
+      validateRecordBatch(records);
+      expect(decodeRecords(records).map((r) => r.timestamp)).toEqual([1_800_000_000_000, 1_800_000_000_000]);
+    });
+
+    it('lists and deletes logs', async () => {
+      const log = await open();
+      await log.append(batch(1));
+      await engine.openLog({ topic: 'other/topic %x', partition: 3 }, config());
+      const ids = (await engine.listLogs()).map((id) => `${id.topic}:${id.partition}`).sort();
+      expect(ids).toEqual(['conformance:0', 'other/topic %x:3']);
+      await engine.deleteLog(ID);
+      expect((await engine.listLogs()).map((id) => id.topic)).toEqual(['other/topic %x']);
+      const fresh = await open();
+      expect(fresh.logEndOffset).toBe(0);
+    });
+
+    it('recovers everything after a clean close and after a crash', async () => {
+      if (!harness.reopen) return;
+      const log = await open({ segmentBytes: 2048, indexIntervalBytes: 200 });
+      const appended: Buffer[] = [];
+      for (let i = 0; i < 50; i++) {
+        const b = batch(1 + (i % 3), 1_700_000_000_000 + i, 30);
+        await log.append(b);
+        appended.push(b);
+      }
+      await log.deleteBefore(2);
+      const end = log.logEndOffset;
+      for (const clean of [true, false]) {
+        engine = await harness.reopen({ clean });
+        await engine.open();
+        const reopened = await open({ segmentBytes: 2048, indexIntervalBytes: 200 });
+        expect(reopened.logEndOffset).toBe(end);
+        expect(reopened.highWatermark).toBe(end);
+        expect(reopened.logStartOffset).toBe(2);
+        const chunks: Buffer[] = [];
+        for (let offset = 2; offset < end; ) {
+          const { records } = await reopened.read(offset, 500);
+          chunks.push(records);
+          offset = batchesOf(records).pop()!.nextOffset;
+        }
+        expect(Buffer.concat(chunks).equals(Buffer.concat(appended.slice(1)))).toBe(true);
+        expect(await reopened.offsetForTime(1_700_000_000_000 + 40)).toBeDefined();
+        expect((await reopened.append(batch(1))).baseOffset).toBe(end);
+        await reopened.truncateTo(end);
+      }
+    });
+  });
+}
