@@ -1,8 +1,33 @@
+import 'reflect-metadata';
+
 export { BrokerError, ErrorCatalogue, malformed, type ErrorCode } from './errors.ts';
 export { systemClock, type Clock, type Timer } from './clock.ts';
 export { createRootLogger, LOG_LEVELS, type Logger, type LogLevel } from './logging.ts';
 export { TOKENS, type Token } from './tokens.ts';
+export {
+  buildConfigSchema,
+  configFileFrom,
+  coreConfigFields,
+  describeFlags,
+  field,
+  layerFromEnv,
+  layerFromFlags,
+  resolveConfig,
+  type BrokerConfig,
+  type ConfigField,
+  type ConfigLayer,
+  type ConfigSchema,
+  type ConfigSection,
+  type CoreConfig,
+  type SectionFields,
+  type TopicDefaults,
+  type ValuesOf,
+} from './config.ts';
+export { definePlugin, type BrokerPlugin, type PluginContext } from './plugin.ts';
+export { Broker, createBroker, type CreateBrokerOptions } from './broker.ts';
+export { ListenerRegistry, type ListenerAddress } from './net/listener-registry.ts';
 export * from './record/index.ts';
 export * from './storage/index.ts';
+export * from './topics/index.ts';
 export type { ReplicaLog, Replicator } from './replication/replicator.ts';
 export { SingleNodeReplicator } from './replication/single-node-replicator.ts';

@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import { pino } from 'pino';
+import {
+  BrokerError,
+  buildConfigSchema,
+  configFileFrom,
+  createBroker,
+  describeFlags,
+  layerFromEnv,
+  layerFromFlags,
+  type Broker,
+  type BrokerPlugin,
+  type ConfigLayer,
+  type StorageEngine,
+  TOKENS,
+} from '../core/index.ts';
+import { defaultPlugins } from './default-broker.ts';
+
+const USAGE = `usage: wharf start [--flag value ...]   start the embedded default broker
+       wharf help                        list every flag
+
+Configuration: defaults < --config <file> (JSON) < WHARF_* environment < flags.`;
+
+/** `wharf <command> [flags]`; resolves once the broker runs (it stops on SIGINT/SIGTERM). */
+export async function runCli(argv: readonly string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    printHelp();
+    return;
+  }
+  if (command !== 'start') throw new BrokerError('CONFIG_INVALID', `unknown command ${command}\n${USAGE}`);
+  const { plugins, layers } = composition(rest, process.env);
+  const broker = await createBroker({ plugins, config: layers, logDestination: pino.destination({ fd: 2, sync: true }) });
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  broker.stopOnSignals((code) => {
+    clearInterval(keepAlive);
+    process.exit(code);
+  });
+  await broker.start();
+  process.stdout.write(`${readinessLine(broker)}\n`);
+}
+
+/** Reads the layers, picks the storage plugin the merged `storage` key names, and maps flags and env onto the schema. */
+export function composition(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): { plugins: BrokerPlugin<never>[]; layers: ConfigLayer[] } {
+  const file = configFileFrom(argv, env);
+  const fileLayer: ConfigLayer | undefined = file === undefined ? undefined : { source: file, values: readConfigFile(file) };
+  const storage = rawStorage(argv, env, fileLayer);
+  const plugins = defaultPlugins(storage);
+  const schema = buildConfigSchema(plugins.flatMap((p) => (p.config ? [p.config] : [])));
+  const layers = [...(fileLayer ? [fileLayer] : []), layerFromEnv(env, schema), layerFromFlags(argv, schema)];
+  return { plugins, layers };
+}
+
+function rawStorage(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, file: ConfigLayer | undefined): 'fs' | 'memory' {
+  let value: unknown = file?.values.storage ?? env.WHARF_STORAGE;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--storage') value = argv[i + 1];
+    else if (argv[i]!.startsWith('--storage=')) value = argv[i]!.slice('--storage='.length);
+  }
+  if (value === undefined || value === 'fs' || value === 'memory') return value ?? 'fs';
+  throw new BrokerError('CONFIG_INVALID', `storage must be fs or memory, not ${JSON.stringify(value)}`);
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new BrokerError('CONFIG_INVALID', `cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new BrokerError('CONFIG_INVALID', `${file} must hold a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+export function readinessLine(broker: Broker): string {
+  const byProtocol = new Map<string, string[]>();
+  for (const { protocol, host, port } of broker.listeners()) {
+    byProtocol.set(protocol, [...(byProtocol.get(protocol) ?? []), host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`]);
+  }
+  const listeners = [...byProtocol].map(([protocol, addresses]) => `${protocol} ${addresses.join(' ')}`);
+  const storage = broker.get<StorageEngine>(TOKENS.StorageEngine).description;
+  return `Wharf ready: ${listeners.length > 0 ? listeners.join(', ') : 'no protocol listeners'} | storage ${storage}`;
+}
+
+function printHelp(): void {
+  const schema = buildConfigSchema(defaultPlugins('fs').flatMap((p) => (p.config ? [p.config] : [])));
+  const lines = describeFlags(schema).map((f) => `  ${f.flag.padEnd(36)} ${f.description} (default ${JSON.stringify(f.default)})`);
+  process.stdout.write(`${USAGE}\n\nflags (env: WHARF_<FLAG_IN_CAPS>):\n  --config <file>                      JSON config file\n${lines.join('\n')}\n`);
+}

@@ -1,0 +1,8 @@
+import type { BrokerPlugin } from '../core/index.ts';
+import { fsStorage } from '../plugins/storage-fs/index.ts';
+import { memoryStorage } from '../plugins/storage-memory/index.ts';
+
+/** The embedded default composition: the chosen storage plugin plus every protocol plugin Wharf ships. */
+export function defaultPlugins(storage: 'fs' | 'memory'): BrokerPlugin<never>[] {
+  return [storage === 'memory' ? memoryStorage() : fsStorage()];
+}

@@ -1,0 +1,30 @@
+import { injectable } from 'inversify';
+
+export interface ListenerAddress {
+  protocol: string;
+  host: string;
+  port: number;
+}
+
+/** Where protocol plugins announce the addresses they actually listen on. */
+@injectable()
+export class ListenerRegistry {
+  private readonly addresses: ListenerAddress[] = [];
+
+  add(address: ListenerAddress): void {
+    this.addresses.push(address);
+  }
+
+  remove(protocol: string): void {
+    for (let i = this.addresses.length - 1; i >= 0; i--) if (this.addresses[i]!.protocol === protocol) this.addresses.splice(i, 1);
+  }
+
+  list(): readonly ListenerAddress[] {
+    return this.addresses;
+  }
+
+  /** The first port a protocol listens on, or undefined. */
+  port(protocol: string): number | undefined {
+    return this.addresses.find((a) => a.protocol === protocol)?.port;
+  }
+}

@@ -1,0 +1,114 @@
+import { pack, unpack } from 'msgpackr';
+import { RecordBatch, decodeRecords, encodeRecordBatch, type RecordInput } from '../record/index.ts';
+import type { LogConfig } from '../storage/log-config.ts';
+import type { PartitionLog, StorageEngine } from '../storage/partition-log.ts';
+
+/** Internal logs are named `__wharf_<name>`; the topic registry leaves them alone. */
+export const INTERNAL_LOG_PREFIX = '__wharf_';
+
+const METADATA_LOG_CONFIG: LogConfig = {
+  segmentBytes: 16 * 1024 * 1024,
+  segmentMs: 7 * 24 * 3600 * 1000,
+  retentionMs: -1,
+  retentionBytes: -1,
+  indexIntervalBytes: 4096,
+  flush: { kind: 'always' },
+};
+const SNAPSHOT_BATCH_RECORDS = 1000;
+const REPLAY_READ_BYTES = 1024 * 1024;
+
+/**
+ * Core-owned metadata as a compacted internal log: each record is (key, msgpack value) or a
+ * tombstone; the state is replayed on open. Compaction writes a snapshot of the live state into
+ * a fresh segment and deletes everything before it.
+ */
+export class MetadataLog<V> {
+  private recordsInLog: number;
+
+  private constructor(
+    private readonly log: PartitionLog,
+    private readonly state: Map<string, V>,
+    recordsInLog: number,
+  ) {
+    this.recordsInLog = recordsInLog;
+  }
+
+  static async open<V>(engine: StorageEngine, name: string): Promise<MetadataLog<V>> {
+    const log = await engine.openLog({ topic: `${INTERNAL_LOG_PREFIX}${name}`, partition: 0 }, METADATA_LOG_CONFIG);
+    const state = new Map<string, V>();
+    let records = 0;
+    for (let offset = log.logStartOffset; offset < log.highWatermark; ) {
+      const { records: bytes } = await log.read(offset, REPLAY_READ_BYTES);
+      if (bytes.length === 0) break;
+      for (let pos = 0; pos < bytes.length; ) {
+        const batch = new RecordBatch(bytes, pos);
+        for (const record of decodeRecords(batch.bytes)) {
+          records++;
+          if (record.key === null) continue;
+          const key = record.key.toString('utf8');
+          if (record.value === null) state.delete(key);
+          else state.set(key, unpack(record.value) as V);
+        }
+        offset = batch.nextOffset;
+        pos += batch.sizeInBytes;
+      }
+    }
+    return new MetadataLog(log, state, records);
+  }
+
+  get size(): number {
+    return this.state.size;
+  }
+
+  has(key: string): boolean {
+    return this.state.has(key);
+  }
+
+  get(key: string): V | undefined {
+    return this.state.get(key);
+  }
+
+  entries(): IterableIterator<[string, V]> {
+    return this.state.entries();
+  }
+
+  values(): IterableIterator<V> {
+    return this.state.values();
+  }
+
+  /** Resolves once the change is committed (synced). The in-memory state changes at once. */
+  put(key: string, value: V): Promise<void> {
+    return this.write([[key, value]]);
+  }
+
+  delete(key: string): Promise<void> {
+    if (!this.state.has(key)) return Promise.resolve();
+    return this.write([[key, undefined]]);
+  }
+
+  /** Several changes in one batch: all or none survive a crash. `undefined` deletes. */
+  async write(changes: ReadonlyArray<readonly [string, V | undefined]>): Promise<void> {
+    if (changes.length === 0) return;
+    const records: RecordInput[] = [];
+    for (const [key, value] of changes) {
+      if (value === undefined) this.state.delete(key);
+      else this.state.set(key, value);
+      records.push({ key: Buffer.from(key, 'utf8'), value: value === undefined ? null : pack(value) });
+    }
+    this.recordsInLog += records.length;
+    await this.log.append(encodeRecordBatch({ records }));
+    if (this.recordsInLog > 2 * this.state.size + 1024) await this.compact();
+  }
+
+  async compact(): Promise<void> {
+    await this.log.roll();
+    const start = this.log.logEndOffset;
+    const entries = [...this.state.entries()];
+    this.recordsInLog = entries.length;
+    for (let i = 0; i < entries.length; i += SNAPSHOT_BATCH_RECORDS) {
+      const records = entries.slice(i, i + SNAPSHOT_BATCH_RECORDS).map(([key, value]) => ({ key: Buffer.from(key, 'utf8'), value: pack(value) }));
+      await this.log.append(encodeRecordBatch({ records }));
+    }
+    await this.log.deleteBefore(start);
+  }
+}
