@@ -5,6 +5,8 @@ import { BrokerError, type SegmentFile, type SegmentStore } from '../../core/ind
 
 const fdatasync = promisify(fs.fdatasync);
 const fsync = promisify(fs.fsync);
+const openFd = promisify(fs.open);
+const fstat = promisify(fs.fstat);
 
 /**
  * A segment file on disk. Appends and reads are positional system calls into the page cache, on the
@@ -86,11 +88,11 @@ export class FsSegmentStore implements SegmentStore {
 
   async openFile(log: string, name: string): Promise<SegmentFile> {
     const file = path.join(this.dirOf(log), name);
-    const handle = await fs.promises.open(file, 'r+').catch((err: NodeJS.ErrnoException) => {
+    const fd = await openFd(file, 'r+').catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'ENOENT' ? new BrokerError('NOT_FOUND', `${file} does not exist`) : io(`open ${file}`, err);
     });
-    const { size } = await handle.stat();
-    return new FsSegmentFile(name, handle.fd, size, this.dirOf(log), false);
+    const { size } = await fstat(fd);
+    return new FsSegmentFile(name, fd, size, this.dirOf(log), false);
   }
 
   createFile(log: string, name: string): SegmentFile {
