@@ -38,6 +38,6 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 20
 }
 
 export function exitCode(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
