@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { exitCode, spawnTs } from './helpers/spawn.ts';
+
+async function run(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnTs(file);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await exitCode(child);
+  return { code, stdout, stderr };
+}
+
+describe('examples run with one command each', () => {
+  it('examples/embedded.ts starts a broker in-process, uses it and stops it', async () => {
+    const { code, stdout, stderr } = await run('examples/embedded.ts');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toBe('offset 0: hello\noffset 1: bonjour\nstopped\n');
+  });
+
+  it('examples/custom-storage/main.ts loads a user-written SegmentStore as a plugin', async () => {
+    const { code, stdout } = await run('examples/custom-storage/main.ts');
+    expect(code).toBe(0);
+    expect(stdout).toContain('events-0/00000000000000000000.log');
+    expect(stdout).toContain('events-0 holds offsets [0, 5)');
+  });
+});
