@@ -1,4 +1,4 @@
-import { BATCH_HEADER_SIZE, BatchField, LOG_OVERHEAD, batchSizeAt, readInt64 } from '../record/index.ts';
+import { BATCH_HEADER_SIZE, BatchField, LOG_OVERHEAD, readInt64 } from '../record/index.ts';
 import type { SegmentFile } from './segment-store.ts';
 
 export interface ScannedBatch {
@@ -50,6 +50,21 @@ export class BatchScanner {
     return batch;
   }
 
+  /** Like next(), but only for a batch wholly inside the current window: never reads. */
+  nextInWindow(): ScannedBatch | undefined {
+    const at = this.position - this.windowPosition;
+    if (at < 0 || this.window.length - at < BATCH_HEADER_SIZE) return undefined;
+    const size = LOG_OVERHEAD + this.window.readInt32BE(at + BatchField.batchLength);
+    if (size > this.window.length - at) return undefined;
+    return this.next();
+  }
+
+  /** Makes the window start at `position` and hold at least `length` bytes (fewer at the end of the file). */
+  refill(position: number, length: number): void {
+    this.fill(position, length);
+    this.position = position;
+  }
+
   /** The whole batch's bytes as a view, reading again only if the window does not hold all of it. */
   bytesOf(batch: ScannedBatch): Buffer {
     return this.range(batch.position, batch.position + batch.size);
@@ -66,14 +81,5 @@ export class BatchScanner {
   private fill(position: number, length: number): void {
     this.window = this.file.read(position, Math.min(length, this.end - position));
     this.windowPosition = position;
-  }
-}
-
-/** True if `size` bytes at `pos` of `buf` could hold a complete batch as its header claims. */
-export function isCompleteBatch(buf: Buffer, pos: number): boolean {
-  try {
-    return batchSizeAt(buf, pos) >= 0;
-  } catch {
-    return false;
   }
 }

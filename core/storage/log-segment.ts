@@ -70,12 +70,16 @@ export class LogSegment {
     let first: ScannedBatch | undefined;
     while ((first = scanner.next()) !== undefined && first.lastOffset < offset);
     if (first === undefined || first.baseOffset >= maxOffset) return EMPTY;
-    let end = first.position + first.size;
-    for (let batch = scanner.next(); batch !== undefined; batch = scanner.next()) {
+    const end = first.position + first.size;
+    if (first.size >= maxBytes) return scanner.range(first.position, end);
+    if (end > scanner.windowPosition + scanner.window.length) scanner.refill(end - first.size, maxBytes);
+    scanner.position = end;
+    let last = end;
+    for (let batch = scanner.nextInWindow(); batch !== undefined; batch = scanner.nextInWindow()) {
       if (batch.baseOffset >= maxOffset || batch.position + batch.size - first.position > maxBytes) break;
-      end = batch.position + batch.size;
+      last = batch.position + batch.size;
     }
-    return scanner.range(first.position, end);
+    return scanner.range(first.position, last);
   }
 
   /** The first offset at or after `timestamp` in this segment, if any record here is that new. */

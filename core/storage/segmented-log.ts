@@ -48,12 +48,14 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
   private durableEndOffset = 0;
   private readonly dirty = new Set<SegmentFile>();
   private syncing = false;
+  private syncScheduled = false;
   private syncWaiters: SyncWaiter[] = [];
   private failure: BrokerError | undefined;
   private flushTimer: Timer | undefined;
   private readonly listeners = new Set<(highWatermark: number) => void>();
   private readonly background = new Set<Promise<void>>();
   private closed = false;
+  private checkpointWrites: Promise<void> = Promise.resolve();
 
   private constructor(private readonly options: SegmentedLogOptions) {
     this.topic = options.id.topic;
@@ -226,7 +228,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.syncWaiters.push({ endOffset, resolve, reject });
-      this.startSync();
+      this.scheduleSync();
     });
   }
 
@@ -236,7 +238,20 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     for (const listener of this.listeners) listener(offset);
   }
 
-  /** Group commit: one sync covers every append made before it started; appends made during it wait for the next. */
+  /**
+   * Group commit: one sync covers every append made before it started; appends made during it wait
+   * for the next. A sync starts on the next turn of the event loop, so appends arriving in the same
+   * turn (one socket read, or the appenders woken by the previous sync) share it.
+   */
+  private scheduleSync(): void {
+    if (this.syncScheduled || this.syncing) return;
+    this.syncScheduled = true;
+    setImmediate(() => {
+      this.syncScheduled = false;
+      this.startSync();
+    });
+  }
+
   private startSync(): void {
     if (this.syncing || this.syncWaiters.length === 0) return;
     this.syncing = true;
@@ -253,7 +268,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
           if (waiter.endOffset <= target) waiter.resolve();
           else this.syncWaiters.push(waiter);
         }
-        this.startSync();
+        if (this.syncWaiters.length > 0) this.scheduleSync();
       },
       (err: unknown) => {
         this.syncing = false;
@@ -400,9 +415,12 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     return undefined;
   }
 
+  /** Checkpoint writes are chained so a later one never lands before an earlier one. */
   private writeCheckpoint(recoveryPoint: number, clean: boolean): Promise<void> {
     const checkpoint: Checkpoint = { recoveryPoint, logStartOffset: this.logStartOffset, clean };
-    return this.options.store.replaceFile(this.options.dir, CHECKPOINT_FILE, pack(checkpoint));
+    const write = this.checkpointWrites.then(() => this.options.store.replaceFile(this.options.dir, CHECKPOINT_FILE, pack(checkpoint)));
+    this.checkpointWrites = write.catch(() => undefined);
+    return write;
   }
 
   private track(work: Promise<void>): void {

@@ -6,6 +6,7 @@ import { BrokerError, type SegmentFile, type SegmentStore } from '../../core/ind
 const fdatasync = promisify(fs.fdatasync);
 const fsync = promisify(fs.fsync);
 const openFd = promisify(fs.open);
+let temporaryCounter = 0;
 const fstat = promisify(fs.fstat);
 
 /**
@@ -108,7 +109,7 @@ export class FsSegmentStore implements SegmentStore {
   async replaceFile(log: string, name: string, data: Buffer): Promise<void> {
     const dir = this.ensureDir(log);
     const target = path.join(dir, name);
-    const temporary = `${target}.tmp`;
+    const temporary = `${target}.${process.pid}.${++temporaryCounter}.tmp`;
     const handle = await fs.promises.open(temporary, 'w');
     try {
       await handle.writeFile(data);
