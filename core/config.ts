@@ -99,6 +99,15 @@ export const topicDefaultFields = {
   retentionCheckIntervalMs: field.integer(300_000, 'how often retention runs', { min: 10 }),
 } as const;
 
+export const groupFields = {
+  assignor: field.string('sticky', 'the assignor groups use when the broker assigns partitions (range, roundrobin, sticky, or a plugin\'s)'),
+  initialRebalanceDelayMs: field.integer(3000, 'how long the first rebalance of an empty group waits for more members', { min: 0 }),
+  minSessionTimeoutMs: field.integer(6000, 'smallest session timeout a member may ask for', { min: 1 }),
+  maxSessionTimeoutMs: field.integer(1_800_000, 'largest session timeout a member may ask for', { min: 1 }),
+  offsetsRetentionMs: field.integer(7 * DAY_MS, 'committed offsets of an empty group expire this long after its last commit', { min: 1 }),
+  offsetsRetentionCheckIntervalMs: field.integer(600_000, 'how often offset expiry runs', { min: 10 }),
+} as const;
+
 export const coreConfigFields = {
   dataDir: field.string('./data', 'where storage-fs keeps its files'),
   storage: field.oneOf(['fs', 'memory'], 'fs', 'which storage plugin the default broker loads'),
@@ -107,9 +116,11 @@ export const coreConfigFields = {
 } as const;
 
 export const TOPICS_SECTION: ConfigSection<typeof topicDefaultFields> = { name: 'topics', fields: topicDefaultFields };
+export const GROUPS_SECTION: ConfigSection<typeof groupFields> = { name: 'groups', fields: groupFields };
 
 export type TopicDefaults = ValuesOf<typeof topicDefaultFields>;
-export type CoreConfig = ValuesOf<typeof coreConfigFields> & { topics: TopicDefaults };
+export type GroupSettings = ValuesOf<typeof groupFields>;
+export type CoreConfig = ValuesOf<typeof coreConfigFields> & { topics: TopicDefaults; groups: GroupSettings };
 /** The resolved configuration: core keys, `topics`, and one object per plugin section. */
 export type BrokerConfig = CoreConfig & { readonly [section: string]: unknown };
 
@@ -119,7 +130,10 @@ export interface ConfigSchema {
 }
 
 export function buildConfigSchema(sections: readonly ConfigSection[]): ConfigSchema {
-  const map = new Map<string, SectionFields>([[TOPICS_SECTION.name, TOPICS_SECTION.fields]]);
+  const map = new Map<string, SectionFields>([
+    [TOPICS_SECTION.name, TOPICS_SECTION.fields],
+    [GROUPS_SECTION.name, GROUPS_SECTION.fields],
+  ]);
   for (const section of sections) {
     if (map.has(section.name) || section.name in coreConfigFields) {
       throw new BrokerError('PLUGIN_INVALID', `configuration section ${section.name} is declared twice`);

@@ -15,6 +15,11 @@ export const TOKENS = {
   /** Decides when an append counts as committed. */
   Replicator: Symbol.for('wharf.replication.Replicator'),
   TopicRegistry: Symbol.for('wharf.topics.TopicRegistry'),
+  /** Partition assignors, multi-bound: the core binds range, roundrobin and sticky; plugins may add more. */
+  Assignor: Symbol.for('wharf.assignment.Assignor'),
+  AssignorRegistry: Symbol.for('wharf.assignment.AssignorRegistry'),
+  GroupCoordinator: Symbol.for('wharf.groups.GroupCoordinator'),
+  OffsetStore: Symbol.for('wharf.groups.OffsetStore'),
   /** Where protocol plugins announce the addresses they listen on. */
   ListenerRegistry: Symbol.for('wharf.net.ListenerRegistry'),
 } as const;

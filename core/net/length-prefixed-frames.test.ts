@@ -1,0 +1,38 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BrokerError } from '../errors.ts';
+import { LengthPrefixedFrames } from './length-prefixed-frames.ts';
+
+function framed(payloads: Buffer[]): Buffer {
+  return Buffer.concat(payloads.flatMap((p) => [Buffer.from([p.length >>> 24, (p.length >>> 16) & 255, (p.length >>> 8) & 255, p.length & 255]), p]));
+}
+
+describe('LengthPrefixedFrames', () => {
+  it('reassembles frames however the stream is chunked', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 10 }), fc.array(fc.nat(400), { maxLength: 20 }), (arrays, cuts) => {
+        const payloads = arrays.map((a) => Buffer.from(a));
+        const stream = framed(payloads);
+        const frames = new LengthPrefixedFrames(1000);
+        const out: Buffer[] = [];
+        let pos = 0;
+        for (const cut of cuts) {
+          const end = Math.min(stream.length, pos + cut);
+          out.push(...frames.push(stream.subarray(pos, end)));
+          pos = end;
+        }
+        out.push(...frames.push(stream.subarray(pos)));
+        expect(out).toEqual(payloads);
+        expect(frames.buffered).toBe(0);
+      }),
+    );
+  });
+
+  it('rejects an absurd size before allocating anything', () => {
+    const frames = new LengthPrefixedFrames(100 * 1024 * 1024);
+    const before = process.memoryUsage().arrayBuffers;
+    expect(() => frames.push(Buffer.from([0x7f, 0xff, 0xff, 0xff, 1, 2]))).toThrow(BrokerError);
+    expect(() => new LengthPrefixedFrames(10).push(Buffer.from([0xff, 0xff, 0xff, 0xff]))).toThrow(/negative/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1024 * 1024);
+  });
+});
