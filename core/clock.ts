@@ -5,7 +5,7 @@ export interface Timer {
 /** Time and timers, injected so tests can drive timeouts without sleeping. */
 export interface Clock {
   now(): number;
-  /** A one-shot timer that never keeps the process alive on its own. */
+  /** A one-shot timer. Whoever sets one cancels it when stopping, so a stopped broker leaves none behind. */
   setTimeout(callback: () => void, ms: number): Timer;
 }
 
@@ -13,7 +13,6 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(callback, ms) {
     const handle = setTimeout(callback, ms);
-    handle.unref();
     return { cancel: () => clearTimeout(handle) };
   },
 };

@@ -1,4 +1,12 @@
 import { ContainerModule } from 'inversify';
+import { AssignorRegistry } from './assignment/assignor-registry.ts';
+import type { Assignor } from './assignment/assignor.ts';
+import { RangeAssignor } from './assignment/range-assignor.ts';
+import { RoundRobinAssignor } from './assignment/round-robin-assignor.ts';
+import { StickyAssignor } from './assignment/sticky-assignor.ts';
+import { GroupCoordinator } from './groups/group-coordinator.ts';
+import { OffsetStore } from './groups/offset-store.ts';
+import type { BrokerConfig } from './config.ts';
 import { BrokerError } from './errors.ts';
 import { ListenerRegistry } from './net/listener-registry.ts';
 import { definePlugin, type BrokerPlugin } from './plugin.ts';
@@ -11,12 +19,19 @@ import { TopicRegistry } from './topics/topic-registry.ts';
 /** Roles the core binds unless a plugin replaces them. */
 export const CORE_DEFAULT_ROLES: readonly symbol[] = [TOKENS.StorageEngine, TOKENS.Replicator];
 
-/** The core's own services as a plugin: storage engine, replicator, topics, listeners. Always first. */
+/** The core's own services as a plugin: storage engine, replicator, topics, groups, assignors, listeners. */
 export function corePlugin(replaced: ReadonlySet<symbol>): BrokerPlugin {
   const ownsEngine = !replaced.has(TOKENS.StorageEngine);
   return definePlugin({
     name: 'core',
-    provides: [TOKENS.TopicRegistry, TOKENS.ListenerRegistry, ...CORE_DEFAULT_ROLES.filter((role) => !replaced.has(role))],
+    provides: [
+      TOKENS.TopicRegistry,
+      TOKENS.ListenerRegistry,
+      TOKENS.AssignorRegistry,
+      TOKENS.GroupCoordinator,
+      TOKENS.OffsetStore,
+      ...CORE_DEFAULT_ROLES.filter((role) => !replaced.has(role)),
+    ],
     requires: ownsEngine ? [TOKENS.SegmentStore] : [TOKENS.StorageEngine],
     module: () =>
       new ContainerModule(({ bind }) => {
@@ -24,18 +39,26 @@ export function corePlugin(replaced: ReadonlySet<symbol>): BrokerPlugin {
         if (!replaced.has(TOKENS.Replicator)) bind(TOKENS.Replicator).to(SingleNodeReplicator).inSingletonScope();
         bind(TOKENS.TopicRegistry).to(TopicRegistry).inSingletonScope();
         bind(TOKENS.ListenerRegistry).to(ListenerRegistry).inSingletonScope();
+        for (const assignor of [RangeAssignor, RoundRobinAssignor, StickyAssignor]) bind<Assignor>(TOKENS.Assignor).to(assignor).inSingletonScope();
+        bind(TOKENS.AssignorRegistry).to(AssignorRegistry).inSingletonScope();
+        bind(TOKENS.OffsetStore).to(OffsetStore).inSingletonScope();
+        bind(TOKENS.GroupCoordinator).to(GroupCoordinator).inSingletonScope();
       }),
     async start({ container }) {
       const engine = container.get<StorageEngine>(TOKENS.StorageEngine);
       await engine.open();
       try {
         await container.get<TopicRegistry>(TOKENS.TopicRegistry).open();
+        await container.get<OffsetStore>(TOKENS.OffsetStore).open();
       } catch (err) {
         await engine.close().catch(() => undefined);
-        throw new BrokerError('STORAGE_IO', 'the topic registry could not be opened', { cause: err });
+        throw new BrokerError('STORAGE_IO', 'core metadata could not be opened', { cause: err });
       }
+      container.get<AssignorRegistry>(TOKENS.AssignorRegistry).get(container.get<BrokerConfig>(TOKENS.Config).groups.assignor);
+      container.get<GroupCoordinator>(TOKENS.GroupCoordinator).start();
     },
     async stop({ container }) {
+      container.get<GroupCoordinator>(TOKENS.GroupCoordinator).stop();
       await container.get<TopicRegistry>(TOKENS.TopicRegistry).close();
       await container.get<StorageEngine>(TOKENS.StorageEngine).close();
     },

@@ -33,3 +33,5 @@ export type { ReplicaLog, Replicator } from './replication/replicator.ts';
 export { SingleNodeReplicator } from './replication/single-node-replicator.ts';
 export { LengthPrefixedFrames } from './net/length-prefixed-frames.ts';
 export { hostAddresses, TcpListener, type Connection, type TcpListenerOptions } from './net/tcp-listener.ts';
+export * from './assignment/index.ts';
+export * from './groups/index.ts';

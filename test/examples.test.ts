@@ -25,4 +25,13 @@ describe('examples run with one command each', () => {
     expect(stdout).toContain('events-0/00000000000000000000.log');
     expect(stdout).toContain('events-0 holds offsets [0, 5)');
   });
+
+  it('examples/custom-assignor/main.ts assigns a group with a user-written assignor loaded as a plugin', async () => {
+    const { code, stdout } = await run('examples/custom-assignor/main.ts');
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines.map((l) => l.split(':')[0])).toEqual(['alpha', 'beta', 'gamma']);
+    const partitions = lines.flatMap((l) => (JSON.parse(l.slice(l.indexOf(':') + 1)) as { orders?: number[] }).orders ?? []);
+    expect(partitions.sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
 });

@@ -272,8 +272,9 @@ export class GroupCoordinator {
   }
 
   private protocolsCompatible(group: Group, request: JoinGroupRequest): boolean {
-    if (group.members.size === 0 && group.pending.size === 0) return true;
-    if (group.protocolType !== null && group.protocolType !== request.protocolType) return false;
+    if (group.protocolType !== null && group.protocolType !== request.protocolType && (group.members.size > 0 || group.pending.size > 0)) return false;
+    const others = group.members.size - (group.members.has(request.memberId) ? 1 : 0);
+    if (others === 0) return true;
     const offered = new Set(request.protocols.map((p) => p.name));
     return this.commonProtocols(group, request.memberId).some((name) => offered.has(name));
   }

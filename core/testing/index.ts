@@ -1,2 +1,3 @@
 export { ManualClock } from './manual-clock.ts';
 export { runStorageConformance, type StorageHarness, type StorageHarnessFactory } from './storage.ts';
+export { checkAssignment, minimalMoves, runAssignorConformance, type AssignorConformanceOptions } from './assignor.ts';
