@@ -1,0 +1,48 @@
+import * as g from './generated/index.ts';
+import type { Reader } from './reader.ts';
+import type { Writer } from './writer.ts';
+
+interface MessageCodec<T> {
+  decode(r: Reader, version: number): T;
+  encode(w: Writer, version: number, value: T): void;
+  versions: { min: number; max: number; firstFlexible: number };
+}
+
+export interface ApiCodec<Req = unknown, Res = unknown> {
+  key: number;
+  name: string;
+  request: MessageCodec<Req>;
+  response: MessageCodec<Res>;
+}
+
+function api<Req, Res>(key: number, name: string, request: MessageCodec<Req>, response: MessageCodec<Res>): ApiCodec<Req, Res> {
+  return { key, name, request, response };
+}
+
+/** The request and response codecs of every API Wharf reads, by api key. */
+export const ApiKeys = {
+  Produce: api(0, 'Produce', { decode: g.decodeProduceRequest, encode: g.encodeProduceRequest, versions: g.ProduceRequestVersions }, { decode: g.decodeProduceResponse, encode: g.encodeProduceResponse, versions: g.ProduceResponseVersions }),
+  Fetch: api(1, 'Fetch', { decode: g.decodeFetchRequest, encode: g.encodeFetchRequest, versions: g.FetchRequestVersions }, { decode: g.decodeFetchResponse, encode: g.encodeFetchResponse, versions: g.FetchResponseVersions }),
+  ListOffsets: api(2, 'ListOffsets', { decode: g.decodeListOffsetsRequest, encode: g.encodeListOffsetsRequest, versions: g.ListOffsetsRequestVersions }, { decode: g.decodeListOffsetsResponse, encode: g.encodeListOffsetsResponse, versions: g.ListOffsetsResponseVersions }),
+  Metadata: api(3, 'Metadata', { decode: g.decodeMetadataRequest, encode: g.encodeMetadataRequest, versions: g.MetadataRequestVersions }, { decode: g.decodeMetadataResponse, encode: g.encodeMetadataResponse, versions: g.MetadataResponseVersions }),
+  OffsetCommit: api(8, 'OffsetCommit', { decode: g.decodeOffsetCommitRequest, encode: g.encodeOffsetCommitRequest, versions: g.OffsetCommitRequestVersions }, { decode: g.decodeOffsetCommitResponse, encode: g.encodeOffsetCommitResponse, versions: g.OffsetCommitResponseVersions }),
+  OffsetFetch: api(9, 'OffsetFetch', { decode: g.decodeOffsetFetchRequest, encode: g.encodeOffsetFetchRequest, versions: g.OffsetFetchRequestVersions }, { decode: g.decodeOffsetFetchResponse, encode: g.encodeOffsetFetchResponse, versions: g.OffsetFetchResponseVersions }),
+  FindCoordinator: api(10, 'FindCoordinator', { decode: g.decodeFindCoordinatorRequest, encode: g.encodeFindCoordinatorRequest, versions: g.FindCoordinatorRequestVersions }, { decode: g.decodeFindCoordinatorResponse, encode: g.encodeFindCoordinatorResponse, versions: g.FindCoordinatorResponseVersions }),
+  JoinGroup: api(11, 'JoinGroup', { decode: g.decodeJoinGroupRequest, encode: g.encodeJoinGroupRequest, versions: g.JoinGroupRequestVersions }, { decode: g.decodeJoinGroupResponse, encode: g.encodeJoinGroupResponse, versions: g.JoinGroupResponseVersions }),
+  Heartbeat: api(12, 'Heartbeat', { decode: g.decodeHeartbeatRequest, encode: g.encodeHeartbeatRequest, versions: g.HeartbeatRequestVersions }, { decode: g.decodeHeartbeatResponse, encode: g.encodeHeartbeatResponse, versions: g.HeartbeatResponseVersions }),
+  LeaveGroup: api(13, 'LeaveGroup', { decode: g.decodeLeaveGroupRequest, encode: g.encodeLeaveGroupRequest, versions: g.LeaveGroupRequestVersions }, { decode: g.decodeLeaveGroupResponse, encode: g.encodeLeaveGroupResponse, versions: g.LeaveGroupResponseVersions }),
+  SyncGroup: api(14, 'SyncGroup', { decode: g.decodeSyncGroupRequest, encode: g.encodeSyncGroupRequest, versions: g.SyncGroupRequestVersions }, { decode: g.decodeSyncGroupResponse, encode: g.encodeSyncGroupResponse, versions: g.SyncGroupResponseVersions }),
+  DescribeGroups: api(15, 'DescribeGroups', { decode: g.decodeDescribeGroupsRequest, encode: g.encodeDescribeGroupsRequest, versions: g.DescribeGroupsRequestVersions }, { decode: g.decodeDescribeGroupsResponse, encode: g.encodeDescribeGroupsResponse, versions: g.DescribeGroupsResponseVersions }),
+  ListGroups: api(16, 'ListGroups', { decode: g.decodeListGroupsRequest, encode: g.encodeListGroupsRequest, versions: g.ListGroupsRequestVersions }, { decode: g.decodeListGroupsResponse, encode: g.encodeListGroupsResponse, versions: g.ListGroupsResponseVersions }),
+  SaslHandshake: api(17, 'SaslHandshake', { decode: g.decodeSaslHandshakeRequest, encode: g.encodeSaslHandshakeRequest, versions: g.SaslHandshakeRequestVersions }, { decode: g.decodeSaslHandshakeResponse, encode: g.encodeSaslHandshakeResponse, versions: g.SaslHandshakeResponseVersions }),
+  ApiVersions: api(18, 'ApiVersions', { decode: g.decodeApiVersionsRequest, encode: g.encodeApiVersionsRequest, versions: g.ApiVersionsRequestVersions }, { decode: g.decodeApiVersionsResponse, encode: g.encodeApiVersionsResponse, versions: g.ApiVersionsResponseVersions }),
+  CreateTopics: api(19, 'CreateTopics', { decode: g.decodeCreateTopicsRequest, encode: g.encodeCreateTopicsRequest, versions: g.CreateTopicsRequestVersions }, { decode: g.decodeCreateTopicsResponse, encode: g.encodeCreateTopicsResponse, versions: g.CreateTopicsResponseVersions }),
+  DeleteTopics: api(20, 'DeleteTopics', { decode: g.decodeDeleteTopicsRequest, encode: g.encodeDeleteTopicsRequest, versions: g.DeleteTopicsRequestVersions }, { decode: g.decodeDeleteTopicsResponse, encode: g.encodeDeleteTopicsResponse, versions: g.DeleteTopicsResponseVersions }),
+  InitProducerId: api(22, 'InitProducerId', { decode: g.decodeInitProducerIdRequest, encode: g.encodeInitProducerIdRequest, versions: g.InitProducerIdRequestVersions }, { decode: g.decodeInitProducerIdResponse, encode: g.encodeInitProducerIdResponse, versions: g.InitProducerIdResponseVersions }),
+  DescribeConfigs: api(32, 'DescribeConfigs', { decode: g.decodeDescribeConfigsRequest, encode: g.encodeDescribeConfigsRequest, versions: g.DescribeConfigsRequestVersions }, { decode: g.decodeDescribeConfigsResponse, encode: g.encodeDescribeConfigsResponse, versions: g.DescribeConfigsResponseVersions }),
+  SaslAuthenticate: api(36, 'SaslAuthenticate', { decode: g.decodeSaslAuthenticateRequest, encode: g.encodeSaslAuthenticateRequest, versions: g.SaslAuthenticateRequestVersions }, { decode: g.decodeSaslAuthenticateResponse, encode: g.encodeSaslAuthenticateResponse, versions: g.SaslAuthenticateResponseVersions }),
+  CreatePartitions: api(37, 'CreatePartitions', { decode: g.decodeCreatePartitionsRequest, encode: g.encodeCreatePartitionsRequest, versions: g.CreatePartitionsRequestVersions }, { decode: g.decodeCreatePartitionsResponse, encode: g.encodeCreatePartitionsResponse, versions: g.CreatePartitionsResponseVersions }),
+  DeleteGroups: api(42, 'DeleteGroups', { decode: g.decodeDeleteGroupsRequest, encode: g.encodeDeleteGroupsRequest, versions: g.DeleteGroupsRequestVersions }, { decode: g.decodeDeleteGroupsResponse, encode: g.encodeDeleteGroupsResponse, versions: g.DeleteGroupsResponseVersions }),
+} as const;
+
+export const apisByKey: ReadonlyMap<number, ApiCodec> = new Map(Object.values(ApiKeys).map((a) => [a.key, a as ApiCodec]));
