@@ -1,0 +1,21 @@
+import type { CreatePartitionsRequest, CreatePartitionsResponse } from '../codec/index.ts';
+import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
+import type { Handler } from '../kafka-context.ts';
+
+/** Grows topics; groups subscribed to them rebalance (the coordinator watches partition counts). */
+export const handleCreatePartitions: Handler<CreatePartitionsRequest, CreatePartitionsResponse> = async (ctx, request) => {
+  const results = [];
+  for (const topic of request.topics) {
+    if (!ctx.visibleTopic(topic.name)) {
+      results.push({ name: topic.name, errorCode: KafkaError.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null });
+      continue;
+    }
+    try {
+      await ctx.topics.addPartitions(topic.name, topic.count, request.validateOnly);
+      results.push({ name: topic.name, errorCode: KafkaError.NONE, errorMessage: null });
+    } catch (err) {
+      results.push({ name: topic.name, errorCode: kafkaErrorOf(err), errorMessage: (err as Error).message });
+    }
+  }
+  return { throttleTimeMs: 0, results };
+};

@@ -1,0 +1,53 @@
+import { BrokerError } from '../../../core/index.ts';
+import type { CreateTopicsRequest, CreateTopicsRequestCreatableTopic, CreateTopicsResponse, CreateTopicsResponseCreatableTopicResult } from '../codec/index.ts';
+import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
+import type { Handler, KafkaContext } from '../kafka-context.ts';
+import { checkKafkaTopicName } from '../kafka-names.ts';
+import { describeTopicConfig, topicConfigFromKafka } from '../topic-configs.ts';
+
+const NO_TOPIC_ID = Buffer.alloc(16);
+const CONFIG_SOURCE = { topic: 1, default: 5 } as const;
+
+/** Creates topics with Kafka-named configs; replication beyond this single node is refused. */
+export const handleCreateTopics: Handler<CreateTopicsRequest, CreateTopicsResponse> = async (ctx, request) => {
+  const topics: CreateTopicsResponseCreatableTopicResult[] = [];
+  for (const topic of request.topics) topics.push(await create(ctx, topic, request.validateOnly));
+  return { throttleTimeMs: 0, topics };
+};
+
+async function create(ctx: KafkaContext, topic: CreateTopicsRequestCreatableTopic, validateOnly: boolean): Promise<CreateTopicsResponseCreatableTopicResult> {
+  const result = (errorCode: number, errorMessage: string | null, partitions = -1): CreateTopicsResponseCreatableTopicResult => ({
+    name: topic.name,
+    topicId: NO_TOPIC_ID,
+    errorCode,
+    errorMessage,
+    topicConfigErrorCode: KafkaError.NONE,
+    numPartitions: partitions,
+    replicationFactor: errorCode === KafkaError.NONE ? 1 : -1,
+    configs: null,
+  });
+  try {
+    checkKafkaTopicName(topic.name);
+    if (topic.replicationFactor !== -1 && topic.replicationFactor !== 1 && topic.assignments.length === 0) {
+      return result(KafkaError.INVALID_REPLICATION_FACTOR, `replication factor ${topic.replicationFactor} is larger than the 1 available broker`);
+    }
+    if (topic.assignments.some((a) => a.brokerIds.some((id) => id !== ctx.node.nodeId))) {
+      return result(KafkaError.INVALID_REPLICA_ASSIGNMENT, `only broker ${ctx.node.nodeId} exists`);
+    }
+    const partitions = topic.assignments.length > 0 ? topic.assignments.length : topic.numPartitions === -1 ? undefined : topic.numPartitions;
+    const created = await ctx.topics.create(topic.name, { partitions, config: topicConfigFromKafka(topic.configs), validateOnly });
+    return {
+      ...result(KafkaError.NONE, null, created.partitions),
+      configs: describeTopicConfig(created.config, ctx.brokerConfig.topics).map((c) => ({
+        name: c.name,
+        value: c.value,
+        readOnly: false,
+        configSource: c.isDefault ? CONFIG_SOURCE.default : CONFIG_SOURCE.topic,
+        isSensitive: false,
+      })),
+    };
+  } catch (err) {
+    if (!BrokerError.is(err)) ctx.logger.error({ err, topic: topic.name }, 'topic creation failed');
+    return result(kafkaErrorOf(err), (err as Error).message);
+  }
+}

@@ -1,0 +1,14 @@
+import type { LeaveGroupRequest, LeaveGroupResponse } from '../codec/index.ts';
+import { KafkaError, kafkaErrorFor } from '../error-codes.ts';
+import type { Handler } from '../kafka-context.ts';
+
+/** v0-v2 carry one member id, v3+ a batch of members. */
+export const handleLeaveGroup: Handler<LeaveGroupRequest, LeaveGroupResponse> = (ctx, request, header) => {
+  const members = header.apiVersion >= 3 ? request.members : [{ memberId: request.memberId, groupInstanceId: null, reason: null }];
+  const errors = ctx.coordinator.leave(request.groupId, members.map((m) => m.memberId)).map(kafkaErrorFor);
+  return {
+    throttleTimeMs: 0,
+    errorCode: header.apiVersion >= 3 ? KafkaError.NONE : (errors[0] ?? KafkaError.NONE),
+    members: members.map((m, i) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: errors[i]! })),
+  };
+};

@@ -1,0 +1,39 @@
+import type { ListOffsetsRequest, ListOffsetsResponse, ListOffsetsResponseListOffsetsPartitionResponse } from '../codec/index.ts';
+import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
+import type { Handler, KafkaContext } from '../kafka-context.ts';
+
+const LATEST = -1;
+const EARLIEST = -2;
+
+/** Latest (-1) is the high watermark, earliest (-2) the log start offset, any other time goes through the time index. */
+export const handleListOffsets: Handler<ListOffsetsRequest, ListOffsetsResponse> = async (ctx, request, header) => ({
+  throttleTimeMs: 0,
+  topics: await Promise.all(
+    request.topics.map(async (topic) => ({
+      name: topic.name,
+      partitions: await Promise.all(topic.partitions.map((p) => lookup(ctx, topic.name, p.partitionIndex, p.timestamp, header.apiVersion))),
+    })),
+  ),
+});
+
+async function lookup(ctx: KafkaContext, topic: string, partition: number, timestamp: number, version: number): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
+  const result = (errorCode: number, offset: number, found: number): ListOffsetsResponseListOffsetsPartitionResponse => ({
+    partitionIndex: partition,
+    errorCode,
+    oldStyleOffsets: version === 0 && offset >= 0 ? [offset] : [],
+    timestamp: found,
+    offset,
+    leaderEpoch: offset >= 0 ? 0 : -1,
+  });
+  const log = ctx.visibleTopic(topic) ? ctx.topics.log(topic, partition) : undefined;
+  if (!log) return result(KafkaError.UNKNOWN_TOPIC_OR_PARTITION, -1, -1);
+  try {
+    if (timestamp === LATEST) return result(KafkaError.NONE, log.highWatermark, -1);
+    if (timestamp === EARLIEST) return result(KafkaError.NONE, log.logStartOffset, -1);
+    if (timestamp < 0) return result(KafkaError.INVALID_REQUEST, -1, -1);
+    const found = await log.offsetForTime(timestamp);
+    return found ? result(KafkaError.NONE, found.offset, found.timestamp) : result(KafkaError.NONE, -1, -1);
+  } catch (err) {
+    return result(kafkaErrorOf(err), -1, -1);
+  }
+}

@@ -1,0 +1,36 @@
+import type { OffsetCommit } from '../../../core/index.ts';
+import type { OffsetCommitRequest, OffsetCommitResponse } from '../codec/index.ts';
+import { KafkaError, kafkaErrorFor, kafkaErrorOf, type KafkaErrorCode } from '../error-codes.ts';
+import type { Handler } from '../kafka-context.ts';
+
+/** Checks member and generation (generation -1 from an empty group is a simple commit), then stores durably. */
+export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitResponse> = async (ctx, request, header) => {
+  const generation = header.apiVersion >= 1 ? request.generationIdOrMemberEpoch : -1;
+  const groupError = ctx.coordinator.validateCommit(request.groupId, request.memberId, generation);
+  const commits: OffsetCommit[] = [];
+  const errorFor = new Map<string, KafkaErrorCode>();
+  for (const topic of request.topics) {
+    const descriptor = ctx.visibleTopic(topic.name);
+    for (const p of topic.partitions) {
+      const key = `${topic.name}:${p.partitionIndex}`;
+      if (groupError) errorFor.set(key, kafkaErrorFor(groupError));
+      else if (!descriptor || p.partitionIndex < 0 || p.partitionIndex >= descriptor.partitions) errorFor.set(key, KafkaError.UNKNOWN_TOPIC_OR_PARTITION);
+      else commits.push({ topic: topic.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata });
+    }
+  }
+  if (commits.length > 0) {
+    try {
+      await ctx.offsets.commit(request.groupId, commits);
+    } catch (err) {
+      ctx.logger.error({ err, group: request.groupId }, 'offset commit failed');
+      for (const c of commits) errorFor.set(`${c.topic}:${c.partition}`, kafkaErrorOf(err));
+    }
+  }
+  return {
+    throttleTimeMs: 0,
+    topics: request.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errorFor.get(`${t.name}:${p.partitionIndex}`) ?? KafkaError.NONE })),
+    })),
+  };
+};

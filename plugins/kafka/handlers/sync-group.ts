@@ -1,0 +1,14 @@
+import type { SyncGroupRequest, SyncGroupResponse } from '../codec/index.ts';
+import { kafkaErrorFor } from '../error-codes.ts';
+import type { Handler } from '../kafka-context.ts';
+
+export const handleSyncGroup: Handler<SyncGroupRequest, SyncGroupResponse> = async (ctx, request) => {
+  const result = await ctx.coordinator.sync({
+    groupId: request.groupId,
+    memberId: request.memberId,
+    generationId: request.generationId,
+    groupInstanceId: request.groupInstanceId,
+    assignments: new Map(request.assignments.map((a) => [a.memberId, a.assignment])),
+  });
+  return { throttleTimeMs: 0, errorCode: kafkaErrorFor(result.error), protocolType: result.protocolType, protocolName: result.protocolName, assignment: result.assignment };
+};

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import {
+  MetadataLog,
+  TcpListener,
+  TOKENS,
+  type BrokerConfig,
+  type Clock,
+  type GroupCoordinator,
+  type ListenerRegistry,
+  type OffsetStore,
+  type PluginContext,
+  type StorageEngine,
+  type TopicRegistry,
+} from '../../core/index.ts';
+import { consumerProtocolAdapter } from './consumer-protocol-adapter.ts';
+import { KafkaConnection } from './kafka-connection.ts';
+import { KafkaContext, type KafkaSettings } from './kafka-context.ts';
+import { ProducerIds } from './producer-ids.ts';
+import { createDispatch } from './request-router.ts';
+
+/** The Kafka listener and the context its handlers share. */
+export class KafkaServer {
+  private listener: TcpListener | undefined;
+
+  async start({ container, section: settings, logger }: PluginContext<KafkaSettings>): Promise<void> {
+    const config = container.get<BrokerConfig>(TOKENS.Config);
+    const registry = container.get<ListenerRegistry>(TOKENS.ListenerRegistry);
+    const engine = container.get<StorageEngine>(TOKENS.StorageEngine);
+    const coordinator = container.get<GroupCoordinator>(TOKENS.GroupCoordinator);
+    coordinator.registerAdapter(consumerProtocolAdapter);
+    let dispatch: ReturnType<typeof createDispatch> | undefined;
+    const listener = new TcpListener({
+      protocol: 'kafka',
+      host: config.host,
+      port: settings.port,
+      maxConnections: settings.maxConnections,
+      idleTimeoutMs: settings.idleTimeoutMs,
+      logger,
+      registry,
+      accept: (socket, id, connectionLogger) =>
+        new KafkaConnection(socket, id, { maxRequestBytes: settings.maxRequestBytes, maxInFlight: settings.maxInFlightRequests, dispatch: dispatch!, logger: connectionLogger }),
+    });
+    await listener.start();
+    this.listener = listener;
+    const port = registry.port('kafka');
+    if (port === undefined) return;
+    const context = new KafkaContext(
+      settings,
+      config,
+      container.get<TopicRegistry>(TOKENS.TopicRegistry),
+      coordinator,
+      container.get<OffsetStore>(TOKENS.OffsetStore),
+      await ProducerIds.open(engine),
+      container.get<Clock>(TOKENS.Clock),
+      logger,
+      await clusterId(engine),
+      { nodeId: settings.nodeId, host: settings.advertisedHost || advertised(config.host), port },
+    );
+    dispatch = createDispatch(context);
+  }
+
+  async stop(settings: KafkaSettings): Promise<void> {
+    await this.listener?.stop(settings.drainTimeoutMs);
+    this.listener = undefined;
+  }
+}
+
+/** librdkafka may resolve `localhost` to ::1, so clients are pointed at IPv4 loopback. */
+function advertised(host: string): string {
+  return host === 'localhost' || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}
+
+async function clusterId(engine: StorageEngine): Promise<string> {
+  const store = await MetadataLog.open<string>(engine, 'kafka-cluster');
+  let id = store.get('cluster-id');
+  if (id === undefined) {
+    id = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
+    await store.put('cluster-id', id);
+  }
+  return id;
+}

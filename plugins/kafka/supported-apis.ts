@@ -1,0 +1,31 @@
+import { ApiKeys, type ApiCodec } from './codec/index.ts';
+
+/**
+ * The API versions Wharf advertises: low minimums (librdkafka enables features only when ranges overlap
+ * old versions), non-flexible maximums except ApiVersions v3, which librdkafka opens with.
+ */
+export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: number }> = [
+  { api: ApiKeys.Produce, min: 3, max: 7 },
+  { api: ApiKeys.Fetch, min: 4, max: 11 },
+  { api: ApiKeys.ListOffsets, min: 0, max: 5 },
+  { api: ApiKeys.Metadata, min: 0, max: 8 },
+  { api: ApiKeys.OffsetCommit, min: 0, max: 7 },
+  { api: ApiKeys.OffsetFetch, min: 0, max: 5 },
+  { api: ApiKeys.FindCoordinator, min: 0, max: 2 },
+  { api: ApiKeys.JoinGroup, min: 0, max: 5 },
+  { api: ApiKeys.Heartbeat, min: 0, max: 3 },
+  { api: ApiKeys.LeaveGroup, min: 0, max: 3 },
+  { api: ApiKeys.SyncGroup, min: 0, max: 3 },
+  { api: ApiKeys.DescribeGroups, min: 0, max: 4 },
+  { api: ApiKeys.ListGroups, min: 0, max: 2 },
+  { api: ApiKeys.SaslHandshake, min: 0, max: 1 },
+  { api: ApiKeys.ApiVersions, min: 0, max: 3 },
+  { api: ApiKeys.CreateTopics, min: 0, max: 4 },
+  { api: ApiKeys.DeleteTopics, min: 0, max: 3 },
+  { api: ApiKeys.InitProducerId, min: 0, max: 1 },
+  { api: ApiKeys.DescribeConfigs, min: 0, max: 3 },
+  { api: ApiKeys.CreatePartitions, min: 0, max: 1 },
+  { api: ApiKeys.DeleteGroups, min: 0, max: 1 },
+];
+
+export const supportedRange = new Map(SUPPORTED_APIS.map((s) => [s.api.key, s]));
