@@ -34,4 +34,12 @@ describe('examples run with one command each', () => {
     const partitions = lines.flatMap((l) => (JSON.parse(l.slice(l.indexOf(':') + 1)) as { orders?: number[] }).orders ?? []);
     expect(partitions.sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i));
   });
+
+  it('examples/kafka-memory.ts composes a Kafka-only broker on storage-memory and serves kafkajs', async () => {
+    const { code, stdout } = await run('examples/kafka-memory.ts');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/kafka listening on 127\.0\.0\.1:\d+/);
+    expect(stdout).toContain('en -> hello');
+    expect(stdout).toContain('fr -> bonjour');
+  });
 });

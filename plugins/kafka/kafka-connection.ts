@@ -118,8 +118,9 @@ export class KafkaConnection implements Connection {
   /** A malformed request closes this connection, and nothing else. */
   private fail(err: unknown, what: string): void {
     if (this.closed) return;
-    const level = BrokerError.is(err) && (err.code === 'MALFORMED_INPUT' || err.code === 'FRAME_TOO_LARGE' || err.code === 'UNSUPPORTED_VERSION') ? 'warn' : 'error';
-    this.options.logger[level]({ err, conn: this.id }, `${what}; closing the connection`);
+    const clientFault = BrokerError.is(err) && (err.code === 'MALFORMED_INPUT' || err.code === 'FRAME_TOO_LARGE' || err.code === 'UNSUPPORTED_VERSION');
+    if (clientFault) this.options.logger.warn({ code: err.code, reason: err.message, remote: this.socket.remoteAddress }, `${what}; closing the connection`);
+    else this.options.logger.error({ err }, `${what}; closing the connection`);
     this.close();
   }
 }

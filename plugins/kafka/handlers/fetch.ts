@@ -18,7 +18,8 @@ export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, req
   const wanted: Wanted[] = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: p.partitionMaxBytes })));
   const deadline = ctx.clock.now() + Math.max(0, request.maxWaitMs);
   let results = await readAll(ctx, wanted, request.maxBytes);
-  while (bytesOf(results) < request.minBytes && ctx.clock.now() < deadline && !results.some((r) => r.errorCode !== KafkaError.NONE)) {
+  const mayWait = wanted.length > 0;
+  while (mayWait && bytesOf(results) < request.minBytes && ctx.clock.now() < deadline && !results.some((r) => r.errorCode !== KafkaError.NONE)) {
     await changeOrDeadline(ctx, wanted, deadline);
     results = await readAll(ctx, wanted, request.maxBytes);
   }

@@ -1,0 +1,48 @@
+import net from 'node:net';
+import { LengthPrefixedFrames } from '../../core/index.ts';
+import { decodeResponse, encodeRequest, type ApiCodec } from '../../plugins/kafka/codec/index.ts';
+
+/** A bare Kafka-protocol socket for tests that need exact control over what is sent. */
+export class KafkaWire {
+  private readonly frames = new LengthPrefixedFrames(64 * 1024 * 1024);
+  private readonly waiting: Array<(frame: Buffer) => void> = [];
+  private readonly received: Buffer[] = [];
+  private correlationId = 0;
+  closed: Promise<void>;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.frames.push(chunk)) {
+        const waiter = this.waiting.shift();
+        if (waiter) waiter(frame);
+        else this.received.push(frame);
+      }
+    });
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
+  static connect(port: number): Promise<KafkaWire> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(new KafkaWire(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(bytes: Buffer | readonly Buffer[]): void {
+    for (const b of Buffer.isBuffer(bytes) ? [bytes] : bytes) this.socket.write(b);
+  }
+
+  nextFrame(): Promise<Buffer> {
+    const ready = this.received.shift();
+    return ready ? Promise.resolve(ready) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  async request<Req, Res>(api: ApiCodec<Req, Res>, version: number, body: Req): Promise<Res> {
+    this.send(encodeRequest(api, version, ++this.correlationId, 'wire-test', body));
+    return decodeResponse(api, version, await this.nextFrame()).body;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
