@@ -1,0 +1,176 @@
+import { BrokerError, malformed } from '../../../core/index.ts';
+import { AmqpWriter } from './amqp-writer.ts';
+import { decodeMethod, encodeMethod, encodeProperties, type AmqpMethod, type BasicProperties, type MethodArgs, type MethodName } from './generated/methods.ts';
+
+export const FrameType = { method: 1, header: 2, body: 3, heartbeat: 8 } as const;
+export const FRAME_END = 0xce;
+/** type (1) + channel (2) + size (4) before the payload, frame-end (1) after. */
+export const FRAME_OVERHEAD = 8;
+export const PROTOCOL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
+export const BASIC_CLASS = 60;
+
+export interface Frame {
+  type: number;
+  channel: number;
+  /** A view of the payload. */
+  payload: Buffer;
+}
+
+/**
+ * Splits a byte stream into frames. The size is checked against frame_max before anything waits or
+ * allocates; a frame over it, or a bad frame-end octet, is FRAME_TOO_LARGE / MALFORMED_INPUT (501).
+ */
+export class FrameParser {
+  /** A frame spanning chunks: its bytes so far (header first), and how many of them are filled. */
+  private partial: Buffer | undefined;
+  private filled = 0;
+  private readonly head = Buffer.alloc(7);
+  private headFilled = 0;
+
+  constructor(public frameMax: number) {}
+
+  push(chunk: Buffer): Frame[] {
+    const frames: Frame[] = [];
+    let at = 0;
+    if (this.partial || this.headFilled > 0) at = this.continuePartial(chunk, frames);
+    while (at < chunk.length) {
+      if (chunk.length - at < 7) {
+        this.headFilled = chunk.copy(this.head, 0, at);
+        break;
+      }
+      const total = this.frameLength(chunk.readUInt32BE(at + 3));
+      if (chunk.length - at < total) {
+        this.partial = Buffer.allocUnsafe(total);
+        this.filled = chunk.copy(this.partial, 0, at);
+        break;
+      }
+      frames.push(this.frame(chunk, at, total));
+      at += total;
+    }
+    return frames;
+  }
+
+  get buffered(): number {
+    return this.partial ? this.filled : this.headFilled;
+  }
+
+  private continuePartial(chunk: Buffer, frames: Frame[]): number {
+    let at = 0;
+    if (!this.partial) {
+      at = chunk.copy(this.head, this.headFilled, 0, 7 - this.headFilled);
+      this.headFilled += at;
+      if (this.headFilled < 7) return chunk.length;
+      this.partial = Buffer.allocUnsafe(this.frameLength(this.head.readUInt32BE(3)));
+      this.filled = this.head.copy(this.partial, 0);
+      this.headFilled = 0;
+    }
+    const n = chunk.copy(this.partial, this.filled, at, at + this.partial.length - this.filled);
+    this.filled += n;
+    at += n;
+    if (this.filled === this.partial.length) {
+      frames.push(this.frame(this.partial, 0, this.partial.length));
+      this.partial = undefined;
+    }
+    return at;
+  }
+
+  private frameLength(size: number): number {
+    if (size + FRAME_OVERHEAD > this.frameMax) {
+      throw new BrokerError('FRAME_TOO_LARGE', `frame of ${size + FRAME_OVERHEAD} bytes exceeds frame_max ${this.frameMax}`);
+    }
+    return size + FRAME_OVERHEAD;
+  }
+
+  private frame(buf: Buffer, at: number, total: number): Frame {
+    if (buf[at + total - 1] !== FRAME_END) throw malformed(`invalid frame end marker ${buf[at + total - 1]}`);
+    return { type: buf[at]!, channel: buf.readUInt16BE(at + 1), payload: buf.subarray(at + 7, at + total - 1) };
+  }
+}
+
+/** Checks the 8-byte protocol header; returns false for anything else (the server answers with its own and closes). */
+export function isProtocolHeader(bytes: Buffer): boolean {
+  return bytes.length >= 8 && bytes.subarray(0, 8).equals(PROTOCOL_HEADER);
+}
+
+export function parseMethod(frame: Frame): AmqpMethod {
+  return decodeMethod(frame.payload);
+}
+
+/** A whole method frame. */
+export function methodFrame<K extends MethodName>(channel: number, name: K, args: MethodArgs[K]): Buffer {
+  const w = new AmqpWriter(64, 7);
+  encodeMethod(w, name, args);
+  return seal(w, FrameType.method, channel);
+}
+
+export const HEARTBEAT_FRAME = Buffer.from([FrameType.heartbeat, 0, 0, 0, 0, 0, 0, FRAME_END]);
+
+/** The property section of a content header (flags and values), as stored beside a message. */
+export function encodePropertiesBytes(properties: BasicProperties): Buffer {
+  const w = new AmqpWriter(64);
+  encodeProperties(w, properties);
+  return w.buf.subarray(0, w.pos);
+}
+
+/**
+ * The frames of a content-carrying method: method frame, content header around already-encoded
+ * property bytes, and body frames whose payloads are views of `body` (only frame headers and ends are new).
+ */
+export function contentFrames<K extends MethodName>(channel: number, name: K, args: MethodArgs[K], properties: Buffer, body: Buffer, frameMax: number): Buffer[] {
+  const w = new AmqpWriter(64 + properties.length + 7 + 14, 7);
+  encodeMethod(w, name, args);
+  const methodEnd = w.pos;
+  w.buf[w.pos] = FRAME_END;
+  w.pos += 1;
+  const headerStart = w.pos;
+  w.reserve(7);
+  w.short(BASIC_CLASS);
+  w.short(0);
+  w.longlong(body.length);
+  const propsAt = w.reserve(properties.length);
+  properties.copy(w.buf, propsAt);
+  const headerEnd = w.pos;
+  w.reserve(1);
+  const head = w.buf;
+  writeFrameHeader(head, 0, FrameType.method, channel, methodEnd - 7);
+  writeFrameHeader(head, headerStart, FrameType.header, channel, headerEnd - headerStart - 7);
+  head[headerEnd] = FRAME_END;
+  const chunks = [head.subarray(0, headerEnd + 1)];
+  const maxPayload = frameMax - FRAME_OVERHEAD;
+  for (let at = 0; at < body.length; at += maxPayload) {
+    const piece = body.subarray(at, Math.min(body.length, at + maxPayload));
+    const frameHead = Buffer.allocUnsafe(7);
+    writeFrameHeader(frameHead, 0, FrameType.body, channel, piece.length);
+    chunks.push(frameHead, piece, FRAME_END_BYTE);
+  }
+  return chunks;
+}
+
+const FRAME_END_BYTE = Buffer.from([FRAME_END]);
+
+export interface ContentHeader {
+  classId: number;
+  bodySize: number;
+  /** A view of the property flags and values. */
+  properties: Buffer;
+}
+
+export function parseContentHeader(payload: Buffer): ContentHeader {
+  if (payload.length < 14) throw malformed('content header too short');
+  const bodySize = payload.readUInt32BE(4) * 0x1_0000_0000 + payload.readUInt32BE(8);
+  return { classId: payload.readUInt16BE(0), bodySize, properties: payload.subarray(12) };
+}
+
+function writeFrameHeader(buf: Buffer, at: number, type: number, channel: number, size: number): void {
+  buf[at] = type;
+  buf.writeUInt16BE(channel, at + 1);
+  buf.writeUInt32BE(size, at + 3);
+}
+
+function seal(w: AmqpWriter, type: number, channel: number): Buffer {
+  const size = w.pos - 7;
+  w.reserve(1);
+  writeFrameHeader(w.buf, 0, type, channel, size);
+  w.buf[w.pos - 1] = FRAME_END;
+  return w.buf.subarray(0, w.pos);
+}
