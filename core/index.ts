@@ -35,3 +35,4 @@ export { LengthPrefixedFrames } from './net/length-prefixed-frames.ts';
 export { hostAddresses, TcpListener, type Connection, type TcpListenerOptions } from './net/tcp-listener.ts';
 export * from './assignment/index.ts';
 export * from './groups/index.ts';
+export * from './routing/index.ts';
