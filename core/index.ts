@@ -36,3 +36,4 @@ export { hostAddresses, TcpListener, type Connection, type TcpListenerOptions } 
 export * from './assignment/index.ts';
 export * from './groups/index.ts';
 export * from './routing/index.ts';
+export * from './delivery/index.ts';

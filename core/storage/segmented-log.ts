@@ -168,8 +168,8 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     const target = Math.min(offset, this.highWatermark);
     if (target <= this.logStartOffset) return;
     this.logStartOffset = target;
-    await this.deleteLeadingSegments((segment, next) => (next?.baseOffset ?? segment.nextOffset) <= target);
-    await this.writeCheckpoint(this.recoveryPointNow(), false);
+    const deleted = await this.deleteLeadingSegments((segment, next) => (next?.baseOffset ?? segment.nextOffset) <= target);
+    if (deleted > 0) await this.writeCheckpoint(this.recoveryPointNow(), false);
   }
 
   async applyRetention(now: number): Promise<number> {

@@ -1,0 +1,294 @@
+import { decodeRecords, RecordBatch } from '../record/index.ts';
+import type { PartitionLog } from '../storage/partition-log.ts';
+import type { AckState, AckStateStore } from './ack-state-store.ts';
+import { RangeSet } from './range-set.ts';
+
+export interface QueuedMessage {
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Times handed out before this delivery (0: first delivery). */
+  attempts: number;
+  /** In flight: when it becomes visible again (ms), or Infinity until acked or requeued. */
+  deadline: number;
+}
+
+export interface AckQueueOptions {
+  /** Bytes read ahead of the cursor; memory stays bounded by this, not by the queue's length. */
+  readAheadBytes?: number;
+  /** Decides at read time whether a message is kept or silently dropped (e.g. transient messages after a restart). */
+  keep?: (message: QueuedMessage) => boolean;
+}
+
+const DEFAULT_READ_AHEAD = 256 * 1024;
+/** The ack floor moves this many offsets between attempts to delete finished segments. */
+const RECLAIM_EVERY = 64;
+
+/**
+ * A queue over a log: a cursor for fresh messages, an in-flight table, requeued messages delivered
+ * first, and ack state persisted through an AckStateStore so a restart neither loses nor resurrects
+ * messages. Done messages below the ack floor are reclaimed whole segments at a time.
+ */
+export class AckQueue {
+  private readonly done: RangeSet;
+  private floor: number;
+  private delivered: number;
+  private cursor: number;
+  private readonly buffer: QueuedMessage[] = [];
+  private bufferHead = 0;
+  private readonly requeued: QueuedMessage[] = [];
+  private readonly inFlight = new Map<number, QueuedMessage>();
+  private readonly attempts: Map<number, number>;
+  private filling: Promise<void> | undefined;
+  private readonly listeners = new Set<() => void>();
+  private readonly unwatch: () => void;
+  private reclaimedTo: number;
+  private closed = false;
+
+  private constructor(
+    readonly id: string,
+    readonly log: PartitionLog,
+    private readonly store: AckStateStore,
+    state: AckState | undefined,
+    private readonly options: AckQueueOptions,
+  ) {
+    this.floor = Math.max(state?.floor ?? 0, log.logStartOffset);
+    this.done = RangeSet.from(state?.done ?? []);
+    this.done.deleteBelow(this.floor);
+    this.delivered = state?.delivered ?? 0;
+    this.attempts = new Map(state?.attempts ?? []);
+    this.cursor = this.floor;
+    this.reclaimedTo = log.logStartOffset;
+    this.unwatch = log.watch(() => this.notify());
+  }
+
+  static async open(id: string, log: PartitionLog, store: AckStateStore, options: AckQueueOptions = {}): Promise<AckQueue> {
+    return new AckQueue(id, log, store, store.get(id), options);
+  }
+
+  /** Messages neither done nor in flight. */
+  get readyCount(): number {
+    return this.log.highWatermark - this.floor - this.done.size - this.inFlight.size;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** The next ready message without taking it, if one is buffered. */
+  peek(): QueuedMessage | undefined {
+    const requeued = this.requeued[0];
+    if (requeued) return requeued;
+    this.skipDone();
+    const fresh = this.buffer[this.bufferHead];
+    if (!fresh) this.requestFill();
+    return fresh;
+  }
+
+  /** Takes the next ready message (requeued first), in flight until acked, requeued or past `deadline`. */
+  take(deadline = Infinity): QueuedMessage | undefined {
+    const message = this.peek();
+    if (!message) return undefined;
+    if (message === this.requeued[0]) this.requeued.shift();
+    else this.bufferHead++;
+    if (this.bufferHead > 1024 && this.bufferHead * 2 > this.buffer.length) {
+      this.buffer.splice(0, this.bufferHead);
+      this.bufferHead = 0;
+    }
+    message.deadline = deadline;
+    this.inFlight.set(message.offset, message);
+    if (message.offset >= this.delivered) this.delivered = message.offset + 1;
+    this.attempts.set(message.offset, message.attempts + 1);
+    this.changed();
+    return message;
+  }
+
+  /** Done: acknowledged. Unknown offsets are ignored. */
+  ack(offset: number): boolean {
+    if (!this.inFlight.delete(offset)) return false;
+    this.markDone(offset);
+    return true;
+  }
+
+  /** Back to ready, ahead of fresh messages, counted as one more attempt. */
+  requeue(offset: number): boolean {
+    const message = this.inFlight.get(offset);
+    if (!message) return false;
+    this.inFlight.delete(offset);
+    message.attempts++;
+    message.deadline = Infinity;
+    const at = this.requeued.findIndex((m) => m.offset > offset);
+    this.requeued.splice(at < 0 ? this.requeued.length : at, 0, message);
+    this.changed();
+    this.notify();
+    return true;
+  }
+
+  /** Done without delivery: expired, dropped for length, dead-lettered, taken out of flight, or ready. */
+  drop(message: QueuedMessage): void {
+    if (this.inFlight.delete(message.offset)) {
+      this.markDone(message.offset);
+      return;
+    }
+    const at = this.requeued.indexOf(message);
+    if (at >= 0) this.requeued.splice(at, 1);
+    else if (this.buffer[this.bufferHead] === message) this.bufferHead++;
+    this.markDone(message.offset);
+  }
+
+  /** Moves the deadline of an in-flight message. */
+  extend(offset: number, deadline: number): boolean {
+    const message = this.inFlight.get(offset);
+    if (!message) return false;
+    message.deadline = deadline;
+    return true;
+  }
+
+  inFlightMessage(offset: number): QueuedMessage | undefined {
+    return this.inFlight.get(offset);
+  }
+
+  /** Requeues every in-flight message whose deadline is at or before `now`; returns them. */
+  expireInFlight(now: number): QueuedMessage[] {
+    const expired = [...this.inFlight.values()].filter((m) => m.deadline <= now);
+    for (const message of expired) this.requeue(message.offset);
+    return expired;
+  }
+
+  /** The earliest in-flight deadline, or Infinity. */
+  get nextDeadline(): number {
+    let next = Infinity;
+    for (const message of this.inFlight.values()) if (message.deadline < next) next = message.deadline;
+    return next;
+  }
+
+  /** Marks every ready message done; returns how many. In-flight messages stay. */
+  purge(): number {
+    const before = this.readyCount;
+    for (const message of this.requeued.splice(0)) this.markDone(message.offset, false);
+    for (let i = this.bufferHead; i < this.buffer.length; i++) this.done.add(this.buffer[i]!.offset);
+    this.buffer.length = 0;
+    this.bufferHead = 0;
+    const end = this.log.highWatermark;
+    const inFlight = [...this.inFlight.keys()].filter((o) => o >= this.cursor).sort((a, b) => a - b);
+    let from = this.cursor;
+    for (const offset of inFlight) {
+      this.done.addRange(from, offset);
+      from = offset + 1;
+    }
+    this.done.addRange(from, end);
+    this.cursor = Math.max(this.cursor, end);
+    this.advanceFloor();
+    this.changed();
+    return before - this.readyCount;
+  }
+
+  /** Resolves when take() may return something new: data arrived, a message was requeued, or the read-ahead filled. */
+  available(): Promise<void> {
+    if (this.peek()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const listener = (): void => {
+        this.listeners.delete(listener);
+        resolve();
+      };
+      this.listeners.add(listener);
+    });
+  }
+
+  /** Calls `listener` whenever new messages may be takeable; returns the unsubscribe function. */
+  onAvailable(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Every in-flight message back to ready (a consumer went away), in offset order. */
+  requeueAll(offsets: Iterable<number>): void {
+    for (const offset of [...offsets].sort((a, b) => b - a)) this.requeue(offset);
+  }
+
+  snapshot(): AckState {
+    return {
+      floor: this.floor,
+      done: this.done.toArray(),
+      delivered: this.delivered,
+      attempts: [...this.attempts].filter(([offset]) => offset >= this.floor && !this.done.has(offset)),
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unwatch();
+    this.listeners.clear();
+  }
+
+  private markDone(offset: number, notify = true): void {
+    this.done.add(offset);
+    this.attempts.delete(offset);
+    this.advanceFloor();
+    if (notify) this.changed();
+  }
+
+  private advanceFloor(): void {
+    const first = this.done.first();
+    if (first && first[0] <= this.floor) {
+      this.floor = Math.max(this.floor, first[1]);
+      this.done.deleteBelow(this.floor);
+    }
+    if (this.floor - this.reclaimedTo >= RECLAIM_EVERY) {
+      this.reclaimedTo = this.floor;
+      void this.log.deleteBefore(this.floor).catch(() => undefined);
+    }
+  }
+
+  private changed(): void {
+    this.store.markDirty(this.id, () => this.snapshot());
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  private skipDone(): void {
+    while (this.bufferHead < this.buffer.length && this.done.has(this.buffer[this.bufferHead]!.offset)) this.bufferHead++;
+  }
+
+  private requestFill(): void {
+    if (this.filling || this.closed || this.cursor >= this.log.highWatermark) return;
+    this.filling = this.fill().finally(() => {
+      this.filling = undefined;
+      if (this.buffer.length > this.bufferHead) this.notify();
+    });
+  }
+
+  private async fill(): Promise<void> {
+    if (this.bufferHead > 0) {
+      this.buffer.splice(0, this.bufferHead);
+      this.bufferHead = 0;
+    }
+    const { records } = await this.log.read(Math.max(this.cursor, this.log.logStartOffset), this.options.readAheadBytes ?? DEFAULT_READ_AHEAD);
+    for (let pos = 0; pos < records.length; ) {
+      const batch = new RecordBatch(records, pos);
+      for (const record of decodeRecords(batch.bytes)) {
+        if (record.offset < this.cursor) continue;
+        this.cursor = record.offset + 1;
+        if (this.done.has(record.offset) || this.inFlight.has(record.offset) || record.offset < this.floor) continue;
+        const message: QueuedMessage = {
+          offset: record.offset,
+          timestamp: record.timestamp,
+          key: record.key,
+          value: record.value,
+          attempts: this.attempts.get(record.offset) ?? (record.offset < this.delivered ? 1 : 0),
+          deadline: Infinity,
+        };
+        if (this.options.keep && !this.options.keep(message)) {
+          this.markDone(record.offset);
+          continue;
+        }
+        this.buffer.push(message);
+      }
+      this.cursor = Math.max(this.cursor, batch.nextOffset);
+      pos += batch.sizeInBytes;
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export { AckQueue, type AckQueueOptions, type QueuedMessage } from './ack-queue.ts';
+export { AckStateStore, type AckState } from './ack-state-store.ts';
+export { RangeSet } from './range-set.ts';
