@@ -1,0 +1,50 @@
+import { BrokerError, field, type ConfigField } from '../../core/index.ts';
+
+export interface UserSpec {
+  name: string;
+  password: string;
+  /** Only from 127.0.0.1 / ::1, like RabbitMQ's loopback_users. */
+  loopbackOnly?: boolean;
+  /** vhost -> configure / write / read regular expressions. */
+  permissions: Record<string, { configure: string; write: string; read: string }>;
+}
+
+const GUEST: UserSpec = { name: 'guest', password: 'guest', loopbackOnly: true, permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } };
+
+function json<T>(defaultValue: T, description: string, check: (value: unknown) => T): ConfigField<T> {
+  return {
+    default: defaultValue,
+    description,
+    coerce: (value) => check(typeof value === 'string' ? JSON.parse(value) : value),
+  };
+}
+
+function checkUsers(value: unknown): UserSpec[] {
+  if (!Array.isArray(value)) throw new BrokerError('CONFIG_INVALID', 'amqp.users must be an array');
+  for (const user of value as UserSpec[]) {
+    if (typeof user?.name !== 'string' || typeof user.password !== 'string' || typeof user.permissions !== 'object') {
+      throw new BrokerError('CONFIG_INVALID', 'each amqp user needs name, password and permissions');
+    }
+  }
+  return value as UserSpec[];
+}
+
+function checkVhosts(value: unknown): string[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new BrokerError('CONFIG_INVALID', 'amqp.vhosts must be an array of names');
+  return value as string[];
+}
+
+export const amqpConfigFields = {
+  port: field.port(5672, 'AMQP 0-9-1 listener port; 0 disables it'),
+  frameMax: field.integer(131072, 'largest frame the server accepts and offers in connection.tune', { min: 4096, max: 4 * 1024 * 1024 }),
+  channelMax: field.integer(2047, 'most channels per connection', { min: 1, max: 65535 }),
+  heartbeat: field.integer(60, 'heartbeat seconds offered in connection.tune; 0 disables', { min: 0, max: 65535 }),
+  maxConnections: field.integer(10_000, 'connections accepted at once', { min: 1 }),
+  handshakeTimeoutMs: field.integer(10_000, 'a connection must finish the handshake within this time', { min: 100 }),
+  maxMessageBytes: field.integer(128 * 1024 * 1024, 'largest message body accepted', { min: 1024 }),
+  segmentBytes: field.integer(64 * 1024 * 1024, 'segment size of queue logs (fully acked segments are reclaimed whole)', { min: 64 * 1024 }),
+  memoryHighWatermark: field.integer(0, 'block publishers (connection.blocked) when the process RSS exceeds this many bytes; 0: 40% of RAM', { min: 0 }),
+  users: json<UserSpec[]>([GUEST], 'users as JSON: [{name, password, loopbackOnly, permissions: {vhost: {configure, write, read}}}]', checkUsers),
+  vhosts: json<string[]>(['/'], 'virtual hosts as a JSON array', checkVhosts),
+  drainTimeoutMs: field.integer(5000, 'how long a stopping broker waits for in-flight work', { min: 0 }),
+} as const;

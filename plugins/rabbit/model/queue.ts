@@ -1,0 +1,325 @@
+import type { AckQueue, Clock, QueuedMessage, Timer } from '../../../core/index.ts';
+import type { FieldTable } from '../codec/index.ts';
+import type { QueueArguments } from './queue-arguments.ts';
+import type { QueueAppender } from './queue-appender.ts';
+import { encodeMessageKey, storedExpiry, type StoredMessage } from './stored-message.ts';
+
+export interface QueueSpec {
+  name: string;
+  durable: boolean;
+  /** The connection that owns an exclusive queue, else null. */
+  exclusiveOwner: number | null;
+  autoDelete: boolean;
+  arguments: FieldTable;
+}
+
+/** One delivered message: where it came from, so the channel can ack, requeue or reject it. */
+export interface Delivery {
+  queue: AmqpQueue;
+  level: number;
+  message: QueuedMessage;
+}
+
+export interface QueueConsumer {
+  readonly tag: string;
+  readonly noAck: boolean;
+  readonly exclusive: boolean;
+  /** May it take another message now (prefetch window, socket not backed up)? */
+  ready(): boolean;
+  deliver(delivery: Delivery): void;
+  /** The queue went away. */
+  cancelled(): void;
+}
+
+export type DeadLetterReason = 'expired' | 'rejected' | 'maxlen';
+
+/** What a queue asks of its vhost. */
+export interface QueueHooks {
+  deadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason): void;
+  /** No consumers any more (auto-delete) or unused past x-expires. */
+  unused(queue: AmqpQueue, why: 'auto-delete' | 'expires'): void;
+}
+
+/**
+ * A RabbitMQ classic queue over one AckQueue per priority level: consumers served round robin under
+ * their prefetch, TTL expiry at the head, max-length with its three overflow modes, single active
+ * consumer, and the lifecycle hooks for exclusive, auto-delete and x-expires queues.
+ */
+export class AmqpQueue {
+  private readonly consumers: QueueConsumer[] = [];
+  private roundRobin = 0;
+  private hadConsumer = false;
+  private pumping = false;
+  private pumpAgain = false;
+  private expiryTimer: Timer | undefined;
+  private expiryAt = Infinity;
+  private expiresTimer: Timer | undefined;
+  private readyBytes = 0;
+  private deleted = false;
+  private readonly unsubscribes: Array<() => void>;
+
+  constructor(
+    readonly spec: QueueSpec,
+    readonly args: QueueArguments,
+    /** Index = priority level. */
+    private readonly levels: AckQueue[],
+    private readonly appenders: QueueAppender[],
+    private readonly hooks: QueueHooks,
+    private readonly clock: Clock,
+  ) {
+    this.unsubscribes = levels.map((level) => level.onAvailable(() => this.pump()));
+    this.touch();
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get isDeleted(): boolean {
+    return this.deleted;
+  }
+
+  /** Ready messages (not unacked), including those waiting to be appended. */
+  get messageCount(): number {
+    let count = 0;
+    for (let i = 0; i < this.levels.length; i++) count += this.levels[i]!.readyCount + this.appenders[i]!.pending;
+    return count;
+  }
+
+  get consumerCount(): number {
+    return this.consumers.length;
+  }
+
+  get hasExclusiveConsumer(): boolean {
+    return this.consumers.some((c) => c.exclusive);
+  }
+
+  /** Appends a message; resolves true once stored under the queue's flush policy, false if refused for length. */
+  enqueue(message: StoredMessage, body: Buffer): Promise<boolean> {
+    if (this.deleted) return Promise.resolve(true);
+    if (this.overLimit(body.length)) {
+      if (this.args.overflow === 'reject-publish') return Promise.resolve(false);
+      if (this.args.overflow === 'reject-publish-dlx') {
+        this.hooks.deadLetter(this, { offset: -1, timestamp: this.clock.now(), key: encodeMessageKey(message), value: body, attempts: 0, deadline: Infinity }, 'maxlen');
+        return Promise.resolve(false);
+      }
+    }
+    const level = this.levelFor(message.priority);
+    this.readyBytes += body.length;
+    const stored = this.appenders[level]!.append({ key: encodeMessageKey(message), value: body, timestamp: this.clock.now() });
+    return stored.then(() => {
+      if (this.args.overflow === 'drop-head') void this.dropHeadOverLimit();
+      this.scheduleExpiry();
+      return true;
+    });
+  }
+
+  addConsumer(consumer: QueueConsumer): void {
+    this.consumers.push(consumer);
+    this.hadConsumer = true;
+    this.touch();
+    this.pump();
+  }
+
+  /** Removes a consumer; an auto-delete queue left without consumers asks to be deleted. */
+  removeConsumer(tag: string): boolean {
+    const at = this.consumers.findIndex((c) => c.tag === tag);
+    if (at < 0) return false;
+    this.consumers.splice(at, 1);
+    this.touch();
+    if (this.consumers.length === 0 && this.hadConsumer && this.spec.autoDelete) this.hooks.unused(this, 'auto-delete');
+    else this.pump();
+    return true;
+  }
+
+  /** basic.get: the next unexpired message, in flight until acked unless `noAck`. */
+  get(noAck: boolean): Delivery | undefined {
+    this.touch();
+    const delivery = this.takeNext();
+    if (delivery && noAck) this.ack(delivery);
+    return delivery;
+  }
+
+  ack(delivery: Delivery): void {
+    delivery.queue.levels[delivery.level]!.ack(delivery.message.offset);
+  }
+
+  requeue(delivery: Delivery): void {
+    if (this.deleted) return;
+    if (this.levels[delivery.level]!.requeue(delivery.message.offset)) this.readyBytes += delivery.message.value?.length ?? 0;
+  }
+
+  /** Rejected without requeue: dead-lettered when the queue has a DLX, else dropped. */
+  reject(delivery: Delivery): void {
+    const level = this.levels[delivery.level]!;
+    if (!level.ack(delivery.message.offset)) return;
+    if (this.args.deadLetterExchange !== undefined) this.hooks.deadLetter(this, delivery.message, 'rejected');
+  }
+
+  /** Deliveries a channel gives back when it closes: requeued, lowest offsets first. */
+  requeueAll(deliveries: readonly Delivery[]): void {
+    for (const d of [...deliveries].sort((a, b) => b.message.offset - a.message.offset)) this.requeue(d);
+    this.pump();
+  }
+
+  purge(): number {
+    let count = 0;
+    for (const level of this.levels) count += level.purge();
+    this.readyBytes = 0;
+    return count;
+  }
+
+  /** Serves consumers with credit until they or the queue run dry. */
+  pump(): void {
+    if (this.deleted) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        for (;;) {
+          const consumer = this.nextConsumer();
+          if (!consumer) break;
+          const delivery = this.takeNext();
+          if (!delivery) break;
+          if (consumer.noAck) this.ack(delivery);
+          consumer.deliver(delivery);
+        }
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+    this.scheduleExpiry();
+  }
+
+  /** The queue is gone: consumers are cancelled, timers stop. The vhost deletes the logs. */
+  markDeleted(): QueueConsumer[] {
+    this.deleted = true;
+    this.expiryTimer?.cancel();
+    this.expiresTimer?.cancel();
+    for (const unsubscribe of this.unsubscribes) unsubscribe();
+    for (const level of this.levels) level.close();
+    return this.consumers.splice(0);
+  }
+
+  /** The queue was used (declared, consumed, got from): restarts the x-expires countdown. */
+  touch(): void {
+    if (this.args.expires === undefined || this.deleted) return;
+    this.expiresTimer?.cancel();
+    this.expiresTimer = this.clock.setTimeout(() => {
+      if (this.consumers.length === 0) this.hooks.unused(this, 'expires');
+      else this.touch();
+    }, this.args.expires);
+  }
+
+  private levelFor(priority: number): number {
+    return this.levels.length === 1 ? 0 : Math.min(priority, this.levels.length - 1);
+  }
+
+  private overLimit(extraBytes: number): boolean {
+    const { maxLength, maxLengthBytes } = this.args;
+    return (maxLength !== undefined && this.messageCount >= maxLength) || (maxLengthBytes !== undefined && this.readyBytes + extraBytes > maxLengthBytes);
+  }
+
+  private async dropHeadOverLimit(): Promise<void> {
+    const { maxLength, maxLengthBytes } = this.args;
+    if (maxLength === undefined && maxLengthBytes === undefined) return;
+    while (!this.deleted && ((maxLength !== undefined && this.messageCount > maxLength) || (maxLengthBytes !== undefined && this.readyBytes > maxLengthBytes))) {
+      const head = this.headLevel(true);
+      if (head === undefined) {
+        await Promise.race(this.levels.map((l) => l.available()));
+        continue;
+      }
+      const level = this.levels[head]!;
+      const message = level.take()!;
+      level.drop(message);
+      this.readyBytes -= message.value?.length ?? 0;
+      if (this.args.deadLetterExchange !== undefined) this.hooks.deadLetter(this, message, 'maxlen');
+    }
+  }
+
+  private nextConsumer(): QueueConsumer | undefined {
+    if (this.consumers.length === 0) return undefined;
+    if (this.args.singleActiveConsumer) return this.consumers[0]!.ready() ? this.consumers[0] : undefined;
+    for (let i = 0; i < this.consumers.length; i++) {
+      const consumer = this.consumers[(this.roundRobin + i) % this.consumers.length]!;
+      if (consumer.ready()) {
+        this.roundRobin = (this.roundRobin + i + 1) % this.consumers.length;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+
+  /** The highest priority level with a message buffered (`oldest`: the lowest level holding the oldest). */
+  private headLevel(oldest = false): number | undefined {
+    if (oldest) {
+      let best: number | undefined;
+      for (let i = 0; i < this.levels.length; i++) {
+        const m = this.levels[i]!.peek();
+        if (m && (best === undefined || m.timestamp < this.levels[best]!.peek()!.timestamp)) best = i;
+      }
+      return best;
+    }
+    for (let i = this.levels.length - 1; i >= 0; i--) if (this.levels[i]!.peek()) return i;
+    return undefined;
+  }
+
+  /** The next message to hand out; expired heads are dead-lettered or dropped on the way. */
+  private takeNext(): Delivery | undefined {
+    const now = this.clock.now();
+    for (;;) {
+      const level = this.headLevel();
+      if (level === undefined) return undefined;
+      const queue = this.levels[level]!;
+      const message = queue.take()!;
+      this.readyBytes -= message.value?.length ?? 0;
+      if (this.expiry(message) <= now) {
+        queue.drop(message);
+        if (this.args.deadLetterExchange !== undefined) this.hooks.deadLetter(this, message, 'expired');
+        continue;
+      }
+      return { queue: this, level, message };
+    }
+  }
+
+  private expiry(message: QueuedMessage): number {
+    const own = storedExpiry(message.key);
+    const ttl = this.args.messageTtl === undefined ? Infinity : message.timestamp + this.args.messageTtl;
+    return Math.min(own >= 0 ? own : Infinity, ttl);
+  }
+
+  /** Expired messages leave from the head even with no consumer: the delay-queue pattern needs that. */
+  private scheduleExpiry(): void {
+    if (this.deleted) return;
+    let next = Infinity;
+    for (const level of this.levels) {
+      const head = level.peek();
+      if (head) next = Math.min(next, this.expiry(head));
+    }
+    if (next === Infinity || next >= this.expiryAt) return;
+    this.expiryTimer?.cancel();
+    this.expiryAt = next;
+    this.expiryTimer = this.clock.setTimeout(() => {
+      this.expiryTimer = undefined;
+      this.expiryAt = Infinity;
+      this.expireHeads();
+    }, Math.max(0, next - this.clock.now()));
+  }
+
+  private expireHeads(): void {
+    const now = this.clock.now();
+    for (const queue of this.levels) {
+      for (let head = queue.peek(); head && this.expiry(head) <= now; head = queue.peek()) {
+        queue.take();
+        queue.drop(head);
+        this.readyBytes -= head.value?.length ?? 0;
+        if (this.args.deadLetterExchange !== undefined) this.hooks.deadLetter(this, head, 'expired');
+      }
+    }
+    this.scheduleExpiry();
+  }
+}

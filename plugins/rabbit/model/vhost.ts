@@ -1,0 +1,365 @@
+import { randomBytes } from 'node:crypto';
+import { AckQueue, BrokerError, type AckStateStore, type Clock, type Logger, type QueuedMessage, type TopicRegistry } from '../../../core/index.ts';
+import { amqpError } from '../amqp-error.ts';
+import { decodeProperties, type BasicProperties, type FieldTable } from '../codec/index.ts';
+import { deadLetter, isDeadLetterCycle, textArray } from './dead-letter.ts';
+import { decodeArguments, Definitions, encodeArguments, type StoredBinding } from './definitions.ts';
+import { Exchange, EXCHANGE_TYPES, type Binding, type Destination, type ExchangeSpec, type ExchangeType } from './exchange.ts';
+import { QueueAppender } from './queue-appender.ts';
+import { parseQueueArguments, printValue, typeName } from './queue-arguments.ts';
+import { AmqpQueue, type DeadLetterReason, type QueueHooks, type QueueSpec } from './queue.ts';
+import { storedPersistent, type StoredMessage } from './stored-message.ts';
+
+export interface VhostServices {
+  topics: TopicRegistry;
+  ackStore: AckStateStore;
+  definitions: Definitions;
+  clock: Clock;
+  logger: Logger;
+  segmentBytes: number;
+}
+
+export interface QueueDeclaration {
+  name: string;
+  passive: boolean;
+  durable: boolean;
+  exclusive: boolean;
+  autoDelete: boolean;
+  arguments: FieldTable;
+}
+
+export interface ExchangeDeclaration {
+  name: string;
+  type: string;
+  passive: boolean;
+  durable: boolean;
+  autoDelete: boolean;
+  internal: boolean;
+  arguments: FieldTable;
+}
+
+export interface PublishResult {
+  /** How many queues the message reached. */
+  routed: number;
+  /** Resolves true once every queue stored it; false if any refused it (reject-publish). */
+  stored: Promise<boolean>;
+}
+
+const PREDECLARED: ReadonlyArray<[string, ExchangeType, boolean]> = [
+  ['', 'direct', false],
+  ['amq.direct', 'direct', false],
+  ['amq.fanout', 'fanout', false],
+  ['amq.topic', 'topic', false],
+  ['amq.headers', 'headers', false],
+  ['amq.match', 'headers', false],
+  ['amq.rabbitmq.trace', 'topic', true],
+];
+
+/** A virtual host: its exchanges, queues and bindings, routing, dead-lettering and durability. */
+export class Vhost implements QueueHooks {
+  readonly exchanges = new Map<string, Exchange>();
+  readonly queues = new Map<string, AmqpQueue>();
+  private readonly creating = new Map<string, Promise<AmqpQueue>>();
+  /** Called when a queue goes away, so channels can cancel its consumers. */
+  onQueueDeleted: (queue: AmqpQueue) => void = () => undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly services: VhostServices,
+  ) {}
+
+  async open(): Promise<void> {
+    for (const [name, type, internal] of PREDECLARED) {
+      this.exchanges.set(name, new Exchange({ name, type, durable: true, autoDelete: false, internal, arguments: new Map() }));
+    }
+    const { definitions } = this.services;
+    for (const spec of definitions.exchanges(this.name)) if (!this.exchanges.has(spec.name)) this.exchanges.set(spec.name, new Exchange(spec));
+    for (const q of definitions.queues(this.name)) {
+      await this.createQueue({ name: q.name, durable: true, exclusiveOwner: null, autoDelete: q.autoDelete, arguments: q.arguments });
+    }
+    for (const b of definitions.bindings(this.name)) {
+      const source = this.exchanges.get(b.source);
+      if (source) source.bind(binding({ kind: b.destinationKind, name: b.destination }, b.routingKey, decodeArguments(Buffer.from(b.arguments))));
+    }
+    const live = new Set([...this.queues.values()].flatMap((q) => levelTopics(this.name, q.name, levelCount(q.args.maxPriority))));
+    for (const topic of this.services.topics.list({ includeInternal: true })) {
+      if (topic.name.startsWith(topicPrefix(this.name)) && !live.has(topic.name)) await this.services.topics.delete(topic.name);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const queue of [...this.queues.values()]) if (!queue.spec.durable) await this.removeQueue(queue);
+  }
+
+  exchange(name: string): Exchange {
+    const exchange = this.exchanges.get(name);
+    if (!exchange) throw amqpError.notFoundExchange(name, this.name);
+    return exchange;
+  }
+
+  queue(name: string, connection: number): AmqpQueue {
+    const queue = this.queues.get(name);
+    if (!queue) throw amqpError.notFoundQueue(name, this.name);
+    if (queue.spec.exclusiveOwner !== null && queue.spec.exclusiveOwner !== connection) throw amqpError.locked(name, this.name);
+    return queue;
+  }
+
+  async declareExchange(d: ExchangeDeclaration): Promise<Exchange> {
+    const existing = this.exchanges.get(d.name);
+    if (d.passive) {
+      if (!existing) throw amqpError.notFoundExchange(d.name, this.name);
+      return existing;
+    }
+    if (!EXCHANGE_TYPES.includes(d.type)) throw amqpError.commandInvalid(`unknown exchange type '${d.type}'`);
+    if (existing) {
+      const inequivalent = (arg: string, received: unknown, current: unknown) =>
+        amqpError.precondition(`inequivalent arg '${arg}' for exchange '${d.name}' in vhost '${this.name}': received '${received}' but current is '${current}'`);
+      if (existing.spec.type !== d.type) throw inequivalent('type', d.type, existing.spec.type);
+      if (existing.spec.durable !== d.durable) throw inequivalent('durable', d.durable, existing.spec.durable);
+      if (existing.spec.autoDelete !== d.autoDelete) throw inequivalent('auto_delete', d.autoDelete, existing.spec.autoDelete);
+      if (existing.spec.internal !== d.internal) throw inequivalent('internal', d.internal, existing.spec.internal);
+      return existing;
+    }
+    if (d.name.startsWith('amq.')) throw amqpError.accessRefused(`exchange name '${d.name}' contains reserved prefix 'amq.*'`);
+    const spec: ExchangeSpec = { name: d.name, type: d.type as ExchangeType, durable: d.durable, autoDelete: d.autoDelete, internal: d.internal, arguments: d.arguments };
+    const exchange = new Exchange(spec);
+    this.exchanges.set(d.name, exchange);
+    if (d.durable) await this.services.definitions.putExchange(this.name, spec);
+    return exchange;
+  }
+
+  async deleteExchange(name: string, ifUnused: boolean): Promise<void> {
+    if (name === '') throw amqpError.accessRefused('operation not permitted on the default exchange');
+    if (name.startsWith('amq.')) throw amqpError.accessRefused(`deletion of system exchange '${name}' in vhost '${this.name}' not allowed`);
+    const exchange = this.exchanges.get(name);
+    if (!exchange) return;
+    const inbound = [...this.exchanges.values()].some((e) => [...e.allBindings()].some((b) => b.destination.kind === 'exchange' && b.destination.name === name));
+    if (ifUnused && (exchange.bindingCount > 0 || inbound)) throw amqpError.precondition(`exchange '${name}' in vhost '${this.name}' in use`);
+    this.exchanges.delete(name);
+    for (const b of [...exchange.allBindings()]) await this.forgetBinding(exchange, b);
+    for (const e of this.exchanges.values()) for (const b of e.unbindDestination({ kind: 'exchange', name })) await this.forgetBinding(e, b, false);
+    if (exchange.spec.durable) await this.services.definitions.deleteExchange(this.name, name);
+  }
+
+  async declareQueue(d: QueueDeclaration, connection: number): Promise<AmqpQueue> {
+    const name = d.name === '' ? `amq.gen-${randomBytes(16).toString('base64url')}` : d.name;
+    const pending = this.creating.get(name);
+    if (pending) await pending.catch(() => undefined);
+    const existing = this.queues.get(name);
+    if (existing) {
+      if (existing.spec.exclusiveOwner !== null && existing.spec.exclusiveOwner !== connection) throw amqpError.locked(name, this.name);
+      existing.touch();
+      if (!d.passive) this.checkEquivalent(existing, d, connection);
+      return existing;
+    }
+    if (d.passive) throw amqpError.notFoundQueue(name, this.name);
+    if (d.name.startsWith('amq.')) throw amqpError.accessRefused(`queue name '${d.name}' contains reserved prefix 'amq.*'`);
+    const creation = (async () => {
+      const queue = await this.createQueue({ name, durable: d.durable, exclusiveOwner: d.exclusive ? connection : null, autoDelete: d.autoDelete, arguments: d.arguments });
+      if (d.durable && !d.exclusive) await this.services.definitions.putQueue(this.name, name, d.autoDelete, d.arguments);
+      return queue;
+    })();
+    this.creating.set(name, creation);
+    try {
+      return await creation;
+    } finally {
+      this.creating.delete(name);
+    }
+  }
+
+  /** Deletes a queue; returns how many messages it held. */
+  async deleteQueue(name: string, ifUnused: boolean, ifEmpty: boolean, connection: number): Promise<number> {
+    const queue = this.queues.get(name);
+    if (!queue) return 0;
+    if (queue.spec.exclusiveOwner !== null && queue.spec.exclusiveOwner !== connection) throw amqpError.locked(name, this.name);
+    if (ifUnused && queue.consumerCount > 0) throw amqpError.precondition(`queue '${name}' in vhost '${this.name}' in use`);
+    if (ifEmpty && queue.messageCount > 0) throw amqpError.precondition(`queue '${name}' in vhost '${this.name}' not empty`);
+    const count = queue.messageCount;
+    await this.removeQueue(queue);
+    return count;
+  }
+
+  /** Exclusive queues go when their connection does. */
+  async connectionClosed(connection: number): Promise<void> {
+    for (const queue of [...this.queues.values()]) if (queue.spec.exclusiveOwner === connection) await this.removeQueue(queue);
+  }
+
+  async bind(source: string, destination: Destination, routingKey: string, args: FieldTable): Promise<void> {
+    if (source === '') throw amqpError.accessRefused('operation not permitted on the default exchange');
+    const exchange = this.exchange(source);
+    const b = binding(destination, routingKey, args);
+    if (!exchange.bind(b)) return;
+    if (exchange.spec.durable && this.isDurable(destination)) await this.services.definitions.putBinding(stored(this.name, source, b));
+  }
+
+  async unbind(source: string, destination: Destination, routingKey: string, args: FieldTable): Promise<void> {
+    if (source === '') throw amqpError.accessRefused('operation not permitted on the default exchange');
+    const exchange = this.exchanges.get(source);
+    if (!exchange) return;
+    const removed = exchange.unbind(binding(destination, routingKey, args).id);
+    if (removed) await this.forgetBinding(exchange, removed);
+  }
+
+  /**
+   * Routes through exchange-to-exchange bindings and alternate exchanges, then enqueues in every queue
+   * reached. BCC keys route but are stripped; CC keys route and stay.
+   */
+  publish(exchangeName: string, routingKey: string, message: StoredMessage, properties: BasicProperties, body: Buffer): PublishResult {
+    const exchange = this.exchange(exchangeName);
+    if (exchange.spec.internal) throw amqpError.accessRefused(`cannot publish to internal exchange '${exchangeName}' in vhost '${this.name}'`);
+    const headers = properties.headers;
+    const keys = [routingKey, ...textArray(headers?.get('CC')), ...textArray(headers?.get('BCC'))];
+    const queues = this.route(exchange, keys, headers);
+    return this.store(queues, message, body);
+  }
+
+  /** QueueHooks: rewrite and republish through the queue's dead-letter exchange. */
+  deadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason): void {
+    const dlx = queue.args.deadLetterExchange;
+    const exchange = dlx === undefined ? undefined : this.exchanges.get(dlx);
+    if (!exchange) return;
+    try {
+      const dead = deadLetter(message.key, queue.name, reason, queue.args.deadLetterRoutingKey, this.services.clock.now());
+      const properties = decodeProperties(dead.message.properties, 0, dead.message.properties.length);
+      const targets = [...this.route(exchange, dead.routingKeys, properties.headers)].filter((q) => !isDeadLetterCycle(properties.headers, q.name));
+      void this.store(new Set(targets), { ...dead.message, exchange: dlx! }, message.value ?? Buffer.alloc(0)).stored.catch((err: unknown) =>
+        this.services.logger.error({ err, queue: queue.name }, 'dead-lettering failed'),
+      );
+    } catch (err) {
+      this.services.logger.error({ err, queue: queue.name }, 'could not dead-letter a message');
+    }
+  }
+
+  /** QueueHooks: auto-delete and x-expires. */
+  unused(queue: AmqpQueue): void {
+    void this.removeQueue(queue).catch((err: unknown) => this.services.logger.error({ err, queue: queue.name }, 'queue deletion failed'));
+  }
+
+  private route(exchange: Exchange, keys: readonly string[], headers: FieldTable | undefined): Set<AmqpQueue> {
+    const queues = new Set<AmqpQueue>();
+    const visited = new Set<string>();
+    const walk = (from: Exchange): void => {
+      if (visited.has(from.name)) return;
+      visited.add(from.name);
+      const destinations: Destination[] = [];
+      for (const key of keys) {
+        if (from.name === '') {
+          const queue = this.queues.get(key);
+          if (queue) queues.add(queue);
+        } else from.route(key, headers, destinations);
+      }
+      for (const d of destinations) {
+        if (d.kind === 'queue') {
+          const queue = this.queues.get(d.name);
+          if (queue) queues.add(queue);
+        } else {
+          const next = this.exchanges.get(d.name);
+          if (next) walk(next);
+        }
+      }
+    };
+    walk(exchange);
+    for (let current: Exchange | undefined = exchange; queues.size === 0 && current?.alternateExchange !== undefined; ) {
+      current = this.exchanges.get(current.alternateExchange);
+      if (!current || visited.has(current.name)) break;
+      walk(current);
+    }
+    return queues;
+  }
+
+  private store(queues: ReadonlySet<AmqpQueue>, message: StoredMessage, body: Buffer): PublishResult {
+    const stored = [...queues].map((q) => q.enqueue(message, body));
+    return { routed: queues.size, stored: Promise.all(stored).then((all) => all.every(Boolean)) };
+  }
+
+  private checkEquivalent(queue: AmqpQueue, d: QueueDeclaration, connection: number): void {
+    const vhost = this.name;
+    const fail = (arg: string, received: string, current: string) =>
+      amqpError.precondition(`inequivalent arg '${arg}' for queue '${queue.name}' in vhost '${vhost}': received ${received} but current is ${current}`);
+    if (queue.spec.durable !== d.durable) throw fail('durable', `'${d.durable}'`, `'${queue.spec.durable}'`);
+    if (queue.spec.autoDelete !== d.autoDelete) throw fail('auto_delete', `'${d.autoDelete}'`, `'${queue.spec.autoDelete}'`);
+    const exclusive = queue.spec.exclusiveOwner === connection;
+    if (exclusive !== d.exclusive) throw fail('exclusive', `'${d.exclusive}'`, `'${exclusive}'`);
+    const described = (v: ReturnType<FieldTable['get']>) => (v === undefined ? 'none' : `the value '${printValue(v)}' of type '${typeName(v)}'`);
+    for (const arg of new Set([...queue.spec.arguments.keys(), ...d.arguments.keys()])) {
+      if (!arg.startsWith('x-')) continue;
+      const current = queue.spec.arguments.get(arg);
+      const received = d.arguments.get(arg);
+      if (current === undefined && received === undefined) continue;
+      if (!current || !received || current.type !== received.type || printValue(current) !== printValue(received)) throw fail(arg, described(received), described(current));
+    }
+  }
+
+  private async createQueue(spec: QueueSpec): Promise<AmqpQueue> {
+    const args = parseQueueArguments(spec.arguments, spec.name, this.name);
+    const { topics, ackStore, clock, segmentBytes } = this.services;
+    const levels: AckQueue[] = [];
+    const appenders: QueueAppender[] = [];
+    for (const [level, topicName] of levelTopics(this.name, spec.name, levelCount(args.maxPriority)).entries()) {
+      if (!topics.get(topicName)) {
+        await topics.create(topicName, {
+          partitions: 1,
+          internal: true,
+          config: { segmentBytes, retentionMs: -1, retentionBytes: -1, ...(spec.durable ? {} : { flush: 'never' }) },
+          attributes: { amqp: { vhost: this.name, queue: spec.name, level } },
+        });
+      }
+      const log = topics.log(topicName, 0)!;
+      const restartedAt = log.logEndOffset;
+      levels.push(await AckQueue.open(`${this.name}\u0000${spec.name}\u0000${level}`, log, ackStore, { keep: (m) => m.offset >= restartedAt || storedPersistent(m.key) }));
+      appenders.push(new QueueAppender(log));
+    }
+    const queue = new AmqpQueue(spec, args, levels, appenders, this, clock);
+    this.queues.set(spec.name, queue);
+    return queue;
+  }
+
+  private async removeQueue(queue: AmqpQueue): Promise<void> {
+    if (this.queues.get(queue.name) !== queue) return;
+    this.queues.delete(queue.name);
+    queue.markDeleted();
+    this.onQueueDeleted(queue);
+    for (const exchange of this.exchanges.values()) for (const b of exchange.unbindDestination({ kind: 'queue', name: queue.name })) await this.forgetBinding(exchange, b, false);
+    if (queue.spec.durable) await this.services.definitions.deleteQueue(this.name, queue.name);
+    for (const [level, topicName] of levelTopics(this.name, queue.name, levelCount(queue.args.maxPriority)).entries()) {
+      await this.services.ackStore.remove(`${this.name}\u0000${queue.name}\u0000${level}`);
+      await this.services.topics.delete(topicName).catch((err: unknown) => {
+        if (!BrokerError.is(err, 'TOPIC_NOT_FOUND')) throw err;
+      });
+    }
+  }
+
+  private async forgetBinding(exchange: Exchange, b: Binding, autoDelete = true): Promise<void> {
+    if (exchange.spec.durable && this.isDurable(b.destination)) await this.services.definitions.deleteBinding(stored(this.name, exchange.name, b));
+    if (autoDelete && exchange.spec.autoDelete && exchange.bindingCount === 0 && this.exchanges.get(exchange.name) === exchange) {
+      this.exchanges.delete(exchange.name);
+      if (exchange.spec.durable) await this.services.definitions.deleteExchange(this.name, exchange.name);
+    }
+  }
+
+  private isDurable(destination: Destination): boolean {
+    if (destination.kind === 'exchange') return this.exchanges.get(destination.name)?.spec.durable ?? false;
+    const queue = this.queues.get(destination.name);
+    return queue !== undefined && queue.spec.durable && queue.spec.exclusiveOwner === null;
+  }
+}
+
+function binding(destination: Destination, routingKey: string, args: FieldTable): Binding {
+  return { destination, routingKey, arguments: args, id: `${destination.kind}\u0000${destination.name}\u0000${routingKey}\u0000${encodeArguments(args).toString('hex')}` };
+}
+
+function stored(vhost: string, source: string, b: Binding): StoredBinding {
+  return { vhost, source, destinationKind: b.destination.kind, destination: b.destination.name, routingKey: b.routingKey, arguments: encodeArguments(b.arguments) };
+}
+
+const topicPrefix = (vhost: string): string => `amqp:${encodeURIComponent(vhost)}:`;
+
+/** The log topics of a queue: level 0, then one per priority level above it. */
+function levelTopics(vhost: string, queue: string, levels: number): string[] {
+  const base = `${topicPrefix(vhost)}${encodeURIComponent(queue)}`;
+  return Array.from({ length: levels }, (_, level) => (level === 0 ? base : `${base}:p${level}`));
+}
+
+function levelCount(maxPriority: number | undefined): number {
+  return maxPriority === undefined ? 1 : maxPriority + 1;
+}
