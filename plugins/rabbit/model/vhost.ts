@@ -317,7 +317,7 @@ export class Vhost implements QueueHooks {
   private async removeQueue(queue: AmqpQueue): Promise<void> {
     if (this.queues.get(queue.name) !== queue) return;
     this.queues.delete(queue.name);
-    queue.markDeleted();
+    for (const consumer of queue.markDeleted()) consumer.cancelled();
     this.onQueueDeleted(queue);
     for (const exchange of this.exchanges.values()) for (const b of exchange.unbindDestination({ kind: 'queue', name: queue.name })) await this.forgetBinding(exchange, b, false);
     if (queue.spec.durable) await this.services.definitions.deleteQueue(this.name, queue.name);

@@ -1,0 +1,91 @@
+import os from 'node:os';
+import {
+  AckStateStore,
+  TcpListener,
+  TOKENS,
+  type BrokerConfig,
+  type Clock,
+  type ListenerRegistry,
+  type Logger,
+  type PluginContext,
+  type StorageEngine,
+  type TopicRegistry,
+} from '../../core/index.ts';
+import type { AmqpContext, AmqpSettings } from './amqp-context.ts';
+import { UserDirectory } from './auth.ts';
+import { AmqpConnection } from './connection.ts';
+import { Definitions } from './model/definitions.ts';
+import { Vhost } from './model/vhost.ts';
+
+/** The AMQP listener, its vhosts, and memory flow control. */
+export class AmqpServer implements AmqpContext {
+  settings!: AmqpSettings;
+  vhosts = new Map<string, Vhost>();
+  users!: UserDirectory;
+  clock!: Clock;
+  blocked = false;
+  private listener: TcpListener | undefined;
+  private ackStore: AckStateStore | undefined;
+  private readonly connections = new Set<AmqpConnection>();
+  private memoryTimer: NodeJS.Timeout | undefined;
+  private logger!: Logger;
+
+  async start({ container, section, logger }: PluginContext<AmqpSettings>): Promise<void> {
+    this.settings = section;
+    this.logger = logger;
+    this.clock = container.get<Clock>(TOKENS.Clock);
+    this.users = new UserDirectory(section.users);
+    const config = container.get<BrokerConfig>(TOKENS.Config);
+    const engine = container.get<StorageEngine>(TOKENS.StorageEngine);
+    const topics = container.get<TopicRegistry>(TOKENS.TopicRegistry);
+    this.ackStore = await AckStateStore.open(engine, this.clock, logger);
+    const definitions = await Definitions.open(engine);
+    for (const name of section.vhosts) {
+      const vhost = new Vhost(name, { topics, ackStore: this.ackStore, definitions, clock: this.clock, logger, segmentBytes: section.segmentBytes });
+      await vhost.open();
+      this.vhosts.set(name, vhost);
+    }
+    this.listener = new TcpListener({
+      protocol: 'amqp',
+      host: config.host,
+      port: section.port,
+      maxConnections: section.maxConnections,
+      idleTimeoutMs: 0,
+      logger,
+      registry: container.get<ListenerRegistry>(TOKENS.ListenerRegistry),
+      accept: (socket, id, connectionLogger) => {
+        const connection = new AmqpConnection(socket, id, this, connectionLogger, (closed) => this.closed(closed));
+        this.connections.add(connection);
+        return connection;
+      },
+    });
+    await this.listener.start();
+    this.watchMemory();
+  }
+
+  async stop(): Promise<void> {
+    if (this.memoryTimer) clearInterval(this.memoryTimer);
+    await this.listener?.stop(this.settings.drainTimeoutMs);
+    for (const vhost of this.vhosts.values()) await vhost.close();
+    await this.ackStore?.close();
+  }
+
+  private closed(connection: AmqpConnection): void {
+    this.connections.delete(connection);
+    const vhost = connection.vhost;
+    if (vhost) void vhost.connectionClosed(connection.id).catch((err: unknown) => this.logger.error({ err }, 'exclusive queue cleanup failed'));
+  }
+
+  /** RabbitMQ's vm_memory_high_watermark: above it, publishers are blocked (connection.blocked). */
+  private watchMemory(): void {
+    const limit = this.settings.memoryHighWatermark || Math.floor(os.totalmem() * 0.4);
+    this.memoryTimer = setInterval(() => {
+      const blocked = process.memoryUsage.rss() > limit;
+      if (blocked === this.blocked) return;
+      this.blocked = blocked;
+      this.logger.warn({ rss: process.memoryUsage.rss(), limit }, blocked ? 'memory high watermark reached: blocking publishers' : 'memory below the watermark: unblocking publishers');
+      for (const connection of this.connections) connection.setBlocked(blocked);
+    }, 500);
+    this.memoryTimer.unref();
+  }
+}

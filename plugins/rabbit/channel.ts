@@ -1,0 +1,565 @@
+import { randomBytes } from 'node:crypto';
+import { AmqpError, amqpError, ReplyCode } from './amqp-error.ts';
+import type { Permission } from './auth.ts';
+import type { AmqpConnection } from './connection.ts';
+import {
+  contentFrames,
+  decodeProperties,
+  encodePropertiesBytes,
+  FrameType,
+  parseContentHeader,
+  parseMethod,
+  type AmqpMethod,
+  type BasicProperties,
+  type Frame,
+  type MethodArgs,
+} from './codec/index.ts';
+import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
+import { decodeMessageKey, type StoredMessage } from './model/stored-message.ts';
+import type { Vhost } from './model/vhost.ts';
+
+interface PendingContent {
+  publish: MethodArgs['basic.publish'];
+  bodySize: number;
+  properties: Buffer | undefined;
+  parts: Buffer[];
+  received: number;
+}
+
+interface Unacked {
+  delivery: Delivery;
+  consumer: Consumer | undefined;
+}
+
+type Outcome = 'pending' | 'ack' | 'nack';
+
+/** One consumer on one channel: its prefetch window and how it writes deliveries. */
+class Consumer implements QueueConsumer {
+  unacked = 0;
+
+  constructor(
+    readonly tag: string,
+    readonly queue: AmqpQueue,
+    readonly noAck: boolean,
+    readonly exclusive: boolean,
+    private readonly prefetch: number,
+    private readonly channel: AmqpChannel,
+  ) {}
+
+  ready(): boolean {
+    return (this.noAck || this.prefetch === 0 || this.unacked < this.prefetch) && this.channel.canDeliver(this.noAck);
+  }
+
+  deliver(delivery: Delivery): void {
+    this.channel.deliver(this, delivery);
+  }
+
+  cancelled(): void {
+    this.channel.serverCancel(this);
+  }
+}
+
+/**
+ * One AMQP channel: content assembly, exchange/queue/basic/confirm/tx methods, consumers with their
+ * prefetch, delivery tags, acks, publisher confirms (coalesced with multiple=true) and transactions.
+ */
+export class AmqpChannel {
+  private content: PendingContent | undefined;
+  private closing = false;
+  private lastQueue: string | undefined;
+  private readonly consumers = new Map<string, Consumer>();
+  private readonly unacked = new Map<number, Unacked>();
+  private nextDeliveryTag = 1;
+  private prefetch = 0;
+  private globalPrefetch = 0;
+  private confirming = false;
+  private publishSeq = 0;
+  private readonly outcomes: Array<{ seq: number; outcome: Outcome }> = [];
+  private confirmFlushScheduled = false;
+  private transactional = false;
+  private txActions: Array<() => Promise<void> | void> = [];
+
+  constructor(
+    readonly id: number,
+    private readonly connection: AmqpConnection,
+    private readonly vhost: Vhost,
+  ) {}
+
+  /** Frames that arrived while a method was waiting on storage; they run, in order, once it is done. */
+  private backlog: Frame[] | undefined;
+
+  onFrame(frame: Frame): void {
+    if (this.backlog) {
+      this.backlog.push(frame);
+      return;
+    }
+    if (this.closing) {
+      if (frame.type === FrameType.method) {
+        const method = parseMethod(frame);
+        if (method.name === 'channel.close-ok') this.finishClose();
+        else if (method.name === 'channel.close') {
+          this.connection.sendMethod(this.id, 'channel.close-ok', {});
+          this.finishClose();
+        }
+      }
+      return;
+    }
+    try {
+      if (this.content) this.onContentFrame(frame);
+      else if (frame.type === FrameType.method) this.onMethod(parseMethod(frame));
+      else throw amqpError.unexpectedFrame('expected method frame, got non method frame instead');
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Runs storage-bound work; frames arriving meanwhile wait, so the channel's methods stay in order. */
+  private runAsync(work: () => Promise<void>): void {
+    this.backlog = [];
+    work().then(
+      () => this.drainBacklog(),
+      (err: unknown) => {
+        this.drainBacklog();
+        this.connection.logger.error({ err }, 'channel work failed');
+      },
+    );
+  }
+
+  private drainBacklog(): void {
+    const frames = this.backlog ?? [];
+    this.backlog = undefined;
+    for (let i = 0; i < frames.length; i++) {
+      this.onFrame(frames[i]!);
+      const waiting = this.backlog as Frame[] | undefined;
+      if (waiting) {
+        waiting.push(...frames.slice(i + 1));
+        return;
+      }
+    }
+  }
+
+  /** A channel error: channel.close, then ignore everything until close-ok. Hard errors go to the connection. */
+  fail(err: unknown, method?: AmqpMethod['name']): void {
+    if (!(err instanceof AmqpError)) throw err;
+    const error = method ? err.during(method) : err;
+    if (error.closesConnection) {
+      this.connection.closeWith(error);
+      return;
+    }
+    this.connection.sendMethod(this.id, 'channel.close', { replyCode: error.code, replyText: error.replyText, classId: error.classId, methodId: error.methodId });
+    this.closing = true;
+    this.release();
+  }
+
+  /** Consumers go, unacked messages are requeued as redelivered. */
+  release(): void {
+    for (const consumer of this.consumers.values()) consumer.queue.removeConsumer(consumer.tag);
+    this.consumers.clear();
+    const byQueue = new Map<AmqpQueue, Delivery[]>();
+    for (const { delivery } of this.unacked.values()) byQueue.set(delivery.queue, [...(byQueue.get(delivery.queue) ?? []), delivery]);
+    this.unacked.clear();
+    for (const [queue, deliveries] of byQueue) queue.requeueAll(deliveries);
+    this.content = undefined;
+    this.txActions = [];
+  }
+
+  /** The socket drained: consumers may go on. */
+  resume(): void {
+    for (const queue of new Set([...this.consumers.values()].map((c) => c.queue))) queue.pump();
+  }
+
+  canDeliver(noAck: boolean): boolean {
+    if (this.closing || this.connection.congested) return false;
+    return noAck || this.globalPrefetch === 0 || this.unacked.size < this.globalPrefetch;
+  }
+
+  deliver(consumer: Consumer, delivery: Delivery): void {
+    const tag = this.nextDeliveryTag++;
+    if (!consumer.noAck) {
+      this.unacked.set(tag, { delivery, consumer });
+      consumer.unacked++;
+    }
+    const stored = decodeMessageKey(delivery.message.key);
+    const args = { consumerTag: consumer.tag, deliveryTag: tag, redelivered: delivery.message.attempts > 0, exchange: stored.exchange, routingKey: stored.routingKey };
+    this.connection.send(contentFrames(this.id, 'basic.deliver', args, stored.properties, delivery.message.value ?? EMPTY, this.connection.frameMax));
+  }
+
+  serverCancel(consumer: Consumer): void {
+    this.consumers.delete(consumer.tag);
+    if (this.connection.capability('consumer_cancel_notify')) this.connection.sendMethod(this.id, 'basic.cancel', { consumerTag: consumer.tag, nowait: true });
+  }
+
+  private onContentFrame(frame: Frame): void {
+    const content = this.content!;
+    if (content.properties === undefined) {
+      if (frame.type !== FrameType.header) throw amqpError.unexpectedFrame('expected content header for class 60, got non content header frame instead').during('basic.publish');
+      const header = parseContentHeader(frame.payload);
+      if (header.bodySize > this.connection.settings.maxMessageBytes) {
+        this.content = undefined;
+        throw amqpError.precondition(`message size ${header.bodySize} is larger than configured max size ${this.connection.settings.maxMessageBytes}`).during('basic.publish');
+      }
+      content.bodySize = header.bodySize;
+      content.properties = header.properties;
+    } else {
+      if (frame.type !== FrameType.body) throw amqpError.unexpectedFrame('expected content body, got non content body frame instead').during('basic.publish');
+      content.parts.push(frame.payload);
+      content.received += frame.payload.length;
+      if (content.received > content.bodySize) throw amqpError.frameError('content body larger than announced');
+    }
+    if (content.received === content.bodySize) {
+      this.content = undefined;
+      const body = content.parts.length === 1 ? content.parts[0]! : Buffer.concat(content.parts, content.received);
+      this.publish(content.publish, content.properties, body);
+    }
+  }
+
+  private onMethod(method: AmqpMethod): void {
+    try {
+      this.dispatch(method);
+    } catch (err) {
+      this.fail(err, method.name);
+    }
+  }
+
+  private dispatch(method: AmqpMethod): void {
+    switch (method.name) {
+      case 'channel.close':
+        this.connection.sendMethod(this.id, 'channel.close-ok', {});
+        this.release();
+        this.finishClose();
+        return;
+      case 'channel.close-ok':
+        return;
+      case 'channel.flow':
+        if (!method.args.active) throw amqpError.notImplemented('active=false');
+        this.connection.sendMethod(this.id, 'channel.flow-ok', { active: true });
+        return;
+      case 'channel.open':
+        throw amqpError.channelError("second 'channel.open' seen");
+      case 'basic.publish':
+        if (method.args.immediate) throw amqpError.notImplemented('immediate=true');
+        this.content = { publish: method.args, bodySize: 0, properties: undefined, parts: [], received: 0 };
+        this.connection.published = true;
+        return;
+      case 'basic.ack':
+        return this.txOrNow(() => this.settle(method.args.deliveryTag, method.args.multiple, 'ack', false));
+      case 'basic.nack':
+        return this.txOrNow(() => this.settle(method.args.deliveryTag, method.args.multiple, 'reject', method.args.requeue));
+      case 'basic.reject':
+        return this.txOrNow(() => this.settle(method.args.deliveryTag, false, 'reject', method.args.requeue));
+      case 'basic.qos':
+        if (method.args.prefetchSize !== 0) throw amqpError.notImplemented(`prefetch_size!=0 (${method.args.prefetchSize})`);
+        if (method.args.global) this.globalPrefetch = method.args.prefetchCount;
+        else this.prefetch = method.args.prefetchCount;
+        this.connection.sendMethod(this.id, 'basic.qos-ok', {});
+        this.resume();
+        return;
+      case 'basic.consume':
+        return this.consume(method.args);
+      case 'basic.cancel': {
+        const consumer = this.consumers.get(method.args.consumerTag);
+        if (consumer) {
+          this.consumers.delete(consumer.tag);
+          consumer.queue.removeConsumer(consumer.tag);
+        }
+        if (!method.args.nowait) this.connection.sendMethod(this.id, 'basic.cancel-ok', { consumerTag: method.args.consumerTag });
+        return;
+      }
+      case 'basic.get':
+        return this.get(method.args);
+      case 'basic.recover':
+      case 'basic.recover-async':
+        if (!method.args.requeue) throw amqpError.notImplemented('requeue=false');
+        this.requeueUnacked();
+        if (method.name === 'basic.recover') this.connection.sendMethod(this.id, 'basic.recover-ok', {});
+        return;
+      case 'confirm.select':
+        if (this.transactional) throw amqpError.precondition('cannot switch from tx to confirm mode');
+        this.confirming = true;
+        if (!method.args.nowait) this.connection.sendMethod(this.id, 'confirm.select-ok', {});
+        return;
+      case 'tx.select':
+        if (this.confirming) throw amqpError.precondition('cannot switch from confirm to tx mode');
+        this.transactional = true;
+        this.connection.sendMethod(this.id, 'tx.select-ok', {});
+        return;
+      case 'tx.commit':
+        return this.commit();
+      case 'tx.rollback':
+        if (!this.transactional) throw amqpError.precondition('channel is not transactional');
+        this.txActions = [];
+        this.connection.sendMethod(this.id, 'tx.rollback-ok', {});
+        return;
+      default:
+        return this.asyncMethod(method);
+    }
+  }
+
+  /** Methods that wait on storage: declare, delete, bind, purge. */
+  private asyncMethod(method: AmqpMethod): void {
+    this.runAsync(async () => {
+      try {
+        await this.declarative(method);
+      } catch (err) {
+        this.fail(err, method.name);
+      }
+    });
+  }
+
+  private async declarative(method: AmqpMethod): Promise<void> {
+    const vhost = this.vhost;
+    const conn = this.connection.id;
+    switch (method.name) {
+      case 'exchange.declare': {
+        const a = method.args;
+        if (!a.passive) this.check('configure', 'exchange', a.exchange);
+        await vhost.declareExchange({ name: a.exchange, type: a.type, passive: a.passive, durable: a.durable, autoDelete: a.autoDelete, internal: a.internal, arguments: a.arguments });
+        if (!a.nowait) this.connection.sendMethod(this.id, 'exchange.declare-ok', {});
+        return;
+      }
+      case 'exchange.delete': {
+        this.check('configure', 'exchange', method.args.exchange);
+        await vhost.deleteExchange(method.args.exchange, method.args.ifUnused);
+        if (!method.args.nowait) this.connection.sendMethod(this.id, 'exchange.delete-ok', {});
+        return;
+      }
+      case 'exchange.bind':
+      case 'exchange.unbind': {
+        const a = method.args;
+        this.check('write', 'exchange', a.destination);
+        this.check('read', 'exchange', a.source);
+        vhost.exchange(a.destination);
+        if (method.name === 'exchange.bind') await vhost.bind(a.source, { kind: 'exchange', name: a.destination }, a.routingKey, a.arguments);
+        else await vhost.unbind(a.source, { kind: 'exchange', name: a.destination }, a.routingKey, a.arguments);
+        if (!a.nowait) this.connection.sendMethod(this.id, method.name === 'exchange.bind' ? 'exchange.bind-ok' : 'exchange.unbind-ok', {});
+        return;
+      }
+      case 'queue.declare': {
+        const a = method.args;
+        if (!a.passive && a.queue !== '') this.check('configure', 'queue', a.queue);
+        const queue = await vhost.declareQueue({ name: a.queue, passive: a.passive, durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: a.arguments }, conn);
+        this.lastQueue = queue.name;
+        if (!a.nowait) this.connection.sendMethod(this.id, 'queue.declare-ok', { queue: queue.name, messageCount: queue.messageCount, consumerCount: queue.consumerCount });
+        return;
+      }
+      case 'queue.bind':
+      case 'queue.unbind': {
+        const a = method.args;
+        const name = this.queueName(a.queue);
+        this.check('write', 'queue', name);
+        this.check('read', 'exchange', a.exchange);
+        vhost.queue(name, conn);
+        if (method.name === 'queue.bind') {
+          vhost.exchange(a.exchange);
+          await vhost.bind(a.exchange, { kind: 'queue', name }, a.routingKey, a.arguments);
+          if (!method.args.nowait) this.connection.sendMethod(this.id, 'queue.bind-ok', {});
+        } else {
+          await vhost.unbind(a.exchange, { kind: 'queue', name }, a.routingKey, a.arguments);
+          this.connection.sendMethod(this.id, 'queue.unbind-ok', {});
+        }
+        return;
+      }
+      case 'queue.purge': {
+        const name = this.queueName(method.args.queue);
+        this.check('read', 'queue', name);
+        const messageCount = vhost.queue(name, conn).purge();
+        if (!method.args.nowait) this.connection.sendMethod(this.id, 'queue.purge-ok', { messageCount });
+        return;
+      }
+      case 'queue.delete': {
+        const name = this.queueName(method.args.queue);
+        this.check('configure', 'queue', name);
+        const messageCount = await vhost.deleteQueue(name, method.args.ifUnused, method.args.ifEmpty, conn);
+        if (!method.args.nowait) this.connection.sendMethod(this.id, 'queue.delete-ok', { messageCount });
+        return;
+      }
+      default:
+        throw amqpError.commandInvalid(`unexpected method ${method.name}`);
+    }
+  }
+
+  private consume(a: MethodArgs['basic.consume']): void {
+    const name = this.queueName(a.queue);
+    this.check('read', 'queue', name);
+    const queue = this.vhost.queue(name, this.connection.id);
+    const tag = a.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url')}` : a.consumerTag;
+    if (this.consumers.has(tag)) throw amqpError.notAllowed(`attempt to reuse consumer tag '${tag}'`);
+    if (queue.hasExclusiveConsumer || (a.exclusive && queue.consumerCount > 0)) {
+      throw amqpError.accessRefused(`queue '${name}' in vhost '${this.vhost.name}' in exclusive use`);
+    }
+    const consumer = new Consumer(tag, queue, a.noAck, a.exclusive, this.prefetch, this);
+    this.consumers.set(tag, consumer);
+    if (!a.nowait) this.connection.sendMethod(this.id, 'basic.consume-ok', { consumerTag: tag });
+    queue.addConsumer(consumer);
+  }
+
+  private get(a: MethodArgs['basic.get']): void {
+    const name = this.queueName(a.queue);
+    this.check('read', 'queue', name);
+    const queue = this.vhost.queue(name, this.connection.id);
+    const delivery = queue.get(a.noAck);
+    if (!delivery) {
+      this.connection.sendMethod(this.id, 'basic.get-empty', { clusterId: '' });
+      return;
+    }
+    const tag = this.nextDeliveryTag++;
+    if (!a.noAck) this.unacked.set(tag, { delivery, consumer: undefined });
+    const stored = decodeMessageKey(delivery.message.key);
+    const args = { deliveryTag: tag, redelivered: delivery.message.attempts > 0, exchange: stored.exchange, routingKey: stored.routingKey, messageCount: queue.messageCount };
+    this.connection.send(contentFrames(this.id, 'basic.get-ok', args, stored.properties, delivery.message.value ?? EMPTY, this.connection.frameMax));
+  }
+
+  private publish(args: MethodArgs['basic.publish'], propertyBytes: Buffer, body: Buffer): void {
+    const seq = this.confirming ? ++this.publishSeq : 0;
+    try {
+      this.check('write', 'exchange', args.exchange);
+      const properties = decodeProperties(propertyBytes, 0, propertyBytes.length);
+      if (properties.userId !== undefined && properties.userId !== this.connection.user) {
+        throw amqpError.precondition(`user_id property set to '${properties.userId}' but authenticated user was '${this.connection.user}'`);
+      }
+      const message = this.storedMessage(args, properties, propertyBytes);
+      const run = (): Promise<void> | void => {
+        const result = this.vhost.publish(args.exchange, args.routingKey, message, properties, body);
+        if (result.routed === 0 && args.mandatory) {
+          const returned = { replyCode: 312, replyText: 'NO_ROUTE', exchange: args.exchange, routingKey: args.routingKey };
+          this.connection.send(contentFrames(this.id, 'basic.return', returned, message.properties, body, this.connection.frameMax));
+        }
+        if (this.confirming) this.track(seq, result.stored);
+        return result.stored.then(() => undefined);
+      };
+      if (this.transactional) this.txActions.push(run);
+      else void run();
+    } catch (err) {
+      if (this.confirming) this.track(seq, Promise.resolve(false));
+      throw err instanceof AmqpError ? err.during('basic.publish') : err;
+    }
+  }
+
+  /** The stored form: BCC stripped, the expiration turned into an absolute time. */
+  private storedMessage(args: MethodArgs['basic.publish'], properties: BasicProperties, propertyBytes: Buffer): StoredMessage {
+    let bytes = propertyBytes;
+    if (properties.headers?.has('BCC')) {
+      const headers = new Map(properties.headers);
+      headers.delete('BCC');
+      bytes = encodePropertiesBytes({ ...properties, headers });
+    } else bytes = Buffer.from(propertyBytes);
+    let expiresAt = -1;
+    if (properties.expiration !== undefined) {
+      if (!/^\d+$/.test(properties.expiration)) throw amqpError.precondition(`invalid expiration '${properties.expiration}': no_integer`);
+      expiresAt = Date.now() + Number(properties.expiration);
+    }
+    return {
+      exchange: args.exchange,
+      routingKey: args.routingKey,
+      properties: bytes,
+      persistent: properties.deliveryMode === 2,
+      priority: properties.priority ?? 0,
+      expiresAt,
+    };
+  }
+
+  private track(seq: number, stored: Promise<boolean>): void {
+    const entry = { seq, outcome: 'pending' as Outcome };
+    this.outcomes.push(entry);
+    stored.then(
+      (ok) => (entry.outcome = ok ? 'ack' : 'nack'),
+      () => (entry.outcome = 'nack'),
+    ).finally(() => this.scheduleConfirms());
+  }
+
+  private scheduleConfirms(): void {
+    if (this.confirmFlushScheduled) return;
+    this.confirmFlushScheduled = true;
+    setImmediate(() => this.flushConfirms());
+  }
+
+  /** Confirms in publish order; runs of acks become one basic.ack with multiple=true. */
+  private flushConfirms(): void {
+    this.confirmFlushScheduled = false;
+    if (this.closing) return;
+    let ackRun = 0;
+    let lastAck = 0;
+    const sendAcks = (): void => {
+      if (ackRun > 0) this.connection.sendMethod(this.id, 'basic.ack', { deliveryTag: lastAck, multiple: ackRun > 1 });
+      ackRun = 0;
+    };
+    while (this.outcomes.length > 0 && this.outcomes[0]!.outcome !== 'pending') {
+      const { seq, outcome } = this.outcomes.shift()!;
+      if (outcome === 'ack') {
+        ackRun++;
+        lastAck = seq;
+      } else {
+        sendAcks();
+        this.connection.sendMethod(this.id, 'basic.nack', { deliveryTag: seq, multiple: false, requeue: false });
+      }
+    }
+    sendAcks();
+  }
+
+  private settle(deliveryTag: number, multiple: boolean, kind: 'ack' | 'reject', requeue: boolean): void {
+    const tags = multiple ? [...this.unacked.keys()].filter((t) => deliveryTag === 0 || t <= deliveryTag) : [deliveryTag];
+    if (!multiple && !this.unacked.has(deliveryTag)) throw amqpError.precondition(`unknown delivery tag ${deliveryTag}`);
+    const touched = new Set<AmqpQueue>();
+    for (const tag of tags) {
+      const entry = this.unacked.get(tag)!;
+      this.unacked.delete(tag);
+      if (entry.consumer) entry.consumer.unacked--;
+      const { queue } = entry.delivery;
+      if (kind === 'ack') queue.ack(entry.delivery);
+      else if (requeue) queue.requeue(entry.delivery);
+      else queue.reject(entry.delivery);
+      touched.add(queue);
+    }
+    for (const queue of touched) queue.pump();
+    this.resume();
+  }
+
+  private requeueUnacked(): void {
+    const byQueue = new Map<AmqpQueue, Delivery[]>();
+    for (const { delivery, consumer } of this.unacked.values()) {
+      byQueue.set(delivery.queue, [...(byQueue.get(delivery.queue) ?? []), delivery]);
+      if (consumer) consumer.unacked--;
+    }
+    this.unacked.clear();
+    for (const [queue, deliveries] of byQueue) queue.requeueAll(deliveries);
+  }
+
+  private txOrNow(action: () => void): void {
+    if (this.transactional) this.txActions.push(action);
+    else action();
+  }
+
+  private commit(): void {
+    if (!this.transactional) throw amqpError.precondition('channel is not transactional');
+    const actions = this.txActions;
+    this.txActions = [];
+    this.runAsync(async () => {
+      try {
+        await Promise.all(actions.map((action) => action()));
+        if (!this.closing) this.connection.sendMethod(this.id, 'tx.commit-ok', {});
+      } catch (err) {
+        this.fail(err, 'tx.commit');
+      }
+    });
+  }
+
+  private queueName(name: string): string {
+    if (name !== '') return name;
+    if (this.lastQueue === undefined) throw new AmqpError(ReplyCode.notFound, 'no previously declared queue');
+    return this.lastQueue;
+  }
+
+  private check(permission: Permission, kind: 'exchange' | 'queue', name: string): void {
+    const resource = kind === 'exchange' && name === '' ? 'amq.default' : name;
+    if (!this.connection.users.allows(this.connection.user, this.vhost.name, permission, resource)) {
+      throw amqpError.accessRefused(`access to ${kind} '${resource}' in vhost '${this.vhost.name}' refused for user '${this.connection.user}'`);
+    }
+  }
+
+  private finishClose(): void {
+    this.closing = true;
+    this.connection.channelClosed(this.id);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

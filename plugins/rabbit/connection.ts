@@ -1,0 +1,344 @@
+import type { Socket } from 'node:net';
+import { BrokerError, type Connection, type Logger } from '../../core/index.ts';
+import { AmqpError, amqpError, ReplyCode } from './amqp-error.ts';
+import type { AmqpContext } from './amqp-context.ts';
+import { SERVER_VERSION } from './amqp-context.ts';
+import { parseCredentials } from './auth.ts';
+import { AmqpChannel } from './channel.ts';
+import {
+  field,
+  FrameParser,
+  FrameType,
+  HEARTBEAT_FRAME,
+  isProtocolHeader,
+  methodFrame,
+  parseMethod,
+  PROTOCOL_HEADER,
+  type AmqpMethod,
+  type FieldTable,
+  type Frame,
+  type MethodArgs,
+  type MethodName,
+} from './codec/index.ts';
+import type { Vhost } from './model/vhost.ts';
+
+type State = 'header' | 'start' | 'tune' | 'open' | 'running' | 'closing' | 'closed';
+
+const CAPABILITIES = ['publisher_confirms', 'exchange_exchange_bindings', 'basic.nack', 'consumer_cancel_notify', 'connection.blocked', 'consumer_priorities', 'authentication_failure_close', 'per_consumer_qos', 'direct_reply_to'];
+
+/**
+ * One AMQP connection: the handshake (start, tune, open), heartbeats both ways, channel 0 methods,
+ * channels, and the error rule: channel errors close the channel, hard errors the connection.
+ */
+export class AmqpConnection implements Connection {
+  private state: State = 'header';
+  private readonly parser: FrameParser;
+  private header = Buffer.alloc(0);
+  private readonly channels = new Map<number, AmqpChannel>();
+  private clientCapabilities = new Map<string, boolean>();
+  frameMax: number;
+  private channelMax: number;
+  private heartbeatSeconds = 0;
+  private lastReceived: number;
+  private lastSent: number;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly handshakeTimer: NodeJS.Timeout;
+  user = '';
+  vhost: Vhost | undefined;
+  /** The socket cannot take more right now: consumers pause until it drains. */
+  congested = false;
+  private blockedSent = false;
+  published = false;
+  private tornDown = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly id: number,
+    private readonly context: AmqpContext,
+    readonly logger: Logger,
+    private readonly onClosed: (connection: AmqpConnection) => void,
+  ) {
+    this.parser = new FrameParser(context.settings.frameMax);
+    this.frameMax = context.settings.frameMax;
+    this.channelMax = context.settings.channelMax;
+    this.lastReceived = this.lastSent = Date.now();
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => {
+      this.congested = false;
+      for (const channel of this.channels.values()) channel.resume();
+    });
+    socket.once('close', () => this.teardown());
+    this.handshakeTimer = setTimeout(() => {
+      if (this.state !== 'running') this.destroy('handshake timed out');
+    }, context.settings.handshakeTimeoutMs);
+  }
+
+  get settings(): AmqpContext['settings'] {
+    return this.context.settings;
+  }
+
+  get users(): AmqpContext['users'] {
+    return this.context.users;
+  }
+
+  capability(name: string): boolean {
+    return this.clientCapabilities.get(name) === true;
+  }
+
+  send(bytes: Buffer | readonly Buffer[]): void {
+    if (this.state === 'closed') return;
+    this.lastSent = Date.now();
+    let ok = true;
+    if (Buffer.isBuffer(bytes)) ok = this.socket.write(bytes);
+    else {
+      this.socket.cork();
+      for (const b of bytes) ok = this.socket.write(b) && ok;
+      process.nextTick(() => this.socket.uncork());
+    }
+    if (!ok) this.congested = true;
+  }
+
+  sendMethod<K extends MethodName>(channel: number, name: K, args: MethodArgs[K]): void {
+    this.send(methodFrame(channel, name, args));
+  }
+
+  /** Server-initiated connection.close; the socket closes on close-ok (or shortly after, regardless). */
+  closeWith(error: AmqpError): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.logger.debug({ code: error.code, reason: error.replyText }, 'closing the connection');
+    this.sendMethod(0, 'connection.close', { replyCode: error.code, replyText: error.replyText, classId: error.classId, methodId: error.methodId });
+    this.state = 'closing';
+    this.closeChannels();
+    setTimeout(() => this.destroy('close-ok not received'), 1000).unref();
+  }
+
+  /** Memory flow control: tell clients that asked for it; stop reading from publishers. */
+  setBlocked(blocked: boolean): void {
+    if (this.state !== 'running') return;
+    if (blocked && !this.blockedSent) {
+      if (this.capability('connection.blocked')) this.sendMethod(0, 'connection.blocked', { reason: 'low on memory' });
+      this.blockedSent = true;
+      if (this.published) this.socket.pause();
+    } else if (!blocked && this.blockedSent) {
+      if (this.capability('connection.blocked')) this.sendMethod(0, 'connection.unblocked', {});
+      this.blockedSent = false;
+      this.socket.resume();
+    }
+  }
+
+  drain(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): void {
+    if (this.state === 'running') this.closeWith(new AmqpError(ReplyCode.connectionForced, 'broker forced connection closure with reason \'shutdown\''));
+    this.destroy('broker stopping');
+  }
+
+  channelClosed(id: number): void {
+    this.channels.delete(id);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastReceived = Date.now();
+    try {
+      if (this.state === 'header') {
+        this.header = Buffer.concat([this.header, chunk]);
+        if (this.header.length < 8) return;
+        if (!isProtocolHeader(this.header)) {
+          this.socket.end(PROTOCOL_HEADER);
+          this.state = 'closed';
+          return;
+        }
+        const rest = this.header.subarray(8);
+        this.header = Buffer.alloc(0);
+        this.state = 'start';
+        this.sendStart();
+        if (rest.length === 0) return;
+        chunk = rest;
+      }
+      for (const frame of this.parser.push(chunk)) {
+        if (this.state === 'closed') return;
+        this.onFrame(frame);
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    if (frame.type === FrameType.heartbeat) return;
+    if (this.state === 'closing') {
+      if (frame.type === FrameType.method && frame.channel === 0) {
+        const method = parseMethod(frame);
+        if (method.name === 'connection.close-ok' || method.name === 'connection.close') {
+          if (method.name === 'connection.close') this.sendMethod(0, 'connection.close-ok', {});
+          this.destroy('closed');
+        }
+      }
+      return;
+    }
+    if (frame.channel === 0) {
+      if (frame.type !== FrameType.method) throw amqpError.unexpectedFrame('expected method frame, got non method frame instead');
+      this.onConnectionMethod(parseMethod(frame));
+      return;
+    }
+    if (this.state !== 'running') throw amqpError.channelError('unexpected frame before connection.open');
+    this.onChannelFrame(frame);
+  }
+
+  private onChannelFrame(frame: Frame): void {
+    if (frame.channel > this.channelMax) throw amqpError.channelError(`channel ${frame.channel} is above channel_max ${this.channelMax}`);
+    const channel = this.channels.get(frame.channel);
+    if (!channel) {
+      if (frame.type !== FrameType.method) throw amqpError.channelError("expected 'channel.open'");
+      const method = parseMethod(frame);
+      if (method.name !== 'channel.open') throw amqpError.channelError("expected 'channel.open'").during(method.name);
+      const opened = new AmqpChannel(frame.channel, this, this.vhost!);
+      this.channels.set(frame.channel, opened);
+      this.sendMethod(frame.channel, 'channel.open-ok', { channelId: Buffer.alloc(0) });
+      return;
+    }
+    channel.onFrame(frame);
+  }
+
+  private onConnectionMethod(method: AmqpMethod): void {
+    switch (method.name) {
+      case 'connection.start-ok':
+        return this.onStartOk(method.args);
+      case 'connection.tune-ok':
+        return this.onTuneOk(method.args);
+      case 'connection.open':
+        return this.onOpen(method.args);
+      case 'connection.close':
+        this.sendMethod(0, 'connection.close-ok', {});
+        this.closeChannels();
+        this.destroy('client closed');
+        return;
+      case 'connection.close-ok':
+        this.destroy('closed');
+        return;
+      case 'connection.update-secret':
+        this.sendMethod(0, 'connection.update-secret-ok', {});
+        return;
+      default:
+        throw amqpError.commandInvalid(`unexpected method ${method.name} on channel 0`);
+    }
+  }
+
+  private sendStart(): void {
+    const capabilities = new Map(CAPABILITIES.map((c) => [c, field.bool(true)]));
+    const serverProperties: FieldTable = new Map([
+      ['product', field.string('RabbitMQ')],
+      ['version', field.string(SERVER_VERSION)],
+      ['platform', field.string(`Node.js ${process.version} (Wharf)`)],
+      ['cluster_name', field.string('wharf')],
+      ['copyright', field.string('Wharf developers')],
+      ['information', field.string('Wharf: AMQP 0-9-1 with RabbitMQ semantics over a segment log')],
+      ['capabilities', { type: 'F', value: capabilities }],
+    ]);
+    this.sendMethod(0, 'connection.start', { versionMajor: 0, versionMinor: 9, serverProperties, mechanisms: Buffer.from('AMQPLAIN PLAIN'), locales: Buffer.from('en_US') });
+  }
+
+  private onStartOk(args: MethodArgs['connection.start-ok']): void {
+    if (this.state !== 'start') throw amqpError.commandInvalid('unexpected connection.start-ok');
+    const caps = args.clientProperties.get('capabilities');
+    if (caps?.type === 'F') for (const [name, value] of caps.value) this.clientCapabilities.set(name, value.type === 't' && value.value);
+    const credentials = parseCredentials(args.mechanism, args.response);
+    const user = credentials && this.context.users.authenticate(credentials, this.socket.remoteAddress);
+    if (!user) {
+      const refused = new AmqpError(ReplyCode.accessRefused, `Login was refused using authentication mechanism ${args.mechanism}. For details see the broker logfile.`, 0, 0, true);
+      this.logger.warn({ user: credentials?.user, mechanism: args.mechanism }, 'login refused');
+      if (this.capability('authentication_failure_close')) this.closeWith(refused);
+      else this.destroy('login refused');
+      return;
+    }
+    this.user = user.name;
+    this.state = 'tune';
+    const { channelMax, frameMax, heartbeat } = this.context.settings;
+    this.sendMethod(0, 'connection.tune', { channelMax, frameMax, heartbeat });
+  }
+
+  private onTuneOk(args: MethodArgs['connection.tune-ok']): void {
+    if (this.state !== 'tune') throw amqpError.commandInvalid('unexpected connection.tune-ok');
+    const { channelMax, frameMax } = this.context.settings;
+    if (args.frameMax !== 0 && (args.frameMax < 4096 || args.frameMax > frameMax)) {
+      throw amqpError.notAllowed(`frame_max=${args.frameMax} < 4096 or > ${frameMax}`).during('connection.tune-ok');
+    }
+    this.frameMax = args.frameMax === 0 ? frameMax : args.frameMax;
+    this.parser.frameMax = this.frameMax;
+    this.channelMax = args.channelMax === 0 ? channelMax : Math.min(channelMax, args.channelMax);
+    this.heartbeatSeconds = args.heartbeat;
+    this.state = 'open';
+  }
+
+  private onOpen(args: MethodArgs['connection.open']): void {
+    if (this.state !== 'open') throw amqpError.commandInvalid('unexpected connection.open');
+    const vhost = this.context.vhosts.get(args.virtualHost);
+    if (!vhost) throw amqpError.notAllowed(`vhost ${args.virtualHost} not found`).during('connection.open');
+    if (!this.context.users.canAccessVhost(this.user, args.virtualHost)) {
+      throw amqpError.notAllowed(`access to vhost '${args.virtualHost}' refused for user '${this.user}'`).during('connection.open');
+    }
+    this.vhost = vhost;
+    this.state = 'running';
+    clearTimeout(this.handshakeTimer);
+    this.sendMethod(0, 'connection.open-ok', { knownHosts: '' });
+    this.startHeartbeats();
+    if (this.context.blocked) this.setBlocked(true);
+  }
+
+  private startHeartbeats(): void {
+    if (this.heartbeatSeconds === 0) return;
+    const intervalMs = (this.heartbeatSeconds * 1000) / 2;
+    this.heartbeatTimer = setInterval(() => {
+      const now = Date.now();
+      if (now - this.lastReceived > this.heartbeatSeconds * 2000) {
+        this.logger.info('missed heartbeats from the client; closing');
+        this.destroy('missed heartbeats');
+        return;
+      }
+      if (now - this.lastSent >= intervalMs) this.send(HEARTBEAT_FRAME);
+    }, intervalMs);
+    this.heartbeatTimer.unref();
+  }
+
+  /** A channel error closes its channel; anything else closes the connection (bad framing: 501). */
+  private fail(err: unknown): void {
+    if (err instanceof AmqpError) {
+      this.closeWith(err);
+      return;
+    }
+    if (BrokerError.is(err, 'FRAME_TOO_LARGE') || BrokerError.is(err, 'MALFORMED_INPUT')) {
+      this.logger.warn({ reason: err.message }, 'bad frame; closing the connection');
+      if (this.state === 'header' || this.state === 'start') this.destroy('bad frame');
+      else this.closeWith(amqpError.frameError(err.message));
+      return;
+    }
+    this.logger.error({ err }, 'connection failed');
+    this.closeWith(new AmqpError(ReplyCode.internalError, 'internal error'));
+  }
+
+  private closeChannels(): void {
+    for (const channel of [...this.channels.values()]) channel.release();
+    this.channels.clear();
+  }
+
+  private destroy(reason: string): void {
+    if (this.state === 'closed') return;
+    this.logger.debug({ reason }, 'connection closed');
+    this.state = 'closed';
+    this.socket.destroy();
+    this.teardown();
+  }
+
+  private teardown(): void {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    clearTimeout(this.handshakeTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    if (this.channels.size > 0) this.closeChannels();
+    this.state = 'closed';
+    this.onClosed(this);
+  }
+}
