@@ -27,6 +27,7 @@ export class AmqpServer implements AmqpContext {
   private listener: TcpListener | undefined;
   private ackStore: AckStateStore | undefined;
   private readonly connections = new Set<AmqpConnection>();
+  private readonly cleanups = new Set<Promise<void>>();
   private memoryTimer: NodeJS.Timeout | undefined;
   private logger!: Logger;
 
@@ -66,6 +67,7 @@ export class AmqpServer implements AmqpContext {
   async stop(): Promise<void> {
     if (this.memoryTimer) clearInterval(this.memoryTimer);
     await this.listener?.stop(this.settings.drainTimeoutMs);
+    while (this.cleanups.size > 0) await Promise.all(this.cleanups);
     for (const vhost of this.vhosts.values()) await vhost.close();
     await this.ackStore?.close();
   }
@@ -73,7 +75,10 @@ export class AmqpServer implements AmqpContext {
   private closed(connection: AmqpConnection): void {
     this.connections.delete(connection);
     const vhost = connection.vhost;
-    if (vhost) void vhost.connectionClosed(connection.id).catch((err: unknown) => this.logger.error({ err }, 'exclusive queue cleanup failed'));
+    if (!vhost) return;
+    const cleanup = vhost.connectionClosed(connection.id).catch((err: unknown) => this.logger.error({ err }, 'exclusive queue cleanup failed'));
+    this.cleanups.add(cleanup);
+    void cleanup.finally(() => this.cleanups.delete(cleanup));
   }
 
   /** RabbitMQ's vm_memory_high_watermark: above it, publishers are blocked (connection.blocked). */
