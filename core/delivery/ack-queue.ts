@@ -184,6 +184,29 @@ export class AckQueue {
     return before - this.readyCount;
   }
 
+  /**
+   * Applies the `keep` filter to every message below `until` now rather than when it is first read,
+   * so counts are exact at once (after a restart, transient messages are dropped this way).
+   */
+  async sweep(until: number): Promise<void> {
+    const keep = this.options.keep;
+    if (!keep) return;
+    for (let offset = Math.max(this.floor, this.log.logStartOffset); offset < until; ) {
+      const { records } = await this.log.read(offset, this.options.readAheadBytes ?? DEFAULT_READ_AHEAD, until);
+      if (records.length === 0) break;
+      for (let pos = 0; pos < records.length; ) {
+        const batch = new RecordBatch(records, pos);
+        for (const record of decodeRecords(batch.bytes)) {
+          if (record.offset < offset || this.done.has(record.offset)) continue;
+          const probe: QueuedMessage = { offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, attempts: 0, deadline: Infinity };
+          if (!keep(probe)) this.markDone(record.offset);
+        }
+        offset = batch.nextOffset;
+        pos += batch.sizeInBytes;
+      }
+    }
+  }
+
   /** Resolves when take() may return something new: data arrived, a message was requeued, or the read-ahead filled. */
   available(): Promise<void> {
     if (this.peek()) return Promise.resolve();

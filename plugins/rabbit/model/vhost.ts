@@ -306,7 +306,9 @@ export class Vhost implements QueueHooks {
       }
       const log = topics.log(topicName, 0)!;
       const restartedAt = log.logEndOffset;
-      levels.push(await AckQueue.open(`${this.name}\u0000${spec.name}\u0000${level}`, log, ackStore, { keep: (m) => m.offset >= restartedAt || storedPersistent(m.key) }));
+      const queue = await AckQueue.open(`${this.name}\u0000${spec.name}\u0000${level}`, log, ackStore, { keep: (m) => m.offset >= restartedAt || storedPersistent(m.key) });
+      await queue.sweep(restartedAt);
+      levels.push(queue);
       appenders.push(new QueueAppender(log));
     }
     const queue = new AmqpQueue(spec, args, levels, appenders, this, clock);
