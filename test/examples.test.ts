@@ -42,4 +42,14 @@ describe('examples run with one command each', () => {
     expect(stdout).toContain('en -> hello');
     expect(stdout).toContain('fr -> bonjour');
   });
+
+  it('examples/rabbit-work-queue.ts shares persistent tasks between two prefetch-1 workers over amqplib', async () => {
+    const { code, stdout, stderr } = await run('examples/rabbit-work-queue.ts');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const counts = [...stdout.matchAll(/^(alice|bob) did (\d+) tasks$/gm)].map((m) => Number(m[2]));
+    expect(counts).toHaveLength(2);
+    expect(counts[0]! + counts[1]!).toBe(10);
+    expect(Math.min(...counts)).toBeGreaterThan(0);
+  });
 });

@@ -281,6 +281,7 @@ export class AckQueue {
     this.filling = this.fill().finally(() => {
       this.filling = undefined;
       if (this.buffer.length > this.bufferHead) this.notify();
+      else if (this.cursor < this.log.highWatermark) this.requestFill();
     });
   }
 

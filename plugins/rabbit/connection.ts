@@ -140,6 +140,7 @@ export class AmqpConnection implements Connection {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
     this.lastReceived = Date.now();
     try {
       if (this.state === 'header') {
@@ -158,7 +159,7 @@ export class AmqpConnection implements Connection {
         chunk = rest;
       }
       for (const frame of this.parser.push(chunk)) {
-        if (this.state === 'closed') return;
+        if ((this.state as State) === 'closed') return;
         this.onFrame(frame);
       }
     } catch (err) {
@@ -213,7 +214,7 @@ export class AmqpConnection implements Connection {
       case 'connection.close':
         this.sendMethod(0, 'connection.close-ok', {});
         this.closeChannels();
-        this.destroy('client closed');
+        this.finish('client closed');
         return;
       case 'connection.close-ok':
         this.destroy('closed');
@@ -328,6 +329,16 @@ export class AmqpConnection implements Connection {
     this.logger.debug({ reason }, 'connection closed');
     this.state = 'closed';
     this.socket.destroy();
+    this.teardown();
+  }
+
+  /** Half-closes after close-ok: frames the client wrote before seeing close-ok are read and ignored, not refused. */
+  private finish(reason: string): void {
+    if (this.state === 'closed') return;
+    this.logger.debug({ reason }, 'connection closed');
+    this.state = 'closed';
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
     this.teardown();
   }
 
