@@ -1,4 +1,4 @@
-import { decodeRecords, RecordBatch } from '../record/index.ts';
+import { decodeRecords, RecordBatch, type RecordHeader } from '../record/index.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import type { AckState, AckStateStore } from './ack-state-store.ts';
 import { RangeSet } from './range-set.ts';
@@ -8,6 +8,7 @@ export interface QueuedMessage {
   readonly timestamp: number;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
+  readonly headers: readonly RecordHeader[];
   /** Times handed out before this delivery (0: first delivery). */
   attempts: number;
   /** In flight: when it becomes visible again (ms), or Infinity until acked or requeued. */
@@ -19,6 +20,10 @@ export interface AckQueueOptions {
   readAheadBytes?: number;
   /** Decides at read time whether a message is kept or silently dropped (e.g. transient messages after a restart). */
   keep?: (message: QueuedMessage) => boolean;
+  /** Delete finished segments (default). Off when other readers share the log, which then relies on retention. */
+  reclaim?: boolean;
+  /** Where a queue with no stored state starts (default: the log start). */
+  startAt?: (log: PartitionLog) => number;
 }
 
 const DEFAULT_READ_AHEAD = 256 * 1024;
@@ -53,10 +58,11 @@ export class AckQueue {
     state: AckState | undefined,
     private readonly options: AckQueueOptions,
   ) {
-    this.floor = Math.max(state?.floor ?? 0, log.logStartOffset);
+    const start = state ? state.floor : (options.startAt?.(log) ?? 0);
+    this.floor = Math.max(start, log.logStartOffset);
     this.done = RangeSet.from(state?.done ?? []);
     this.done.deleteBelow(this.floor);
-    this.delivered = state?.delivered ?? 0;
+    this.delivered = state?.delivered ?? this.floor;
     this.attempts = new Map(state?.attempts ?? []);
     this.cursor = this.floor;
     this.reclaimedTo = log.logStartOffset;
@@ -198,7 +204,7 @@ export class AckQueue {
         const batch = new RecordBatch(records, pos);
         for (const record of decodeRecords(batch.bytes)) {
           if (record.offset < offset || this.done.has(record.offset)) continue;
-          const probe: QueuedMessage = { offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, attempts: 0, deadline: Infinity };
+          const probe: QueuedMessage = { offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers, attempts: 0, deadline: Infinity };
           if (!keep(probe)) this.markDone(record.offset);
         }
         offset = batch.nextOffset;
@@ -258,7 +264,7 @@ export class AckQueue {
       this.floor = Math.max(this.floor, first[1]);
       this.done.deleteBelow(this.floor);
     }
-    if (this.floor - this.reclaimedTo >= RECLAIM_EVERY) {
+    if (this.options.reclaim !== false && this.floor - this.reclaimedTo >= RECLAIM_EVERY) {
       this.reclaimedTo = this.floor;
       void this.log.deleteBefore(this.floor).catch(() => undefined);
     }
@@ -302,6 +308,7 @@ export class AckQueue {
           timestamp: record.timestamp,
           key: record.key,
           value: record.value,
+          headers: record.headers,
           attempts: this.attempts.get(record.offset) ?? (record.offset < this.delivered ? 1 : 0),
           deadline: Infinity,
         };

@@ -1,3 +1,4 @@
 export { AckQueue, type AckQueueOptions, type QueuedMessage } from './ack-queue.ts';
 export { AckStateStore, type AckState } from './ack-state-store.ts';
 export { RangeSet } from './range-set.ts';
+export { BatchingAppender } from './batching-appender.ts';

@@ -1,7 +1,6 @@
-import type { AckQueue, Clock, QueuedMessage, Timer } from '../../../core/index.ts';
+import type { AckQueue, BatchingAppender, Clock, QueuedMessage, Timer } from '../../../core/index.ts';
 import type { FieldTable } from '../codec/index.ts';
 import type { QueueArguments } from './queue-arguments.ts';
-import type { QueueAppender } from './queue-appender.ts';
 import { encodeMessageKey, storedExpiry, type StoredMessage } from './stored-message.ts';
 
 export interface QueueSpec {
@@ -63,7 +62,7 @@ export class AmqpQueue {
     readonly args: QueueArguments,
     /** Index = priority level. */
     private readonly levels: AckQueue[],
-    private readonly appenders: QueueAppender[],
+    private readonly appenders: BatchingAppender[],
     private readonly hooks: QueueHooks,
     private readonly clock: Clock,
   ) {
@@ -100,7 +99,7 @@ export class AmqpQueue {
     if (this.overLimit(body.length)) {
       if (this.args.overflow === 'reject-publish') return Promise.resolve(false);
       if (this.args.overflow === 'reject-publish-dlx') {
-        this.hooks.deadLetter(this, { offset: -1, timestamp: this.clock.now(), key: encodeMessageKey(message), value: body, attempts: 0, deadline: Infinity }, 'maxlen');
+        this.hooks.deadLetter(this, { offset: -1, timestamp: this.clock.now(), key: encodeMessageKey(message), value: body, headers: [], attempts: 0, deadline: Infinity }, 'maxlen');
         return Promise.resolve(false);
       }
     }

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { AckQueue, BrokerError, type AckStateStore, type Clock, type Logger, type QueuedMessage, type TopicRegistry } from '../../../core/index.ts';
+import { AckQueue, BatchingAppender, BrokerError, type AckStateStore, type Clock, type Logger, type QueuedMessage, type TopicRegistry } from '../../../core/index.ts';
 import { amqpError } from '../amqp-error.ts';
 import { decodeProperties, type BasicProperties, type FieldTable } from '../codec/index.ts';
 import { deadLetter, isDeadLetterCycle, textArray } from './dead-letter.ts';
 import { decodeArguments, Definitions, encodeArguments, type StoredBinding } from './definitions.ts';
 import { Exchange, EXCHANGE_TYPES, type Binding, type Destination, type ExchangeSpec, type ExchangeType } from './exchange.ts';
-import { QueueAppender } from './queue-appender.ts';
 import { parseQueueArguments, printValue, typeName } from './queue-arguments.ts';
 import { AmqpQueue, type DeadLetterReason, type QueueHooks, type QueueSpec } from './queue.ts';
 import { storedPersistent, type StoredMessage } from './stored-message.ts';
@@ -294,7 +293,7 @@ export class Vhost implements QueueHooks {
     const args = parseQueueArguments(spec.arguments, spec.name, this.name);
     const { topics, ackStore, clock, segmentBytes } = this.services;
     const levels: AckQueue[] = [];
-    const appenders: QueueAppender[] = [];
+    const appenders: BatchingAppender[] = [];
     for (const [level, topicName] of levelTopics(this.name, spec.name, levelCount(args.maxPriority)).entries()) {
       if (!topics.get(topicName)) {
         await topics.create(topicName, {
@@ -309,7 +308,7 @@ export class Vhost implements QueueHooks {
       const queue = await AckQueue.open(`${this.name}\u0000${spec.name}\u0000${level}`, log, ackStore, { keep: (m) => m.offset >= restartedAt || storedPersistent(m.key) });
       await queue.sweep(restartedAt);
       levels.push(queue);
-      appenders.push(new QueueAppender(log));
+      appenders.push(new BatchingAppender(log));
     }
     const queue = new AmqpQueue(spec, args, levels, appenders, this, clock);
     this.queues.set(spec.name, queue);

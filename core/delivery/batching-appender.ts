@@ -1,14 +1,16 @@
-import { encodeRecordBatch, type PartitionLog, type RecordInput } from '../../../core/index.ts';
+import { encodeRecordBatch, type RecordInput } from '../record/index.ts';
+import type { PartitionLog } from '../storage/partition-log.ts';
 
 const MAX_PENDING_BYTES = 1024 * 1024;
 
 /**
- * Coalesces the messages published to one queue log within a turn of the event loop into one record
- * batch, so a burst of publishes costs one append (and one sync under flush=always), not one each.
+ * Coalesces the records appended to one log within a turn of the event loop into one record batch, so
+ * a burst of messages costs one append (and one sync under flush=always), not one each. Each append
+ * resolves with its record's offset once the batch is committed.
  */
-export class QueueAppender {
+export class BatchingAppender {
   private records: RecordInput[] = [];
-  private waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
+  private waiters: Array<{ resolve: (offset: number) => void; reject: (err: unknown) => void }> = [];
   private bytes = 0;
   private scheduled = false;
 
@@ -18,10 +20,10 @@ export class QueueAppender {
     return this.records.length;
   }
 
-  append(record: RecordInput): Promise<void> {
+  append(record: RecordInput): Promise<number> {
     this.records.push(record);
     this.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    const done = new Promise<number>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (this.bytes >= MAX_PENDING_BYTES) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -38,15 +40,15 @@ export class QueueAppender {
     this.records = [];
     this.waiters = [];
     this.bytes = 0;
-    let appended: Promise<unknown>;
+    let appended: Promise<{ baseOffset: number }>;
     try {
       appended = this.log.append(encodeRecordBatch({ records }));
     } catch (err) {
       appended = Promise.reject(err);
     }
     appended.then(
-      () => {
-        for (const w of waiters) w.resolve();
+      ({ baseOffset }) => {
+        for (let i = 0; i < waiters.length; i++) waiters[i]!.resolve(baseOffset + i);
       },
       (err: unknown) => {
         for (const w of waiters) w.reject(err);
