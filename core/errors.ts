@@ -48,6 +48,8 @@ export const ErrorCatalogue = {
 
   // general
   NOT_SUPPORTED: 'the feature is deliberately unsupported',
+  INVALID_DELAY: 'the delivery time is beyond the longest delay allowed',
+  INVALID_FILTER: 'the filter expression is not valid',
   TIMEOUT: 'the operation timed out',
   INTERNAL: 'an internal invariant was broken',
 } as const;

@@ -11,6 +11,8 @@ export interface AckState {
   delivered: number;
   /** Delivery attempts of messages that were delivered and not done, by offset. */
   attempts: Array<[number, number]>;
+  /** A DelayScheduler's progress: every entry due at or before this time has fired. */
+  firedThrough?: number;
 }
 
 /**

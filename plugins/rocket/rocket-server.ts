@@ -1,0 +1,198 @@
+import { Server, ServerCredentials, status as GrpcStatus, type Metadata, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  AckStateStore,
+  hostAddresses,
+  TOKENS,
+  type AssignorRegistry,
+  type BrokerConfig,
+  type Clock,
+  type ListenerRegistry,
+  type Logger,
+  type PluginContext,
+  type StorageEngine,
+  type TopicRegistry,
+} from '../../core/index.ts';
+import { ClientRegistry } from './clients.ts';
+import { ackMessage, changeInvisibleDuration, forwardMessageToDeadLetterQueue, receiveMessage } from './handlers/consume.ts';
+import { heartbeat, notifyClientTermination, queryAssignment, queryRoute } from './handlers/route.ts';
+import { recallMessage, sendMessage } from './handlers/send.ts';
+import { telemetry } from './handlers/telemetry.ts';
+import { checkBack, endTransaction } from './handlers/transaction.ts';
+import { ConsumerGroups } from './model/consumer-groups.ts';
+import { DelayedMessages } from './model/delayed-messages.ts';
+import { RocketTopics } from './model/rocket-topics.ts';
+import { Transactions } from './model/transactions.ts';
+import { loadMessagingService } from './proto.ts';
+import type { RocketSettings } from './rocket-config.ts';
+import type { Caller, RocketContext } from './rocket-context.ts';
+import { RocketError, statusOf } from './status.ts';
+
+type Unary = (ctx: RocketContext, request: never, caller: Caller) => Promise<object> | object;
+
+/** RPCs of the service this broker deliberately leaves out (pull consumers, lite topics). */
+const NOT_IMPLEMENTED = ['PullMessage', 'UpdateOffset', 'GetOffset', 'QueryOffset', 'SyncLiteSubscription'];
+
+/** apache.rocketmq.v2.MessagingService over gRPC, on the core's topics and storage. */
+export class RocketServer {
+  private server: Server | undefined;
+  private ctx: RocketContext | undefined;
+  private ackStore: AckStateStore | undefined;
+  private clientSweep: NodeJS.Timeout | undefined;
+  private readonly calls = new Set<AbortController>();
+
+  async start({ container, section, logger }: PluginContext<RocketSettings>): Promise<void> {
+    const clock = container.get<Clock>(TOKENS.Clock);
+    const config = container.get<BrokerConfig>(TOKENS.Config);
+    const registry = container.get<TopicRegistry>(TOKENS.TopicRegistry);
+    const ackStore = (this.ackStore = await AckStateStore.open(container.get<StorageEngine>(TOKENS.StorageEngine), clock, logger));
+    const topics = new RocketTopics(registry, { queues: section.queues, autoCreate: section.autoCreateTopics, dlqPermission: section.dlqPermission === 'write' ? 'WRITE' : 'READ_WRITE' });
+    for (const [name, spec] of Object.entries(section.topics)) await topics.create(name, spec.type, spec.queues ?? section.queues);
+    const clients = new ClientRegistry(() => clock.now(), section.clientTimeoutMs);
+    const groups = new ConsumerGroups(registry, topics, ackStore, clock, logger, {
+      groups: section.groups,
+      pushInvisibleMs: section.pushInvisibleMs,
+      renewMaxMs: section.renewMaxMs,
+      alive: (id) => clients.alive(id),
+    });
+    const delayed = await DelayedMessages.open(registry, topics, ackStore, clock, logger, section.maxDelayMs);
+    const ctx: RocketContext = {
+      settings: section,
+      clock,
+      logger,
+      topics,
+      groups,
+      clients,
+      delayed,
+      transactions: undefined as unknown as Transactions,
+      assignors: container.get<AssignorRegistry>(TOKENS.AssignorRegistry),
+      storeHost: '',
+    };
+    const transactions = await Transactions.open(registry, topics, ackStore, clock, logger, {
+      checkDelayMs: section.transactionCheckDelayMs,
+      checkIntervalMs: section.transactionCheckIntervalMs,
+      checkMax: section.transactionCheckMax,
+      checkBack: (pending) => checkBack(ctx, pending),
+    });
+    this.ctx = Object.assign(ctx, { transactions });
+    if (section.port === 0) return;
+    const port = await this.listen(config.host, section.port, logger);
+    Object.assign(ctx, { storeHost: `${hostAddresses(config.host)[0]}:${port}` });
+    for (const host of hostAddresses(config.host)) container.get<ListenerRegistry>(TOKENS.ListenerRegistry).add({ protocol: 'rocketmq', host, port });
+    this.clientSweep = setInterval(() => clients.expire(), section.clientTimeoutMs);
+    this.clientSweep.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.clientSweep) clearInterval(this.clientSweep);
+    for (const call of this.calls) call.abort();
+    const server = this.server;
+    this.server = undefined;
+    this.ctx?.clients.closeAll();
+    if (server) {
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), this.ctx?.settings.drainTimeoutMs ?? 0);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    }
+    await this.ctx?.groups.close();
+    await this.ctx?.delayed.close();
+    this.ctx?.transactions.close();
+    await this.ackStore?.close();
+  }
+
+  private async listen(host: string, requestedPort: number | 'auto', logger: Logger): Promise<number> {
+    const server = new Server({ 'grpc.max_receive_message_length': 130 * 1024 * 1024 });
+    server.addService(loadMessagingService(), this.implementation(logger));
+    let port = requestedPort === 'auto' ? 0 : requestedPort;
+    for (const address of hostAddresses(host)) {
+      const target = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+      try {
+        port = await new Promise<number>((resolve, reject) => server.bindAsync(target, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))));
+      } catch (err) {
+        if (address === '::1') continue;
+        server.forceShutdown();
+        throw err;
+      }
+    }
+    this.server = server;
+    logger.info({ host, port }, 'rocketmq listening');
+    return port;
+  }
+
+  private implementation(logger: Logger): UntypedServiceImplementation {
+    const unary = (handler: Unary) => (call: ServerUnaryCall<unknown, object>, callback: sendUnaryData<object>) => {
+      const caller = this.caller(call.metadata);
+      if (!caller) return callback(null, { status: { code: 'CLIENT_ID_REQUIRED', message: 'x-mq-client-id is required' } });
+      this.ctx!.clients.touch(caller.clientId);
+      Promise.resolve()
+        .then(() => handler(this.ctx!, call.request as never, caller))
+        .then(
+          (response) => callback(null, response),
+          (err: unknown) => {
+            if (!(err instanceof RocketError)) logger.error({ err }, 'rocketmq request failed');
+            callback(null, { status: statusOf(err) });
+          },
+        )
+        .finally(() => this.calls.delete(caller.controller));
+    };
+    const implementation: UntypedServiceImplementation = {
+      QueryRoute: unary(queryRoute as Unary),
+      Heartbeat: unary(heartbeat as Unary),
+      SendMessage: unary(sendMessage as Unary),
+      QueryAssignment: unary(queryAssignment as Unary),
+      AckMessage: unary(ackMessage as Unary),
+      ChangeInvisibleDuration: unary(changeInvisibleDuration as Unary),
+      ForwardMessageToDeadLetterQueue: unary(forwardMessageToDeadLetterQueue as Unary),
+      EndTransaction: unary(endTransaction as Unary),
+      NotifyClientTermination: unary(notifyClientTermination as Unary),
+      RecallMessage: unary(recallMessage as Unary),
+      ReceiveMessage: (call: ServerWritableStream<unknown, object>) => {
+        const caller = this.caller(call.metadata);
+        if (!caller) {
+          call.write({ status: { code: 'CLIENT_ID_REQUIRED', message: 'x-mq-client-id is required' } });
+          call.end();
+          return;
+        }
+        this.ctx!.clients.touch(caller.clientId);
+        call.on('cancelled', () => caller.controller.abort());
+        void receiveMessage(this.ctx!, call.request as never, caller, (response) => call.write(response))
+          .catch((err: unknown) => logger.error({ err }, 'rocketmq receive failed'))
+          .finally(() => {
+            this.calls.delete(caller.controller);
+            call.end();
+          });
+      },
+      Telemetry: (call: ServerDuplexStream<unknown, object>) => telemetry(this.ctx!, call as never, this.clientId(call.metadata)),
+    };
+    for (const name of NOT_IMPLEMENTED) {
+      implementation[name] = (_call: unknown, callback?: sendUnaryData<object>) => {
+        const status = { status: { code: 'NOT_IMPLEMENTED', message: `${name} is not supported by this broker` } };
+        if (callback) callback(null, status);
+        else {
+          const stream = _call as ServerWritableStream<unknown, object>;
+          stream.write(status);
+          stream.end();
+        }
+      };
+    }
+    return implementation;
+  }
+
+  private clientId(metadata: Metadata): string | undefined {
+    const value = metadata.get('x-mq-client-id')[0];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  }
+
+  private caller(metadata: Metadata): (Caller & { controller: AbortController }) | undefined {
+    const clientId = this.clientId(metadata);
+    if (!clientId) return undefined;
+    const controller = new AbortController();
+    this.calls.add(controller);
+    return { clientId, signal: controller.signal, controller };
+  }
+}
+
+export { GrpcStatus };
