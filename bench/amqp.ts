@@ -149,6 +149,7 @@ for (const start of [startRabbit, startWharf]) {
   for (let run = 0; run < RUNS; run++) {
     for (const cell of cells) {
       const { rate } = await runCell(broker, cell, cell.bytes === 16 ? 100_000 : 50_000);
+      process.stderr.write(`${broker.name}: ${label(cell)}: ${fmt(rate)} msg/s\n`);
       results.get(label(cell))![broker.name as 'wharf' | 'rabbitmq'].push(rate);
     }
     const steady = await runCell(broker, { bytes: 16, persistent: false, ack: true, confirms: false }, 50_000, 10_000);

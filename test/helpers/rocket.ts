@@ -1,4 +1,4 @@
-import { Producer, SimpleConsumer, PushConsumer } from 'rocketmq-client-nodejs';
+import { Producer, PushConsumer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
 import { createBroker, type Broker } from '../../core/index.ts';
 import { fsStorage } from '../../plugins/storage-fs/index.ts';
 import { memoryStorage } from '../../plugins/storage-memory/index.ts';
@@ -31,4 +31,39 @@ export async function startRocket(options: { dataDir?: string; port?: number; ro
 /** A silent logger for the official client (it logs to files and the console otherwise). */
 export const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
-export { Producer, SimpleConsumer, PushConsumer };
+export { Producer, PushConsumer, SimpleConsumer, type MessageView };
+
+type ClientOptions = { endpoints: string; namespace: string; logger: never };
+const base = (broker: RocketTestBroker): ClientOptions => ({ endpoints: broker.endpoints, namespace: '', logger: quietLogger as never });
+
+/** A started producer (the official client). */
+export async function producerFor(broker: RocketTestBroker, options: Record<string, unknown> = {}): Promise<Producer> {
+  const producer = new Producer({ ...base(broker), ...options } as never);
+  await producer.startup();
+  return producer;
+}
+
+/** A started SimpleConsumer with `subscriptions` (topic -> tag expression or FilterExpression). */
+export async function simpleConsumerFor(broker: RocketTestBroker, group: string, subscriptions: Map<string, unknown>, awaitDuration = 500): Promise<SimpleConsumer> {
+  const consumer = new SimpleConsumer({ ...base(broker), consumerGroup: group, subscriptions, awaitDuration } as never);
+  await consumer.startup();
+  return consumer;
+}
+
+export async function pushConsumerFor(broker: RocketTestBroker, group: string, subscriptions: Map<string, unknown>, consume: (message: MessageView) => Promise<unknown>): Promise<PushConsumer> {
+  const consumer = new PushConsumer({ ...base(broker), consumerGroup: group, subscriptions, messageListener: { consume }, longPollingTimeout: 1000 } as never);
+  await consumer.startup();
+  return consumer;
+}
+
+/** Receives until `count` messages arrived (acking none) or `timeoutMs` passed. */
+export async function receiveAll(consumer: SimpleConsumer, count: number, timeoutMs = 10_000, invisibleMs = 30_000): Promise<MessageView[]> {
+  const got: MessageView[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (got.length < count && Date.now() < deadline) got.push(...(await consumer.receive(Math.min(32, count - got.length), invisibleMs)));
+  return got;
+}
+
+export const FILTER_SQL = 2;
+export const COMMIT = 1;
+export const ROLLBACK = 2;

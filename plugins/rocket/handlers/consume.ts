@@ -35,8 +35,8 @@ export async function receiveMessage(ctx: RocketContext, request: ReceiveMessage
     if (pollMs < 0) throw new RocketError('ILLEGAL_POLLING_TIME', 'long polling timeout is negative');
     const filter = compileFilter(request.filterExpression);
     const session = ctx.clients.get(caller.clientId);
-    const queueId = request.messageQueue?.id;
-    const singleQueue = session?.type === 'PUSH_CONSUMER' && ctx.groups.isFifo(group) && queueId !== undefined && queueId >= 0;
+    const queueId = request.messageQueue?.id ?? 0;
+    const singleQueue = session?.type === 'PUSH_CONSUMER' && ctx.groups.isFifo(group) && queueId >= 0;
     const now = ctx.clock.now();
     const { delivered } = await ctx.groups.receive({
       group,

@@ -40,7 +40,8 @@ export interface Timestamp {
 }
 export type Duration = Timestamp;
 
-export const toMillis = (t: Timestamp | undefined): number | undefined => (t ? Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : undefined);
+/** Absent fields are zero (the gRPC layer leaves proto3 defaults out). */
+export const toMillis = (t: Partial<Timestamp> | undefined): number | undefined => (t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : undefined);
 export const fromMillis = (ms: number): Timestamp => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
 
 /** RocketMQ's own property names, used as record header keys; users may not set them. */
