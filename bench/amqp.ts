@@ -3,7 +3,8 @@
  * method (reference/amqp.md §5): 16 B and 1 KiB bodies, transient and persistent, no-ack and
  * prefetch-1000 acks, without and with confirms; publisher and consumer in separate processes.
  * Then consumer latency at a steady 10k msg/s, and Wharf's RSS with 10 M persistent 1 KiB messages queued.
- * Installs Debian's rabbitmq-server if missing (root). BENCH_AMQP_RUNS (3), BENCH_AMQP_QUEUED (10,000,000; 0 skips).
+ * Installs Debian's rabbitmq-server if missing (root). BENCH_AMQP_RUNS (3), BENCH_AMQP_QUEUED (10,000,000; 0 skips),
+ * BENCH_AMQP_ONLY (wharf | rabbitmq: one side only, for profiling).
  */
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -108,8 +109,10 @@ async function startRabbit(): Promise<Broker> {
   };
 }
 
-function client(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/amqp-client.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A load-generator process; `exited` is captured at spawn so an early exit is never missed. */
+function client(args: string[]): ChildProcess & { exited: Promise<unknown> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/amqp-client.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return Object.assign(child, { exited: new Promise((resolve) => child.once('exit', resolve)) });
 }
 
 async function firstLine(child: ChildProcess, prefix: string): Promise<string[]> {
@@ -131,7 +134,7 @@ async function runCell(broker: Broker, cell: Cell, count: number, rate = 0): Pro
   const publisher = client(['publish', broker.url, queue, String(count), String(cell.bytes), cell.persistent ? '1' : '0', cell.confirms ? '1' : '0', String(rate)]);
   const [, first] = await firstLine(publisher, 'first');
   const [, last, p50, p99] = await firstLine(consumer, 'last');
-  await Promise.all([new Promise((r) => publisher.once('exit', r)), new Promise((r) => consumer.once('exit', r))]);
+  await Promise.all([publisher.exited, consumer.exited]);
   return { rate: (count * 1000) / (Number(last) - Number(first)), p50: p50 === undefined ? undefined : Number(p50), p99: p99 === undefined ? undefined : Number(p99) };
 }
 
@@ -144,7 +147,8 @@ fs.mkdirSync(TMP, { recursive: true });
 const results = new Map<string, { wharf: number[]; rabbitmq: number[] }>();
 for (const cell of cells) results.set(label(cell), { wharf: [], rabbitmq: [] });
 const latency = { wharf: [] as number[][], rabbitmq: [] as number[][] };
-for (const start of [startRabbit, startWharf]) {
+const only = process.env.BENCH_AMQP_ONLY;
+for (const start of only === 'wharf' ? [startWharf] : only === 'rabbitmq' ? [startRabbit] : [startRabbit, startWharf]) {
   const broker = await start();
   for (let run = 0; run < RUNS; run++) {
     for (const cell of cells) {
@@ -178,7 +182,7 @@ if (QUEUED > 0) {
   const declare = client(['consume', broker.url, 'bench-durable-queued', '0', '0', '0']);
   await firstLine(declare, 'ready');
   declare.kill();
-  await new Promise((r) => publisher.once('exit', r));
+  await publisher.exited;
   clearInterval(sampler);
   const seconds = (performance.now() - started) / 1000;
   printTable(`${fmt(QUEUED)} persistent 1 KiB messages queued with no consumer (confirms)`, ['measurement', 'wharf', 'target'], [
