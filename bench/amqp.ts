@@ -111,7 +111,7 @@ async function startRabbit(): Promise<Broker> {
 
 /** A load-generator process; `exited` is captured at spawn so an early exit is never missed. */
 function client(args: string[]): ChildProcess & { exited: Promise<unknown> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/amqp-client.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/workers/amqp-client.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return Object.assign(child, { exited: new Promise((resolve) => child.once('exit', resolve)) });
 }
 

@@ -61,7 +61,7 @@ async function startWharf(dataDir: string): Promise<Server> {
 }
 
 async function startReference(mode: 'sink' | 'fetch', file: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/kafka-reference-server.ts'), mode, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/workers/kafka-reference-server.ts'), mode, file], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = (await waitForLine(child, /^port \d+$/)).split(' ')[1];
   return { child, address: `127.0.0.1:${port}`, stop: stopper(child) };
 }
@@ -168,7 +168,7 @@ row('kcat -C from the start', consumed.wharf, consumed.reference, 'minimal fetch
   const results: Array<{ rate: number; brokerCpu: number; clientCpu: number }> = [];
   for (let run = 0; run < RUNS; run++) {
     const before = cpuSeconds(wharf.child.pid!);
-    const out = await shell(`node --import tsx ${path.join(ROOT, 'bench/kafkajs-producer.ts')} ${wharf.address} 500000`);
+    const out = await shell(`node --import tsx ${path.join(ROOT, 'bench/workers/kafkajs-producer.ts')} ${wharf.address} 500000`);
     const [, records, , seconds, , cpu] = out.stdout.trim().split(' ');
     results.push({ rate: Number(records) / Number(seconds), brokerCpu: cpuSeconds(wharf.child.pid!) - before, clientCpu: Number(cpu) });
   }

@@ -1,6 +1,6 @@
 /**
  * Load generator for bench/kafka: a kafkajs producer sending batches of 1,000 records of 100 B with
- * 4 sends in flight. Usage: node --import tsx bench/kafkajs-producer.ts <broker> <records>
+ * 4 sends in flight. Usage: node --import tsx bench/workers/kafkajs-producer.ts <broker> <records>
  * Prints "records <n> seconds <s> cpu <s>".
  */
 import { Kafka, logLevel } from 'kafkajs';

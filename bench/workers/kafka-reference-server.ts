@@ -2,12 +2,12 @@
  * The reference for bench/kafka: the least a Kafka broker must do, in a plain Node socket server.
  *   sink: parses Produce requests by hand, checks each batch's CRC-32C, appends it to one file, answers.
  *   fetch: serves Fetch from that file's batches with readSync, nothing else.
- * Usage: node --import tsx bench/kafka-reference-server.ts <sink|fetch> <file> ; prints "port <n>".
+ * Usage: node --import tsx bench/workers/kafka-reference-server.ts <sink|fetch> <file> ; prints "port <n>".
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import { crc32c, LengthPrefixedFrames, readInt64, setBaseOffset } from '../core/index.ts';
-import { ApiKeys, decodeRequest, encodeResponse, parseRequestHeader } from '../plugins/kafka/codec/index.ts';
+import { crc32c, LengthPrefixedFrames, readInt64, setBaseOffset } from '../../core/index.ts';
+import { ApiKeys, decodeRequest, encodeResponse, parseRequestHeader } from '../../plugins/kafka/codec/index.ts';
 
 const [mode, file] = process.argv.slice(2) as ['sink' | 'fetch', string];
 const TOPIC = 'bench';
