@@ -14,7 +14,14 @@ export class BatchingAppender {
   private bytes = 0;
   private scheduled = false;
 
-  constructor(private readonly log: PartitionLog) {}
+  /**
+   * `recordPerBatch` stores each record as its own batch (61 bytes more each) so it can later be read
+   * alone, without decoding its neighbours: for logs read at random offsets, like timers.
+   */
+  constructor(
+    private readonly log: PartitionLog,
+    private readonly options: { recordPerBatch?: boolean } = {},
+  ) {}
 
   get pending(): number {
     return this.records.length;
@@ -42,7 +49,7 @@ export class BatchingAppender {
     this.bytes = 0;
     let appended: Promise<{ baseOffset: number }>;
     try {
-      appended = this.log.append(encodeRecordBatch({ records }));
+      appended = this.log.append(this.options.recordPerBatch ? encodeEach(records) : encodeRecordBatch({ records }));
     } catch (err) {
       appended = Promise.reject(err);
     }
@@ -55,4 +62,12 @@ export class BatchingAppender {
       },
     );
   }
+}
+
+function encodeEach(records: readonly RecordInput[]): Buffer {
+  const batches = records.map((record) => encodeRecordBatch({ records: [record] }));
+  const out = Buffer.allocUnsafe(batches.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const batch of batches) at += batch.copy(out, at);
+  return out;
 }

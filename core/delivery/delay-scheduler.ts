@@ -18,13 +18,14 @@ export interface DueEntry {
 export interface DelaySchedulerOptions {
   /** Furthest ahead an entry may be due (default one day). */
   maxDelayMs?: number;
-  /** Entries handed to the handler at once (default 4096). */
+  /** Entries handed to the handler at once (default 1024). */
   maxBatch?: number;
 }
 
 const DEFAULT_MAX_DELAY_MS = 24 * 3600 * 1000;
-const DEFAULT_MAX_BATCH = 4096;
-const READ_BYTES = 256 * 1024;
+const DEFAULT_MAX_BATCH = 1024;
+/** Entries are single-record batches: a small read serves one entry, or a run of neighbours due together. */
+const READ_BYTES = 2 * 1024;
 const RETRY_AFTER_MS = 1000;
 const RECLAIM_INTERVAL_MS = 5000;
 
@@ -62,7 +63,7 @@ export class DelayScheduler {
     this.firedThrough = state?.firedThrough ?? -Infinity;
     this.floor = Math.max(state?.floor ?? 0, log.logStartOffset);
     this.cancelled = RangeSet.from(state?.done ?? []);
-    this.appender = new BatchingAppender(log);
+    this.appender = new BatchingAppender(log, { recordPerBatch: true });
   }
 
   static async open(id: string, log: PartitionLog, store: AckStateStore, clock: Clock, logger: Logger, options: DelaySchedulerOptions = {}): Promise<DelayScheduler> {
@@ -191,16 +192,14 @@ export class DelayScheduler {
       const before = i;
       for (let pos = 0; pos < records.length && i < offsets.length; ) {
         const batch = new RecordBatch(records, pos);
-        if (batch.nextOffset > offsets[i]!) {
-          for (const record of decodeRecords(batch.bytes)) {
-            while (i < offsets.length && offsets[i]! < record.offset) i++;
-            if (offsets[i] === record.offset) {
-              entries.push({ offset: record.offset, dueAt: record.timestamp, value: record.value, headers: record.headers });
-              i++;
-            }
-          }
-        }
         pos += batch.sizeInBytes;
+        while (i < offsets.length && offsets[i]! < batch.baseOffset) i++;
+        if (i >= offsets.length || offsets[i]! >= batch.nextOffset) continue;
+        for (const record of decodeRecords(batch.bytes)) {
+          if (offsets[i] !== record.offset) continue;
+          entries.push({ offset: record.offset, dueAt: record.timestamp, value: record.value, headers: record.headers });
+          i++;
+        }
       }
       if (i === before) i++;
     }

@@ -1,5 +1,5 @@
 import { BrokerError } from '../errors.ts';
-import { Compression, RecordBatch, decodeRecords, validateRecordBatch } from '../record/index.ts';
+import { BatchField, batchSizeAt, Compression, RecordBatch, decodeRecords, readInt64, validateRecordBatch } from '../record/index.ts';
 import { BatchScanner, type ScannedBatch } from './batch-scanner.ts';
 import { segmentFileName } from './log-names.ts';
 import { OffsetIndex } from './offset-index.ts';
@@ -8,7 +8,7 @@ import type { SegmentFile, SegmentStore } from './segment-store.ts';
 import { TimeIndex } from './time-index.ts';
 
 const RECOVERY_WINDOW = 8 * 1024 * 1024;
-const MIN_READ_WINDOW = 64 * 1024;
+const MIN_READ_WINDOW = 8 * 1024;
 
 export interface RecoveryResult {
   /** Bytes cut from the end because they did not form valid batches. */
@@ -56,8 +56,25 @@ export class LogSegment {
       this.timeIndex.append(this.maxTimestamp, this.offsetOfMaxTimestamp);
       this.bytesSinceIndexEntry = 0;
     }
-    this.bytesSinceIndexEntry += bytes.length;
+    if (bytes.length > this.indexIntervalBytes) this.indexWithin(bytes, position);
+    else this.bytesSinceIndexEntry += bytes.length;
     this.nextOffset = lastOffset + 1;
+  }
+
+  /** Index entries inside a multi-batch append, so a read of one of its batches does not scan them all. */
+  private indexWithin(bytes: Buffer, position: number): void {
+    let since = this.bytesSinceIndexEntry;
+    for (let pos = 0; pos < bytes.length; ) {
+      const size = batchSizeAt(bytes, pos);
+      if (size <= 0) break;
+      if (since >= this.indexIntervalBytes) {
+        this.offsetIndex.append(readInt64(bytes, pos + BatchField.baseOffset), position + pos);
+        since = 0;
+      }
+      since += size;
+      pos += size;
+    }
+    this.bytesSinceIndexEntry = since;
   }
 
   /**

@@ -19,7 +19,7 @@ export class DelayedMessages {
   ) {}
 
   static async open(registry: TopicRegistry, topics: RocketTopics, ackStore: AckStateStore, clock: Clock, logger: Logger, maxDelayMs: number): Promise<DelayedMessages> {
-    if (!registry.get(DELAY_TOPIC)) await registry.create(DELAY_TOPIC, { partitions: 1, internal: true, config: { retentionMs: -1 } });
+    if (!registry.get(DELAY_TOPIC)) await registry.create(DELAY_TOPIC, { partitions: 1, internal: true, config: { retentionMs: -1, indexIntervalBytes: 1024 } });
     const scheduler = await DelayScheduler.open(`rocket/${DELAY_TOPIC}`, registry.log(DELAY_TOPIC, 0)!, ackStore, clock, logger, { maxDelayMs });
     const delayed = new DelayedMessages(scheduler, topics, clock, logger);
     scheduler.onDue((entries) => delayed.deliver(entries));
