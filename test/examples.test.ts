@@ -52,4 +52,10 @@ describe('examples run with one command each', () => {
     expect(counts[0]! + counts[1]!).toBe(10);
     expect(Math.min(...counts)).toBeGreaterThan(0);
   });
+
+  it('examples/rocket-orders.ts keeps each order\'s events in order through a FIFO group (rocketmq-client-nodejs)', async () => {
+    const { code, stdout } = await run('examples/rocket-orders.ts');
+    expect(code).toBe(0);
+    for (const order of ['order-1', 'order-2', 'order-3']) expect(stdout).toContain(`${order}: created -> paid -> packed -> shipped`);
+  });
 });

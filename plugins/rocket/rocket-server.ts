@@ -93,6 +93,7 @@ export class RocketServer {
         const force = setTimeout(() => server.forceShutdown(), this.ctx?.settings.drainTimeoutMs ?? 0);
         server.tryShutdown(() => {
           clearTimeout(force);
+          server.forceShutdown();
           resolve();
         });
       });
