@@ -32,8 +32,9 @@ export class AckStateStore {
     private readonly logger: Logger,
   ) {}
 
-  static async open(engine: StorageEngine, clock: Clock, logger: Logger, intervalMs = 100): Promise<AckStateStore> {
-    return new AckStateStore(await MetadataLog.open<AckState>(engine, 'queue-state'), clock, intervalMs, logger);
+  /** `name` picks the internal log: each owner (plugin) needs its own, since one log has one writer. */
+  static async open(engine: StorageEngine, clock: Clock, logger: Logger, { name = 'queue-state', intervalMs = 100 } = {}): Promise<AckStateStore> {
+    return new AckStateStore(await MetadataLog.open<AckState>(engine, name), clock, intervalMs, logger);
   }
 
   get(id: string): AckState | undefined {

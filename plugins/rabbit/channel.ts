@@ -398,12 +398,18 @@ export class AmqpChannel {
     this.check('read', 'queue', name);
     const queue = this.vhost.queue(name, this.connection.id);
     const delivery = queue.get(a.noAck);
-    if (!delivery) {
-      this.connection.sendMethod(this.id, 'basic.get-empty', { clusterId: '' });
-      return;
-    }
+    if (delivery) return this.sendGetOk(queue, delivery, a.noAck);
+    if (queue.messageCount === 0) return this.connection.sendMethod(this.id, 'basic.get-empty', { clusterId: '' });
+    this.runAsync(async () => {
+      const read = await queue.getWhenRead(a.noAck);
+      if (read) this.sendGetOk(queue, read, a.noAck);
+      else this.connection.sendMethod(this.id, 'basic.get-empty', { clusterId: '' });
+    });
+  }
+
+  private sendGetOk(queue: AmqpQueue, delivery: Delivery, noAck: boolean): void {
     const tag = this.nextDeliveryTag++;
-    if (!a.noAck) this.unacked.set(tag, { delivery, consumer: undefined });
+    if (!noAck) this.unacked.set(tag, { delivery, consumer: undefined });
     const stored = decodeMessageKey(delivery.message.key);
     const args = { deliveryTag: tag, redelivered: delivery.message.attempts > 0, exchange: stored.exchange, routingKey: stored.routingKey, messageCount: queue.messageCount };
     this.connection.send(contentFrames(this.id, 'basic.get-ok', args, stored.properties, delivery.message.value ?? EMPTY, this.connection.frameMax));

@@ -44,7 +44,7 @@ export class RocketServer {
     const clock = container.get<Clock>(TOKENS.Clock);
     const config = container.get<BrokerConfig>(TOKENS.Config);
     const registry = container.get<TopicRegistry>(TOKENS.TopicRegistry);
-    const ackStore = (this.ackStore = await AckStateStore.open(container.get<StorageEngine>(TOKENS.StorageEngine), clock, logger));
+    const ackStore = (this.ackStore = await AckStateStore.open(container.get<StorageEngine>(TOKENS.StorageEngine), clock, logger, { name: 'rocket-state' }));
     const topics = new RocketTopics(registry, { queues: section.queues, autoCreate: section.autoCreateTopics, dlqPermission: section.dlqPermission === 'write' ? 'WRITE' : 'READ_WRITE' });
     for (const [name, spec] of Object.entries(section.topics)) await topics.create(name, spec.type, spec.queues ?? section.queues);
     const clients = new ClientRegistry(() => clock.now(), section.clientTimeoutMs);

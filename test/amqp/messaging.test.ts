@@ -36,6 +36,7 @@ describe('AMQP messaging patterns with amqplib', () => {
     expect(seen[1]!.length).toBeGreaterThan(5);
     expect([...seen[0]!, ...seen[1]!].sort()).toEqual(Array.from({ length: 40 }, (_, i) => `job-${i}`).sort());
     expect(maxUnacked).toBeLessThanOrEqual(3);
+    while (unacked.some((n) => n > 0)) await sleep(10);
     await conn.close();
   });
 

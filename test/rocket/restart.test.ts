@@ -45,3 +45,54 @@ describe('RocketMQ state survives a broker restart on storage-fs', () => {
     await second.stop();
   });
 });
+
+describe('RocketMQ and AMQP share one storage across a restart', () => {
+  const dir = tempDir();
+  afterEach(() => dir.remove());
+
+  it('keeps each plugin\'s ack state apart', async () => {
+    const { createBroker } = await import('../../core/index.ts');
+    const { fsStorage } = await import('../../plugins/storage-fs/index.ts');
+    const { rabbit } = await import('../../plugins/rabbit/index.ts');
+    const { rocket } = await import('../../plugins/rocket/index.ts');
+    const amqp = (await import('amqplib')).default;
+    const start = async () => {
+      const broker = await createBroker({ plugins: [fsStorage(), rabbit(), rocket()], config: { logLevel: 'error', host: '127.0.0.1', dataDir: dir.path, amqp: { port: 'auto' }, rocket: { port: 'auto' }, topics: { flush: 'never' } } });
+      await broker.start();
+      const port = (protocol: string) => broker.listeners().find((l) => l.protocol === protocol)!.port;
+      return { broker, amqpUrl: `amqp://guest:guest@127.0.0.1:${port('amqp')}`, rocketBroker: { broker, port: port('rocketmq'), endpoints: `127.0.0.1:${port('rocketmq')}`, stop: () => broker.stop() } };
+    };
+    const first = await start();
+    const connection = await amqp.connect(first.amqpUrl);
+    const channel = await connection.createConfirmChannel();
+    await channel.assertQueue('jobs', { durable: true });
+    for (const body of ['a1', 'a2']) channel.sendToQueue('jobs', Buffer.from(body), { persistent: true });
+    await channel.waitForConfirms();
+    const got = await channel.get('jobs', { noAck: false });
+    channel.ack(got as never);
+    await channel.close();
+    await connection.close();
+    const producer = await producerFor(first.rocketBroker);
+    for (const body of ['r1', 'r2']) await producer.send({ topic: 'events', body: Buffer.from(body) });
+    const consumer = await simpleConsumerFor(first.rocketBroker, 'g', new Map([['events', '*']]));
+    const [r] = await receiveAll(consumer, 1);
+    await consumer.ack(r!);
+    await consumer.shutdown();
+    await producer.shutdown();
+    await first.broker.stop();
+
+    const second = await start();
+    const again = await amqp.connect(second.amqpUrl);
+    const ch = await again.createChannel();
+    const left = await ch.get('jobs', { noAck: true });
+    expect(left && left.content.toString()).toBe('a2');
+    expect(await ch.get('jobs', { noAck: true })).toBe(false);
+    await again.close();
+    const rocketConsumer = await simpleConsumerFor(second.rocketBroker, 'g', new Map([['events', '*']]));
+    const rest = await receiveAll(rocketConsumer, 1);
+    expect(rest.map((m) => m.body.toString())).toEqual([r!.body.toString() === 'r1' ? 'r2' : 'r1']);
+    expect(await rocketConsumer.receive(10, 10_000)).toEqual([]);
+    await rocketConsumer.shutdown();
+    await second.broker.stop();
+  });
+});

@@ -3,6 +3,9 @@ import type { FieldTable } from '../codec/index.ts';
 import type { QueueArguments } from './queue-arguments.ts';
 import { encodeMessageKey, storedExpiry, type StoredMessage } from './stored-message.ts';
 
+/** Bounds basic.get's waits for reads, so messages that cannot be taken (expiring) never spin it. */
+const MAX_GET_WAITS = 64;
+
 export interface QueueSpec {
   name: string;
   durable: boolean;
@@ -137,6 +140,19 @@ export class AmqpQueue {
     const delivery = this.takeNext();
     if (delivery && noAck) this.ack(delivery);
     return delivery;
+  }
+
+  /**
+   * basic.get when the read-ahead is empty (after a restart, or just after a publish): waits for the
+   * queue's logs to be read while it still counts messages, so a non-empty queue never answers get-empty.
+   */
+  async getWhenRead(noAck: boolean): Promise<Delivery | undefined> {
+    for (let attempt = 0; attempt < MAX_GET_WAITS && !this.deleted; attempt++) {
+      const delivery = this.get(noAck);
+      if (delivery || this.messageCount === 0) return delivery;
+      await Promise.race(this.levels.map((l) => l.available()));
+    }
+    return undefined;
   }
 
   ack(delivery: Delivery): void {

@@ -74,6 +74,7 @@ export class ConsumerGroups {
     const queues = await this.queuesOf(request.group, request.topic);
     for (;;) {
       const now = this.clock.now();
+      if (request.signal.aborted) return { queues, delivered: [] };
       const { delivered, dead } = queues.pop({ ...request, now });
       for (const { queue, message } of dead) void this.deadLetter(queues, queue, message.offset, message.headers, message.value);
       if (delivered.length > 0 || now >= request.until || request.signal.aborted) return { queues, delivered };
