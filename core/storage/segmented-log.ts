@@ -168,11 +168,24 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     const target = Math.min(offset, this.highWatermark);
     if (target <= this.logStartOffset) return;
     this.logStartOffset = target;
-    const deleted = await this.deleteLeadingSegments((segment, next) => (next?.baseOffset ?? segment.nextOffset) <= target);
-    if (deleted > 0) await this.writeCheckpoint(this.recoveryPointNow(), false);
+    await this.oneDeletionAtATime(async () => {
+      const deleted = await this.deleteLeadingSegments((segment, next) => (next?.baseOffset ?? segment.nextOffset) <= target);
+      if (deleted > 0) await this.writeCheckpoint(this.recoveryPointNow(), false);
+    });
   }
 
-  async applyRetention(now: number): Promise<number> {
+  applyRetention(now: number): Promise<number> {
+    return this.oneDeletionAtATime(() => this.retain(now));
+  }
+
+  /** Segment deletions (and their checkpoints) never overlap: callers fire them without waiting. */
+  private oneDeletionAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.deletion.then(work, work);
+    this.deletion = run.catch(() => undefined);
+    return run;
+  }
+
+  private async retain(now: number): Promise<number> {
     let deleted = 0;
     const { retentionMs, retentionBytes } = this.config;
     if (retentionMs >= 0) {
@@ -324,6 +337,8 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
   }
 
   /** Deletes segments from the front while `eligible` says so; rolls first if the active segment is eligible. */
+  private deletion: Promise<unknown> = Promise.resolve();
+
   private async deleteLeadingSegments(eligible: (segment: LogSegment, next: LogSegment | undefined) => boolean): Promise<number> {
     let count = 0;
     while (this.segments.length > 0) {
