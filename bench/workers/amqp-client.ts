@@ -2,7 +2,7 @@
  * Load generator for bench/amqp, the method of reference/amqp.md §5 with publisher and consumer in separate processes.
  *   publish <url> <queue> <count> <bytes> <persistent:0|1> <confirms:0|1> [rate]   prints "first <ms>" (epoch, sub-ms)
  *   consume <url> <queue> <count> <ack:0|1> [latency:0|1]                              prints "ready", then "last <ms>" [p50 p99]
- * Each first sends/consumes a 10k warm-up through `<queue>-warm`.
+ * Each first sends/consumes a 10k warm-up through `<queue>-warm`; the publisher starts measuring once it is drained.
  */
 import amqp, { type Channel, type ConfirmChannel } from 'amqplib';
 
@@ -46,6 +46,8 @@ async function publish(): Promise<void> {
     if (confirms) await (channel as ConfirmChannel).waitForConfirms();
   };
   await send(`${queue}-warm`, WARM_UP, false);
+  // The measured phase starts once the consumer has drained the warm-up, on either broker.
+  while ((await channel.checkQueue(`${queue}-warm`)).messageCount > 0) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 200));
   process.stdout.write(`first ${now()}\n`);
   await send(queue, count, true);
