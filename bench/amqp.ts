@@ -2,7 +2,8 @@
  * AMQP throughput and latency against RabbitMQ 3.10.8 on the same machine, same client (amqplib), same
  * method (reference/amqp.md §5): 16 B and 1 KiB bodies, transient and persistent, no-ack and
  * prefetch-1000 acks, without and with confirms; publisher and consumer in separate processes.
- * Then consumer latency at a steady 10k msg/s, and Wharf's RSS with 10 M persistent 1 KiB messages queued.
+ * Then consumer latency at a steady 10k msg/s (both clients with TCP_NODELAY, so TCP delayed ACKs are not
+ * what is measured), and Wharf's RSS with 10 M persistent 1 KiB messages queued.
  * Installs Debian's rabbitmq-server if missing (root). BENCH_AMQP_RUNS (3), BENCH_AMQP_QUEUED (10,000,000; 0 skips),
  * BENCH_AMQP_ONLY (wharf | rabbitmq: one side only, for profiling).
  */
@@ -167,7 +168,7 @@ printTable(
   ['cell', 'wharf', 'rabbitmq 3.10.8', 'ratio', 'target'],
   [...results].map(([name, r]) => [name, fmt(median(r.wharf)), fmt(median(r.rabbitmq)), `${(median(r.wharf) / median(r.rabbitmq)).toFixed(2)}×`, '≥ 2×']),
 );
-printTable(`consumer latency at a steady 10k msg/s (16 B, transient, ack), median of ${RUNS} runs`, ['broker', 'p50', 'p99', 'target'], [
+printTable(`consumer latency at a steady 10k msg/s (16 B, transient, ack, clients with TCP_NODELAY), median of ${RUNS} runs`, ['broker', 'p50', 'p99', 'target'], [
   ['wharf', `${median(latency.wharf.map((l) => l[0]!)).toFixed(2)} ms`, `${median(latency.wharf.map((l) => l[1]!)).toFixed(2)} ms`, '≤ RabbitMQ p99'],
   ['rabbitmq', `${median(latency.rabbitmq.map((l) => l[0]!)).toFixed(2)} ms`, `${median(latency.rabbitmq.map((l) => l[1]!)).toFixed(2)} ms`, ''],
 ]);

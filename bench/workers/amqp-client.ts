@@ -11,9 +11,12 @@ const [mode, url, queue, countText, ...rest] = process.argv.slice(2) as [string,
 const count = Number(countText);
 const WARM_UP = 10_000;
 
+/** Latency runs switch Nagle off (for both brokers): with it, a paced stream of small frames waits on delayed ACKs. */
+const socketOptions = (paced: boolean) => (paced ? { noDelay: true } : {});
+
 async function publish(): Promise<void> {
   const [bytes, persistent, confirms, rate] = rest.map(Number) as [number, number, number, number | undefined];
-  const conn = await amqp.connect(url);
+  const conn = await amqp.connect(url, socketOptions(Boolean(rate)));
   const channel: Channel | ConfirmChannel = confirms ? await conn.createConfirmChannel() : await conn.createChannel();
   const body = Buffer.alloc(bytes, 'a');
   const options = { persistent: persistent === 1 };
@@ -57,7 +60,7 @@ async function publish(): Promise<void> {
 
 async function consume(): Promise<void> {
   const [ack, latency] = rest.map(Number) as [number, number | undefined];
-  const conn = await amqp.connect(url);
+  const conn = await amqp.connect(url, socketOptions(Boolean(latency)));
   const channel = await conn.createChannel();
   if (ack) await channel.prefetch(1000);
   const durable = !queue.includes('transient');
