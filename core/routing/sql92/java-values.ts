@@ -80,12 +80,23 @@ export function parseJavaDouble(raw: string): number {
   }
   const hex = HEX_DOUBLE.exec(text);
   if (hex && hex[2]!.length + hex[3]!.length > 0) {
-    const mantissa = BigInt(`0x${hex[2]}${hex[3]}`);
-    const exponent = Number(hex[4]) - 4 * hex[3]!.length;
-    const magnitude = Number(mantissa) * 2 ** exponent;
+    const magnitude = hexMagnitude(BigInt(`0x${hex[2]}${hex[3]}`), Number(hex[4]) - 4 * hex[3]!.length);
     return hex[1] === '-' ? -magnitude : magnitude;
   }
   throw EVALUATION_FAILED;
+}
+
+/** mantissa × 2^exponent, rounded once (mantissa bits beyond 60 fold into a sticky bit). */
+function hexMagnitude(mantissa: bigint, exponent: number): number {
+  if (mantissa === 0n) return 0;
+  const excess = mantissa.toString(2).length - 60;
+  if (excess > 0) {
+    const kept = mantissa >> BigInt(excess);
+    mantissa = kept << BigInt(excess) === mantissa ? kept : kept | 1n;
+    exponent += excess;
+  }
+  const half = Math.trunc(exponent / 2);
+  return Number(mantissa) * 2 ** half * 2 ** (exponent - half);
 }
 
 /** Boolean.valueOf(String): "true" in any case is true, everything else false. */

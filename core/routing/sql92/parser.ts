@@ -58,6 +58,8 @@ class Parser {
   private nesting = 0;
   /** Tree depth of every node built, to refuse trees deeper than MAX_NESTING as they grow. */
   private readonly depths = new WeakMap<Expr, number>();
+  /** Where each node's text starts, to point errors about an operand at that operand. */
+  private readonly starts = new WeakMap<Expr, number>();
 
   constructor(private readonly tokens: Token[]) {}
 
@@ -154,11 +156,16 @@ class Parser {
     if (!prefix && !this.atKeyword('NOT')) return this.primary();
     this.take();
     const operand = this.nested(token, () => this.unary());
+    if (token.text === '+') return operand;
+    let prefixed: Expr;
     if (token.type === 'keyword') {
-      const negated = this.asBoolean(operand, token.at + token.text.length);
-      return this.node({ type: 'not', operand: negated }, token.at, negated);
+      const condition = this.asBoolean(operand, token.at);
+      prefixed = this.node({ type: 'not', operand: condition }, token.at, condition);
+    } else {
+      prefixed = this.node({ type: 'negate', operand }, token.at, operand);
     }
-    return token.text === '+' ? operand : this.node({ type: 'negate', operand }, token.at, operand);
+    this.starts.set(prefixed, token.at);
+    return prefixed;
   }
 
   private primary(): Expr {
@@ -220,7 +227,7 @@ class Parser {
     }
     this.expectSymbol(')', "',' or ')' in the IN list");
     if (left.type !== 'property') throw invalidFilter('IN needs a property on its left', at);
-    return this.node({ type: 'in', name: left.name, values, negated }, at);
+    return this.node({ type: 'in', name: left.name, values, negated }, at, left);
   }
 
   private ordering(operator: Ordering, left: Expr, right: Expr, at: number): BooleanExpr {
@@ -248,8 +255,9 @@ class Parser {
 
   private asBoolean(e: Expr, at: number): BooleanExpr {
     if (isBoolean(e)) return e;
-    if (e.type === 'property') return this.node({ type: 'cast', name: e.name }, at, e);
-    throw invalidFilter('a string, number or negated value is used where a condition is expected', at);
+    const start = this.starts.get(e) ?? at;
+    if (e.type === 'property') return this.node({ type: 'cast', name: e.name }, start, e);
+    throw invalidFilter('a string, number or negated value is used where a condition is expected', start);
   }
 
   private node<E extends Expr>(e: E, at: number, ...children: Expr[]): E {
@@ -257,6 +265,7 @@ class Parser {
     for (const child of children) depth = Math.max(depth, (this.depths.get(child) ?? 1) + 1);
     if (depth > MAX_NESTING) throw invalidFilter(`the expression nests deeper than ${MAX_NESTING} levels`, at);
     this.depths.set(e, depth);
+    this.starts.set(e, children.length > 0 ? (this.starts.get(children[0]!) ?? at) : at);
     return e;
   }
 
