@@ -4,9 +4,8 @@
  * "result <peakRssMiB> <idleRssMiB> <p50> <p99> <max> <setTimeoutP99> <schedulePerSecond>".
  */
 import fs from 'node:fs';
-import { AckStateStore, createRootLogger, SegmentedStorageEngine, SingleNodeReplicator, systemClock } from '../../core/index.ts';
+import { AckStateStore, createRootLogger, DelayScheduler, SegmentedStorageEngine, SingleNodeReplicator, systemClock } from '../../core/index.ts';
 import { FsSegmentStore } from '../../plugins/storage-fs/index.ts';
-import { DelayScheduler } from '../../core/delivery/index.ts';
 
 const [dir, countText] = process.argv.slice(2) as [string, string];
 const count = Number(countText);
