@@ -434,7 +434,7 @@ export class AmqpChannel {
         return result.stored.then(() => undefined);
       };
       if (this.transactional) this.txActions.push(run);
-      else void run();
+      else void Promise.resolve(run()).catch((err: unknown) => this.connection.logger.error({ err }, 'a published message could not be stored'));
     } catch (err) {
       if (this.confirming) this.track(seq, Promise.resolve(false));
       throw err instanceof AmqpError ? err.during('basic.publish') : err;
