@@ -77,7 +77,7 @@ export class AmqpChannel {
   private readonly outcomes: Array<{ seq: number; outcome: Outcome }> = [];
   private confirmFlushScheduled = false;
   private transactional = false;
-  private txActions: Array<() => Promise<void> | void> = [];
+  private txActions: Array<() => Promise<unknown> | void> = [];
 
   constructor(
     readonly id: number,
@@ -415,6 +415,19 @@ export class AmqpChannel {
     this.connection.send(contentFrames(this.id, 'basic.get-ok', args, stored.properties, delivery.message.value ?? EMPTY, this.connection.frameMax));
   }
 
+  /** Routes and stores a published message: basic.return if unroutable and mandatory, a confirm when confirming. */
+  private route(args: MethodArgs['basic.publish'], message: StoredMessage, properties: BasicProperties, body: Buffer, seq: number): Promise<boolean> {
+    const result = this.vhost.publish(args.exchange, args.routingKey, message, properties, body);
+    if (result.routed === 0 && args.mandatory) {
+      const returned = { replyCode: 312, replyText: 'NO_ROUTE', exchange: args.exchange, routingKey: args.routingKey };
+      this.connection.send(contentFrames(this.id, 'basic.return', returned, message.properties, body, this.connection.frameMax));
+    }
+    if (this.confirming) this.track(seq, result.stored);
+    return result.stored;
+  }
+
+  private readonly storeFailed = (err: unknown): void => this.connection.logger.error({ err }, 'a published message could not be stored');
+
   private publish(args: MethodArgs['basic.publish'], propertyBytes: Buffer, body: Buffer): void {
     const seq = this.confirming ? ++this.publishSeq : 0;
     try {
@@ -424,17 +437,8 @@ export class AmqpChannel {
         throw amqpError.precondition(`user_id property set to '${properties.userId}' but authenticated user was '${this.connection.user}'`);
       }
       const message = this.storedMessage(args, properties, propertyBytes);
-      const run = (): Promise<void> | void => {
-        const result = this.vhost.publish(args.exchange, args.routingKey, message, properties, body);
-        if (result.routed === 0 && args.mandatory) {
-          const returned = { replyCode: 312, replyText: 'NO_ROUTE', exchange: args.exchange, routingKey: args.routingKey };
-          this.connection.send(contentFrames(this.id, 'basic.return', returned, message.properties, body, this.connection.frameMax));
-        }
-        if (this.confirming) this.track(seq, result.stored);
-        return result.stored.then(() => undefined);
-      };
-      if (this.transactional) this.txActions.push(run);
-      else void Promise.resolve(run()).catch((err: unknown) => this.connection.logger.error({ err }, 'a published message could not be stored'));
+      if (this.transactional) this.txActions.push(() => this.route(args, message, properties, body, seq));
+      else this.route(args, message, properties, body, seq).catch(this.storeFailed);
     } catch (err) {
       if (this.confirming) this.track(seq, Promise.resolve(false));
       throw err instanceof AmqpError ? err.during('basic.publish') : err;

@@ -55,12 +55,12 @@ describe('queue and exchange lifecycles', () => {
   it('deletes a queue unused for x-expires, and an auto-delete exchange when its last binding goes', async () => {
     const conn = await broker.connect();
     const ch = await conn.createChannel();
-    await ch.assertQueue('expiring', { expires: 150 });
-    await sleep(80);
+    await ch.assertQueue('expiring', { expires: 600 });
+    await sleep(300);
     await ch.checkQueue('expiring');
-    await sleep(100);
+    await sleep(400);
     expect(await exists('expiring')).toBe(true);
-    await sleep(200);
+    await sleep(900);
     expect(await exists('expiring')).toBe(false);
 
     await ch.assertExchange('temporary', 'fanout', { autoDelete: true });

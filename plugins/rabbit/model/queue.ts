@@ -109,12 +109,15 @@ export class AmqpQueue {
     const level = this.levelFor(message.priority);
     this.readyBytes += body.length;
     const stored = this.appenders[level]!.append({ key: encodeMessageKey(message), value: body, timestamp: this.clock.now() });
-    return stored.then(() => {
-      if (this.args.overflow === 'drop-head') void this.dropHeadOverLimit();
-      this.scheduleExpiry();
-      return true;
-    });
+    return stored.then(this.afterStored);
   }
+
+  /** After an enqueued message is stored: enforce drop-head, arm TTL expiry; confirms the store. */
+  private readonly afterStored = (): boolean => {
+    if (this.args.overflow === 'drop-head') void this.dropHeadOverLimit();
+    this.scheduleExpiry();
+    return true;
+  };
 
   addConsumer(consumer: QueueConsumer): void {
     this.consumers.push(consumer);

@@ -9,6 +9,9 @@ import { parseQueueArguments, printValue, typeName } from './queue-arguments.ts'
 import { AmqpQueue, type DeadLetterReason, type QueueHooks, type QueueSpec } from './queue.ts';
 import { storedPersistent, type StoredMessage } from './stored-message.ts';
 
+/** An unroutable publish: nothing to store, trivially confirmed. */
+const NOT_ROUTED: PublishResult = { routed: 0, stored: Promise.resolve(true) };
+
 export interface VhostServices {
   topics: TopicRegistry;
   ackStore: AckStateStore;
@@ -207,9 +210,15 @@ export class Vhost implements QueueHooks {
     const exchange = this.exchange(exchangeName);
     if (exchange.spec.internal) throw amqpError.accessRefused(`cannot publish to internal exchange '${exchangeName}' in vhost '${this.name}'`);
     const headers = properties.headers;
-    const keys = [routingKey, ...textArray(headers?.get('CC')), ...textArray(headers?.get('BCC'))];
-    const queues = this.route(exchange, keys, headers);
-    return this.store(queues, message, body);
+    const cc = headers?.get('CC');
+    const bcc = headers?.get('BCC');
+    if (exchange.name === '' && cc === undefined && bcc === undefined) {
+      // The default exchange without sender-selected routing: the routing key names the queue.
+      const queue = this.queues.get(routingKey);
+      return queue ? { routed: 1, stored: queue.enqueue(message, body) } : NOT_ROUTED;
+    }
+    const keys = cc === undefined && bcc === undefined ? [routingKey] : [routingKey, ...textArray(cc), ...textArray(bcc)];
+    return this.store(this.route(exchange, keys, headers), message, body);
   }
 
   /** QueueHooks: rewrite and republish through the queue's dead-letter exchange. */
@@ -267,6 +276,8 @@ export class Vhost implements QueueHooks {
   }
 
   private store(queues: ReadonlySet<AmqpQueue>, message: StoredMessage, body: Buffer): PublishResult {
+    if (queues.size === 0) return NOT_ROUTED;
+    if (queues.size === 1) for (const queue of queues) return { routed: 1, stored: queue.enqueue(message, body) };
     const stored = [...queues].map((q) => q.enqueue(message, body));
     return { routed: queues.size, stored: Promise.all(stored).then((all) => all.every(Boolean)) };
   }
