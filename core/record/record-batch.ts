@@ -65,6 +65,9 @@ export interface BatchInput {
   control?: boolean;
 }
 
+/** Shared by every decoded record without headers (most queue messages): one array, never written to. */
+const NO_HEADERS: RecordHeader[] = Object.freeze([]) as unknown as RecordHeader[];
+
 export interface DecodedRecord {
   offset: number;
   timestamp: number;
@@ -289,7 +292,7 @@ export function decodeRecords(buf: Buffer, pos = 0): DecodedRecord[] {
     const value = reader.bytes(reader.varint());
     const headerCount = reader.varint();
     if (headerCount < 0 || headerCount * 2 > recordEnd - reader.offset) throw corrupt('header count out of range');
-    const headers: RecordHeader[] = [];
+    const headers: RecordHeader[] = headerCount === 0 ? NO_HEADERS : [];
     for (let h = 0; h < headerCount; h++) {
       const headerKey = reader.bytes(reader.varint());
       if (headerKey === null) throw corrupt('null header key');
