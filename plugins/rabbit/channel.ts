@@ -4,6 +4,7 @@ import type { Permission } from './auth.ts';
 import type { AmqpConnection } from './connection.ts';
 import {
   contentFrames,
+  deliverFrames,
   decodeProperties,
   encodePropertiesBytes,
   FrameType,
@@ -15,7 +16,7 @@ import {
   type MethodArgs,
 } from './codec/index.ts';
 import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
-import { decodeMessageKey, type StoredMessage } from './model/stored-message.ts';
+import { decodeMessageKey, storedRouting, type StoredMessage } from './model/stored-message.ts';
 import type { Vhost } from './model/vhost.ts';
 
 interface PendingContent {
@@ -36,6 +37,8 @@ type Outcome = 'pending' | 'ack' | 'nack';
 /** One consumer on one channel: its prefetch window and how it writes deliveries. */
 class Consumer implements QueueConsumer {
   unacked = 0;
+  /** The tag as basic.deliver writes it, encoded once. */
+  readonly tagBytes: Buffer;
 
   constructor(
     readonly tag: string,
@@ -44,7 +47,9 @@ class Consumer implements QueueConsumer {
     readonly exclusive: boolean,
     private readonly prefetch: number,
     private readonly channel: AmqpChannel,
-  ) {}
+  ) {
+    this.tagBytes = Buffer.from(tag, 'utf8');
+  }
 
   ready(): boolean {
     return (this.noAck || this.prefetch === 0 || this.unacked < this.prefetch) && this.channel.canDeliver(this.noAck);
@@ -179,9 +184,9 @@ export class AmqpChannel {
       this.unacked.set(tag, { delivery, consumer });
       consumer.unacked++;
     }
-    const stored = decodeMessageKey(delivery.message.key);
-    const args = { consumerTag: consumer.tag, deliveryTag: tag, redelivered: delivery.message.attempts > 0, exchange: stored.exchange, routingKey: stored.routingKey };
-    this.connection.send(contentFrames(this.id, 'basic.deliver', args, stored.properties, delivery.message.value ?? EMPTY, this.connection.frameMax));
+    const { routing, properties } = storedRouting(delivery.message.key);
+    const redelivered = delivery.message.attempts > 0;
+    this.connection.send(deliverFrames(this.id, consumer.tagBytes, tag, redelivered, routing, properties, delivery.message.value ?? EMPTY, this.connection.frameMax));
   }
 
   serverCancel(consumer: Consumer): void {

@@ -147,6 +147,56 @@ export function contentFrames<K extends MethodName>(channel: number, name: K, ar
 }
 
 const FRAME_END_BYTE = Buffer.from([FRAME_END]);
+const BASIC_DELIVER = 60;
+/** Bodies up to this size travel inside the frames' buffer; larger ones stay views of the stored bytes. */
+const INLINE_BODY_BYTES = 256;
+
+/**
+ * basic.deliver's frames written directly: `routing` is the exchange and routing-key shortstrs exactly as
+ * stored beside the message, so nothing is decoded to strings and encoded back per delivery.
+ */
+export function deliverFrames(channel: number, consumerTag: Buffer, deliveryTag: number, redelivered: boolean, routing: Buffer, properties: Buffer, body: Buffer, frameMax: number): Buffer[] {
+  const methodSize = 4 + 1 + consumerTag.length + 8 + 1 + routing.length;
+  const headerSize = 12 + properties.length;
+  const inline = body.length > 0 && body.length <= INLINE_BODY_BYTES && body.length <= frameMax - FRAME_OVERHEAD;
+  const size = 7 + methodSize + 1 + 7 + headerSize + 1 + (inline ? 7 + body.length + 1 : 0);
+  const head = Buffer.allocUnsafe(size);
+  writeFrameHeader(head, 0, FrameType.method, channel, methodSize);
+  let at = 7;
+  at = head.writeUInt16BE(BASIC_CLASS, at);
+  at = head.writeUInt16BE(BASIC_DELIVER, at);
+  head[at++] = consumerTag.length;
+  at += consumerTag.copy(head, at);
+  head.writeBigUInt64BE(BigInt(deliveryTag), at);
+  at += 8;
+  head[at++] = redelivered ? 1 : 0;
+  at += routing.copy(head, at);
+  head[at++] = FRAME_END;
+  writeFrameHeader(head, at, FrameType.header, channel, headerSize);
+  at += 7;
+  at = head.writeUInt16BE(BASIC_CLASS, at);
+  at = head.writeUInt16BE(0, at);
+  head.writeBigUInt64BE(BigInt(body.length), at);
+  at += 8;
+  at += properties.copy(head, at);
+  head[at++] = FRAME_END;
+  if (inline) {
+    writeFrameHeader(head, at, FrameType.body, channel, body.length);
+    at += 7;
+    at += body.copy(head, at);
+    head[at++] = FRAME_END;
+    return [head];
+  }
+  const chunks: Buffer[] = [head];
+  const maxPayload = frameMax - FRAME_OVERHEAD;
+  for (let from = 0; from < body.length; from += maxPayload) {
+    const piece = body.subarray(from, Math.min(body.length, from + maxPayload));
+    const frameHead = Buffer.allocUnsafe(7);
+    writeFrameHeader(frameHead, 0, FrameType.body, channel, piece.length);
+    chunks.push(frameHead, piece, FRAME_END_BYTE);
+  }
+  return chunks;
+}
 
 export interface ContentHeader {
   classId: number;

@@ -12,6 +12,7 @@ export {
   FrameType,
   HEARTBEAT_FRAME,
   isProtocolHeader,
+  deliverFrames,
   methodFrame,
   parseContentHeader,
   parseMethod,

@@ -1,0 +1,31 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeMessageKey, storedRouting } from '../model/stored-message.ts';
+import { contentFrames, deliverFrames } from './index.ts';
+
+describe('deliverFrames', () => {
+  it('writes the same bytes as the generic encoder, from the stored key', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 40 }),
+        fc.string({ maxLength: 60 }),
+        fc.stringMatching(/^[a-z0-9.-]{1,40}$/),
+        fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+        fc.boolean(),
+        fc.uint8Array({ maxLength: 64 }),
+        fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ minLength: 5000, maxLength: 9000 })),
+        fc.integer({ min: 0, max: 65535 }),
+        (exchange, routingKey, consumerTag, deliveryTag, redelivered, props, body, channel) => {
+          const properties = Buffer.from(props);
+          const key = encodeMessageKey({ exchange, routingKey, properties, persistent: false, priority: 0, expiresAt: -1 });
+          const { routing, properties: stored } = storedRouting(key);
+          const frameMax = 4096;
+          const fast = Buffer.concat(deliverFrames(channel, Buffer.from(consumerTag), deliveryTag, redelivered, routing, stored, Buffer.from(body), frameMax));
+          const generic = Buffer.concat(contentFrames(channel, 'basic.deliver', { consumerTag, deliveryTag, redelivered, exchange, routingKey }, properties, Buffer.from(body), frameMax));
+          expect(fast.equals(generic)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
