@@ -179,7 +179,7 @@ if (QUEUED > 0) {
   const rss = () => Number(fs.readFileSync(`/proc/${broker.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
   const sampler = setInterval(() => (peak = Math.max(peak, rss())), 250);
   const started = performance.now();
-  const publisher = client(['publish', broker.url, 'bench-durable-queued', String(QUEUED), '1024', '1', '1', '0']);
+  const publisher = client(['publish', broker.url, 'bench-durable-queued', String(QUEUED), '1024', '1', '1', '0', '0']);
   const declare = client(['consume', broker.url, 'bench-durable-queued', '0', '0', '0']);
   await firstLine(declare, 'ready');
   declare.kill();

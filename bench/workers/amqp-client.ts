@@ -1,6 +1,6 @@
 /**
  * Load generator for bench/amqp, the method of reference/amqp.md §5 with publisher and consumer in separate processes.
- *   publish <url> <queue> <count> <bytes> <persistent:0|1> <confirms:0|1> [rate]   prints "first <ms>" (epoch, sub-ms)
+ *   publish <url> <queue> <count> <bytes> <persistent:0|1> <confirms:0|1> [rate] [waitForConsumer:0|1]   prints "first <ms>" (epoch, sub-ms)
  *   consume <url> <queue> <count> <ack:0|1> [latency:0|1]                              prints "ready", then "last <ms>" [p50 p99]
  * Each first sends/consumes a 10k warm-up through `<queue>-warm`; the publisher starts measuring once it is drained.
  */
@@ -15,7 +15,7 @@ const WARM_UP = 10_000;
 const socketOptions = (paced: boolean) => (paced ? { noDelay: true } : {});
 
 async function publish(): Promise<void> {
-  const [bytes, persistent, confirms, rate] = rest.map(Number) as [number, number, number, number | undefined];
+  const [bytes, persistent, confirms, rate, waitForConsumer = 1] = rest.map(Number) as [number, number, number, number | undefined, number?];
   const conn = await amqp.connect(url, socketOptions(Boolean(rate)));
   const channel: Channel | ConfirmChannel = confirms ? await conn.createConfirmChannel() : await conn.createChannel();
   const body = Buffer.alloc(bytes, 'a');
@@ -50,7 +50,7 @@ async function publish(): Promise<void> {
   };
   await send(`${queue}-warm`, WARM_UP, false);
   // The measured phase starts once the consumer has drained the warm-up, on either broker.
-  while ((await channel.checkQueue(`${queue}-warm`)).messageCount > 0) await new Promise((r) => setTimeout(r, 20));
+  while (waitForConsumer && (await channel.checkQueue(`${queue}-warm`)).messageCount > 0) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 200));
   process.stdout.write(`first ${now()}\n`);
   await send(queue, count, true);
