@@ -9,10 +9,8 @@
  */
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fmt, median, printTable } from './harness.ts';
+import { fmt, freePort, lineFields, lineMatching, median, printTable, stopper } from './harness.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TMP = path.join(ROOT, '.bench-tmp/amqp');
@@ -24,38 +22,6 @@ interface Broker {
   url: string;
   pid: number;
   stop(): Promise<void>;
-}
-
-/** Resolves with the first stdout line matching `pattern`; the child's output keeps being read after that. */
-function lineMatching(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let found = false;
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!found && pattern.test(line)) {
-        found = true;
-        resolve(line);
-      }
-    });
-    child.once('exit', (code) => !found && reject(new Error(`process exited with ${code} before printing ${pattern}`)));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
 }
 
 async function startWharf(): Promise<Broker> {
@@ -116,10 +82,6 @@ function client(args: string[]): ChildProcess & { exited: Promise<unknown> } {
   return Object.assign(child, { exited: new Promise((resolve) => child.once('exit', resolve)) });
 }
 
-async function firstLine(child: ChildProcess, prefix: string): Promise<string[]> {
-  return (await lineMatching(child, new RegExp(`^${prefix}`))).split(' ');
-}
-
 interface Cell {
   bytes: number;
   persistent: boolean;
@@ -131,10 +93,10 @@ let seq = 0;
 async function runCell(broker: Broker, cell: Cell, count: number, rate = 0): Promise<{ rate: number; p50?: number; p99?: number }> {
   const queue = `bench-${cell.persistent ? 'durable' : 'transient'}-${seq++}`;
   const consumer = client(['consume', broker.url, queue, String(count), cell.ack ? '1' : '0', rate ? '1' : '0']);
-  await firstLine(consumer, 'ready');
+  await lineFields(consumer, 'ready');
   const publisher = client(['publish', broker.url, queue, String(count), String(cell.bytes), cell.persistent ? '1' : '0', cell.confirms ? '1' : '0', String(rate)]);
-  const [, first] = await firstLine(publisher, 'first');
-  const [, last, p50, p99] = await firstLine(consumer, 'last');
+  const [, first] = await lineFields(publisher, 'first');
+  const [, last, p50, p99] = await lineFields(consumer, 'last');
   await Promise.all([publisher.exited, consumer.exited]);
   return { rate: (count * 1000) / (Number(last) - Number(first)), p50: p50 === undefined ? undefined : Number(p50), p99: p99 === undefined ? undefined : Number(p99) };
 }
@@ -181,7 +143,7 @@ if (QUEUED > 0) {
   const started = performance.now();
   const publisher = client(['publish', broker.url, 'bench-durable-queued', String(QUEUED), '1024', '1', '1', '0', '0']);
   const declare = client(['consume', broker.url, 'bench-durable-queued', '0', '0', '0']);
-  await firstLine(declare, 'ready');
+  await lineFields(declare, 'ready');
   declare.kill();
   await publisher.exited;
   clearInterval(sampler);

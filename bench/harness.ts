@@ -1,4 +1,7 @@
-/** Shared helpers for benchmarks: medians, formatting, a table printer. */
+/** Shared helpers for benchmarks: medians, formatting, a table printer, child-process plumbing. */
+import type { ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import readline from 'node:readline';
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -31,4 +34,43 @@ export async function timed(fn: () => unknown): Promise<number> {
   const start = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/** Resolves with the first stdout line matching `pattern`; the child's output keeps being read after that. */
+export function lineMatching(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let found = false;
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!found && pattern.test(line)) {
+        found = true;
+        resolve(line);
+      }
+    });
+    child.once('exit', (code) => !found && reject(new Error(`process exited with ${code} before printing ${pattern}`)));
+  });
+}
+
+/** The space-separated fields of the first stdout line starting with `prefix`. */
+export async function lineFields(child: ChildProcess, prefix: string): Promise<string[]> {
+  return (await lineMatching(child, new RegExp(`^${prefix}`))).split(' ');
+}
+
+/** A loopback port free right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Stops a child with SIGTERM and waits for it to exit. */
+export function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
 }

@@ -8,10 +8,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fmt, median, printTable } from './harness.ts';
+import { fmt, freePort, lineMatching, median, printTable, stopper } from './harness.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TMP = path.join(ROOT, '.bench-tmp/kafka');
@@ -28,41 +26,16 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => pattern.test(line) && resolve(line));
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-}
-
 async function startWharf(dataDir: string): Promise<Server> {
   const port = await freePort();
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', dataDir, '--topics-flush', 'never', '--kafka-port', String(port), '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await waitForLine(child, /^Wharf ready/);
+  await lineMatching(child, /^Wharf ready/);
   return { child, address: `127.0.0.1:${port}`, stop: stopper(child) };
 }
 
 async function startReference(mode: 'sink' | 'fetch', file: string): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/workers/kafka-reference-server.ts'), mode, file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = (await waitForLine(child, /^port \d+$/)).split(' ')[1];
+  const port = (await lineMatching(child, /^port \d+$/)).split(' ')[1];
   return { child, address: `127.0.0.1:${port}`, stop: stopper(child) };
 }
 

@@ -8,26 +8,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fmt, printTable } from './harness.ts';
+import { fmt, lineFields, printTable } from './harness.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TMP = path.join(ROOT, '.bench-tmp/rocket');
 const MESSAGES = Number(process.env.BENCH_ROCKET_MESSAGES ?? 50_000);
 const TIMERS = Number(process.env.BENCH_ROCKET_TIMERS ?? 1_000_000);
-
-function line(child: ChildProcess, prefix: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    let found = false;
-    readline.createInterface({ input: child.stdout! }).on('line', (text) => {
-      if (!found && text.startsWith(prefix)) {
-        found = true;
-        resolve(text.split(' '));
-      }
-    });
-    child.once('exit', (code) => !found && reject(new Error(`exited ${code} before ${prefix}`)));
-  });
-}
 
 /** CPU seconds a process has used so far (utime + stime). */
 function cpuSeconds(pid: number): number {
@@ -44,17 +30,17 @@ fs.mkdirSync(TMP, { recursive: true });
 
 // Throughput: a broker process (storage-fs, flush policy default), one producer, one consumer.
 const broker = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', path.join(TMP, 'data'), '--kafka-port', '0', '--amqp-port', '0', '--rocket-port', 'auto', '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const ready = await line(broker, 'Wharf ready');
+const ready = await lineFields(broker, 'Wharf ready');
 const endpoints = ready.join(' ').match(/rocketmq (\S+)/)![1]!;
 const rows: string[][] = [];
 for (const [label, bytes] of [['1 KiB', 1024]] as const) {
   const topic = `bench-${bytes}`;
   const consumer = worker('rocket-client.ts', ['consume', endpoints, topic, `g-${bytes}`, String(MESSAGES), '32']);
-  await line(consumer, 'ready');
+  await lineFields(consumer, 'ready');
   const brokerCpu0 = cpuSeconds(broker.pid!);
   const producer = worker('rocket-client.ts', ['produce', endpoints, topic, String(MESSAGES), String(bytes), '64']);
-  const [, sendMs, producerCpu] = await line(producer, 'done');
-  const [, receiveMs, consumerCpu] = await line(consumer, 'done');
+  const [, sendMs, producerCpu] = await lineFields(producer, 'done');
+  const [, receiveMs, consumerCpu] = await lineFields(consumer, 'done');
   const brokerCpu = cpuSeconds(broker.pid!) - brokerCpu0;
   rows.push([`${label}: send`, `${fmt((MESSAGES * 1000) / Number(sendMs))} msg/s`, `${(Number(producerCpu) / 1000).toFixed(1)} s`, '']);
   rows.push([`${label}: receive + ack`, `${fmt((MESSAGES * 1000) / Number(receiveMs))} msg/s`, `${(Number(consumerCpu) / 1000).toFixed(1)} s`, `${brokerCpu.toFixed(1)} s (both)`]);
@@ -65,7 +51,7 @@ printTable(`RocketMQ with rocketmq-client-nodejs, ${fmt(MESSAGES)} messages, pro
 
 // Delayed backlog: the DelayScheduler in its own process, so its RSS is measured alone.
 const delay = worker('delay-backlog.ts', [path.join(TMP, 'delay'), String(TIMERS)]);
-const [, peakRss, idleRss, p50, p99, max, reference99, scheduleRate] = await line(delay, 'result');
+const [, peakRss, idleRss, p50, p99, max, reference99, scheduleRate] = await lineFields(delay, 'result');
 await new Promise((r) => delay.once('exit', r));
 printTable(`${fmt(TIMERS)} delayed entries (100 B) in the core DelayScheduler on storage-fs, due over 20 s`, ['measurement', 'scheduler', 'reference', 'target'], [
   ['peak RSS', `${fmt(Number(peakRss))} MiB`, `${fmt(Number(idleRss))} MiB (same process before scheduling)`, '< 200 MB'],

@@ -1,6 +1,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 
-export type ClientType = 'PRODUCER' | 'PUSH_CONSUMER' | 'SIMPLE_CONSUMER' | 'PULL_CONSUMER' | string;
+/** apache.rocketmq.v2.ClientType by name (PRODUCER, PUSH_CONSUMER, SIMPLE_CONSUMER, ...). */
+export type ClientType = string;
 
 export interface ClientSession {
   readonly id: string;

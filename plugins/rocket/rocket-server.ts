@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, status as GrpcStatus, type Metadata, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type Metadata, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
   AckStateStore,
   hostAddresses,
@@ -196,4 +196,3 @@ export class RocketServer {
   }
 }
 
-export { GrpcStatus };

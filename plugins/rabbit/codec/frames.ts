@@ -135,7 +135,11 @@ export function contentFrames<K extends MethodName>(channel: number, name: K, ar
   writeFrameHeader(head, 0, FrameType.method, channel, methodEnd - 7);
   writeFrameHeader(head, headerStart, FrameType.header, channel, headerEnd - headerStart - 7);
   head[headerEnd] = FRAME_END;
-  const chunks = [head.subarray(0, headerEnd + 1)];
+  return withBodyFrames([head.subarray(0, headerEnd + 1)], channel, body, frameMax);
+}
+
+/** Appends body frames whose payloads are views of `body` (only frame headers and ends are new). */
+function withBodyFrames(chunks: Buffer[], channel: number, body: Buffer, frameMax: number): Buffer[] {
   const maxPayload = frameMax - FRAME_OVERHEAD;
   for (let at = 0; at < body.length; at += maxPayload) {
     const piece = body.subarray(at, Math.min(body.length, at + maxPayload));
@@ -187,15 +191,7 @@ export function deliverFrames(channel: number, consumerTag: Buffer, deliveryTag:
     head[at++] = FRAME_END;
     return [head];
   }
-  const chunks: Buffer[] = [head];
-  const maxPayload = frameMax - FRAME_OVERHEAD;
-  for (let from = 0; from < body.length; from += maxPayload) {
-    const piece = body.subarray(from, Math.min(body.length, from + maxPayload));
-    const frameHead = Buffer.allocUnsafe(7);
-    writeFrameHeader(frameHead, 0, FrameType.body, channel, piece.length);
-    chunks.push(frameHead, piece, FRAME_END_BYTE);
-  }
-  return chunks;
+  return withBodyFrames([head], channel, body, frameMax);
 }
 
 export interface ContentHeader {

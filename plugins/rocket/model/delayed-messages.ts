@@ -26,10 +26,6 @@ export class DelayedMessages {
     return delayed;
   }
 
-  get pending(): number {
-    return this.scheduler.size;
-  }
-
   /** Stores the message until `deliverAt` (delivered at once if that has passed); returns its recall handle. */
   async schedule(topic: TopicDescriptor, queue: number, record: RecordInput, deliverAt: number): Promise<string> {
     if (deliverAt <= this.clock.now()) {

@@ -66,10 +66,6 @@ export class Transactions {
     return transactions;
   }
 
-  get size(): number {
-    return this.pending.size;
-  }
-
   /** Stores a half message; resolves with its transaction id once it is durable. */
   async prepare(topic: TopicDescriptor, queue: number, record: RecordInput, producer: string, recoveryMs: number | undefined): Promise<string> {
     const transactionId = randomUUID();
