@@ -76,4 +76,20 @@ describe('RocketMQ malformed and refused requests get RocketMQ status codes', ()
     );
     expect(code(await client.unary('QueryRoute', { topic: { name: 'plain' } }))).toBe('OK');
   });
+
+  it('keeps a write-only %DLQ% topic unreadable (rocket.dlqPermission write)', async () => {
+    const legacy = await startRocket({ rocket: { topics: { jobs: 'NORMAL' }, dlqPermission: 'write', groups: { once: { retry: { maxAttempts: 1 } } } } });
+    const raw = rawRocketClient(legacy.endpoints);
+    expect(code(await raw.unary('SendMessage', { messages: [message({ topic: { name: 'jobs' } })] }))).toBe('OK');
+    const receive = (topic: string) => raw.stream('ReceiveMessage', { group: { name: 'once' }, messageQueue: { topic: { name: topic } }, batchSize: 1, invisibleDuration: { seconds: 1 }, longPollingTimeout: { seconds: 1 } });
+    expect((await receive('jobs')).some((r) => r.message)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1300));
+    expect((await receive('jobs')).some((r) => r.message)).toBe(false);
+    const route = await raw.unary('QueryRoute', { topic: { name: '%DLQ%once' } });
+    expect((route.messageQueues as Array<{ permission: string }>).map((q) => q.permission)).toEqual(['WRITE']);
+    expect(code((await receive('%DLQ%once')).at(-1)!)).toBe('FORBIDDEN');
+    raw.close();
+    await legacy.stop();
+  });
 });
+

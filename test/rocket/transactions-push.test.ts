@@ -101,3 +101,24 @@ describe('RocketMQ transactions and PushConsumer (rocketmq-client-nodejs)', () =
     await producer.shutdown();
   });
 });
+
+describe('RocketMQ PushConsumer invisibility (rocketmq-client-nodejs)', () => {
+  it('keeps a slow push consumer\'s message invisible by renewing it while the client lives', async () => {
+    const broker = await startRocket({ rocket: { pushInvisibleMs: 1000, maxLongPollingMs: 1000 } });
+    const producer = await producerFor(broker);
+    const attempts: number[] = [];
+    const consumer = await pushConsumerFor(broker, 'slow', new Map([['slow-jobs', '*']]), async (message) => {
+      attempts.push(message.deliveryAttempt ?? 0);
+      await new Promise((r) => setTimeout(r, 3000));
+      return ConsumeResult.SUCCESS;
+    });
+    await producer.send({ topic: 'slow-jobs', body: Buffer.from('takes a while') });
+    await until(() => attempts.length > 0);
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(attempts).toEqual([1]);
+    await consumer.shutdown();
+    await producer.shutdown();
+    await broker.stop();
+  }, 30_000);
+});
+
