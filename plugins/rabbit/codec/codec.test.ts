@@ -160,8 +160,10 @@ describe('AMQP codec', () => {
     const table = decodeTable(buf, 4, length);
     const back = Object.fromEntries([...table].map(([k, v]) => [k, plain(v)]));
     expect(back).toMatchObject({ s: 'text', n: 42, big: 2 ** 40, neg: -7, f: 1.5, t: true, b: Buffer.from([1, 2]), arr: [1, 'two', false], nested: { deep: { x: 'y' } }, nil: null, long: 5 });
+    // amqplib decodes a table into a plain object, where a `__proto__` key cannot be compared as an own field.
+    const comparableTable = fieldTable.filter((t) => !t.has('__proto__'));
     fc.assert(
-      fc.property(fieldTable, (t) => {
+      fc.property(comparableTable, (t) => {
         const ours = encodeTableBytes(t);
         const withSize = Buffer.concat([Buffer.from([0, 0, 0, 0]), ours]);
         withSize.writeUInt32BE(ours.length, 0);
