@@ -96,17 +96,22 @@ export class AckQueue {
   take(deadline = Infinity): QueuedMessage | undefined {
     const message = this.peek();
     if (!message) return undefined;
-    if (message === this.requeued[0]) this.requeued.shift();
-    else this.bufferHead++;
-    if (this.bufferHead > 1024 && this.bufferHead * 2 > this.buffer.length) {
-      this.buffer.splice(0, this.bufferHead);
-      this.bufferHead = 0;
-    }
+    this.removeReady(message);
     message.deadline = deadline;
     this.inFlight.set(message.offset, message);
     if (message.offset >= this.delivered) this.delivered = message.offset + 1;
     this.attempts.set(message.offset, message.attempts + 1);
     this.changed();
+    return message;
+  }
+
+  /** Takes the next ready message as already done: delivery without acknowledgement (AMQP no-ack). */
+  takeSettled(): QueuedMessage | undefined {
+    const message = this.peek();
+    if (!message) return undefined;
+    this.removeReady(message);
+    if (message.offset >= this.delivered) this.delivered = message.offset + 1;
+    this.markDone(message.offset);
     return message;
   }
 
@@ -251,17 +256,27 @@ export class AckQueue {
     this.listeners.clear();
   }
 
+  /** `message` is the head peek() returned: off the requeued list or the read-ahead. */
+  private removeReady(message: QueuedMessage): void {
+    if (message === this.requeued[0]) this.requeued.shift();
+    else this.bufferHead++;
+    if (this.bufferHead > 1024 && this.bufferHead * 2 > this.buffer.length) {
+      this.buffer.splice(0, this.bufferHead);
+      this.bufferHead = 0;
+    }
+  }
+
   private markDone(offset: number, notify = true): void {
-    this.done.add(offset);
-    this.attempts.delete(offset);
+    if (offset === this.floor && this.done.size === 0) this.floor++;
+    else this.done.add(offset);
+    if (this.attempts.size > 0) this.attempts.delete(offset);
     this.advanceFloor();
     if (notify) this.changed();
   }
 
   private advanceFloor(): void {
-    const first = this.done.first();
-    if (first && first[0] <= this.floor) {
-      this.floor = Math.max(this.floor, first[1]);
+    if (this.done.min <= this.floor) {
+      this.floor = Math.max(this.floor, this.done.firstEnd);
       this.done.deleteBelow(this.floor);
     }
     if (this.options.reclaim !== false && this.floor - this.reclaimedTo >= RECLAIM_EVERY) {
@@ -270,8 +285,10 @@ export class AckQueue {
     }
   }
 
+  private readonly snapshotNow = (): AckState => this.snapshot();
+
   private changed(): void {
-    this.store.markDirty(this.id, () => this.snapshot());
+    this.store.markDirty(this.id, this.snapshotNow);
   }
 
   private notify(): void {

@@ -36,8 +36,13 @@ export class RangeSet {
       removed += this.ends[j]! - this.starts[j]!;
       j++;
     }
-    this.starts.splice(i, j - i, newStart);
-    this.ends.splice(i, j - i, newEnd);
+    if (j - i === 1) {
+      this.starts[i] = newStart;
+      this.ends[i] = newEnd;
+    } else {
+      this.starts.splice(i, j - i, newStart);
+      this.ends.splice(i, j - i, newEnd);
+    }
     const added = newEnd - newStart - removed;
     this.total += added;
     return added;
@@ -67,9 +72,14 @@ export class RangeSet {
     return count;
   }
 
-  /** The first range, if any. */
-  first(): [number, number] | undefined {
-    return this.starts.length === 0 ? undefined : [this.starts[0]!, this.ends[0]!];
+  /** The smallest member, or Infinity. */
+  get min(): number {
+    return this.starts.length === 0 ? Infinity : this.starts[0]!;
+  }
+
+  /** One past the end of the range holding the smallest member, or -Infinity. */
+  get firstEnd(): number {
+    return this.ends.length === 0 ? -Infinity : this.ends[0]!;
   }
 
   toArray(): Array<[number, number]> {

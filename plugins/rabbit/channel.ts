@@ -4,7 +4,6 @@ import type { Permission } from './auth.ts';
 import type { AmqpConnection } from './connection.ts';
 import {
   contentFrames,
-  deliverFrames,
   decodeProperties,
   encodePropertiesBytes,
   FrameType,
@@ -14,6 +13,7 @@ import {
   type BasicProperties,
   type Frame,
   type MethodArgs,
+  writeDeliver,
 } from './codec/index.ts';
 import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
 import { decodeMessageKey, storedRouting, type StoredMessage } from './model/stored-message.ts';
@@ -186,7 +186,7 @@ export class AmqpChannel {
     }
     const { routing, properties } = storedRouting(delivery.message.key);
     const redelivered = delivery.message.attempts > 0;
-    this.connection.send(deliverFrames(this.id, consumer.tagBytes, tag, redelivered, routing, properties, delivery.message.value ?? EMPTY, this.connection.frameMax));
+    writeDeliver(this.connection.outbound, this.id, consumer.tagBytes, tag, redelivered, routing, properties, delivery.message.value ?? EMPTY, this.connection.frameMax);
   }
 
   serverCancel(consumer: Consumer): void {

@@ -21,6 +21,7 @@ import {
   type MethodName,
 } from './codec/index.ts';
 import type { Vhost } from './model/vhost.ts';
+import { Outbound } from './outbound.ts';
 
 type State = 'header' | 'start' | 'tune' | 'open' | 'running' | 'closing' | 'closed';
 
@@ -40,13 +41,12 @@ export class AmqpConnection implements Connection {
   private channelMax: number;
   private heartbeatSeconds = 0;
   private lastReceived: number;
-  private lastSent: number;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly handshakeTimer: NodeJS.Timeout;
   user = '';
   vhost: Vhost | undefined;
-  /** The socket cannot take more right now: consumers pause until it drains. */
-  congested = false;
+  /** Frames bound for the client, written once per turn of the event loop. */
+  readonly outbound: Outbound;
   private blockedSent = false;
   published = false;
   private tornDown = false;
@@ -61,10 +61,10 @@ export class AmqpConnection implements Connection {
     this.parser = new FrameParser(context.settings.frameMax);
     this.frameMax = context.settings.frameMax;
     this.channelMax = context.settings.channelMax;
-    this.lastReceived = this.lastSent = Date.now();
+    this.lastReceived = Date.now();
+    this.outbound = new Outbound(socket);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
-      this.congested = false;
       for (const channel of this.channels.values()) channel.resume();
     });
     socket.once('close', () => this.teardown());
@@ -85,17 +85,15 @@ export class AmqpConnection implements Connection {
     return this.clientCapabilities.get(name) === true;
   }
 
+  /** The socket cannot take more right now: consumers pause until it drains. */
+  get congested(): boolean {
+    return this.outbound.congested;
+  }
+
   send(bytes: Buffer | readonly Buffer[]): void {
     if (this.state === 'closed') return;
-    this.lastSent = Date.now();
-    let ok = true;
-    if (Buffer.isBuffer(bytes)) ok = this.socket.write(bytes);
-    else {
-      this.socket.cork();
-      for (const b of bytes) ok = this.socket.write(b) && ok;
-      process.nextTick(() => this.socket.uncork());
-    }
-    if (!ok) this.congested = true;
+    if (Buffer.isBuffer(bytes)) this.outbound.add(bytes);
+    else for (const b of bytes) this.outbound.add(b);
   }
 
   sendMethod<K extends MethodName>(channel: number, name: K, args: MethodArgs[K]): void {
@@ -298,7 +296,7 @@ export class AmqpConnection implements Connection {
         this.destroy('missed heartbeats');
         return;
       }
-      if (now - this.lastSent >= intervalMs) this.send(HEARTBEAT_FRAME);
+      if (now - this.outbound.lastWrite >= intervalMs) this.send(HEARTBEAT_FRAME);
     }, intervalMs);
     this.heartbeatTimer.unref();
   }
@@ -328,6 +326,7 @@ export class AmqpConnection implements Connection {
     if (this.state === 'closed') return;
     this.logger.debug({ reason }, 'connection closed');
     this.state = 'closed';
+    this.outbound.flush();
     this.socket.destroy();
     this.teardown();
   }
@@ -337,6 +336,7 @@ export class AmqpConnection implements Connection {
     if (this.state === 'closed') return;
     this.logger.debug({ reason }, 'connection closed');
     this.state = 'closed';
+    this.outbound.flush();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
     this.teardown();

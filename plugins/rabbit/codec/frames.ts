@@ -152,46 +152,78 @@ function withBodyFrames(chunks: Buffer[], channel: number, body: Buffer, frameMa
 
 const FRAME_END_BYTE = Buffer.from([FRAME_END]);
 const BASIC_DELIVER = 60;
-/** Bodies up to this size travel inside the frames' buffer; larger ones stay views of the stored bytes. */
-const INLINE_BODY_BYTES = 256;
+
+/** Where frames are encoded: `room(n)` gives a buffer with n free bytes at `pos`; `add` takes a finished piece. */
+export interface FrameSink {
+  pos: number;
+  room(n: number): Buffer;
+  add(bytes: Buffer): void;
+}
+
+/** Bodies below this size are encoded into the sink's buffer; larger ones are added as views of the stored bytes. */
+const INLINE_BODY_BYTES = 2048;
 
 /**
- * basic.deliver's frames written directly: `routing` is the exchange and routing-key shortstrs exactly as
+ * basic.deliver's frames encoded into `sink`: `routing` is the exchange and routing-key shortstrs exactly as
  * stored beside the message, so nothing is decoded to strings and encoded back per delivery.
  */
-export function deliverFrames(channel: number, consumerTag: Buffer, deliveryTag: number, redelivered: boolean, routing: Buffer, properties: Buffer, body: Buffer, frameMax: number): Buffer[] {
+export function writeDeliver(sink: FrameSink, channel: number, consumerTag: Buffer, deliveryTag: number, redelivered: boolean, routing: Buffer, properties: Buffer, body: Buffer, frameMax: number): void {
   const methodSize = 4 + 1 + consumerTag.length + 8 + 1 + routing.length;
   const headerSize = 12 + properties.length;
-  const inline = body.length > 0 && body.length <= INLINE_BODY_BYTES && body.length <= frameMax - FRAME_OVERHEAD;
+  const inline = body.length > 0 && body.length < INLINE_BODY_BYTES && body.length <= frameMax - FRAME_OVERHEAD;
   const size = 7 + methodSize + 1 + 7 + headerSize + 1 + (inline ? 7 + body.length + 1 : 0);
-  const head = Buffer.allocUnsafe(size);
-  writeFrameHeader(head, 0, FrameType.method, channel, methodSize);
-  let at = 7;
-  at = head.writeUInt16BE(BASIC_CLASS, at);
-  at = head.writeUInt16BE(BASIC_DELIVER, at);
-  head[at++] = consumerTag.length;
-  at += consumerTag.copy(head, at);
-  head.writeBigUInt64BE(BigInt(deliveryTag), at);
-  at += 8;
-  head[at++] = redelivered ? 1 : 0;
-  at += routing.copy(head, at);
-  head[at++] = FRAME_END;
-  writeFrameHeader(head, at, FrameType.header, channel, headerSize);
+  const buf = sink.room(size);
+  let at = sink.pos;
+  writeFrameHeader(buf, at, FrameType.method, channel, methodSize);
   at += 7;
-  at = head.writeUInt16BE(BASIC_CLASS, at);
-  at = head.writeUInt16BE(0, at);
-  head.writeBigUInt64BE(BigInt(body.length), at);
-  at += 8;
-  at += properties.copy(head, at);
-  head[at++] = FRAME_END;
+  buf[at] = 0;
+  buf[at + 1] = BASIC_CLASS;
+  buf[at + 2] = 0;
+  buf[at + 3] = BASIC_DELIVER;
+  at += 4;
+  buf[at++] = consumerTag.length;
+  at += consumerTag.copy(buf, at);
+  at = writeUint64(buf, at, deliveryTag);
+  buf[at++] = redelivered ? 1 : 0;
+  at += routing.copy(buf, at);
+  buf[at++] = FRAME_END;
+  writeFrameHeader(buf, at, FrameType.header, channel, headerSize);
+  at += 7;
+  buf[at] = 0;
+  buf[at + 1] = BASIC_CLASS;
+  buf[at + 2] = 0;
+  buf[at + 3] = 0;
+  at = writeUint64(buf, at + 4, body.length);
+  at += properties.copy(buf, at);
+  buf[at++] = FRAME_END;
   if (inline) {
-    writeFrameHeader(head, at, FrameType.body, channel, body.length);
+    writeFrameHeader(buf, at, FrameType.body, channel, body.length);
     at += 7;
-    at += body.copy(head, at);
-    head[at++] = FRAME_END;
-    return [head];
+    at += body.copy(buf, at);
+    buf[at++] = FRAME_END;
   }
-  return withBodyFrames([head], channel, body, frameMax);
+  sink.pos = at;
+  if (!inline) writeBodyFrames(sink, channel, body, frameMax);
+}
+
+/** Body frames into `sink`: frame headers and ends encoded, payload pieces added as views of `body`. */
+function writeBodyFrames(sink: FrameSink, channel: number, body: Buffer, frameMax: number): void {
+  const maxPayload = frameMax - FRAME_OVERHEAD;
+  for (let at = 0; at < body.length; at += maxPayload) {
+    const piece = body.subarray(at, Math.min(body.length, at + maxPayload));
+    writeFrameHeader(sink.room(7), sink.pos, FrameType.body, channel, piece.length);
+    sink.pos += 7;
+    sink.add(piece);
+    sink.room(1)[sink.pos++] = FRAME_END;
+  }
+}
+
+/** A non-negative integer below 2^53 as an unsigned 64-bit big-endian value, without BigInt. */
+function writeUint64(buf: Buffer, at: number, n: number): number {
+  const high = Math.floor(n / 0x1_0000_0000);
+  buf.writeUInt32BE(high, at);
+  buf.writeUInt32BE(n - high * 0x1_0000_0000, at + 4);
+  return at + 8;
 }
 
 export interface ContentHeader {

@@ -12,11 +12,12 @@ export {
   FrameType,
   HEARTBEAT_FRAME,
   isProtocolHeader,
-  deliverFrames,
   methodFrame,
   parseContentHeader,
   parseMethod,
   PROTOCOL_HEADER,
+  writeDeliver,
   type ContentHeader,
   type Frame,
+  type FrameSink,
 } from './frames.ts';

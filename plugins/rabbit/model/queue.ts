@@ -140,9 +140,7 @@ export class AmqpQueue {
   /** basic.get: the next unexpired message, in flight until acked unless `noAck`. */
   get(noAck: boolean): Delivery | undefined {
     this.touch();
-    const delivery = this.takeNext();
-    if (delivery && noAck) this.ack(delivery);
-    return delivery;
+    return this.takeNext(noAck);
   }
 
   /**
@@ -201,9 +199,8 @@ export class AmqpQueue {
         for (;;) {
           const consumer = this.nextConsumer();
           if (!consumer) break;
-          const delivery = this.takeNext();
+          const delivery = this.takeNext(consumer.noAck);
           if (!delivery) break;
-          if (consumer.noAck) this.ack(delivery);
           consumer.deliver(delivery);
         }
       } while (this.pumpAgain);
@@ -286,17 +283,17 @@ export class AmqpQueue {
     return undefined;
   }
 
-  /** The next message to hand out; expired heads are dead-lettered or dropped on the way. */
-  private takeNext(): Delivery | undefined {
+  /** The next message to hand out (`settled`: done at once, for no-ack); expired heads are dead-lettered or dropped on the way. */
+  private takeNext(settled: boolean): Delivery | undefined {
     const now = this.clock.now();
     for (;;) {
       const level = this.headLevel();
       if (level === undefined) return undefined;
       const queue = this.levels[level]!;
-      const message = queue.take()!;
+      const message = settled ? queue.takeSettled()! : queue.take()!;
       this.readyBytes -= message.value?.length ?? 0;
       if (this.expiry(message) <= now) {
-        queue.drop(message);
+        if (!settled) queue.drop(message);
         if (this.args.deadLetterExchange !== undefined) this.hooks.deadLetter(this, message, 'expired');
         continue;
       }
