@@ -3,15 +3,51 @@ import type { PartitionLog } from '../storage/partition-log.ts';
 
 const MAX_PENDING_BYTES = 1024 * 1024;
 
+interface Waiter {
+  resolve: (offset: number) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The records gathered for one append, and who waits for it. */
+class PendingBatch {
+  readonly records: RecordInput[] = [];
+  /** Callers of append(), index-aligned with their records; `undefined` for appendInBatch's. */
+  readonly waiters: Array<Waiter | undefined> = [];
+  bytes = 0;
+  private shared: { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
+
+  /** One promise for every appendInBatch record of this batch. */
+  get committed(): Promise<void> {
+    if (!this.shared) {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.shared = { promise, resolve, reject };
+    }
+    return this.shared.promise;
+  }
+
+  settle(baseOffset: number): void {
+    for (let i = 0; i < this.waiters.length; i++) this.waiters[i]?.resolve(baseOffset + i);
+    this.shared?.resolve();
+  }
+
+  fail(err: unknown): void {
+    for (const w of this.waiters) w?.reject(err);
+    this.shared?.reject(err);
+  }
+}
+
 /**
  * Coalesces the records appended to one log within a turn of the event loop into one record batch, so
- * a burst of messages costs one append (and one sync under flush=always), not one each. Each append
- * resolves with its record's offset once the batch is committed.
+ * a burst of messages costs one append (and one sync under flush=always), not one each. append()
+ * resolves with its record's offset; appendInBatch() returns the promise the whole batch shares.
  */
 export class BatchingAppender {
-  private records: RecordInput[] = [];
-  private waiters: Array<{ resolve: (offset: number) => void; reject: (err: unknown) => void }> = [];
-  private bytes = 0;
+  private batch = new PendingBatch();
   private scheduled = false;
 
   /**
@@ -24,43 +60,47 @@ export class BatchingAppender {
   ) {}
 
   get pending(): number {
-    return this.records.length;
+    return this.batch.records.length;
   }
 
   append(record: RecordInput): Promise<number> {
-    this.records.push(record);
-    this.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
-    const done = new Promise<number>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (this.bytes >= MAX_PENDING_BYTES) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-    return done;
+    return new Promise<number>((resolve, reject) => this.add(record, { resolve, reject }));
+  }
+
+  /** Resolves once the batch holding `record` is committed: every record of a batch gets the same promise. */
+  appendInBatch(record: RecordInput): Promise<void> {
+    const committed = this.batch.committed;
+    this.add(record, undefined);
+    return committed;
   }
 
   flush(): void {
     this.scheduled = false;
-    if (this.records.length === 0) return;
-    const records = this.records;
-    const waiters = this.waiters;
-    this.records = [];
-    this.waiters = [];
-    this.bytes = 0;
+    const batch = this.batch;
+    if (batch.records.length === 0) return;
+    this.batch = new PendingBatch();
     let appended: Promise<{ baseOffset: number }>;
     try {
-      appended = this.log.append(this.options.recordPerBatch ? encodeEach(records) : encodeRecordBatch({ records }));
+      appended = this.log.append(this.options.recordPerBatch ? encodeEach(batch.records) : encodeRecordBatch({ records: batch.records }));
     } catch (err) {
       appended = Promise.reject(err);
     }
     appended.then(
-      ({ baseOffset }) => {
-        for (let i = 0; i < waiters.length; i++) waiters[i]!.resolve(baseOffset + i);
-      },
-      (err: unknown) => {
-        for (const w of waiters) w.reject(err);
-      },
+      ({ baseOffset }) => batch.settle(baseOffset),
+      (err: unknown) => batch.fail(err),
     );
+  }
+
+  private add(record: RecordInput, waiter: Waiter | undefined): void {
+    const batch = this.batch;
+    batch.records.push(record);
+    batch.waiters.push(waiter);
+    batch.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    if (batch.bytes >= MAX_PENDING_BYTES) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 }
 

@@ -34,6 +34,13 @@ interface Unacked {
 
 type Outcome = 'pending' | 'ack' | 'nack';
 
+interface ConfirmRun {
+  first: number;
+  last: number;
+  stored: Promise<boolean>;
+  outcome: Outcome;
+}
+
 /** One consumer on one channel: its prefetch window and how it writes deliveries. */
 class Consumer implements QueueConsumer {
   unacked = 0;
@@ -79,7 +86,8 @@ export class AmqpChannel {
   private globalPrefetch = 0;
   private confirming = false;
   private publishSeq = 0;
-  private readonly outcomes: Array<{ seq: number; outcome: Outcome }> = [];
+  /** Publishes awaiting their confirm, in runs of consecutive sequence numbers stored together. */
+  private readonly confirmRuns: ConfirmRun[] = [];
   private confirmFlushScheduled = false;
   private transactional = false;
   private txActions: Array<() => Promise<unknown> | void> = [];
@@ -428,9 +436,15 @@ export class AmqpChannel {
       this.connection.send(contentFrames(this.id, 'basic.return', returned, message.properties, body, this.connection.frameMax));
     }
     if (this.confirming) this.track(seq, result.stored);
+    else if (result.stored !== this.watchedStore) {
+      this.watchedStore = result.stored;
+      result.stored.catch(this.storeFailed);
+    }
     return result.stored;
   }
 
+  /** Unconfirmed publishes share their batch's promise: a failure is logged once per batch. */
+  private watchedStore: Promise<boolean> | undefined;
   private readonly storeFailed = (err: unknown): void => this.connection.logger.error({ err }, 'a published message could not be stored');
 
   private publish(args: MethodArgs['basic.publish'], propertyBytes: Buffer, body: Buffer): void {
@@ -443,7 +457,7 @@ export class AmqpChannel {
       }
       const message = this.storedMessage(args, properties, propertyBytes);
       if (this.transactional) this.txActions.push(() => this.route(args, message, properties, body, seq));
-      else this.route(args, message, properties, body, seq).catch(this.storeFailed);
+      else this.route(args, message, properties, body, seq);
     } catch (err) {
       if (this.confirming) this.track(seq, Promise.resolve(false));
       throw err instanceof AmqpError ? err.during('basic.publish') : err;
@@ -473,43 +487,50 @@ export class AmqpChannel {
     };
   }
 
+  /** Publishes stored by one append share a promise: consecutive ones become one run, settled together. */
   private track(seq: number, stored: Promise<boolean>): void {
-    const entry = { seq, outcome: 'pending' as Outcome };
-    this.outcomes.push(entry);
+    const last = this.confirmRuns[this.confirmRuns.length - 1];
+    if (last !== undefined && last.stored === stored && last.last === seq - 1) {
+      last.last = seq;
+      return;
+    }
+    const run: ConfirmRun = { first: seq, last: seq, stored, outcome: 'pending' };
+    this.confirmRuns.push(run);
     stored.then(
-      (ok) => (entry.outcome = ok ? 'ack' : 'nack'),
-      () => (entry.outcome = 'nack'),
-    ).finally(() => this.scheduleConfirms());
+      (ok) => this.settleRun(run, ok ? 'ack' : 'nack'),
+      () => this.settleRun(run, 'nack'),
+    );
   }
 
-  private scheduleConfirms(): void {
+  private settleRun(run: ConfirmRun, outcome: Outcome): void {
+    run.outcome = outcome;
     if (this.confirmFlushScheduled) return;
     this.confirmFlushScheduled = true;
-    setImmediate(() => this.flushConfirms());
+    setImmediate(this.flushConfirms);
   }
 
-  /** Confirms in publish order; runs of acks become one basic.ack with multiple=true. */
-  private flushConfirms(): void {
+  /** Confirms in publish order; consecutive acks become one basic.ack with multiple=true, nacks likewise. */
+  private readonly flushConfirms = (): void => {
     this.confirmFlushScheduled = false;
     if (this.closing) return;
-    let ackRun = 0;
-    let lastAck = 0;
-    const sendAcks = (): void => {
-      if (ackRun > 0) this.connection.sendMethod(this.id, 'basic.ack', { deliveryTag: lastAck, multiple: ackRun > 1 });
-      ackRun = 0;
-    };
-    while (this.outcomes.length > 0 && this.outcomes[0]!.outcome !== 'pending') {
-      const { seq, outcome } = this.outcomes.shift()!;
-      if (outcome === 'ack') {
-        ackRun++;
-        lastAck = seq;
-      } else {
-        sendAcks();
-        this.connection.sendMethod(this.id, 'basic.nack', { deliveryTag: seq, multiple: false, requeue: false });
+    const runs = this.confirmRuns;
+    let ackedThrough = 0;
+    let ackCount = 0;
+    let head = 0;
+    for (; head < runs.length && runs[head]!.outcome !== 'pending'; head++) {
+      const run = runs[head]!;
+      if (run.outcome === 'ack') {
+        ackedThrough = run.last;
+        ackCount += run.last - run.first + 1;
+        continue;
       }
+      if (ackCount > 0) this.connection.sendMethod(this.id, 'basic.ack', { deliveryTag: ackedThrough, multiple: ackCount > 1 });
+      ackCount = 0;
+      this.connection.sendMethod(this.id, 'basic.nack', { deliveryTag: run.last, multiple: run.last > run.first, requeue: false });
     }
-    sendAcks();
-  }
+    if (ackCount > 0) this.connection.sendMethod(this.id, 'basic.ack', { deliveryTag: ackedThrough, multiple: ackCount > 1 });
+    runs.splice(0, head);
+  };
 
   private settle(deliveryTag: number, multiple: boolean, kind: 'ack' | 'reject', requeue: boolean): void {
     const tags = multiple ? [...this.unacked.keys()].filter((t) => deliveryTag === 0 || t <= deliveryTag) : [deliveryTag];

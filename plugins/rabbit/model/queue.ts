@@ -59,6 +59,9 @@ export class AmqpQueue {
   private readyBytes = 0;
   private deleted = false;
   private readonly unsubscribes: Array<() => void>;
+  /** The append batch the last message joined, and what its messages' enqueue() calls return. */
+  private lastBatch: Promise<void> | undefined;
+  private lastBatchStored: Promise<boolean> | undefined;
 
   constructor(
     readonly spec: QueueSpec,
@@ -108,11 +111,15 @@ export class AmqpQueue {
     }
     const level = this.levelFor(message.priority);
     this.readyBytes += body.length;
-    const stored = this.appenders[level]!.append({ key: encodeMessageKey(message), value: body, timestamp: this.clock.now() });
-    return stored.then(this.afterStored);
+    const batch = this.appenders[level]!.appendInBatch({ key: encodeMessageKey(message), value: body, timestamp: this.clock.now() });
+    if (batch !== this.lastBatch) {
+      this.lastBatch = batch;
+      this.lastBatchStored = batch.then(this.afterStored);
+    }
+    return this.lastBatchStored!;
   }
 
-  /** After an enqueued message is stored: enforce drop-head, arm TTL expiry; confirms the store. */
+  /** After a batch of enqueued messages is stored: enforce drop-head, arm TTL expiry; confirms the store. */
   private readonly afterStored = (): boolean => {
     if (this.args.overflow === 'drop-head') void this.dropHeadOverLimit();
     this.scheduleExpiry();
