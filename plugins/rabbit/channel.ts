@@ -4,28 +4,24 @@ import type { Permission } from './auth.ts';
 import type { AmqpConnection } from './connection.ts';
 import {
   contentFrames,
-  decodeProperties,
   encodePropertiesBytes,
   FrameType,
-  parseContentHeader,
+  isBasicPublish,
   parseMethod,
+  PropertiesDecoder,
+  PublishDecoder,
   type AmqpMethod,
   type BasicProperties,
-  type Frame,
+  type DecodedPublish,
   type MethodArgs,
   writeDeliver,
 } from './codec/index.ts';
+import { ContentAssembler } from './content-assembler.ts';
 import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
 import { decodeMessageKey, storedRouting, type StoredMessage } from './model/stored-message.ts';
 import type { Vhost } from './model/vhost.ts';
 
-interface PendingContent {
-  publish: MethodArgs['basic.publish'];
-  bodySize: number;
-  properties: Buffer | undefined;
-  parts: Buffer[];
-  received: number;
-}
+type PublishArgs = DecodedPublish['args'];
 
 interface Unacked {
   delivery: Delivery;
@@ -76,7 +72,11 @@ class Consumer implements QueueConsumer {
  * prefetch, delivery tags, acks, publisher confirms (coalesced with multiple=true) and transactions.
  */
 export class AmqpChannel {
-  private content: PendingContent | undefined;
+  private readonly content: ContentAssembler;
+  private readonly publishes = new PublishDecoder();
+  private readonly propertiesDecoder = new PropertiesDecoder();
+  /** The exchange last found writable for this user (permissions are fixed for a connection's life). */
+  private writableExchange: string | undefined;
   private closing = false;
   private lastQueue: string | undefined;
   private readonly consumers = new Map<string, Consumer>();
@@ -96,19 +96,21 @@ export class AmqpChannel {
     readonly id: number,
     private readonly connection: AmqpConnection,
     private readonly vhost: Vhost,
-  ) {}
+  ) {
+    this.content = new ContentAssembler(connection.settings.maxMessageBytes);
+  }
 
   /** Frames that arrived while a method was waiting on storage; they run, in order, once it is done. */
-  private backlog: Frame[] | undefined;
+  private backlog: Array<{ type: number; payload: Buffer }> | undefined;
 
-  onFrame(frame: Frame): void {
+  onFrame(type: number, payload: Buffer): void {
     if (this.backlog) {
-      this.backlog.push(frame);
+      this.backlog.push({ type, payload });
       return;
     }
     if (this.closing) {
-      if (frame.type === FrameType.method) {
-        const method = parseMethod(frame);
+      if (type === FrameType.method) {
+        const method = parseMethod(payload);
         if (method.name === 'channel.close-ok') this.finishClose();
         else if (method.name === 'channel.close') {
           this.connection.sendMethod(this.id, 'channel.close-ok', {});
@@ -118,9 +120,11 @@ export class AmqpChannel {
       return;
     }
     try {
-      if (this.content) this.onContentFrame(frame);
-      else if (frame.type === FrameType.method) this.onMethod(parseMethod(frame));
-      else throw amqpError.unexpectedFrame('expected method frame, got non method frame instead');
+      if (this.content.active) {
+        if (this.content.accept(type, payload)) this.publishContent();
+      } else if (type !== FrameType.method) throw amqpError.unexpectedFrame('expected method frame, got non method frame instead');
+      else if (isBasicPublish(payload)) this.startPublish(payload);
+      else this.onMethod(parseMethod(payload));
     } catch (err) {
       this.fail(err);
     }
@@ -142,8 +146,8 @@ export class AmqpChannel {
     const frames = this.backlog ?? [];
     this.backlog = undefined;
     for (let i = 0; i < frames.length; i++) {
-      this.onFrame(frames[i]!);
-      const waiting = this.backlog as Frame[] | undefined;
+      this.onFrame(frames[i]!.type, frames[i]!.payload);
+      const waiting = this.backlog as typeof frames | undefined;
       if (waiting) {
         waiting.push(...frames.slice(i + 1));
         return;
@@ -172,7 +176,7 @@ export class AmqpChannel {
     for (const { delivery } of this.unacked.values()) byQueue.set(delivery.queue, [...(byQueue.get(delivery.queue) ?? []), delivery]);
     this.unacked.clear();
     for (const [queue, deliveries] of byQueue) queue.requeueAll(deliveries);
-    this.content = undefined;
+    this.content.reset();
     this.txActions = [];
   }
 
@@ -202,28 +206,18 @@ export class AmqpChannel {
     if (this.connection.capability('consumer_cancel_notify')) this.connection.sendMethod(this.id, 'basic.cancel', { consumerTag: consumer.tag, nowait: true });
   }
 
-  private onContentFrame(frame: Frame): void {
-    const content = this.content!;
-    if (content.properties === undefined) {
-      if (frame.type !== FrameType.header) throw amqpError.unexpectedFrame('expected content header for class 60, got non content header frame instead').during('basic.publish');
-      const header = parseContentHeader(frame.payload);
-      if (header.bodySize > this.connection.settings.maxMessageBytes) {
-        this.content = undefined;
-        throw amqpError.precondition(`message size ${header.bodySize} is larger than configured max size ${this.connection.settings.maxMessageBytes}`).during('basic.publish');
-      }
-      content.bodySize = header.bodySize;
-      content.properties = header.properties;
-    } else {
-      if (frame.type !== FrameType.body) throw amqpError.unexpectedFrame('expected content body, got non content body frame instead').during('basic.publish');
-      content.parts.push(frame.payload);
-      content.received += frame.payload.length;
-      if (content.received > content.bodySize) throw amqpError.frameError('content body larger than announced');
-    }
-    if (content.received === content.bodySize) {
-      this.content = undefined;
-      const body = content.parts.length === 1 ? content.parts[0]! : Buffer.concat(content.parts, content.received);
-      this.publish(content.publish, content.properties, body);
-    }
+  private startPublish(payload: Buffer): void {
+    const publish = this.publishes.decode(payload);
+    if (publish.args.immediate) throw amqpError.notImplemented('immediate=true').during('basic.publish');
+    this.content.start(publish);
+    this.connection.published = true;
+  }
+
+  private publishContent(): void {
+    const { publish, properties } = this.content;
+    const body = this.content.body();
+    this.content.reset();
+    this.publish(publish!, properties!, body);
   }
 
   private onMethod(method: AmqpMethod): void {
@@ -249,11 +243,6 @@ export class AmqpChannel {
         return;
       case 'channel.open':
         throw amqpError.channelError("second 'channel.open' seen");
-      case 'basic.publish':
-        if (method.args.immediate) throw amqpError.notImplemented('immediate=true');
-        this.content = { publish: method.args, bodySize: 0, properties: undefined, parts: [], received: 0 };
-        this.connection.published = true;
-        return;
       case 'basic.ack':
         return this.txOrNow(() => this.settle(method.args.deliveryTag, method.args.multiple, 'ack', false));
       case 'basic.nack':
@@ -429,7 +418,7 @@ export class AmqpChannel {
   }
 
   /** Routes and stores a published message: basic.return if unroutable and mandatory, a confirm when confirming. */
-  private route(args: MethodArgs['basic.publish'], message: StoredMessage, properties: BasicProperties, body: Buffer, seq: number): Promise<boolean> {
+  private route(args: PublishArgs, message: StoredMessage, properties: Readonly<BasicProperties>, body: Buffer, seq: number): Promise<boolean> {
     const result = this.vhost.publish(args.exchange, args.routingKey, message, properties, body);
     if (result.routed === 0 && args.mandatory) {
       const returned = { replyCode: 312, replyText: 'NO_ROUTE', exchange: args.exchange, routingKey: args.routingKey };
@@ -447,15 +436,18 @@ export class AmqpChannel {
   private watchedStore: Promise<boolean> | undefined;
   private readonly storeFailed = (err: unknown): void => this.connection.logger.error({ err }, 'a published message could not be stored');
 
-  private publish(args: MethodArgs['basic.publish'], propertyBytes: Buffer, body: Buffer): void {
+  private publish({ args, routing }: DecodedPublish, propertyBytes: Buffer, body: Buffer): void {
     const seq = this.confirming ? ++this.publishSeq : 0;
     try {
-      this.check('write', 'exchange', args.exchange);
-      const properties = decodeProperties(propertyBytes, 0, propertyBytes.length);
+      if (args.exchange !== this.writableExchange) {
+        this.check('write', 'exchange', args.exchange);
+        this.writableExchange = args.exchange;
+      }
+      const properties = this.propertiesDecoder.decode(propertyBytes);
       if (properties.userId !== undefined && properties.userId !== this.connection.user) {
         throw amqpError.precondition(`user_id property set to '${properties.userId}' but authenticated user was '${this.connection.user}'`);
       }
-      const message = this.storedMessage(args, properties, propertyBytes);
+      const message = this.storedMessage(args, routing, properties, propertyBytes);
       if (this.transactional) this.txActions.push(() => this.route(args, message, properties, body, seq));
       else this.route(args, message, properties, body, seq);
     } catch (err) {
@@ -465,13 +457,13 @@ export class AmqpChannel {
   }
 
   /** The stored form: BCC stripped, the expiration turned into an absolute time. */
-  private storedMessage(args: MethodArgs['basic.publish'], properties: BasicProperties, propertyBytes: Buffer): StoredMessage {
+  private storedMessage(args: PublishArgs, routing: Buffer, properties: Readonly<BasicProperties>, propertyBytes: Buffer): StoredMessage {
     let bytes = propertyBytes;
     if (properties.headers?.has('BCC')) {
       const headers = new Map(properties.headers);
       headers.delete('BCC');
       bytes = encodePropertiesBytes({ ...properties, headers });
-    } else bytes = Buffer.from(propertyBytes);
+    }
     let expiresAt = -1;
     if (properties.expiration !== undefined) {
       if (!/^\d+$/.test(properties.expiration)) throw amqpError.precondition(`invalid expiration '${properties.expiration}': no_integer`);
@@ -480,6 +472,7 @@ export class AmqpChannel {
     return {
       exchange: args.exchange,
       routingKey: args.routingKey,
+      routing,
       properties: bytes,
       persistent: properties.deliveryMode === 2,
       priority: properties.priority ?? 0,

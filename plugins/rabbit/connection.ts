@@ -16,7 +16,6 @@ import {
   PROTOCOL_HEADER,
   type AmqpMethod,
   type FieldTable,
-  type Frame,
   type MethodArgs,
   type MethodName,
 } from './codec/index.ts';
@@ -58,7 +57,7 @@ export class AmqpConnection implements Connection {
     readonly logger: Logger,
     private readonly onClosed: (connection: AmqpConnection) => void,
   ) {
-    this.parser = new FrameParser(context.settings.frameMax);
+    this.parser = new FrameParser(context.settings.frameMax, this.onFrame);
     this.frameMax = context.settings.frameMax;
     this.channelMax = context.settings.channelMax;
     this.lastReceived = Date.now();
@@ -156,20 +155,17 @@ export class AmqpConnection implements Connection {
         if (rest.length === 0) return;
         chunk = rest;
       }
-      for (const frame of this.parser.push(chunk)) {
-        if ((this.state as State) === 'closed') return;
-        this.onFrame(frame);
-      }
+      this.parser.push(chunk);
     } catch (err) {
       this.fail(err);
     }
   }
 
-  private onFrame(frame: Frame): void {
-    if (frame.type === FrameType.heartbeat) return;
+  private readonly onFrame = (type: number, channelId: number, payload: Buffer): void => {
+    if (type === FrameType.heartbeat || this.state === 'closed') return;
     if (this.state === 'closing') {
-      if (frame.type === FrameType.method && frame.channel === 0) {
-        const method = parseMethod(frame);
+      if (type === FrameType.method && channelId === 0) {
+        const method = parseMethod(payload);
         if (method.name === 'connection.close-ok' || method.name === 'connection.close') {
           if (method.name === 'connection.close') this.sendMethod(0, 'connection.close-ok', {});
           this.destroy('closed');
@@ -177,28 +173,24 @@ export class AmqpConnection implements Connection {
       }
       return;
     }
-    if (frame.channel === 0) {
-      if (frame.type !== FrameType.method) throw amqpError.unexpectedFrame('expected method frame, got non method frame instead');
-      this.onConnectionMethod(parseMethod(frame));
+    if (channelId === 0) {
+      if (type !== FrameType.method) throw amqpError.unexpectedFrame('expected method frame, got non method frame instead');
+      this.onConnectionMethod(parseMethod(payload));
       return;
     }
     if (this.state !== 'running') throw amqpError.channelError('unexpected frame before connection.open');
-    this.onChannelFrame(frame);
-  }
+    const channel = this.channels.get(channelId);
+    if (channel) channel.onFrame(type, payload);
+    else this.openChannel(type, channelId, payload);
+  };
 
-  private onChannelFrame(frame: Frame): void {
-    if (frame.channel > this.channelMax) throw amqpError.channelError(`channel ${frame.channel} is above channel_max ${this.channelMax}`);
-    const channel = this.channels.get(frame.channel);
-    if (!channel) {
-      if (frame.type !== FrameType.method) throw amqpError.channelError("expected 'channel.open'");
-      const method = parseMethod(frame);
-      if (method.name !== 'channel.open') throw amqpError.channelError("expected 'channel.open'").during(method.name);
-      const opened = new AmqpChannel(frame.channel, this, this.vhost!);
-      this.channels.set(frame.channel, opened);
-      this.sendMethod(frame.channel, 'channel.open-ok', { channelId: Buffer.alloc(0) });
-      return;
-    }
-    channel.onFrame(frame);
+  private openChannel(type: number, id: number, payload: Buffer): void {
+    if (id > this.channelMax) throw amqpError.channelError(`channel ${id} is above channel_max ${this.channelMax}`);
+    if (type !== FrameType.method) throw amqpError.channelError("expected 'channel.open'");
+    const method = parseMethod(payload);
+    if (method.name !== 'channel.open') throw amqpError.channelError("expected 'channel.open'").during(method.name);
+    this.channels.set(id, new AmqpChannel(id, this, this.vhost!));
+    this.sendMethod(id, 'channel.open-ok', { channelId: Buffer.alloc(0) });
   }
 
   private onConnectionMethod(method: AmqpMethod): void {

@@ -3,7 +3,13 @@ import { FrameParser, FrameType, methodFrame, parseMethod, PROTOCOL_HEADER, type
 
 /** A bare AMQP socket that has done the handshake, for tests that must send frames no client library would. */
 export class AmqpWire {
-  private readonly parser = new FrameParser(1 << 20);
+  private readonly parser = new FrameParser(1 << 20, (type, channel, payload) => {
+    if (type !== FrameType.method) return;
+    const method = { ...parseMethod(payload), channel } as AmqpMethod & { channel: number };
+    const waiter = this.waiting.shift();
+    if (waiter) waiter(method);
+    else this.received.push(method);
+  });
   private readonly waiting: Array<(m: AmqpMethod & { channel: number }) => void> = [];
   private readonly received: Array<AmqpMethod & { channel: number }> = [];
   readonly closed: Promise<void>;
@@ -13,13 +19,7 @@ export class AmqpWire {
     socket.on('data', (chunk: Buffer) => {
       this.raw.push(chunk);
       try {
-        for (const frame of this.parser.push(chunk)) {
-          if (frame.type !== FrameType.method) continue;
-          const method = { ...parseMethod(frame), channel: frame.channel } as AmqpMethod & { channel: number };
-          const waiter = this.waiting.shift();
-          if (waiter) waiter(method);
-          else this.received.push(method);
-        }
+        this.parser.push(chunk);
       } catch {
         // protocol-header replies are not frames
       }

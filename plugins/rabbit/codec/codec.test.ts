@@ -100,8 +100,16 @@ const methodArb = fc.constantFrom(...(Object.keys(METHOD_IDS) as MethodName[])).
   fc.record(Object.fromEntries(METHOD_FIELDS[name].map(([f, t]) => [f, argument(t)]))).map((args) => ({ name, args })),
 );
 
+/** A parser whose frames are collected into `frames`. */
+function collectingParser(frameMax = 131072): { parser: FrameParser; frames: Frame[] } {
+  const frames: Frame[] = [];
+  return { parser: new FrameParser(frameMax, (type, channel, payload) => frames.push({ type, channel, payload })), frames };
+}
+
 function parseAll(bytes: Buffer, frameMax = 131072): Frame[] {
-  return new FrameParser(frameMax).push(bytes);
+  const { parser, frames } = collectingParser(frameMax);
+  parser.push(bytes);
+  return frames;
 }
 
 describe('AMQP codec', () => {
@@ -215,14 +223,13 @@ describe('AMQP codec', () => {
     fc.assert(
       fc.property(fc.array(methodArb, { minLength: 1, maxLength: 5 }), fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 30 }), (methods, cuts) => {
         const stream = Buffer.concat(methods.map(({ name, args }) => methodFrame(1, name, args as never)));
-        const parser = new FrameParser(131072);
-        const frames: Frame[] = [];
+        const { parser, frames } = collectingParser();
         let at = 0;
         for (const cut of cuts) {
-          frames.push(...parser.push(stream.subarray(at, Math.min(stream.length, at + cut))));
+          parser.push(stream.subarray(at, Math.min(stream.length, at + cut)));
           at = Math.min(stream.length, at + cut);
         }
-        frames.push(...parser.push(stream.subarray(at)));
+        parser.push(stream.subarray(at));
         expect(frames.map((f) => decodeMethod(f.payload))).toEqual(methods);
       }),
       { numRuns: 300 },
@@ -240,7 +247,9 @@ describe('AMQP codec', () => {
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)), mutated), (input) => {
         const started = performance.now();
         try {
-          for (const frame of new FrameParser(4096).push(input)) if (frame.type === FrameType.method) decodeMethod(frame.payload);
+          new FrameParser(4096, (type, _channel, payload) => {
+            if (type === FrameType.method) decodeMethod(payload);
+          }).push(input);
         } catch (err) {
           expect(err).toBeInstanceOf(BrokerError);
         }
@@ -248,7 +257,7 @@ describe('AMQP codec', () => {
       }),
       { numRuns: 5000 },
     );
-    expect(() => new FrameParser(131072).push(Buffer.from([1, 0, 1, 0x7f, 0xff, 0xff, 0xff]))).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }));
+    expect(() => collectingParser().parser.push(Buffer.from([1, 0, 1, 0x7f, 0xff, 0xff, 0xff]))).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }));
     expect(PROTOCOL_HEADER.toString('latin1')).toBe('AMQP\u0000\u0000\u0009\u0001');
   });
 });

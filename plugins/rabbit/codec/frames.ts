@@ -16,9 +16,12 @@ export interface Frame {
   payload: Buffer;
 }
 
+export type FrameHandler = (type: number, channel: number, payload: Buffer) => void;
+
 /**
- * Splits a byte stream into frames. The size is checked against frame_max before anything waits or
- * allocates; a frame over it, or a bad frame-end octet, is FRAME_TOO_LARGE / MALFORMED_INPUT (501).
+ * Splits a byte stream into frames, handed to `onFrame` as they complete (payloads are views). The size
+ * is checked against frame_max before anything waits or allocates; a frame over it, or a bad frame-end
+ * octet, is FRAME_TOO_LARGE / MALFORMED_INPUT (501), thrown after the frames before it were handled.
  */
 export class FrameParser {
   /** A frame spanning chunks: its bytes so far (header first), and how many of them are filled. */
@@ -27,12 +30,14 @@ export class FrameParser {
   private readonly head = Buffer.alloc(7);
   private headFilled = 0;
 
-  constructor(public frameMax: number) {}
+  constructor(
+    public frameMax: number,
+    private readonly onFrame: FrameHandler,
+  ) {}
 
-  push(chunk: Buffer): Frame[] {
-    const frames: Frame[] = [];
+  push(chunk: Buffer): void {
     let at = 0;
-    if (this.partial || this.headFilled > 0) at = this.continuePartial(chunk, frames);
+    if (this.partial || this.headFilled > 0) at = this.continuePartial(chunk);
     while (at < chunk.length) {
       if (chunk.length - at < 7) {
         this.headFilled = chunk.copy(this.head, 0, at);
@@ -44,17 +49,16 @@ export class FrameParser {
         this.filled = chunk.copy(this.partial, 0, at);
         break;
       }
-      frames.push(this.frame(chunk, at, total));
+      this.emit(chunk, at, total);
       at += total;
     }
-    return frames;
   }
 
   get buffered(): number {
     return this.partial ? this.filled : this.headFilled;
   }
 
-  private continuePartial(chunk: Buffer, frames: Frame[]): number {
+  private continuePartial(chunk: Buffer): number {
     let at = 0;
     if (!this.partial) {
       at = chunk.copy(this.head, this.headFilled, 0, 7 - this.headFilled);
@@ -68,8 +72,9 @@ export class FrameParser {
     this.filled += n;
     at += n;
     if (this.filled === this.partial.length) {
-      frames.push(this.frame(this.partial, 0, this.partial.length));
+      const whole = this.partial;
       this.partial = undefined;
+      this.emit(whole, 0, whole.length);
     }
     return at;
   }
@@ -81,9 +86,9 @@ export class FrameParser {
     return size + FRAME_OVERHEAD;
   }
 
-  private frame(buf: Buffer, at: number, total: number): Frame {
+  private emit(buf: Buffer, at: number, total: number): void {
     if (buf[at + total - 1] !== FRAME_END) throw malformed(`invalid frame end marker ${buf[at + total - 1]}`);
-    return { type: buf[at]!, channel: buf.readUInt16BE(at + 1), payload: buf.subarray(at + 7, at + total - 1) };
+    this.onFrame(buf[at]!, (buf[at + 1]! << 8) | buf[at + 2]!, buf.subarray(at + 7, at + total - 1));
   }
 }
 
@@ -92,8 +97,8 @@ export function isProtocolHeader(bytes: Buffer): boolean {
   return bytes.length >= 8 && bytes.subarray(0, 8).equals(PROTOCOL_HEADER);
 }
 
-export function parseMethod(frame: Frame): AmqpMethod {
-  return decodeMethod(frame.payload);
+export function parseMethod(payload: Buffer): AmqpMethod {
+  return decodeMethod(payload);
 }
 
 /** A whole method frame. */

@@ -21,3 +21,4 @@ export {
   type Frame,
   type FrameSink,
 } from './frames.ts';
+export { isBasicPublish, PropertiesDecoder, PublishDecoder, type DecodedPublish } from './repeat-decoders.ts';

@@ -4,6 +4,8 @@ import { malformed } from '../../../core/index.ts';
 export interface StoredMessage {
   exchange: string;
   routingKey: string;
+  /** The exchange and routing key already encoded as two shortstrs, when the publish frame carried them so. */
+  routing?: Buffer;
   /** The content header's property section, exactly as published (or as rewritten by dead-lettering). */
   properties: Buffer;
   persistent: boolean;
@@ -17,19 +19,29 @@ const PERSISTENT = 1;
 
 /** [version][flags][expiresAt f64][priority][exchange shortstr][routing key shortstr][properties...] */
 export function encodeMessageKey(m: StoredMessage): Buffer {
+  if (m.routing) {
+    const buf = Buffer.allocUnsafe(11 + m.routing.length + m.properties.length);
+    writeKeyHead(buf, m);
+    m.properties.copy(buf, 11 + m.routing.copy(buf, 11));
+    return buf;
+  }
   const exchangeLength = Buffer.byteLength(m.exchange);
   const keyLength = Buffer.byteLength(m.routingKey);
   const buf = Buffer.allocUnsafe(13 + exchangeLength + keyLength + m.properties.length);
-  buf[0] = VERSION;
-  buf[1] = m.persistent ? PERSISTENT : 0;
-  buf.writeDoubleBE(m.expiresAt, 2);
-  buf[10] = m.priority;
+  writeKeyHead(buf, m);
   buf[11] = exchangeLength;
   let at = 12 + buf.write(m.exchange, 12, 'utf8');
   buf[at] = keyLength;
   at += 1 + buf.write(m.routingKey, at + 1, 'utf8');
   m.properties.copy(buf, at);
   return buf;
+}
+
+function writeKeyHead(buf: Buffer, m: StoredMessage): void {
+  buf[0] = VERSION;
+  buf[1] = m.persistent ? PERSISTENT : 0;
+  buf.writeDoubleBE(m.expiresAt, 2);
+  buf[10] = m.priority;
 }
 
 export function decodeMessageKey(key: Buffer | null): StoredMessage {
