@@ -1,4 +1,4 @@
-import { decodeRecords, RecordBatch, type RecordHeader } from '../record/index.ts';
+import { decodeRecords, forEachRecord, RecordBatch, type RecordHeader, type RecordVisitor } from '../record/index.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import type { AckState, AckStateStore } from './ack-state-store.ts';
 import { RangeSet } from './range-set.ts';
@@ -316,27 +316,30 @@ export class AckQueue {
     const { records } = await this.log.read(Math.max(this.cursor, this.log.logStartOffset), this.options.readAheadBytes ?? DEFAULT_READ_AHEAD);
     for (let pos = 0; pos < records.length; ) {
       const batch = new RecordBatch(records, pos);
-      for (const record of decodeRecords(batch.bytes)) {
-        if (record.offset < this.cursor) continue;
-        this.cursor = record.offset + 1;
-        if (this.done.has(record.offset) || this.inFlight.has(record.offset) || record.offset < this.floor) continue;
-        const message: QueuedMessage = {
-          offset: record.offset,
-          timestamp: record.timestamp,
-          key: record.key,
-          value: record.value,
-          headers: record.headers,
-          attempts: this.attempts.get(record.offset) ?? (record.offset < this.delivered ? 1 : 0),
-          deadline: Infinity,
-        };
-        if (this.options.keep && !this.options.keep(message)) {
-          this.markDone(record.offset);
-          continue;
-        }
-        this.buffer.push(message);
-      }
+      forEachRecord(records, pos, this.readRecord);
       this.cursor = Math.max(this.cursor, batch.nextOffset);
       pos += batch.sizeInBytes;
     }
   }
+
+  /** One record read from the log: buffered as ready unless done, in flight, or refused by `keep`. */
+  private readonly readRecord: RecordVisitor = (offset, timestamp, key, value, headers) => {
+    if (offset < this.cursor) return;
+    this.cursor = offset + 1;
+    if (offset < this.floor || this.done.has(offset) || this.inFlight.has(offset)) return;
+    const message: QueuedMessage = {
+      offset,
+      timestamp,
+      key,
+      value,
+      headers,
+      attempts: this.attempts.get(offset) ?? (offset < this.delivered ? 1 : 0),
+      deadline: Infinity,
+    };
+    if (this.options.keep && !this.options.keep(message)) {
+      this.markDone(offset);
+      return;
+    }
+    this.buffer.push(message);
+  };
 }

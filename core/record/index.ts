@@ -11,6 +11,8 @@ export {
   batchSizeAt,
   checkClientBatch,
   decodeRecords,
+  forEachRecord,
+  type RecordVisitor,
   encodeRecordBatch,
   setBaseOffset,
   setLogAppendTime,

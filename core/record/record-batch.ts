@@ -261,11 +261,21 @@ export function encodeRecordBatch(input: BatchInput): Buffer {
   return buf;
 }
 
+/** Receives one decoded record; keys, values and header values are views into the batch. */
+export type RecordVisitor = (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[]) => void;
+
 /**
  * Decodes the records of an uncompressed batch. Keys, values and header values are views into `buf`.
  * Throws MALFORMED_INPUT for records that do not fit the batch, UNSUPPORTED_COMPRESSION for compressed batches.
  */
 export function decodeRecords(buf: Buffer, pos = 0): DecodedRecord[] {
+  const records: DecodedRecord[] = [];
+  forEachRecord(buf, pos, (offset, timestamp, key, value, headers) => records.push({ offset, timestamp, key, value, headers }));
+  return records;
+}
+
+/** decodeRecords without a record object per record: each is handed to `visit` as it is decoded. */
+export function forEachRecord(buf: Buffer, pos: number, visit: RecordVisitor): void {
   const size = batchSizeAt(buf, pos);
   if (size < 0) throw corrupt('batch is truncated');
   const batch = new RecordBatch(buf, pos);
@@ -280,7 +290,6 @@ export function decodeRecords(buf: Buffer, pos = 0): DecodedRecord[] {
   const count = batch.recordCount;
   if (count < 0 || count * MIN_RECORD_SIZE > end - pos - BATCH_HEADER_SIZE) throw corrupt(`record count ${count} exceeds the batch`);
   const reader = new VarintReader(buf, pos + BatchField.records, end);
-  const records: DecodedRecord[] = [];
   for (let i = 0; i < count; i++) {
     const length = reader.varint();
     const recordEnd = reader.offset + length;
@@ -299,16 +308,9 @@ export function decodeRecords(buf: Buffer, pos = 0): DecodedRecord[] {
       headers.push({ key: headerKey.toString('utf8'), value: reader.bytes(reader.varint()) });
     }
     if (reader.offset !== recordEnd) throw corrupt('record length disagrees with its fields');
-    records.push({
-      offset: baseOffset + offsetDelta,
-      timestamp: logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
-    });
+    visit(baseOffset + offsetDelta, logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta, key, value, headers);
   }
   if (reader.offset !== end) throw corrupt('bytes remain after the last record');
-  return records;
 }
 
 function recordBodySize(record: RecordInput, timestampDelta: number, offsetDelta: number): number {

@@ -18,7 +18,7 @@ import {
 } from './codec/index.ts';
 import { ContentAssembler } from './content-assembler.ts';
 import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
-import { decodeMessageKey, storedRouting, type StoredMessage } from './model/stored-message.ts';
+import { decodeMessageKey, STORED_ROUTING_AT, storedPropertiesAt, type StoredMessage } from './model/stored-message.ts';
 import type { Vhost } from './model/vhost.ts';
 
 type PublishArgs = DecodedPublish['args'];
@@ -182,7 +182,7 @@ export class AmqpChannel {
 
   /** The socket drained: consumers may go on. */
   resume(): void {
-    for (const queue of new Set([...this.consumers.values()].map((c) => c.queue))) queue.pump();
+    for (const consumer of this.consumers.values()) consumer.queue.pump();
   }
 
   canDeliver(noAck: boolean): boolean {
@@ -196,9 +196,9 @@ export class AmqpChannel {
       this.unacked.set(tag, { delivery, consumer });
       consumer.unacked++;
     }
-    const { routing, properties } = storedRouting(delivery.message.key);
-    const redelivered = delivery.message.attempts > 0;
-    writeDeliver(this.connection.outbound, this.id, consumer.tagBytes, tag, redelivered, routing, properties, delivery.message.value ?? EMPTY, this.connection.frameMax);
+    const { key, value, attempts } = delivery.message;
+    const propertiesAt = storedPropertiesAt(key);
+    writeDeliver(this.connection.outbound, this.id, consumer.tagBytes, tag, attempts > 0, key!, STORED_ROUTING_AT, propertiesAt, value ?? EMPTY, this.connection.frameMax);
   }
 
   serverCancel(consumer: Consumer): void {
@@ -526,21 +526,39 @@ export class AmqpChannel {
   };
 
   private settle(deliveryTag: number, multiple: boolean, kind: 'ack' | 'reject', requeue: boolean): void {
-    const tags = multiple ? [...this.unacked.keys()].filter((t) => deliveryTag === 0 || t <= deliveryTag) : [deliveryTag];
-    if (!multiple && !this.unacked.has(deliveryTag)) throw amqpError.precondition(`unknown delivery tag ${deliveryTag}`);
-    const touched = new Set<AmqpQueue>();
-    for (const tag of tags) {
-      const entry = this.unacked.get(tag)!;
-      this.unacked.delete(tag);
-      if (entry.consumer) entry.consumer.unacked--;
-      const { queue } = entry.delivery;
-      if (kind === 'ack') queue.ack(entry.delivery);
-      else if (requeue) queue.requeue(entry.delivery);
-      else queue.reject(entry.delivery);
-      touched.add(queue);
+    if (!multiple) {
+      const entry = this.unacked.get(deliveryTag);
+      if (!entry) throw amqpError.precondition(`unknown delivery tag ${deliveryTag}`);
+      this.settleOne(deliveryTag, entry, kind, requeue);
+    } else {
+      // Insertion order is delivery-tag order: stop at the first tag past the one acknowledged.
+      for (const [tag, entry] of this.unacked) {
+        if (deliveryTag !== 0 && tag > deliveryTag) break;
+        this.settleOne(tag, entry, kind, requeue);
+      }
     }
-    for (const queue of touched) queue.pump();
-    this.resume();
+    this.resumeSoon();
+  }
+
+  private settleOne(tag: number, { delivery, consumer }: Unacked, kind: 'ack' | 'reject', requeue: boolean): void {
+    this.unacked.delete(tag);
+    if (consumer) consumer.unacked--;
+    const { queue } = delivery;
+    if (kind === 'ack') queue.ack(delivery);
+    else if (requeue) queue.requeue(delivery);
+    else queue.reject(delivery);
+  }
+
+  private resumeScheduled = false;
+
+  /** Consumers may take more once the acks of this turn are all in: one pump per turn, not one per ack. */
+  private resumeSoon(): void {
+    if (this.resumeScheduled) return;
+    this.resumeScheduled = true;
+    process.nextTick(() => {
+      this.resumeScheduled = false;
+      this.resume();
+    });
   }
 
   private requeueUnacked(): void {

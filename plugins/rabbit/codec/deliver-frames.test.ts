@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeMessageKey, storedRouting } from '../model/stored-message.ts';
+import { encodeMessageKey, STORED_ROUTING_AT, storedPropertiesAt } from '../model/stored-message.ts';
 import { contentFrames, writeDeliver, type FrameSink } from './index.ts';
 
 /** Collects everything written into one buffer. */
@@ -33,10 +33,12 @@ describe('writeDeliver', () => {
         (exchange, routingKey, consumerTag, deliveryTag, redelivered, props, body, channel) => {
           const properties = Buffer.from(props);
           const key = encodeMessageKey({ exchange, routingKey, properties, persistent: false, priority: 0, expiresAt: -1 });
-          const { routing, properties: stored } = storedRouting(key);
+          const shortstr = (text: string): Buffer => Buffer.concat([Buffer.from([Buffer.byteLength(text)]), Buffer.from(text)]);
+          const routing = Buffer.concat([shortstr(exchange), shortstr(routingKey)]);
+          expect(encodeMessageKey({ exchange, routingKey, routing, properties, persistent: false, priority: 0, expiresAt: -1 }).equals(key)).toBe(true);
           const frameMax = 4096;
           const sink = new CollectingSink();
-          writeDeliver(sink, channel, Buffer.from(consumerTag), deliveryTag, redelivered, routing, stored, Buffer.from(body), frameMax);
+          writeDeliver(sink, channel, Buffer.from(consumerTag), deliveryTag, redelivered, key, STORED_ROUTING_AT, storedPropertiesAt(key), Buffer.from(body), frameMax);
           const fast = sink.bytes;
           const generic = Buffer.concat(contentFrames(channel, 'basic.deliver', { consumerTag, deliveryTag, redelivered, exchange, routingKey }, properties, Buffer.from(body), frameMax));
           expect(fast.equals(generic)).toBe(true);

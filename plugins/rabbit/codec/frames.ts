@@ -169,12 +169,13 @@ export interface FrameSink {
 const INLINE_BODY_BYTES = 2048;
 
 /**
- * basic.deliver's frames encoded into `sink`: `routing` is the exchange and routing-key shortstrs exactly as
- * stored beside the message, so nothing is decoded to strings and encoded back per delivery.
+ * basic.deliver's frames encoded into `sink`. `stored` holds the exchange and routing-key shortstrs at
+ * [routingAt, propertiesAt) and the property bytes from propertiesAt to its end; they are copied as they
+ * are: nothing is decoded to strings and encoded back per delivery.
  */
-export function writeDeliver(sink: FrameSink, channel: number, consumerTag: Buffer, deliveryTag: number, redelivered: boolean, routing: Buffer, properties: Buffer, body: Buffer, frameMax: number): void {
-  const methodSize = 4 + 1 + consumerTag.length + 8 + 1 + routing.length;
-  const headerSize = 12 + properties.length;
+export function writeDeliver(sink: FrameSink, channel: number, consumerTag: Buffer, deliveryTag: number, redelivered: boolean, stored: Buffer, routingAt: number, propertiesAt: number, body: Buffer, frameMax: number): void {
+  const methodSize = 4 + 1 + consumerTag.length + 8 + 1 + propertiesAt - routingAt;
+  const headerSize = 12 + stored.length - propertiesAt;
   const inline = body.length > 0 && body.length < INLINE_BODY_BYTES && body.length <= frameMax - FRAME_OVERHEAD;
   const size = 7 + methodSize + 1 + 7 + headerSize + 1 + (inline ? 7 + body.length + 1 : 0);
   const buf = sink.room(size);
@@ -190,7 +191,7 @@ export function writeDeliver(sink: FrameSink, channel: number, consumerTag: Buff
   at += consumerTag.copy(buf, at);
   at = writeUint64(buf, at, deliveryTag);
   buf[at++] = redelivered ? 1 : 0;
-  at += routing.copy(buf, at);
+  at += stored.copy(buf, at, routingAt, propertiesAt);
   buf[at++] = FRAME_END;
   writeFrameHeader(buf, at, FrameType.header, channel, headerSize);
   at += 7;
@@ -199,7 +200,7 @@ export function writeDeliver(sink: FrameSink, channel: number, consumerTag: Buff
   buf[at + 2] = 0;
   buf[at + 3] = 0;
   at = writeUint64(buf, at + 4, body.length);
-  at += properties.copy(buf, at);
+  at += stored.copy(buf, at, propertiesAt);
   buf[at++] = FRAME_END;
   if (inline) {
     writeFrameHeader(buf, at, FrameType.body, channel, body.length);

@@ -71,12 +71,15 @@ export function storedPersistent(key: Buffer | null): boolean {
   return key !== null && (key[1]! & PERSISTENT) !== 0;
 }
 
-/** The stored exchange and routing-key shortstrs (as basic.deliver carries them) and the property bytes, as views. */
-export function storedRouting(key: Buffer | null): { routing: Buffer; properties: Buffer } {
+/** Where the exchange and routing-key shortstrs begin in a stored key (basic.deliver carries them as they are). */
+export const STORED_ROUTING_AT = 11;
+
+/** Where the property bytes begin in a stored key; they run to its end. Throws MALFORMED_INPUT for a bad key. */
+export function storedPropertiesAt(key: Buffer | null): number {
   if (!key || key.length < 13 || key[0] !== VERSION) throw malformed('not a stored AMQP message');
   const keyAt = 12 + key[11]!;
   if (keyAt >= key.length) throw malformed('stored message key truncated');
   const propertiesAt = keyAt + 1 + key[keyAt]!;
   if (propertiesAt > key.length) throw malformed('stored message key truncated');
-  return { routing: key.subarray(11, propertiesAt), properties: key.subarray(propertiesAt) };
+  return propertiesAt;
 }
