@@ -169,7 +169,9 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     if (target <= this.logStartOffset) return;
     this.logStartOffset = target;
     await this.oneDeletionAtATime(async () => {
-      const deleted = await this.deleteLeadingSegments((segment, next) => (next?.baseOffset ?? segment.nextOffset) <= target);
+      // As in Kafka, the active segment stays (it is not rolled to be deleted): a queue whose consumers
+      // keep up would otherwise roll, delete and checkpoint a tiny segment every few acknowledgements.
+      const deleted = await this.deleteLeadingSegments((_segment, next) => next !== undefined && next.baseOffset <= target);
       if (deleted > 0) await this.writeCheckpoint(this.recoveryPointNow(), false);
     });
   }

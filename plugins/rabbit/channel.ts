@@ -499,7 +499,7 @@ export class AmqpChannel {
     run.outcome = outcome;
     if (this.confirmFlushScheduled) return;
     this.confirmFlushScheduled = true;
-    setImmediate(this.flushConfirms);
+    process.nextTick(this.flushConfirms);
   }
 
   /** Confirms in publish order; consecutive acks become one basic.ack with multiple=true, nacks likewise. */
