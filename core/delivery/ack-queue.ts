@@ -1,6 +1,7 @@
 import { decodeRecords, forEachRecord, RecordBatch, type RecordHeader, type RecordVisitor } from '../record/index.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import type { AckState, AckStateStore } from './ack-state-store.ts';
+import { IntTable } from './int-table.ts';
 import { RangeSet } from './range-set.ts';
 
 export interface QueuedMessage {
@@ -40,11 +41,13 @@ export class AckQueue {
   private floor: number;
   private delivered: number;
   private cursor: number;
-  private readonly buffer: QueuedMessage[] = [];
+  /** Read-ahead; slots below bufferHead are cleared so taken messages are not kept alive by it. */
+  private readonly buffer: Array<QueuedMessage | undefined> = [];
   private bufferHead = 0;
   private readonly requeued: QueuedMessage[] = [];
-  private readonly inFlight = new Map<number, QueuedMessage>();
-  private readonly attempts: Map<number, number>;
+  private readonly inFlight = new IntTable<QueuedMessage>();
+  /** Delivery attempts of messages delivered and not done, by offset (persisted in the ack state). */
+  private readonly attempts = new IntTable<number>();
   private filling: Promise<void> | undefined;
   private readonly listeners = new Set<() => void>();
   private readonly unwatch: () => void;
@@ -63,7 +66,7 @@ export class AckQueue {
     this.done = RangeSet.from(state?.done ?? []);
     this.done.deleteBelow(this.floor);
     this.delivered = state?.delivered ?? this.floor;
-    this.attempts = new Map(state?.attempts ?? []);
+    for (const [offset, attempts] of state?.attempts ?? []) this.attempts.set(offset, attempts);
     this.cursor = this.floor;
     this.reclaimedTo = log.logStartOffset;
     this.unwatch = log.watch(() => this.notify());
@@ -144,7 +147,7 @@ export class AckQueue {
     }
     const at = this.requeued.indexOf(message);
     if (at >= 0) this.requeued.splice(at, 1);
-    else if (this.buffer[this.bufferHead] === message) this.bufferHead++;
+    else if (this.buffer[this.bufferHead] === message) this.advanceHead();
     this.markDone(message.offset);
   }
 
@@ -162,7 +165,7 @@ export class AckQueue {
 
   /** Requeues every in-flight message whose deadline is at or before `now`; returns them. */
   expireInFlight(now: number): QueuedMessage[] {
-    const expired = [...this.inFlight.values()].filter((m) => m.deadline <= now);
+    const expired = this.inFlight.valueList().filter((m) => m.deadline <= now);
     for (const message of expired) this.requeue(message.offset);
     return expired;
   }
@@ -170,7 +173,9 @@ export class AckQueue {
   /** The earliest in-flight deadline, or Infinity. */
   get nextDeadline(): number {
     let next = Infinity;
-    for (const message of this.inFlight.values()) if (message.deadline < next) next = message.deadline;
+    this.inFlight.forEach((message) => {
+      if (message.deadline < next) next = message.deadline;
+    });
     return next;
   }
 
@@ -182,7 +187,7 @@ export class AckQueue {
     this.buffer.length = 0;
     this.bufferHead = 0;
     const end = this.log.highWatermark;
-    const inFlight = [...this.inFlight.keys()].filter((o) => o >= this.cursor).sort((a, b) => a - b);
+    const inFlight = this.inFlight.sortedKeys().filter((o) => o >= this.cursor);
     let from = this.cursor;
     for (const offset of inFlight) {
       this.done.addRange(from, offset);
@@ -246,7 +251,7 @@ export class AckQueue {
       floor: this.floor,
       done: this.done.toArray(),
       delivered: this.delivered,
-      attempts: [...this.attempts].filter(([offset]) => offset >= this.floor && !this.done.has(offset)),
+      attempts: this.attempts.sortedKeys().filter((offset) => offset >= this.floor && !this.done.has(offset)).map((offset) => [offset, this.attempts.get(offset)!]),
     };
   }
 
@@ -259,8 +264,11 @@ export class AckQueue {
   /** `message` is the head peek() returned: off the requeued list or the read-ahead. */
   private removeReady(message: QueuedMessage): void {
     if (message === this.requeued[0]) this.requeued.shift();
-    else this.bufferHead++;
-    if (this.bufferHead > 1024 && this.bufferHead * 2 > this.buffer.length) {
+    else this.advanceHead();
+    if (this.bufferHead === this.buffer.length) {
+      this.buffer.length = 0;
+      this.bufferHead = 0;
+    } else if (this.bufferHead > 1024 && this.bufferHead * 2 > this.buffer.length) {
       this.buffer.splice(0, this.bufferHead);
       this.bufferHead = 0;
     }
@@ -296,7 +304,11 @@ export class AckQueue {
   }
 
   private skipDone(): void {
-    while (this.bufferHead < this.buffer.length && this.done.has(this.buffer[this.bufferHead]!.offset)) this.bufferHead++;
+    while (this.bufferHead < this.buffer.length && this.done.has(this.buffer[this.bufferHead]!.offset)) this.advanceHead();
+  }
+
+  private advanceHead(): void {
+    this.buffer[this.bufferHead++] = undefined;
   }
 
   private requestFill(): void {

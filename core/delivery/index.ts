@@ -4,3 +4,4 @@ export { RangeSet } from './range-set.ts';
 export { BatchingAppender } from './batching-appender.ts';
 export { DelayScheduler, type DelaySchedulerOptions, type DueEntry } from './delay-scheduler.ts';
 export { TimerHeap } from './timer-heap.ts';
+export { IntTable } from './int-table.ts';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { IntTable } from '../../core/index.ts';
 import { AmqpError, amqpError, ReplyCode } from './amqp-error.ts';
 import type { Permission } from './auth.ts';
 import type { AmqpConnection } from './connection.ts';
@@ -80,7 +81,7 @@ export class AmqpChannel {
   private closing = false;
   private lastQueue: string | undefined;
   private readonly consumers = new Map<string, Consumer>();
-  private readonly unacked = new Map<number, Unacked>();
+  private readonly unacked = new IntTable<Unacked>();
   private nextDeliveryTag = 1;
   private prefetch = 0;
   private globalPrefetch = 0;
@@ -172,10 +173,7 @@ export class AmqpChannel {
   release(): void {
     for (const consumer of this.consumers.values()) consumer.queue.removeConsumer(consumer.tag);
     this.consumers.clear();
-    const byQueue = new Map<AmqpQueue, Delivery[]>();
-    for (const { delivery } of this.unacked.values()) byQueue.set(delivery.queue, [...(byQueue.get(delivery.queue) ?? []), delivery]);
-    this.unacked.clear();
-    for (const [queue, deliveries] of byQueue) queue.requeueAll(deliveries);
+    this.requeueUnacked();
     this.content.reset();
     this.txActions = [];
   }
@@ -531,10 +529,9 @@ export class AmqpChannel {
       if (!entry) throw amqpError.precondition(`unknown delivery tag ${deliveryTag}`);
       this.settleOne(deliveryTag, entry, kind, requeue);
     } else {
-      // Insertion order is delivery-tag order: stop at the first tag past the one acknowledged.
-      for (const [tag, entry] of this.unacked) {
+      for (const tag of this.unacked.sortedKeys()) {
         if (deliveryTag !== 0 && tag > deliveryTag) break;
-        this.settleOne(tag, entry, kind, requeue);
+        this.settleOne(tag, this.unacked.get(tag)!, kind, requeue);
       }
     }
     this.resumeSoon();
@@ -563,10 +560,12 @@ export class AmqpChannel {
 
   private requeueUnacked(): void {
     const byQueue = new Map<AmqpQueue, Delivery[]>();
-    for (const { delivery, consumer } of this.unacked.values()) {
-      byQueue.set(delivery.queue, [...(byQueue.get(delivery.queue) ?? []), delivery]);
+    this.unacked.forEach(({ delivery, consumer }) => {
+      const deliveries = byQueue.get(delivery.queue);
+      if (deliveries) deliveries.push(delivery);
+      else byQueue.set(delivery.queue, [delivery]);
       if (consumer) consumer.unacked--;
-    }
+    });
     this.unacked.clear();
     for (const [queue, deliveries] of byQueue) queue.requeueAll(deliveries);
   }
