@@ -36,7 +36,8 @@ export class Outbound implements FrameSink {
 
   add(bytes: Buffer): void {
     if (bytes.length < COPY_LIMIT) {
-      this.pos += bytes.copy(this.room(bytes.length), this.pos);
+      const slab = this.room(bytes.length); // may start a new slab: read pos only after it
+      this.pos += bytes.copy(slab, this.pos);
       return;
     }
     this.beforeAdding();
