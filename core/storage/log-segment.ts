@@ -83,7 +83,11 @@ export class LogSegment {
    */
   read(offset: number, maxBytes: number, maxOffset: number): Buffer {
     const start = this.offsetIndex.lookup(offset);
-    const scanner = new BatchScanner(this.file, start, Math.max(maxBytes + this.indexIntervalBytes, MIN_READ_WINDOW));
+    // The batch holding `offset` ends by the next index entry: when that span is at least maxBytes, reading
+    // exactly it returns the first batch whole in one read (a fixed window could cut a large batch short).
+    const next = this.offsetIndex.nextPosition(offset);
+    const window = next - start >= maxBytes ? next - start : Math.max(maxBytes + this.indexIntervalBytes, MIN_READ_WINDOW);
+    const scanner = new BatchScanner(this.file, start, window);
     let first: ScannedBatch | undefined;
     while ((first = scanner.next()) !== undefined && first.lastOffset < offset);
     if (first === undefined || first.baseOffset >= maxOffset) return EMPTY;

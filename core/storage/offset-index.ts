@@ -46,6 +46,22 @@ export class OffsetIndex {
     return found < 0 ? 0 : this.positions[found]!;
   }
 
+  /** Position of the first indexed batch starting after `offset`, or -1 if none is indexed. */
+  nextPosition(offset: number): number {
+    const relative = offset - this.baseOffset;
+    let lo = 0;
+    let hi = this.count - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.offsets[mid]! > relative) {
+        found = mid;
+        hi = mid - 1;
+      } else lo = mid + 1;
+    }
+    return found < 0 ? -1 : this.positions[found]!;
+  }
+
   /** Drops entries at or past `position`. */
   truncateToPosition(position: number): void {
     while (this.count > 0 && this.positions[this.count - 1]! >= position) this.count--;

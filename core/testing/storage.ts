@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BrokerError } from '../errors.ts';
 import { RecordBatch, decodeRecords, encodeRecordBatch, validateRecordBatch } from '../record/index.ts';
@@ -125,6 +126,37 @@ export function runStorageConformance(name: string, factory: StorageHarnessFacto
         const first = batchesOf((await log.read(target, 1)).records)[0]!;
         expect(first.baseOffset <= target && target <= first.lastOffset).toBe(true);
       }
+    });
+
+    it('reads whole batches from the one holding the offset, within maxBytes unless one batch exceeds it, for any batch sizes', async () => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.array(fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 3000 })), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 12 }),
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 9000 })), { minLength: 1, maxLength: 8 }),
+          async (appends, reads) => {
+            const log = await engine.openLog({ topic: 'sizes', partition: run++ }, config({ indexIntervalBytes: 512, segmentBytes: 16 * 1024 }));
+            const stored: Buffer[] = [];
+            for (const batches of appends) {
+              const appended = Buffer.concat(batches.map(([count, size]) => batch(count, 1_700_000_000_000, size)));
+              await log.append(appended); // assigns offsets in place
+              stored.push(...batchesOf(Buffer.from(appended)).map((b) => b.bytes));
+            }
+            for (const [at, maxBytes] of reads) {
+              const offset = at % log.logEndOffset;
+              const { records } = await log.read(offset, maxBytes);
+              const got = batchesOf(records);
+              expect(got.length).toBeGreaterThan(0);
+              expect(got[0]!.baseOffset <= offset && offset <= got[0]!.lastOffset).toBe(true);
+              if (got.length > 1) expect(records.length).toBeLessThanOrEqual(maxBytes);
+              const firstIndex = stored.findIndex((b) => new RecordBatch(b, 0).baseOffset === got[0]!.baseOffset);
+              expect(firstIndex).toBeGreaterThanOrEqual(0);
+              expect(records.equals(Buffer.concat(stored.slice(firstIndex, firstIndex + got.length)))).toBe(true);
+            }
+          },
+        ),
+        { numRuns: 40 },
+      );
     });
 
     it('rejects offsets outside the log and answers empty at the end', async () => {
