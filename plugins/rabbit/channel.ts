@@ -18,6 +18,7 @@ import {
   writeDeliver,
 } from './codec/index.ts';
 import { ContentAssembler } from './content-assembler.ts';
+import { PublisherConfirms } from './publisher-confirms.ts';
 import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
 import { decodeMessageKey, STORED_ROUTING_AT, storedPropertiesAt, type StoredMessage } from './model/stored-message.ts';
 import type { Vhost } from './model/vhost.ts';
@@ -29,14 +30,6 @@ interface Unacked {
   consumer: Consumer | undefined;
 }
 
-type Outcome = 'pending' | 'ack' | 'nack';
-
-interface ConfirmRun {
-  first: number;
-  last: number;
-  stored: Promise<boolean>;
-  outcome: Outcome;
-}
 
 /** One consumer on one channel: its prefetch window and how it writes deliveries. */
 class Consumer implements QueueConsumer {
@@ -85,11 +78,8 @@ export class AmqpChannel {
   private nextDeliveryTag = 1;
   private prefetch = 0;
   private globalPrefetch = 0;
-  private confirming = false;
-  private publishSeq = 0;
-  /** Publishes awaiting their confirm, in runs of consecutive sequence numbers stored together. */
-  private readonly confirmRuns: ConfirmRun[] = [];
-  private confirmFlushScheduled = false;
+  /** Set by confirm.select. */
+  private confirms: PublisherConfirms | undefined;
   private transactional = false;
   private txActions: Array<() => Promise<unknown> | void> = [];
 
@@ -275,11 +265,11 @@ export class AmqpChannel {
         return;
       case 'confirm.select':
         if (this.transactional) throw amqpError.precondition('cannot switch from tx to confirm mode');
-        this.confirming = true;
+        this.confirms ??= new PublisherConfirms(this.sendConfirm, () => this.closing);
         if (!method.args.nowait) this.connection.sendMethod(this.id, 'confirm.select-ok', {});
         return;
       case 'tx.select':
-        if (this.confirming) throw amqpError.precondition('cannot switch from confirm to tx mode');
+        if (this.confirms) throw amqpError.precondition('cannot switch from confirm to tx mode');
         this.transactional = true;
         this.connection.sendMethod(this.id, 'tx.select-ok', {});
         return;
@@ -422,7 +412,7 @@ export class AmqpChannel {
       const returned = { replyCode: 312, replyText: 'NO_ROUTE', exchange: args.exchange, routingKey: args.routingKey };
       this.connection.send(contentFrames(this.id, 'basic.return', returned, message.properties, body, this.connection.frameMax));
     }
-    if (this.confirming) this.track(seq, result.stored);
+    if (this.confirms) this.confirms.track(seq, result.stored);
     else if (result.stored !== this.watchedStore) {
       this.watchedStore = result.stored;
       result.stored.catch(this.storeFailed);
@@ -430,12 +420,17 @@ export class AmqpChannel {
     return result.stored;
   }
 
+  private readonly sendConfirm = (method: 'basic.ack' | 'basic.nack', deliveryTag: number, multiple: boolean): void => {
+    if (method === 'basic.ack') this.connection.sendMethod(this.id, 'basic.ack', { deliveryTag, multiple });
+    else this.connection.sendMethod(this.id, 'basic.nack', { deliveryTag, multiple, requeue: false });
+  };
+
   /** Unconfirmed publishes share their batch's promise: a failure is logged once per batch. */
   private watchedStore: Promise<boolean> | undefined;
   private readonly storeFailed = (err: unknown): void => this.connection.logger.error({ err }, 'a published message could not be stored');
 
   private publish({ args, routing }: DecodedPublish, propertyBytes: Buffer, body: Buffer): void {
-    const seq = this.confirming ? ++this.publishSeq : 0;
+    const seq = this.confirms ? this.confirms.next() : 0;
     try {
       if (args.exchange !== this.writableExchange) {
         this.check('write', 'exchange', args.exchange);
@@ -449,7 +444,7 @@ export class AmqpChannel {
       if (this.transactional) this.txActions.push(() => this.route(args, message, properties, body, seq));
       else this.route(args, message, properties, body, seq);
     } catch (err) {
-      if (this.confirming) this.track(seq, Promise.resolve(false));
+      this.confirms?.track(seq, Promise.resolve(false));
       throw err instanceof AmqpError ? err.during('basic.publish') : err;
     }
   }
@@ -477,51 +472,6 @@ export class AmqpChannel {
       expiresAt,
     };
   }
-
-  /** Publishes stored by one append share a promise: consecutive ones become one run, settled together. */
-  private track(seq: number, stored: Promise<boolean>): void {
-    const last = this.confirmRuns[this.confirmRuns.length - 1];
-    if (last !== undefined && last.stored === stored && last.last === seq - 1) {
-      last.last = seq;
-      return;
-    }
-    const run: ConfirmRun = { first: seq, last: seq, stored, outcome: 'pending' };
-    this.confirmRuns.push(run);
-    stored.then(
-      (ok) => this.settleRun(run, ok ? 'ack' : 'nack'),
-      () => this.settleRun(run, 'nack'),
-    );
-  }
-
-  private settleRun(run: ConfirmRun, outcome: Outcome): void {
-    run.outcome = outcome;
-    if (this.confirmFlushScheduled) return;
-    this.confirmFlushScheduled = true;
-    process.nextTick(this.flushConfirms);
-  }
-
-  /** Confirms in publish order; consecutive acks become one basic.ack with multiple=true, nacks likewise. */
-  private readonly flushConfirms = (): void => {
-    this.confirmFlushScheduled = false;
-    if (this.closing) return;
-    const runs = this.confirmRuns;
-    let ackedThrough = 0;
-    let ackCount = 0;
-    let head = 0;
-    for (; head < runs.length && runs[head]!.outcome !== 'pending'; head++) {
-      const run = runs[head]!;
-      if (run.outcome === 'ack') {
-        ackedThrough = run.last;
-        ackCount += run.last - run.first + 1;
-        continue;
-      }
-      if (ackCount > 0) this.connection.sendMethod(this.id, 'basic.ack', { deliveryTag: ackedThrough, multiple: ackCount > 1 });
-      ackCount = 0;
-      this.connection.sendMethod(this.id, 'basic.nack', { deliveryTag: run.last, multiple: run.last > run.first, requeue: false });
-    }
-    if (ackCount > 0) this.connection.sendMethod(this.id, 'basic.ack', { deliveryTag: ackedThrough, multiple: ackCount > 1 });
-    runs.splice(0, head);
-  };
 
   private settle(deliveryTag: number, multiple: boolean, kind: 'ack' | 'reject', requeue: boolean): void {
     if (!multiple) {
