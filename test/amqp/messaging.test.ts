@@ -122,6 +122,28 @@ describe('AMQP messaging patterns with amqplib', () => {
     await conn.close();
   });
 
+  it('carries bodies split over several frames both ways, and empty bodies, byte for byte', async () => {
+    const conn = await broker.connect();
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue('sizes', { exclusive: true });
+    // frame_max is 131072: 300 kB travels as three body frames each way; 1 kB and 0 B as one and none.
+    const bodies = [Buffer.alloc(300_000), Buffer.alloc(1024), Buffer.alloc(0), Buffer.alloc(131_064)].map((b, n) => {
+      for (let i = 0; i < b.length; i++) b[i] = (i * 7 + n) & 0xff;
+      return b;
+    });
+    for (const body of bodies) ch.sendToQueue('sizes', body, { persistent: true, headers: { size: body.length } });
+    await ch.waitForConfirms();
+    const delivered = await consumeN(ch, 'sizes', bodies.length);
+    expect(delivered.map((m) => m.content.length)).toEqual(bodies.map((b) => b.length));
+    for (const [i, body] of bodies.entries()) expect(delivered[i]!.content.equals(body)).toBe(true);
+    expect(delivered.map((m) => m.properties.headers?.size)).toEqual(bodies.map((b) => b.length));
+    ch.sendToQueue('sizes', bodies[0]!);
+    await ch.waitForConfirms();
+    const got = await ch.get('sizes', { noAck: true });
+    expect(got && got.content.equals(bodies[0]!)).toBe(true);
+    await conn.close();
+  });
+
   it('basic.get returns messages with the remaining count, then get-empty', async () => {
     const conn = await broker.connect();
     const ch = await conn.createChannel();
