@@ -20,10 +20,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(engine: StorageEngine = new SegmentedStorageEngine(new MemorySegmentStore(), new SingleNodeReplicator(), new ManualClock(), createRootLogger('silent'))) {
+async function setup(engine: StorageEngine = new SegmentedStorageEngine(new MemorySegmentStore(), new SingleNodeReplicator(), new ManualClock(), createRootLogger('silent')), segmentBytes = 4096) {
   const clock = new ManualClock();
   await engine.open();
-  const log = await engine.openLog({ topic: 'queue', partition: 0 }, { ...defaultLogConfig, flush: { kind: 'never' }, segmentBytes: 4096 });
+  const log = await engine.openLog({ topic: 'queue', partition: 0 }, { ...defaultLogConfig, flush: { kind: 'never' }, segmentBytes });
   const store = await AckStateStore.open(engine, clock, createRootLogger('silent'));
   const queue = await AckQueue.open('q', log, store);
   return { engine, log, store, queue, clock };
@@ -117,5 +117,20 @@ describe('AckQueue', () => {
     await new Promise((r) => setImmediate(r));
     expect(log.logStartOffset).toBeGreaterThan(0);
     expect(log.size).toBeLessThan(sizeBefore / 2);
+  });
+
+  it('keeps a queue whose consumer keeps up small on disk, though its segments are large', async () => {
+    const { log, queue } = await setup(undefined, 1024 * 1024 * 1024);
+    const body = 'x'.repeat(1000);
+    let peak = 0;
+    for (let i = 0; i < 20_000; i++) {
+      await publish(log, body);
+      for (const message of await takeAll(queue, 1)) queue.ack(message.offset);
+      peak = Math.max(peak, log.size);
+    }
+    await new Promise((r) => setImmediate(r));
+    // 20 MB went through one 1 GiB segment's worth of log; what is kept stays near the 4 MiB roll point.
+    expect(peak).toBeLessThan(6 * 1024 * 1024);
+    expect(log.size).toBeLessThan(6 * 1024 * 1024);
   });
 });

@@ -30,6 +30,8 @@ export interface AckQueueOptions {
 const DEFAULT_READ_AHEAD = 256 * 1024;
 /** The ack floor moves this many offsets between attempts to delete finished segments. */
 const RECLAIM_EVERY = 64;
+/** A fully done log at least this large rolls its active segment so that the segment can be deleted. */
+const ROLL_WHEN_DONE_BYTES = 4 * 1024 * 1024;
 
 /**
  * A queue over a log: a cursor for fresh messages, an in-flight table, requeued messages delivered
@@ -289,7 +291,11 @@ export class AckQueue {
     }
     if (this.options.reclaim !== false && this.floor - this.reclaimedTo >= RECLAIM_EVERY) {
       this.reclaimedTo = this.floor;
-      void this.log.deleteBefore(this.floor).catch(() => undefined);
+      const floor = this.floor;
+      // The log keeps its active segment: once everything in it is done and it holds enough to be worth a
+      // new file, roll it so it can go too — a busy queue whose consumers keep up stays small on disk.
+      const rollFirst = floor >= this.log.logEndOffset && this.log.size >= ROLL_WHEN_DONE_BYTES;
+      void (rollFirst ? this.log.roll() : Promise.resolve()).then(() => this.log.deleteBefore(floor)).catch(() => undefined);
     }
   }
 
