@@ -55,6 +55,8 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
   private readonly listeners = new Set<(highWatermark: number) => void>();
   private readonly background = new Set<Promise<void>>();
   private closed = false;
+  /** Set once close() begins: no more segment deletions or rolls start, so none races the log's removal. */
+  private closing: Promise<void> | undefined;
   private checkpointWrites: Promise<void> = Promise.resolve();
 
   private constructor(private readonly options: SegmentedLogOptions) {
@@ -165,6 +167,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
   }
 
   async deleteBefore(offset: number): Promise<void> {
+    if (this.closing) return;
     const target = Math.min(offset, this.highWatermark);
     if (target <= this.logStartOffset) return;
     this.logStartOffset = target;
@@ -177,6 +180,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
   }
 
   applyRetention(now: number): Promise<number> {
+    if (this.closing) return Promise.resolve(0);
     return this.oneDeletionAtATime(() => this.retain(now));
   }
 
@@ -209,6 +213,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
   }
 
   async roll(): Promise<void> {
+    if (this.closing) return;
     if (this.active.size > 0) this.rollActive();
     await this.settleBackground();
   }
@@ -226,10 +231,15 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     return this.syncTo(this.logEndOffset);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.flushTimer?.cancel();
     await this.flush();
+    await this.deletion;
     await this.settleBackground();
     this.closed = true;
     await this.active.persistIndexes(this.options.store, this.options.dir);

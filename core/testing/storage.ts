@@ -292,6 +292,17 @@ export function runStorageConformance(name: string, factory: StorageHarnessFacto
       expect(fresh.logEndOffset).toBe(0);
     });
 
+    it('deletes a log cleanly while segment deletions and rolls it was asked for are still running', async () => {
+      for (let round = 0; round < 5; round++) {
+        const log = await open({ segmentBytes: 1024, indexIntervalBytes: 128 });
+        for (let i = 0; i < 30; i++) await log.append(batch(2, 1_700_000_000_000, 40));
+        const pending = [log.deleteBefore(20 + round), log.roll(), log.applyRetention(clock.now()), log.deleteBefore(log.logEndOffset), log.roll()];
+        await engine.deleteLog(ID);
+        await Promise.all(pending);
+        expect((await engine.listLogs()).map((id) => id.topic)).not.toContain(ID.topic);
+      }
+    });
+
     it('recovers everything after a clean close and after a crash', async () => {
       if (!harness.reopen) return;
       const log = await open({ segmentBytes: 2048, indexIntervalBytes: 200 });

@@ -127,8 +127,9 @@ export class AmqpChannel {
     work().then(
       () => this.drainBacklog(),
       (err: unknown) => {
-        this.drainBacklog();
+        // Not a protocol error (storage failed, say): the client would wait for a reply forever.
         this.connection.logger.error({ err }, 'channel work failed');
+        this.connection.closeWith(new AmqpError(ReplyCode.internalError, 'INTERNAL_ERROR'));
       },
     );
   }
