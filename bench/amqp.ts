@@ -4,6 +4,7 @@
  * prefetch-1000 acks, without and with confirms; publisher and consumer in separate processes.
  * Then consumer latency at a steady 10k msg/s (both clients with TCP_NODELAY, so TCP delayed ACKs are not
  * what is measured), and Wharf's RSS with 10 M persistent 1 KiB messages queued.
+ * The two brokers run side by side and take turns cell by cell.
  * Installs Debian's rabbitmq-server if missing (root). BENCH_AMQP_RUNS (3), BENCH_AMQP_QUEUED (10,000,000; 0 skips),
  * BENCH_AMQP_ONLY (wharf | rabbitmq: one side only, for profiling).
  */
@@ -111,19 +112,25 @@ const results = new Map<string, { wharf: number[]; rabbitmq: number[] }>();
 for (const cell of cells) results.set(label(cell), { wharf: [], rabbitmq: [] });
 const latency = { wharf: [] as number[][], rabbitmq: [] as number[][] };
 const only = process.env.BENCH_AMQP_ONLY;
-for (const start of only === 'wharf' ? [startWharf] : only === 'rabbitmq' ? [startRabbit] : [startRabbit, startWharf]) {
-  const broker = await start();
-  for (let run = 0; run < RUNS; run++) {
-    for (const cell of cells) {
+// Both brokers run side by side (an idle RabbitMQ uses ~0.3% of a core) and take turns cell by cell,
+// the first one alternating between runs, so a machine that slows down mid-run slows both alike.
+const brokers: Broker[] = [];
+for (const start of only === 'wharf' ? [startWharf] : only === 'rabbitmq' ? [startRabbit] : [startRabbit, startWharf]) brokers.push(await start());
+for (let run = 0; run < RUNS; run++) {
+  const turn = run % 2 === 0 ? brokers : [...brokers].reverse();
+  for (const cell of cells) {
+    for (const broker of turn) {
       const { rate } = await runCell(broker, cell, cell.bytes === 16 ? 100_000 : 50_000);
       process.stderr.write(`${broker.name}: ${label(cell)}: ${fmt(rate)} msg/s\n`);
       results.get(label(cell))![broker.name as 'wharf' | 'rabbitmq'].push(rate);
     }
+  }
+  for (const broker of turn) {
     const steady = await runCell(broker, { bytes: 16, persistent: false, ack: true, confirms: false }, 50_000, 10_000);
     latency[broker.name as 'wharf' | 'rabbitmq'].push([steady.p50!, steady.p99!]);
   }
-  await broker.stop();
 }
+for (const broker of brokers) await broker.stop();
 
 printTable(
   `AMQP e2e msg/s, amqplib publisher and consumer in separate processes, median of ${RUNS} (100k msgs for 16 B, 50k for 1 KiB, 10k warm-up each)`,
