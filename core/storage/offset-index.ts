@@ -32,34 +32,27 @@ export class OffsetIndex {
 
   /** Position of the last indexed batch starting at or before `offset`, else 0. */
   lookup(offset: number): number {
-    const relative = offset - this.baseOffset;
-    let lo = 0;
-    let hi = this.count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.offsets[mid]! <= relative) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found < 0 ? 0 : this.positions[found]!;
+    const after = this.firstEntryAfter(offset);
+    return after === 0 ? 0 : this.positions[after - 1]!;
   }
 
   /** Position of the first indexed batch starting after `offset`, or -1 if none is indexed. */
   nextPosition(offset: number): number {
+    const after = this.firstEntryAfter(offset);
+    return after === this.count ? -1 : this.positions[after]!;
+  }
+
+  /** Index of the first entry whose offset is above `offset` (count if none). */
+  private firstEntryAfter(offset: number): number {
     const relative = offset - this.baseOffset;
     let lo = 0;
-    let hi = this.count - 1;
-    let found = -1;
-    while (lo <= hi) {
+    let hi = this.count;
+    while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.offsets[mid]! > relative) {
-        found = mid;
-        hi = mid - 1;
-      } else lo = mid + 1;
+      if (this.offsets[mid]! <= relative) lo = mid + 1;
+      else hi = mid;
     }
-    return found < 0 ? -1 : this.positions[found]!;
+    return lo;
   }
 
   /** Drops entries at or past `position`. */
