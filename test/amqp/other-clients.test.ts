@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumeN, startAmqp, text, type AmqpTestBroker } from '../helpers/amqp.ts';
+import { hasProgram, runProgram } from '../helpers/programs.ts';
 
 /** pika (Debian python3-pika) and rabbitmq-c's amqp-tools, installed by .ci/run. */
 let broker: AmqpTestBroker;
@@ -9,24 +9,10 @@ beforeAll(async () => {
 });
 afterAll(() => broker.stop());
 
-function run(command: string, args: string[], timeoutMs = 20_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`${command} exited ${code}: ${err}`));
-    });
-  });
-}
+const run = (command: string, args: string[]): Promise<string> => runProgram(command, args, { timeoutMs: 20_000 });
 
 describe('other AMQP clients against Wharf', () => {
-  it('pika 1.2 connects, declares, publishes with confirms and consumes', async () => {
+  it.skipIf(!hasProgram('pika', 'the pika test'))('pika 1.2 connects, declares, publishes with confirms and consumes', async () => {
     const out = await run('/usr/bin/python3', [
       '-c',
       `
@@ -57,7 +43,7 @@ print(','.join(got))
     expect(out.trim().split('\n')).toEqual(['unroutable returned', 'm0,m1,m2,m3,m4']);
   });
 
-  it('rabbitmq-c amqp-tools declare, publish and consume', async () => {
+  it.skipIf(!hasProgram('amqp-tools', 'the rabbitmq-c test'))('rabbitmq-c amqp-tools declare, publish and consume', async () => {
     const server = ['--server', '127.0.0.1', '--port', String(broker.port)];
     expect((await run('amqp-declare-queue', [...server, '-q', 'tools-q', '-d'])).trim()).toBe('tools-q');
     await run('amqp-publish', [...server, '-r', 'tools-q', '-b', 'from-rabbitmq-c', '-p']);

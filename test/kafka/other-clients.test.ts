@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, type KafkaTestBroker } from '../helpers/kafka.ts';
+import { hasProgram, runProgram, runPython as python } from '../helpers/programs.ts';
 
 /** librdkafka (kcat, confluent-kafka) and kafka-python, installed by .ci/run from Debian's packages. */
 let kafka: KafkaTestBroker;
@@ -9,29 +9,10 @@ beforeAll(async () => {
 });
 afterAll(() => kafka.stop());
 
-/** Runs a client process without blocking the event loop the broker under test shares. */
-function run(command: string, args: string[], input?: string, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr}`));
-    });
-    child.stdin.end(input ?? '');
-  });
-}
-
-const python = (script: string) => run('/usr/bin/python3', ['-c', script]);
+const run = (command: string, args: string[], input?: string): Promise<string> => runProgram(command, args, { input });
 
 describe('librdkafka and kafka-python against Wharf', () => {
-  it('kcat (librdkafka 2.0.2) lists metadata, produces, consumes from the start, and consumes in a group', async () => {
+  it.skipIf(!hasProgram('kcat', 'the kcat test'))('kcat (librdkafka 2.0.2) lists metadata, produces, consumes from the start, and consumes in a group', async () => {
     const broker = kafka.brokers[0]!;
     expect(await run('kcat', ['-b', broker, '-L'])).toContain('(controller)');
     const lines = Array.from({ length: 500 }, (_, i) => `line-${i}`);
@@ -41,7 +22,7 @@ describe('librdkafka and kafka-python against Wharf', () => {
     expect(grouped.trim().split('\n').sort()).toEqual([...lines].sort());
   });
 
-  it('confluent-kafka (librdkafka) produces idempotently and consumes in a group with commits', async () => {
+  it.skipIf(!hasProgram('confluent-kafka', 'the confluent-kafka test'))('confluent-kafka (librdkafka) produces idempotently and consumes in a group with commits', async () => {
     const out = await python(`
 from confluent_kafka import Producer, Consumer
 import time
@@ -62,7 +43,7 @@ print(len(seen), len(set(seen)))
     expect(out.trim()).toBe('50 50');
   });
 
-  it('kafka-python 2.0.2 produces and consumes in a group with the old group API versions', async () => {
+  it.skipIf(!hasProgram('kafka-python', 'the kafka-python test'))('kafka-python 2.0.2 produces and consumes in a group with the old group API versions', async () => {
     const out = await python(`
 from kafka import KafkaProducer, KafkaConsumer
 p = KafkaProducer(bootstrap_servers='${kafka.brokers[0]}')

@@ -1,0 +1,57 @@
+import { spawn, spawnSync } from 'node:child_process';
+
+/**
+ * Programs from Debian packages that some tests drive (`.ci/run` installs them all). On a machine
+ * without one, the tests that need it skip, and one line names the package to install.
+ */
+const PROGRAMS = {
+  kcat: { check: ['kcat', '-V'], package: 'kcat' },
+  'kafka-python': { check: ['/usr/bin/python3', '-c', 'import kafka'], package: 'python3-kafka' },
+  'confluent-kafka': { check: ['/usr/bin/python3', '-c', 'import confluent_kafka'], package: 'python3-confluent-kafka' },
+  pika: { check: ['/usr/bin/python3', '-c', 'import pika'], package: 'python3-pika' },
+  'amqp-tools': { check: ['amqp-publish', '--help'], package: 'amqp-tools' },
+  etcd: { check: ['etcd', '--version'], package: 'etcd-server' },
+  sarama: { check: ['go', 'version'], package: 'golang-go golang-github-shopify-sarama-dev' },
+  openssl: { check: ['openssl', 'version'], package: 'openssl' },
+  rabbitmq: { check: ['test', '-x', '/usr/lib/rabbitmq/bin/rabbitmq-server'], package: 'rabbitmq-server' },
+  chromium: { check: ['chromium', '--version'], package: 'chromium' },
+} as const satisfies Record<string, { check: readonly string[]; package: string }>;
+
+export type ProgramName = keyof typeof PROGRAMS;
+
+const found = new Map<ProgramName, boolean>();
+
+/** True when the program runs here; otherwise prints one line naming the Debian package to install. */
+export function hasProgram(name: ProgramName, needs = 'these tests'): boolean {
+  let present = found.get(name);
+  if (present === undefined) {
+    const [command, ...args] = PROGRAMS[name].check;
+    const result = spawnSync(command!, args, { stdio: 'ignore', timeout: 10_000 });
+    present = result.error === undefined && result.status === 0;
+    found.set(name, present);
+  }
+  if (!present) console.warn(`SKIP ${needs}: ${name} is not installed (apt-get install ${PROGRAMS[name].package})`);
+  return present;
+}
+
+/** Runs a client process without blocking the event loop a broker under test shares; resolves with its stdout. */
+export function runProgram(command: string, args: readonly string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env, cwd: options.cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr}`));
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Runs a Python 3 script with Debian's interpreter (where the python3-* client packages live). */
+export const runPython = (script: string, timeoutMs?: number): Promise<string> => runProgram('/usr/bin/python3', ['-c', script], { timeoutMs });
