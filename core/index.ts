@@ -31,6 +31,7 @@ export * from './storage/index.ts';
 export * from './topics/index.ts';
 export type { ReplicaLog, Replicator } from './replication/replicator.ts';
 export { SingleNodeReplicator } from './replication/single-node-replicator.ts';
+export * from './cluster/index.ts';
 export { LengthPrefixedFrames } from './net/length-prefixed-frames.ts';
 export { hostAddresses, TcpListener, type Connection, type TcpListenerOptions } from './net/tcp-listener.ts';
 export * from './assignment/index.ts';

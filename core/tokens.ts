@@ -20,6 +20,10 @@ export const TOKENS = {
   AssignorRegistry: Symbol.for('wharf.assignment.AssignorRegistry'),
   GroupCoordinator: Symbol.for('wharf.groups.GroupCoordinator'),
   OffsetStore: Symbol.for('wharf.groups.OffsetStore'),
+  /** The consensus store a cluster coordinates through (etcd); bound only in cluster mode, by a plugin. */
+  Coordination: Symbol.for('wharf.cluster.Coordination'),
+  /** Who leads what: members, controller, partition states. Single node unless a Coordination backend is bound. */
+  Cluster: Symbol.for('wharf.cluster.Cluster'),
   /** Where protocol plugins announce the addresses they listen on. */
   ListenerRegistry: Symbol.for('wharf.net.ListenerRegistry'),
 } as const;
