@@ -97,6 +97,16 @@ export const topicDefaultFields = {
   retentionBytes: field.integer(-1, 'delete the oldest segments while a partition is larger; -1 means no limit', { min: -1 }),
   indexIntervalBytes: field.integer(defaultLogConfig.indexIntervalBytes, 'bytes between sparse offset-index entries', { min: 1 }),
   retentionCheckIntervalMs: field.integer(300_000, 'how often retention runs', { min: 10 }),
+  replicationFactor: field.integer(3, 'replicas of a new cluster topic created without a count (at most the live brokers); 1 on a single node', { min: 1, max: 100 }),
+  minInsyncReplicas: field.integer(1, 'acks=all appends are refused while fewer replicas are in sync (min.insync.replicas)', { min: 1, max: 100 }),
+} as const;
+
+export const replicationFields = {
+  port: field.port(9095, 'cluster mode: the port followers fetch from (replication listener)'),
+  lagMaxMs: field.integer(30_000, 'a follower that has not caught up for this long leaves the ISR (replica.lag.time.max.ms)', { min: 10 }),
+  fetchMaxWaitMs: field.integer(500, 'how long a leader holds a follower fetch that finds nothing new (replica.fetch.wait.max.ms)', { min: 0 }),
+  uncleanLeaderElection: field.boolean(false, 'elect a replica outside the ISR when no in-sync replica is alive (may lose acknowledged data)'),
+  offsetsPartitions: field.integer(16, 'cluster mode: partitions of the replicated committed-offsets topic (offsets.topic.num.partitions)', { min: 1, max: 1000 }),
 } as const;
 
 export const groupFields = {
@@ -109,6 +119,7 @@ export const groupFields = {
 } as const;
 
 export const coreConfigFields = {
+  nodeId: field.integer(1, 'this broker\'s id: in Kafka Metadata, and its identity in a cluster', { min: 0, max: 2 ** 31 - 1 }),
   dataDir: field.string('./data', 'where storage-fs keeps its files'),
   storage: field.oneOf(['fs', 'memory'], 'fs', 'which storage plugin the default broker loads'),
   host: field.string('localhost', 'address listeners bind; localhost means both 127.0.0.1 and ::1'),
@@ -117,10 +128,12 @@ export const coreConfigFields = {
 
 export const TOPICS_SECTION: ConfigSection<typeof topicDefaultFields> = { name: 'topics', fields: topicDefaultFields };
 export const GROUPS_SECTION: ConfigSection<typeof groupFields> = { name: 'groups', fields: groupFields };
+export const REPLICATION_SECTION: ConfigSection<typeof replicationFields> = { name: 'replication', fields: replicationFields };
 
 export type TopicDefaults = ValuesOf<typeof topicDefaultFields>;
 export type GroupSettings = ValuesOf<typeof groupFields>;
-export type CoreConfig = ValuesOf<typeof coreConfigFields> & { topics: TopicDefaults; groups: GroupSettings };
+export type ReplicationSettings = ValuesOf<typeof replicationFields>;
+export type CoreConfig = ValuesOf<typeof coreConfigFields> & { topics: TopicDefaults; groups: GroupSettings; replication: ReplicationSettings };
 /** The resolved configuration: core keys, `topics`, and one object per plugin section. */
 export type BrokerConfig = CoreConfig & { readonly [section: string]: unknown };
 
@@ -133,6 +146,7 @@ export function buildConfigSchema(sections: readonly ConfigSection[]): ConfigSch
   const map = new Map<string, SectionFields>([
     [TOPICS_SECTION.name, TOPICS_SECTION.fields],
     [GROUPS_SECTION.name, GROUPS_SECTION.fields],
+    [REPLICATION_SECTION.name, REPLICATION_SECTION.fields],
   ]);
   for (const section of sections) {
     if (map.has(section.name) || section.name in coreConfigFields) {

@@ -34,6 +34,17 @@ export const ErrorCatalogue = {
   INVALID_PARTITIONS: 'the partition count is not valid',
   INVALID_TOPIC_CONFIG: 'a topic configuration value is not valid',
 
+  // replication and the cluster
+  NOT_LEADER: 'this broker does not lead the partition (or is fenced)',
+  LEADER_NOT_AVAILABLE: 'the partition has no leader right now',
+  NOT_ENOUGH_REPLICAS: 'fewer replicas are in sync than min.insync.replicas',
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: 'stored, but the in-sync replicas fell below min.insync.replicas before it was committed',
+  FENCED_LEADER_EPOCH: 'the request names an older leader epoch than the partition\'s',
+  UNKNOWN_LEADER_EPOCH: 'the request names a newer leader epoch than this broker knows',
+  INVALID_REPLICATION_FACTOR: 'the replication factor is not possible with the live brokers',
+  NOT_COORDINATOR: 'this broker does not coordinate the group',
+  COORDINATOR_LOADING: 'the group coordinator is still loading its state',
+
   // groups and assignment
   UNKNOWN_ASSIGNOR: 'no assignor is registered under this name',
   GROUP_NOT_FOUND: 'the group does not exist',

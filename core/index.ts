@@ -30,6 +30,7 @@ export * from './record/index.ts';
 export * from './storage/index.ts';
 export * from './topics/index.ts';
 export type { ReplicaLog, Replicator } from './replication/replicator.ts';
+export { LeaderEpochCache, type EpochEndOffset, type EpochEntry } from './storage/leader-epoch-cache.ts';
 export { SingleNodeReplicator } from './replication/single-node-replicator.ts';
 export * from './cluster/index.ts';
 export { LengthPrefixedFrames } from './net/length-prefixed-frames.ts';

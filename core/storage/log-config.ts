@@ -14,6 +14,8 @@ export interface LogConfig {
   /** Bytes between sparse offset-index entries. */
   indexIntervalBytes: number;
   flush: FlushPolicy;
+  /** acks=all appends are refused while fewer replicas than this are in sync (default 1). */
+  minInsyncReplicas?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -52,5 +54,8 @@ export function checkLogConfig(config: LogConfig): LogConfig {
   if (!(config.retentionMs === -1 || config.retentionMs >= 0)) fail('retentionMs must be -1 or non-negative');
   if (!(config.retentionBytes === -1 || config.retentionBytes >= 0)) fail('retentionBytes must be -1 or non-negative');
   if (!Number.isInteger(config.indexIntervalBytes) || config.indexIntervalBytes < 1) fail('indexIntervalBytes must be a positive integer');
+  if (config.minInsyncReplicas !== undefined && (!Number.isInteger(config.minInsyncReplicas) || config.minInsyncReplicas < 1)) {
+    fail('minInsyncReplicas must be a positive integer');
+  }
   return config;
 }

@@ -10,7 +10,14 @@ export interface AppendResult {
 export interface AppendOptions {
   /** Stamp every batch LogAppendTime with this time (recomputes the CRC they carry). */
   logAppendTime?: number;
+  /**
+   * `all` (default): resolve once committed (replicated to the in-sync replicas in a cluster, refused
+   * below `minInsyncReplicas`); `leader`: once stored here under the flush policy (Kafka's acks=1).
+   */
+  acks?: Acks;
 }
+
+export type Acks = 'all' | 'leader';
 
 export interface ReadResult {
   /** Whole stored batches, contiguous, possibly empty. */

@@ -2,8 +2,9 @@ import { pack, unpack } from 'msgpackr';
 import type { Clock, Timer } from '../clock.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
-import { BatchField, batchSizeAt, readInt64, setBaseOffset, setLogAppendTime } from '../record/index.ts';
+import { BatchField, batchSizeAt, readInt64, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '../record/index.ts';
 import type { ReplicaLog, Replicator } from '../replication/replicator.ts';
+import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import type { LogConfig } from './log-config.ts';
 import { parseSegmentFileName, segmentFileName } from './log-names.ts';
 import { LogSegment } from './log-segment.ts';
@@ -11,6 +12,7 @@ import type { AppendOptions, AppendResult, LogId, OffsetAndTimestamp, PartitionL
 import type { SegmentFile, SegmentStore } from './segment-store.ts';
 
 const CHECKPOINT_FILE = 'checkpoint';
+const EPOCH_FILE = 'leader-epoch-checkpoint';
 const MAX_RELATIVE_OFFSET = 2 ** 31 - 1;
 
 interface Checkpoint {
@@ -58,6 +60,10 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
   /** Set once close() begins: no more segment deletions or rolls start, so none races the log's removal. */
   private closing: Promise<void> | undefined;
   private checkpointWrites: Promise<void> = Promise.resolve();
+  private epochs = new LeaderEpochCache();
+  /** Stamped into every batch this log appends as the leader (Kafka's partitionLeaderEpoch). */
+  private stampEpoch = 0;
+  private epochWrites: Promise<void> = Promise.resolve();
 
   private constructor(private readonly options: SegmentedLogOptions) {
     this.topic = options.id.topic;
@@ -81,6 +87,15 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     return total;
   }
 
+  /** Every offset below this is durable under the store (synced). */
+  get durableEnd(): number {
+    return this.durableEndOffset;
+  }
+
+  get leaderEpochs(): LeaderEpochCache {
+    return this.epochs;
+  }
+
   /** Base offsets of the segments, oldest first. */
   get segmentBaseOffsets(): number[] {
     return this.segments.map((s) => s.baseOffset);
@@ -93,6 +108,9 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
   append(batches: Buffer, options?: AppendOptions): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new BrokerError('LOG_CLOSED', `${this.topic}-${this.partition} is closed`));
     if (this.failure) return Promise.reject(this.failure);
+    const acks = options?.acks ?? 'all';
+    const refused = this.options.replicator.checkAppend(this, acks);
+    if (refused) return Promise.reject(refused);
     const baseOffset = this.logEndOffset;
     let nextOffset = baseOffset;
     let maxTimestamp = -1;
@@ -104,6 +122,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
       if (lastOffsetDelta < 0) return Promise.reject(new BrokerError('CORRUPT_RECORD', 'negative lastOffsetDelta'));
       if (logAppendTime >= 0) setLogAppendTime(batches, pos, logAppendTime);
       setBaseOffset(batches, pos, nextOffset);
+      setPartitionLeaderEpoch(batches, pos, this.stampEpoch);
       nextOffset += lastOffsetDelta + 1;
       maxTimestamp = Math.max(maxTimestamp, readInt64(batches, pos + BatchField.maxTimestamp));
       pos += size;
@@ -118,7 +137,73 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     this.dirty.add(this.active.file);
     this.scheduleIntervalFlush();
     const result: AppendResult = { baseOffset, lastOffset: nextOffset - 1, logAppendTime };
-    return this.options.replicator.commit(this, nextOffset).then(() => result);
+    return this.options.replicator.commit(this, nextOffset, acks).then(() => result);
+  }
+
+  /**
+   * Appends batches a follower fetched from its leader, exactly as the leader stored them (offsets and
+   * leader epochs included). They must continue this log. Resolves once durable under the flush policy;
+   * the high watermark follows the leader's, not this append.
+   */
+  async appendReplicated(batches: Buffer): Promise<void> {
+    if (this.closed) throw new BrokerError('LOG_CLOSED', `${this.topic}-${this.partition} is closed`);
+    if (this.failure) throw this.failure;
+    const baseOffset = this.logEndOffset;
+    let nextOffset = baseOffset;
+    let maxTimestamp = -1;
+    for (let pos = 0; pos < batches.length; ) {
+      const size = batchSizeAt(batches, pos);
+      if (size < 0) throw new BrokerError('CORRUPT_RECORD', 'replicated a truncated batch');
+      const first = readInt64(batches, pos + BatchField.baseOffset);
+      const lastOffsetDelta = batches.readInt32BE(pos + BatchField.lastOffsetDelta);
+      if (first !== nextOffset || lastOffsetDelta < 0) {
+        throw new BrokerError('CORRUPT_RECORD', `replicated batch at offset ${first} does not continue ${this.topic}-${this.partition} at ${nextOffset}`);
+      }
+      const epoch = batches.readInt32BE(pos + BatchField.partitionLeaderEpoch);
+      if (epoch > this.epochs.latestEpoch) await this.recordEpoch(epoch, first);
+      nextOffset = first + lastOffsetDelta + 1;
+      maxTimestamp = Math.max(maxTimestamp, readInt64(batches, pos + BatchField.maxTimestamp));
+      pos += size;
+    }
+    if (nextOffset === baseOffset) return;
+    if (this.logEndOffset !== baseOffset) throw new BrokerError('CORRUPT_RECORD', `${this.topic}-${this.partition} moved during a replicated append`);
+    try {
+      if (this.needsRoll(batches.length, nextOffset - 1)) this.rollActive();
+      this.active.append(batches, baseOffset, nextOffset - 1, maxTimestamp);
+    } catch (err) {
+      throw new BrokerError('STORAGE_IO', `append to ${this.topic}-${this.partition} failed`, { cause: err });
+    }
+    this.dirty.add(this.active.file);
+    this.scheduleIntervalFlush();
+    if (this.config.flush.kind === 'always') await this.syncTo(nextOffset);
+  }
+
+  /** Starts leading under `epoch`: it begins at the log end, and every batch appended from now on carries it. */
+  async becomeLeader(epoch: number): Promise<void> {
+    this.stampEpoch = epoch;
+    await this.recordEpoch(epoch, this.logEndOffset);
+  }
+
+  /** Empties the log and makes it start at `offset` (a follower whose leader deleted what it still lacked). */
+  async resetTo(offset: number): Promise<void> {
+    const removed = this.segments.splice(0);
+    this.segments.push(this.createSegment(offset));
+    this.logStartOffset = offset;
+    this.highWatermark = this.durableEndOffset = offset;
+    await Promise.all(removed.map((s) => this.deleteSegment(s)));
+    if (this.epochs.truncateFromEnd(0)) await this.writeEpochs();
+    await this.writeCheckpoint(offset, false);
+  }
+
+  private async recordEpoch(epoch: number, startOffset: number): Promise<void> {
+    if (this.epochs.assign(epoch, startOffset)) await this.writeEpochs();
+  }
+
+  private writeEpochs(): Promise<void> {
+    const bytes = this.epochs.encode();
+    const write = this.epochWrites.then(() => this.options.store.replaceFile(this.options.dir, EPOCH_FILE, bytes));
+    this.epochWrites = write.catch(() => undefined);
+    return write;
   }
 
   async read(offset: number, maxBytes: number, maxOffset = this.highWatermark): Promise<ReadResult> {
@@ -163,6 +248,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     }
     this.highWatermark = Math.min(this.highWatermark, this.logEndOffset);
     this.durableEndOffset = Math.min(this.durableEndOffset, this.logEndOffset);
+    if (this.epochs.truncateFromEnd(this.logEndOffset)) await this.writeEpochs();
     await this.writeCheckpoint(Math.min(this.segments[this.segments.length - 1]!.baseOffset, this.logEndOffset), false);
   }
 
@@ -425,6 +511,9 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     if (this.segments.length === 0) this.segments.push(this.createSegment(checkpoint?.logStartOffset ?? 0));
     this.logStartOffset = Math.max(checkpoint?.logStartOffset ?? 0, this.segments[0]!.baseOffset);
     this.highWatermark = this.durableEndOffset = this.logEndOffset;
+    this.epochs = LeaderEpochCache.decode(await store.readFile(dir, EPOCH_FILE));
+    if (this.epochs.truncateFromEnd(this.logEndOffset + 1)) await this.writeEpochs();
+    this.stampEpoch = Math.max(0, this.epochs.latestEpoch);
     await this.writeCheckpoint(checkpoint?.clean ? this.logEndOffset : Math.min(checkpoint?.recoveryPoint ?? 0, this.active.baseOffset), false);
   }
 

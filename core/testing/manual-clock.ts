@@ -21,6 +21,10 @@ export class ManualClock implements Clock {
     return this.time;
   }
 
+  monotonic(): number {
+    return this.time;
+  }
+
   setTimeout(callback: () => void, ms: number): Timer {
     const entry: Scheduled = { at: this.time + Math.max(0, ms), seq: this.seq++, callback, cancelled: false };
     this.scheduled.push(entry);

@@ -14,11 +14,13 @@ export interface TopicConfig {
   messageTimestampType?: 'CreateTime' | 'LogAppendTime';
   /** Largest record batch a producer may append. */
   maxMessageBytes?: number;
+  /** acks=all appends are refused while fewer replicas are in sync. */
+  minInsyncReplicas?: number;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 + 12;
 
-const integerKeys = ['retentionMs', 'retentionBytes', 'segmentBytes', 'segmentMs', 'indexIntervalBytes', 'maxMessageBytes'] as const;
+const integerKeys = ['retentionMs', 'retentionBytes', 'segmentBytes', 'segmentMs', 'indexIntervalBytes', 'maxMessageBytes', 'minInsyncReplicas'] as const;
 
 /** Validates an untrusted config object (from a client or a file) into a TopicConfig. */
 export function checkTopicConfig(raw: Readonly<Record<string, unknown>>): TopicConfig {
@@ -63,6 +65,7 @@ export function logConfigFor(config: TopicConfig, defaults: TopicDefaults | unde
     retentionBytes: config.retentionBytes ?? base.retentionBytes,
     indexIntervalBytes: config.indexIntervalBytes ?? base.indexIntervalBytes,
     flush: config.flush ?? base.flush,
+    minInsyncReplicas: config.minInsyncReplicas ?? base.minInsyncReplicas ?? 1,
   };
 }
 

@@ -12,6 +12,7 @@ const MAPPINGS: ReadonlyArray<{ name: string; key: keyof TopicConfig; toCore(val
   { name: 'cleanup.policy', key: 'cleanupPolicy', toCore: (v) => v, fromCore: (c) => c.cleanupPolicy ?? 'delete' },
   { name: 'message.timestamp.type', key: 'messageTimestampType', toCore: (v) => v, fromCore: (c) => c.messageTimestampType ?? 'CreateTime' },
   { name: 'max.message.bytes', key: 'maxMessageBytes', toCore: Number, fromCore: (c) => String(c.maxMessageBytes ?? 1_048_588) },
+  { name: 'min.insync.replicas', key: 'minInsyncReplicas', toCore: Number, fromCore: (c, d) => String(c.minInsyncReplicas ?? d.minInsyncReplicas) },
   {
     name: 'flush.messages',
     key: 'flush',

@@ -49,6 +49,27 @@ describe('kafkajs admin', () => {
     await admin.disconnect();
   });
 
+  it('takes min.insync.replicas as a topic config and refuses acks=all produces with NOT_ENOUGH_REPLICAS while acks=1 works', async () => {
+    const client = kafka.client({ retry: { retries: 0 } });
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'min-isr', configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'min-isr' }] });
+    expect(configs.resources[0]!.configEntries.find((e) => e.configName === 'min.insync.replicas')).toMatchObject({ configValue: '2', isDefault: false });
+    const producer = client.producer({ retry: { retries: 0 } });
+    await producer.connect();
+    const refused = await producer.send({ topic: 'min-isr', acks: -1, messages: [{ value: 'all' }] }).then(
+      () => 'stored',
+      (err: { type?: string; cause?: { type?: string } }) => err.type ?? err.cause?.type,
+    );
+    expect(refused).toBe('NOT_ENOUGH_REPLICAS');
+    const [stored] = await producer.send({ topic: 'min-isr', acks: 1, messages: [{ value: 'leader' }] });
+    expect(stored!.baseOffset).toBe('0');
+    expect(await admin.fetchTopicOffsets('min-isr')).toEqual([{ partition: 0, offset: '1', high: '1', low: '0' }]);
+    await producer.disconnect();
+    await admin.disconnect();
+  });
+
   it('finds offsets by timestamp, earliest and latest (ListOffsets)', async () => {
     const client = kafka.client();
     const admin = client.admin();

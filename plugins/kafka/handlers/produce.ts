@@ -1,4 +1,4 @@
-import { BrokerError, Compression, RecordBatch, checkClientBatch, validateRecordBatch, DEFAULT_MAX_MESSAGE_BYTES, type AppendResult } from '../../../core/index.ts';
+import { BrokerError, Compression, RecordBatch, checkClientBatch, validateRecordBatch, DEFAULT_MAX_MESSAGE_BYTES, type Acks, type AppendResult } from '../../../core/index.ts';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf, type KafkaErrorCode } from '../error-codes.ts';
 import { NO_RESPONSE, type Handler, type KafkaContext } from '../kafka-context.ts';
@@ -26,7 +26,7 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ct
   }
   const pending = request.topicData.map((topic) => ({
     name: topic.name,
-    partitions: topic.partitionData.map((p) => ({ index: p.index, result: appendPartition(ctx, topic.name, p.index, p.records, header.apiVersion) })),
+    partitions: topic.partitionData.map((p) => ({ index: p.index, result: appendPartition(ctx, topic.name, p.index, p.records, header.apiVersion, request.acks === -1 ? 'all' : 'leader') })),
   }));
   if (request.acks === 0) {
     for (const topic of pending) for (const p of topic.partitions) p.result.catch(() => undefined);
@@ -41,7 +41,7 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ct
   return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
 };
 
-function appendPartition(ctx: KafkaContext, topicName: string, partition: number, records: Buffer | readonly Buffer[] | null, version: number): Promise<PartitionResult> {
+function appendPartition(ctx: KafkaContext, topicName: string, partition: number, records: Buffer | readonly Buffer[] | null, version: number, acks: Acks): Promise<PartitionResult> {
   const topic = ctx.visibleTopic(topicName);
   const log = topic ? ctx.topics.log(topicName, partition) : undefined;
   if (!topic || !log) return Promise.resolve(failed(KafkaError.UNKNOWN_TOPIC_OR_PARTITION));
@@ -69,7 +69,7 @@ function appendPartition(ctx: KafkaContext, topicName: string, partition: number
   const endBefore = log.logEndOffset;
   let appended: Promise<AppendResult>;
   try {
-    appended = log.append(records, logAppendTime === undefined ? undefined : { logAppendTime });
+    appended = log.append(records, { acks, logAppendTime });
   } catch (err) {
     appended = Promise.reject(err);
   }
