@@ -76,6 +76,13 @@ export class Broker {
       const errors: unknown[] = [];
       for (const entry of [...this.started].reverse()) {
         try {
+          await entry.plugin.beforeStop?.(entry.context);
+        } catch (err) {
+          this.logger.error({ err, plugin: entry.plugin.name }, 'plugin failed to prepare for stopping');
+        }
+      }
+      for (const entry of [...this.started].reverse()) {
+        try {
           await entry.plugin.stop?.(entry.context);
         } catch (err) {
           this.logger.error({ err, plugin: entry.plugin.name }, 'plugin failed to stop cleanly');
@@ -117,7 +124,8 @@ export class Broker {
 export async function createBroker(options: CreateBrokerOptions): Promise<Broker> {
   const userPlugins = options.plugins as readonly BrokerPlugin[];
   const replaced = replacedRoles(userPlugins);
-  const plugins = orderPlugins([corePlugin(replaced), ...userPlugins]);
+  const clustered = userPlugins.some((p) => (p.provides ?? []).includes(TOKENS.Coordination));
+  const plugins = orderPlugins([corePlugin(replaced, clustered), ...userPlugins]);
   const schema: ConfigSchema = buildConfigSchema(plugins.flatMap((p) => (p.config ? [p.config] : [])));
   const layers: readonly ConfigLayer[] = Array.isArray(options.config)
     ? (options.config as readonly ConfigLayer[])

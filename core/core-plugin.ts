@@ -11,6 +11,11 @@ import { BrokerError } from './errors.ts';
 import { ListenerRegistry } from './net/listener-registry.ts';
 import { definePlugin, type BrokerPlugin } from './plugin.ts';
 import { SingleNodeReplicator } from './replication/single-node-replicator.ts';
+import { ClusterReplicator } from './replication/cluster-replicator.ts';
+import { ReplicaManager } from './replication/replica-manager.ts';
+import type { Cluster } from './cluster/cluster.ts';
+import { CoordinatedCluster } from './cluster/coordinated-cluster.ts';
+import { SingleNodeCluster } from './cluster/single-node-cluster.ts';
 import type { StorageEngine } from './storage/partition-log.ts';
 import { SegmentedStorageEngine } from './storage/segmented-storage-engine.ts';
 import { TOKENS } from './tokens.ts';
@@ -19,12 +24,17 @@ import { TopicRegistry } from './topics/topic-registry.ts';
 /** Roles the core binds unless a plugin replaces them. */
 export const CORE_DEFAULT_ROLES: readonly symbol[] = [TOKENS.StorageEngine, TOKENS.Replicator];
 
-/** The core's own services as a plugin: storage engine, replicator, topics, groups, assignors, listeners. */
-export function corePlugin(replaced: ReadonlySet<symbol>): BrokerPlugin {
+/**
+ * The core's own services as a plugin: storage engine, replicator, topics, groups, assignors, listeners.
+ * `clustered` (a plugin provides a coordination backend) turns on cluster mode: the coordinated cluster,
+ * the cluster replicator and the replica manager instead of the single node's.
+ */
+export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): BrokerPlugin {
   const ownsEngine = !replaced.has(TOKENS.StorageEngine);
   return definePlugin({
     name: 'core',
     provides: [
+      TOKENS.Cluster,
       TOKENS.TopicRegistry,
       TOKENS.ListenerRegistry,
       TOKENS.AssignorRegistry,
@@ -32,11 +42,13 @@ export function corePlugin(replaced: ReadonlySet<symbol>): BrokerPlugin {
       TOKENS.OffsetStore,
       ...CORE_DEFAULT_ROLES.filter((role) => !replaced.has(role)),
     ],
-    requires: ownsEngine ? [TOKENS.SegmentStore] : [TOKENS.StorageEngine],
+    requires: [ownsEngine ? TOKENS.SegmentStore : TOKENS.StorageEngine, ...(clustered ? [TOKENS.Coordination] : [])],
     module: () =>
       new ContainerModule(({ bind }) => {
         if (ownsEngine) bind<StorageEngine>(TOKENS.StorageEngine).to(SegmentedStorageEngine).inSingletonScope();
-        if (!replaced.has(TOKENS.Replicator)) bind(TOKENS.Replicator).to(SingleNodeReplicator).inSingletonScope();
+        if (!replaced.has(TOKENS.Replicator)) bind(TOKENS.Replicator).to(clustered ? ClusterReplicator : SingleNodeReplicator).inSingletonScope();
+        bind<Cluster>(TOKENS.Cluster).to(clustered ? CoordinatedCluster : SingleNodeCluster).inSingletonScope();
+        if (clustered) bind(TOKENS.ReplicaManager).to(ReplicaManager).inSingletonScope();
         bind(TOKENS.TopicRegistry).to(TopicRegistry).inSingletonScope();
         bind(TOKENS.ListenerRegistry).to(ListenerRegistry).inSingletonScope();
         for (const assignor of [RangeAssignor, RoundRobinAssignor, StickyAssignor]) bind<Assignor>(TOKENS.Assignor).to(assignor).inSingletonScope();
@@ -47,18 +59,34 @@ export function corePlugin(replaced: ReadonlySet<symbol>): BrokerPlugin {
     async start({ container }) {
       const engine = container.get<StorageEngine>(TOKENS.StorageEngine);
       await engine.open();
+      const cluster = clustered ? container.get<CoordinatedCluster>(TOKENS.Cluster) : undefined;
+      try {
+        await cluster?.start();
+      } catch (err) {
+        await engine.close().catch(() => undefined);
+        throw new BrokerError('BROKER_STATE', `could not join the cluster: ${(err as Error).message}`, { cause: err });
+      }
       try {
         await container.get<TopicRegistry>(TOKENS.TopicRegistry).open();
         await container.get<OffsetStore>(TOKENS.OffsetStore).open();
+        if (clustered) await container.get<ReplicaManager>(TOKENS.ReplicaManager).start();
       } catch (err) {
+        await cluster?.stop().catch(() => undefined);
         await engine.close().catch(() => undefined);
         throw new BrokerError('STORAGE_IO', 'core metadata could not be opened', { cause: err });
       }
       container.get<AssignorRegistry>(TOKENS.AssignorRegistry).get(container.get<BrokerConfig>(TOKENS.Config).groups.assignor);
       container.get<GroupCoordinator>(TOKENS.GroupCoordinator).start();
     },
+    async beforeStop({ container }) {
+      if (clustered) await container.get<ReplicaManager>(TOKENS.ReplicaManager).handOverLeaderships();
+    },
     async stop({ container }) {
       container.get<GroupCoordinator>(TOKENS.GroupCoordinator).stop();
+      if (clustered) {
+        await container.get<ReplicaManager>(TOKENS.ReplicaManager).stop();
+        await container.get<CoordinatedCluster>(TOKENS.Cluster).stop();
+      }
       await container.get<TopicRegistry>(TOKENS.TopicRegistry).close();
       await container.get<StorageEngine>(TOKENS.StorageEngine).close();
     },

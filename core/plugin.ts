@@ -25,6 +25,8 @@ export interface BrokerPlugin<C = unknown> {
   readonly config?: ConfigSection;
   module?(context: PluginContext<C>): ContainerModule;
   start?(context: PluginContext<C>): Promise<void> | void;
+  /** Called on every started plugin, in reverse start order, before any plugin stops (e.g. hand work over). */
+  beforeStop?(context: PluginContext<C>): Promise<void> | void;
   /** Stop accepting work, drain, release resources. Called in reverse start order. */
   stop?(context: PluginContext<C>): Promise<void> | void;
 }

@@ -24,6 +24,8 @@ export const TOKENS = {
   Coordination: Symbol.for('wharf.cluster.Coordination'),
   /** Who leads what: members, controller, partition states. Single node unless a Coordination backend is bound. */
   Cluster: Symbol.for('wharf.cluster.Cluster'),
+  /** Cluster mode: this broker's replicas, fetchers and replication listener. */
+  ReplicaManager: Symbol.for('wharf.replication.ReplicaManager'),
   /** Where protocol plugins announce the addresses they listen on. */
   ListenerRegistry: Symbol.for('wharf.net.ListenerRegistry'),
 } as const;

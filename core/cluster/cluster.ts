@@ -1,5 +1,5 @@
 import type { ClusterChange } from './cluster-state.ts';
-import type { Endpoint, LiveBroker, PartitionState } from './cluster-model.ts';
+import type { ClusterTopic, Endpoint, LiveBroker, PartitionState } from './cluster-model.ts';
 
 /**
  * Who leads what, as protocols and core services ask it. On a single node this broker is the only
@@ -27,4 +27,20 @@ export interface Cluster {
   clusterId(): Promise<string>;
   /** Reserves `count` ids unique across the cluster and its restarts; resolves with the first. */
   reserveIds(name: string, count: number): Promise<number>;
+  /** Cluster mode only: where the topic registry keeps cluster topics. */
+  readonly topicStore?: ClusterTopicStore;
+}
+
+/** What the topic registry needs of the cluster to keep cluster topics there. */
+export interface ClusterTopicStore {
+  readonly nodeId: number;
+  topics(): ReadonlyMap<string, ClusterTopic>;
+  partitionState(topic: string, partition: number): PartitionState | undefined;
+  liveBrokers(): number;
+  createTopic(topic: ClusterTopic, replicationFactor: number): Promise<void>;
+  deleteTopic(name: string): Promise<void>;
+  /** Stores a changed descriptor; partitions beyond `previousPartitions` get `replicationFactor` replicas. */
+  updateTopic(topic: ClusterTopic, previousPartitions: number, replicationFactor: number): Promise<void>;
+  replicationFactorOf(topic: string): number;
+  onChange(listener: (change: ClusterChange) => void): () => void;
 }

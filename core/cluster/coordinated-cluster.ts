@@ -5,7 +5,7 @@ import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { TOKENS } from '../tokens.ts';
 import { BrokerSession } from './broker-session.ts';
-import type { Cluster } from './cluster.ts';
+import type { Cluster, ClusterTopicStore } from './cluster.ts';
 import { decode, encode, inIsr, keys, type ClusterTopic, type Endpoint, type LiveBroker, type PartitionState, type StoredPartitionState } from './cluster-model.ts';
 import { ClusterState, type ClusterChange } from './cluster-state.ts';
 import { Controller } from './controller.ts';
@@ -22,8 +22,9 @@ const PARTITIONS_PER_TXN = 100;
  * changes of the partitions they lead, id blocks).
  */
 @injectable()
-export class CoordinatedCluster implements Cluster {
+export class CoordinatedCluster implements Cluster, ClusterTopicStore {
   readonly clustered = true;
+  readonly topicStore: ClusterTopicStore = this;
   readonly nodeId: number;
   readonly state: ClusterState;
   readonly session: BrokerSession;
@@ -67,6 +68,14 @@ export class CoordinatedCluster implements Cluster {
     await this.session.stop();
     this.state.stop();
     await this.backend.close();
+  }
+
+  topics(): ReadonlyMap<string, ClusterTopic> {
+    return this.state.topics;
+  }
+
+  liveBrokers(): number {
+    return this.state.brokers.size;
   }
 
   members(): readonly LiveBroker[] {

@@ -1,16 +1,11 @@
 import type { BrokerError } from '../errors.ts';
 import type { LeaderEpochCache } from '../storage/leader-epoch-cache.ts';
 import type { LogConfig } from '../storage/log-config.ts';
-import type { Acks, ReadResult } from '../storage/partition-log.ts';
+import type { Acks, PartitionLog } from '../storage/partition-log.ts';
 
-/** What a replicator sees of a local log. */
-export interface ReplicaLog {
-  readonly topic: string;
-  readonly partition: number;
+/** A local log as replication sees it: the partition log plus what leaders and followers need. */
+export interface ReplicaLog extends PartitionLog {
   readonly config: Readonly<LogConfig>;
-  readonly logStartOffset: number;
-  readonly logEndOffset: number;
-  readonly highWatermark: number;
   /** Every offset below this is durable under the store. */
   readonly durableEnd: number;
   readonly leaderEpochs: LeaderEpochCache;
@@ -18,12 +13,10 @@ export interface ReplicaLog {
   syncTo(endOffset: number): Promise<void>;
   /** Moves the high watermark forward to `offset` (never backward) and wakes watchers. */
   advanceHighWatermark(offset: number): void;
-  read(offset: number, maxBytes: number, maxOffset?: number): Promise<ReadResult>;
   /** Appends a leader's batches as they are; resolves once durable under the flush policy. */
   appendReplicated(batches: Buffer): Promise<void>;
   /** Starts leading under `epoch` (recorded at the log end; stamped into every batch appended from now on). */
   becomeLeader(epoch: number): Promise<void>;
-  truncateTo(offset: number): Promise<void>;
   /** Empties the log and starts it at `offset`. */
   resetTo(offset: number): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { ReplicaLog } from '../replication/replicator.ts';
 import type { LogConfig } from './log-config.ts';
 
 export interface AppendResult {
@@ -79,7 +80,8 @@ export interface StorageEngine {
   readonly durable: boolean;
   readonly description: string;
   open(): Promise<void>;
-  openLog(id: LogId, config: LogConfig): Promise<PartitionLog>;
+  /** The log (opened once, shared); it can also serve as a replica in cluster mode. */
+  openLog(id: LogId, config: LogConfig): Promise<ReplicaLog>;
   /** Logs present in storage, open or not. */
   listLogs(): Promise<LogId[]>;
   deleteLog(id: LogId): Promise<void>;

@@ -6,7 +6,7 @@ import type { Replicator } from '../replication/replicator.ts';
 import { TOKENS } from '../tokens.ts';
 import { checkLogConfig, type LogConfig } from './log-config.ts';
 import { logDirName, parseLogDirName } from './log-names.ts';
-import type { LogId, PartitionLog, StorageEngine } from './partition-log.ts';
+import type { LogId, StorageEngine } from './partition-log.ts';
 import type { SegmentStore } from './segment-store.ts';
 import { SegmentedLog } from './segmented-log.ts';
 
@@ -35,7 +35,7 @@ export class SegmentedStorageEngine implements StorageEngine {
     this.closed = false;
   }
 
-  openLog(id: LogId, config: LogConfig): Promise<PartitionLog> {
+  openLog(id: LogId, config: LogConfig): Promise<SegmentedLog> {
     if (this.closed) return Promise.reject(new BrokerError('LOG_CLOSED', 'the storage engine is closed'));
     checkLogConfig(config);
     const dir = logDirName(id);

@@ -4,6 +4,8 @@ import type { Clock, Timer } from '../clock.ts';
 import type { BrokerConfig } from '../config.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
+import type { Cluster, ClusterTopicStore } from '../cluster/cluster.ts';
+import type { ReplicaLog } from '../replication/replicator.ts';
 import type { PartitionLog, StorageEngine } from '../storage/partition-log.ts';
 import { TOKENS } from '../tokens.ts';
 import { INTERNAL_LOG_PREFIX, MetadataLog } from './metadata-log.ts';
@@ -20,6 +22,8 @@ export interface TopicDescriptor {
   readonly createdAt: number;
   /** Metadata owned by the plugin that created the topic (message type, queue arguments, ...). */
   readonly attributes: Readonly<Record<string, unknown>>;
+  /** A cluster topic: shared by every broker, its partitions replicated. False: this node's own. */
+  readonly replicated?: boolean;
 }
 
 export interface CreateTopicOptions {
@@ -29,39 +33,68 @@ export interface CreateTopicOptions {
   attributes?: Readonly<Record<string, unknown>>;
   /** Validate everything, change nothing. */
   validateOnly?: boolean;
+  /**
+   * In cluster mode, a cluster topic (every broker sees it; its partitions are replicated) rather than a
+   * topic of this node alone. Ignored on a single node.
+   */
+  replicated?: boolean;
+  /** Replicas per partition of a cluster topic (default `topics.replicationFactor`, at most the live brokers). */
+  replicationFactor?: number;
 }
 
 export type TopicEvent =
   | { type: 'created'; topic: TopicDescriptor }
   | { type: 'deleted'; topic: TopicDescriptor }
   | { type: 'partitions'; topic: TopicDescriptor; previous: number }
-  | { type: 'config'; topic: TopicDescriptor };
+  | { type: 'config'; topic: TopicDescriptor }
+  /** Cluster mode: this broker opened its replicas of these partitions of a cluster topic. */
+  | { type: 'opened'; topic: TopicDescriptor; partitions: readonly number[] };
 
 const MAX_NAME_BYTES = 255;
 const MAX_PARTITIONS = 100_000;
 
-/** Topics, their partitions and per-topic config, persisted in an internal metadata log. */
+/**
+ * Topics, their partitions and per-topic config. A node's own topics are persisted in an internal
+ * metadata log; in cluster mode, cluster topics live in the coordination store and this registry opens
+ * the replicas of their partitions that this broker hosts.
+ */
 @injectable()
 export class TopicRegistry {
   private metadata: MetadataLog<TopicDescriptor> | undefined;
-  private readonly logs = new Map<string, PartitionLog[]>();
+  private readonly logs = new Map<string, Array<ReplicaLog | undefined>>();
+  /** Cluster topics as this broker last applied them. */
+  private readonly clusterTopics = new Map<string, TopicDescriptor>();
+  private readonly syncs = new Map<string, Promise<void>>();
   private readonly listeners = new Set<(event: TopicEvent) => void>();
   private retentionTimer: Timer | undefined;
   private retentionRunning: Promise<void> | undefined;
+  private unwatchCluster: (() => void) | undefined;
+  private readonly clusterStore: ClusterTopicStore | undefined;
 
   constructor(
     @inject(TOKENS.StorageEngine) private readonly engine: StorageEngine,
     @inject(TOKENS.Config) private readonly config: BrokerConfig,
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Logger) private readonly logger: Logger,
-  ) {}
+    @inject(TOKENS.Cluster) cluster: Cluster,
+  ) {
+    this.clusterStore = cluster.topicStore;
+  }
 
   async open(): Promise<void> {
     this.metadata = await MetadataLog.open<TopicDescriptor>(this.engine, 'topics');
     for (const topic of this.metadata.values()) this.logs.set(topic.name, await this.openLogs(topic, 0));
+    const store = this.clusterStore;
+    if (store) {
+      this.unwatchCluster = store.onChange((change) => {
+        const names = new Set([...change.topics, ...change.partitions.map((p) => p.topic)]);
+        for (const name of names) void this.syncClusterTopic(name);
+      });
+      for (const name of store.topics().keys()) await this.syncClusterTopic(name);
+    }
     for (const id of await this.engine.listLogs()) {
-      const topic = this.metadata.get(id.topic);
-      if (id.topic.startsWith(INTERNAL_LOG_PREFIX) || (topic && id.partition < topic.partitions)) continue;
+      if (id.topic.startsWith(INTERNAL_LOG_PREFIX) || this.logs.get(id.topic)?.[id.partition] !== undefined) continue;
+      if (store?.topics().has(id.topic)) continue;
       this.logger.warn({ topic: id.topic, partition: id.partition }, 'deleting a log no topic owns');
       await this.engine.deleteLog(id);
     }
@@ -69,37 +102,46 @@ export class TopicRegistry {
   }
 
   async close(): Promise<void> {
+    this.unwatchCluster?.();
     this.retentionTimer?.cancel();
     this.retentionTimer = undefined;
     await this.retentionRunning;
+    await Promise.all(this.syncs.values());
     this.logs.clear();
     this.listeners.clear();
   }
 
   get(name: string): TopicDescriptor | undefined {
-    return this.store.get(name);
+    return this.store.get(name) ?? this.clusterTopics.get(name);
   }
 
   list(options: { includeInternal?: boolean } = {}): TopicDescriptor[] {
-    return [...this.store.values()].filter((t) => options.includeInternal || !t.internal);
+    return [...this.store.values(), ...this.clusterTopics.values()].filter((t) => options.includeInternal || !t.internal);
   }
 
-  /** The log of one partition, or undefined if the topic or partition does not exist. */
+  /** The log of one partition here, or undefined if the topic or partition does not exist (or, for a cluster topic, has no replica on this broker). */
   log(topic: string, partition: number): PartitionLog | undefined {
     return this.logs.get(topic)?.[partition];
   }
 
+  /** The same log as replication sees it. */
+  replicaLog(topic: string, partition: number): ReplicaLog | undefined {
+    return this.logs.get(topic)?.[partition];
+  }
+
+  /** A topic's partition logs, by partition (a cluster topic has holes where this broker hosts no replica). */
   partitions(topic: string): readonly PartitionLog[] {
     const logs = this.logs.get(topic);
     if (!logs) throw new BrokerError('TOPIC_NOT_FOUND', `topic ${topic} does not exist`);
-    return logs;
+    return logs as PartitionLog[];
   }
 
   async create(name: string, options: CreateTopicOptions = {}): Promise<TopicDescriptor> {
     checkTopicName(name);
-    if (this.store.has(name)) throw new BrokerError('TOPIC_EXISTS', `topic ${name} already exists`);
+    if (this.get(name)) throw new BrokerError('TOPIC_EXISTS', `topic ${name} already exists`);
     const partitions = options.partitions ?? this.config.topics.partitions;
     checkPartitionCount(partitions);
+    const store = options.replicated ? this.clusterStore : undefined;
     const topic: TopicDescriptor = {
       name,
       id: randomUUID(),
@@ -108,16 +150,36 @@ export class TopicRegistry {
       internal: options.internal ?? false,
       createdAt: this.clock.now(),
       attributes: { ...options.attributes },
+      ...(store ? { replicated: true } : {}),
     };
+    if (!store) {
+      if (options.replicationFactor !== undefined && options.replicationFactor !== 1) {
+        throw new BrokerError('INVALID_REPLICATION_FACTOR', `replication factor ${options.replicationFactor} is larger than the 1 available broker`);
+      }
+      if (options.validateOnly) return topic;
+      await this.store.put(name, topic);
+      this.logs.set(name, await this.openLogs(topic, 0));
+      this.emit({ type: 'created', topic });
+      return topic;
+    }
+    const live = store.liveBrokers();
+    const factor = options.replicationFactor ?? Math.min(this.config.topics.replicationFactor, live);
+    if (factor < 1 || factor > live) {
+      throw new BrokerError('INVALID_REPLICATION_FACTOR', `replication factor ${factor} is larger than the ${live} live broker${live === 1 ? '' : 's'}`);
+    }
     if (options.validateOnly) return topic;
-    await this.store.put(name, topic);
-    this.logs.set(name, await this.openLogs(topic, 0));
-    this.emit({ type: 'created', topic });
-    return topic;
+    await store.createTopic(topic, factor);
+    await this.syncClusterTopic(name);
+    return this.clusterTopics.get(name) ?? topic;
   }
 
   async delete(name: string): Promise<TopicDescriptor> {
     const topic = this.require(name);
+    if (this.clusterTopics.has(name)) {
+      await this.clusterStore!.deleteTopic(name);
+      await this.syncClusterTopic(name);
+      return topic;
+    }
     await this.store.delete(name);
     this.logs.delete(name);
     this.emit({ type: 'deleted', topic });
@@ -133,6 +195,11 @@ export class TopicRegistry {
     }
     const topic: TopicDescriptor = { ...previous, partitions: count };
     if (validateOnly) return topic;
+    if (this.clusterTopics.has(name)) {
+      await this.clusterStore!.updateTopic(topic, previous.partitions, this.clusterStore!.replicationFactorOf(name));
+      await this.syncClusterTopic(name);
+      return topic;
+    }
     await this.store.put(name, topic);
     const logs = this.logs.get(name) ?? [];
     this.logs.set(name, [...logs, ...(await this.openLogs(topic, previous.partitions))]);
@@ -144,17 +211,75 @@ export class TopicRegistry {
   async setConfig(name: string, config: Readonly<Record<string, unknown>>, validateOnly = false): Promise<TopicDescriptor> {
     const topic: TopicDescriptor = { ...this.require(name), config: checkTopicConfig(config) };
     if (validateOnly) return topic;
+    if (this.clusterTopics.has(name)) {
+      await this.clusterStore!.updateTopic(topic, topic.partitions, this.clusterStore!.replicationFactorOf(name));
+      await this.syncClusterTopic(name);
+      return topic;
+    }
     await this.store.put(name, topic);
     const logConfig = logConfigFor(topic.config, this.config.topics);
-    for (const log of this.logs.get(name) ?? []) log.updateConfig(logConfig);
+    for (const log of this.logs.get(name) ?? []) log?.updateConfig(logConfig);
     this.emit({ type: 'config', topic });
     return topic;
   }
 
   async setAttributes(name: string, attributes: Readonly<Record<string, unknown>>): Promise<TopicDescriptor> {
     const topic: TopicDescriptor = { ...this.require(name), attributes: { ...attributes } };
+    if (this.clusterTopics.has(name)) {
+      await this.clusterStore!.updateTopic(topic, topic.partitions, this.clusterStore!.replicationFactorOf(name));
+      await this.syncClusterTopic(name);
+      return topic;
+    }
     await this.store.put(name, topic);
     return topic;
+  }
+
+  /** Brings this broker's view and replicas of a cluster topic in line with the store. Serialised per topic. */
+  private syncClusterTopic(name: string): Promise<void> {
+    const run = (this.syncs.get(name) ?? Promise.resolve()).then(() => this.applyClusterTopic(name));
+    const tracked = run.catch((err: unknown) => this.logger.error({ err, topic: name }, 'applying a cluster topic failed'));
+    this.syncs.set(name, tracked);
+    void tracked.finally(() => {
+      if (this.syncs.get(name) === tracked) this.syncs.delete(name);
+    });
+    return run;
+  }
+
+  private async applyClusterTopic(name: string): Promise<void> {
+    const store = this.clusterStore!;
+    const topic = store.topics().get(name);
+    const before = this.clusterTopics.get(name);
+    if (before && (!topic || topic.id !== before.id)) {
+      const logs = this.logs.get(name) ?? [];
+      this.clusterTopics.delete(name);
+      this.logs.delete(name);
+      this.emit({ type: 'deleted', topic: before });
+      for (let p = 0; p < logs.length; p++) if (logs[p]) await this.engine.deleteLog({ topic: name, partition: p });
+    }
+    if (!topic) return;
+    if (this.store.has(name)) {
+      this.logger.error({ topic: name }, 'a cluster topic has the name of a topic of this node; this broker hosts none of its replicas');
+      return;
+    }
+    const current = this.clusterTopics.get(name);
+    const logs = this.logs.get(name) ?? [];
+    const config = logConfigFor(topic.config, this.config.topics);
+    const opened: number[] = [];
+    for (let p = 0; p < topic.partitions; p++) {
+      if (logs[p] || !store.partitionState(name, p)?.replicas.includes(store.nodeId)) continue;
+      logs[p] = await this.engine.openLog({ topic: name, partition: p }, config);
+      opened.push(p);
+    }
+    logs.length = Math.max(logs.length, topic.partitions);
+    this.logs.set(name, logs);
+    this.clusterTopics.set(name, topic);
+    if (!current) this.emit({ type: 'created', topic });
+    else if (current.partitions < topic.partitions) this.emit({ type: 'partitions', topic, previous: current.partitions });
+    if (current && JSON.stringify(current.config) !== JSON.stringify(topic.config)) {
+      for (const log of logs) log?.updateConfig(config);
+      this.emit({ type: 'config', topic });
+    }
+    if (opened.length > 0) this.emit({ type: 'opened', topic, partitions: opened });
   }
 
   /** Subscribes to topic changes; returns the unsubscribe function. */
@@ -167,7 +292,7 @@ export class TopicRegistry {
   async applyRetention(): Promise<number> {
     let deleted = 0;
     const now = this.clock.now();
-    for (const logs of this.logs.values()) for (const log of logs) deleted += await log.applyRetention(now);
+    for (const logs of this.logs.values()) for (const log of logs) if (log) deleted += await log.applyRetention(now);
     return deleted;
   }
 
@@ -177,14 +302,14 @@ export class TopicRegistry {
   }
 
   private require(name: string): TopicDescriptor {
-    const topic = this.store.get(name);
+    const topic = this.get(name);
     if (!topic) throw new BrokerError('TOPIC_NOT_FOUND', `topic ${name} does not exist`);
     return topic;
   }
 
-  private async openLogs(topic: TopicDescriptor, from: number): Promise<PartitionLog[]> {
+  private async openLogs(topic: TopicDescriptor, from: number): Promise<ReplicaLog[]> {
     const config = logConfigFor(topic.config, this.config.topics);
-    const logs: PartitionLog[] = [];
+    const logs: ReplicaLog[] = [];
     for (let p = from; p < topic.partitions; p++) logs.push(await this.engine.openLog({ topic: topic.name, partition: p }, config));
     return logs;
   }

@@ -1,0 +1,234 @@
+import net from 'node:net';
+import type { CoordinatedCluster } from '../cluster/coordinated-cluster.ts';
+import { BrokerError } from '../errors.ts';
+import type { Logger } from '../logging.ts';
+import { LengthPrefixedFrames } from '../net/length-prefixed-frames.ts';
+import type { PartitionReplica } from './partition-replica.ts';
+import {
+  decodeFetchResponse,
+  decodeFrame,
+  decodeHelloResponse,
+  encodeFetchRequest,
+  encodeHello,
+  FrameKind,
+  PROTOCOL_VERSION,
+  type FetchRequest,
+  type FetchResponse,
+} from './replication-protocol.ts';
+
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+const FETCH_MAX_BYTES = 16 * 1024 * 1024;
+const BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 1000;
+const RESPONSE_GRACE_MS = 10_000;
+
+export interface FetcherSettings {
+  readonly fetchMaxWaitMs: number;
+}
+
+/**
+ * A follower's fetch loop towards one leader broker: one request at a time covering every partition
+ * this broker follows there; each response's batches are appended (and synced, under flush=always)
+ * before the next request, so the offset a fetch names is durable here — which is what lets the leader
+ * count it towards the high watermark.
+ */
+export class ReplicaFetcher {
+  private readonly replicas = new Set<PartitionReplica>();
+  private connection: FetchConnection | undefined;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private failures = 0;
+
+  constructor(
+    readonly leaderId: number,
+    private readonly cluster: CoordinatedCluster,
+    private readonly settings: FetcherSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  get size(): number {
+    return this.replicas.size;
+  }
+
+  add(replica: PartitionReplica): void {
+    this.replicas.add(replica);
+    this.running ??= this.loop();
+    this.wake?.();
+  }
+
+  remove(replica: PartitionReplica): void {
+    this.replicas.delete(replica);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.connection?.close();
+    this.wake?.();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      if (this.replicas.size === 0) {
+        await this.pause(60_000);
+        continue;
+      }
+      try {
+        const connection = await this.connect();
+        const pairs = [...this.replicas].map((replica) => ({ replica, request: replica.fetchRequest() }));
+        const request: FetchRequest = {
+          replicaId: this.cluster.nodeId,
+          brokerEpoch: this.cluster.session.epoch,
+          maxWaitMs: this.settings.fetchMaxWaitMs,
+          maxBytes: FETCH_MAX_BYTES,
+          partitions: pairs.map((p) => p.request),
+        };
+        const response = await connection.fetch(request, this.settings.fetchMaxWaitMs + RESPONSE_GRACE_MS);
+        if (response.partitions.length !== pairs.length) throw new BrokerError('MALFORMED_INPUT', 'fetch response partitions do not match the request');
+        const backoffs = await Promise.all(
+          response.partitions.map((fetched, i) => {
+            const { replica, request: asked } = pairs[i]!;
+            if (fetched.topic !== asked.topic || fetched.partition !== asked.partition) throw new BrokerError('MALFORMED_INPUT', 'fetch response out of order');
+            return replica.applyFetched(asked, fetched);
+          }),
+        );
+        this.failures = 0;
+        if (backoffs.every(Boolean)) await this.pause(BACKOFF_MS);
+      } catch (err) {
+        if (this.stopped) break;
+        this.failures++;
+        if (this.failures === 1 || this.failures % 50 === 0) {
+          this.logger.warn({ leader: this.leaderId, err: (err as Error).message, failures: this.failures }, 'replica fetch failed; retrying');
+        }
+        this.connection?.close();
+        this.connection = undefined;
+        await this.pause(Math.min(MAX_BACKOFF_MS, BACKOFF_MS * this.failures));
+      }
+    }
+    this.connection?.close();
+  }
+
+  private async connect(): Promise<FetchConnection> {
+    if (this.connection?.open) return this.connection;
+    const endpoint = this.cluster.state.brokers.get(this.leaderId)?.endpoints.replication;
+    if (!endpoint) throw new BrokerError('LEADER_NOT_AVAILABLE', `broker ${this.leaderId} has no replication endpoint registered`);
+    const connection = await FetchConnection.open(endpoint.host, endpoint.port);
+    try {
+      await connection.hello(await this.cluster.clusterId(), this.cluster.nodeId, this.cluster.session.epoch);
+    } catch (err) {
+      connection.close();
+      throw err;
+    }
+    this.connection = connection;
+    return connection;
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+}
+
+/** One connection to a leader's replication listener: a hello, then one fetch at a time. */
+class FetchConnection {
+  private readonly frames = new LengthPrefixedFrames(MAX_RESPONSE_BYTES);
+  private pending: { resolve: (frame: ReturnType<typeof decodeFrame>) => void; reject: (err: Error) => void; timer: NodeJS.Timeout } | undefined;
+  private correlationId = 0;
+  private closed = false;
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.fail(new BrokerError('STORAGE_IO', 'replication connection closed')));
+  }
+
+  static open(host: string, port: number): Promise<FetchConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port, noDelay: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new BrokerError('TIMEOUT', `connecting to ${host}:${port} timed out`));
+      }, 5000);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.off('error', reject);
+        resolve(new FetchConnection(socket));
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  }
+
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  async hello(clusterId: string, nodeId: number, brokerEpoch: number): Promise<void> {
+    const frame = await this.call(encodeHello(++this.correlationId, { version: PROTOCOL_VERSION, clusterId, nodeId, brokerEpoch }), 10_000);
+    if (frame.kind !== FrameKind.hello) throw new BrokerError('MALFORMED_INPUT', 'expected a hello response');
+    const answer = decodeHelloResponse(frame.header);
+    if (answer.error !== null) throw new BrokerError(answer.error, `the leader refused this replica: ${answer.message ?? answer.error}`);
+  }
+
+  async fetch(request: FetchRequest, timeoutMs: number): Promise<FetchResponse> {
+    const frame = await this.call(encodeFetchRequest(++this.correlationId, request), timeoutMs);
+    if (frame.kind !== FrameKind.fetch) throw new BrokerError('MALFORMED_INPUT', 'expected a fetch response');
+    return decodeFetchResponse(frame.header, frame.payload);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private call(chunks: Buffer[], timeoutMs: number): Promise<ReturnType<typeof decodeFrame>> {
+    if (this.closed) return Promise.reject(new BrokerError('STORAGE_IO', 'replication connection closed'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new BrokerError('TIMEOUT', `no replication response within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending = { resolve, reject, timer };
+      this.socket.cork();
+      for (const chunk of chunks) this.socket.write(chunk);
+      this.socket.uncork();
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      for (const bytes of this.frames.push(chunk)) {
+        const frame = decodeFrame(bytes);
+        const pending = this.pending;
+        if (!pending || !frame.response || frame.correlationId !== this.correlationId) throw new BrokerError('MALFORMED_INPUT', 'unexpected replication response');
+        this.pending = undefined;
+        clearTimeout(pending.timer);
+        pending.resolve(frame);
+      }
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  private fail(err: Error): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending) {
+      clearTimeout(pending.timer);
+      pending.reject(err);
+    }
+    this.close();
+  }
+}
