@@ -80,7 +80,11 @@ export class GroupCoordinator {
   ) {}
 
   start(): void {
-    this.unsubscribe = this.topics.onChange((event) => this.onTopicChange(event));
+    const unsubscribes = [
+      this.topics.onChange((event) => this.onTopicChange(event)),
+      this.offsets.onUnload((owns) => this.drop((group) => owns(group.groupId), 'NOT_COORDINATOR')),
+    ];
+    this.unsubscribe = () => unsubscribes.forEach((u) => u());
     this.scheduleOffsetExpiry();
   }
 
@@ -88,16 +92,22 @@ export class GroupCoordinator {
     this.unsubscribe?.();
     this.expiryTimer?.cancel();
     this.expiryTimer = undefined;
+    this.drop(() => true, 'BROKER_STATE');
+  }
+
+  /** Forgets groups (this broker stops, or no longer coordinates them); members waiting get `error`. */
+  private drop(which: (group: Group) => boolean, error: ErrorCode): void {
     for (const group of this.groups.values()) {
+      if (!which(group)) continue;
       group.joinTimer?.cancel();
       for (const timer of group.pending.values()) timer.cancel();
       for (const member of group.members.values()) {
         member.sessionTimer?.cancel();
-        member.awaitingJoin?.(this.joinError(group, member.memberId, 'BROKER_STATE'));
-        member.awaitingSync?.(syncError('BROKER_STATE'));
+        member.awaitingJoin?.(this.joinError(group, member.memberId, error));
+        member.awaitingSync?.(syncError(error));
       }
+      this.groups.delete(group.groupId);
     }
-    this.groups.clear();
   }
 
   registerAdapter(adapter: GroupProtocolAdapter): void {

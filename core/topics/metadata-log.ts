@@ -34,11 +34,18 @@ export class MetadataLog<V> {
   }
 
   static async open<V>(engine: StorageEngine, name: string): Promise<MetadataLog<V>> {
-    const log = await engine.openLog({ topic: `${INTERNAL_LOG_PREFIX}${name}`, partition: 0 }, METADATA_LOG_CONFIG);
+    return MetadataLog.load<V>(await engine.openLog({ topic: `${INTERNAL_LOG_PREFIX}${name}`, partition: 0 }, METADATA_LOG_CONFIG));
+  }
+
+  /**
+   * Replays a log someone else opened, to its end (a partition this broker has just come to lead
+   * holds, beyond its high watermark, records that it will now commit).
+   */
+  static async load<V>(log: PartitionLog): Promise<MetadataLog<V>> {
     const state = new Map<string, V>();
     let records = 0;
-    for (let offset = log.logStartOffset; offset < log.highWatermark; ) {
-      const { records: bytes } = await log.read(offset, REPLAY_READ_BYTES);
+    for (let offset = log.logStartOffset; offset < log.logEndOffset; ) {
+      const { records: bytes } = await log.read(offset, REPLAY_READ_BYTES, log.logEndOffset);
       if (bytes.length === 0) break;
       for (let pos = 0; pos < bytes.length; ) {
         const batch = new RecordBatch(bytes, pos);

@@ -3,7 +3,6 @@ import { field } from '../../core/index.ts';
 export const kafkaConfigFields = {
   port: field.port(9092, 'Kafka listener port; 0 disables it'),
   advertisedHost: field.string('', 'host clients are told to connect to (default: 127.0.0.1 when bound to localhost)'),
-  nodeId: field.integer(1, 'this broker\'s node id in Metadata', { min: 0 }),
   maxRequestBytes: field.integer(100 * 1024 * 1024, 'largest request accepted (socket.request.max.bytes)', { min: 1024 }),
   maxConnections: field.integer(10_000, 'connections accepted at once', { min: 1 }),
   idleTimeoutMs: field.integer(600_000, 'close connections idle this long (connections.max.idle.ms); 0 never', { min: 0 }),

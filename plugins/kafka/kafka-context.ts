@@ -1,4 +1,5 @@
-import type { Clock, GroupCoordinator, Logger, OffsetStore, TopicDescriptor, TopicRegistry, BrokerConfig, ValuesOf } from '../../core/index.ts';
+import type { Clock, Cluster, GroupCoordinator, Logger, OffsetStore, PartitionLog, TopicDescriptor, TopicRegistry, BrokerConfig, ValuesOf } from '../../core/index.ts';
+import { KafkaError, type KafkaErrorCode } from './error-codes.ts';
 import type { kafkaConfigFields } from './kafka-config.ts';
 import type { KafkaConnection } from './kafka-connection.ts';
 import type { RequestHeader } from './codec/index.ts';
@@ -34,16 +35,53 @@ export class KafkaContext {
     readonly logger: Logger,
     readonly clusterId: string,
     readonly node: NodeAddress,
+    readonly cluster: Cluster,
   ) {
     topics.onChange((event) => {
       if (event.type === 'deleted') for (const key of this.producerStates.keys()) if (key.startsWith(`${event.topic.name}\u0000`)) this.producerStates.delete(key);
     });
   }
 
-  /** A topic Kafka clients may see: exists and is not some plugin's internal queue. */
+  /**
+   * Why this broker cannot serve a group request (Kafka's NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
+   * COORDINATOR_NOT_AVAILABLE), or undefined when it coordinates the group.
+   */
+  coordinatorError(group: string): KafkaErrorCode | undefined {
+    switch (this.offsets.coordination(group).state) {
+      case 'here':
+        return undefined;
+      case 'loading':
+        return KafkaError.COORDINATOR_LOAD_IN_PROGRESS;
+      case 'elsewhere':
+        return KafkaError.NOT_COORDINATOR;
+      default:
+        return KafkaError.COORDINATOR_NOT_AVAILABLE;
+    }
+  }
+
+  /** A topic Kafka clients may see: exists, is not some plugin's internal queue, and in a cluster is a cluster topic. */
   visibleTopic(name: string): TopicDescriptor | undefined {
     const topic = this.topics.get(name);
-    return topic && !topic.internal ? topic : undefined;
+    return topic && !topic.internal && (topic.replicated || !this.cluster.clustered) ? topic : undefined;
+  }
+
+  /**
+   * The partition's log if this broker leads it now, else Kafka's reason: unknown partition, no leader,
+   * another leader, or a leader epoch the client has that is older or newer than this broker's.
+   */
+  leaderLog(topicName: string, partition: number, currentLeaderEpoch = -1): { log: PartitionLog; leaderEpoch: number } | { error: KafkaErrorCode } {
+    const topic = this.visibleTopic(topicName);
+    if (!topic || partition < 0 || partition >= topic.partitions) return { error: KafkaError.UNKNOWN_TOPIC_OR_PARTITION };
+    const state = this.cluster.partitionState(topicName, partition);
+    if (state) {
+      if (currentLeaderEpoch >= 0 && currentLeaderEpoch < state.leaderEpoch) return { error: KafkaError.FENCED_LEADER_EPOCH };
+      if (currentLeaderEpoch > state.leaderEpoch) return { error: KafkaError.UNKNOWN_LEADER_EPOCH };
+      if (state.leader < 0) return { error: KafkaError.LEADER_NOT_AVAILABLE };
+      if (!this.cluster.leads(topicName, partition)) return { error: KafkaError.NOT_LEADER_OR_FOLLOWER };
+    }
+    const log = this.topics.log(topicName, partition);
+    if (!log) return { error: state ? KafkaError.NOT_LEADER_OR_FOLLOWER : KafkaError.UNKNOWN_TOPIC_OR_PARTITION };
+    return { log, leaderEpoch: state?.leaderEpoch ?? 0 };
   }
 
   producerState(topic: string, partition: number): ProducerState {

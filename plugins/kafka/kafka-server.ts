@@ -1,15 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import {
-  MetadataLog,
   TcpListener,
   TOKENS,
   type BrokerConfig,
   type Clock,
+  type Cluster,
   type GroupCoordinator,
   type ListenerRegistry,
   type OffsetStore,
   type PluginContext,
-  type StorageEngine,
   type TopicRegistry,
 } from '../../core/index.ts';
 import { consumerProtocolAdapter } from './consumer-protocol-adapter.ts';
@@ -25,7 +23,7 @@ export class KafkaServer {
   async start({ container, section: settings, logger }: PluginContext<KafkaSettings>): Promise<void> {
     const config = container.get<BrokerConfig>(TOKENS.Config);
     const registry = container.get<ListenerRegistry>(TOKENS.ListenerRegistry);
-    const engine = container.get<StorageEngine>(TOKENS.StorageEngine);
+    const cluster = container.get<Cluster>(TOKENS.Cluster);
     const coordinator = container.get<GroupCoordinator>(TOKENS.GroupCoordinator);
     coordinator.registerAdapter(consumerProtocolAdapter);
     let dispatch: ReturnType<typeof createDispatch> | undefined;
@@ -44,17 +42,20 @@ export class KafkaServer {
     this.listener = listener;
     const port = registry.port('kafka');
     if (port === undefined) return;
+    const node = { nodeId: config.nodeId, host: settings.advertisedHost || advertised(config.host), port };
+    await cluster.advertise('kafka', { host: node.host, port: node.port });
     const context = new KafkaContext(
       settings,
       config,
       container.get<TopicRegistry>(TOKENS.TopicRegistry),
       coordinator,
       container.get<OffsetStore>(TOKENS.OffsetStore),
-      await ProducerIds.open(engine),
+      new ProducerIds(cluster),
       container.get<Clock>(TOKENS.Clock),
       logger,
-      await clusterId(engine),
-      { nodeId: settings.nodeId, host: settings.advertisedHost || advertised(config.host), port },
+      await cluster.clusterId(),
+      node,
+      cluster,
     );
     dispatch = createDispatch(context);
   }
@@ -68,14 +69,4 @@ export class KafkaServer {
 /** librdkafka may resolve `localhost` to ::1, so clients are pointed at IPv4 loopback. */
 function advertised(host: string): string {
   return host === 'localhost' || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-}
-
-async function clusterId(engine: StorageEngine): Promise<string> {
-  const store = await MetadataLog.open<string>(engine, 'kafka-cluster');
-  let id = store.get('cluster-id');
-  if (id === undefined) {
-    id = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
-    await store.put('cluster-id', id);
-  }
-  return id;
 }

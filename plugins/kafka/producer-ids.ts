@@ -1,30 +1,31 @@
-import { MetadataLog, type StorageEngine } from '../../core/index.ts';
+import type { Cluster } from '../../core/index.ts';
 
 const BLOCK = 1000;
 
 /**
- * Producer ids for InitProducerId, unique across restarts: blocks of ids are reserved durably in an
- * internal metadata log before any id of the block is handed out.
+ * Producer ids for InitProducerId, unique across restarts and, in a cluster, across brokers: blocks
+ * of ids are reserved durably through the core before any id of the block is handed out.
  */
 export class ProducerIds {
   private next = 0;
   private limit = 0;
   private reserving: Promise<void> | undefined;
 
-  private constructor(private readonly log: MetadataLog<number>) {
-    this.next = this.limit = log.get('reserved-up-to') ?? 0;
-  }
-
-  static async open(engine: StorageEngine): Promise<ProducerIds> {
-    return new ProducerIds(await MetadataLog.open<number>(engine, 'kafka-producer-ids'));
-  }
+  constructor(private readonly cluster: Cluster) {}
 
   async allocate(): Promise<number> {
     while (this.next >= this.limit) {
-      this.reserving ??= this.log.put('reserved-up-to', this.limit + BLOCK).then(() => {
-        this.limit += BLOCK;
-        this.reserving = undefined;
-      });
+      this.reserving ??= this.cluster.reserveIds('kafka-producer-ids', BLOCK).then(
+        (first) => {
+          this.next = first;
+          this.limit = first + BLOCK;
+          this.reserving = undefined;
+        },
+        (err: unknown) => {
+          this.reserving = undefined;
+          throw err;
+        },
+      );
       await this.reserving;
     }
     return this.next++;

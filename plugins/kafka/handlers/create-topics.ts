@@ -8,7 +8,7 @@ import { describeTopicConfig, topicConfigFromKafka } from '../topic-configs.ts';
 const NO_TOPIC_ID = Buffer.alloc(16);
 const CONFIG_SOURCE = { topic: 1, default: 5 } as const;
 
-/** Creates topics with Kafka-named configs; replication beyond this single node is refused. */
+/** Creates topics with Kafka-named configs and a replication factor (-1: the default); in a cluster, cluster topics. */
 export const handleCreateTopics: Handler<CreateTopicsRequest, CreateTopicsResponse> = async (ctx, request) => {
   const topics: CreateTopicsResponseCreatableTopicResult[] = [];
   for (const topic of request.topics) topics.push(await create(ctx, topic, request.validateOnly));
@@ -16,28 +16,27 @@ export const handleCreateTopics: Handler<CreateTopicsRequest, CreateTopicsRespon
 };
 
 async function create(ctx: KafkaContext, topic: CreateTopicsRequestCreatableTopic, validateOnly: boolean): Promise<CreateTopicsResponseCreatableTopicResult> {
-  const result = (errorCode: number, errorMessage: string | null, partitions = -1): CreateTopicsResponseCreatableTopicResult => ({
+  const result = (errorCode: number, errorMessage: string | null, partitions = -1, replicationFactor = -1): CreateTopicsResponseCreatableTopicResult => ({
     name: topic.name,
     topicId: NO_TOPIC_ID,
     errorCode,
     errorMessage,
     topicConfigErrorCode: KafkaError.NONE,
     numPartitions: partitions,
-    replicationFactor: errorCode === KafkaError.NONE ? 1 : -1,
+    replicationFactor,
     configs: null,
   });
   try {
     checkKafkaTopicName(topic.name);
-    if (topic.replicationFactor !== -1 && topic.replicationFactor !== 1 && topic.assignments.length === 0) {
-      return result(KafkaError.INVALID_REPLICATION_FACTOR, `replication factor ${topic.replicationFactor} is larger than the 1 available broker`);
-    }
-    if (topic.assignments.some((a) => a.brokerIds.some((id) => id !== ctx.node.nodeId))) {
-      return result(KafkaError.INVALID_REPLICA_ASSIGNMENT, `only broker ${ctx.node.nodeId} exists`);
+    if (topic.assignments.length > 0 && (ctx.cluster.clustered || topic.assignments.some((a) => a.brokerIds.some((id) => id !== ctx.node.nodeId)))) {
+      return result(KafkaError.INVALID_REPLICA_ASSIGNMENT, ctx.cluster.clustered ? 'manual replica assignments are not supported; replicas are placed by the cluster' : `only broker ${ctx.node.nodeId} exists`);
     }
     const partitions = topic.assignments.length > 0 ? topic.assignments.length : topic.numPartitions === -1 ? undefined : topic.numPartitions;
-    const created = await ctx.topics.create(topic.name, { partitions, config: topicConfigFromKafka(topic.configs), validateOnly });
+    const replicationFactor = topic.replicationFactor === -1 ? undefined : topic.replicationFactor;
+    const created = await ctx.topics.create(topic.name, { partitions, config: topicConfigFromKafka(topic.configs), validateOnly, replicated: true, replicationFactor });
+    const factor = ctx.cluster.partitionState(topic.name, 0)?.replicas.length ?? replicationFactor ?? (ctx.cluster.clustered ? Math.min(ctx.brokerConfig.topics.replicationFactor, ctx.cluster.members().length) : 1);
     return {
-      ...result(KafkaError.NONE, null, created.partitions),
+      ...result(KafkaError.NONE, null, created.partitions, factor),
       configs: describeTopicConfig(created.config, ctx.brokerConfig.topics).map((c) => ({
         name: c.name,
         value: c.value,

@@ -4,5 +4,7 @@ import type { Handler } from '../kafka-context.ts';
 
 export const handleDeleteGroups: Handler<DeleteGroupsRequest, DeleteGroupsResponse> = async (ctx, request) => ({
   throttleTimeMs: 0,
-  results: await Promise.all(request.groupsNames.map(async (groupId) => ({ groupId, errorCode: kafkaErrorFor(await ctx.coordinator.delete(groupId)) }))),
+  results: await Promise.all(
+    request.groupsNames.map(async (groupId) => ({ groupId, errorCode: ctx.coordinatorError(groupId) ?? kafkaErrorFor(await ctx.coordinator.delete(groupId)) })),
+  ),
 });

@@ -7,6 +7,10 @@ const UNKNOWN_OPERATIONS = -2147483648;
 export const handleDescribeGroups: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = (ctx, request) => ({
   throttleTimeMs: 0,
   groups: request.groups.map((groupId) => {
+    const refused = ctx.coordinatorError(groupId);
+    if (refused !== undefined) {
+      return { errorCode: refused, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: UNKNOWN_OPERATIONS };
+    }
     const group = ctx.coordinator.describe(groupId);
     return {
       errorCode: KafkaError.NONE,

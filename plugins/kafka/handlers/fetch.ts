@@ -8,6 +8,7 @@ interface Wanted {
   partition: number;
   offset: number;
   maxBytes: number;
+  currentLeaderEpoch: number;
 }
 
 /**
@@ -15,7 +16,9 @@ interface Wanted {
  * maxWaitMs for minBytes, woken when a requested partition's high watermark moves.
  */
 export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, request) => {
-  const wanted: Wanted[] = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: p.partitionMaxBytes })));
+  const wanted: Wanted[] = request.topics.flatMap((t) =>
+    t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch })),
+  );
   const deadline = ctx.clock.now() + Math.max(0, request.maxWaitMs);
   let results = await readAll(ctx, wanted, request.maxBytes);
   const mayWait = wanted.length > 0;
@@ -45,11 +48,12 @@ async function readAll(ctx: KafkaContext, wanted: readonly Wanted[], maxBytes: n
   let anyData = false;
   const out: FetchResponsePartitionData[] = [];
   for (const w of wanted) {
-    const log = ctx.visibleTopic(w.topic) ? ctx.topics.log(w.topic, w.partition) : undefined;
-    if (!log) {
-      out.push(partitionError(w.partition, KafkaError.UNKNOWN_TOPIC_OR_PARTITION, -1, -1));
+    const leadership = ctx.leaderLog(w.topic, w.partition, w.currentLeaderEpoch);
+    if ('error' in leadership) {
+      out.push(partitionError(w.partition, leadership.error, -1, -1));
       continue;
     }
+    const log = leadership.log;
     try {
       const skip: boolean = anyData && budget <= 0;
       const { records, highWatermark, logStartOffset }: ReadResult = skip

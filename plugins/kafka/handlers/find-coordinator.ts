@@ -1,21 +1,35 @@
-import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../codec/index.ts';
+import type { FindCoordinatorRequest, FindCoordinatorResponse, FindCoordinatorResponseCoordinator } from '../codec/index.ts';
 import { KafkaError } from '../error-codes.ts';
-import type { Handler } from '../kafka-context.ts';
+import type { Handler, KafkaContext } from '../kafka-context.ts';
 
 const GROUP = 0;
 
-/** A single node coordinates every group; transaction coordinators do not exist yet. */
-export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = (ctx, request) => {
-  const { nodeId, host, port } = ctx.node;
-  const errorCode = request.keyType === GROUP ? KafkaError.NONE : KafkaError.COORDINATOR_NOT_AVAILABLE;
-  const errorMessage = errorCode === KafkaError.NONE ? null : 'transactions are not supported';
+/**
+ * A group's coordinator is the leader of its offsets partition (this broker on a single node);
+ * transaction coordinators do not exist yet.
+ */
+export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = (ctx, request, header) => {
+  const keys = header.apiVersion >= 4 ? request.coordinatorKeys : [request.key];
+  const coordinators = keys.map((key) => locate(ctx, key, request.keyType));
+  const first = coordinators[0]!;
   return {
     throttleTimeMs: 0,
-    errorCode,
-    errorMessage,
-    nodeId: errorCode === KafkaError.NONE ? nodeId : -1,
-    host: errorCode === KafkaError.NONE ? host : '',
-    port: errorCode === KafkaError.NONE ? port : -1,
-    coordinators: request.coordinatorKeys.map((key) => ({ key, nodeId, host, port, errorCode, errorMessage })),
+    errorCode: first.errorCode,
+    errorMessage: first.errorMessage,
+    nodeId: first.nodeId,
+    host: first.host,
+    port: first.port,
+    coordinators,
   };
 };
+
+function locate(ctx: KafkaContext, key: string, keyType: number): FindCoordinatorResponseCoordinator {
+  const unavailable = (errorMessage: string): FindCoordinatorResponseCoordinator => ({ key, nodeId: -1, host: '', port: -1, errorCode: KafkaError.COORDINATOR_NOT_AVAILABLE, errorMessage });
+  if (keyType !== GROUP) return unavailable('transactions are not supported');
+  const coordination = ctx.offsets.coordination(key);
+  if (coordination.state === 'unavailable') return unavailable('the group coordinator is not available yet');
+  const nodeId = coordination.state === 'elsewhere' ? coordination.nodeId : ctx.node.nodeId;
+  const endpoint = nodeId === ctx.node.nodeId ? ctx.node : ctx.cluster.members().find((m) => m.nodeId === nodeId)?.endpoints.kafka;
+  if (!endpoint) return unavailable(`broker ${nodeId} has no Kafka listener registered`);
+  return { key, nodeId, host: endpoint.host, port: endpoint.port, errorCode: KafkaError.NONE, errorMessage: null };
+}

@@ -4,5 +4,5 @@ import type { Handler } from '../kafka-context.ts';
 
 export const handleHeartbeat: Handler<HeartbeatRequest, HeartbeatResponse> = (ctx, request) => ({
   throttleTimeMs: 0,
-  errorCode: kafkaErrorFor(ctx.coordinator.heartbeat(request.groupId, request.memberId, request.generationId)),
+  errorCode: ctx.coordinatorError(request.groupId) ?? kafkaErrorFor(ctx.coordinator.heartbeat(request.groupId, request.memberId, request.generationId)),
 });

@@ -4,6 +4,10 @@ import type { Handler } from '../kafka-context.ts';
 
 /** Classic JoinGroup on the core coordinator; v4+ asks new members to rejoin with their id. */
 export const handleJoinGroup: Handler<JoinGroupRequest, JoinGroupResponse> = async (ctx, request, header, connection) => {
+  const refused = ctx.coordinatorError(request.groupId);
+  if (refused !== undefined) {
+    return { throttleTimeMs: 0, errorCode: refused, generationId: -1, protocolType: null, protocolName: header.apiVersion >= 7 ? null : '', leader: '', skipAssignment: false, memberId: request.memberId, members: [] };
+  }
   const result = await ctx.coordinator.join({
     groupId: request.groupId,
     memberId: request.memberId,

@@ -11,22 +11,24 @@ export const handleListOffsets: Handler<ListOffsetsRequest, ListOffsetsResponse>
   topics: await Promise.all(
     request.topics.map(async (topic) => ({
       name: topic.name,
-      partitions: await Promise.all(topic.partitions.map((p) => lookup(ctx, topic.name, p.partitionIndex, p.timestamp, header.apiVersion))),
+      partitions: await Promise.all(topic.partitions.map((p) => lookup(ctx, topic.name, p.partitionIndex, p.timestamp, header.apiVersion, p.currentLeaderEpoch))),
     })),
   ),
 });
 
-async function lookup(ctx: KafkaContext, topic: string, partition: number, timestamp: number, version: number): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
+async function lookup(ctx: KafkaContext, topic: string, partition: number, timestamp: number, version: number, currentLeaderEpoch: number): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
+  const leadership = ctx.leaderLog(topic, partition, currentLeaderEpoch);
+  const leaderEpoch = 'error' in leadership ? -1 : leadership.leaderEpoch;
   const result = (errorCode: number, offset: number, found: number): ListOffsetsResponseListOffsetsPartitionResponse => ({
     partitionIndex: partition,
     errorCode,
     oldStyleOffsets: version === 0 && offset >= 0 ? [offset] : [],
     timestamp: found,
     offset,
-    leaderEpoch: offset >= 0 ? 0 : -1,
+    leaderEpoch: offset >= 0 ? leaderEpoch : -1,
   });
-  const log = ctx.visibleTopic(topic) ? ctx.topics.log(topic, partition) : undefined;
-  if (!log) return result(KafkaError.UNKNOWN_TOPIC_OR_PARTITION, -1, -1);
+  if ('error' in leadership) return result(leadership.error, -1, -1);
+  const log = leadership.log;
   try {
     if (timestamp === LATEST) return result(KafkaError.NONE, log.highWatermark, -1);
     if (timestamp === EARLIEST) return result(KafkaError.NONE, log.logStartOffset, -1);

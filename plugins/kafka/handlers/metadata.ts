@@ -7,7 +7,10 @@ import { checkKafkaTopicName } from '../kafka-names.ts';
 const NO_TOPIC_ID = Buffer.alloc(16);
 const UNKNOWN_OPERATIONS = -2147483648;
 
-/** This broker is every partition's leader and the controller; unknown topics are created when allowed. */
+/**
+ * The live brokers, the controller, and each partition's leader, epoch, replicas and ISR as the cluster
+ * knows them (on a single node: this broker for everything). Unknown topics are created when allowed.
+ */
 export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async (ctx, request, header) => {
   const version = header.apiVersion;
   const all = request.topics === null || (version === 0 && request.topics.length === 0);
@@ -15,12 +18,14 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async 
   const allowCreate = ctx.settings.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation);
   const topics: MetadataResponseMetadataResponseTopic[] = [];
   for (const name of names) topics.push(await describeTopic(ctx, name, allowCreate && !all));
-  const { nodeId, host, port } = ctx.node;
+  const brokers = ctx.cluster.clustered
+    ? ctx.cluster.members().flatMap((m) => (m.endpoints.kafka ? [{ nodeId: m.nodeId, host: m.endpoints.kafka.host, port: m.endpoints.kafka.port, rack: null }] : []))
+    : [{ nodeId: ctx.node.nodeId, host: ctx.node.host, port: ctx.node.port, rack: null }];
   return {
     throttleTimeMs: 0,
-    brokers: [{ nodeId, host, port, rack: null }],
+    brokers,
     clusterId: ctx.clusterId,
-    controllerId: nodeId,
+    controllerId: ctx.cluster.controllerId(),
     topics,
     clusterAuthorizedOperations: UNKNOWN_OPERATIONS,
   };
@@ -31,7 +36,7 @@ async function describeTopic(ctx: KafkaContext, name: string, allowCreate: boole
   if (!topic && allowCreate && !ctx.topics.get(name)) {
     try {
       checkKafkaTopicName(name);
-      topic = await ctx.topics.create(name);
+      topic = await ctx.topics.create(name, { replicated: true });
       ctx.logger.info({ topic: name, partitions: topic.partitions }, 'auto-created a topic');
     } catch (err) {
       if (BrokerError.is(err, 'TOPIC_EXISTS')) topic = ctx.visibleTopic(name);
@@ -39,21 +44,28 @@ async function describeTopic(ctx: KafkaContext, name: string, allowCreate: boole
     }
   }
   if (!topic) return failedTopic(name, KafkaError.UNKNOWN_TOPIC_OR_PARTITION);
-  const leader = ctx.node.nodeId;
+  const live = new Set(ctx.cluster.members().map((m) => m.nodeId));
   return {
     errorCode: KafkaError.NONE,
     name,
     topicId: NO_TOPIC_ID,
     isInternal: false,
-    partitions: Array.from({ length: topic.partitions }, (_, partitionIndex) => ({
-      errorCode: KafkaError.NONE,
-      partitionIndex,
-      leaderId: leader,
-      leaderEpoch: 0,
-      replicaNodes: [leader],
-      isrNodes: [leader],
-      offlineReplicas: [],
-    })),
+    partitions: Array.from({ length: topic.partitions }, (_, partitionIndex) => {
+      const state = ctx.cluster.partitionState(name, partitionIndex);
+      if (!state) {
+        const self = ctx.node.nodeId;
+        return { errorCode: KafkaError.NONE, partitionIndex, leaderId: self, leaderEpoch: 0, replicaNodes: [self], isrNodes: [self], offlineReplicas: [] };
+      }
+      return {
+        errorCode: state.leader < 0 ? KafkaError.LEADER_NOT_AVAILABLE : KafkaError.NONE,
+        partitionIndex,
+        leaderId: state.leader,
+        leaderEpoch: state.leaderEpoch,
+        replicaNodes: [...state.replicas],
+        isrNodes: state.isr.map(([id]) => id),
+        offlineReplicas: state.replicas.filter((id) => !live.has(id)),
+      };
+    }),
     topicAuthorizedOperations: UNKNOWN_OPERATIONS,
   };
 }

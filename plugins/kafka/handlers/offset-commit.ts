@@ -6,14 +6,16 @@ import type { Handler } from '../kafka-context.ts';
 /** Checks member and generation (generation -1 from an empty group is a simple commit), then stores durably. */
 export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitResponse> = async (ctx, request, header) => {
   const generation = header.apiVersion >= 1 ? request.generationIdOrMemberEpoch : -1;
-  const groupError = ctx.coordinator.validateCommit(request.groupId, request.memberId, generation);
+  const refused = ctx.coordinatorError(request.groupId);
+  const groupError = refused === undefined ? ctx.coordinator.validateCommit(request.groupId, request.memberId, generation) : undefined;
   const commits: OffsetCommit[] = [];
   const errorFor = new Map<string, KafkaErrorCode>();
   for (const topic of request.topics) {
     const descriptor = ctx.visibleTopic(topic.name);
     for (const p of topic.partitions) {
       const key = `${topic.name}:${p.partitionIndex}`;
-      if (groupError) errorFor.set(key, kafkaErrorFor(groupError));
+      if (refused !== undefined) errorFor.set(key, refused);
+      else if (groupError) errorFor.set(key, kafkaErrorFor(groupError));
       else if (!descriptor || p.partitionIndex < 0 || p.partitionIndex >= descriptor.partitions) errorFor.set(key, KafkaError.UNKNOWN_TOPIC_OR_PARTITION);
       else commits.push({ topic: topic.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata });
     }

@@ -3,7 +3,19 @@ import { KafkaError } from '../error-codes.ts';
 import type { Handler } from '../kafka-context.ts';
 
 /** Offset -1 when nothing is committed; null topics (v2+) means every committed partition of the group. */
-export const handleOffsetFetch: Handler<OffsetFetchRequest, OffsetFetchResponse> = (ctx, request) => {
+export const handleOffsetFetch: Handler<OffsetFetchRequest, OffsetFetchResponse> = (ctx, request, header) => {
+  const refused = ctx.coordinatorError(request.groupId);
+  if (refused !== undefined) {
+    const partitionError = header.apiVersion < 2;
+    return {
+      throttleTimeMs: 0,
+      topics: partitionError
+        ? (request.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: refused })) }))
+        : [],
+      errorCode: refused,
+      groups: [],
+    };
+  }
   const requested = request.topics ?? committedTopics(ctx.offsets.fetchAll(request.groupId));
   return {
     throttleTimeMs: 0,

@@ -42,9 +42,10 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ct
 };
 
 function appendPartition(ctx: KafkaContext, topicName: string, partition: number, records: Buffer | readonly Buffer[] | null, version: number, acks: Acks): Promise<PartitionResult> {
-  const topic = ctx.visibleTopic(topicName);
-  const log = topic ? ctx.topics.log(topicName, partition) : undefined;
-  if (!topic || !log) return Promise.resolve(failed(KafkaError.UNKNOWN_TOPIC_OR_PARTITION));
+  const leadership = ctx.leaderLog(topicName, partition);
+  if ('error' in leadership) return Promise.resolve(failed(leadership.error));
+  const topic = ctx.visibleTopic(topicName)!;
+  const log = leadership.log;
   if (records === null || !Buffer.isBuffer(records) || records.length === 0) return Promise.resolve(failed(KafkaError.CORRUPT_MESSAGE, 'no records'));
   const maxBytes = topic.config.maxMessageBytes ?? ctx.settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   if (records.length > maxBytes) return Promise.resolve(failed(KafkaError.MESSAGE_TOO_LARGE, `batch of ${records.length} bytes exceeds ${maxBytes}`));

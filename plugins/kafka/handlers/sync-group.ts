@@ -3,6 +3,8 @@ import { kafkaErrorFor } from '../error-codes.ts';
 import type { Handler } from '../kafka-context.ts';
 
 export const handleSyncGroup: Handler<SyncGroupRequest, SyncGroupResponse> = async (ctx, request) => {
+  const refused = ctx.coordinatorError(request.groupId);
+  if (refused !== undefined) return { throttleTimeMs: 0, errorCode: refused, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
   const result = await ctx.coordinator.sync({
     groupId: request.groupId,
     memberId: request.memberId,
