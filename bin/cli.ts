@@ -11,6 +11,7 @@ import {
   type Broker,
   type BrokerPlugin,
   type ConfigLayer,
+  type Cluster,
   type StorageEngine,
   TOKENS,
 } from '../core/index.ts';
@@ -45,7 +46,7 @@ export function composition(argv: readonly string[], env: Readonly<Record<string
   const file = configFileFrom(argv, env);
   const fileLayer: ConfigLayer | undefined = file === undefined ? undefined : { source: file, values: readConfigFile(file) };
   const storage = rawStorage(argv, env, fileLayer);
-  const plugins = defaultPlugins(storage);
+  const plugins = defaultPlugins(storage, rawClusterEtcd(argv, env, fileLayer) !== '');
   const schema = buildConfigSchema(plugins.flatMap((p) => (p.config ? [p.config] : [])));
   const layers = [...(fileLayer ? [fileLayer] : []), layerFromEnv(env, schema), layerFromFlags(argv, schema)];
   return { plugins, layers };
@@ -59,6 +60,17 @@ function rawStorage(argv: readonly string[], env: Readonly<Record<string, string
   }
   if (value === undefined || value === 'fs' || value === 'memory') return value ?? 'fs';
   throw new BrokerError('CONFIG_INVALID', `storage must be fs or memory, not ${JSON.stringify(value)}`);
+}
+
+/** The etcd endpoints the layers name (flags over environment over file), or '' for a single node. */
+function rawClusterEtcd(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, file: ConfigLayer | undefined): string {
+  const section = file?.values.cluster;
+  let value: unknown = (section !== null && typeof section === 'object' ? (section as Record<string, unknown>).etcd : undefined) ?? env.WHARF_CLUSTER_ETCD;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--cluster-etcd') value = argv[i + 1];
+    else if (argv[i]!.startsWith('--cluster-etcd=')) value = argv[i]!.slice('--cluster-etcd='.length);
+  }
+  return typeof value === 'string' ? value : '';
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -79,11 +91,12 @@ export function readinessLine(broker: Broker): string {
   }
   const listeners = [...byProtocol].map(([protocol, addresses]) => `${protocol} ${addresses.join(' ')}`);
   const storage = broker.get<StorageEngine>(TOKENS.StorageEngine).description;
-  return `Wharf ready: ${listeners.length > 0 ? listeners.join(', ') : 'no protocol listeners'} | storage ${storage}`;
+  const cluster = broker.get<Cluster>(TOKENS.Cluster);
+  return `Wharf ready: ${listeners.length > 0 ? listeners.join(', ') : 'no protocol listeners'} | storage ${storage}${cluster.clustered ? ` | ${cluster.description}` : ''}`;
 }
 
 function printHelp(): void {
-  const schema = buildConfigSchema(defaultPlugins('fs').flatMap((p) => (p.config ? [p.config] : [])));
+  const schema = buildConfigSchema(defaultPlugins('fs', true).flatMap((p) => (p.config ? [p.config] : [])));
   const lines = describeFlags(schema).map((f) => `  ${f.flag.padEnd(36)} ${f.description} (default ${JSON.stringify(f.default)})`);
   process.stdout.write(`${USAGE}\n\nflags (env: WHARF_<FLAG_IN_CAPS>):\n  --config <file>                      JSON config file\n${lines.join('\n')}\n`);
 }

@@ -1,11 +1,15 @@
 import type { BrokerPlugin } from '../core/index.ts';
+import { clusterEtcd } from '../plugins/cluster-etcd/index.ts';
 import { kafka } from '../plugins/kafka/index.ts';
 import { rabbit } from '../plugins/rabbit/index.ts';
 import { rocket } from '../plugins/rocket/index.ts';
 import { fsStorage } from '../plugins/storage-fs/index.ts';
 import { memoryStorage } from '../plugins/storage-memory/index.ts';
 
-/** The embedded default composition: the chosen storage plugin plus every protocol plugin Wharf ships. */
-export function defaultPlugins(storage: 'fs' | 'memory'): BrokerPlugin<never>[] {
-  return [storage === 'memory' ? memoryStorage() : fsStorage(), kafka(), rabbit(), rocket()];
+/**
+ * The embedded default composition: the chosen storage plugin plus every protocol plugin Wharf ships;
+ * with `clustered` (etcd named by --cluster-etcd), cluster coordination through etcd.
+ */
+export function defaultPlugins(storage: 'fs' | 'memory', clustered = false): BrokerPlugin<never>[] {
+  return [storage === 'memory' ? memoryStorage() : fsStorage(), ...(clustered ? [clusterEtcd()] : []), kafka(), rabbit(), rocket()];
 }

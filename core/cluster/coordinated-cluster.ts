@@ -53,9 +53,8 @@ export class CoordinatedCluster implements Cluster, ClusterTopicStore {
     return this.controller.active;
   }
 
-  /** Connects, loads the metadata, registers this broker and joins the controller election. */
+  /** Loads the metadata, registers this broker and joins the controller election (the backend's plugin connects it). */
   async start(): Promise<void> {
-    await this.backend.connect();
     await this.state.start();
     await this.session.start();
     await this.state.waitForRevision(this.session.epoch);
@@ -67,7 +66,6 @@ export class CoordinatedCluster implements Cluster, ClusterTopicStore {
     await this.controller.stop();
     await this.session.stop();
     this.state.stop();
-    await this.backend.close();
   }
 
   topics(): ReadonlyMap<string, ClusterTopic> {

@@ -314,6 +314,7 @@ export class PartitionReplica {
     }
     if (fetched.records.length > 0 && log.logEndOffset === request.fetchOffset) await log.appendReplicated(fetched.records);
     log.advanceHighWatermark(Math.min(fetched.highWatermark, log.logEndOffset));
+    if (fetched.logStartOffset > log.logStartOffset) await log.deleteBefore(fetched.logStartOffset);
     return false;
   }
 }
