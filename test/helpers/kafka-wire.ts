@@ -38,7 +38,17 @@ export class KafkaWire {
   }
 
   async request<Req, Res>(api: ApiCodec<Req, Res>, version: number, body: Req): Promise<Res> {
-    this.send(encodeRequest(api, version, ++this.correlationId, 'wire-test', body));
+    this.send(this.encode(api, version, body));
+    return this.response(api, version);
+  }
+
+  /** A request's bytes with the next correlation id, to send later (e.g. into a paused broker's socket). */
+  encode<Req, Res>(api: ApiCodec<Req, Res>, version: number, body: Req): Buffer[] {
+    return [encodeRequest(api, version, ++this.correlationId, 'wire-test', body)].flat();
+  }
+
+  /** The next response frame, decoded as `api` at `version`. */
+  async response<Req, Res>(api: ApiCodec<Req, Res>, version: number): Promise<Res> {
     return decodeResponse(api, version, await this.nextFrame()).body;
   }
 

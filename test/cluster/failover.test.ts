@@ -1,0 +1,105 @@
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestCluster } from '../helpers/cluster.ts';
+import { eventually } from '../helpers/kafka.ts';
+import { hasProgram } from '../helpers/programs.ts';
+
+/**
+ * Three broker processes and a real etcd: kill -9 the leader of an acks=all idempotent load again and
+ * again, and check that every acknowledged message is readable afterwards exactly once and in order.
+ */
+const enabled = hasProgram('etcd', 'the cluster failover tests');
+let cluster: TestCluster;
+let client: Kafka;
+let admin: Admin;
+
+beforeAll(async () => {
+  if (!enabled) return;
+  cluster = await TestCluster.start({ nodes: 3, leaseTtlMs: 2000, flags: ['--replication-lag-max-ms', '5000'] });
+  client = cluster.client();
+  admin = client.admin();
+  await admin.connect();
+}, 120_000);
+
+afterAll(async () => {
+  if (!enabled) return;
+  await admin?.disconnect();
+  await cluster?.remove();
+});
+
+async function leaderOf(topic: string, partition = 0): Promise<number> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+  return metadata.topics[0]!.partitions.find((p) => p.partitionId === partition)!.leader;
+}
+
+async function isr(topic: string, partition = 0): Promise<number[]> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+  return [...metadata.topics[0]!.partitions.find((p) => p.partitionId === partition)!.isr].sort();
+}
+
+/** Every value in the partition, read from the beginning to the high watermark by a fresh consumer group. */
+async function readAll(topic: string): Promise<number[]> {
+  const [{ high }] = (await admin.fetchTopicOffsets(topic)) as Array<{ high: string }>;
+  const values: number[] = [];
+  const consumer = client.consumer({ groupId: `reader-${Date.now()}`, sessionTimeout: 6000, heartbeatInterval: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void values.push(Number(message.value!.toString())) });
+  await eventually(() => values.length >= Number(high), 30_000, `reading ${high} records of ${topic}`);
+  await consumer.disconnect();
+  return values;
+}
+
+/** An idempotent acks=all producer sending 0, 1, 2, ... one at a time until stopped; records what was acknowledged. */
+function produceUntilStopped(producer: Producer, topic: string) {
+  const acked: number[] = [];
+  let stopped = false;
+  let next = 0;
+  const done = (async () => {
+    while (!stopped) {
+      const value = next++;
+      await producer.send({ topic, acks: -1, messages: [{ value: String(value) }] });
+      acked.push(value);
+    }
+  })();
+  return {
+    acked,
+    stop: async () => {
+      stopped = true;
+      await done;
+    },
+  };
+}
+
+describe.skipIf(!enabled)('cluster failover (etcd + 3 broker processes)', () => {
+  it('loses no acknowledged message and duplicates none when the leader is killed with SIGKILL, three times over', async () => {
+    await admin.createTopics({ topics: [{ topic: 'failover', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const load = produceUntilStopped(producer, 'failover');
+    try {
+      for (let trial = 0; trial < 3; trial++) {
+        const before = load.acked.length;
+        await eventually(() => load.acked.length >= before + 100, 30_000, 'acknowledged produces before the kill');
+        const victim = cluster.broker(await leaderOf('failover'));
+        await victim.kill();
+        const atKill = load.acked.length;
+        await eventually(() => load.acked.length >= atKill + 100, 30_000, 'acknowledged produces on the new leader');
+        expect(await leaderOf('failover')).not.toBe(victim.nodeId);
+        await victim.start();
+        await eventually(async () => (await isr('failover')).length === 3, 30_000, 'the restarted broker back in the ISR');
+      }
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${cluster.logTail()}`);
+    } finally {
+      await load.stop();
+      await producer.disconnect();
+    }
+    const stored = await readAll('failover');
+    expect(stored.length).toBeGreaterThanOrEqual(load.acked.length);
+    expect(new Set(stored).size).toBe(stored.length);
+    expect([...stored].sort((a, b) => a - b)).toEqual(stored);
+    const present = new Set(stored);
+    expect(load.acked.filter((v) => !present.has(v))).toEqual([]);
+  }, 180_000);
+});

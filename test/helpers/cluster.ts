@@ -1,0 +1,195 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { EtcdServer, type EtcdOptions } from './etcd.ts';
+import { ROOT } from './spawn.ts';
+import { tempDir } from './temp-dir.ts';
+
+export interface ClusterOptions {
+  readonly nodes: number;
+  /** The brokers' lease TTL (etcd's minimum is 2 s at default timings). */
+  readonly leaseTtlMs?: number;
+  readonly etcd?: EtcdOptions;
+  /** Extra flags for every broker. */
+  readonly flags?: readonly string[];
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/**
+ * One broker process of a test cluster: `bin/wharf.js start` on its own data directory, with the
+ * Kafka listener only; its stderr (pino logs) goes to `<dataDir>.log` for post-mortems. Restarts reuse
+ * its data directory and ports, as an operator restarting a crashed broker would.
+ */
+export class BrokerProcess {
+  child: ChildProcess | undefined;
+  kafkaPort = 0;
+  replicationPort = 0;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly nodeId: number,
+    readonly dataDir: string,
+    private readonly etcdEndpoint: string,
+    private readonly leaseTtlMs: number,
+    private readonly flags: readonly string[],
+  ) {}
+
+  get pid(): number {
+    return this.child?.pid ?? -1;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  get bootstrap(): string {
+    return `127.0.0.1:${this.kafkaPort}`;
+  }
+
+  get logFile(): string {
+    return `${this.dataDir}.log`;
+  }
+
+  async start(): Promise<void> {
+    if (this.child) throw new Error(`broker ${this.nodeId} is already running`);
+    const args = [
+      path.join(ROOT, 'bin/wharf.js'),
+      'start',
+      '--data-dir', this.dataDir,
+      '--node-id', String(this.nodeId),
+      '--cluster-etcd', this.etcdEndpoint,
+      '--cluster-lease-ttl-ms', String(this.leaseTtlMs),
+      '--host', '127.0.0.1',
+      '--kafka-port', this.kafkaPort ? String(this.kafkaPort) : 'auto',
+      '--replication-port', this.replicationPort ? String(this.replicationPort) : 'auto',
+      '--amqp-port', '0',
+      '--rocket-port', '0',
+      '--log-level', 'info',
+      '--replication-fetch-max-wait-ms', '200',
+      '--groups-initial-rebalance-delay-ms', '0',
+      '--groups-min-session-timeout-ms', '1000',
+      ...this.flags,
+    ];
+    const log = fs.openSync(this.logFile, 'a');
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', log] });
+    fs.closeSync(log);
+    this.child = child;
+    live.add(child);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        live.delete(child);
+        if (this.child === child) this.child = undefined;
+        resolve();
+      }),
+    );
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`broker ${this.nodeId} did not start; see ${this.logFile}`)), 60_000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const ready = out.split('\n').find((l) => l.startsWith('Wharf ready'));
+        if (ready) {
+          clearTimeout(timer);
+          resolve(ready);
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`broker ${this.nodeId} exited with ${code} before it was ready; see ${this.logFile}`));
+      });
+    });
+    this.kafkaPort = Number(/kafka 127\.0\.0\.1:(\d+)/.exec(line)![1]);
+    this.replicationPort = Number(/replication 127\.0\.0\.1:(\d+)/.exec(line)![1]);
+  }
+
+  /** kill -9, and wait until the process is gone. */
+  async kill(): Promise<void> {
+    this.child?.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM: a controlled shutdown. */
+  async stop(): Promise<void> {
+    this.child?.kill('SIGTERM');
+    await this.exited;
+  }
+
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+}
+
+/** etcd plus `nodes` broker processes on loopback, each on a temporary data directory. */
+export class TestCluster {
+  private constructor(
+    readonly etcd: EtcdServer,
+    readonly brokers: BrokerProcess[],
+    readonly dir: string,
+  ) {}
+
+  static async start(options: ClusterOptions): Promise<TestCluster> {
+    const etcd = await EtcdServer.start(options.etcd);
+    const dir = tempDir('wharf-cluster-').path;
+    const leaseTtlMs = options.leaseTtlMs ?? 2000;
+    const brokers = Array.from({ length: options.nodes }, (_, i) => new BrokerProcess(i + 1, path.join(dir, `broker-${i + 1}`), etcd.endpoint, leaseTtlMs, options.flags ?? []));
+    const cluster = new TestCluster(etcd, brokers, dir);
+    try {
+      for (const broker of brokers) await broker.start();
+    } catch (err) {
+      await cluster.remove();
+      throw err;
+    }
+    return cluster;
+  }
+
+  broker(nodeId: number): BrokerProcess {
+    return this.brokers.find((b) => b.nodeId === nodeId)!;
+  }
+
+  get bootstrap(): string[] {
+    return this.brokers.filter((b) => b.kafkaPort > 0).map((b) => b.bootstrap);
+  }
+
+  client(config: Partial<KafkaConfig> = {}): Kafka {
+    return new Kafka({
+      clientId: 'cluster-test',
+      brokers: this.bootstrap,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 30, initialRetryTime: 50, maxRetryTime: 500 },
+      ...config,
+    });
+  }
+
+  /** Kills everything and deletes the data; the broker logs are printed first when `keepLogs` names a failure. */
+  async remove(): Promise<void> {
+    await Promise.all(this.brokers.map((b) => b.kill()));
+    await this.etcd.remove();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The last lines of every broker's log, for a failing test's message. */
+  logTail(lines = 40): string {
+    return this.brokers
+      .map((b) => {
+        const text = fs.existsSync(b.logFile) ? fs.readFileSync(b.logFile, 'utf8').trim().split('\n').slice(-lines).join('\n') : '';
+        return `--- broker ${b.nodeId}\n${text}`;
+      })
+      .join('\n');
+  }
+}
+
+/** The bytes of a partition's replica on one broker: its segment files, concatenated in offset order. */
+export function replicaBytes(broker: BrokerProcess, topic: string, partition: number): Buffer {
+  const dir = path.join(broker.dataDir, `${topic}-${partition}`);
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+  return Buffer.concat(files.map((f) => fs.readFileSync(path.join(dir, f))));
+}
