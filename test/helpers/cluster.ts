@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { decodeRecords, RecordBatch } from '../../core/index.ts';
+import { ApiKeys } from '../../plugins/kafka/codec/index.ts';
+import { KafkaWire } from './kafka-wire.ts';
 import { EtcdServer, type EtcdOptions } from './etcd.ts';
 import { ROOT } from './spawn.ts';
 import { tempDir } from './temp-dir.ts';
@@ -70,6 +73,7 @@ export class BrokerProcess {
       '--amqp-port', '0',
       '--rocket-port', '0',
       '--log-level', 'info',
+      '--cluster-request-timeout-ms', String(Math.max(300, Math.floor(this.leaseTtlMs / 3))),
       '--replication-fetch-max-wait-ms', '200',
       '--groups-initial-rebalance-delay-ms', '0',
       '--groups-min-session-timeout-ms', '1000',
@@ -155,8 +159,9 @@ export class TestCluster {
     return this.brokers.find((b) => b.nodeId === nodeId)!;
   }
 
+  /** The Kafka addresses of the brokers running now. */
   get bootstrap(): string[] {
-    return this.brokers.filter((b) => b.kafkaPort > 0).map((b) => b.bootstrap);
+    return this.brokers.filter((b) => b.running && b.kafkaPort > 0).map((b) => b.bootstrap);
   }
 
   client(config: Partial<KafkaConfig> = {}): Kafka {
@@ -192,4 +197,60 @@ export function replicaBytes(broker: BrokerProcess, topic: string, partition: nu
   const dir = path.join(broker.dataDir, `${topic}-${partition}`);
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
   return Buffer.concat(files.map((f) => fs.readFileSync(path.join(dir, f))));
+}
+
+/**
+ * Every record value of a partition up to its high watermark, fetched straight from its leader (found
+ * through Metadata from `bootstrap`) without a consumer group: the cheapest complete read for a test.
+ */
+export async function readPartition(bootstrap: readonly string[], topic: string, partition = 0): Promise<string[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await readFromLeader(bootstrap, topic, partition);
+    } catch (err) {
+      if (attempt >= 50) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+async function readFromLeader(bootstrap: readonly string[], topic: string, partition: number): Promise<string[]> {
+  const seed = await KafkaWire.connect(Number(bootstrap[0]!.split(':')[1]));
+  const metadata = await seed.request(ApiKeys.Metadata, 8, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false } as never);
+  seed.close();
+  const state = (metadata as { topics: Array<{ partitions: Array<{ partitionIndex: number; leaderId: number }> }>; brokers: Array<{ nodeId: number; port: number }> });
+  const leaderId = state.topics[0]!.partitions.find((p) => p.partitionIndex === partition)!.leaderId;
+  const port = state.brokers.find((b) => b.nodeId === leaderId)?.port;
+  if (port === undefined) throw new Error(`no leader for ${topic}-${partition}`);
+  const wire = await KafkaWire.connect(port);
+  try {
+    const values: string[] = [];
+    let offset = 0;
+    for (;;) {
+      const response = (await wire.request(ApiKeys.Fetch, 11, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 16 * 1024 * 1024,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 16 * 1024 * 1024 }] }],
+        forgottenTopicsData: [],
+        rackId: '',
+      } as never)) as { responses: Array<{ partitions: Array<{ errorCode: number; highWatermark: number; records: Buffer | null }> }> };
+      const p = response.responses[0]!.partitions[0]!;
+      if (p.errorCode !== 0) throw new Error(`fetch of ${topic}-${partition} failed with error ${p.errorCode}`);
+      const records = p.records ?? Buffer.alloc(0);
+      for (let pos = 0; pos < records.length; ) {
+        const batch = new RecordBatch(records, pos);
+        for (const record of decodeRecords(records, pos)) values.push(record.value!.toString());
+        offset = batch.nextOffset;
+        pos += batch.sizeInBytes;
+      }
+      if (offset >= p.highWatermark) return values;
+    }
+  } finally {
+    wire.close();
+  }
 }

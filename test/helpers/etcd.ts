@@ -69,7 +69,8 @@ export class EtcdServer {
 
   /** Starts etcd (again) on the same data dir and ports; resolves once it answers /health. */
   async restart(): Promise<void> {
-    if (this.child) throw new Error('etcd is already running');
+    if (this.child) this.child.kill('SIGKILL');
+    await this.exited;
     const name = 'wharf-test';
     const peer = `http://127.0.0.1:${this.peerPort}`;
     const args = [
@@ -147,7 +148,8 @@ export class EtcdServer {
     await this.exited;
   }
 
-  private healthy(): Promise<boolean> {
+  /** Whether etcd answers its health check now. */
+  healthy(): Promise<boolean> {
     return new Promise((resolve) => {
       const request = http.get(`${this.endpoint}/health`, { timeout: 1000 }, (response) => {
         let body = '';
