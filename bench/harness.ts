@@ -1,5 +1,6 @@
 /** Shared helpers for benchmarks: medians, formatting, a table printer, child-process plumbing. */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import readline from 'node:readline';
 
@@ -73,4 +74,46 @@ export function stopper(child: ChildProcess): () => Promise<void> {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
+}
+
+const TICK = 100;
+
+/** CPU seconds a process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICK;
+}
+
+export function rssMiB(pid: number): number {
+  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+/** Runs a shell pipeline; returns wall seconds and the CPU seconds of its processes (bash `times`). */
+export function shell(script: string): Promise<{ seconds: number; cpu: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn('bash', ['-c', `${script}\ntimes`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${script}: exit ${code}: ${err}`));
+      const seconds = (performance.now() - start) / 1000;
+      const lines = out.trim().split('\n');
+      const children = lines.pop()!.split(/\s+/).map((t) => {
+        const m = /(\d+)m([\d.]+)s/.exec(t)!;
+        return Number(m[1]) * 60 + Number(m[2]);
+      });
+      lines.pop();
+      resolve({ seconds, cpu: children[0]! + children[1]!, stdout: lines.join('\n') });
+    });
+  });
+}
+
+/** The p-th percentile (0-100) by nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }

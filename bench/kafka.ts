@@ -9,14 +9,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fmt, freePort, lineMatching, median, printTable, stopper } from './harness.ts';
+import { cpuSeconds, fmt, freePort, lineMatching, median, printTable, rssMiB, shell, stopper } from './harness.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TMP = path.join(ROOT, '.bench-tmp/kafka');
 const RECORDS = Number(process.env.BENCH_KAFKA_RECORDS ?? 5_000_000);
 const INGEST_GB = Number(process.env.BENCH_KAFKA_INGEST_GB ?? 10);
 const RUNS = 3;
-const TICK = 100;
 const RECORD = 'x'.repeat(99);
 const PRODUCER_FLAGS = ['-X', 'acks=1', '-X', 'linger.ms=10', '-X', 'batch.num.messages=100000', '-X', 'batch.size=1000000', '-X', 'queue.buffering.max.kbytes=2097151', '-X', 'queue.buffering.max.messages=10000000'];
 
@@ -37,40 +36,6 @@ async function startReference(mode: 'sink' | 'fetch', file: string): Promise<Ser
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/workers/kafka-reference-server.ts'), mode, file], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = (await lineMatching(child, /^port \d+$/)).split(' ')[1];
   return { child, address: `127.0.0.1:${port}`, stop: stopper(child) };
-}
-
-/** CPU seconds a process has used so far, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICK;
-}
-
-function rssMiB(pid: number): number {
-  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
-  return Number(line.split(/\s+/)[1]) / 1024;
-}
-
-/** Runs a shell pipeline; returns wall seconds and the CPU seconds of its processes (bash `times`). */
-function shell(script: string): Promise<{ seconds: number; cpu: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn('bash', ['-c', `${script}\ntimes`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`${script}: exit ${code}: ${err}`));
-      const seconds = (performance.now() - start) / 1000;
-      const lines = out.trim().split('\n');
-      const children = lines.pop()!.split(/\s+/).map((t) => {
-        const m = /(\d+)m([\d.]+)s/.exec(t)!;
-        return Number(m[1]) * 60 + Number(m[2]);
-      });
-      lines.pop();
-      resolve({ seconds, cpu: children[0]! + children[1]!, stdout: lines.join('\n') });
-    });
-  });
 }
 
 interface Measured {

@@ -16,8 +16,12 @@ import {
   TOKENS,
 } from '../core/index.ts';
 import { defaultPlugins } from './default-broker.ts';
+import { runLocalCluster, type LocalClusterOptions } from './local-cluster.ts';
 
 const USAGE = `usage: wharf start [--flag value ...]   start the embedded default broker
+       wharf cluster [--nodes 3] [--data-dir ./data-cluster] [--etcd-port 2379] [--kafka-port 19092]
+                     [--replication-port 19192] [--lease-ttl-ms 2000] [broker flags ...]
+                                         a local etcd and N brokers on loopback (needs Debian's etcd-server)
        wharf help                        list every flag
 
 Configuration: defaults < --config <file> (JSON) < WHARF_* environment < flags.`;
@@ -29,6 +33,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     printHelp();
     return;
   }
+  if (command === 'cluster') return runLocalCluster(localClusterOptions(rest));
   if (command !== 'start') throw new BrokerError('CONFIG_INVALID', `unknown command ${command}\n${USAGE}`);
   const { plugins, layers } = composition(rest, process.env);
   const broker = await createBroker({ plugins, config: layers, logDestination: pino.destination({ fd: 2, sync: true }) });
@@ -39,6 +44,27 @@ export async function runCli(argv: readonly string[]): Promise<void> {
   });
   await broker.start();
   process.stdout.write(`${readinessLine(broker)}\n`);
+}
+
+/** `wharf cluster` flags; every other flag goes to each broker. */
+function localClusterOptions(argv: readonly string[]): LocalClusterOptions {
+  const options: LocalClusterOptions = { nodes: 3, dataDir: './data-cluster', etcdPort: 2379, kafkaPort: 19092, replicationPort: 19192, leaseTtlMs: 2000, brokerFlags: [] };
+  const numeric = { '--nodes': 'nodes', '--etcd-port': 'etcdPort', '--kafka-port': 'kafkaPort', '--replication-port': 'replicationPort', '--lease-ttl-ms': 'leaseTtlMs' } as const;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    if (flag in numeric) {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) throw new BrokerError('CONFIG_INVALID', `${flag} needs a positive integer, not ${JSON.stringify(value)}`);
+      options[numeric[flag as keyof typeof numeric]] = n;
+      i++;
+    } else if (flag === '--data-dir') {
+      if (value === undefined) throw new BrokerError('CONFIG_INVALID', '--data-dir needs a value');
+      options.dataDir = value;
+      i++;
+    } else options.brokerFlags.push(flag);
+  }
+  return options;
 }
 
 /** Reads the layers, picks the storage plugin the merged `storage` key names, and maps flags and env onto the schema. */

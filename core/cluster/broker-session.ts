@@ -110,7 +110,7 @@ export class BrokerSession {
     }
     this.lease = lease;
     this.epochValue = result.revision;
-    this.logger.info({ nodeId: this.nodeId, epoch: this.epochValue }, 'registered in the cluster');
+    this.logger.info({ nodeId: this.nodeId, epoch: this.epochValue, pid: process.pid }, 'registered in the cluster');
     this.emit({ type: 'registered', epoch: this.epochValue });
     this.extend(sentAt, this.ttlMs);
   }
