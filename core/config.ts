@@ -106,6 +106,7 @@ export const replicationFields = {
   lagMaxMs: field.integer(30_000, 'a follower that has not caught up for this long leaves the ISR (replica.lag.time.max.ms)', { min: 10 }),
   fetchMaxWaitMs: field.integer(500, 'how long a leader holds a follower fetch that finds nothing new (replica.fetch.wait.max.ms)', { min: 0 }),
   uncleanLeaderElection: field.boolean(false, 'elect a replica outside the ISR when no in-sync replica is alive (may lose acknowledged data)'),
+  leaderRebalanceIntervalMs: field.integer(60_000, 'how often the controller moves leaderships back to preferred replicas that are in sync (auto.leader.rebalance); 0 never', { min: 0 }),
   offsetsPartitions: field.integer(16, 'cluster mode: partitions of the replicated committed-offsets topic (offsets.topic.num.partitions)', { min: 1, max: 1000 }),
 } as const;
 

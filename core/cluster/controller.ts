@@ -4,7 +4,7 @@ import type { BrokerSession } from './broker-session.ts';
 import type { ClusterState } from './cluster-state.ts';
 import { del, put, type Condition, type CoordinationBackend, type Operation } from './coordination.ts';
 import { encode, keys, type StoredPartitionState } from './cluster-model.ts';
-import { electPartition, type ElectionOptions } from './leader-election.ts';
+import { electPartition, preferPreferredLeader, type ElectionOptions } from './leader-election.ts';
 
 /** Partition changes per transaction (etcd allows 128 operations by default). */
 const CHANGES_PER_TXN = 64;
@@ -19,6 +19,8 @@ const RETRY_MS = 200;
  * new controller simply carries on.
  */
 export class Controller {
+  private rebalanceTimer: Timer | undefined;
+  private rebalanceDue = false;
   private reconcileScheduled = false;
   private reconciling = false;
   private campaigning = false;
@@ -30,7 +32,7 @@ export class Controller {
     private readonly backend: CoordinationBackend,
     private readonly state: ClusterState,
     private readonly session: BrokerSession,
-    private readonly options: ElectionOptions,
+    private readonly options: ElectionOptions & { readonly leaderRebalanceIntervalMs: number },
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
@@ -53,12 +55,24 @@ export class Controller {
     );
     this.maybeCampaign();
     this.scheduleReconcile();
+    this.scheduleRebalance();
+  }
+
+  /** Every interval, the controller moves leaderships back to their preferred replicas (0 disables). */
+  private scheduleRebalance(): void {
+    if (this.options.leaderRebalanceIntervalMs <= 0 || this.stopped) return;
+    this.rebalanceTimer = this.clock.setTimeout(() => {
+      this.rebalanceDue = true;
+      if (this.active) this.scheduleReconcile();
+      this.scheduleRebalance();
+    }, this.options.leaderRebalanceIntervalMs);
   }
 
   /** Gives up the controller role (if held) so another broker takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.retryTimer?.cancel();
+    this.rebalanceTimer?.cancel();
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     const controller = this.state.controller;
     if (controller?.nodeId === this.session.nodeId && controller.brokerEpoch === this.session.epoch) {
@@ -113,10 +127,12 @@ export class Controller {
     try {
       const controllerEpoch = this.state.controller!.epoch;
       const live = new Map([...this.state.brokers.values()].map((b) => [b.nodeId, b.epoch]));
+      const rebalance = this.rebalanceDue;
+      this.rebalanceDue = false;
       const changes: Array<{ key: string; version: number; next: StoredPartitionState }> = [];
       for (const [topic] of this.state.topics) {
         for (const [partition, current] of this.state.partitionsOf(topic) ?? []) {
-          const next = electPartition(current, live, this.options);
+          const next = electPartition(current, live, this.options) ?? (rebalance ? preferPreferredLeader(current, live) : undefined);
           if (next) changes.push({ key: keys.partition(topic, partition), version: current.version, next: stripVersion(next) });
         }
       }

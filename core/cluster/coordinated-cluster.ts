@@ -42,7 +42,7 @@ export class CoordinatedCluster implements Cluster, ClusterTopicStore {
     const replication = config.replication;
     this.state = new ClusterState(backend, logger);
     this.session = new BrokerSession(backend, { nodeId: this.nodeId, endpoints: {} }, clock, logger);
-    this.controller = new Controller(backend, this.state, this.session, { uncleanLeaderElection: replication.uncleanLeaderElection }, clock, logger);
+    this.controller = new Controller(backend, this.state, this.session, { uncleanLeaderElection: replication.uncleanLeaderElection, leaderRebalanceIntervalMs: replication.leaderRebalanceIntervalMs }, clock, logger);
   }
 
   get description(): string {

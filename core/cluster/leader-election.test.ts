@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StoredPartitionState } from './cluster-model.ts';
-import { assignReplicas, electPartition } from './leader-election.ts';
+import { assignReplicas, electPartition, preferPreferredLeader } from './leader-election.ts';
 
 const state = (leader: number, isr: Array<[number, number]>, leaderEpoch = 5): StoredPartitionState => ({ leader, leaderEpoch, replicas: [1, 2, 3], isr });
 const clean = { uncleanLeaderElection: false };
@@ -57,6 +57,15 @@ describe('electPartition', () => {
         expect(after.isr.length).toBeGreaterThanOrEqual(before.isr.length === 0 ? 0 : 1);
       }),
     );
+  });
+});
+
+describe('preferPreferredLeader', () => {
+  it('moves leadership back to the first replica once it is live and in sync, with the next epoch', () => {
+    expect(preferPreferredLeader(state(2, [[2, 20], [1, 11]]), new Map([[1, 11], [2, 20]]))).toMatchObject({ leader: 1, leaderEpoch: 6 });
+    expect(preferPreferredLeader(state(2, [[2, 20]]), new Map([[1, 11], [2, 20]]))).toBeUndefined();
+    expect(preferPreferredLeader(state(2, [[2, 20], [1, 10]]), new Map([[1, 11], [2, 20]]))).toBeUndefined();
+    expect(preferPreferredLeader(state(1, [[1, 10]]), new Map([[1, 10]]))).toBeUndefined();
   });
 });
 

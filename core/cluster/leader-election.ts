@@ -31,6 +31,18 @@ export function electPartition(state: StoredPartitionState, live: ReadonlyMap<nu
 }
 
 /**
+ * Preferred-leader election (Kafka's auto.leader.rebalance): a partition led by another replica while
+ * its first replica is live and in sync moves back to it, with the next epoch. Undefined when nothing moves.
+ */
+export function preferPreferredLeader(state: StoredPartitionState, live: ReadonlyMap<number, number>): StoredPartitionState | undefined {
+  const preferred = state.replicas[0];
+  if (preferred === undefined || state.leader === preferred || state.leader < 0) return undefined;
+  const entry = state.isr.find(([id]) => id === preferred);
+  if (!entry || live.get(preferred) !== entry[1]) return undefined;
+  return { ...state, leader: preferred, leaderEpoch: state.leaderEpoch + 1 };
+}
+
+/**
  * Spreads `partitions` new partitions' replicas over the live brokers, Kafka-style: each partition's
  * preferred leader rotates from `startIndex`, its followers are the next brokers in order.
  */

@@ -32,12 +32,16 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ct
     for (const topic of pending) for (const p of topic.partitions) p.result.catch(() => undefined);
     return NO_RESPONSE;
   }
+  const timedOut = failed(KafkaError.REQUEST_TIMED_OUT, `not committed within the request's ${request.timeoutMs} ms`);
+  let timer: ReturnType<typeof ctx.clock.setTimeout> | undefined;
+  const deadline = new Promise<PartitionResult>((resolve) => (timer = ctx.clock.setTimeout(() => resolve(timedOut), Math.max(0, request.timeoutMs))));
   const responses = await Promise.all(
     pending.map(async (topic) => ({
       name: topic.name,
-      partitionResponses: await Promise.all(topic.partitions.map(async (p) => ({ index: p.index, ...(await p.result) }))),
+      partitionResponses: await Promise.all(topic.partitions.map(async (p) => ({ index: p.index, ...(await Promise.race([p.result, deadline])) }))),
     })),
   );
+  timer?.cancel();
   return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
 };
 
