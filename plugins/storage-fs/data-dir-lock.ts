@@ -20,8 +20,14 @@ export class DataDirLock {
   async acquire(): Promise<void> {
     fs.mkdirSync(this.dir, { recursive: true });
     if (process.platform === 'linux') {
-      this.socket = await this.listenOnce();
-      fs.writeFileSync(this.file, String(process.pid));
+      const socket = await this.bindSocket();
+      try {
+        fs.writeFileSync(this.file, String(process.pid));
+      } catch (err) {
+        socket.close();
+        throw err;
+      }
+      this.socket = socket;
     } else {
       this.createPidFile();
     }
@@ -41,7 +47,7 @@ export class DataDirLock {
     return path.join(this.dir, LOCK_FILE);
   }
 
-  private listenOnce(): Promise<net.Server> {
+  private bindSocket(): Promise<net.Server> {
     const { dev, ino } = fs.statSync(this.dir, { bigint: true });
     const server = net.createServer((connection) => connection.destroy());
     return new Promise((resolve, reject) => {
