@@ -1,11 +1,28 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
+import { ContainerModule } from 'inversify';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RecordBatch, SegmentedStorageEngine, SingleNodeReplicator, createRootLogger, decodeRecords, defaultLogConfig, encodeRecordBatch, systemClock } from '../../core/index.ts';
-import { ApiKeys } from '../../plugins/kafka/codec/index.ts';
+import {
+  RecordBatch,
+  SegmentedStorageEngine,
+  SingleNodeReplicator,
+  TOKENS,
+  createBroker,
+  createRootLogger,
+  decodeRecords,
+  defaultLogConfig,
+  definePlugin,
+  encodeRecordBatch,
+  systemClock,
+  type ReplicaLog,
+  type Replicator,
+} from '../../core/index.ts';
+import { kafka } from '../../plugins/kafka/index.ts';
+import { ApiKeys, decodeResponse, encodeRequest } from '../../plugins/kafka/codec/index.ts';
 import { FsSegmentStore } from '../../plugins/storage-fs/index.ts';
+import { memoryStorage } from '../../plugins/storage-memory/index.ts';
 import { eventually } from '../helpers/kafka.ts';
 import { KafkaWire } from '../helpers/kafka-wire.ts';
 import { hasProgram } from '../helpers/programs.ts';
@@ -189,4 +206,74 @@ describe('idempotent producers across a broker crash', () => {
     await stop(broker.child, 'SIGTERM');
     expect((await readPartition(dir.path, 'wire', 0)).map((r) => `${r.offset}:${r.value}`)).toEqual(['0:a', '1:b', '2:plain', '3:c', '4:d']);
   }, 60_000);
+});
+
+/** A replicator that commits at once while open and holds every commit while closed, as a slow follower would. */
+class GatedReplicator implements Replicator {
+  readonly name = 'gated';
+  private held: Array<() => void> | undefined;
+
+  commit(log: ReplicaLog, endOffset: number): Promise<void> {
+    if (this.held === undefined) {
+      log.advanceHighWatermark(endOffset);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.held!.push(() => resolve(log.advanceHighWatermark(endOffset))));
+  }
+
+  close(): void {
+    this.held = [];
+  }
+
+  open(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const release of held) release();
+  }
+}
+
+describe('a retried batch whose original is not committed yet', () => {
+  it('is answered with the original offsets only once the original commits, or REQUEST_TIMED_OUT after the request timeout, as Kafka delays it', async () => {
+    const gate = new GatedReplicator();
+    const gated = definePlugin({
+      name: 'gated-replicator',
+      provides: [TOKENS.Replicator],
+      replaces: [TOKENS.Replicator],
+      module: () => new ContainerModule(({ bind }) => void bind<Replicator>(TOKENS.Replicator).toConstantValue(gate)),
+    });
+    const broker = await createBroker({ plugins: [memoryStorage(), kafka(), gated], config: { logLevel: 'error', host: '127.0.0.1', kafka: { port: 'auto' } } });
+    await broker.start();
+    try {
+      const port = broker.listeners().find((l) => l.protocol === 'kafka')!.port;
+      await createTopic(port, 'held', 1);
+      const [a, b] = [await KafkaWire.connect(port), await KafkaWire.connect(port)];
+      const { producerId, producerEpoch } = await a.request(ApiKeys.InitProducerId, 1, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 });
+      const batch = (baseSequence: number) => encodeRecordBatch({ producerId, producerEpoch, baseSequence, records: [{ value: Buffer.from(`m${baseSequence}`) }] });
+      let correlationId = 0;
+      const produce = (wire: KafkaWire, records: Buffer, timeoutMs = 5000) => {
+        wire.send(encodeRequest(ApiKeys.Produce, 7, ++correlationId, 'held', { transactionalId: null, acks: -1, timeoutMs, topicData: [{ name: 'held', partitionData: [{ index: 0, records }] }] }));
+        return wire.nextFrame().then((frame) => decodeResponse(ApiKeys.Produce, 7, frame).body.responses[0]!.partitionResponses[0]!);
+      };
+      const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
+
+      gate.close();
+      const original = produce(a, batch(0));
+      const retry = produce(b, batch(0));
+      expect(await within(retry, 300)).toBe('pending');
+      gate.open();
+      expect(await original).toMatchObject({ errorCode: 0, baseOffset: 0 });
+      expect(await retry).toMatchObject({ errorCode: 0, baseOffset: 0 });
+
+      gate.close();
+      const next = produce(a, batch(1));
+      expect(await produce(b, batch(1), 100)).toMatchObject({ errorCode: 7 });
+      gate.open();
+      expect(await next).toMatchObject({ errorCode: 0, baseOffset: 1 });
+      a.close();
+      b.close();
+    } finally {
+      gate.open();
+      await broker.stop();
+    }
+  });
 });
