@@ -8,6 +8,7 @@ import {
   encodeRecordBatch,
   logDirName,
   parseSnapshotFileName,
+  snapshotFileName,
   systemClock,
   type LogConfig,
   type PartitionLog,
@@ -106,12 +107,12 @@ describe('producer-state snapshots in the log directory', () => {
     await engine.close();
     const logDir = path.join(dir.path, logDirName(ID));
     const [newest] = snapshotsIn(dir.path).reverse();
-    fs.writeFileSync(path.join(logDir, `${String(newest).padStart(20, '0')}.snapshot`), 'not a snapshot');
+    fs.writeFileSync(path.join(logDir, snapshotFileName(newest!)), 'not a snapshot');
     ({ engine, log } = await openLog(dir.path));
     expect([35, 36, 37, 38, 39].map((seq) => retryOf(log, seq))).toEqual([35, 36, 37, 38, 39].map((seq) => offsets[seq]));
     await engine.close();
 
-    for (const offset of snapshotsIn(dir.path)) fs.rmSync(path.join(logDir, `${String(offset).padStart(20, '0')}.snapshot`));
+    for (const offset of snapshotsIn(dir.path)) fs.rmSync(path.join(logDir, snapshotFileName(offset)));
     ({ engine, log } = await openLog(dir.path));
     expect([35, 36, 37, 38, 39].map((seq) => retryOf(log, seq))).toEqual([35, 36, 37, 38, 39].map((seq) => offsets[seq]));
     expect(retryOf(log, 40)).toBe('append');

@@ -10,7 +10,7 @@ import type { SegmentStore } from './segment-store.ts';
  * Appended bytes after which a snapshot is taken even without a roll, so a crash never costs a scan
  * of more than this many bytes of batch headers on top of the roll's snapshot.
  */
-export const SNAPSHOT_INTERVAL_BYTES = 64 * 1024 * 1024;
+const SNAPSHOT_INTERVAL_BYTES = 64 * 1024 * 1024;
 /** Headers are read in windows this large: big batches cost one small read each, small ones share a read. */
 const SCAN_WINDOW = 64 * 1024;
 
@@ -29,9 +29,11 @@ export class ProducerStateManager {
   private snapshotEnd: number | undefined;
   private writes: Promise<void> = Promise.resolve();
 
+  /** `background` runs snapshot writes the caller does not wait for (the log settles them before it closes). */
   constructor(
     private readonly store: SegmentStore,
     private readonly dir: string,
+    private readonly background: (work: Promise<void>) => void,
   ) {}
 
   /**
@@ -52,17 +54,22 @@ export class ProducerStateManager {
     const scanned = replay(table, segments, snapshot?.offset ?? segments[Math.max(0, segments.length - 2)]!.baseOffset, end);
     this.table = table;
     // Nothing scanned: the next open scans nothing either, so the state needs no snapshot yet.
-    if (scanned > 0) await this.takeSnapshot(end, segments[segments.length - 1]!.baseOffset);
+    if (scanned > 0) this.background(this.takeSnapshot(end, segments[segments.length - 1]!.baseOffset));
     else this.snapshotEnd = end;
   }
 
   /** After an append of `batches` ending at `endOffset`: updates the table, and takes a snapshot when one is due. */
-  appended(batches: Buffer, withProducers: boolean, endOffset: number, activeBase: number): Promise<void> | undefined {
+  appended(batches: Buffer, withProducers: boolean, endOffset: number, activeBase: number): void {
     if (withProducers) {
       for (let pos = 0; pos < batches.length; pos += LOG_OVERHEAD + batches.readInt32BE(pos + BatchField.batchLength)) this.table.update(batches, pos);
     }
     this.bytesSinceSnapshot += batches.length;
-    return this.bytesSinceSnapshot >= SNAPSHOT_INTERVAL_BYTES ? this.takeSnapshot(endOffset, activeBase) : undefined;
+    if (this.bytesSinceSnapshot >= SNAPSHOT_INTERVAL_BYTES) this.background(this.takeSnapshot(endOffset, activeBase));
+  }
+
+  /** At a roll to a segment at `newBase`: the snapshot that lets a recovery of that segment start there. */
+  rolled(newBase: number, oldBase: number): void {
+    this.background(this.takeSnapshot(newBase, oldBase));
   }
 
   /**

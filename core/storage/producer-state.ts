@@ -104,14 +104,19 @@ export class ProducerStateTable implements ProducerStateView {
       entry.epoch = epoch;
       entry.batches.length = 0;
     }
-    // A full window reuses its oldest slot: no allocation per batch once a producer is warm.
-    const slot = entry.batches.length === BATCHES_TO_RETAIN ? entry.batches.shift()! : ({} as BatchMetadata);
-    slot.firstSequence = firstSequence;
-    slot.lastSequence = addSequence(firstSequence, lastOffsetDelta);
-    slot.baseOffset = baseOffset;
-    slot.lastOffset = baseOffset + lastOffsetDelta;
-    slot.timestamp = timestamp;
-    entry.batches.push(slot);
+    const lastSequence = addSequence(firstSequence, lastOffsetDelta);
+    const lastOffset = baseOffset + lastOffsetDelta;
+    if (entry.batches.length < BATCHES_TO_RETAIN) entry.batches.push({ firstSequence, lastSequence, baseOffset, lastOffset, timestamp });
+    else {
+      // A full window reuses its oldest slot: no allocation per batch once a producer is warm.
+      const slot = entry.batches.shift()!;
+      slot.firstSequence = firstSequence;
+      slot.lastSequence = lastSequence;
+      slot.baseOffset = baseOffset;
+      slot.lastOffset = lastOffset;
+      slot.timestamp = timestamp;
+      entry.batches.push(slot);
+    }
     entry.lastTimestamp = timestamp;
   }
 

@@ -66,7 +66,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     this.topic = options.id.topic;
     this.partition = options.id.partition;
     this.config = options.config;
-    this.producers = new ProducerStateManager(options.store, options.dir);
+    this.producers = new ProducerStateManager(options.store, options.dir, (work) => this.track(work));
   }
 
   static async open(options: SegmentedLogOptions): Promise<SegmentedLog> {
@@ -125,8 +125,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     } catch (err) {
       return Promise.reject(new BrokerError('STORAGE_IO', `append to ${this.topic}-${this.partition} failed`, { cause: err }));
     }
-    const snapshot = this.producers.appended(batches, withProducers, nextOffset, this.active.baseOffset);
-    if (snapshot) this.track(snapshot);
+    this.producers.appended(batches, withProducers, nextOffset, this.active.baseOffset);
     this.dirty.add(this.active.file);
     this.scheduleIntervalFlush();
     const result: AppendResult = { baseOffset, lastOffset: nextOffset - 1, logAppendTime };
@@ -346,7 +345,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     const old = this.active;
     const next = this.createSegment(old.nextOffset);
     this.segments.push(next);
-    this.track(this.producers.takeSnapshot(next.baseOffset, old.baseOffset));
+    this.producers.rolled(next.baseOffset, old.baseOffset);
     this.track(
       (async () => {
         await old.file.sync();
