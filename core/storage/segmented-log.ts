@@ -8,6 +8,8 @@ import type { LogConfig } from './log-config.ts';
 import { parseSegmentFileName, segmentFileName } from './log-names.ts';
 import { LogSegment } from './log-segment.ts';
 import type { AppendOptions, AppendResult, LogId, OffsetAndTimestamp, PartitionLog, ReadResult } from './partition-log.ts';
+import type { ProducerStateView } from './producer-state.ts';
+import { ProducerStateManager } from './producer-state-manager.ts';
 import type { SegmentFile, SegmentStore } from './segment-store.ts';
 
 const CHECKPOINT_FILE = 'checkpoint';
@@ -58,11 +60,13 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
   /** Set once close() begins: no more segment deletions or rolls start, so none races the log's removal. */
   private closing: Promise<void> | undefined;
   private checkpointWrites: Promise<void> = Promise.resolve();
+  private readonly producers: ProducerStateManager;
 
   private constructor(private readonly options: SegmentedLogOptions) {
     this.topic = options.id.topic;
     this.partition = options.id.partition;
     this.config = options.config;
+    this.producers = new ProducerStateManager(options.store, options.dir, (work) => this.track(work));
   }
 
   static async open(options: SegmentedLogOptions): Promise<SegmentedLog> {
@@ -90,6 +94,10 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     return this.segments[this.segments.length - 1]!;
   }
 
+  get producerState(): ProducerStateView {
+    return this.producers.table;
+  }
+
   append(batches: Buffer, options?: AppendOptions): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new BrokerError('LOG_CLOSED', `${this.topic}-${this.partition} is closed`));
     if (this.failure) return Promise.reject(this.failure);
@@ -97,6 +105,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     let nextOffset = baseOffset;
     let maxTimestamp = -1;
     const logAppendTime = options?.logAppendTime ?? -1;
+    let withProducers = false;
     for (let pos = 0; pos < batches.length; ) {
       const size = batchSizeAt(batches, pos);
       if (size < 0) return Promise.reject(new BrokerError('CORRUPT_RECORD', 'append of a truncated batch'));
@@ -106,6 +115,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
       setBaseOffset(batches, pos, nextOffset);
       nextOffset += lastOffsetDelta + 1;
       maxTimestamp = Math.max(maxTimestamp, readInt64(batches, pos + BatchField.maxTimestamp));
+      if (batches.readInt32BE(pos + BatchField.producerId) >= 0) withProducers = true;
       pos += size;
     }
     if (nextOffset === baseOffset) return Promise.reject(new BrokerError('INVALID_RECORD', 'append of no batches'));
@@ -115,6 +125,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     } catch (err) {
       return Promise.reject(new BrokerError('STORAGE_IO', `append to ${this.topic}-${this.partition} failed`, { cause: err }));
     }
+    this.producers.appended(batches, withProducers, nextOffset, this.active.baseOffset);
     this.dirty.add(this.active.file);
     this.scheduleIntervalFlush();
     const result: AppendResult = { baseOffset, lastOffset: nextOffset - 1, logAppendTime };
@@ -155,11 +166,13 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
       this.segments.push(this.createSegment(offset));
       this.logStartOffset = offset;
       await Promise.all(removed.map((s) => this.deleteSegment(s)));
+      await this.producers.truncatedFully();
     } else {
       const keep = this.segmentIndexFor(offset) + 1;
       const removed = this.segments.splice(keep);
       this.active.truncateTo(offset);
       await Promise.all(removed.map((s) => this.deleteSegment(s)));
+      await this.producers.truncated(this.segments);
     }
     this.highWatermark = Math.min(this.highWatermark, this.logEndOffset);
     this.durableEndOffset = Math.min(this.durableEndOffset, this.logEndOffset);
@@ -181,6 +194,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
 
   applyRetention(now: number): Promise<number> {
     if (this.closing) return Promise.resolve(0);
+    this.producers.table.removeExpired(now);
     return this.oneDeletionAtATime(() => this.retain(now));
   }
 
@@ -243,6 +257,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     await this.settleBackground();
     this.closed = true;
     await this.active.persistIndexes(this.options.store, this.options.dir);
+    await this.producers.takeSnapshot(this.logEndOffset, this.active.baseOffset);
     await this.writeCheckpoint(this.logEndOffset, true);
     await Promise.all(this.segments.map((s) => s.file.close()));
     this.listeners.clear();
@@ -330,6 +345,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     const old = this.active;
     const next = this.createSegment(old.nextOffset);
     this.segments.push(next);
+    this.producers.rolled(next.baseOffset, old.baseOffset);
     this.track(
       (async () => {
         await old.file.sync();
@@ -362,6 +378,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
       count++;
       await this.deleteSegment(segment);
     }
+    if (count > 0) await this.producers.deleteSnapshotsBefore(this.segments[0]!.baseOffset);
     return count;
   }
 
@@ -425,6 +442,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     if (this.segments.length === 0) this.segments.push(this.createSegment(checkpoint?.logStartOffset ?? 0));
     this.logStartOffset = Math.max(checkpoint?.logStartOffset ?? 0, this.segments[0]!.baseOffset);
     this.highWatermark = this.durableEndOffset = this.logEndOffset;
+    await this.producers.load(this.segments, this.options.clock.now());
     await this.writeCheckpoint(checkpoint?.clean ? this.logEndOffset : Math.min(checkpoint?.recoveryPoint ?? 0, this.active.baseOffset), false);
   }
 

@@ -2,7 +2,6 @@ import type { Clock, GroupCoordinator, Logger, OffsetStore, TopicDescriptor, Top
 import type { kafkaConfigFields } from './kafka-config.ts';
 import type { KafkaConnection } from './kafka-connection.ts';
 import type { RequestHeader } from './codec/index.ts';
-import { ProducerState } from './producer-state.ts';
 import type { ProducerIds } from './producer-ids.ts';
 
 export type KafkaSettings = ValuesOf<typeof kafkaConfigFields>;
@@ -21,8 +20,6 @@ export type Handler<Req, Res> = (ctx: KafkaContext, request: Req, header: Reques
 
 /** What every handler may use: the core services and this broker's identity. */
 export class KafkaContext {
-  private readonly producerStates = new Map<string, ProducerState>();
-
   constructor(
     readonly settings: KafkaSettings,
     readonly brokerConfig: BrokerConfig,
@@ -34,22 +31,11 @@ export class KafkaContext {
     readonly logger: Logger,
     readonly clusterId: string,
     readonly node: NodeAddress,
-  ) {
-    topics.onChange((event) => {
-      if (event.type === 'deleted') for (const key of this.producerStates.keys()) if (key.startsWith(`${event.topic.name}\u0000`)) this.producerStates.delete(key);
-    });
-  }
+  ) {}
 
   /** A topic Kafka clients may see: exists and is not some plugin's internal queue. */
   visibleTopic(name: string): TopicDescriptor | undefined {
     const topic = this.topics.get(name);
     return topic && !topic.internal ? topic : undefined;
-  }
-
-  producerState(topic: string, partition: number): ProducerState {
-    const key = `${topic}\u0000${partition}`;
-    let state = this.producerStates.get(key);
-    if (!state) this.producerStates.set(key, (state = new ProducerState()));
-    return state;
   }
 }
