@@ -132,6 +132,9 @@ export async function createBroker(options: CreateBrokerOptions): Promise<Broker
     : [{ source: 'options', values: (options.config ?? {}) as Record<string, unknown> }];
   const config = resolveConfig(schema, layers);
   const logger = options.logger ?? createRootLogger(config.logLevel, options.logDestination);
+  for (const { source, ignored } of layers) {
+    if (ignored) logger.warn({ ignored }, `${source}: ignoring ${ignored.join(', ')}: no such configuration key`);
+  }
   const container = new Container({ defaultScope: 'Singleton' });
   container.bind<BrokerConfig>(TOKENS.Config).toConstantValue(config);
   container.bind<Logger>(TOKENS.Logger).toConstantValue(logger);

@@ -29,6 +29,14 @@ describe('configuration', () => {
     expect(config.kafka).toEqual({ port: 'auto', autoCreateTopics: false });
   });
 
+  it('skips and lists WHARF_* variables that name no key, but still rejects their bad values', () => {
+    const layer = layerFromEnv({ WHARF_NOPE: '1', WHARF_KAFKA_PROT: '1', WHARF_KAFKA_PORT: '2000', WHARF_CONFIG: 'x.json', PATH: '/bin' }, schema);
+    expect(layer.values).toEqual({ kafka: { port: '2000' } });
+    expect(layer.ignored).toEqual(['WHARF_NOPE', 'WHARF_KAFKA_PROT']);
+    expect(layerFromEnv({ WHARF_KAFKA_PORT: '1' }, schema).ignored).toBeUndefined();
+    expect(() => resolveConfig(schema, [layerFromEnv({ WHARF_KAFKA_PORT: 'x' }, schema)])).toThrow(/environment: kafka\.port/);
+  });
+
   it('rejects unknown keys and bad values with the source named', () => {
     const fails = (fn: () => unknown, code: string, text: RegExp) => {
       try {
@@ -43,7 +51,6 @@ describe('configuration', () => {
     fails(() => resolveConfig(schema, [{ source: 'a.json', values: { dataDri: 'x' } }]), 'CONFIG_UNKNOWN_KEY', /a\.json.*dataDri/);
     fails(() => resolveConfig(schema, [{ source: 'a.json', values: { kafka: { prot: 1 } } }]), 'CONFIG_UNKNOWN_KEY', /kafka\.prot/);
     fails(() => layerFromFlags(['--amqp-port', '1'], schema), 'CONFIG_UNKNOWN_KEY', /--amqp-port/);
-    fails(() => layerFromEnv({ WHARF_NOPE: '1' }, schema), 'CONFIG_UNKNOWN_KEY', /WHARF_NOPE/);
     fails(() => resolveConfig(schema, [layerFromFlags(['--kafka-port', '70000'], schema)]), 'CONFIG_INVALID', /flags: kafka\.port/);
     fails(() => resolveConfig(schema, [layerFromFlags(['--storage', 'tape'], schema)]), 'CONFIG_INVALID', /storage/);
     fails(() => resolveConfig(schema, [layerFromFlags(['--topics-flush', 'sometimes'], schema)]), 'CONFIG_INVALID', /flush/);

@@ -22,6 +22,8 @@ export interface ConfigLayer {
   /** Where the values came from, for error messages: `defaults`, a file path, `environment`, `flags`. */
   readonly source: string;
   readonly values: Readonly<Record<string, unknown>>;
+  /** Names this layer skipped because they match no key (unknown `WHARF_*` variables); the broker logs them once. */
+  readonly ignored?: readonly string[];
 }
 
 export const field = {
@@ -204,19 +206,28 @@ export function layerFromFlags(argv: readonly string[], schema: ConfigSchema): C
     const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new BrokerError('CONFIG_INVALID', `flag --${name} needs a value`);
     if (name === 'config') continue;
-    assign(values, locate(name.split('-'), schema, `--${name}`), value);
+    const at = locate(name.split('-'), schema);
+    if (!at) throw unknownKey(`--${name}`, 'flags', schema);
+    assign(values, at, value);
   }
   return { source: 'flags', values };
 }
 
-/** Maps `WHARF_KAFKA_PORT=9093` like the flag `--kafka-port 9093`; WHARF_CONFIG names the config file. */
+/**
+ * Maps `WHARF_KAFKA_PORT=9093` like the flag `--kafka-port 9093`; WHARF_CONFIG names the config file.
+ * A `WHARF_*` variable that names no key is skipped and listed in `ignored`, not an error: a shell may
+ * export variables meant for something else.
+ */
 export function layerFromEnv(env: Readonly<Record<string, string | undefined>>, schema: ConfigSchema): ConfigLayer {
   const values: Record<string, unknown> = {};
+  const ignored: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('WHARF_') || value === undefined || name === 'WHARF_CONFIG') continue;
-    assign(values, locate(name.slice(6).toLowerCase().split('_'), schema, name), value);
+    const at = locate(name.slice(6).toLowerCase().split('_'), schema);
+    if (at) assign(values, at, value);
+    else ignored.push(name);
   }
-  return { source: 'environment', values };
+  return { source: 'environment', values, ...(ignored.length > 0 ? { ignored } : {}) };
 }
 
 /** The value of `--config <file>` / `--config=<file>`, else WHARF_CONFIG. */
@@ -237,15 +248,14 @@ export function describeFlags(schema: ConfigSchema): Array<{ flag: string; descr
   return out;
 }
 
-function locate(words: string[], schema: ConfigSchema, origin: string): string[] {
+function locate(words: string[], schema: ConfigSchema): string[] | undefined {
   for (let split = words.length - 1; split >= 1; split--) {
     const section = camel(words.slice(0, split));
     const key = camel(words.slice(split));
     if (schema.sections.get(section)?.[key]) return [section, key];
   }
   const key = camel(words);
-  if (schema.core[key]) return [key];
-  throw unknownKey(origin, 'command line or environment', schema);
+  return schema.core[key] ? [key] : undefined;
 }
 
 function assign(values: Record<string, unknown>, at: string[], value: unknown): void {

@@ -26,6 +26,8 @@ export const ErrorCatalogue = {
   LOG_CLOSED: 'the log is closed',
   OFFSET_OUT_OF_RANGE: 'the offset is outside the log',
   NOT_FOUND: 'the named file or log does not exist',
+  INVALID_PRODUCER_EPOCH: 'the producer epoch is older than the newest epoch the log has seen',
+  OUT_OF_ORDER_SEQUENCE: "the batch's sequence number does not follow the producer's last one",
 
   // topics
   TOPIC_NOT_FOUND: 'the topic does not exist',

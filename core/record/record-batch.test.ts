@@ -14,6 +14,12 @@ import {
   type RecordInput,
 } from './record-batch.ts';
 
+/** CPU milliseconds this process has used; unlike wall-clock time it does not grow while a busy machine runs other processes. */
+const cpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
 const require = createRequire(import.meta.url);
 const { RecordBatch: kafkajsRecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js');
 const kafkajsRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js');
@@ -109,7 +115,7 @@ describe('record batch codec', () => {
     });
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)), mutated), (buf) => {
-        const started = performance.now();
+        const started = cpuMs();
         for (const attempt of [() => validateRecordBatch(buf), () => decodeRecords(buf)]) {
           try {
             attempt();
@@ -117,7 +123,7 @@ describe('record batch codec', () => {
             expect(err).toBeInstanceOf(BrokerError);
           }
         }
-        expect(performance.now() - started).toBeLessThan(50);
+        expect(cpuMs() - started).toBeLessThan(50);
       }),
       { numRuns: 5000 },
     );

@@ -31,3 +31,13 @@ export function parseSegmentFileName(name: string): number | undefined {
   const match = /^(\d{20})\.log$/.exec(name);
   return match ? Number(match[1]) : undefined;
 }
+
+/** Producer-state snapshots are named by the offset they reflect the log up to, as Kafka's `<offset>.snapshot`. */
+export function snapshotFileName(offset: number): string {
+  return `${String(offset).padStart(20, '0')}.snapshot`;
+}
+
+export function parseSnapshotFileName(name: string): number | undefined {
+  const match = /^(\d{20})\.snapshot$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}

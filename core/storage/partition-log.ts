@@ -1,5 +1,6 @@
 import type { ReplicaLog } from '../replication/replicator.ts';
 import type { LogConfig } from './log-config.ts';
+import type { ProducerStateView } from './producer-state.ts';
 
 export interface AppendResult {
   baseOffset: number;
@@ -46,6 +47,8 @@ export interface PartitionLog {
   readonly highWatermark: number;
   /** Total bytes in all segments. */
   readonly size: number;
+  /** Idempotent producers' last batches, kept from every appended batch's header and across restarts. */
+  readonly producerState: ProducerStateView;
   /** Appends one or more whole v2 batches. */
   append(batches: Buffer, options?: AppendOptions): Promise<AppendResult>;
   /**

@@ -9,6 +9,8 @@ import type { LogConfig } from './log-config.ts';
 import { parseSegmentFileName, segmentFileName } from './log-names.ts';
 import { LogSegment } from './log-segment.ts';
 import type { AppendOptions, AppendResult, LogId, OffsetAndTimestamp, PartitionLog, ReadResult } from './partition-log.ts';
+import type { ProducerStateView } from './producer-state.ts';
+import { ProducerStateManager } from './producer-state-manager.ts';
 import type { SegmentFile, SegmentStore } from './segment-store.ts';
 
 const CHECKPOINT_FILE = 'checkpoint';
@@ -64,11 +66,13 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
   /** Stamped into every batch this log appends as the leader (Kafka's partitionLeaderEpoch). */
   private stampEpoch = 0;
   private epochWrites: Promise<void> = Promise.resolve();
+  private readonly producers: ProducerStateManager;
 
   private constructor(private readonly options: SegmentedLogOptions) {
     this.topic = options.id.topic;
     this.partition = options.id.partition;
     this.config = options.config;
+    this.producers = new ProducerStateManager(options.store, options.dir, (work) => this.track(work));
   }
 
   static async open(options: SegmentedLogOptions): Promise<SegmentedLog> {
@@ -105,6 +109,10 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     return this.segments[this.segments.length - 1]!;
   }
 
+  get producerState(): ProducerStateView {
+    return this.producers.table;
+  }
+
   append(batches: Buffer, options?: AppendOptions): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new BrokerError('LOG_CLOSED', `${this.topic}-${this.partition} is closed`));
     if (this.failure) return Promise.reject(this.failure);
@@ -115,6 +123,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     let nextOffset = baseOffset;
     let maxTimestamp = -1;
     const logAppendTime = options?.logAppendTime ?? -1;
+    let withProducers = false;
     for (let pos = 0; pos < batches.length; ) {
       const size = batchSizeAt(batches, pos);
       if (size < 0) return Promise.reject(new BrokerError('CORRUPT_RECORD', 'append of a truncated batch'));
@@ -125,6 +134,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
       setPartitionLeaderEpoch(batches, pos, this.stampEpoch);
       nextOffset += lastOffsetDelta + 1;
       maxTimestamp = Math.max(maxTimestamp, readInt64(batches, pos + BatchField.maxTimestamp));
+      if (batches.readInt32BE(pos + BatchField.producerId) >= 0) withProducers = true;
       pos += size;
     }
     if (nextOffset === baseOffset) return Promise.reject(new BrokerError('INVALID_RECORD', 'append of no batches'));
@@ -134,6 +144,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     } catch (err) {
       return Promise.reject(new BrokerError('STORAGE_IO', `append to ${this.topic}-${this.partition} failed`, { cause: err }));
     }
+    this.producers.appended(batches, withProducers, nextOffset, this.active.baseOffset);
     this.dirty.add(this.active.file);
     this.scheduleIntervalFlush();
     const result: AppendResult = { baseOffset, lastOffset: nextOffset - 1, logAppendTime };
@@ -151,6 +162,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     const baseOffset = this.logEndOffset;
     let nextOffset = baseOffset;
     let maxTimestamp = -1;
+    let withProducers = false;
     for (let pos = 0; pos < batches.length; ) {
       const size = batchSizeAt(batches, pos);
       if (size < 0) throw new BrokerError('CORRUPT_RECORD', 'replicated a truncated batch');
@@ -163,6 +175,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
       if (epoch > this.epochs.latestEpoch) await this.recordEpoch(epoch, first);
       nextOffset = first + lastOffsetDelta + 1;
       maxTimestamp = Math.max(maxTimestamp, readInt64(batches, pos + BatchField.maxTimestamp));
+      if (batches.readInt32BE(pos + BatchField.producerId) >= 0) withProducers = true;
       pos += size;
     }
     if (nextOffset === baseOffset) return;
@@ -173,6 +186,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     } catch (err) {
       throw new BrokerError('STORAGE_IO', `append to ${this.topic}-${this.partition} failed`, { cause: err });
     }
+    this.producers.appended(batches, withProducers, nextOffset, this.active.baseOffset);
     this.dirty.add(this.active.file);
     this.scheduleIntervalFlush();
     if (this.config.flush.kind === 'always') await this.syncTo(nextOffset);
@@ -191,6 +205,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     this.logStartOffset = offset;
     this.highWatermark = this.durableEndOffset = offset;
     await Promise.all(removed.map((s) => this.deleteSegment(s)));
+    await this.producers.truncatedFully();
     if (this.epochs.truncateFromEnd(0)) await this.writeEpochs();
     await this.writeCheckpoint(offset, false);
   }
@@ -240,11 +255,13 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
       this.segments.push(this.createSegment(offset));
       this.logStartOffset = offset;
       await Promise.all(removed.map((s) => this.deleteSegment(s)));
+      await this.producers.truncatedFully();
     } else {
       const keep = this.segmentIndexFor(offset) + 1;
       const removed = this.segments.splice(keep);
       this.active.truncateTo(offset);
       await Promise.all(removed.map((s) => this.deleteSegment(s)));
+      await this.producers.truncated(this.segments);
     }
     this.highWatermark = Math.min(this.highWatermark, this.logEndOffset);
     this.durableEndOffset = Math.min(this.durableEndOffset, this.logEndOffset);
@@ -267,6 +284,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
 
   applyRetention(now: number): Promise<number> {
     if (this.closing) return Promise.resolve(0);
+    this.producers.table.removeExpired(now);
     return this.oneDeletionAtATime(() => this.retain(now));
   }
 
@@ -329,6 +347,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     await this.settleBackground();
     this.closed = true;
     await this.active.persistIndexes(this.options.store, this.options.dir);
+    await this.producers.takeSnapshot(this.logEndOffset, this.active.baseOffset);
     await this.writeCheckpoint(this.logEndOffset, true);
     await Promise.all(this.segments.map((s) => s.file.close()));
     this.listeners.clear();
@@ -416,6 +435,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     const old = this.active;
     const next = this.createSegment(old.nextOffset);
     this.segments.push(next);
+    this.producers.rolled(next.baseOffset, old.baseOffset);
     this.track(
       (async () => {
         await old.file.sync();
@@ -448,6 +468,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
       count++;
       await this.deleteSegment(segment);
     }
+    if (count > 0) await this.producers.deleteSnapshotsBefore(this.segments[0]!.baseOffset);
     return count;
   }
 
@@ -514,6 +535,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     this.epochs = LeaderEpochCache.decode(await store.readFile(dir, EPOCH_FILE));
     if (this.epochs.truncateFromEnd(this.logEndOffset + 1)) await this.writeEpochs();
     this.stampEpoch = Math.max(0, this.epochs.latestEpoch);
+    await this.producers.load(this.segments, this.options.clock.now());
     await this.writeCheckpoint(checkpoint?.clean ? this.logEndOffset : Math.min(checkpoint?.recoveryPoint ?? 0, this.active.baseOffset), false);
   }
 

@@ -27,6 +27,11 @@ function batch(count: number, timestamp = 1_700_000_000_000, size = 10): Buffer 
   });
 }
 
+/** A client batch of an idempotent producer, as the Kafka plugin hands it to the log. */
+function producerBatch(producerId: number, baseSequence: number, count = 1, timestamp = 1_700_000_000_000): Buffer {
+  return encodeRecordBatch({ producerId, producerEpoch: 0, baseSequence, timestamp, records: Array.from({ length: count }, (_, i) => ({ value: Buffer.alloc(30, i) })) });
+}
+
 function config(overrides: Partial<LogConfig> = {}): LogConfig {
   return { ...defaultLogConfig, flush: { kind: 'never' }, ...overrides };
 }
@@ -301,6 +306,86 @@ export function runStorageConformance(name: string, factory: StorageHarnessFacto
         await Promise.all(pending);
         expect((await engine.listLogs()).map((id) => id.topic)).not.toContain(ID.topic);
       }
+    });
+
+    describe('idempotent producers', () => {
+      /** Appends `batches` batches for each producer in turn, with plain batches between; returns each producer's batches. */
+      async function produce(log: PartitionLog, producers: number[], batches: number, next: Map<number, Array<{ bytes: Buffer; baseOffset: number }>>) {
+        for (let i = 0; i < batches; i++) {
+          for (const producerId of producers) {
+            const sent = next.get(producerId) ?? [];
+            next.set(producerId, sent);
+            const bytes = producerBatch(producerId, sent.length * 2, 2, clock.now());
+            const copy = Buffer.from(bytes);
+            expect(log.producerState.check(bytes)).toEqual({ kind: 'append' });
+            sent.push({ bytes: copy, baseOffset: (await log.append(bytes)).baseOffset });
+            if (i % 3 === 0) await log.append(batch(1, clock.now()));
+          }
+        }
+      }
+
+      /** Each producer's last five batches are duplicates with their offsets; the one before is out of order; the next one appends. */
+      function expectRetriesRecognised(log: PartitionLog, sent: Map<number, Array<{ bytes: Buffer; baseOffset: number }>>) {
+        for (const [producerId, batches] of sent) {
+          for (const { bytes, baseOffset } of batches.slice(-5)) expect(log.producerState.check(bytes)).toMatchObject({ kind: 'duplicate', baseOffset, lastOffset: baseOffset + 1 });
+          const older = log.producerState.check(batches[batches.length - 6]!.bytes);
+          expect(older.kind === 'rejected' && older.error.code).toBe('OUT_OF_ORDER_SEQUENCE');
+          expect(log.producerState.check(producerBatch(producerId, batches.length * 2))).toEqual({ kind: 'append' });
+        }
+      }
+
+      it('keeps each producer\'s last five batches from the appended headers, across rolls, deletions, a clean close and a crash', async () => {
+        const settings = { segmentBytes: 1024, indexIntervalBytes: 128 };
+        const log = await open(settings);
+        const sent = new Map<number, Array<{ bytes: Buffer; baseOffset: number }>>();
+        await produce(log, [1, 2, 2 ** 40], 12, sent);
+        expectRetriesRecognised(log, sent);
+        await log.deleteBefore(log.logEndOffset - 20);
+        expectRetriesRecognised(log, sent);
+        if (!harness.reopen) return;
+        engine = await harness.reopen({ clean: true });
+        await engine.open();
+        const reopened = await open(settings);
+        expectRetriesRecognised(reopened, sent);
+        await produce(reopened, [2, 3], 6, sent);
+        engine = await harness.reopen({ clean: false });
+        await engine.open();
+        const recovered = await open(settings);
+        expectRetriesRecognised(recovered, sent);
+      });
+
+      it('rebuilds the state of what is left after truncateTo', async () => {
+        const log = await open({ segmentBytes: 1024, indexIntervalBytes: 128 });
+        const sent = new Map<number, Array<{ bytes: Buffer; baseOffset: number }>>();
+        await produce(log, [5], 14, sent);
+        const batches = sent.get(5)!;
+        await log.truncateTo(batches[10]!.baseOffset);
+        sent.set(5, batches.slice(0, 10));
+        expectRetriesRecognised(log, sent);
+        expect(log.producerState.check(batches[11]!.bytes)).toMatchObject({ kind: 'rejected' });
+        await produce(log, [5], 2, sent);
+        expectRetriesRecognised(log, sent);
+        if (harness.reopen) {
+          engine = await harness.reopen({ clean: false });
+          await engine.open();
+          expectRetriesRecognised(await open({ segmentBytes: 1024, indexIntervalBytes: 128 }), sent);
+        }
+        const again = await open({ segmentBytes: 1024, indexIntervalBytes: 128 });
+        await again.truncateTo(0);
+        expect(again.producerState.check(batches[13]!.bytes)).toEqual({ kind: 'append' });
+      });
+
+      it('forgets a producer idle for producer.id.expiration.ms (1 day), at the retention check', async () => {
+        const log = await open({ retentionMs: -1 });
+        const sent = new Map<number, Array<{ bytes: Buffer; baseOffset: number }>>();
+        await produce(log, [9], 6, sent);
+        clock.advance(24 * 3600 * 1000 - 1);
+        await log.applyRetention(clock.now());
+        expectRetriesRecognised(log, sent);
+        clock.advance(1);
+        await log.applyRetention(clock.now());
+        expect(log.producerState.check(sent.get(9)![5]!.bytes)).toEqual({ kind: 'append' });
+      });
     });
 
     it('recovers everything after a clean close and after a crash', async () => {

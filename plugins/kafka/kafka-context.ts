@@ -3,7 +3,6 @@ import { KafkaError, type KafkaErrorCode } from './error-codes.ts';
 import type { kafkaConfigFields } from './kafka-config.ts';
 import type { KafkaConnection } from './kafka-connection.ts';
 import type { RequestHeader } from './codec/index.ts';
-import { ProducerState } from './producer-state.ts';
 import type { ProducerIds } from './producer-ids.ts';
 
 export type KafkaSettings = ValuesOf<typeof kafkaConfigFields>;
@@ -22,8 +21,6 @@ export type Handler<Req, Res> = (ctx: KafkaContext, request: Req, header: Reques
 
 /** What every handler may use: the core services and this broker's identity. */
 export class KafkaContext {
-  private readonly producerStates = new Map<string, ProducerState>();
-
   constructor(
     readonly settings: KafkaSettings,
     readonly brokerConfig: BrokerConfig,
@@ -36,11 +33,7 @@ export class KafkaContext {
     readonly clusterId: string,
     readonly node: NodeAddress,
     readonly cluster: Cluster,
-  ) {
-    topics.onChange((event) => {
-      if (event.type === 'deleted') for (const key of this.producerStates.keys()) if (key.startsWith(`${event.topic.name}\u0000`)) this.producerStates.delete(key);
-    });
-  }
+  ) {}
 
   /**
    * Why this broker cannot serve a group request (Kafka's NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
@@ -82,12 +75,5 @@ export class KafkaContext {
     const log = this.topics.log(topicName, partition);
     if (!log) return { error: state ? KafkaError.NOT_LEADER_OR_FOLLOWER : KafkaError.UNKNOWN_TOPIC_OR_PARTITION };
     return { log, leaderEpoch: state?.leaderEpoch ?? 0 };
-  }
-
-  producerState(topic: string, partition: number): ProducerState {
-    const key = `${topic}\u0000${partition}`;
-    let state = this.producerStates.get(key);
-    if (!state) this.producerStates.set(key, (state = new ProducerState()));
-    return state;
   }
 }

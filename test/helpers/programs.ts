@@ -6,9 +6,10 @@ import { spawn, spawnSync } from 'node:child_process';
  */
 const PROGRAMS = {
   kcat: { check: ['kcat', '-V'], package: 'kcat' },
-  'kafka-python': { check: ['/usr/bin/python3', '-c', 'import kafka'], package: 'python3-kafka' },
-  'confluent-kafka': { check: ['/usr/bin/python3', '-c', 'import confluent_kafka'], package: 'python3-confluent-kafka' },
-  pika: { check: ['/usr/bin/python3', '-c', 'import pika'], package: 'python3-pika' },
+  // Import the names the tests use: any empty directory called kafka or pika on the path imports as a package.
+  'kafka-python': { check: ['/usr/bin/python3', '-c', 'from kafka import KafkaProducer, KafkaConsumer'], package: 'python3-kafka' },
+  'confluent-kafka': { check: ['/usr/bin/python3', '-c', 'from confluent_kafka import Producer, Consumer'], package: 'python3-confluent-kafka' },
+  pika: { check: ['/usr/bin/python3', '-c', 'from pika import BlockingConnection, ConnectionParameters'], package: 'python3-pika' },
   'amqp-tools': { check: ['amqp-publish', '--help'], package: 'amqp-tools' },
   etcd: { check: ['etcd', '--version'], package: 'etcd-server' },
   sarama: { check: ['go', 'version'], package: 'golang-go golang-github-shopify-sarama-dev' },

@@ -1,4 +1,4 @@
-import { BrokerError, Compression, RecordBatch, checkClientBatch, validateRecordBatch, DEFAULT_MAX_MESSAGE_BYTES, type Acks, type AppendResult } from '../../../core/index.ts';
+import { BrokerError, Compression, RecordBatch, checkClientBatch, validateRecordBatch, DEFAULT_MAX_MESSAGE_BYTES, type Acks, type AppendResult, type PartitionLog } from '../../../core/index.ts';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf, type KafkaErrorCode } from '../error-codes.ts';
 import { NO_RESPONSE, type Handler, type KafkaContext } from '../kafka-context.ts';
@@ -26,7 +26,10 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ct
   }
   const pending = request.topicData.map((topic) => ({
     name: topic.name,
-    partitions: topic.partitionData.map((p) => ({ index: p.index, result: appendPartition(ctx, topic.name, p.index, p.records, header.apiVersion, request.acks === -1 ? 'all' : 'leader') })),
+    partitions: topic.partitionData.map((p) => ({
+      index: p.index,
+      result: appendPartition(ctx, topic.name, p.index, p.records, header.apiVersion, request.acks === -1 ? 'all' : 'leader', request.timeoutMs),
+    })),
   }));
   if (request.acks === 0) {
     for (const topic of pending) for (const p of topic.partitions) p.result.catch(() => undefined);
@@ -45,7 +48,15 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ct
   return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
 };
 
-function appendPartition(ctx: KafkaContext, topicName: string, partition: number, records: Buffer | readonly Buffer[] | null, version: number, acks: Acks): Promise<PartitionResult> {
+function appendPartition(
+  ctx: KafkaContext,
+  topicName: string,
+  partition: number,
+  records: Buffer | readonly Buffer[] | null,
+  version: number,
+  acks: Acks,
+  timeoutMs: number,
+): Promise<PartitionResult> {
   const leadership = ctx.leaderLog(topicName, partition);
   if ('error' in leadership) return Promise.resolve(failed(leadership.error));
   const topic = ctx.visibleTopic(topicName)!;
@@ -63,22 +74,20 @@ function appendPartition(ctx: KafkaContext, topicName: string, partition: number
   } catch (err) {
     return Promise.resolve(failed(kafkaErrorOf(err), (err as Error).message));
   }
-  const idempotent = { producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, lastOffsetDelta: batch.lastOffsetDelta };
-  const state = ctx.producerState(topicName, partition);
-  const check = state.check(idempotent);
-  if (check.kind === 'error') return Promise.resolve(failed(check.error));
+  const check = log.producerState.check(records);
+  if (check.kind === 'rejected') return Promise.resolve(failed(kafkaErrorOf(check.error), check.error.message));
   if (check.kind === 'duplicate') {
-    return Promise.resolve({ ...failed(KafkaError.NONE), baseOffset: check.baseOffset, logAppendTimeMs: check.logAppendTime, logStartOffset: log.logStartOffset });
+    // As Kafka: success with the original offsets, its timestamp as logAppendTime, once the original is committed.
+    const original = { ...failed(KafkaError.NONE), baseOffset: check.baseOffset, logAppendTimeMs: check.timestamp };
+    return committed(ctx, log, check.lastOffset + 1, timeoutMs).then((done) => (done ? { ...original, logStartOffset: log.logStartOffset } : failed(KafkaError.REQUEST_TIMED_OUT)));
   }
   const logAppendTime = topic.config.messageTimestampType === 'LogAppendTime' ? ctx.clock.now() : undefined;
-  const endBefore = log.logEndOffset;
   let appended: Promise<AppendResult>;
   try {
     appended = log.append(records, { acks, logAppendTime });
   } catch (err) {
     appended = Promise.reject(err);
   }
-  if (log.logEndOffset > endBefore) state.record(idempotent, batch.baseOffset, logAppendTime ?? -1);
   return appended.then(
     (result) => ({ ...failed(KafkaError.NONE), baseOffset: result.baseOffset, logAppendTimeMs: result.logAppendTime, logStartOffset: log.logStartOffset }),
     (err: unknown) => {
@@ -86,6 +95,23 @@ function appendPartition(ctx: KafkaContext, topicName: string, partition: number
       return failed(kafkaErrorOf(err), (err as Error).message);
     },
   );
+}
+
+/** Resolves true once the high watermark reaches `endOffset`, false after `timeoutMs` (Kafka's delayed produce). */
+function committed(ctx: KafkaContext, log: PartitionLog, endOffset: number, timeoutMs: number): Promise<boolean> {
+  if (log.highWatermark >= endOffset) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = ctx.clock.setTimeout(() => {
+      unwatch();
+      resolve(false);
+    }, Math.max(0, timeoutMs));
+    const unwatch = log.watch((highWatermark) => {
+      if (highWatermark < endOffset) return;
+      timer.cancel();
+      unwatch();
+      resolve(true);
+    });
+  });
 }
 
 function respondAll(request: ProduceRequest, result: PartitionResult): ProduceResponse {

@@ -1,0 +1,178 @@
+import { pack, unpack } from 'msgpackr';
+import { BrokerError } from '../errors.ts';
+import { BatchField, readInt64 } from '../record/index.ts';
+
+/** Kafka keeps each producer's last five batches to recognise retries (ProducerStateEntry.NUM_BATCHES_TO_RETAIN). */
+export const BATCHES_TO_RETAIN = 5;
+/** Kafka's `producer.id.expiration.ms` default: a producer whose last batch is older is forgotten. */
+export const PRODUCER_ID_EXPIRATION_MS = 24 * 60 * 60 * 1000;
+const INT32_MAX = 2 ** 31 - 1;
+const SNAPSHOT_VERSION = 1;
+const FIELDS_PER_BATCH = 5;
+
+interface BatchMetadata {
+  firstSequence: number;
+  lastSequence: number;
+  baseOffset: number;
+  lastOffset: number;
+  /** The stored batch's maxTimestamp: its LogAppendTime when the broker stamped one. */
+  timestamp: number;
+}
+
+interface ProducerEntry {
+  epoch: number;
+  lastTimestamp: number;
+  /** Oldest first, at most BATCHES_TO_RETAIN, all of `epoch`. */
+  batches: BatchMetadata[];
+}
+
+/** What the log answers before a client's batch is appended. */
+export type ProducerBatchCheck =
+  | { readonly kind: 'append' }
+  | { readonly kind: 'duplicate'; readonly baseOffset: number; readonly lastOffset: number; readonly timestamp: number }
+  | { readonly kind: 'rejected'; readonly error: BrokerError };
+
+/** What protocols see of a log's producer state: the check a client batch passes before it is appended. */
+export interface ProducerStateView {
+  /**
+   * Checks the v2 batch at `pos` against its producer's state, as Kafka's ProducerAppendInfo does:
+   * a retried batch (same producer, epoch and sequence range as one of the last five) is a duplicate
+   * with the original offsets; an older epoch is INVALID_PRODUCER_EPOCH; a sequence that does not
+   * follow the last one is OUT_OF_ORDER_SEQUENCE. Batches without a producer id always append.
+   */
+  check(batch: Buffer, pos?: number): ProducerBatchCheck;
+}
+
+const APPEND: ProducerBatchCheck = Object.freeze({ kind: 'append' });
+
+/**
+ * One log's idempotent-producer state, Kafka's ProducerStateManager table: built from the headers of
+ * every batch the log appends (client or replica alike), so whoever holds the log holds the state.
+ */
+export class ProducerStateTable implements ProducerStateView {
+  private readonly producers = new Map<number, ProducerEntry>();
+
+  /** Producers known. */
+  get size(): number {
+    return this.producers.size;
+  }
+
+  check(batch: Buffer, pos = 0): ProducerBatchCheck {
+    const producerId = readInt64(batch, pos + BatchField.producerId);
+    if (producerId < 0) return APPEND;
+    const entry = this.producers.get(producerId);
+    if (entry === undefined) return APPEND;
+    const epoch = batch.readInt16BE(pos + BatchField.producerEpoch);
+    const firstSequence = batch.readInt32BE(pos + BatchField.baseSequence);
+    if (epoch === entry.epoch) {
+      const lastSequence = addSequence(firstSequence, batch.readInt32BE(pos + BatchField.lastOffsetDelta));
+      for (const b of entry.batches) {
+        if (b.firstSequence === firstSequence && b.lastSequence === lastSequence) {
+          return { kind: 'duplicate', baseOffset: b.baseOffset, lastOffset: b.lastOffset, timestamp: b.timestamp };
+        }
+      }
+      const last = entry.batches[entry.batches.length - 1];
+      if (last !== undefined && firstSequence !== addSequence(last.lastSequence, 1)) {
+        return rejected('OUT_OF_ORDER_SEQUENCE', `out of order sequence number for producer ${producerId}: ${firstSequence} (incoming), ${last.lastSequence} (current end sequence number)`);
+      }
+      return APPEND;
+    }
+    if (epoch < entry.epoch) {
+      return rejected('INVALID_PRODUCER_EPOCH', `epoch of producer ${producerId} is ${epoch}, which is smaller than the last seen epoch ${entry.epoch}`);
+    }
+    if (firstSequence !== 0) {
+      return rejected('OUT_OF_ORDER_SEQUENCE', `invalid sequence number for new epoch ${epoch} of producer ${producerId}: ${firstSequence} (must be 0)`);
+    }
+    return APPEND;
+  }
+
+  /**
+   * Records the stored batch at `pos` (offset assigned, timestamps final). A new epoch replaces the
+   * producer's batches, as in Kafka, whatever the order: replicated batches are not checked.
+   */
+  update(batch: Buffer, pos: number): void {
+    const producerId = readInt64(batch, pos + BatchField.producerId);
+    if (producerId < 0) return;
+    const epoch = batch.readInt16BE(pos + BatchField.producerEpoch);
+    const firstSequence = batch.readInt32BE(pos + BatchField.baseSequence);
+    const lastOffsetDelta = batch.readInt32BE(pos + BatchField.lastOffsetDelta);
+    const baseOffset = readInt64(batch, pos + BatchField.baseOffset);
+    const timestamp = readInt64(batch, pos + BatchField.maxTimestamp);
+    let entry = this.producers.get(producerId);
+    if (entry === undefined) this.producers.set(producerId, (entry = { epoch, lastTimestamp: timestamp, batches: [] }));
+    else if (entry.epoch !== epoch) {
+      entry.epoch = epoch;
+      entry.batches.length = 0;
+    }
+    const lastSequence = addSequence(firstSequence, lastOffsetDelta);
+    const lastOffset = baseOffset + lastOffsetDelta;
+    if (entry.batches.length < BATCHES_TO_RETAIN) entry.batches.push({ firstSequence, lastSequence, baseOffset, lastOffset, timestamp });
+    else {
+      // A full window reuses its oldest slot: no allocation per batch once a producer is warm.
+      const slot = entry.batches.shift()!;
+      slot.firstSequence = firstSequence;
+      slot.lastSequence = lastSequence;
+      slot.baseOffset = baseOffset;
+      slot.lastOffset = lastOffset;
+      slot.timestamp = timestamp;
+      entry.batches.push(slot);
+    }
+    entry.lastTimestamp = timestamp;
+  }
+
+  /** Forgets producers whose last batch is `expirationMs` older than `now` (Kafka's removeExpiredProducers). */
+  removeExpired(now: number, expirationMs = PRODUCER_ID_EXPIRATION_MS): void {
+    for (const [producerId, entry] of this.producers) if (now - entry.lastTimestamp >= expirationMs) this.producers.delete(producerId);
+  }
+
+  clear(): void {
+    this.producers.clear();
+  }
+
+  /** The table as snapshot bytes (msgpack): every producer with its epoch, last timestamp and retained batches. */
+  encode(): Buffer {
+    const producers: number[][] = [];
+    for (const [producerId, entry] of this.producers) {
+      const row = [producerId, entry.epoch, entry.lastTimestamp];
+      for (const b of entry.batches) row.push(b.firstSequence, b.lastSequence, b.baseOffset, b.lastOffset, b.timestamp);
+      producers.push(row);
+    }
+    return pack({ version: SNAPSHOT_VERSION, producers });
+  }
+
+  /** The table a snapshot holds; CORRUPT_RECORD if the bytes are not one. */
+  static decode(bytes: Buffer): ProducerStateTable {
+    let value: unknown;
+    try {
+      value = unpack(bytes);
+    } catch (err) {
+      throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot is not msgpack', { cause: err });
+    }
+    const { version, producers } = (value ?? {}) as { version?: unknown; producers?: unknown };
+    if (version !== SNAPSHOT_VERSION || !Array.isArray(producers)) throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot has an unknown layout');
+    const table = new ProducerStateTable();
+    for (const row of producers as unknown[]) {
+      if (!Array.isArray(row) || row.length < 3 || (row.length - 3) % FIELDS_PER_BATCH !== 0 || (row.length - 3) / FIELDS_PER_BATCH > BATCHES_TO_RETAIN || !row.every(Number.isSafeInteger)) {
+        throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot has a malformed producer');
+      }
+      const [producerId, epoch, lastTimestamp] = row as number[];
+      const batches: BatchMetadata[] = [];
+      for (let i = 3; i < row.length; i += FIELDS_PER_BATCH) {
+        const [firstSequence, lastSequence, baseOffset, lastOffset, timestamp] = (row as number[]).slice(i, i + FIELDS_PER_BATCH) as [number, number, number, number, number];
+        batches.push({ firstSequence, lastSequence, baseOffset, lastOffset, timestamp });
+      }
+      table.producers.set(producerId!, { epoch: epoch!, lastTimestamp: lastTimestamp!, batches });
+    }
+    return table;
+  }
+}
+
+/** Sequence arithmetic wraps at INT32_MAX to 0, as Kafka's DefaultRecordBatch.incrementSequence. */
+function addSequence(sequence: number, increment: number): number {
+  const next = sequence + increment;
+  return next > INT32_MAX ? next - INT32_MAX - 1 : next;
+}
+
+function rejected(code: 'INVALID_PRODUCER_EPOCH' | 'OUT_OF_ORDER_SEQUENCE', message: string): ProducerBatchCheck {
+  return { kind: 'rejected', error: new BrokerError(code, message) };
+}
