@@ -1,4 +1,4 @@
-import { BATCH_HEADER_SIZE, BatchField, BrokerError, Compression, CURRENT_MAGIC, LOG_OVERHEAD, checkClientBatch, crc32c, readInt64, repairMaxTimestamp } from '../../core/index.ts';
+import { BATCH_HEADER_SIZE, BatchField, BrokerError, Compression, CURRENT_MAGIC, LOG_OVERHEAD, RecordBatch, checkClientBatch, crc32c, repairMaxTimestamp } from '../../core/index.ts';
 import type { ProduceRequest } from './codec/index.ts';
 import { KafkaError, type KafkaErrorCode } from './error-codes.ts';
 
@@ -20,9 +20,6 @@ export interface BatchLimits {
 
 /** LegacyRecord.RECORD_OVERHEAD_V0: Kafka's batch iterator calls any smaller batch length corrupt. */
 const MIN_BATCH_LENGTH = 14;
-const COMPRESSION_MASK = 0x07;
-const TRANSACTIONAL_FLAG = 0x10;
-const LOG_APPEND_TIME_FLAG = 0x08;
 
 interface BatchHeader {
   size: number;
@@ -59,7 +56,7 @@ export function requestRefusal(request: ProduceRequest, exists: (topic: string, 
       const first = Buffer.isBuffer(records) ? batchAt(records, 0) : undefined;
       if (first === undefined) continue;
       if (isRefusal(first)) return first;
-      if (first.magic === CURRENT_MAGIC && (records as Buffer).readInt16BE(BatchField.attributes) & TRANSACTIONAL_FLAG) {
+      if (first.magic === CURRENT_MAGIC && new RecordBatch(records as Buffer).isTransactional) {
         return refuse(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported by this broker');
       }
     }
@@ -69,7 +66,7 @@ export function requestRefusal(request: ProduceRequest, exists: (topic: string, 
       if (!Buffer.isBuffer(records) || !exists(topic.name, index)) continue;
       const first = batchAt(records, 0);
       if (first === undefined || isRefusal(first) || first.magic !== CURRENT_MAGIC) continue;
-      const codec = records.readInt16BE(BatchField.attributes) & COMPRESSION_MASK;
+      const codec = new RecordBatch(records).compression;
       if (codec > Compression.zstd) return refuse(KafkaError.UNKNOWN_SERVER_ERROR, `unknown compression type id ${codec}`);
     }
   }
@@ -86,7 +83,7 @@ export function checkRequestRecords(records: Buffer | null, version: number): Bu
   if (isRefusal(first)) return first;
   const bytes = records!;
   if (first.magic !== CURRENT_MAGIC) return refuse(KafkaError.INVALID_RECORD, `Produce v${version} takes only magic 2 record batches`);
-  if ((bytes.readInt16BE(BatchField.attributes) & COMPRESSION_MASK) === Compression.zstd && version < 7) {
+  if (new RecordBatch(bytes).compression === Compression.zstd && version < 7) {
     return refuse(KafkaError.UNSUPPORTED_COMPRESSION_TYPE, `Produce v${version} may not use zstd compression`);
   }
   const second = batchAt(bytes, first.size);
@@ -100,17 +97,17 @@ export function checkRequestRecords(records: Buffer | null, version: number): Bu
  * and the batch must fit a segment.
  */
 export function checkBatchForLog(batch: Buffer, limits: BatchLimits): Refusal | undefined {
-  if (readInt64(batch, BatchField.baseOffset) !== 0) return refuse(KafkaError.INVALID_RECORD, 'the base offset of a produced record batch must be 0');
+  const header = new RecordBatch(batch);
+  if (header.baseOffset !== 0) return refuse(KafkaError.INVALID_RECORD, 'the base offset of a produced record batch must be 0');
   if (batch.length > limits.maxMessageBytes) {
     return refuse(KafkaError.MESSAGE_TOO_LARGE, `record batch of ${batch.length} bytes exceeds the maximum of ${limits.maxMessageBytes}`);
   }
   if (batch.length < BATCH_HEADER_SIZE) return refuse(KafkaError.CORRUPT_MESSAGE, 'record batch shorter than its header');
-  const stored = batch.readUInt32BE(BatchField.crc);
   const actual = crc32c(batch, BatchField.attributes, batch.length);
-  if (stored !== actual) return refuse(KafkaError.CORRUPT_MESSAGE, `record batch is corrupt (stored crc ${stored}, computed ${actual})`);
+  if (header.crc !== actual) return refuse(KafkaError.CORRUPT_MESSAGE, `record batch is corrupt (stored crc ${header.crc}, computed ${actual})`);
   try {
     checkClientBatch(batch);
-    if (batch.readInt16BE(BatchField.attributes) & LOG_APPEND_TIME_FLAG && (limits.logAppendTime || readInt64(batch, BatchField.maxTimestamp) === -1)) {
+    if (header.isLogAppendTime && (limits.logAppendTime || header.maxTimestamp === -1)) {
       return refuse(KafkaError.INVALID_TIMESTAMP, 'producers may not set the timestamp type to LogAppendTime');
     }
     if (!limits.logAppendTime) repairMaxTimestamp(batch);
