@@ -7,9 +7,18 @@ const MAX_BLOCK_SIZE = 128 * 1024;
 const FCS_BYTES = [0, 2, 4, 8];
 const DICT_ID_BYTES = [0, 1, 2, 4];
 
-/** The reference zstd decoder compiled to WebAssembly: it holds up against forged input. */
+/**
+ * The reference zstd decoder compiled to WebAssembly: it holds up against forged input. Where fetch()
+ * exists, zstddec loads its module through fetch() of a data: URL, and in Node that first use of
+ * undici stalls the event loop for tens of milliseconds later on; without fetch it instantiates the
+ * module from a Buffer. init() reads `fetch` synchronously, so hiding it for that call is enough.
+ */
 const decoder = new ZSTDDecoder();
-await decoder.init();
+const fetchOfNode = globalThis.fetch;
+(globalThis as { fetch?: typeof fetch }).fetch = undefined;
+const ready = decoder.init();
+globalThis.fetch = fetchOfNode;
+await ready;
 
 /**
  * Decompresses zstd frames. Their frame and block headers are walked here first, so the decoder gets
