@@ -1,10 +1,10 @@
+export { Compression, decompress, MAX_DECOMPRESSED_BYTES, type CompressionCodec } from './compression.ts';
 export { crc32c, crc32cJs, crc32cImplementation } from './crc32c.ts';
 export { readInt64, writeInt64 } from './int64.ts';
 export { VarintReader, varintSize, writeVarint } from './varint.ts';
 export {
   BATCH_HEADER_SIZE,
   BatchField,
-  Compression,
   CURRENT_MAGIC,
   LOG_OVERHEAD,
   RecordBatch,
@@ -15,11 +15,11 @@ export {
   type RecordVisitor,
   encodeRecordBatch,
   setBaseOffset,
+  repairMaxTimestamp,
   setLogAppendTime,
   setPartitionLeaderEpoch,
   validateRecordBatch,
   type BatchInput,
-  type CompressionCodec,
   type DecodedRecord,
   type RecordHeader,
   type RecordInput,

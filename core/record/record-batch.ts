@@ -1,4 +1,5 @@
 import { BrokerError } from '../errors.ts';
+import { Compression, decompress } from './compression.ts';
 import { crc32c } from './crc32c.ts';
 import { readInt64, writeInt64 } from './int64.ts';
 import { VarintReader, varintSize, writeVarint } from './varint.ts';
@@ -30,9 +31,6 @@ export const BATCH_HEADER_SIZE = 61;
 export const CURRENT_MAGIC = 2;
 /** The smallest uncompressed record: seven one-byte fields. */
 const MIN_RECORD_SIZE = 7;
-
-export const Compression = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
-export type CompressionCodec = (typeof Compression)[keyof typeof Compression];
 
 const COMPRESSION_MASK = 0x07;
 const LOG_APPEND_TIME_FLAG = 0x08;
@@ -156,8 +154,36 @@ export function setPartitionLeaderEpoch(buf: Buffer, pos: number, epoch: number)
 /** Marks the batch LogAppendTime with `now` as its max timestamp, then recomputes the CRC it touched. */
 export function setLogAppendTime(buf: Buffer, pos: number, now: number): void {
   const attributes = buf.readInt16BE(pos + BatchField.attributes);
-  buf.writeInt16BE(attributes | LOG_APPEND_TIME_FLAG, pos + BatchField.attributes);
-  writeInt64(buf, pos + BatchField.maxTimestamp, now);
+  setTimestampFields(buf, pos, attributes | LOG_APPEND_TIME_FLAG, now);
+}
+
+/**
+ * Kafka's broker sets a CreateTime batch's maxTimestamp to its largest record timestamp, and makes a
+ * batch its producer flagged LogAppendTime a CreateTime one. Wharf trusts a header max at or above the
+ * base timestamp and reads the records (decompressing them) only for one below it: the -1 of producers
+ * that never fill the field (Sarama 1.22). Recomputes the CRC if it changes the header; says whether it did.
+ * Throws CORRUPT_RECORD if the records it has to read are malformed.
+ */
+export function repairMaxTimestamp(buf: Buffer, pos = 0): boolean {
+  const attributes = buf.readInt16BE(pos + BatchField.attributes);
+  const stated = readInt64(buf, pos + BatchField.maxTimestamp);
+  const flagged = (attributes & LOG_APPEND_TIME_FLAG) !== 0;
+  if (!flagged && stated >= readInt64(buf, pos + BatchField.baseTimestamp)) return false;
+  let max = stated;
+  if (!flagged) {
+    max = -1;
+    forEachRecord(buf, pos, (_offset, timestamp) => {
+      if (timestamp > max) max = timestamp;
+    });
+    if (max === stated) return false;
+  }
+  setTimestampFields(buf, pos, attributes & ~LOG_APPEND_TIME_FLAG, max);
+  return true;
+}
+
+function setTimestampFields(buf: Buffer, pos: number, attributes: number, maxTimestamp: number): void {
+  buf.writeInt16BE(attributes, pos + BatchField.attributes);
+  writeInt64(buf, pos + BatchField.maxTimestamp, maxTimestamp);
   const end = pos + LOG_OVERHEAD + buf.readInt32BE(pos + BatchField.batchLength);
   buf.writeUInt32BE(crc32c(buf, pos + BatchField.attributes, end), pos + BatchField.crc);
 }
@@ -194,15 +220,22 @@ export function validateRecordBatch(buf: Buffer, pos = 0, end = buf.length): num
   return size;
 }
 
-/** Kafka's client-append rule: the offsets a batch spans equal its record count, and it holds at least one record. */
+/**
+ * Kafka's client-append rules (LogValidator.validateBatch): the offsets a batch spans equal its record
+ * count, it holds at least one record, it is no control batch, and an idempotent one has a sequence.
+ */
 export function checkClientBatch(buf: Buffer, pos = 0): void {
   const count = buf.readInt32BE(pos + BatchField.recordCount);
   const lastOffsetDelta = buf.readInt32BE(pos + BatchField.lastOffsetDelta);
-  if (count === 0 || lastOffsetDelta + 1 !== count) {
+  if (count <= 0 || lastOffsetDelta + 1 !== count) {
     throw new BrokerError('INVALID_RECORD', `batch spans ${lastOffsetDelta + 1} offsets but holds ${count} records`);
   }
   if ((buf.readInt16BE(pos + BatchField.attributes) & CONTROL_FLAG) !== 0) {
     throw new BrokerError('INVALID_RECORD', 'clients may not append control batches');
+  }
+  const baseSequence = buf.readInt32BE(pos + BatchField.baseSequence);
+  if (readInt64(buf, pos + BatchField.producerId) >= 0 && baseSequence < 0) {
+    throw new BrokerError('INVALID_RECORD', `invalid sequence number ${baseSequence} in an idempotent batch`);
   }
 }
 
@@ -265,8 +298,8 @@ export function encodeRecordBatch(input: BatchInput): Buffer {
 export type RecordVisitor = (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[]) => void;
 
 /**
- * Decodes the records of an uncompressed batch. Keys, values and header values are views into `buf`.
- * Throws MALFORMED_INPUT for records that do not fit the batch, UNSUPPORTED_COMPRESSION for compressed batches.
+ * Decodes the records of a batch. Keys, values and header values are views into `buf` (into the
+ * decompressed records for a compressed batch). Throws CORRUPT_RECORD for records that do not fit the batch.
  */
 export function decodeRecords(buf: Buffer, pos = 0): DecodedRecord[] {
   const records: DecodedRecord[] = [];
@@ -280,16 +313,17 @@ export function forEachRecord(buf: Buffer, pos: number, visit: RecordVisitor): v
   if (size < 0) throw corrupt('batch is truncated');
   const batch = new RecordBatch(buf, pos);
   if (batch.magic !== CURRENT_MAGIC) throw corrupt(`unsupported magic ${batch.magic}`);
-  if (batch.compression !== Compression.none) {
-    throw new BrokerError('UNSUPPORTED_COMPRESSION', `records of a compressed batch (codec ${batch.compression}) cannot be read here`);
-  }
-  const end = pos + size;
+  const batchEnd = pos + size;
+  const compressed = batch.compression !== Compression.none;
+  const records = compressed ? decompress(batch.compression, buf.subarray(pos + BatchField.records, batchEnd)) : buf;
+  const start = compressed ? 0 : pos + BatchField.records;
+  const end = compressed ? records.length : batchEnd;
   const baseOffset = batch.baseOffset;
   const baseTimestamp = batch.baseTimestamp;
   const logAppendTime = batch.isLogAppendTime ? batch.maxTimestamp : -1;
   const count = batch.recordCount;
-  if (count < 0 || count * MIN_RECORD_SIZE > end - pos - BATCH_HEADER_SIZE) throw corrupt(`record count ${count} exceeds the batch`);
-  const reader = new VarintReader(buf, pos + BatchField.records, end);
+  if (count < 0 || count * MIN_RECORD_SIZE > end - start) throw corrupt(`record count ${count} exceeds the batch`);
+  const reader = new VarintReader(records, start, end);
   for (let i = 0; i < count; i++) {
     const length = reader.varint();
     const recordEnd = reader.offset + length;

@@ -1,5 +1,5 @@
 import { BrokerError } from '../errors.ts';
-import { BatchField, batchSizeAt, Compression, RecordBatch, decodeRecords, readInt64, validateRecordBatch } from '../record/index.ts';
+import { BatchField, batchSizeAt, forEachRecord, readInt64, validateRecordBatch } from '../record/index.ts';
 import { BatchScanner, type ScannedBatch } from './batch-scanner.ts';
 import { segmentFileName } from './log-names.ts';
 import { OffsetIndex } from './offset-index.ts';
@@ -24,6 +24,8 @@ export class LogSegment {
   timeIndex: TimeIndex;
   nextOffset: number;
   maxTimestamp = -1;
+  /** When a batch was last appended here (Kafka: the file's mtime). */
+  lastModified: number;
   private offsetOfMaxTimestamp: number;
   private bytesSinceIndexEntry = 0;
 
@@ -37,16 +39,26 @@ export class LogSegment {
     this.timeIndex = new TimeIndex(baseOffset);
     this.nextOffset = baseOffset;
     this.offsetOfMaxTimestamp = baseOffset;
+    this.lastModified = file.lastModified ?? createdAt;
   }
 
   get size(): number {
     return this.file.size;
   }
 
-  /** Appends whole batches spanning [firstOffset, lastOffset]; indexes them every indexIntervalBytes. */
-  append(bytes: Buffer, firstOffset: number, lastOffset: number, maxTimestamp: number): void {
+  /**
+   * Kafka's LogSegment.largestTimestamp, which time retention goes by: the newest record timestamp, or
+   * when the segment was last written if no batch here carries a timestamp.
+   */
+  get largestTimestamp(): number {
+    return this.maxTimestamp >= 0 ? this.maxTimestamp : this.lastModified;
+  }
+
+  /** Appends whole batches spanning [firstOffset, lastOffset] at time `now`; indexes them every indexIntervalBytes. */
+  append(bytes: Buffer, firstOffset: number, lastOffset: number, maxTimestamp: number, now: number): void {
     const position = this.file.size;
     this.file.append(bytes);
+    this.lastModified = now;
     if (maxTimestamp > this.maxTimestamp) {
       this.maxTimestamp = maxTimestamp;
       this.offsetOfMaxTimestamp = firstOffset;
@@ -103,16 +115,20 @@ export class LogSegment {
     return scanner.range(first.position, last);
   }
 
-  /** The first offset at or after `timestamp` in this segment, if any record here is that new. */
-  findOffsetByTime(timestamp: number, maxOffset: number): OffsetAndTimestamp | undefined {
-    const start = this.offsetIndex.lookup(this.timeIndex.lookup(timestamp));
+  /**
+   * Kafka's LogSegment.findOffsetByTimestamp: the first record in [startOffset, maxOffset) whose timestamp
+   * is at least `timestamp`. Only the one batch that holds it is decoded (decompressed if need be).
+   */
+  findOffsetByTime(timestamp: number, startOffset: number, maxOffset: number): OffsetAndTimestamp | undefined {
+    const start = this.offsetIndex.lookup(Math.max(this.timeIndex.lookup(timestamp), startOffset));
     const scanner = new BatchScanner(this.file, start, MIN_READ_WINDOW);
     for (let batch = scanner.next(); batch !== undefined && batch.baseOffset < maxOffset; batch = scanner.next()) {
-      if (batch.maxTimestamp < timestamp) continue;
-      const bytes = scanner.bytesOf(batch);
-      if (new RecordBatch(bytes).compression !== Compression.none) return { offset: batch.baseOffset, timestamp: batch.maxTimestamp };
-      const record = decodeRecords(bytes).find((r) => r.timestamp >= timestamp);
-      if (record) return { offset: record.offset, timestamp: record.timestamp };
+      if (batch.maxTimestamp < timestamp || batch.lastOffset < startOffset) continue;
+      let found: OffsetAndTimestamp | undefined;
+      forEachRecord(scanner.bytesOf(batch), 0, (offset, recordTimestamp) => {
+        if (found === undefined && recordTimestamp >= timestamp && offset >= startOffset) found = { offset, timestamp: recordTimestamp };
+      });
+      if (found) return found;
     }
     return undefined;
   }

@@ -26,6 +26,8 @@ export interface SegmentStore {
 export interface SegmentFile {
   readonly name: string;
   readonly size: number;
+  /** For a file opened from storage: when it was last written (its mtime), in ms since the epoch, if the store can tell. */
+  readonly lastModified?: number;
   /** Appends at the end. The store may keep `data` without copying: callers hand ownership over. */
   append(data: Buffer | readonly Buffer[]): void;
   /** Bytes in [position, min(position + length, size)), contiguous. */

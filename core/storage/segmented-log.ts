@@ -139,8 +139,9 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     }
     if (nextOffset === baseOffset) return Promise.reject(new BrokerError('INVALID_RECORD', 'append of no batches'));
     try {
-      if (this.needsRoll(batches.length, nextOffset - 1)) this.rollActive();
-      this.active.append(batches, baseOffset, nextOffset - 1, maxTimestamp);
+      const now = this.options.clock.now();
+      if (this.needsRoll(batches.length, nextOffset - 1, now)) this.rollActive();
+      this.active.append(batches, baseOffset, nextOffset - 1, maxTimestamp, now);
     } catch (err) {
       return Promise.reject(new BrokerError('STORAGE_IO', `append to ${this.topic}-${this.partition} failed`, { cause: err }));
     }
@@ -180,9 +181,10 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     }
     if (nextOffset === baseOffset) return;
     if (this.logEndOffset !== baseOffset) throw new BrokerError('CORRUPT_RECORD', `${this.topic}-${this.partition} moved during a replicated append`);
+    const now = this.options.clock.now();
     try {
-      if (this.needsRoll(batches.length, nextOffset - 1)) this.rollActive();
-      this.active.append(batches, baseOffset, nextOffset - 1, maxTimestamp);
+      if (this.needsRoll(batches.length, nextOffset - 1, now)) this.rollActive();
+      this.active.append(batches, baseOffset, nextOffset - 1, maxTimestamp, now);
     } catch (err) {
       throw new BrokerError('STORAGE_IO', `append to ${this.topic}-${this.partition} failed`, { cause: err });
     }
@@ -241,8 +243,8 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
   async offsetForTime(timestamp: number): Promise<OffsetAndTimestamp | undefined> {
     for (const segment of this.segments) {
       if (segment.maxTimestamp < timestamp) continue;
-      const found = segment.findOffsetByTime(timestamp, this.highWatermark);
-      if (found) return found.offset < this.logStartOffset ? { ...found, offset: this.logStartOffset } : found;
+      const found = segment.findOffsetByTime(timestamp, this.logStartOffset, this.highWatermark);
+      if (found) return found;
     }
     return undefined;
   }
@@ -299,7 +301,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     let deleted = 0;
     const { retentionMs, retentionBytes } = this.config;
     if (retentionMs >= 0) {
-      deleted += await this.deleteLeadingSegments((segment) => segment.maxTimestamp >= 0 && segment.maxTimestamp < now - retentionMs);
+      deleted += await this.deleteLeadingSegments((segment) => segment.largestTimestamp < now - retentionMs);
     }
     if (retentionBytes >= 0) {
       let excess = this.size - retentionBytes;
@@ -420,12 +422,12 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     }, flush.ms);
   }
 
-  private needsRoll(bytes: number, lastOffset: number): boolean {
+  private needsRoll(bytes: number, lastOffset: number, now: number): boolean {
     const segment = this.active;
     if (segment.size === 0) return false;
     return (
       segment.size + bytes > this.config.segmentBytes ||
-      this.options.clock.now() - segment.createdAt >= this.config.segmentMs ||
+      now - segment.createdAt >= this.config.segmentMs ||
       lastOffset - segment.baseOffset > MAX_RELATIVE_OFFSET
     );
   }

@@ -1,7 +1,8 @@
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BrokerError } from '../errors.ts';
-import { RecordBatch, decodeRecords, encodeRecordBatch, validateRecordBatch } from '../record/index.ts';
+import { BatchField, Compression, LOG_OVERHEAD, RecordBatch, crc32c, decodeRecords, encodeRecordBatch, validateRecordBatch } from '../record/index.ts';
 import { defaultLogConfig, type LogConfig } from '../storage/log-config.ts';
 import type { LogId, PartitionLog, StorageEngine } from '../storage/partition-log.ts';
 import { ManualClock } from './manual-clock.ts';
@@ -30,6 +31,16 @@ function batch(count: number, timestamp = 1_700_000_000_000, size = 10): Buffer 
 /** A client batch of an idempotent producer, as the Kafka plugin hands it to the log. */
 function producerBatch(producerId: number, baseSequence: number, count = 1, timestamp = 1_700_000_000_000): Buffer {
   return encodeRecordBatch({ producerId, producerEpoch: 0, baseSequence, timestamp, records: Array.from({ length: count }, (_, i) => ({ value: Buffer.alloc(30, i) })) });
+}
+
+/** `count` records `step` ms apart from `first`, their records section gzipped as a producer would send it. */
+function gzippedBatch(count: number, first: number, step: number): Buffer {
+  const plain = encodeRecordBatch({ records: Array.from({ length: count }, (_, i) => ({ value: Buffer.from(`r${i}`), timestamp: first + i * step })) });
+  const batch = Buffer.concat([plain.subarray(0, BatchField.records), gzipSync(plain.subarray(BatchField.records))]);
+  batch.writeInt32BE(batch.length - LOG_OVERHEAD, BatchField.batchLength);
+  batch.writeInt16BE(batch.readInt16BE(BatchField.attributes) | Compression.gzip, BatchField.attributes);
+  batch.writeUInt32BE(crc32c(batch, BatchField.attributes, batch.length), BatchField.crc);
+  return batch;
 }
 
 function config(overrides: Partial<LogConfig> = {}): LogConfig {
@@ -180,6 +191,29 @@ export function runStorageConformance(name: string, factory: StorageHarnessFacto
       expect(await log.offsetForTime(1_000_000 + 50 * 100 + 3)).toEqual({ offset: 153, timestamp: 1_005_100 });
       expect(await log.offsetForTime(1_000_000 + 99 * 100 + 2)).toEqual({ offset: 299, timestamp: 1_009_902 });
       expect(await log.offsetForTime(2_000_000)).toBeUndefined();
+    });
+
+    it('finds offsets by timestamp inside compressed batches, never below the log start offset', async () => {
+      const log = await open({ indexIntervalBytes: 64 });
+      for (let b = 0; b < 3; b++) await log.append(gzippedBatch(5, 1_000_000 + b * 1000, 100));
+      expect(await log.offsetForTime(1_000_250)).toEqual({ offset: 3, timestamp: 1_000_300 });
+      expect(await log.offsetForTime(1_001_001)).toEqual({ offset: 6, timestamp: 1_001_100 });
+      expect(await log.offsetForTime(1_002_400)).toEqual({ offset: 14, timestamp: 1_002_400 });
+      expect(await log.offsetForTime(1_002_401)).toBeUndefined();
+      await log.deleteBefore(7);
+      expect(await log.offsetForTime(0)).toEqual({ offset: 7, timestamp: 1_001_200 });
+    });
+
+    it('expires segments whose batches carry no timestamp by when they were last written', async () => {
+      const log = await open({ segmentBytes: 1024, retentionMs: 60_000 });
+      const untimed = () => encodeRecordBatch({ timestamp: -1, records: [{ value: Buffer.alloc(700) }] });
+      await log.append(untimed());
+      await log.append(untimed());
+      clock.advance(30_000);
+      expect(await log.applyRetention(clock.now())).toBe(0);
+      clock.advance(31_000);
+      expect(await log.applyRetention(clock.now())).toBe(2);
+      expect(log.logStartOffset).toBe(2);
     });
 
     it('rolls segments by size and by age', async () => {

@@ -1,8 +1,11 @@
 import type { Socket } from 'node:net';
 import { BrokerError, LengthPrefixedFrames, type Connection, type Logger } from '../../core/index.ts';
 
-/** The answer to one request: the response frame's chunks (size prefix included), or none (acks=0). */
-export type Reply = readonly Buffer[] | undefined;
+/** Closes the connection in reply order: every reply before it is written first. */
+export const CLOSE_CONNECTION = Symbol('close connection');
+
+/** The answer to one request: the response frame's chunks (size prefix included), none (acks=0), or a close. */
+export type Reply = readonly Buffer[] | undefined | typeof CLOSE_CONNECTION;
 
 /**
  * Handles one request frame. Called in request order; it must do its order-sensitive work (appends)
@@ -102,6 +105,12 @@ export class KafkaConnection implements Connection {
     while (this.replies.length > 0 && this.replies[0]!.done) {
       const { reply } = this.replies.shift()!;
       this.inFlight--;
+      if (reply === CLOSE_CONNECTION) {
+        this.socket.uncork();
+        this.closed = true;
+        this.socket.destroySoon();
+        return;
+      }
       if (reply) for (const chunk of reply) this.writable = this.socket.write(chunk) && this.writable;
     }
     this.socket.uncork();

@@ -1,7 +1,7 @@
 import type { Clock, Cluster, GroupCoordinator, Logger, OffsetStore, PartitionLog, TopicDescriptor, TopicRegistry, BrokerConfig, ValuesOf } from '../../core/index.ts';
 import { KafkaError, type KafkaErrorCode } from './error-codes.ts';
 import type { kafkaConfigFields } from './kafka-config.ts';
-import type { KafkaConnection } from './kafka-connection.ts';
+import type { CLOSE_CONNECTION, KafkaConnection } from './kafka-connection.ts';
 import type { RequestHeader } from './codec/index.ts';
 import type { ProducerIds } from './producer-ids.ts';
 
@@ -16,8 +16,13 @@ export interface NodeAddress {
 /** Marks a request that gets no response (Produce with acks=0). */
 export const NO_RESPONSE = Symbol('no response');
 
+/** Marks a request answered by closing the connection once the replies before it are written (a refused acks=0 Produce). */
+export { CLOSE_CONNECTION } from './kafka-connection.ts';
+
+type Outcome<Res> = Res | typeof NO_RESPONSE | typeof CLOSE_CONNECTION;
+
 /** A handler translates one decoded request into core calls and a response body. */
-export type Handler<Req, Res> = (ctx: KafkaContext, request: Req, header: RequestHeader, connection: KafkaConnection) => Res | typeof NO_RESPONSE | Promise<Res | typeof NO_RESPONSE>;
+export type Handler<Req, Res> = (ctx: KafkaContext, request: Req, header: RequestHeader, connection: KafkaConnection) => Outcome<Res> | Promise<Outcome<Res>>;
 
 /** What every handler may use: the core services and this broker's identity. */
 export class KafkaContext {

@@ -23,7 +23,7 @@ import { handleProduce } from './handlers/produce.ts';
 import { handleSaslHandshake } from './handlers/sasl-handshake.ts';
 import { handleSyncGroup } from './handlers/sync-group.ts';
 import type { Dispatch } from './kafka-connection.ts';
-import { NO_RESPONSE, type Handler, type KafkaContext } from './kafka-context.ts';
+import { CLOSE_CONNECTION, NO_RESPONSE, type Handler, type KafkaContext } from './kafka-context.ts';
 import { supportedRange } from './supported-apis.ts';
 
 const HANDLERS = new Map<number, Handler<never, unknown>>([
@@ -68,6 +68,8 @@ export function createDispatch(ctx: KafkaContext): Dispatch {
     const request = decodeRequest(header, frame);
     const handler = HANDLERS.get(header.apiKey)! as Handler<unknown, unknown>;
     const response = await handler(ctx, request, header, connection);
-    return response === NO_RESPONSE ? undefined : encodeResponse(supported.api, header.apiVersion, header.correlationId, response);
+    if (response === NO_RESPONSE) return undefined;
+    if (response === CLOSE_CONNECTION) return CLOSE_CONNECTION;
+    return encodeResponse(supported.api, header.apiVersion, header.correlationId, response);
   };
 }

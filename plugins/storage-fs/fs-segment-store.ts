@@ -22,6 +22,7 @@ export class FsSegmentFile implements SegmentFile {
     public size: number,
     private readonly dir: string,
     isNew: boolean,
+    readonly lastModified?: number,
   ) {
     this.dirSynced = !isNew;
   }
@@ -92,8 +93,8 @@ export class FsSegmentStore implements SegmentStore {
     const fd = await openFd(file, 'r+').catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'ENOENT' ? new BrokerError('NOT_FOUND', `${file} does not exist`) : io(`open ${file}`, err);
     });
-    const { size } = await fstat(fd);
-    return new FsSegmentFile(name, fd, size, this.dirOf(log), false);
+    const { size, mtimeMs } = await fstat(fd);
+    return new FsSegmentFile(name, fd, size, this.dirOf(log), false, Math.floor(mtimeMs));
   }
 
   createFile(log: string, name: string): SegmentFile {

@@ -12,7 +12,7 @@ const PROGRAMS = {
   pika: { check: ['/usr/bin/python3', '-c', 'from pika import BlockingConnection, ConnectionParameters'], package: 'python3-pika' },
   'amqp-tools': { check: ['amqp-publish', '--help'], package: 'amqp-tools' },
   etcd: { check: ['etcd', '--version'], package: 'etcd-server' },
-  sarama: { check: ['go', 'version'], package: 'golang-go golang-github-shopify-sarama-dev' },
+  sarama: { check: ['sh', '-c', 'go version && gcc --version && test -d /usr/share/gocode/src/github.com/Shopify/sarama'], package: 'golang-go golang-github-shopify-sarama-dev gcc' },
   openssl: { check: ['openssl', 'version'], package: 'openssl' },
   rabbitmq: { check: ['test', '-x', '/usr/lib/rabbitmq/bin/rabbitmq-server'], package: 'rabbitmq-server' },
   chromium: { check: ['chromium', '--version'], package: 'chromium' },

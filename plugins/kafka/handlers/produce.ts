@@ -1,7 +1,8 @@
-import { BrokerError, Compression, RecordBatch, checkClientBatch, validateRecordBatch, DEFAULT_MAX_MESSAGE_BYTES, type Acks, type AppendResult, type PartitionLog } from '../../../core/index.ts';
+import { BrokerError, DEFAULT_MAX_MESSAGE_BYTES, type AppendResult, type PartitionLog } from '../../../core/index.ts';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf, type KafkaErrorCode } from '../error-codes.ts';
-import { NO_RESPONSE, type Handler, type KafkaContext } from '../kafka-context.ts';
+import { CLOSE_CONNECTION, NO_RESPONSE, type Handler, type KafkaContext } from '../kafka-context.ts';
+import { checkBatchForLog, checkRequestRecords, requestRefusal } from '../produce-checks.ts';
 
 type PartitionResult = Omit<ProduceResponsePartitionProduceResponse, 'index'>;
 
@@ -18,22 +19,25 @@ const failed = (errorCode: KafkaErrorCode, errorMessage: string | null = null): 
 /**
  * Validates each partition's single v2 batch (header, CRC-32C, idempotent sequence), patches its base
  * offset in place and appends the producer's bytes unchanged. Appends start before the first await,
- * so the requests of one connection are appended in order.
+ * so the requests of one connection are appended in order. With acks=0 nothing is answered, and a
+ * refusal closes the connection, as Kafka tells such producers that something failed.
  */
-export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ctx, request, header) => {
-  if (request.transactionalId !== null) {
-    return respondAll(request, failed(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported by this broker'));
-  }
+export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ctx, request, header, connection) => {
+  const refused = requestRefusal(request, (topic, partition) => !('error' in ctx.leaderLog(topic, partition)));
+  if (refused) return request.acks === 0 ? CLOSE_CONNECTION : respondAll(request, failed(refused.errorCode, refused.message));
   const pending = request.topicData.map((topic) => ({
     name: topic.name,
-    partitions: topic.partitionData.map((p) => ({
-      index: p.index,
-      result: appendPartition(ctx, topic.name, p.index, p.records, header.apiVersion, request.acks === -1 ? 'all' : 'leader', request.timeoutMs),
-    })),
+    partitions: topic.partitionData.map((p) => ({ index: p.index, result: appendPartition(ctx, topic.name, p.index, p.records, header.apiVersion, request.acks, request.timeoutMs) })),
   }));
   if (request.acks === 0) {
-    for (const topic of pending) for (const p of topic.partitions) p.result.catch(() => undefined);
-    return NO_RESPONSE;
+    let refusedAny = false;
+    for (const topic of pending) {
+      for (const { result } of topic.partitions) {
+        if (result instanceof Promise) void result.then((r) => r.errorCode !== KafkaError.NONE && connection.close());
+        else refusedAny ||= result.errorCode !== KafkaError.NONE;
+      }
+    }
+    return refusedAny ? CLOSE_CONNECTION : NO_RESPONSE;
   }
   const timedOut = failed(KafkaError.REQUEST_TIMED_OUT, `not committed within the request's ${request.timeoutMs} ms`);
   let timer: ReturnType<typeof ctx.clock.setTimeout> | undefined;
@@ -48,43 +52,41 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ct
   return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
 };
 
+/** A refusal is answered at once; an append resolves (never rejects) when its result is known. */
 function appendPartition(
   ctx: KafkaContext,
   topicName: string,
   partition: number,
   records: Buffer | readonly Buffer[] | null,
   version: number,
-  acks: Acks,
+  acks: number,
   timeoutMs: number,
-): Promise<PartitionResult> {
+): PartitionResult | Promise<PartitionResult> {
   const leadership = ctx.leaderLog(topicName, partition);
-  if ('error' in leadership) return Promise.resolve(failed(leadership.error));
+  if ('error' in leadership) return failed(leadership.error);
   const topic = ctx.visibleTopic(topicName)!;
   const log = leadership.log;
-  if (records === null || !Buffer.isBuffer(records) || records.length === 0) return Promise.resolve(failed(KafkaError.CORRUPT_MESSAGE, 'no records'));
-  const maxBytes = topic.config.maxMessageBytes ?? ctx.settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  if (records.length > maxBytes) return Promise.resolve(failed(KafkaError.MESSAGE_TOO_LARGE, `batch of ${records.length} bytes exceeds ${maxBytes}`));
-  let batch: RecordBatch;
-  try {
-    if (validateRecordBatch(records) !== records.length) return Promise.resolve(failed(KafkaError.INVALID_RECORD, 'exactly one record batch per partition'));
-    checkClientBatch(records);
-    batch = new RecordBatch(records);
-    if (batch.compression === Compression.zstd && version < 7) return Promise.resolve(failed(KafkaError.CORRUPT_MESSAGE, 'zstd needs Produce v7'));
-    if (batch.isTransactional) return Promise.resolve(failed(KafkaError.INVALID_RECORD, 'transactional batches are not supported'));
-  } catch (err) {
-    return Promise.resolve(failed(kafkaErrorOf(err), (err as Error).message));
-  }
-  const check = log.producerState.check(records);
-  if (check.kind === 'rejected') return Promise.resolve(failed(kafkaErrorOf(check.error), check.error.message));
+  const checked = checkRequestRecords(Buffer.isBuffer(records) ? records : null, version);
+  if (!Buffer.isBuffer(checked)) return failed(checked.errorCode, checked.message);
+  if (acks !== 0 && acks !== 1 && acks !== -1) return failed(KafkaError.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${acks}`);
+  const limits = {
+    maxMessageBytes: topic.config.maxMessageBytes ?? ctx.settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    segmentBytes: log.config.segmentBytes,
+    logAppendTime: topic.config.messageTimestampType === 'LogAppendTime',
+  };
+  const invalid = checkBatchForLog(checked, limits);
+  if (invalid) return failed(invalid.errorCode, invalid.message);
+  const check = log.producerState.check(checked);
+  if (check.kind === 'rejected') return failed(kafkaErrorOf(check.error), check.error.message);
   if (check.kind === 'duplicate') {
     // As Kafka: success with the original offsets, its timestamp as logAppendTime, once the original is committed.
     const original = { ...failed(KafkaError.NONE), baseOffset: check.baseOffset, logAppendTimeMs: check.timestamp };
     return committed(ctx, log, check.lastOffset + 1, timeoutMs).then((done) => (done ? { ...original, logStartOffset: log.logStartOffset } : failed(KafkaError.REQUEST_TIMED_OUT)));
   }
-  const logAppendTime = topic.config.messageTimestampType === 'LogAppendTime' ? ctx.clock.now() : undefined;
+  const logAppendTime = limits.logAppendTime ? ctx.clock.now() : undefined;
   let appended: Promise<AppendResult>;
   try {
-    appended = log.append(records, { acks, logAppendTime });
+    appended = log.append(checked, { acks: acks === -1 ? 'all' : 'leader', logAppendTime });
   } catch (err) {
     appended = Promise.reject(err);
   }
