@@ -121,17 +121,27 @@ export class AmqpChannel {
     }
   }
 
+  /** The storage-bound work under way (and the backlog behind it), while `backlog` is set. */
+  private pending: Promise<void> = Promise.resolve();
+
   /** Runs storage-bound work; frames arriving meanwhile wait, so the channel's methods stay in order. */
   private runAsync(work: () => Promise<void>): void {
     this.backlog = [];
-    work().then(
+    this.pending = work().then(
       () => this.drainBacklog(),
       (err: unknown) => {
         // Not a protocol error (storage failed, say): the client would wait for a reply forever.
         this.connection.logger.error({ err }, 'channel work failed');
+        this.closing = true;
+        this.backlog = undefined;
         this.connection.closeWith(new AmqpError(ReplyCode.internalError, 'INTERNAL_ERROR'));
       },
     );
+  }
+
+  /** Resolves once every method received so far has been answered (connection.close waits for this). */
+  async settled(): Promise<void> {
+    while (this.backlog !== undefined) await this.pending;
   }
 
   private drainBacklog(): void {

@@ -62,6 +62,8 @@ export class Vhost implements QueueHooks {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, AmqpQueue>();
   private readonly creating = new Map<string, Promise<AmqpQueue>>();
+  /** Queues whose logs are being deleted: a queue of the same name waits for that before it is created. */
+  private readonly removing = new Map<string, Promise<void>>();
   /** Called when a queue goes away, so channels can cancel its consumers. */
   onQueueDeleted: (queue: AmqpQueue) => void = () => undefined;
 
@@ -145,6 +147,7 @@ export class Vhost implements QueueHooks {
 
   async declareQueue(d: QueueDeclaration, connection: number): Promise<AmqpQueue> {
     const name = d.name === '' ? `amq.gen-${randomBytes(16).toString('base64url')}` : d.name;
+    await this.removing.get(name);
     const pending = this.creating.get(name);
     if (pending) await pending.catch(() => undefined);
     const existing = this.queues.get(name);
@@ -326,9 +329,20 @@ export class Vhost implements QueueHooks {
     return queue;
   }
 
-  private async removeQueue(queue: AmqpQueue): Promise<void> {
-    if (this.queues.get(queue.name) !== queue) return;
+  private removeQueue(queue: AmqpQueue): Promise<void> {
+    if (this.queues.get(queue.name) !== queue) return Promise.resolve();
     this.queues.delete(queue.name);
+    const removal = this.deleteQueueState(queue);
+    const done: Promise<void> = removal
+      .catch(() => undefined)
+      .then(() => {
+        if (this.removing.get(queue.name) === done) this.removing.delete(queue.name);
+      });
+    this.removing.set(queue.name, done);
+    return removal;
+  }
+
+  private async deleteQueueState(queue: AmqpQueue): Promise<void> {
     for (const consumer of queue.markDeleted()) consumer.cancelled();
     this.onQueueDeleted(queue);
     for (const exchange of this.exchanges.values()) for (const b of exchange.unbindDestination({ kind: 'queue', name: queue.name })) await this.forgetBinding(exchange, b, false);
