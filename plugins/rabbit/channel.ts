@@ -14,11 +14,14 @@ import {
   type AmqpMethod,
   type BasicProperties,
   type DecodedPublish,
+  type FieldTable,
   type MethodArgs,
   writeDeliver,
 } from './codec/index.ts';
 import { ContentAssembler } from './content-assembler.ts';
 import { PublisherConfirms } from './publisher-confirms.ts';
+import { typeName } from './model/field-terms.ts';
+import { checkConsumerArguments } from './model/queue-arguments.ts';
 import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
 import { decodeMessageKey, STORED_ROUTING_AT, storedPropertiesAt, type StoredMessage } from './model/stored-message.ts';
 import type { Vhost } from './model/vhost.ts';
@@ -385,6 +388,7 @@ export class AmqpChannel {
     const queue = this.vhost.queue(name, this.connection.id);
     const tag = a.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url')}` : a.consumerTag;
     if (this.consumers.has(tag)) throw amqpError.notAllowed(`attempt to reuse consumer tag '${tag}'`);
+    checkConsumerArguments(a.arguments, name, this.vhost.name);
     if (queue.hasExclusiveConsumer || (a.exclusive && queue.consumerCount > 0)) {
       throw amqpError.accessRefused(`queue '${name}' in vhost '${this.vhost.name}' in exclusive use`);
     }
@@ -463,6 +467,10 @@ export class AmqpChannel {
   /** The stored form: BCC stripped, the expiration turned into an absolute time. */
   private storedMessage(args: PublishArgs, routing: Buffer, properties: Readonly<BasicProperties>, propertyBytes: Buffer): StoredMessage {
     let bytes = propertyBytes;
+    if (properties.headers !== undefined) {
+      checkRoutingHeader(properties.headers, 'CC');
+      checkRoutingHeader(properties.headers, 'BCC');
+    }
     if (properties.headers?.has('BCC')) {
       const headers = new Map(properties.headers);
       headers.delete('BCC');
@@ -567,6 +575,12 @@ export class AmqpChannel {
     this.closing = true;
     this.connection.channelClosed(this.id);
   }
+}
+
+/** Sender-selected routing headers are arrays when present; RabbitMQ refuses the message otherwise. */
+function checkRoutingHeader(headers: FieldTable, name: 'CC' | 'BCC'): void {
+  const value = headers.get(name);
+  if (value !== undefined && value.type !== 'A') throw amqpError.precondition(`invalid message: {unacceptable_type_in_header,"${name}",${typeName(value)}}`);
 }
 
 const EMPTY = Buffer.alloc(0);
