@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AckQueue, BatchingAppender, BrokerError, type AckStateStore, type Clock, type Logger, type QueuedMessage, type TopicRegistry } from '../../../core/index.ts';
 import { amqpError } from '../amqp-error.ts';
-import { decodeProperties, fieldText, type BasicProperties, type FieldTable, type FieldValue } from '../codec/index.ts';
+import { fieldText, type BasicProperties, type FieldTable, type FieldValue } from '../codec/index.ts';
 import { deadLetter, isDeadLetterCycle, textArray } from './dead-letter.ts';
 import { decodeArguments, Definitions, encodeArguments, type StoredBinding } from './definitions.ts';
 import { Exchange, EXCHANGE_TYPES, type Binding, type Destination, type ExchangeSpec, type ExchangeType } from './exchange.ts';
@@ -240,8 +240,8 @@ export class Vhost implements QueueHooks {
     if (!exchange) return;
     try {
       const dead = deadLetter(message.key, queue.name, reason, queue.args.deadLetterRoutingKey, this.services.clock.now());
-      const properties = decodeProperties(dead.message.properties, 0, dead.message.properties.length);
-      const targets = [...this.route(exchange, dead.routingKeys, properties.headers)].filter((q) => !isDeadLetterCycle(properties.headers, q.name));
+      const routed = [...this.route(exchange, dead.routingKeys, dead.headers)];
+      const targets = reason === 'rejected' ? routed : routed.filter((q) => !isDeadLetterCycle(dead.headers, q.name));
       void this.store(new Set(targets), { ...dead.message, exchange: dlx! }, message.value ?? Buffer.alloc(0)).stored.catch((err: unknown) =>
         this.services.logger.error({ err, queue: queue.name }, 'dead-lettering failed'),
       );
