@@ -70,7 +70,7 @@ export async function startRabbitMq(): Promise<RabbitMq> {
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
     killAll('SIGKILL');
     spawnSync('epmd', ['-port', String(epmdPort), '-kill'], { env, stdio: 'ignore' });
-    if (!process.env.KEEP_RABBIT_DIR) dir.remove();
+    dir.remove();
   };
   const deadline = Date.now() + 60_000;
   while (!(await accepts(port))) {
