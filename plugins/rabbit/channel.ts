@@ -14,13 +14,12 @@ import {
   type AmqpMethod,
   type BasicProperties,
   type DecodedPublish,
-  type FieldTable,
   type MethodArgs,
   writeDeliver,
 } from './codec/index.ts';
 import { ContentAssembler } from './content-assembler.ts';
 import { PublisherConfirms } from './publisher-confirms.ts';
-import { typeName } from './model/field-terms.ts';
+import { checkRoutingHeader, expirationMs } from './model/published-properties.ts';
 import { checkConsumerArguments } from './model/queue-arguments.ts';
 import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
 import { decodeMessageKey, STORED_ROUTING_AT, storedPropertiesAt, type StoredMessage } from './model/stored-message.ts';
@@ -332,9 +331,10 @@ export class AmqpChannel {
         const a = method.args;
         this.check('write', 'exchange', a.destination);
         this.check('read', 'exchange', a.source);
-        vhost.exchange(a.destination);
-        if (method.name === 'exchange.bind') await vhost.bind(a.source, { kind: 'exchange', name: a.destination }, a.routingKey, a.arguments);
-        else await vhost.unbind(a.source, { kind: 'exchange', name: a.destination }, a.routingKey, a.arguments);
+        if (method.name === 'exchange.bind') {
+          vhost.exchange(a.destination);
+          await vhost.bind(a.source, { kind: 'exchange', name: a.destination }, a.routingKey, a.arguments);
+        } else await vhost.unbind(a.source, { kind: 'exchange', name: a.destination }, a.routingKey, a.arguments);
         if (!a.nowait) this.connection.sendMethod(this.id, method.name === 'exchange.bind' ? 'exchange.bind-ok' : 'exchange.unbind-ok', {});
         return;
       }
@@ -352,7 +352,8 @@ export class AmqpChannel {
         const name = this.queueName(a.queue);
         this.check('write', 'queue', name);
         this.check('read', 'exchange', a.exchange);
-        vhost.queue(name, conn);
+        // Unbinding a queue that does not exist is a no-op, as in RabbitMQ; an exclusive one of another connection is 405.
+        if (method.name === 'queue.bind' || vhost.queues.has(name)) vhost.queue(name, conn);
         if (method.name === 'queue.bind') {
           vhost.exchange(a.exchange);
           await vhost.bind(a.exchange, { kind: 'queue', name }, a.routingKey, a.arguments);
@@ -476,11 +477,7 @@ export class AmqpChannel {
       headers.delete('BCC');
       bytes = encodePropertiesBytes({ ...properties, headers });
     }
-    let expiresAt = -1;
-    if (properties.expiration !== undefined) {
-      if (!/^\d+$/.test(properties.expiration)) throw amqpError.precondition(`invalid expiration '${properties.expiration}': no_integer`);
-      expiresAt = Date.now() + Number(properties.expiration);
-    }
+    const expiresAt = properties.expiration === undefined ? -1 : Date.now() + expirationMs(properties.expiration);
     return {
       exchange: args.exchange,
       routingKey: args.routingKey,
@@ -498,6 +495,8 @@ export class AmqpChannel {
       if (!entry) throw amqpError.precondition(`unknown delivery tag ${deliveryTag}`);
       this.settleOne(deliveryTag, entry, kind, requeue);
     } else {
+      // Up to and including a tag that must be unacked (0: everything), or nothing at all.
+      if (deliveryTag !== 0 && !this.unacked.has(deliveryTag)) throw amqpError.precondition(`unknown delivery tag ${deliveryTag}`);
       for (const tag of this.unacked.sortedKeys()) {
         if (deliveryTag !== 0 && tag > deliveryTag) break;
         this.settleOne(tag, this.unacked.get(tag)!, kind, requeue);
@@ -575,12 +574,6 @@ export class AmqpChannel {
     this.closing = true;
     this.connection.channelClosed(this.id);
   }
-}
-
-/** Sender-selected routing headers are arrays when present; RabbitMQ refuses the message otherwise. */
-function checkRoutingHeader(headers: FieldTable, name: 'CC' | 'BCC'): void {
-  const value = headers.get(name);
-  if (value !== undefined && value.type !== 'A') throw amqpError.precondition(`invalid message: {unacceptable_type_in_header,"${name}",${typeName(value)}}`);
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -21,13 +21,16 @@ type Reply = Awaited<ReturnType<AmqpWire['next']>>;
 
 /** One connection with channel 1 open, and the calls the cases make on it. */
 export class Session {
-  private constructor(readonly wire: AmqpWire) {}
+  private constructor(
+    readonly wire: AmqpWire,
+    readonly port: number,
+  ) {}
 
   static async open(port: number): Promise<Session> {
     const wire = await AmqpWire.open(port);
     wire.method(1, 'channel.open', { outOfBand: '' });
     await wire.expect('channel.open-ok');
-    return new Session(wire);
+    return new Session(wire, port);
   }
 
   close(): void {
@@ -382,10 +385,61 @@ export const DEAD_LETTER_CASES: ReferenceCase[] = [
   },
 ];
 
-/** Publishes whose CC or BCC header is not an array are refused. */
+/** Publishes with a CC or BCC header that is not an array, or an expiration that is not a number of milliseconds. */
 export const PUBLISH_CASES: ReferenceCase[] = [
   { name: 'CC as a string', run: async (s) => (s.publish('', 'nowhere', { CC: S('a') }), closedBy(s)), expected: `${PRECONDITION} 60/40 PRECONDITION_FAILED - invalid message: {unacceptable_type_in_header,"CC",longstr}` },
   { name: 'BCC as a long', run: async (s) => (s.publish('', 'nowhere', { BCC: v('l', 1n) }), closedBy(s)), expected: `${PRECONDITION} 60/40 PRECONDITION_FAILED - invalid message: {unacceptable_type_in_header,"BCC",long}` },
+  ...(
+    [
+      ['abc', 'no_integer'],
+      [' 5', 'no_integer'],
+      ['-1', '{value_negative,-1}'],
+      ['10abc', '{leftover_string,"abc"}'],
+      ['315360000001', '{value_too_large,315360000001}'],
+      ['+5', undefined],
+      ['00012', undefined],
+    ] as const
+  ).map(([expiration, reason]) => ({
+    name: `expiration '${expiration}'`,
+    run: async (s: Session) => (s.publish('', 'nowhere', undefined, { expiration }), closedBy(s)),
+    expected: reason ? `${PRECONDITION} 60/40 PRECONDITION_FAILED - invalid expiration '${expiration}': ${reason}` : 'not closed',
+  })),
+];
+
+/** Other channel errors, and the methods RabbitMQ answers although there is nothing to do. */
+export const CHANNEL_CASES: ReferenceCase[] = [
+  { name: 'queue.unbind of a queue that does not exist', run: (s) => s.outcome(['queue.unbind', { ticket: 0, queue: 'nowhere', exchange: 'amq.direct', routingKey: 'k', arguments: table() }]), expected: 'ok' },
+  { name: 'exchange.unbind of an exchange that does not exist', run: (s) => s.outcome(['exchange.unbind', { ticket: 0, destination: 'nowhere', source: 'amq.direct', routingKey: 'k', nowait: false, arguments: table() }]), expected: 'ok' },
+  { name: 'exchange.bind to the default exchange', run: (s) => s.outcome(['exchange.bind', { ticket: 0, destination: '', source: 'amq.direct', routingKey: 'k', nowait: false, arguments: table() }]), expected: 'channel.close 403 40/30 ACCESS_REFUSED - operation not permitted on the default exchange' },
+  { name: 'declaring the default exchange', run: (s) => s.outcome(x('', 'direct')), expected: 'channel.close 403 40/10 ACCESS_REFUSED - operation not permitted on the default exchange' },
+  { name: 'declaring the default exchange passively', run: (s) => s.outcome(['exchange.declare', { ...declareExchange('', 'direct'), passive: true }]), expected: 'channel.close 403 40/10 ACCESS_REFUSED - operation not permitted on the default exchange' },
+  {
+    name: 'nack with multiple of a tag never delivered',
+    run: async (s) => (s.wire.method(1, 'basic.nack', { deliveryTag: 42, multiple: true, requeue: true }), closedBy(s)),
+    expected: `${PRECONDITION} 60/120 PRECONDITION_FAILED - unknown delivery tag 42`,
+  },
+  {
+    name: 'ack with multiple of a tag already acked: refused, nothing acked',
+    run: async (s) => {
+      await s.declare('ch-acks');
+      for (let i = 0; i < 3; i++) s.publish('', 'ch-acks');
+      for (let i = 0; i < 3; i++) await s.get('ch-acks', { noAck: false }); // delivery tags 1, 2, 3
+      s.wire.method(1, 'basic.ack', { deliveryTag: 3, multiple: false });
+      s.wire.method(1, 'basic.ack', { deliveryTag: 3, multiple: true });
+      const refused = await closedBy(s);
+      s.wire.method(1, 'channel.close-ok', {});
+      // The closed channel's unacked messages go back to the queue (RabbitMQ's queue takes a moment).
+      const after = await Session.open(s.port);
+      let ready = 0;
+      for (const until = Date.now() + 2000; ready < 2 && Date.now() < until; await sleep(20)) {
+        after.wire.method(1, 'queue.declare', { ...declareQueue('ch-acks'), passive: true });
+        ready = ((await after.reply())?.args as MethodArgs['queue.declare-ok']).messageCount;
+      }
+      after.close();
+      return `${refused}; then ${ready} ready`;
+    },
+    expected: `${PRECONDITION} 60/80 PRECONDITION_FAILED - unknown delivery tag 3; then 2 ready`,
+  },
 ];
 
 async function closedBy(s: Session): Promise<string> {
@@ -426,7 +480,8 @@ export const REFERENCE_CASES: Record<string, ReferenceCase[]> = {
   'queue, exchange and consumer arguments': ARGUMENT_CASES,
   'headers exchange matching': HEADERS_CASES,
   'dead-lettering': DEAD_LETTER_CASES,
-  'publish headers': PUBLISH_CASES,
+  'publish properties': PUBLISH_CASES,
+  'channel errors and no-ops': CHANNEL_CASES,
   'method order': ORDER_CASES,
 };
 

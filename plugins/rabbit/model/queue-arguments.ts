@@ -1,6 +1,7 @@
 import { fieldInteger, fieldText, type FieldTable, type FieldValue } from '../codec/index.ts';
 import { amqpError } from '../amqp-error.ts';
 import { typeName } from './field-terms.ts';
+import { MAX_EXPIRY_MS } from './published-properties.ts';
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
 
@@ -48,8 +49,6 @@ const OTHER_QUEUE_TYPES_ARGUMENTS = new Set([
 
 const OVERFLOWS: readonly string[] = ['drop-head', 'reject-publish', 'reject-publish-dlx'];
 
-/** RabbitMQ's longest TTL or expiry: ten years in milliseconds. */
-const MAX_EXPIRY_MS = 315_360_000_000n;
 
 /** A check returns RabbitMQ's error term as `~p` prints it, or undefined when the value is good. */
 type Check = (value: FieldValue, args: FieldTable) => string | undefined;

@@ -111,11 +111,14 @@ export class Vhost implements QueueHooks {
 
   async declareExchange(d: ExchangeDeclaration): Promise<Exchange> {
     const existing = this.exchanges.get(d.name);
+    const defaultExchange = () => amqpError.accessRefused('operation not permitted on the default exchange');
     if (d.passive) {
+      if (d.name === '') throw defaultExchange();
       if (!existing) throw amqpError.notFoundExchange(d.name, this.name);
       return existing;
     }
     if (!EXCHANGE_TYPES.includes(d.type)) throw amqpError.commandInvalid(`unknown exchange type '${d.type}'`);
+    if (d.name === '') throw defaultExchange();
     if (existing) {
       const where = `exchange '${d.name}' in vhost '${this.name}'`;
       const differs = (arg: string, received: unknown, current: unknown) => inequivalent(arg, `'${received}'`, `'${current}'`, where);
@@ -198,7 +201,7 @@ export class Vhost implements QueueHooks {
   }
 
   async bind(source: string, destination: Destination, routingKey: string, args: FieldTable): Promise<void> {
-    if (source === '') throw amqpError.accessRefused('operation not permitted on the default exchange');
+    if (source === '' || (destination.kind === 'exchange' && destination.name === '')) throw amqpError.accessRefused('operation not permitted on the default exchange');
     const exchange = this.exchange(source);
     if (exchange.spec.type === 'headers') checkHeadersBinding(args);
     const b = binding(destination, routingKey, args);
@@ -207,7 +210,7 @@ export class Vhost implements QueueHooks {
   }
 
   async unbind(source: string, destination: Destination, routingKey: string, args: FieldTable): Promise<void> {
-    if (source === '') throw amqpError.accessRefused('operation not permitted on the default exchange');
+    if (source === '' || (destination.kind === 'exchange' && destination.name === '')) throw amqpError.accessRefused('operation not permitted on the default exchange');
     const exchange = this.exchanges.get(source);
     if (!exchange) return;
     const removed = exchange.unbind(binding(destination, routingKey, args).id);

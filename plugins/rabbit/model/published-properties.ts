@@ -1,0 +1,24 @@
+import { amqpError } from '../amqp-error.ts';
+import type { FieldTable } from '../codec/index.ts';
+import { typeName } from './field-terms.ts';
+
+/** RabbitMQ's longest TTL or expiry: ten years in milliseconds. */
+export const MAX_EXPIRY_MS = 315_360_000_000n;
+
+/** Sender-selected routing headers are arrays when present; RabbitMQ refuses the message otherwise. */
+export function checkRoutingHeader(headers: FieldTable, name: 'CC' | 'BCC'): void {
+  const value = headers.get(name);
+  if (value !== undefined && value.type !== 'A') throw amqpError.precondition(`invalid message: {unacceptable_type_in_header,"${name}",${typeName(value)}}`);
+}
+
+/** The `expiration` property in milliseconds, read as RabbitMQ reads it (an optional sign, digits, nothing after). */
+export function expirationMs(expiration: string): number {
+  const parsed = /^([+-]?\d+)(.*)$/s.exec(expiration);
+  const refuse = (reason: string) => amqpError.precondition(`invalid expiration '${expiration}': ${reason}`);
+  if (!parsed) throw refuse('no_integer');
+  if (parsed[2] !== '') throw refuse(`{leftover_string,${JSON.stringify(parsed[2])}}`);
+  const ms = BigInt(parsed[1]!);
+  if (ms < 0n) throw refuse(`{value_negative,${ms}}`);
+  if (ms > MAX_EXPIRY_MS) throw refuse(`{value_too_large,${ms}}`);
+  return Number(ms);
+}
