@@ -143,7 +143,7 @@ export class AmqpChannel {
 
   /** Resolves once every method received so far has been answered (connection.close waits for this). */
   async settled(): Promise<void> {
-    while (this.backlog !== undefined) await this.pending;
+    while (this.backlog !== undefined) await this.pending.catch(() => undefined);
   }
 
   private drainBacklog(): void {

@@ -101,7 +101,7 @@ function sortedByName(table: FieldTable): FieldTable {
 }
 
 /**
- * Whether dead-letering into `queueName` closes a cycle with no rejection in it (RabbitMQ drops those):
+ * Whether dead-lettering into `queueName` closes a cycle with no rejection in it (RabbitMQ drops those):
  * the entries up to and including the newest one of that queue all carry an automatic reason.
  */
 export function isDeadLetterCycle(headers: FieldTable, queueName: string): boolean {
