@@ -12,11 +12,18 @@ export interface Clock {
   setTimeout(callback: () => void, ms: number): Timer;
 }
 
+/** Node fires a longer timeout after 1 ms; longer waits are chained in steps of this. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   monotonic: () => performance.now(),
   setTimeout(callback, ms) {
-    const handle = setTimeout(callback, ms);
+    let handle: NodeJS.Timeout;
+    const arm = (remaining: number): void => {
+      handle = remaining > MAX_TIMEOUT_MS ? setTimeout(() => arm(remaining - MAX_TIMEOUT_MS), MAX_TIMEOUT_MS) : setTimeout(callback, remaining);
+    };
+    arm(ms);
     return { cancel: () => clearTimeout(handle) };
   },
 };

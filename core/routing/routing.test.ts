@@ -110,4 +110,22 @@ describe('headersMatch', () => {
     expect(headersMatch('any', new Map(), headers)).toBe(false);
     expect(headersMatch('all', new Map([['format', S('pdf')]]), undefined)).toBe(false);
   });
+
+  it('compares values as RabbitMQ 3.10 does: numbers across widths, strings by bytes, array elements with their types', () => {
+    const value = (type: string, v: unknown): TypedValue => ({ type, value: v });
+    const matches = (pattern: TypedValue, actual: TypedValue) => headersMatch('all', new Map([['k', pattern]]), new Map([['k', actual]]));
+    expect(matches(value('b', 1), value('l', 1n))).toBe(true);
+    expect(matches(value('b', 1), value('d', 1))).toBe(true);
+    expect(matches(value('b', 1), value('T', 1n))).toBe(true);
+    expect(matches(value('i', 4_000_000_000), value('l', 4_000_000_000n))).toBe(true);
+    expect(matches(value('f', 1.5), value('d', 1.5))).toBe(true);
+    expect(matches(S('a'), value('x', Buffer.from('a')))).toBe(true);
+    expect(matches(value('s', 1), S('1'))).toBe(false);
+    expect(matches(value('t', true), value('b', 1))).toBe(false);
+    expect(matches(value('D', { scale: 0, digits: 1 }), value('b', 1))).toBe(false);
+    expect(matches(value('D', { scale: 1, digits: 10 }), value('D', { scale: 1, digits: 10 }))).toBe(true);
+    expect(matches(value('A', [value('b', 1)]), value('A', [value('l', 1n)]))).toBe(false);
+    expect(matches(value('A', [S('a')]), value('A', [S('a')]))).toBe(true);
+    expect(matches(value('l', 2n ** 60n), value('l', 2n ** 60n + 1n))).toBe(false);
+  });
 });

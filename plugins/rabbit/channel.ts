@@ -19,6 +19,8 @@ import {
 } from './codec/index.ts';
 import { ContentAssembler } from './content-assembler.ts';
 import { PublisherConfirms } from './publisher-confirms.ts';
+import { checkRoutingHeader, expirationMs } from './model/published-properties.ts';
+import { checkConsumerArguments } from './model/queue-arguments.ts';
 import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
 import { decodeMessageKey, STORED_ROUTING_AT, storedPropertiesAt, type StoredMessage } from './model/stored-message.ts';
 import type { Vhost } from './model/vhost.ts';
@@ -121,17 +123,27 @@ export class AmqpChannel {
     }
   }
 
+  /** The storage-bound work under way (and the backlog behind it), while `backlog` is set. */
+  private pending: Promise<void> = Promise.resolve();
+
   /** Runs storage-bound work; frames arriving meanwhile wait, so the channel's methods stay in order. */
   private runAsync(work: () => Promise<void>): void {
     this.backlog = [];
-    work().then(
+    this.pending = work().then(
       () => this.drainBacklog(),
       (err: unknown) => {
         // Not a protocol error (storage failed, say): the client would wait for a reply forever.
         this.connection.logger.error({ err }, 'channel work failed');
+        this.closing = true;
+        this.backlog = undefined;
         this.connection.closeWith(new AmqpError(ReplyCode.internalError, 'INTERNAL_ERROR'));
       },
     );
+  }
+
+  /** Resolves once every method received so far has been answered (connection.close waits for this). */
+  async settled(): Promise<void> {
+    while (this.backlog !== undefined) await this.pending.catch(() => undefined);
   }
 
   private drainBacklog(): void {
@@ -319,9 +331,10 @@ export class AmqpChannel {
         const a = method.args;
         this.check('write', 'exchange', a.destination);
         this.check('read', 'exchange', a.source);
-        vhost.exchange(a.destination);
-        if (method.name === 'exchange.bind') await vhost.bind(a.source, { kind: 'exchange', name: a.destination }, a.routingKey, a.arguments);
-        else await vhost.unbind(a.source, { kind: 'exchange', name: a.destination }, a.routingKey, a.arguments);
+        if (method.name === 'exchange.bind') {
+          vhost.exchange(a.destination);
+          await vhost.bind(a.source, { kind: 'exchange', name: a.destination }, a.routingKey, a.arguments);
+        } else await vhost.unbind(a.source, { kind: 'exchange', name: a.destination }, a.routingKey, a.arguments);
         if (!a.nowait) this.connection.sendMethod(this.id, method.name === 'exchange.bind' ? 'exchange.bind-ok' : 'exchange.unbind-ok', {});
         return;
       }
@@ -339,7 +352,8 @@ export class AmqpChannel {
         const name = this.queueName(a.queue);
         this.check('write', 'queue', name);
         this.check('read', 'exchange', a.exchange);
-        vhost.queue(name, conn);
+        // Unbinding a queue that does not exist is a no-op, as in RabbitMQ; an exclusive one of another connection is 405.
+        if (method.name === 'queue.bind' || vhost.queues.has(name)) vhost.queue(name, conn);
         if (method.name === 'queue.bind') {
           vhost.exchange(a.exchange);
           await vhost.bind(a.exchange, { kind: 'queue', name }, a.routingKey, a.arguments);
@@ -375,6 +389,7 @@ export class AmqpChannel {
     const queue = this.vhost.queue(name, this.connection.id);
     const tag = a.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url')}` : a.consumerTag;
     if (this.consumers.has(tag)) throw amqpError.notAllowed(`attempt to reuse consumer tag '${tag}'`);
+    checkConsumerArguments(a.arguments, name, this.vhost.name);
     if (queue.hasExclusiveConsumer || (a.exclusive && queue.consumerCount > 0)) {
       throw amqpError.accessRefused(`queue '${name}' in vhost '${this.vhost.name}' in exclusive use`);
     }
@@ -453,16 +468,16 @@ export class AmqpChannel {
   /** The stored form: BCC stripped, the expiration turned into an absolute time. */
   private storedMessage(args: PublishArgs, routing: Buffer, properties: Readonly<BasicProperties>, propertyBytes: Buffer): StoredMessage {
     let bytes = propertyBytes;
+    if (properties.headers !== undefined) {
+      checkRoutingHeader(properties.headers, 'CC');
+      checkRoutingHeader(properties.headers, 'BCC');
+    }
     if (properties.headers?.has('BCC')) {
       const headers = new Map(properties.headers);
       headers.delete('BCC');
       bytes = encodePropertiesBytes({ ...properties, headers });
     }
-    let expiresAt = -1;
-    if (properties.expiration !== undefined) {
-      if (!/^\d+$/.test(properties.expiration)) throw amqpError.precondition(`invalid expiration '${properties.expiration}': no_integer`);
-      expiresAt = Date.now() + Number(properties.expiration);
-    }
+    const expiresAt = properties.expiration === undefined ? -1 : Date.now() + expirationMs(properties.expiration);
     return {
       exchange: args.exchange,
       routingKey: args.routingKey,
@@ -480,6 +495,8 @@ export class AmqpChannel {
       if (!entry) throw amqpError.precondition(`unknown delivery tag ${deliveryTag}`);
       this.settleOne(deliveryTag, entry, kind, requeue);
     } else {
+      // Up to and including a tag that must be unacked (0: everything), or nothing at all.
+      if (deliveryTag !== 0 && !this.unacked.has(deliveryTag)) throw amqpError.precondition(`unknown delivery tag ${deliveryTag}`);
       for (const tag of this.unacked.sortedKeys()) {
         if (deliveryTag !== 0 && tag > deliveryTag) break;
         this.settleOne(tag, this.unacked.get(tag)!, kind, requeue);

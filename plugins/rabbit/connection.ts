@@ -22,7 +22,8 @@ import {
 import type { Vhost } from './model/vhost.ts';
 import { Outbound } from './outbound.ts';
 
-type State = 'header' | 'start' | 'tune' | 'open' | 'running' | 'closing' | 'closed';
+/** `draining`: the client sent connection.close; its channels finish the methods they received, then close-ok. */
+type State = 'header' | 'start' | 'tune' | 'open' | 'running' | 'draining' | 'closing' | 'closed';
 
 const CAPABILITIES = ['publisher_confirms', 'exchange_exchange_bindings', 'basic.nack', 'consumer_cancel_notify', 'connection.blocked', 'consumer_priorities', 'authentication_failure_close', 'per_consumer_qos', 'direct_reply_to'];
 
@@ -101,7 +102,7 @@ export class AmqpConnection implements Connection {
 
   /** Server-initiated connection.close; the socket closes on close-ok (or shortly after, regardless). */
   closeWith(error: AmqpError): void {
-    if (this.state === 'closing' || this.state === 'closed') return;
+    if (this.state === 'draining' || this.state === 'closing' || this.state === 'closed') return;
     this.logger.debug({ code: error.code, reason: error.replyText }, 'closing the connection');
     this.sendMethod(0, 'connection.close', { replyCode: error.code, replyText: error.replyText, classId: error.classId, methodId: error.methodId });
     this.state = 'closing';
@@ -162,7 +163,7 @@ export class AmqpConnection implements Connection {
   }
 
   private readonly onFrame = (type: number, channelId: number, payload: Buffer): void => {
-    if (type === FrameType.heartbeat || this.state === 'closed') return;
+    if (type === FrameType.heartbeat || this.state === 'closed' || this.state === 'draining') return;
     if (this.state === 'closing') {
       if (type === FrameType.method && channelId === 0) {
         const method = parseMethod(payload);
@@ -202,9 +203,12 @@ export class AmqpConnection implements Connection {
       case 'connection.open':
         return this.onOpen(method.args);
       case 'connection.close':
-        this.sendMethod(0, 'connection.close-ok', {});
-        this.closeChannels();
-        this.finish('client closed');
+        this.state = 'draining';
+        void Promise.all([...this.channels.values()].map((c) => c.settled())).then(() => {
+          this.sendMethod(0, 'connection.close-ok', {});
+          this.closeChannels();
+          this.finish('client closed');
+        });
         return;
       case 'connection.close-ok':
         this.destroy('closed');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAmqp, type AmqpTestBroker } from '../helpers/amqp.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 let broker: AmqpTestBroker;
 beforeAll(async () => {
@@ -86,4 +87,42 @@ describe('queue and exchange lifecycles', () => {
     expect(await ch.purgeQueue('counted')).toEqual({ messageCount: 0 });
     await conn.close();
   });
+});
+
+describe('queue lifecycles whose work waits on storage-fs', () => {
+  it('creates a fresh queue when one of its name is declared while the old one\'s logs are still being deleted', async () => {
+    const dir = tempDir();
+    const fsBroker = await startAmqp({ dataDir: dir.path });
+    try {
+      for (let round = 0; round < 5; round++) {
+        const owner = await fsBroker.connect();
+        const first = await owner.createConfirmChannel();
+        await first.assertQueue('reused', { exclusive: true });
+        for (let i = 0; i < 200; i++) first.sendToQueue('reused', Buffer.from(`old ${i}`));
+        await first.waitForConfirms();
+        const next = await fsBroker.connect();
+        const second = await next.createConfirmChannel();
+        await owner.close(); // its exclusive queue's logs are deleted from now on
+        expect((await second.assertQueue('reused', { exclusive: true })).messageCount).toBe(0);
+        second.sendToQueue('reused', Buffer.from('new'));
+        await second.waitForConfirms();
+        expect((await second.get('reused', { noAck: true }) || undefined)?.content.toString()).toBe('new');
+        expect((await second.checkQueue('reused')).messageCount).toBe(0);
+        await next.close();
+      }
+    } finally {
+      await fsBroker.stop();
+      dir.remove();
+    }
+  });
+});
+
+it('keeps a queue whose x-expires is longer than a Node timer can wait', async () => {
+  const conn = await broker.connect();
+  const ch = await conn.createChannel();
+  await ch.assertQueue('thirty-days', { expires: 30 * 24 * 3600 * 1000 });
+  await sleep(100);
+  expect(await exists('thirty-days')).toBe(true);
+  await ch.deleteQueue('thirty-days');
+  await conn.close();
 });

@@ -1,17 +1,51 @@
 import net from 'node:net';
-import { FrameParser, FrameType, methodFrame, parseMethod, PROTOCOL_HEADER, type AmqpMethod, type MethodArgs, type MethodName } from '../../plugins/rabbit/codec/index.ts';
+import {
+  contentFrames,
+  CONTENT_METHODS,
+  decodeProperties,
+  encodePropertiesBytes,
+  FrameParser,
+  FrameType,
+  methodFrame,
+  parseContentHeader,
+  parseMethod,
+  PROTOCOL_HEADER,
+  type AmqpMethod,
+  type BasicProperties,
+  type MethodArgs,
+  type MethodName,
+} from '../../plugins/rabbit/codec/index.ts';
+
+/** A received message's content: its properties (decoded and as sent) and its body. */
+export interface WireContent {
+  properties: BasicProperties;
+  propertyBytes: Buffer;
+  body: Buffer;
+}
+
+type Received = AmqpMethod & { channel: number; content?: WireContent };
 
 /** A bare AMQP socket that has done the handshake, for tests that must send frames no client library would. */
 export class AmqpWire {
   private readonly parser = new FrameParser(1 << 20, (type, channel, payload) => {
-    if (type !== FrameType.method) return;
-    const method = { ...parseMethod(payload), channel } as AmqpMethod & { channel: number };
-    const waiter = this.waiting.shift();
-    if (waiter) waiter(method);
-    else this.received.push(method);
+    if (type === FrameType.method) {
+      const method: Received = { ...parseMethod(payload), channel };
+      if (CONTENT_METHODS.has(method.name)) this.assembling = { method, size: 0, chunks: [] };
+      else this.emit(method);
+    } else if (type === FrameType.header && this.assembling) {
+      const header = parseContentHeader(payload);
+      const propertyBytes = Buffer.from(header.properties);
+      this.assembling.method.content = { properties: decodeProperties(propertyBytes, 0, propertyBytes.length), propertyBytes, body: Buffer.alloc(0) };
+      this.assembling.size = header.bodySize;
+      this.completeContent();
+    } else if (type === FrameType.body && this.assembling) {
+      this.assembling.chunks.push(Buffer.from(payload));
+      this.completeContent();
+    }
   });
-  private readonly waiting: Array<(m: AmqpMethod & { channel: number }) => void> = [];
-  private readonly received: Array<AmqpMethod & { channel: number }> = [];
+  private assembling: { method: Received; size: number; chunks: Buffer[] } | undefined;
+  private readonly waiting: Array<(m: Received) => void> = [];
+  private readonly received: Received[] = [];
   readonly closed: Promise<void>;
   raw: Buffer[] = [];
 
@@ -46,22 +80,43 @@ export class AmqpWire {
       locale: 'en_US',
     });
     const tune = await wire.expect('connection.tune');
-    wire.method(0, 'connection.tune-ok', { channelMax: 0, frameMax: options.frameMax ?? tune.args.frameMax, heartbeat: 0 });
+    wire.method(0, 'connection.tune-ok', { channelMax: tune.args.channelMax, frameMax: options.frameMax ?? tune.args.frameMax, heartbeat: 0 });
     wire.method(0, 'connection.open', { virtualHost: '/', capabilities: '', insist: true });
     await wire.expect('connection.open-ok');
     return wire;
+  }
+
+  private emit(method: Received): void {
+    const waiter = this.waiting.shift();
+    if (waiter) waiter(method);
+    else this.received.push(method);
+  }
+
+  private completeContent(): void {
+    const { method, size, chunks } = this.assembling!;
+    const body = Buffer.concat(chunks);
+    if (body.length < size) return;
+    method.content!.body = body;
+    this.assembling = undefined;
+    this.emit(method);
+  }
+
+  /** basic.publish with its content frames. */
+  publish(channel: number, exchange: string, routingKey: string, properties: BasicProperties, body: Buffer | string, options: { mandatory?: boolean } = {}): void {
+    const args = { ticket: 0, exchange, routingKey, mandatory: options.mandatory ?? false, immediate: false };
+    for (const frame of contentFrames(channel, 'basic.publish', args, encodePropertiesBytes(properties), Buffer.from(body), 131_072)) this.socket.write(frame);
   }
 
   method<K extends MethodName>(channel: number, name: K, args: MethodArgs[K]): void {
     this.socket.write(methodFrame(channel, name, args));
   }
 
-  next(): Promise<AmqpMethod & { channel: number }> {
+  next(): Promise<Received> {
     const ready = this.received.shift();
     return ready ? Promise.resolve(ready) : new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  async expect<K extends MethodName>(name: K): Promise<{ name: K; args: MethodArgs[K]; channel: number }> {
+  async expect<K extends MethodName>(name: K): Promise<{ name: K; args: MethodArgs[K]; channel: number; content?: WireContent }> {
     const method = await this.next();
     if (method.name !== name) throw new Error(`expected ${name}, got ${method.name} ${JSON.stringify(method.args, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
     return method as never;

@@ -228,8 +228,8 @@ export function fieldText(v: FieldValue | undefined): string | undefined {
   return v && (v.type === 'S' || v.type === 'x') ? v.value.toString('utf8') : undefined;
 }
 
-/** The number of an integer-like field value (any width), else undefined. */
-export function fieldInteger(v: FieldValue | undefined): number | undefined {
+/** The value of an integer field of any width, signed or unsigned (RabbitMQ's integer argument types), else undefined. */
+export function fieldInteger(v: FieldValue | undefined): bigint | undefined {
   if (!v) return undefined;
   switch (v.type) {
     case 'b':
@@ -238,10 +238,9 @@ export function fieldInteger(v: FieldValue | undefined): number | undefined {
     case 'u':
     case 'I':
     case 'i':
-      return v.value;
+      return BigInt(v.value);
     case 'l':
-    case 'T':
-      return Number(v.value);
+      return v.value;
     default:
       return undefined;
   }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { AckQueue, BatchingAppender, BrokerError, type AckStateStore, type Clock, type Logger, type QueuedMessage, type TopicRegistry } from '../../../core/index.ts';
 import { amqpError } from '../amqp-error.ts';
-import { decodeProperties, type BasicProperties, type FieldTable } from '../codec/index.ts';
+import { fieldText, type BasicProperties, type FieldTable, type FieldValue } from '../codec/index.ts';
 import { deadLetter, isDeadLetterCycle, textArray } from './dead-letter.ts';
 import { decodeArguments, Definitions, encodeArguments, type StoredBinding } from './definitions.ts';
 import { Exchange, EXCHANGE_TYPES, type Binding, type Destination, type ExchangeSpec, type ExchangeType } from './exchange.ts';
-import { parseQueueArguments, printValue, typeName } from './queue-arguments.ts';
+import { equivalentArguments, printTerm, printValue, typeName } from './field-terms.ts';
+import { checkQueueArguments, CLASSIC_QUEUE_ARGUMENTS, parseQueueArguments } from './queue-arguments.ts';
 import { AmqpQueue, type DeadLetterReason, type QueueHooks, type QueueSpec } from './queue.ts';
 import { storedPersistent, type StoredMessage } from './stored-message.ts';
 
@@ -62,6 +63,8 @@ export class Vhost implements QueueHooks {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, AmqpQueue>();
   private readonly creating = new Map<string, Promise<AmqpQueue>>();
+  /** Queues whose logs are being deleted: a queue of the same name waits for that before it is created. */
+  private readonly removing = new Map<string, Promise<void>>();
   /** Called when a queue goes away, so channels can cancel its consumers. */
   onQueueDeleted: (queue: AmqpQueue) => void = () => undefined;
 
@@ -108,21 +111,29 @@ export class Vhost implements QueueHooks {
 
   async declareExchange(d: ExchangeDeclaration): Promise<Exchange> {
     const existing = this.exchanges.get(d.name);
+    const defaultExchange = () => amqpError.accessRefused('operation not permitted on the default exchange');
     if (d.passive) {
+      if (d.name === '') throw defaultExchange();
       if (!existing) throw amqpError.notFoundExchange(d.name, this.name);
       return existing;
     }
     if (!EXCHANGE_TYPES.includes(d.type)) throw amqpError.commandInvalid(`unknown exchange type '${d.type}'`);
+    if (d.name === '') throw defaultExchange();
     if (existing) {
-      const inequivalent = (arg: string, received: unknown, current: unknown) =>
-        amqpError.precondition(`inequivalent arg '${arg}' for exchange '${d.name}' in vhost '${this.name}': received '${received}' but current is '${current}'`);
-      if (existing.spec.type !== d.type) throw inequivalent('type', d.type, existing.spec.type);
-      if (existing.spec.durable !== d.durable) throw inequivalent('durable', d.durable, existing.spec.durable);
-      if (existing.spec.autoDelete !== d.autoDelete) throw inequivalent('auto_delete', d.autoDelete, existing.spec.autoDelete);
-      if (existing.spec.internal !== d.internal) throw inequivalent('internal', d.internal, existing.spec.internal);
+      const where = `exchange '${d.name}' in vhost '${this.name}'`;
+      const differs = (arg: string, received: unknown, current: unknown) => inequivalent(arg, `'${received}'`, `'${current}'`, where);
+      if (existing.spec.type !== d.type) throw differs('type', d.type, existing.spec.type);
+      if (existing.spec.durable !== d.durable) throw differs('durable', d.durable, existing.spec.durable);
+      if (existing.spec.autoDelete !== d.autoDelete) throw differs('auto_delete', d.autoDelete, existing.spec.autoDelete);
+      if (existing.spec.internal !== d.internal) throw differs('internal', d.internal, existing.spec.internal);
+      assertArgumentsEquivalent(existing.spec.arguments, d.arguments, ['alternate-exchange'], where);
       return existing;
     }
     if (d.name.startsWith('amq.')) throw amqpError.accessRefused(`exchange name '${d.name}' contains reserved prefix 'amq.*'`);
+    const alternate = d.arguments.get('alternate-exchange');
+    if (alternate !== undefined && alternate.type !== 'S') {
+      throw amqpError.precondition(`invalid type '${typeName(alternate)}' for arg 'alternate-exchange' in exchange '${d.name}' in vhost '${this.name}'`);
+    }
     const spec: ExchangeSpec = { name: d.name, type: d.type as ExchangeType, durable: d.durable, autoDelete: d.autoDelete, internal: d.internal, arguments: d.arguments };
     const exchange = new Exchange(spec);
     this.exchanges.set(d.name, exchange);
@@ -145,6 +156,7 @@ export class Vhost implements QueueHooks {
 
   async declareQueue(d: QueueDeclaration, connection: number): Promise<AmqpQueue> {
     const name = d.name === '' ? `amq.gen-${randomBytes(16).toString('base64url')}` : d.name;
+    await this.removing.get(name);
     const pending = this.creating.get(name);
     if (pending) await pending.catch(() => undefined);
     const existing = this.queues.get(name);
@@ -156,9 +168,11 @@ export class Vhost implements QueueHooks {
     }
     if (d.passive) throw amqpError.notFoundQueue(name, this.name);
     if (d.name.startsWith('amq.')) throw amqpError.accessRefused(`queue name '${d.name}' contains reserved prefix 'amq.*'`);
+    checkQueueArguments(d.arguments, name, this.name);
+    const durable = d.durable && !d.exclusive;
     const creation = (async () => {
-      const queue = await this.createQueue({ name, durable: d.durable, exclusiveOwner: d.exclusive ? connection : null, autoDelete: d.autoDelete, arguments: d.arguments });
-      if (d.durable && !d.exclusive) await this.services.definitions.putQueue(this.name, name, d.autoDelete, d.arguments);
+      const queue = await this.createQueue({ name, durable, exclusiveOwner: d.exclusive ? connection : null, autoDelete: d.autoDelete, arguments: d.arguments });
+      if (durable) await this.services.definitions.putQueue(this.name, name, d.autoDelete, d.arguments);
       return queue;
     })();
     this.creating.set(name, creation);
@@ -187,15 +201,16 @@ export class Vhost implements QueueHooks {
   }
 
   async bind(source: string, destination: Destination, routingKey: string, args: FieldTable): Promise<void> {
-    if (source === '') throw amqpError.accessRefused('operation not permitted on the default exchange');
+    if (source === '' || (destination.kind === 'exchange' && destination.name === '')) throw amqpError.accessRefused('operation not permitted on the default exchange');
     const exchange = this.exchange(source);
+    if (exchange.spec.type === 'headers') checkHeadersBinding(args);
     const b = binding(destination, routingKey, args);
     if (!exchange.bind(b)) return;
     if (exchange.spec.durable && this.isDurable(destination)) await this.services.definitions.putBinding(stored(this.name, source, b));
   }
 
   async unbind(source: string, destination: Destination, routingKey: string, args: FieldTable): Promise<void> {
-    if (source === '') throw amqpError.accessRefused('operation not permitted on the default exchange');
+    if (source === '' || (destination.kind === 'exchange' && destination.name === '')) throw amqpError.accessRefused('operation not permitted on the default exchange');
     const exchange = this.exchanges.get(source);
     if (!exchange) return;
     const removed = exchange.unbind(binding(destination, routingKey, args).id);
@@ -228,8 +243,8 @@ export class Vhost implements QueueHooks {
     if (!exchange) return;
     try {
       const dead = deadLetter(message.key, queue.name, reason, queue.args.deadLetterRoutingKey, this.services.clock.now());
-      const properties = decodeProperties(dead.message.properties, 0, dead.message.properties.length);
-      const targets = [...this.route(exchange, dead.routingKeys, properties.headers)].filter((q) => !isDeadLetterCycle(properties.headers, q.name));
+      const routed = [...this.route(exchange, dead.routingKeys, dead.headers)];
+      const targets = reason === 'rejected' ? routed : routed.filter((q) => !isDeadLetterCycle(dead.headers, q.name));
       void this.store(new Set(targets), { ...dead.message, exchange: dlx! }, message.value ?? Buffer.alloc(0)).stored.catch((err: unknown) =>
         this.services.logger.error({ err, queue: queue.name }, 'dead-lettering failed'),
       );
@@ -282,26 +297,18 @@ export class Vhost implements QueueHooks {
     return { routed: queues.size, stored: Promise.all(stored).then((all) => all.every(Boolean)) };
   }
 
+  /** RabbitMQ's order: exclusivity (405 if it differs), durable, auto_delete, then the classic queue arguments. */
   private checkEquivalent(queue: AmqpQueue, d: QueueDeclaration, connection: number): void {
-    const vhost = this.name;
-    const fail = (arg: string, received: string, current: string) =>
-      amqpError.precondition(`inequivalent arg '${arg}' for queue '${queue.name}' in vhost '${vhost}': received ${received} but current is ${current}`);
-    if (queue.spec.durable !== d.durable) throw fail('durable', `'${d.durable}'`, `'${queue.spec.durable}'`);
-    if (queue.spec.autoDelete !== d.autoDelete) throw fail('auto_delete', `'${d.autoDelete}'`, `'${queue.spec.autoDelete}'`);
-    const exclusive = queue.spec.exclusiveOwner === connection;
-    if (exclusive !== d.exclusive) throw fail('exclusive', `'${d.exclusive}'`, `'${exclusive}'`);
-    const described = (v: ReturnType<FieldTable['get']>) => (v === undefined ? 'none' : `the value '${printValue(v)}' of type '${typeName(v)}'`);
-    for (const arg of new Set([...queue.spec.arguments.keys(), ...d.arguments.keys()])) {
-      if (!arg.startsWith('x-')) continue;
-      const current = queue.spec.arguments.get(arg);
-      const received = d.arguments.get(arg);
-      if (current === undefined && received === undefined) continue;
-      if (!current || !received || current.type !== received.type || printValue(current) !== printValue(received)) throw fail(arg, described(received), described(current));
-    }
+    if (queue.spec.exclusiveOwner !== (d.exclusive ? connection : null)) throw amqpError.locked(queue.name, this.name);
+    const where = `queue '${queue.name}' in vhost '${this.name}'`;
+    const durable = d.durable && !d.exclusive;
+    if (queue.spec.durable !== durable) throw inequivalent('durable', `'${durable}'`, `'${queue.spec.durable}'`, where);
+    if (queue.spec.autoDelete !== d.autoDelete) throw inequivalent('auto_delete', `'${d.autoDelete}'`, `'${queue.spec.autoDelete}'`, where);
+    assertArgumentsEquivalent(queue.spec.arguments, d.arguments, CLASSIC_QUEUE_ARGUMENTS, where);
   }
 
   private async createQueue(spec: QueueSpec): Promise<AmqpQueue> {
-    const args = parseQueueArguments(spec.arguments, spec.name, this.name);
+    const args = parseQueueArguments(spec.arguments);
     const { topics, ackStore, clock, segmentBytes } = this.services;
     const levels: AckQueue[] = [];
     const appenders: BatchingAppender[] = [];
@@ -326,9 +333,20 @@ export class Vhost implements QueueHooks {
     return queue;
   }
 
-  private async removeQueue(queue: AmqpQueue): Promise<void> {
-    if (this.queues.get(queue.name) !== queue) return;
+  private removeQueue(queue: AmqpQueue): Promise<void> {
+    if (this.queues.get(queue.name) !== queue) return Promise.resolve();
     this.queues.delete(queue.name);
+    const removal = this.deleteQueueState(queue);
+    const done: Promise<void> = removal
+      .catch(() => undefined)
+      .then(() => {
+        if (this.removing.get(queue.name) === done) this.removing.delete(queue.name);
+      });
+    this.removing.set(queue.name, done);
+    return removal;
+  }
+
+  private async deleteQueueState(queue: AmqpQueue): Promise<void> {
     for (const consumer of queue.markDeleted()) consumer.cancelled();
     this.onQueueDeleted(queue);
     for (const exchange of this.exchanges.values()) for (const b of exchange.unbindDestination({ kind: 'queue', name: queue.name })) await this.forgetBinding(exchange, b, false);
@@ -353,6 +371,33 @@ export class Vhost implements QueueHooks {
     if (destination.kind === 'exchange') return this.exchanges.get(destination.name)?.spec.durable ?? false;
     const queue = this.queues.get(destination.name);
     return queue !== undefined && queue.spec.durable && queue.spec.exclusiveOwner === null;
+  }
+}
+
+const inequivalent = (arg: string, received: string, current: string, where: string) =>
+  amqpError.precondition(`inequivalent arg '${arg}' for ${where}: received ${received} but current is ${current}`);
+
+/** RabbitMQ's argument equivalence over `names`: equal values of one type class pass; the text prints the values, or with their types when one is missing. */
+function assertArgumentsEquivalent(current: FieldTable, received: FieldTable, names: readonly string[], where: string): void {
+  const described = (v: FieldValue | undefined) => (v === undefined ? 'none' : `the value '${printValue(v)}' of type '${typeName(v)}'`);
+  for (const name of names) {
+    const was = current.get(name);
+    const now = received.get(name);
+    if (was === undefined && now === undefined) continue;
+    const given = (was ?? now)!;
+    if (name === 'x-queue-type' && (was === undefined || now === undefined) && given.type === 'S' && fieldText(given) === 'classic') continue;
+    if (was === undefined || now === undefined) throw inequivalent(name, described(now), described(was), where);
+    if (!equivalentArguments(was, now)) throw inequivalent(name, `'${printValue(now)}'`, `'${printValue(was)}'`, where);
+  }
+}
+
+/** A headers binding's `x-match`, if given, is one of the four modes as a longstr (RabbitMQ's 406 texts). */
+function checkHeadersBinding(args: FieldTable): void {
+  const match = args.get('x-match');
+  if (match === undefined) return;
+  if (match.type !== 'S') throw amqpError.precondition(`Invalid x-match field type ${typeName(match)} (value ${printTerm(match)}); expected longstr`);
+  if (!['all', 'any', 'all-with-x', 'any-with-x'].includes(fieldText(match)!)) {
+    throw amqpError.precondition(`Invalid x-match field value ${printTerm(match)}; expected all, any, all-with-x, or any-with-x`);
   }
 }
 
