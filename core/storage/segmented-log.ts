@@ -407,7 +407,10 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
         }
         break;
       }
-      if (checkpoint?.clean || nextBase <= (checkpoint?.recoveryPoint ?? 0)) {
+      // The last segment is always recovered, even after a clean shutdown: bytes damaged while the broker was
+      // stopped must be cut before new appends land after them (a later crash recovery would cut those too).
+      const last = i === bases.length - 1;
+      if (!last && (checkpoint?.clean || nextBase <= (checkpoint?.recoveryPoint ?? 0))) {
         await segment.load(store, dir);
         this.segments.push(segment);
         continue;

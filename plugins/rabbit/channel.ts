@@ -373,6 +373,7 @@ export class AmqpChannel {
     const name = this.queueName(a.queue);
     this.check('read', 'queue', name);
     const queue = this.vhost.queue(name, this.connection.id);
+    if (queue.failed) throw amqpError.crashed(name, this.vhost.name);
     const tag = a.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url')}` : a.consumerTag;
     if (this.consumers.has(tag)) throw amqpError.notAllowed(`attempt to reuse consumer tag '${tag}'`);
     if (queue.hasExclusiveConsumer || (a.exclusive && queue.consumerCount > 0)) {
@@ -388,12 +389,14 @@ export class AmqpChannel {
     const name = this.queueName(a.queue);
     this.check('read', 'queue', name);
     const queue = this.vhost.queue(name, this.connection.id);
+    if (queue.failed) throw amqpError.crashed(name, this.vhost.name);
     const delivery = queue.get(a.noAck);
     if (delivery) return this.sendGetOk(queue, delivery, a.noAck);
     if (queue.messageCount === 0) return this.connection.sendMethod(this.id, 'basic.get-empty', { clusterId: '' });
     this.runAsync(async () => {
       const read = await queue.getWhenRead(a.noAck);
       if (read) this.sendGetOk(queue, read, a.noAck);
+      else if (queue.failed) this.fail(amqpError.crashed(name, this.vhost.name), 'basic.get');
       else this.connection.sendMethod(this.id, 'basic.get-empty', { clusterId: '' });
     });
   }

@@ -149,6 +149,7 @@ export class Vhost implements QueueHooks {
     if (pending) await pending.catch(() => undefined);
     const existing = this.queues.get(name);
     if (existing) {
+      if (existing.failed) throw amqpError.crashed(name, this.name);
       if (existing.spec.exclusiveOwner !== null && existing.spec.exclusiveOwner !== connection) throw amqpError.locked(name, this.name);
       existing.touch();
       if (!d.passive) this.checkEquivalent(existing, d, connection);
@@ -238,6 +239,11 @@ export class Vhost implements QueueHooks {
     }
   }
 
+  /** QueueHooks: a damaged log took the queue down; other queues and the connection carry on. */
+  crashed(queue: AmqpQueue, failure: BrokerError): void {
+    this.services.logger.error({ err: failure, vhost: this.name, queue: queue.name }, 'queue crashed: its log is damaged; it delivers nothing until it is deleted');
+  }
+
   /** QueueHooks: auto-delete and x-expires. */
   unused(queue: AmqpQueue): void {
     void this.removeQueue(queue).catch((err: unknown) => this.services.logger.error({ err, queue: queue.name }, 'queue deletion failed'));
@@ -323,6 +329,7 @@ export class Vhost implements QueueHooks {
     }
     const queue = new AmqpQueue(spec, args, levels, appenders, this, clock);
     this.queues.set(spec.name, queue);
+    queue.checkHealth();
     return queue;
   }
 
