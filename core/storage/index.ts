@@ -4,3 +4,4 @@ export type { AppendOptions, AppendResult, LogId, OffsetAndTimestamp, PartitionL
 export { logDirName, parseLogDirName, parseSegmentFileName, segmentFileName } from './log-names.ts';
 export { SegmentedLog } from './segmented-log.ts';
 export { SegmentedStorageEngine } from './segmented-storage-engine.ts';
+export { DiskMonitor, type FreeSpaceSource } from './disk-monitor.ts';

@@ -1,4 +1,4 @@
-import type { Clock, GroupCoordinator, Logger, OffsetStore, TopicDescriptor, TopicRegistry, BrokerConfig, ValuesOf } from '../../core/index.ts';
+import type { Clock, DiskMonitor, GroupCoordinator, Logger, OffsetStore, TopicDescriptor, TopicRegistry, BrokerConfig, ValuesOf } from '../../core/index.ts';
 import type { kafkaConfigFields } from './kafka-config.ts';
 import type { KafkaConnection } from './kafka-connection.ts';
 import type { RequestHeader } from './codec/index.ts';
@@ -34,6 +34,8 @@ export class KafkaContext {
     readonly logger: Logger,
     readonly clusterId: string,
     readonly node: NodeAddress,
+    /** Read-only while the disk is below its free-space limit: produce answers KAFKA_STORAGE_ERROR. */
+    readonly disk: DiskMonitor,
   ) {
     topics.onChange((event) => {
       if (event.type === 'deleted') for (const key of this.producerStates.keys()) if (key.startsWith(`${event.topic.name}\u0000`)) this.producerStates.delete(key);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { IntTable } from '../../core/index.ts';
+import { BrokerError, IntTable } from '../../core/index.ts';
 import { AmqpError, amqpError, ReplyCode } from './amqp-error.ts';
 import type { Permission } from './auth.ts';
 import type { AmqpConnection } from './connection.ts';
@@ -199,7 +199,7 @@ export class AmqpChannel {
     const publish = this.publishes.decode(payload);
     if (publish.args.immediate) throw amqpError.notImplemented('immediate=true').during('basic.publish');
     this.content.start(publish);
-    this.connection.published = true;
+    this.connection.publishing();
   }
 
   private publishContent(): void {
@@ -292,7 +292,9 @@ export class AmqpChannel {
       try {
         await this.declarative(method);
       } catch (err) {
-        this.fail(err, method.name);
+        // A definition that cannot be stored on a full disk is refused on its channel, as RabbitMQ refuses a
+        // declare past a resource limit (406); the connection and its other channels go on.
+        this.fail(BrokerError.is(err, 'STORAGE_FULL') ? amqpError.precondition(err.message) : err, method.name);
       }
     });
   }

@@ -4,7 +4,11 @@ import { BrokerError } from '../../core/index.ts';
 
 const LOCK_FILE = '.lock';
 
-/** One broker per data directory: a lock file holding the owner's pid; a dead owner's lock is taken over. */
+/**
+ * One broker per data directory: a lock holding the owner's pid; a dead owner's lock is taken over.
+ * The lock is a symbolic link whose target is the pid: creating one needs no data block, so a broker can
+ * start (read-only) on a full disk.
+ */
 export class DataDirLock {
   private held = false;
 
@@ -15,12 +19,12 @@ export class DataDirLock {
     const file = path.join(this.dir, LOCK_FILE);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+        fs.symlinkSync(String(process.pid), file);
         this.held = true;
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const owner = Number(fs.readFileSync(file, 'utf8'));
+        const owner = Number(fs.lstatSync(file).isSymbolicLink() ? fs.readlinkSync(file) : fs.readFileSync(file, 'utf8'));
         if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
           throw new BrokerError('BROKER_STATE', `data directory ${this.dir} is in use by process ${owner}`);
         }

@@ -45,6 +45,8 @@ function appendPartition(ctx: KafkaContext, topicName: string, partition: number
   const topic = ctx.visibleTopic(topicName);
   const log = topic ? ctx.topics.log(topicName, partition) : undefined;
   if (!topic || !log) return Promise.resolve(failed(KafkaError.UNKNOWN_TOPIC_OR_PARTITION));
+  // As Kafka answers for a partition whose log directory failed: retriable, the producer retries.
+  if (ctx.disk.readOnly) return Promise.resolve(failed(KafkaError.KAFKA_STORAGE_ERROR, 'the disk is below its free-space limit: the broker is read-only'));
   if (records === null || !Buffer.isBuffer(records) || records.length === 0) return Promise.resolve(failed(KafkaError.CORRUPT_MESSAGE, 'no records'));
   const maxBytes = topic.config.maxMessageBytes ?? ctx.settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   if (records.length > maxBytes) return Promise.resolve(failed(KafkaError.MESSAGE_TOO_LARGE, `batch of ${records.length} bytes exceeds ${maxBytes}`));

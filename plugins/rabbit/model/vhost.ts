@@ -126,7 +126,12 @@ export class Vhost implements QueueHooks {
     const spec: ExchangeSpec = { name: d.name, type: d.type as ExchangeType, durable: d.durable, autoDelete: d.autoDelete, internal: d.internal, arguments: d.arguments };
     const exchange = new Exchange(spec);
     this.exchanges.set(d.name, exchange);
-    if (d.durable) await this.services.definitions.putExchange(this.name, spec);
+    if (d.durable) {
+      await this.services.definitions.putExchange(this.name, spec).catch((err: unknown) => {
+        if (this.exchanges.get(d.name) === exchange) this.exchanges.delete(d.name);
+        throw err;
+      });
+    }
     return exchange;
   }
 
@@ -159,7 +164,14 @@ export class Vhost implements QueueHooks {
     if (d.name.startsWith('amq.')) throw amqpError.accessRefused(`queue name '${d.name}' contains reserved prefix 'amq.*'`);
     const creation = (async () => {
       const queue = await this.createQueue({ name, durable: d.durable, exclusiveOwner: d.exclusive ? connection : null, autoDelete: d.autoDelete, arguments: d.arguments });
-      if (d.durable && !d.exclusive) await this.services.definitions.putQueue(this.name, name, d.autoDelete, d.arguments);
+      if (d.durable && !d.exclusive) {
+        await this.services.definitions.putQueue(this.name, name, d.autoDelete, d.arguments).catch((err: unknown) => {
+          // Not stored (a full disk): the queue was never declared; its empty log goes as an orphan at the next start.
+          if (this.queues.get(name) === queue) this.queues.delete(name);
+          queue.markDeleted();
+          throw err;
+        });
+      }
       return queue;
     })();
     this.creating.set(name, creation);
@@ -192,7 +204,12 @@ export class Vhost implements QueueHooks {
     const exchange = this.exchange(source);
     const b = binding(destination, routingKey, args);
     if (!exchange.bind(b)) return;
-    if (exchange.spec.durable && this.isDurable(destination)) await this.services.definitions.putBinding(stored(this.name, source, b));
+    if (exchange.spec.durable && this.isDurable(destination)) {
+      await this.services.definitions.putBinding(stored(this.name, source, b)).catch((err: unknown) => {
+        exchange.unbind(b.id);
+        throw err;
+      });
+    }
   }
 
   async unbind(source: string, destination: Destination, routingKey: string, args: FieldTable): Promise<void> {
