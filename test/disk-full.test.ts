@@ -8,6 +8,19 @@ import { decodeRecords, encodeRecordBatch, RecordBatch } from '../core/index.ts'
 import { ApiKeys, defaultFetchRequest, defaultFetchRequestFetchPartition, defaultFetchRequestFetchTopic } from '../plugins/kafka/codec/index.ts';
 import { startBrokerProcess, type BrokerProcess } from './helpers/broker-process.ts';
 import { KafkaWire } from './helpers/kafka-wire.ts';
+import { rawRocketClient } from './helpers/rocket-wire.ts';
+
+/** A RocketMQ SendMessage to the auto-created NORMAL topic `rocket-full`; its status. */
+async function rocketSend(port: number, id: string): Promise<{ code: string; message: string }> {
+  const client = rawRocketClient(`127.0.0.1:${port}`);
+  try {
+    const systemProperties = { messageId: id, messageType: 'NORMAL', bodyEncoding: 'IDENTITY', bornTimestamp: { seconds: Math.floor(Date.now() / 1000) } };
+    const response = await client.unary('SendMessage', { messages: [{ topic: { name: 'rocket-full' }, body: Buffer.from(id), userProperties: {}, systemProperties }] });
+    return response.status as { code: string; message: string };
+  } finally {
+    client.close();
+  }
+}
 
 /** An 8 MiB tmpfs of the test's own, so the disk can be filled and freed; needs root. */
 function mountTmpfs(): { dir: string } | { skip: string } {
@@ -101,6 +114,7 @@ describe.skipIf(skip !== undefined)(`a full disk${skip ? ` (skipped: ${skip})` :
     await wire.request(ApiKeys.CreateTopics, 4, { topics: [{ name: 'full', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
     wire.close();
     expect(await produceCode(broker.ports.kafka!, 'before')).toBe(0);
+    expect((await rocketSend(broker.ports.rocketmq!, 'R1')).code).toBe('OK');
 
     const connection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
     const blocked = new Promise<string>((resolve) => connection.on('blocked', resolve));
@@ -118,6 +132,10 @@ describe.skipIf(skip !== undefined)(`a full disk${skip ? ` (skipped: ${skip})` :
     };
     expect(await until(whileFull, (code) => code !== 0)).toBe(56);
     const stored = ['before', ...Array.from({ length: acknowledged }, () => 'while full')];
+    // RocketMQ: what its proxy answers when the store is not writable.
+    const refusedSend = await rocketSend(broker.ports.rocketmq!, 'R2');
+    expect(refusedSend.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(refusedSend.message).toContain("the broker's disk is full");
     // AMQP: connection.blocked with RabbitMQ's reason; a declare of an existing queue still works, a new queue
     // is refused on its channel (406) and the connection lives on.
     expect(await blocked).toBe('low on disk');
