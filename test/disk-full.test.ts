@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeRecords, encodeRecordBatch, RecordBatch } from '../core/index.ts';
-import { ApiKeys, defaultFetchRequest, defaultFetchRequestFetchPartition, defaultFetchRequestFetchTopic } from '../plugins/kafka/codec/index.ts';
+import { encodeRecordBatch } from '../core/index.ts';
+import { ApiKeys } from '../plugins/kafka/codec/index.ts';
 import { startBrokerProcess, type BrokerProcess } from './helpers/broker-process.ts';
-import { KafkaWire } from './helpers/kafka-wire.ts';
+import { fetchValues, KafkaWire } from './helpers/kafka-wire.ts';
 import { rawRocketClient } from './helpers/rocket-wire.ts';
 
 /** A RocketMQ SendMessage to the auto-created NORMAL topic `rocket-full`; its status. */
@@ -54,23 +54,6 @@ async function produceCode(port: number, value: string): Promise<number> {
     const records = encodeRecordBatch({ records: [{ value: Buffer.from(value) }] });
     const response = await wire.request(ApiKeys.Produce, 7, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'full', partitionData: [{ index: 0, records }] }] });
     return response.responses[0]!.partitionResponses[0]!.errorCode;
-  } finally {
-    wire.close();
-  }
-}
-
-async function fetchValues(port: number): Promise<string[]> {
-  const wire = await KafkaWire.connect(port);
-  try {
-    const partition = { ...defaultFetchRequestFetchPartition(), partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 };
-    const request = { ...defaultFetchRequest(), maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, topics: [{ ...defaultFetchRequestFetchTopic(), topic: 'full', partitions: [partition] }] };
-    const response = await wire.request(ApiKeys.Fetch, 11, request);
-    const records = response.responses[0]!.partitions[0]!.records as Buffer;
-    const values: string[] = [];
-    for (let pos = 0; pos < records.length; pos += new RecordBatch(records, pos).sizeInBytes) {
-      for (const r of decodeRecords(new RecordBatch(records, pos).bytes)) values.push(r.value!.toString());
-    }
-    return values;
   } finally {
     wire.close();
   }
@@ -149,7 +132,7 @@ describe.skipIf(skip !== undefined)(`a full disk${skip ? ` (skipped: ${skip})` :
     // A crash while full, and a start on the full disk: reads are served, writes still refused.
     await broker.kill();
     broker = await startBrokerProcess(dataDir, args);
-    expect(await fetchValues(broker.ports.kafka!)).toEqual(stored);
+    expect(await fetchValues(broker.ports.kafka!, 'full')).toEqual(stored);
     expect(await produceCode(broker.ports.kafka!, 'after restart, still full')).toBe(56);
     const reader = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
     const unblocked = new Promise<void>((resolve) => reader.on('unblocked', resolve));
@@ -163,7 +146,7 @@ describe.skipIf(skip !== undefined)(`a full disk${skip ? ` (skipped: ${skip})` :
     const resumedMs = performance.now() - freed;
     await unblocked;
     console.log(`writes resumed ${resumedMs.toFixed(0)} ms after space returned`);
-    expect(await fetchValues(broker.ports.kafka!)).toEqual([...stored, 'after space returned']);
+    expect(await fetchValues(broker.ports.kafka!, 'full')).toEqual([...stored, 'after space returned']);
     await reader.close();
     expect(await broker.stop()).toBe(0);
   }, 90_000);
