@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { logDirName } from '../core/index.ts';
 import { startBrokerProcess, type BrokerProcess } from './helpers/broker-process.ts';
 import { fetchValues } from './helpers/kafka-wire.ts';
+import { rawRocketClient } from './helpers/rocket-wire.ts';
 import { tempDir } from './helpers/temp-dir.ts';
 
 /** Where each stored batch of a segment file starts, walking the batch lengths. */
@@ -134,5 +135,40 @@ describe('a log damaged while the broker was stopped', () => {
     await connection.close();
     expect(broker.child.exitCode).toBe(null);
     expect(broker.stderr()).toContain('queue crashed: its log is damaged');
+  }, 90_000);
+
+  it('takes down only its own RocketMQ queue: what precedes the damage is delivered intact, then INTERNAL_SERVER_ERROR', async () => {
+    const args = ['--rocket-queues', '1', '--topics-segment-bytes', String(64 * 1024), '--topics-flush', 'never'];
+    broker = await startBrokerProcess(dir.path, args);
+    let client = rawRocketClient(`127.0.0.1:${broker.ports.rocketmq}`);
+    const body = (i: number) => Buffer.from(`${i}:`.padEnd(1000, String.fromCharCode(97 + (i % 26))));
+    for (let i = 0; i < 100; i++) {
+      const systemProperties = { messageId: `M${i}`, messageType: 'NORMAL', bodyEncoding: 'IDENTITY', bornTimestamp: { seconds: Math.floor(Date.now() / 1000) } };
+      const sent = await client.unary('SendMessage', { messages: [{ topic: { name: 'rocket-damaged' }, body: body(i), userProperties: {}, systemProperties }] });
+      expect((sent.status as { code: string }).code).toBe('OK');
+    }
+    client.close();
+    expect(await broker.stop()).toBe(0);
+
+    const [first] = segmentsOf(dir.path, 'rocket-damaged-0');
+    damage(first!, fs.readFileSync(first!).indexOf(body(3)) + 500, (b) => (b[0]! ^= 0x01), 1);
+
+    broker = await startBrokerProcess(dir.path, args);
+    client = rawRocketClient(`127.0.0.1:${broker.ports.rocketmq}`);
+    const receive = () =>
+      client.stream('ReceiveMessage', { group: { name: 'readers' }, messageQueue: { topic: { name: 'rocket-damaged' }, id: -1 }, batchSize: 32, invisibleDuration: { seconds: 30 }, longPollingTimeout: { seconds: 1 } });
+    const delivered: Buffer[] = [];
+    let status: { code: string; message: string } | undefined;
+    for (let round = 0; round < 5 && status?.code !== 'INTERNAL_SERVER_ERROR'; round++) {
+      for (const response of await receive()) {
+        if (response.message) delivered.push((response.message as { body: Buffer }).body);
+        if (response.status) status = response.status as { code: string; message: string };
+      }
+    }
+    expect(status?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(status?.message).toContain('is damaged');
+    expect(delivered.map((b) => b.toString())).toEqual([0, 1, 2].map((i) => body(i).toString()));
+    client.close();
+    expect(broker.child.exitCode).toBe(null);
   }, 90_000);
 });
