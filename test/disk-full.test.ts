@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRecordBatch } from '../core/index.ts';
 import { ApiKeys } from '../plugins/kafka/codec/index.ts';
 import { startBrokerProcess, type BrokerProcess } from './helpers/broker-process.ts';
@@ -22,16 +22,23 @@ async function rocketSend(port: number, id: string): Promise<{ code: string; mes
   }
 }
 
-/** An 8 MiB tmpfs of the test's own, so the disk can be filled and freed; needs root. */
-function mountTmpfs(): { dir: string } | { skip: string } {
-  if (process.getuid?.() !== 0) return { skip: 'not root (mounting a tmpfs needs root)' };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-full-'));
+/** Mounts an 8 MiB tmpfs at `dir`, so the test can fill and free the disk; needs root. */
+function mountTmpfs(dir: string): void {
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir], { stdio: 'pipe' });
+}
+
+/** Why the test cannot run here, if it cannot: it needs root and a tmpfs mount (tried once, then undone). */
+function cannotMount(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root (mounting a tmpfs needs root)';
+  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-probe-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir], { stdio: 'pipe' });
-    return { dir };
+    mountTmpfs(probe);
+    execFileSync('umount', [probe]);
+    return undefined;
   } catch (err) {
-    fs.rmSync(dir, { recursive: true, force: true });
-    return { skip: `mount -t tmpfs failed: ${(err as Error).message.split('\n')[0]}` };
+    return `mount -t tmpfs failed: ${(err as Error).message.split('\n')[0]}`;
+  } finally {
+    fs.rmdirSync(probe);
   }
 }
 
@@ -68,22 +75,25 @@ async function until<T>(probe: () => Promise<T>, accept: (value: T) => boolean, 
   }
 }
 
-const mounted = mountTmpfs();
-const skip = 'skip' in mounted ? mounted.skip : undefined;
+const skip = cannotMount();
 
 describe.skipIf(skip !== undefined)(`a full disk${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const root = 'dir' in mounted ? mounted.dir : '';
-  const dataDir = path.join(root, 'data');
-  const filler = path.join(root, 'filler');
+  let root = '';
   const args = ['--disk-free-limit', String(512 * 1024), '--topics-flush', 'never'];
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-full-'));
+    mountTmpfs(root);
+  });
   let broker: BrokerProcess | undefined;
   afterAll(async () => {
     await broker?.kill();
     execFileSync('umount', [root]);
-    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmdirSync(root);
   });
 
   it('makes the broker read-only with each protocol\'s answer, lets it start so after a kill -9, and resumes writes once space returns', async () => {
+    const dataDir = path.join(root, 'data');
+    const filler = path.join(root, 'filler');
     broker = await startBrokerProcess(dataDir, args);
     {
       const connection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
