@@ -12,6 +12,7 @@ import { ListenerRegistry } from './net/listener-registry.ts';
 import { definePlugin, type BrokerPlugin } from './plugin.ts';
 import { SingleNodeReplicator } from './replication/single-node-replicator.ts';
 import type { StorageEngine } from './storage/partition-log.ts';
+import { DiskMonitor } from './storage/disk-monitor.ts';
 import { SegmentedStorageEngine } from './storage/segmented-storage-engine.ts';
 import { TOKENS } from './tokens.ts';
 import { TopicRegistry } from './topics/topic-registry.ts';
@@ -30,6 +31,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>): BrokerPlugin {
       TOKENS.AssignorRegistry,
       TOKENS.GroupCoordinator,
       TOKENS.OffsetStore,
+      TOKENS.DiskMonitor,
       ...CORE_DEFAULT_ROLES.filter((role) => !replaced.has(role)),
     ],
     requires: ownsEngine ? [TOKENS.SegmentStore] : [TOKENS.StorageEngine],
@@ -43,9 +45,12 @@ export function corePlugin(replaced: ReadonlySet<symbol>): BrokerPlugin {
         bind(TOKENS.AssignorRegistry).to(AssignorRegistry).inSingletonScope();
         bind(TOKENS.OffsetStore).to(OffsetStore).inSingletonScope();
         bind(TOKENS.GroupCoordinator).to(GroupCoordinator).inSingletonScope();
+        bind(TOKENS.DiskMonitor).to(DiskMonitor).inSingletonScope();
       }),
     async start({ container }) {
       const engine = container.get<StorageEngine>(TOKENS.StorageEngine);
+      // Measured before anything opens, so a broker started on a full disk starts read-only.
+      await container.get<DiskMonitor>(TOKENS.DiskMonitor).start(engine);
       await engine.open();
       try {
         await container.get<TopicRegistry>(TOKENS.TopicRegistry).open();
@@ -58,6 +63,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>): BrokerPlugin {
       container.get<GroupCoordinator>(TOKENS.GroupCoordinator).start();
     },
     async stop({ container }) {
+      container.get<DiskMonitor>(TOKENS.DiskMonitor).stop();
       container.get<GroupCoordinator>(TOKENS.GroupCoordinator).stop();
       await container.get<TopicRegistry>(TOKENS.TopicRegistry).close();
       await container.get<StorageEngine>(TOKENS.StorageEngine).close();

@@ -76,6 +76,8 @@ export interface StorageEngine {
   readonly description: string;
   open(): Promise<void>;
   openLog(id: LogId, config: LogConfig): Promise<PartitionLog>;
+  /** Free bytes on the disk the logs live on; undefined (or absent) for storage without a disk. */
+  freeBytes?(): Promise<number | undefined>;
   /** Logs present in storage, open or not. */
   listLogs(): Promise<LogId[]>;
   deleteLog(id: LogId): Promise<void>;

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import type { Clock, Timer } from '../clock.ts';
 import type { BrokerConfig } from '../config.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
+import type { DiskMonitor } from '../storage/disk-monitor.ts';
 import type { PartitionLog, StorageEngine } from '../storage/partition-log.ts';
 import { TOKENS } from '../tokens.ts';
 import { INTERNAL_LOG_PREFIX, MetadataLog } from './metadata-log.ts';
@@ -54,6 +55,7 @@ export class TopicRegistry {
     @inject(TOKENS.Config) private readonly config: BrokerConfig,
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(TOKENS.DiskMonitor) @optional() private readonly disk?: DiskMonitor,
   ) {}
 
   async open(): Promise<void> {
@@ -110,6 +112,7 @@ export class TopicRegistry {
       attributes: { ...options.attributes },
     };
     if (options.validateOnly) return topic;
+    this.checkWritable(`topic ${name} cannot be created`);
     await this.store.put(name, topic);
     this.logs.set(name, await this.openLogs(topic, 0));
     this.emit({ type: 'created', topic });
@@ -133,6 +136,7 @@ export class TopicRegistry {
     }
     const topic: TopicDescriptor = { ...previous, partitions: count };
     if (validateOnly) return topic;
+    this.checkWritable(`partitions cannot be added to topic ${name}`);
     await this.store.put(name, topic);
     const logs = this.logs.get(name) ?? [];
     this.logs.set(name, [...logs, ...(await this.openLogs(topic, previous.partitions))]);
@@ -174,6 +178,11 @@ export class TopicRegistry {
   private get store(): MetadataLog<TopicDescriptor> {
     if (!this.metadata) throw new BrokerError('BROKER_STATE', 'the topic registry is not open');
     return this.metadata;
+  }
+
+  /** New logs are refused while the disk is below its free-space limit; deletions (which free space) are not. */
+  private checkWritable(what: string): void {
+    if (this.disk?.readOnly) throw new BrokerError('STORAGE_FULL', `${what}: the disk is below its free-space limit, the broker is read-only`);
   }
 
   private require(name: string): TopicDescriptor {

@@ -1,4 +1,4 @@
-import type { Clock, GroupCoordinator, Logger, OffsetStore, TopicDescriptor, TopicRegistry, BrokerConfig, ValuesOf } from '../../core/index.ts';
+import type { Clock, DiskMonitor, GroupCoordinator, Logger, OffsetStore, TopicDescriptor, TopicRegistry, BrokerConfig, ValuesOf } from '../../core/index.ts';
 import type { kafkaConfigFields } from './kafka-config.ts';
 import type { CLOSE_CONNECTION, KafkaConnection } from './kafka-connection.ts';
 import type { RequestHeader } from './codec/index.ts';
@@ -36,6 +36,8 @@ export class KafkaContext {
     readonly logger: Logger,
     readonly clusterId: string,
     readonly node: NodeAddress,
+    /** Read-only while the disk is below its free-space limit: produce answers KAFKA_STORAGE_ERROR. */
+    readonly disk: DiskMonitor,
   ) {}
 
   /** A topic Kafka clients may see: exists and is not some plugin's internal queue. */

@@ -5,6 +5,7 @@ import {
   TOKENS,
   type BrokerConfig,
   type Clock,
+  type DiskMonitor,
   type GroupCoordinator,
   type ListenerRegistry,
   type OffsetStore,
@@ -55,6 +56,7 @@ export class KafkaServer {
       logger,
       await clusterId(engine),
       { nodeId: settings.nodeId, host: settings.advertisedHost || advertised(config.host), port },
+      container.get<DiskMonitor>(TOKENS.DiskMonitor),
     );
     dispatch = createDispatch(context);
   }

@@ -61,6 +61,8 @@ function appendPartition(
   const topic = ctx.visibleTopic(topicName);
   const log = topic ? ctx.topics.log(topicName, partition) : undefined;
   if (!topic || !log) return failed(KafkaError.UNKNOWN_TOPIC_OR_PARTITION);
+  // As Kafka answers for a partition whose log directory failed: retriable, the producer retries.
+  if (ctx.disk.readOnly) return failed(KafkaError.KAFKA_STORAGE_ERROR, 'the disk is below its free-space limit: the broker is read-only');
   const checked = checkRequestRecords(Buffer.isBuffer(records) ? records : null, version);
   if (!Buffer.isBuffer(checked)) return failed(checked.errorCode, checked.message);
   if (acks !== 0 && acks !== 1 && acks !== -1) return failed(KafkaError.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${acks}`);
