@@ -127,6 +127,7 @@ export const coreConfigFields = {
   storage: field.oneOf(['fs', 'memory'], 'fs', 'which storage plugin the default broker loads'),
   host: field.string('localhost', 'address listeners bind; localhost means both 127.0.0.1 and ::1'),
   logLevel: field.oneOf<LogLevel>([...LOG_LEVELS, 'silent'], 'info', 'pino log level'),
+  diskFreeLimit: field.integer(50_000_000, "RabbitMQ's disk_free_limit: with fewer free bytes on the storage disk the broker is read-only (writes refused, reads served) until space returns", { min: 0 }),
 } as const;
 
 export const TOPICS_SECTION: ConfigSection<typeof topicDefaultFields> = { name: 'topics', fields: topicDefaultFields };

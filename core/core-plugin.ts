@@ -17,6 +17,7 @@ import type { Cluster } from './cluster/cluster.ts';
 import { CoordinatedCluster } from './cluster/coordinated-cluster.ts';
 import { SingleNodeCluster } from './cluster/single-node-cluster.ts';
 import type { StorageEngine } from './storage/partition-log.ts';
+import { DiskMonitor } from './storage/disk-monitor.ts';
 import { SegmentedStorageEngine } from './storage/segmented-storage-engine.ts';
 import { TOKENS } from './tokens.ts';
 import { TopicRegistry } from './topics/topic-registry.ts';
@@ -40,6 +41,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       TOKENS.AssignorRegistry,
       TOKENS.GroupCoordinator,
       TOKENS.OffsetStore,
+      TOKENS.DiskMonitor,
       ...CORE_DEFAULT_ROLES.filter((role) => !replaced.has(role)),
     ],
     requires: [ownsEngine ? TOKENS.SegmentStore : TOKENS.StorageEngine, ...(clustered ? [TOKENS.Coordination] : [])],
@@ -55,9 +57,12 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
         bind(TOKENS.AssignorRegistry).to(AssignorRegistry).inSingletonScope();
         bind(TOKENS.OffsetStore).to(OffsetStore).inSingletonScope();
         bind(TOKENS.GroupCoordinator).to(GroupCoordinator).inSingletonScope();
+        bind(TOKENS.DiskMonitor).to(DiskMonitor).inSingletonScope();
       }),
     async start({ container }) {
       const engine = container.get<StorageEngine>(TOKENS.StorageEngine);
+      // Measured before anything opens, so a broker started on a full disk starts read-only.
+      await container.get<DiskMonitor>(TOKENS.DiskMonitor).start(engine);
       await engine.open();
       const cluster = clustered ? container.get<CoordinatedCluster>(TOKENS.Cluster) : undefined;
       try {
@@ -82,6 +87,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       if (clustered) await container.get<ReplicaManager>(TOKENS.ReplicaManager).handOverLeaderships();
     },
     async stop({ container }) {
+      container.get<DiskMonitor>(TOKENS.DiskMonitor).stop();
       container.get<GroupCoordinator>(TOKENS.GroupCoordinator).stop();
       if (clustered) {
         await container.get<ReplicaManager>(TOKENS.ReplicaManager).stop();

@@ -23,6 +23,7 @@ export const ErrorCatalogue = {
 
   // storage
   STORAGE_IO: 'the storage layer failed an I/O operation',
+  STORAGE_FULL: 'the disk is full or below its free-space limit: the broker is read-only until space returns',
   LOG_CLOSED: 'the log is closed',
   OFFSET_OUT_OF_RANGE: 'the offset is outside the log',
   NOT_FOUND: 'the named file or log does not exist',

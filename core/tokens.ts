@@ -12,6 +12,8 @@ export const TOKENS = {
   SegmentStore: Symbol.for('wharf.storage.SegmentStore'),
   /** Where partition logs live; SegmentedStorageEngine over the SegmentStore unless a plugin provides one. */
   StorageEngine: Symbol.for('wharf.storage.StorageEngine'),
+  /** Free disk space against `diskFreeLimit`: whether the broker is read-only (protocols refuse writes). */
+  DiskMonitor: Symbol.for('wharf.storage.DiskMonitor'),
   /** Decides when an append counts as committed. */
   Replicator: Symbol.for('wharf.replication.Replicator'),
   TopicRegistry: Symbol.for('wharf.topics.TopicRegistry'),

@@ -32,7 +32,7 @@ describe('wharf CLI (boots under tsx)', () => {
     expect(fs.existsSync(path.join(dir.path, '__wharf_topics-0'))).toBe(true);
     child.kill('SIGTERM');
     expect(await exitCode(child)).toBe(0);
-    expect(fs.existsSync(path.join(dir.path, '.lock'))).toBe(false);
+    expect(fs.readdirSync(dir.path)).not.toContain('.lock');
   });
 
   it('takes its configuration from a file, the environment and flags, and exits 2 on an unknown key', async () => {

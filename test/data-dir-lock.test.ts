@@ -33,7 +33,11 @@ function stderrOf(child: ChildProcess): () => string {
   return () => text;
 }
 
-const lockOwner = (dataDir: string) => Number(fs.readFileSync(path.join(dataDir, '.lock'), 'utf8'));
+/** The pid `.lock` names: the target of the symbolic link the broker writes (or a plain file's content). */
+const lockOwner = (dataDir: string): number => {
+  const file = path.join(dataDir, '.lock');
+  return Number(fs.lstatSync(file).isSymbolicLink() ? fs.readlinkSync(file) : fs.readFileSync(file, 'utf8'));
+};
 
 /** The process state letter from /proc/<pid>/stat ('Z' for a zombie), or undefined once the pid is gone. */
 function procState(pid: number): string | undefined {

@@ -1,4 +1,5 @@
-import { decodeRecords, forEachRecord, RecordBatch, type RecordHeader, type RecordVisitor } from '../record/index.ts';
+import { BrokerError } from '../errors.ts';
+import { decodeRecords, forEachRecord, RecordBatch, validateRecordBatch, type RecordHeader, type RecordVisitor } from '../record/index.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import type { AckState, AckStateStore } from './ack-state-store.ts';
 import { IntTable } from './int-table.ts';
@@ -55,6 +56,9 @@ export class AckQueue {
   private readonly unwatch: () => void;
   private reclaimedTo: number;
   private closed = false;
+  /** Why the log can no longer be read past the cursor (damaged bytes); set once, for good. */
+  private failure: BrokerError | undefined;
+  private readonly failureListeners = new Set<(failure: BrokerError) => void>();
 
   private constructor(
     readonly id: string,
@@ -85,6 +89,17 @@ export class AckQueue {
 
   get inFlightCount(): number {
     return this.inFlight.size;
+  }
+
+  /** Set once the log could not be read (damaged on disk): nothing past what is buffered can be delivered. */
+  get failed(): BrokerError | undefined {
+    return this.failure;
+  }
+
+  /** Calls `listener` once if the queue fails; returns the unsubscribe function. */
+  onFailure(listener: (failure: BrokerError) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
   }
 
   /** The next ready message without taking it, if one is buffered. */
@@ -209,25 +224,31 @@ export class AckQueue {
   async sweep(until: number): Promise<void> {
     const keep = this.options.keep;
     if (!keep) return;
-    for (let offset = Math.max(this.floor, this.log.logStartOffset); offset < until; ) {
-      const { records } = await this.log.read(offset, this.options.readAheadBytes ?? DEFAULT_READ_AHEAD, until);
-      if (records.length === 0) break;
-      for (let pos = 0; pos < records.length; ) {
-        const batch = new RecordBatch(records, pos);
-        for (const record of decodeRecords(batch.bytes)) {
-          if (record.offset < offset || this.done.has(record.offset)) continue;
-          const probe: QueuedMessage = { offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers, attempts: 0, deadline: Infinity };
-          if (!keep(probe)) this.markDone(record.offset);
+    try {
+      for (let offset = Math.max(this.floor, this.log.logStartOffset); offset < until; ) {
+        const { records } = await this.log.read(offset, this.options.readAheadBytes ?? DEFAULT_READ_AHEAD, until);
+        if (records.length === 0) break;
+        for (let pos = 0; pos < records.length; ) {
+          validateRecordBatch(records, pos);
+          const batch = new RecordBatch(records, pos);
+          for (const record of decodeRecords(batch.bytes)) {
+            if (record.offset < offset || this.done.has(record.offset)) continue;
+            const probe: QueuedMessage = { offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers, attempts: 0, deadline: Infinity };
+            if (!keep(probe)) this.markDone(record.offset);
+          }
+          offset = batch.nextOffset;
+          pos += batch.sizeInBytes;
         }
-        offset = batch.nextOffset;
-        pos += batch.sizeInBytes;
       }
+    } catch (err) {
+      this.fail(err);
     }
   }
 
   /** Resolves when take() may return something new: data arrived, a message was requeued, or the read-ahead filled. */
   available(): Promise<void> {
     if (this.peek()) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve) => {
       const listener = (): void => {
         this.listeners.delete(listener);
@@ -261,6 +282,7 @@ export class AckQueue {
     this.closed = true;
     this.unwatch();
     this.listeners.clear();
+    this.failureListeners.clear();
   }
 
   /** `message` is the head peek() returned: off the requeued list or the read-ahead. */
@@ -318,12 +340,21 @@ export class AckQueue {
   }
 
   private requestFill(): void {
-    if (this.filling || this.closed || this.cursor >= this.log.highWatermark) return;
-    this.filling = this.fill().finally(() => {
-      this.filling = undefined;
-      if (this.buffer.length > this.bufferHead) this.notify();
-      else if (this.cursor < this.log.highWatermark) this.requestFill();
-    });
+    if (this.filling || this.closed || this.failure || this.cursor >= this.log.highWatermark) return;
+    this.filling = this.fill()
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        this.filling = undefined;
+        if (this.buffer.length > this.bufferHead || this.failure) this.notify();
+        else if (this.cursor < this.log.highWatermark) this.requestFill();
+      });
+  }
+
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    this.failure = BrokerError.is(err) ? err : new BrokerError('STORAGE_IO', `queue ${this.id} could not read its log`, { cause: err });
+    for (const listener of [...this.failureListeners]) listener(this.failure);
+    this.failureListeners.clear();
   }
 
   private async fill(): Promise<void> {
@@ -333,6 +364,8 @@ export class AckQueue {
     }
     const { records } = await this.log.read(Math.max(this.cursor, this.log.logStartOffset), this.options.readAheadBytes ?? DEFAULT_READ_AHEAD);
     for (let pos = 0; pos < records.length; ) {
+      // Queue clients (AMQP, RocketMQ) check no CRC of their own: a batch damaged on disk must not be delivered.
+      validateRecordBatch(records, pos);
       const batch = new RecordBatch(records, pos);
       forEachRecord(records, pos, this.readRecord);
       this.cursor = Math.max(this.cursor, batch.nextOffset);

@@ -24,6 +24,11 @@ export class AckStateStore {
   private readonly dirty = new Map<string, () => AckState>();
   private timer: Timer | undefined;
   private flushing: Promise<void> | undefined;
+  /** The last flush failed (a full disk, say): its states are retried, and the failure is not logged again. */
+  private failing = false;
+  private closing = false;
+  /** Queues removed while a flush was running: a failed flush does not bring their states back. */
+  private readonly removedDuringFlush = new Set<string>();
 
   private constructor(
     private readonly log: MetadataLog<AckState>,
@@ -44,6 +49,10 @@ export class AckStateStore {
   /** Marks a queue's state changed; `snapshot` is called at flush time. */
   markDirty(id: string, snapshot: () => AckState): void {
     this.dirty.set(id, snapshot);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     this.timer ??= this.clock.setTimeout(() => {
       this.timer = undefined;
       void this.flush();
@@ -52,20 +61,35 @@ export class AckStateStore {
 
   async remove(id: string): Promise<void> {
     this.dirty.delete(id);
+    if (this.flushing) this.removedDuringFlush.add(id);
     await this.log.delete(id);
   }
 
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
     if (this.dirty.size === 0) return;
-    const changes = [...this.dirty].map(([id, snapshot]) => [id, snapshot()] as const);
+    const flushed = [...this.dirty];
+    const changes = flushed.map(([id, snapshot]) => [id, snapshot()] as const);
     this.dirty.clear();
-    this.flushing = this.log.write(changes).catch((err: unknown) => this.logger.error({ err }, 'queue state flush failed'));
+    this.flushing = this.log.write(changes).then(
+      () => {
+        if (this.failing) this.logger.info('queue state flushes succeed again');
+        this.failing = false;
+      },
+      (err: unknown) => {
+        if (!this.failing) this.logger.error({ err }, 'queue state flush failed; retrying until it succeeds (a crash meanwhile redelivers acknowledged messages)');
+        this.failing = true;
+        for (const [id, snapshot] of flushed) if (!this.dirty.has(id) && !this.removedDuringFlush.has(id)) this.dirty.set(id, snapshot);
+        if (!this.closing) this.scheduleFlush();
+      },
+    );
     await this.flushing;
     this.flushing = undefined;
+    this.removedDuringFlush.clear();
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.timer?.cancel();
     this.timer = undefined;
     await this.flush();

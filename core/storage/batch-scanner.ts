@@ -50,6 +50,11 @@ export class BatchScanner {
     return batch;
   }
 
+  /** After next() returned undefined: true if bytes remain that do not form a batch (damage, not the end). */
+  get stoppedEarly(): boolean {
+    return this.position < this.end;
+  }
+
   /** Like next(), but only for a batch wholly inside the current window: never reads. */
   nextInWindow(): ScannedBatch | undefined {
     const at = this.position - this.windowPosition;

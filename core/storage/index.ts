@@ -5,3 +5,4 @@ export { logDirName, parseLogDirName, parseSegmentFileName, parseSnapshotFileNam
 export { ProducerStateTable, type ProducerBatchCheck, type ProducerStateView } from './producer-state.ts';
 export { SegmentedLog } from './segmented-log.ts';
 export { SegmentedStorageEngine } from './segmented-storage-engine.ts';
+export { DiskMonitor, type FreeSpaceSource } from './disk-monitor.ts';

@@ -102,7 +102,11 @@ export class LogSegment {
     const scanner = new BatchScanner(this.file, start, window);
     let first: ScannedBatch | undefined;
     while ((first = scanner.next()) !== undefined && first.lastOffset < offset);
-    if (first === undefined || first.baseOffset >= maxOffset) return EMPTY;
+    if (first === undefined) {
+      if (scanner.stoppedEarly) throw damaged(this.file.name, scanner.position);
+      return EMPTY;
+    }
+    if (first.baseOffset >= maxOffset) return EMPTY;
     const end = first.position + first.size;
     if (first.size >= maxBytes) return scanner.range(first.position, end);
     if (end > scanner.windowPosition + scanner.window.length) scanner.refill(end - first.size, maxBytes);
@@ -160,7 +164,9 @@ export class LogSegment {
     const scanner = new BatchScanner(this.file, 0, RECOVERY_WINDOW);
     let validBytes = 0;
     for (let batch = scanner.next(); batch !== undefined; batch = scanner.next()) {
-      if (batch.baseOffset < this.nextOffset || batch.lastOffset < batch.baseOffset) break;
+      // Offsets run on without gaps from the segment's base: a batch that does not start where the last one
+      // ended has a damaged baseOffset (which the CRC does not cover).
+      if (batch.baseOffset !== this.nextOffset || batch.lastOffset < batch.baseOffset) break;
       const bytes = scanner.bytesOf(batch);
       try {
         validateRecordBatch(bytes);
@@ -233,3 +239,8 @@ export class LogSegment {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Bytes inside a segment that do not form a batch: the file was damaged after it was written. */
+function damaged(file: string, position: number): BrokerError {
+  return new BrokerError('CORRUPT_RECORD', `${file} is damaged at byte ${position}: no valid batch starts there`);
+}

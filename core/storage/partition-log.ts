@@ -85,6 +85,8 @@ export interface StorageEngine {
   open(): Promise<void>;
   /** The log (opened once, shared); it can also serve as a replica in cluster mode. */
   openLog(id: LogId, config: LogConfig): Promise<ReplicaLog>;
+  /** Free bytes on the disk the logs live on; undefined (or absent) for storage without a disk. */
+  freeBytes?(): Promise<number | undefined>;
   /** Logs present in storage, open or not. */
   listLogs(): Promise<LogId[]>;
   deleteLog(id: LogId): Promise<void>;

@@ -20,6 +20,8 @@ export interface SegmentStore {
   replaceFile(log: string, name: string, data: Buffer): Promise<void>;
   deleteFile(log: string, name: string): Promise<void>;
   deleteLog(log: string): Promise<void>;
+  /** Free bytes on the store's disk, for stores that have one. */
+  freeBytes?(): Promise<number>;
   close(): Promise<void>;
 }
 

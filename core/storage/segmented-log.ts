@@ -39,6 +39,8 @@ export interface SegmentedLogOptions {
   replicator: Replicator;
   clock: Clock;
   logger: Logger;
+  /** Called when a write finds the disk full (STORAGE_FULL), so the broker turns read-only at once. */
+  onFull?: () => void;
 }
 
 /** A partition log as a list of segments over a SegmentStore, with group commit and Kafka-style recovery. */
@@ -143,6 +145,10 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
       if (this.needsRoll(batches.length, nextOffset - 1, now)) this.rollActive();
       this.active.append(batches, baseOffset, nextOffset - 1, maxTimestamp, now);
     } catch (err) {
+      if (BrokerError.is(err, 'STORAGE_FULL')) {
+        this.options.onFull?.();
+        return Promise.reject(new BrokerError('STORAGE_FULL', `append to ${this.topic}-${this.partition} failed: the disk is full`, { cause: err }));
+      }
       return Promise.reject(new BrokerError('STORAGE_IO', `append to ${this.topic}-${this.partition} failed`, { cause: err }));
     }
     this.producers.appended(batches, withProducers, nextOffset, this.active.baseOffset);
@@ -516,7 +522,10 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
         }
         break;
       }
-      if (checkpoint?.clean || nextBase <= (checkpoint?.recoveryPoint ?? 0)) {
+      // The last segment is always recovered, even after a clean shutdown: bytes damaged while the broker was
+      // stopped must be cut before new appends land after them (a later crash recovery would cut those too).
+      const last = i === bases.length - 1;
+      if (!last && (checkpoint?.clean || nextBase <= (checkpoint?.recoveryPoint ?? 0))) {
         await segment.load(store, dir);
         this.segments.push(segment);
         continue;
@@ -538,7 +547,14 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     if (this.epochs.truncateFromEnd(this.logEndOffset + 1)) await this.writeEpochs();
     this.stampEpoch = Math.max(0, this.epochs.latestEpoch);
     await this.producers.load(this.segments, this.options.clock.now());
-    await this.writeCheckpoint(checkpoint?.clean ? this.logEndOffset : Math.min(checkpoint?.recoveryPoint ?? 0, this.active.baseOffset), false);
+    const recoveryPoint = checkpoint?.clean ? this.logEndOffset : Math.min(checkpoint?.recoveryPoint ?? 0, this.active.baseOffset);
+    if (checkpoint?.clean === false && checkpoint.recoveryPoint === recoveryPoint && checkpoint.logStartOffset === this.logStartOffset) return;
+    await this.writeCheckpoint(recoveryPoint, false).catch((err: unknown) => {
+      // On a full disk the log still opens, for reads: a stale clean mark is harmless since the last segment is
+      // recovered on every start, and the next roll, deletion or close writes the checkpoint again.
+      if (!BrokerError.is(err, 'STORAGE_FULL')) throw err;
+      logger.warn({ topic: this.topic, partition: this.partition }, 'the disk is full: the checkpoint was not updated on open');
+    });
   }
 
   private async readCheckpoint(): Promise<Checkpoint | undefined> {

@@ -1,9 +1,10 @@
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import type { Clock } from '../clock.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import type { Replicator } from '../replication/replicator.ts';
 import { TOKENS } from '../tokens.ts';
+import type { DiskMonitor } from './disk-monitor.ts';
 import { checkLogConfig, type LogConfig } from './log-config.ts';
 import { logDirName, parseLogDirName } from './log-names.ts';
 import type { LogId, StorageEngine } from './partition-log.ts';
@@ -21,6 +22,7 @@ export class SegmentedStorageEngine implements StorageEngine {
     @inject(TOKENS.Replicator) private readonly replicator: Replicator,
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(TOKENS.DiskMonitor) @optional() private readonly disk?: DiskMonitor,
   ) {}
 
   get durable(): boolean {
@@ -35,13 +37,18 @@ export class SegmentedStorageEngine implements StorageEngine {
     this.closed = false;
   }
 
+  async freeBytes(): Promise<number | undefined> {
+    return this.store.freeBytes?.();
+  }
+
   openLog(id: LogId, config: LogConfig): Promise<SegmentedLog> {
     if (this.closed) return Promise.reject(new BrokerError('LOG_CLOSED', 'the storage engine is closed'));
     checkLogConfig(config);
     const dir = logDirName(id);
     let log = this.logs.get(dir);
     if (log === undefined) {
-      log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger });
+      const onFull = this.disk ? () => this.disk!.reportFull() : undefined;
+      log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger, onFull });
       this.logs.set(dir, log);
       log.catch(() => this.logs.delete(dir));
     }

@@ -97,13 +97,24 @@ export class MetadataLog<V> {
   async write(changes: ReadonlyArray<readonly [string, V | undefined]>): Promise<void> {
     if (changes.length === 0) return;
     const records: RecordInput[] = [];
+    const previous = changes.map(([key]) => this.state.get(key));
     for (const [key, value] of changes) {
       if (value === undefined) this.state.delete(key);
       else this.state.set(key, value);
       records.push({ key: Buffer.from(key, 'utf8'), value: value === undefined ? null : pack(value) });
     }
+    try {
+      await this.log.append(encodeRecordBatch({ records }));
+    } catch (err) {
+      // Not stored (a full disk, say): the state goes back to what is on disk, unless a later write changed it.
+      changes.forEach(([key, value], i) => {
+        if (this.state.get(key) !== value) return;
+        if (previous[i] === undefined) this.state.delete(key);
+        else this.state.set(key, previous[i]!);
+      });
+      throw err;
+    }
     this.recordsInLog += records.length;
-    await this.log.append(encodeRecordBatch({ records }));
     if (this.recordsInLog > 2 * this.state.size + 1024) await this.compact();
   }
 

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import type { Clock, Timer } from '../clock.ts';
 import type { BrokerConfig } from '../config.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import type { Cluster, ClusterTopicStore } from '../cluster/cluster.ts';
 import type { ReplicaLog } from '../replication/replicator.ts';
+import type { DiskMonitor } from '../storage/disk-monitor.ts';
 import type { PartitionLog, StorageEngine } from '../storage/partition-log.ts';
 import { TOKENS } from '../tokens.ts';
 import { INTERNAL_LOG_PREFIX, MetadataLog } from './metadata-log.ts';
@@ -77,6 +78,7 @@ export class TopicRegistry {
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.Cluster) cluster: Cluster,
+    @inject(TOKENS.DiskMonitor) @optional() private readonly disk?: DiskMonitor,
   ) {
     this.clusterStore = cluster.topicStore;
   }
@@ -157,6 +159,7 @@ export class TopicRegistry {
         throw new BrokerError('INVALID_REPLICATION_FACTOR', `replication factor ${options.replicationFactor} is larger than the 1 available broker`);
       }
       if (options.validateOnly) return topic;
+      this.checkWritable(`topic ${name} cannot be created`);
       await this.store.put(name, topic);
       this.logs.set(name, await this.openLogs(topic, 0));
       this.emit({ type: 'created', topic });
@@ -168,6 +171,7 @@ export class TopicRegistry {
       throw new BrokerError('INVALID_REPLICATION_FACTOR', `replication factor ${factor} is larger than the ${live} live broker${live === 1 ? '' : 's'}`);
     }
     if (options.validateOnly) return topic;
+    this.checkWritable(`topic ${name} cannot be created`);
     await store.createTopic(topic, factor);
     await this.syncClusterTopic(name);
     return this.clusterTopics.get(name) ?? topic;
@@ -195,6 +199,7 @@ export class TopicRegistry {
     }
     const topic: TopicDescriptor = { ...previous, partitions: count };
     if (validateOnly) return topic;
+    this.checkWritable(`partitions cannot be added to topic ${name}`);
     if (this.clusterTopics.has(name)) {
       await this.clusterStore!.updateTopic(topic, previous.partitions, this.clusterStore!.replicationFactorOf(name));
       await this.syncClusterTopic(name);
@@ -299,6 +304,11 @@ export class TopicRegistry {
   private get store(): MetadataLog<TopicDescriptor> {
     if (!this.metadata) throw new BrokerError('BROKER_STATE', 'the topic registry is not open');
     return this.metadata;
+  }
+
+  /** New logs are refused while the disk is below its free-space limit; deletions (which free space) are not. */
+  private checkWritable(what: string): void {
+    if (this.disk?.readOnly) throw new BrokerError('STORAGE_FULL', `${what}: the disk is below its free-space limit, the broker is read-only`);
   }
 
   private require(name: string): TopicDescriptor {

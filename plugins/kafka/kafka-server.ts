@@ -4,6 +4,7 @@ import {
   type BrokerConfig,
   type Clock,
   type Cluster,
+  type DiskMonitor,
   type GroupCoordinator,
   type ListenerRegistry,
   type OffsetStore,
@@ -55,6 +56,7 @@ export class KafkaServer {
       logger,
       await cluster.clusterId(),
       node,
+      container.get<DiskMonitor>(TOKENS.DiskMonitor),
       cluster,
     );
     dispatch = createDispatch(context);

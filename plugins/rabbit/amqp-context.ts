@@ -11,8 +11,10 @@ export interface AmqpContext {
   readonly vhosts: ReadonlyMap<string, Vhost>;
   readonly users: UserDirectory;
   readonly clock: Clock;
-  /** Publishers are blocked (memory above the high watermark). */
+  /** Publishers are blocked (memory above the high watermark, or the disk below its free limit). */
   readonly blocked: boolean;
+  /** Why, in RabbitMQ's words for connection.blocked (`low on disk`). */
+  readonly blockedReason: string;
 }
 
 export const SERVER_VERSION = '3.10.8';

@@ -79,6 +79,8 @@ export const amqpError = {
       ReplyCode.resourceLocked,
       `cannot obtain exclusive access to locked queue '${queue}' in vhost '${vhost}'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
     ),
+  /** RabbitMQ's answer for a queue whose process crashed (here: whose log is damaged). */
+  crashed: (queue: string, vhost: string) => new AmqpError(ReplyCode.notFound, `queue '${queue}' in vhost '${vhost}' has crashed and failed to restart`),
   notImplemented: (detail: string) => new AmqpError(ReplyCode.notImplemented, detail),
   notAllowed: (detail: string) => new AmqpError(ReplyCode.notAllowed, detail),
   commandInvalid: (detail: string) => new AmqpError(ReplyCode.commandInvalid, detail),

@@ -5,6 +5,7 @@ import {
   TOKENS,
   type BrokerConfig,
   type Clock,
+  type DiskMonitor,
   type ListenerRegistry,
   type Logger,
   type PluginContext,
@@ -17,13 +18,15 @@ import { AmqpConnection } from './connection.ts';
 import { Definitions } from './model/definitions.ts';
 import { Vhost } from './model/vhost.ts';
 
-/** The AMQP listener, its vhosts, and memory flow control. */
+/** The AMQP listener, its vhosts, and flow control on memory and disk alarms. */
 export class AmqpServer implements AmqpContext {
   settings!: AmqpSettings;
   vhosts = new Map<string, Vhost>();
   users!: UserDirectory;
   clock!: Clock;
-  blocked = false;
+  private memoryAlarm = false;
+  private diskAlarm = false;
+  private unwatchDisk: (() => void) | undefined;
   private listener: TcpListener | undefined;
   private ackStore: AckStateStore | undefined;
   private readonly connections = new Set<AmqpConnection>();
@@ -62,10 +65,22 @@ export class AmqpServer implements AmqpContext {
     });
     await this.listener.start();
     this.watchMemory();
+    this.watchDisk(container.get<DiskMonitor>(TOKENS.DiskMonitor));
+  }
+
+  /** Publishers are blocked: memory above the high watermark, or the disk below its free limit. */
+  get blocked(): boolean {
+    return this.memoryAlarm || this.diskAlarm;
+  }
+
+  /** RabbitMQ's connection.blocked reason: `low on memory`, `low on disk`, or both joined with ` & `. */
+  get blockedReason(): string {
+    return `low on ${[this.memoryAlarm ? 'memory' : '', this.diskAlarm ? 'disk' : ''].filter(Boolean).join(' & ')}`;
   }
 
   async stop(): Promise<void> {
     if (this.memoryTimer) clearInterval(this.memoryTimer);
+    this.unwatchDisk?.();
     await this.listener?.stop(this.settings.drainTimeoutMs);
     while (this.cleanups.size > 0) await Promise.all(this.cleanups);
     for (const vhost of this.vhosts.values()) await vhost.close();
@@ -85,12 +100,25 @@ export class AmqpServer implements AmqpContext {
   private watchMemory(): void {
     const limit = this.settings.memoryHighWatermark || Math.floor(os.totalmem() * 0.4);
     this.memoryTimer = setInterval(() => {
-      const blocked = process.memoryUsage.rss() > limit;
-      if (blocked === this.blocked) return;
-      this.blocked = blocked;
-      this.logger.warn({ rss: process.memoryUsage.rss(), limit }, blocked ? 'memory high watermark reached: blocking publishers' : 'memory below the watermark: unblocking publishers');
-      for (const connection of this.connections) connection.setBlocked(blocked);
+      const alarm = process.memoryUsage.rss() > limit;
+      if (alarm === this.memoryAlarm) return;
+      this.memoryAlarm = alarm;
+      this.logger.warn({ rss: process.memoryUsage.rss(), limit }, alarm ? 'memory high watermark reached: blocking publishers' : 'memory below the watermark');
+      this.blockedChanged();
     }, 500);
     this.memoryTimer.unref();
+  }
+
+  /** RabbitMQ's disk alarm: below the free-space limit publishers are blocked, and unblocked once space returns. */
+  private watchDisk(disk: DiskMonitor): void {
+    this.diskAlarm = disk.readOnly;
+    this.unwatchDisk = disk.onChange((readOnly) => {
+      this.diskAlarm = readOnly;
+      this.blockedChanged();
+    });
+  }
+
+  private blockedChanged(): void {
+    for (const connection of this.connections) connection.setBlocked(this.blocked);
   }
 }

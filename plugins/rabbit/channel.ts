@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { IntTable } from '../../core/index.ts';
+import { BrokerError, IntTable } from '../../core/index.ts';
 import { AmqpError, amqpError, ReplyCode } from './amqp-error.ts';
 import type { Permission } from './auth.ts';
 import type { AmqpConnection } from './connection.ts';
@@ -211,7 +211,7 @@ export class AmqpChannel {
     const publish = this.publishes.decode(payload);
     if (publish.args.immediate) throw amqpError.notImplemented('immediate=true').during('basic.publish');
     this.content.start(publish);
-    this.connection.published = true;
+    this.connection.publishing();
   }
 
   private publishContent(): void {
@@ -304,7 +304,9 @@ export class AmqpChannel {
       try {
         await this.declarative(method);
       } catch (err) {
-        this.fail(err, method.name);
+        // A definition that cannot be stored on a full disk is refused on its channel, as RabbitMQ refuses a
+        // declare past a resource limit (406); the connection and its other channels go on.
+        this.fail(BrokerError.is(err, 'STORAGE_FULL') ? amqpError.precondition(err.message) : err, method.name);
       }
     });
   }
@@ -387,6 +389,7 @@ export class AmqpChannel {
     const name = this.queueName(a.queue);
     this.check('read', 'queue', name);
     const queue = this.vhost.queue(name, this.connection.id);
+    if (queue.failed) throw amqpError.crashed(name, this.vhost.name);
     const tag = a.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url')}` : a.consumerTag;
     if (this.consumers.has(tag)) throw amqpError.notAllowed(`attempt to reuse consumer tag '${tag}'`);
     checkConsumerArguments(a.arguments, name, this.vhost.name);
@@ -403,12 +406,14 @@ export class AmqpChannel {
     const name = this.queueName(a.queue);
     this.check('read', 'queue', name);
     const queue = this.vhost.queue(name, this.connection.id);
+    if (queue.failed) throw amqpError.crashed(name, this.vhost.name);
     const delivery = queue.get(a.noAck);
     if (delivery) return this.sendGetOk(queue, delivery, a.noAck);
     if (queue.messageCount === 0) return this.connection.sendMethod(this.id, 'basic.get-empty', { clusterId: '' });
     this.runAsync(async () => {
       const read = await queue.getWhenRead(a.noAck);
       if (read) this.sendGetOk(queue, read, a.noAck);
+      else if (queue.failed) this.fail(amqpError.crashed(name, this.vhost.name), 'basic.get');
       else this.connection.sendMethod(this.id, 'basic.get-empty', { clusterId: '' });
     });
   }

@@ -110,11 +110,11 @@ export class AmqpConnection implements Connection {
     setTimeout(() => this.destroy('close-ok not received'), 1000).unref();
   }
 
-  /** Memory flow control: tell clients that asked for it; stop reading from publishers. */
+  /** Flow control on the memory and disk alarms: tell clients that asked for it; stop reading from publishers. */
   setBlocked(blocked: boolean): void {
     if (this.state !== 'running') return;
     if (blocked && !this.blockedSent) {
-      if (this.capability('connection.blocked')) this.sendMethod(0, 'connection.blocked', { reason: 'low on memory' });
+      if (this.capability('connection.blocked')) this.sendMethod(0, 'connection.blocked', { reason: this.context.blockedReason });
       this.blockedSent = true;
       if (this.published) this.socket.pause();
     } else if (!blocked && this.blockedSent) {
@@ -122,6 +122,12 @@ export class AmqpConnection implements Connection {
       this.blockedSent = false;
       this.socket.resume();
     }
+  }
+
+  /** A publish arrived: a connection that publishes while publishers are blocked is not read any more (as RabbitMQ). */
+  publishing(): void {
+    this.published = true;
+    if (this.blockedSent && !this.socket.isPaused()) this.socket.pause();
   }
 
   drain(): Promise<void> {

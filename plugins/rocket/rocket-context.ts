@@ -1,4 +1,4 @@
-import type { AssignorRegistry, Clock, Logger } from '../../core/index.ts';
+import type { AssignorRegistry, Clock, DiskMonitor, Logger } from '../../core/index.ts';
 import type { ClientRegistry } from './clients.ts';
 import type { ConsumerGroups } from './model/consumer-groups.ts';
 import type { DelayedMessages } from './model/delayed-messages.ts';
@@ -17,6 +17,8 @@ export interface RocketContext {
   readonly delayed: DelayedMessages;
   readonly transactions: Transactions;
   readonly assignors: AssignorRegistry;
+  /** Read-only while the disk is below its free-space limit: sends are refused. */
+  readonly disk: DiskMonitor;
   /** host:port this broker reports as a message's store host. */
   readonly storeHost: string;
 }

@@ -6,6 +6,7 @@ import {
   type AssignorRegistry,
   type BrokerConfig,
   type Clock,
+  type DiskMonitor,
   type ListenerRegistry,
   type Logger,
   type PluginContext,
@@ -65,6 +66,7 @@ export class RocketServer {
       delayed,
       transactions: undefined as unknown as Transactions,
       assignors: container.get<AssignorRegistry>(TOKENS.AssignorRegistry),
+      disk: container.get<DiskMonitor>(TOKENS.DiskMonitor),
       storeHost: '',
     };
     const transactions = await Transactions.open(registry, topics, ackStore, clock, logger, {

@@ -29,6 +29,7 @@ export type Code =
   | 'MESSAGE_BODY_EMPTY'
   | 'MESSAGE_PROPERTIES_TOO_LARGE'
   | 'INTERNAL_ERROR'
+  | 'INTERNAL_SERVER_ERROR'
   | 'NOT_IMPLEMENTED'
   | 'UNSUPPORTED';
 
@@ -53,6 +54,14 @@ export class RocketError extends Error {
   }
 }
 
+/** What RocketMQ's proxy answers when its store is not writable (the broker's SERVICE_NOT_AVAILABLE, disk full). */
+export function diskFull(freeBytes: number | undefined): RocketError {
+  return new RocketError(
+    'INTERNAL_SERVER_ERROR',
+    `service not available now. It may be caused by one of the following reasons: the broker's disk is full [${freeBytes ?? 0} bytes free], messages are put to the slave, message store has been shut down, etc.`,
+  );
+}
+
 const fromBroker: Partial<Record<string, Code>> = {
   TOPIC_NOT_FOUND: 'TOPIC_NOT_FOUND',
   INVALID_TOPIC: 'ILLEGAL_TOPIC',
@@ -65,6 +74,7 @@ const fromBroker: Partial<Record<string, Code>> = {
 /** The status any thrown error answers with; unexpected ones are INTERNAL_ERROR. */
 export function statusOf(err: unknown): Status {
   if (err instanceof RocketError) return err.status;
+  if (err instanceof BrokerError && err.code === 'STORAGE_FULL') return diskFull(undefined).status;
   if (err instanceof BrokerError) return { code: fromBroker[err.code] ?? 'INTERNAL_ERROR', message: err.message };
   return { code: 'INTERNAL_ERROR', message: 'internal error' };
 }

@@ -9,7 +9,9 @@ const LOCK_FILE = '.lock';
  * One broker per data directory. On Linux the lock is an abstract Unix socket named after the
  * directory's device and inode: the kernel frees it as the owner exits, so a killed broker that is not
  * yet reaped holds nothing and a reused pid can hold nothing. The `.lock` file names the owner's pid
- * for the refusal message; on other systems it is the lock itself, taken over when its pid is gone.
+ * for the refusal message; on other systems it is the lock itself, taken over when its pid is gone. The
+ * `.lock` is a symbolic link whose target is the pid: creating one needs no data block, so a broker can
+ * start (read-only) on a full disk.
  */
 export class DataDirLock {
   private socket: net.Server | undefined;
@@ -22,7 +24,8 @@ export class DataDirLock {
     if (process.platform === 'linux') {
       const socket = await this.bindSocket();
       try {
-        fs.writeFileSync(this.file, String(process.pid));
+        fs.rmSync(this.file, { force: true });
+        fs.symlinkSync(String(process.pid), this.file);
       } catch (err) {
         socket.close();
         throw err;
@@ -62,7 +65,7 @@ export class DataDirLock {
   private createPidFile(): void {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        fs.writeFileSync(this.file, String(process.pid), { flag: 'wx' });
+        fs.symlinkSync(String(process.pid), this.file);
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -81,7 +84,7 @@ export class DataDirLock {
 
 function readOwner(file: string): number | undefined {
   try {
-    const pid = Number(fs.readFileSync(file, 'utf8'));
+    const pid = Number(fs.lstatSync(file).isSymbolicLink() ? fs.readlinkSync(file) : fs.readFileSync(file, 'utf8'));
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;

@@ -29,12 +29,24 @@ export class FsSegmentFile implements SegmentFile {
 
   append(data: Buffer | readonly Buffer[]): void {
     let position = this.size;
-    for (const chunk of Buffer.isBuffer(data) ? [data] : data) {
-      for (let at = 0; at < chunk.length; ) {
-        const n = fs.writeSync(this.fd, chunk, at, chunk.length - at, position);
-        at += n;
-        position += n;
+    try {
+      for (const chunk of Buffer.isBuffer(data) ? [data] : data) {
+        for (let at = 0; at < chunk.length; ) {
+          const n = fs.writeSync(this.fd, chunk, at, chunk.length - at, position);
+          at += n;
+          position += n;
+        }
       }
+    } catch (err) {
+      // Nothing of a failed append stays: the next one starts where this one did (ftruncate needs no space).
+      if (position > this.size) {
+        try {
+          fs.ftruncateSync(this.fd, this.size);
+        } catch {
+          // the append's own error says more
+        }
+      }
+      throw io(`append to ${this.name}`, err);
     }
     this.size = position;
   }
@@ -99,8 +111,11 @@ export class FsSegmentStore implements SegmentStore {
 
   createFile(log: string, name: string): SegmentFile {
     const dir = this.ensureDir(log);
-    const fd = fs.openSync(path.join(dir, name), 'w+');
-    return new FsSegmentFile(name, fd, 0, dir, true);
+    try {
+      return new FsSegmentFile(name, fs.openSync(path.join(dir, name), 'w+'), 0, dir, true);
+    } catch (err) {
+      throw io(`create ${path.join(dir, name)}`, err);
+    }
   }
 
   async readFile(log: string, name: string): Promise<Buffer | undefined> {
@@ -111,14 +126,19 @@ export class FsSegmentStore implements SegmentStore {
     const dir = this.ensureDir(log);
     const target = path.join(dir, name);
     const temporary = `${target}.${process.pid}.${++temporaryCounter}.tmp`;
-    const handle = await fs.promises.open(temporary, 'w');
     try {
-      await handle.writeFile(data);
-      await handle.datasync();
-    } finally {
-      await handle.close();
+      const handle = await fs.promises.open(temporary, 'w');
+      try {
+        await handle.writeFile(data);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await fs.promises.rename(temporary, target);
+    } catch (err) {
+      await fs.promises.rm(temporary, { force: true });
+      throw io(`replace ${target}`, err);
     }
-    await fs.promises.rename(temporary, target);
     await syncDirectory(dir);
   }
 
@@ -129,6 +149,18 @@ export class FsSegmentStore implements SegmentStore {
   async deleteLog(log: string): Promise<void> {
     await fs.promises.rm(this.dirOf(log), { recursive: true, force: true });
     this.knownDirs.delete(log);
+  }
+
+  /** Free bytes for unprivileged writers on the disk holding the root (its nearest existing ancestor before it is made). */
+  async freeBytes(): Promise<number> {
+    for (let dir = this.root; ; dir = path.dirname(dir)) {
+      try {
+        const { bavail, bsize } = await fs.promises.statfs(dir);
+        return bavail * bsize;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dir === path.dirname(dir)) throw io(`statfs ${dir}`, err);
+      }
+    }
   }
 
   async close(): Promise<void> {}
@@ -163,6 +195,10 @@ function ignoreMissing<T>(fallback: T): (err: NodeJS.ErrnoException) => T {
   };
 }
 
+/** ENOSPC and EDQUOT are STORAGE_FULL (the broker turns read-only until space returns); the rest STORAGE_IO. */
 function io(what: string, cause: unknown): BrokerError {
+  if (BrokerError.is(cause)) return cause;
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new BrokerError('STORAGE_FULL', `the disk is full: ${what}`, { cause });
   return new BrokerError('STORAGE_IO', `storage I/O failed: ${what}`, { cause });
 }

@@ -1,6 +1,14 @@
 import net from 'node:net';
-import { LengthPrefixedFrames } from '../../core/index.ts';
-import { decodeResponse, encodeRequest, type ApiCodec } from '../../plugins/kafka/codec/index.ts';
+import { decodeRecords, LengthPrefixedFrames, RecordBatch } from '../../core/index.ts';
+import {
+  ApiKeys,
+  decodeResponse,
+  defaultFetchRequest,
+  defaultFetchRequestFetchPartition,
+  defaultFetchRequestFetchTopic,
+  encodeRequest,
+  type ApiCodec,
+} from '../../plugins/kafka/codec/index.ts';
 
 /** A bare Kafka-protocol socket for tests that need exact control over what is sent. */
 export class KafkaWire {
@@ -54,5 +62,23 @@ export class KafkaWire {
 
   close(): void {
     this.socket.destroy();
+  }
+}
+
+/** The values of partition 0 of `topic` from offset 0 (up to 1 MiB), read with one Fetch: no consumer group. */
+export async function fetchValues(port: number, topic: string): Promise<string[]> {
+  const wire = await KafkaWire.connect(port);
+  try {
+    const partition = { ...defaultFetchRequestFetchPartition(), partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 };
+    const request = { ...defaultFetchRequest(), maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, topics: [{ ...defaultFetchRequestFetchTopic(), topic, partitions: [partition] }] };
+    const response = await wire.request(ApiKeys.Fetch, 11, request);
+    const records = response.responses[0]!.partitions[0]!.records as Buffer;
+    const values: string[] = [];
+    for (let pos = 0; pos < records.length; pos += new RecordBatch(records, pos).sizeInBytes) {
+      for (const record of decodeRecords(new RecordBatch(records, pos).bytes)) values.push(record.value!.toString());
+    }
+    return values;
+  } finally {
+    wire.close();
   }
 }

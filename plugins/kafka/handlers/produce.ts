@@ -66,6 +66,8 @@ function appendPartition(
   if ('error' in leadership) return failed(leadership.error);
   const topic = ctx.visibleTopic(topicName)!;
   const log = leadership.log;
+  // As Kafka answers for a partition whose log directory failed: retriable, the producer retries.
+  if (ctx.disk.readOnly) return failed(KafkaError.KAFKA_STORAGE_ERROR, 'the disk is below its free-space limit: the broker is read-only');
   const checked = checkRequestRecords(Buffer.isBuffer(records) ? records : null, version);
   if (!Buffer.isBuffer(checked)) return failed(checked.errorCode, checked.message);
   if (acks !== 0 && acks !== 1 && acks !== -1) return failed(KafkaError.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${acks}`);

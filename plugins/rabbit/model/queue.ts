@@ -1,4 +1,4 @@
-import type { AckQueue, BatchingAppender, Clock, QueuedMessage, Timer } from '../../../core/index.ts';
+import type { AckQueue, BatchingAppender, BrokerError, Clock, QueuedMessage, Timer } from '../../../core/index.ts';
 import type { FieldTable } from '../codec/index.ts';
 import type { QueueArguments } from './queue-arguments.ts';
 import { encodeMessageKey, storedExpiry, type StoredMessage } from './stored-message.ts';
@@ -40,6 +40,8 @@ export interface QueueHooks {
   deadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason): void;
   /** No consumers any more (auto-delete) or unused past x-expires. */
   unused(queue: AmqpQueue, why: 'auto-delete' | 'expires'): void;
+  /** A log of the queue could not be read (damaged on disk): the queue is down, its consumers were cancelled. */
+  crashed(queue: AmqpQueue, failure: BrokerError): void;
 }
 
 /**
@@ -58,6 +60,7 @@ export class AmqpQueue {
   private expiresTimer: Timer | undefined;
   private readyBytes = 0;
   private deleted = false;
+  private failure: BrokerError | undefined;
   private readonly unsubscribes: Array<() => void>;
   /** The append batch the last message joined, and what its messages' enqueue() calls return. */
   private lastBatch: Promise<void> | undefined;
@@ -73,7 +76,19 @@ export class AmqpQueue {
     private readonly clock: Clock,
   ) {
     this.unsubscribes = levels.map((level) => level.onAvailable(() => this.pump()));
+    this.unsubscribes.push(...levels.map((level) => level.onFailure(this.crash)));
     this.touch();
+  }
+
+  /** Checks the levels for a failure found while the queue was being opened (e.g. by the restart sweep). */
+  checkHealth(): void {
+    const failed = this.levels.find((level) => level.failed !== undefined);
+    if (failed) this.crash(failed.failed!);
+  }
+
+  /** Why the queue is down (its log is damaged), as RabbitMQ's crashed queue process; else undefined. */
+  get failed(): BrokerError | undefined {
+    return this.failure;
   }
 
   get name(): string {
@@ -133,6 +148,15 @@ export class AmqpQueue {
     this.pump();
   }
 
+  /** A log cannot be read any more: like a crashed RabbitMQ queue process, the queue stops serving and its consumers are cancelled. */
+  private readonly crash = (failure: BrokerError): void => {
+    if (this.failure || this.deleted) return;
+    this.failure = failure;
+    this.expiryTimer?.cancel();
+    this.hooks.crashed(this, failure);
+    for (const consumer of this.consumers.splice(0)) consumer.cancelled();
+  };
+
   /** Removes a consumer; an auto-delete queue left without consumers asks to be deleted. */
   removeConsumer(tag: string): boolean {
     const at = this.consumers.findIndex((c) => c.tag === tag);
@@ -155,10 +179,10 @@ export class AmqpQueue {
    * queue's logs to be read while it still counts messages, so a non-empty queue never answers get-empty.
    */
   async getWhenRead(noAck: boolean): Promise<Delivery | undefined> {
-    for (let attempt = 0; attempt < MAX_GET_WAITS && !this.deleted; attempt++) {
+    for (let attempt = 0; attempt < MAX_GET_WAITS && !this.deleted && !this.failure; attempt++) {
       const delivery = this.get(noAck);
       if (delivery || this.messageCount === 0) return delivery;
-      await Promise.race(this.levels.map((l) => l.available()));
+      await Promise.race(this.levels.map((l) => l.available())).catch(() => undefined);
     }
     return undefined;
   }
@@ -194,7 +218,7 @@ export class AmqpQueue {
 
   /** Serves consumers with credit until they or the queue run dry. */
   pump(): void {
-    if (this.deleted) return;
+    if (this.deleted || this.failure) return;
     if (this.pumping) {
       this.pumpAgain = true;
       return;
@@ -249,10 +273,10 @@ export class AmqpQueue {
   private async dropHeadOverLimit(): Promise<void> {
     const { maxLength, maxLengthBytes } = this.args;
     if (maxLength === undefined && maxLengthBytes === undefined) return;
-    while (!this.deleted && ((maxLength !== undefined && this.messageCount > maxLength) || (maxLengthBytes !== undefined && this.readyBytes > maxLengthBytes))) {
+    while (!this.deleted && !this.failure && ((maxLength !== undefined && this.messageCount > maxLength) || (maxLengthBytes !== undefined && this.readyBytes > maxLengthBytes))) {
       const head = this.headLevel(true);
       if (head === undefined) {
-        await Promise.race(this.levels.map((l) => l.available()));
+        await Promise.race(this.levels.map((l) => l.available())).catch(() => undefined);
         continue;
       }
       const level = this.levels[head]!;
@@ -316,7 +340,7 @@ export class AmqpQueue {
 
   /** Expired messages leave from the head even with no consumer: the delay-queue pattern needs that. */
   private scheduleExpiry(): void {
-    if (this.deleted) return;
+    if (this.deleted || this.failure) return;
     let next = Infinity;
     for (const level of this.levels) {
       const head = level.peek();

@@ -137,7 +137,12 @@ export class Vhost implements QueueHooks {
     const spec: ExchangeSpec = { name: d.name, type: d.type as ExchangeType, durable: d.durable, autoDelete: d.autoDelete, internal: d.internal, arguments: d.arguments };
     const exchange = new Exchange(spec);
     this.exchanges.set(d.name, exchange);
-    if (d.durable) await this.services.definitions.putExchange(this.name, spec);
+    if (d.durable) {
+      await this.services.definitions.putExchange(this.name, spec).catch((err: unknown) => {
+        if (this.exchanges.get(d.name) === exchange) this.exchanges.delete(d.name);
+        throw err;
+      });
+    }
     return exchange;
   }
 
@@ -161,6 +166,7 @@ export class Vhost implements QueueHooks {
     if (pending) await pending.catch(() => undefined);
     const existing = this.queues.get(name);
     if (existing) {
+      if (existing.failed) throw amqpError.crashed(name, this.name);
       if (existing.spec.exclusiveOwner !== null && existing.spec.exclusiveOwner !== connection) throw amqpError.locked(name, this.name);
       existing.touch();
       if (!d.passive) this.checkEquivalent(existing, d, connection);
@@ -172,7 +178,14 @@ export class Vhost implements QueueHooks {
     const durable = d.durable && !d.exclusive;
     const creation = (async () => {
       const queue = await this.createQueue({ name, durable, exclusiveOwner: d.exclusive ? connection : null, autoDelete: d.autoDelete, arguments: d.arguments });
-      if (durable) await this.services.definitions.putQueue(this.name, name, d.autoDelete, d.arguments);
+      if (durable) {
+        await this.services.definitions.putQueue(this.name, name, d.autoDelete, d.arguments).catch((err: unknown) => {
+          // Not stored (a full disk): the queue was never declared; its empty log goes as an orphan at the next start.
+          if (this.queues.get(name) === queue) this.queues.delete(name);
+          queue.markDeleted();
+          throw err;
+        });
+      }
       return queue;
     })();
     this.creating.set(name, creation);
@@ -206,7 +219,12 @@ export class Vhost implements QueueHooks {
     if (exchange.spec.type === 'headers') checkHeadersBinding(args);
     const b = binding(destination, routingKey, args);
     if (!exchange.bind(b)) return;
-    if (exchange.spec.durable && this.isDurable(destination)) await this.services.definitions.putBinding(stored(this.name, source, b));
+    if (exchange.spec.durable && this.isDurable(destination)) {
+      await this.services.definitions.putBinding(stored(this.name, source, b)).catch((err: unknown) => {
+        exchange.unbind(b.id);
+        throw err;
+      });
+    }
   }
 
   async unbind(source: string, destination: Destination, routingKey: string, args: FieldTable): Promise<void> {
@@ -251,6 +269,11 @@ export class Vhost implements QueueHooks {
     } catch (err) {
       this.services.logger.error({ err, queue: queue.name }, 'could not dead-letter a message');
     }
+  }
+
+  /** QueueHooks: a damaged log took the queue down; other queues and the connection carry on. */
+  crashed(queue: AmqpQueue, failure: BrokerError): void {
+    this.services.logger.error({ err: failure, vhost: this.name, queue: queue.name }, 'queue crashed: its log is damaged; it delivers nothing until it is deleted');
   }
 
   /** QueueHooks: auto-delete and x-expires. */
@@ -330,6 +353,7 @@ export class Vhost implements QueueHooks {
     }
     const queue = new AmqpQueue(spec, args, levels, appenders, this, clock);
     this.queues.set(spec.name, queue);
+    queue.checkHealth();
     return queue;
   }
 

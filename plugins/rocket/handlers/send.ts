@@ -1,6 +1,6 @@
 import type { Caller, RocketContext, WireResource } from '../rocket-context.ts';
 import { checkMessage, toMillis, toRecord, type WireMessage } from '../model/message-record.ts';
-import { OK, RocketError, statusOf, type Status } from '../status.ts';
+import { diskFull, OK, RocketError, statusOf, type Status } from '../status.ts';
 import { requireName } from './route.ts';
 
 interface SendResultEntry {
@@ -24,6 +24,7 @@ async function sendOne(ctx: RocketContext, message: WireMessage, caller: Caller)
   const topic = await ctx.topics.require(message.topic!.name!);
   if (ctx.topics.permission(topic) === 'READ') throw new RocketError('FORBIDDEN', `topic ${topic.name} is not writable`);
   ctx.topics.checkAccepts(topic, type);
+  if (ctx.disk.readOnly) throw diskFull(ctx.disk.freeBytes);
   const system = message.systemProperties!;
   const now = ctx.clock.now();
   const queue = ctx.topics.pickQueue(topic, system.messageGroup);

@@ -77,6 +77,10 @@ export class ConsumerGroups {
       if (request.signal.aborted) return { queues, delivered: [] };
       const { delivered, dead } = queues.pop({ ...request, now });
       for (const { queue, message } of dead) void this.deadLetter(queues, queue, message.offset, message.headers, message.value);
+      if (delivered.length === 0) {
+        const damaged = queues.failedQueue(request.queue);
+        if (damaged !== undefined) throw new RocketError('INTERNAL_SERVER_ERROR', `the store of ${request.topic.name} queue ${damaged} is damaged: ${queues.queues[damaged]!.failed!.message}`);
+      }
       if (delivered.length > 0 || now >= request.until || request.signal.aborted) return { queues, delivered };
       await new Promise<void>((resolve) => {
         const finish = (): void => {
@@ -158,6 +162,11 @@ export class ConsumerGroups {
         }),
       ),
     );
+    queues.forEach((queue, index) => {
+      const report = (err: unknown): void => this.logger.error({ err, group, topic: topic.name, queue: index }, 'message queue log is damaged: the queue delivers nothing past the damage');
+      if (queue.failed) report(queue.failed);
+      else queue.onFailure(report);
+    });
     return new GroupQueues(group, topic, queues, this.retryPolicy(group), this.isFifo(group));
   }
 

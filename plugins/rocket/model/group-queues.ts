@@ -82,6 +82,12 @@ export class GroupQueues {
     return { delivered, dead };
   }
 
+  /** The first queue (of `only`, or all) that cannot be read past a damaged batch, if any. */
+  failedQueue(only?: number): number | undefined {
+    const index = this.queues.findIndex((queue, i) => queue.failed !== undefined && (only === undefined || only < 0 || i === only));
+    return index < 0 ? undefined : index;
+  }
+
   ack(receiptHandle: string): void {
     const { queue, offset } = this.resolve(receiptHandle);
     this.holders[queue]!.delete(offset);

@@ -58,10 +58,11 @@ export class Transactions {
     if (!registry.get(HALF_TOPIC)) await registry.create(HALF_TOPIC, { partitions: 1, internal: true });
     const half = await AckQueue.open(`rocket/${HALF_TOPIC}`, registry.log(HALF_TOPIC, 0)!, ackStore);
     const transactions = new Transactions(half, topics, clock, logger, options);
-    while (half.readyCount > 0) {
+    while (half.readyCount > 0 && !half.failed) {
       transactions.absorb();
-      if (half.readyCount > 0) await half.available();
+      if (half.readyCount > 0) await half.available().catch(() => undefined);
     }
+    if (half.failed) logger.error({ err: half.failed }, 'the half-message log is damaged: transactions past the damage are not checked back');
     transactions.scheduleChecks();
     return transactions;
   }
