@@ -1,6 +1,9 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestCluster } from '../helpers/cluster.ts';
+import { encodeRecordBatch } from '../../core/index.ts';
+import { ApiKeys } from '../../plugins/kafka/codec/index.ts';
+import { readPartition, TestCluster } from '../helpers/cluster.ts';
+import { KafkaWire } from '../helpers/kafka-wire.ts';
 import { eventually } from '../helpers/kafka.ts';
 import { hasProgram } from '../helpers/programs.ts';
 
@@ -102,4 +105,32 @@ describe.skipIf(!enabled)('cluster failover (etcd + 3 broker processes)', () => 
     const present = new Set(stored);
     expect(load.acked.filter((v) => !present.has(v))).toEqual([]);
   }, 180_000);
+
+  it('answers an idempotent batch retried on the new leader with its original offsets: followers keep producer state too', async () => {
+    await admin.createTopics({ topics: [{ topic: 'retry', numPartitions: 1, replicationFactor: 3 }] });
+    const old = cluster.broker(await leaderOf('retry'));
+    const wire = await KafkaWire.connect(old.kafkaPort);
+    const { producerId, producerEpoch } = await wire.request(ApiKeys.InitProducerId, 1, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 });
+    const batch = (baseSequence: number, values: string[]) => encodeRecordBatch({ producerId, producerEpoch, baseSequence, records: values.map((v) => ({ value: Buffer.from(v) })) });
+    const produce = (records: Buffer) => ({ transactionalId: null, acks: -1, timeoutMs: 10_000, topicData: [{ name: 'retry', partitionData: [{ index: 0, records }] }] });
+    const first = (await wire.request(ApiKeys.Produce, 7, produce(batch(0, ['a', 'b', 'c'])))).responses[0]!.partitionResponses[0]!;
+    expect(first).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    wire.close();
+    await old.kill();
+    const survivors = cluster.brokers.filter((b) => b.running);
+    let leader = -1;
+    await eventually(async () => {
+      const metadata = await cluster.client({ brokers: survivors.map((b) => b.bootstrap) }).admin().fetchTopicMetadata({ topics: ['retry'] }).catch(() => undefined);
+      leader = metadata?.topics[0]?.partitions[0]?.leader ?? -1;
+      return leader !== -1 && leader !== old.nodeId;
+    }, 30_000, 'a new leader');
+    const next = await KafkaWire.connect(cluster.broker(leader).kafkaPort);
+    const retried = (await next.request(ApiKeys.Produce, 7, produce(batch(0, ['a', 'b', 'c'])))).responses[0]!.partitionResponses[0]!;
+    expect(retried).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    const after = (await next.request(ApiKeys.Produce, 7, produce(batch(3, ['d'])))).responses[0]!.partitionResponses[0]!;
+    expect(after).toMatchObject({ errorCode: 0, baseOffset: 3 });
+    next.close();
+    expect(await readPartition(cluster.bootstrap, 'retry')).toEqual(['a', 'b', 'c', 'd']);
+    await old.start();
+  }, 120_000);
 });
