@@ -5,7 +5,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRecordBatch, setBaseOffset, setPartitionLeaderEpoch } from '../../core/index.ts';
 import { ApiKeys } from '../../plugins/kafka/codec/index.ts';
-import { readPartition, replicaBytes, TestCluster, type BrokerProcess } from '../helpers/cluster.ts';
+import { describePartition, readPartition, replicaBytes, TestCluster, type BrokerProcess, type PartitionView } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/kafka.ts';
 import { KafkaWire } from '../helpers/kafka-wire.ts';
 import { hasProgram } from '../helpers/programs.ts';
@@ -46,10 +46,9 @@ afterEach(async (context) => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function partitionInfo(topic: string, partition = 0, via?: Admin) {
-  const metadata = via ? await via.fetchTopicMetadata({ topics: [topic] }) : await withAdmin((admin) => admin.fetchTopicMetadata({ topics: [topic] }));
-  const p = metadata.topics[0]!.partitions.find((x) => x.partitionId === partition)!;
-  return { leader: p.leader, isr: [...p.isr].sort(), replicas: [...p.replicas].sort() };
+/** The partition as `via` (default: the first running broker) describes it. */
+function partitionInfo(topic: string, partition = 0, via: BrokerProcess = cluster.brokers.find((b) => b.running)!): Promise<PartitionView> {
+  return describePartition(via.bootstrap, topic, partition);
 }
 
 async function createTopic(topic: string, minIsr = 2): Promise<void> {
@@ -87,9 +86,7 @@ describe.skipIf(!enabled)('cluster faults (etcd + 3 broker processes)', () => {
     const followers = cluster.brokers.filter((b) => b.nodeId !== leader);
     await Promise.all(followers.map((b) => b.kill()));
     const survivor = cluster.client({ brokers: [cluster.broker(leader).bootstrap] });
-    const survivorAdmin = survivor.admin();
-    await survivorAdmin.connect();
-    await eventually(async () => (await partitionInfo('min-isr', 0, survivorAdmin)).isr.length === 1, 20_000, 'the ISR down to the leader');
+    await eventually(async () => (await partitionInfo('min-isr')).isr.length === 1, 20_000, 'the ISR down to the leader');
     const producer = survivor.producer({ retry: { retries: 0 } });
     await producer.connect();
     const refused = await producer.send({ topic: 'min-isr', acks: -1, messages: [{ value: 'all' }] }).then(
@@ -100,7 +97,6 @@ describe.skipIf(!enabled)('cluster faults (etcd + 3 broker processes)', () => {
     const [stored] = await producer.send({ topic: 'min-isr', acks: 1, messages: [{ value: 'leader only' }] });
     expect(stored!.errorCode).toBe(0);
     await producer.disconnect();
-    await survivorAdmin.disconnect();
     await restoreAll();
     await eventually(async () => (await partitionInfo('min-isr')).isr.length === 3, 30_000, 'the ISR whole again');
   }, 120_000);
@@ -114,11 +110,8 @@ describe.skipIf(!enabled)('cluster faults (etcd + 3 broker processes)', () => {
     await wire.request(ApiKeys.ApiVersions, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
     zombie.pause();
     try {
-      const others = cluster.client({ brokers: cluster.brokers.filter((b) => b !== zombie).map((b) => b.bootstrap) });
-      const othersAdmin = others.admin();
-      await othersAdmin.connect();
-      await eventually(async () => (await partitionInfo('paused', 0, othersAdmin)).leader !== leader, 30_000, 'a new leader while the old one sleeps');
-      await othersAdmin.disconnect();
+      const other = cluster.brokers.find((b) => b !== zombie)!;
+      await eventually(async () => (await partitionInfo('paused', 0, other)).leader !== leader, 30_000, 'a new leader while the old one sleeps');
       // Written while the old leader sleeps: the first thing it reads when it wakes, before any keepalive answer.
       wire.send(encodeProduce(wire, 'paused', encodeRecordBatch({ records: [{ value: Buffer.from('zombie write') }] })));
       wire.send(encodeFetch(wire, 'paused'));
@@ -162,11 +155,7 @@ describe.skipIf(!enabled)('cluster faults (etcd + 3 broker processes)', () => {
     await late!.start();
     await eventually(async () => (await partitionInfo('catch-up')).isr.includes(late!.nodeId), 60_000, 'the late follower in the ISR');
     await Promise.all([cluster.broker(leader).kill(), other!.kill()]);
-    const alone = cluster.client({ brokers: [late!.bootstrap] });
-    const aloneAdmin = alone.admin();
-    await aloneAdmin.connect();
-    await eventually(async () => (await partitionInfo('catch-up', 0, aloneAdmin)).leader === late!.nodeId, 30_000, 'the caught-up follower leading alone');
-    await aloneAdmin.disconnect();
+    await eventually(async () => (await partitionInfo('catch-up', 0, late)).leader === late!.nodeId, 30_000, 'the caught-up follower leading alone');
     expect(await readAll('catch-up', [late!.bootstrap])).toEqual(values);
     await restoreAll();
   }, 180_000);
@@ -189,7 +178,7 @@ describe.skipIf(!enabled)('cluster faults (etcd + 3 broker processes)', () => {
     await produceValues('etcd-down', ['b']);
     const views = await Promise.all(
       cluster.brokers.map(async (b) => {
-        return withAdmin((one) => partitionInfo('etcd-down', 0, one), cluster.client({ brokers: [b.bootstrap] })).then((info) => info.leader);
+        return (await partitionInfo('etcd-down', 0, b)).leader;
       }),
     );
     expect(new Set(views).size).toBe(1);

@@ -214,13 +214,32 @@ export async function readPartition(bootstrap: readonly string[], topic: string,
   }
 }
 
+export interface PartitionView {
+  leader: number;
+  isr: number[];
+  replicas: number[];
+  /** The leader's Kafka port, if it is a live broker. */
+  leaderPort: number | undefined;
+}
+
+/** One partition as a broker's Metadata answer describes it (raw protocol: no client library caching). */
+export async function describePartition(bootstrap: string, topic: string, partition = 0): Promise<PartitionView> {
+  const wire = await KafkaWire.connect(Number(bootstrap.split(':')[1]));
+  try {
+    const metadata = (await wire.request(ApiKeys.Metadata, 8, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false } as never)) as {
+      topics: Array<{ partitions: Array<{ partitionIndex: number; leaderId: number; isrNodes: number[]; replicaNodes: number[] }> }>;
+      brokers: Array<{ nodeId: number; port: number }>;
+    };
+    const p = metadata.topics[0]?.partitions.find((x) => x.partitionIndex === partition);
+    if (!p) throw new Error(`no metadata for ${topic}-${partition}`);
+    return { leader: p.leaderId, isr: [...p.isrNodes].sort(), replicas: [...p.replicaNodes].sort(), leaderPort: metadata.brokers.find((b) => b.nodeId === p.leaderId)?.port };
+  } finally {
+    wire.close();
+  }
+}
+
 async function readFromLeader(bootstrap: readonly string[], topic: string, partition: number): Promise<string[]> {
-  const seed = await KafkaWire.connect(Number(bootstrap[0]!.split(':')[1]));
-  const metadata = await seed.request(ApiKeys.Metadata, 8, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false } as never);
-  seed.close();
-  const state = (metadata as { topics: Array<{ partitions: Array<{ partitionIndex: number; leaderId: number }> }>; brokers: Array<{ nodeId: number; port: number }> });
-  const leaderId = state.topics[0]!.partitions.find((p) => p.partitionIndex === partition)!.leaderId;
-  const port = state.brokers.find((b) => b.nodeId === leaderId)?.port;
+  const port = (await describePartition(bootstrap[0]!, topic, partition)).leaderPort;
   if (port === undefined) throw new Error(`no leader for ${topic}-${partition}`);
   const wire = await KafkaWire.connect(port);
   try {
