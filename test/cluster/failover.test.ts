@@ -5,7 +5,9 @@ import { ApiKeys } from '../../plugins/kafka/codec/index.ts';
 import { readPartition, TestCluster } from '../helpers/cluster.ts';
 import { KafkaWire } from '../helpers/kafka-wire.ts';
 import { eventually } from '../helpers/kafka.ts';
-import { hasProgram } from '../helpers/programs.ts';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import { hasProgram, runProgram, runPython } from '../helpers/programs.ts';
 
 /**
  * Three broker processes and a real etcd: kill -9 the leader of an acks=all idempotent load again and
@@ -105,6 +107,53 @@ describe.skipIf(!enabled)('cluster failover (etcd + 3 broker processes)', () => 
     const present = new Set(stored);
     expect(load.acked.filter((v) => !present.has(v))).toEqual([]);
   }, 180_000);
+
+  it.skipIf(!hasProgram('confluent-kafka', 'the librdkafka failover test') || !hasProgram('kafka-python', 'the kafka-python failover test') || !hasProgram('kcat', 'the kcat failover test'))(
+    'librdkafka (confluent-kafka) fails over by itself mid-load; kafka-python and kcat then read every delivered message once, in order',
+    async () => {
+      await admin.createTopics({ topics: [{ topic: 'librdkafka', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+      const bootstrap = cluster.bootstrap.join(',');
+      const script = `
+from confluent_kafka import Producer
+import time
+p = Producer({'bootstrap.servers': '${bootstrap}', 'enable.idempotence': True, 'acks': 'all', 'linger.ms': 5, 'message.timeout.ms': 60000})
+delivered = []
+def report(err, msg):
+    if err is None: delivered.append(msg.value().decode())
+for i in range(3000):
+    p.produce('librdkafka', value=str(i), on_delivery=report)
+    p.poll(0)
+    if i % 50 == 0: time.sleep(0.01)
+    if i == 1000: print('KILL', flush=True)
+assert p.flush(60) == 0
+print('DELIVERED', ' '.join(delivered), flush=True)
+`;
+      const child = spawn('/usr/bin/python3', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let delivered: string[] = [];
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const victim = cluster.broker(await leaderOf('librdkafka'));
+      readline.createInterface({ input: child.stdout }).on('line', (line) => {
+        if (line === 'KILL') void victim.kill();
+        if (line.startsWith('DELIVERED')) delivered = line.split(' ').slice(1);
+      });
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code, stderr).toBe(0);
+      expect(delivered).toHaveLength(3000);
+      await victim.start();
+      const live = cluster.bootstrap.join(',');
+      const viaPython = await runPython(`
+from kafka import KafkaConsumer
+c = KafkaConsumer('librdkafka', bootstrap_servers='${live}'.split(','), group_id='py-reader', auto_offset_reset='earliest', consumer_timeout_ms=5000)
+print(' '.join(m.value.decode() for m in c))
+c.close()
+`);
+      expect(viaPython.trim().split(' ')).toEqual(delivered);
+      const viaKcat = await runProgram('kcat', ['-C', '-b', live, '-t', 'librdkafka', '-o', 'beginning', '-e', '-q']);
+      expect(viaKcat.trim().split('\n')).toEqual(delivered);
+    },
+    120_000,
+  );
 
   it('answers an idempotent batch retried on the new leader with its original offsets: followers keep producer state too', async () => {
     await admin.createTopics({ topics: [{ topic: 'retry', numPartitions: 1, replicationFactor: 3 }] });
