@@ -59,8 +59,13 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<voi
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   children.push(etcd);
-  prefixLines(etcd, 'etcd  ', 90, (line) => (/"level":"(warn|error)"/.test(line) ? line : undefined));
-  await waitForEtcd(etcdUrl, etcd);
+  const etcdTail: string[] = [];
+  prefixLines(etcd, 'etcd  ', 90, (line) => {
+    etcdTail.push(line);
+    if (etcdTail.length > 10) etcdTail.shift();
+    return /"level":"(warn|error)"| [WEC] \| /.test(line) ? line : undefined;
+  });
+  await waitForEtcd(etcdUrl, etcd, () => etcdTail.join('\n'));
 
   const bootstrap: string[] = [];
   for (let node = 1; node <= options.nodes; node++) {
@@ -131,10 +136,10 @@ function prefixLines(child: ChildProcess, label: string, colour: number, format:
   }
 }
 
-async function waitForEtcd(url: string, etcd: ChildProcess): Promise<void> {
+async function waitForEtcd(url: string, etcd: ChildProcess, tail: () => string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if (etcd.exitCode !== null) throw new BrokerError('BROKER_STATE', `etcd exited with ${etcd.exitCode} (is port ${new URL(url).port} free?)`);
+    if (etcd.exitCode !== null) throw new BrokerError('BROKER_STATE', `etcd exited with ${etcd.exitCode}:\n${tail()}`);
     const healthy = await fetch(`${url}/health`).then(
       (r) => r.ok,
       () => false,

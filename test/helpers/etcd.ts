@@ -163,7 +163,7 @@ export class EtcdServer {
 }
 
 /** Ports the OS hands out on 127.0.0.1 now (held together, so they differ). */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
       const server = net.createServer();
