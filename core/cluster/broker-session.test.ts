@@ -23,7 +23,15 @@ describe('BrokerSession', () => {
     }
     expect(session.valid).toBe(true);
     const twin = new BrokerSession(store.client(3000), { nodeId: 7, endpoints: {} }, clock, logger);
-    await expect(twin.start()).rejects.toThrow(/registered by another live broker/);
+    const refused = twin.start().then(
+      () => 'registered',
+      (err: Error) => err.message,
+    );
+    for (let i = 0; i < 16; i++) {
+      clock.advance(500);
+      await flush();
+    }
+    expect(await refused).toMatch(/registered by another live broker/);
     await session.stop();
     expect(await store.client().get(keys.broker(7))).toBeUndefined();
   });
@@ -39,6 +47,23 @@ describe('BrokerSession', () => {
     expect(session.valid).toBe(true);
     now += 2;
     expect(session.valid).toBe(false);
+  });
+
+  it('waits at start for the lease of its own previous run (killed within its TTL) to expire, then registers', async () => {
+    const clock = new ManualClock();
+    const store = new MemoryCoordinationStore(clock);
+    const killedClient = store.client(3000);
+    const killed = new BrokerSession(killedClient, { nodeId: 3, endpoints: {} }, clock, logger);
+    await killed.start();
+    const restarted = new BrokerSession(store.client(3000), { nodeId: 3, endpoints: {} }, clock, logger);
+    const started = restarted.start().then(() => 'registered');
+    killedClient.cut(); // the killed process sends no more keepalives
+    for (let i = 0; i < 10; i++) {
+      clock.advance(500);
+      await flush();
+    }
+    expect(await started).toBe('registered');
+    expect(restarted.epoch).toBeGreaterThan(killed.epoch);
   });
 
   it('registers again under a new epoch when the store expired its lease, and is fenced in between', async () => {

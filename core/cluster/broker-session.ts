@@ -66,9 +66,19 @@ export class BrokerSession {
     return () => this.listeners.delete(listener);
   }
 
-  /** Registers; fails if another live broker holds this node id. */
+  /**
+   * Registers. A registration of this node id that is still there may be this broker's previous life
+   * (killed and restarted within its lease): it waits for that lease to expire, and fails only if the id
+   * is still held after two TTLs, by another live broker.
+   */
   async start(): Promise<void> {
-    await this.register(true);
+    const deadline = this.clock.monotonic() + 2 * this.ttlMs + 1000;
+    let waiting = false;
+    while (!(await this.register(this.clock.monotonic() >= deadline))) {
+      if (!waiting) this.logger.warn({ nodeId: this.nodeId }, 'node id still registered (a previous run of this broker?); waiting for its lease to expire');
+      waiting = true;
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, Math.min(500, this.ttlMs / 4)));
+    }
     this.scheduleKeepAlive(this.ttlMs / 3);
   }
 
@@ -94,7 +104,8 @@ export class BrokerSession {
     if (lease !== undefined) await this.backend.revokeLease(lease).catch((err: unknown) => this.logger.warn({ err }, 'could not revoke the lease; it will expire'));
   }
 
-  private async register(first: boolean): Promise<void> {
+  /** One registration attempt: true when registered; false while the id is held (throwing instead when `final`). */
+  private async register(final: boolean): Promise<boolean> {
     const sentAt = this.clock.monotonic();
     const lease = await this.backend.grantLease(this.ttlMs);
     const result = await this.backend.txn(
@@ -103,16 +114,15 @@ export class BrokerSession {
     );
     if (!result.succeeded) {
       await this.backend.revokeLease(lease).catch(() => undefined);
-      const held = new BrokerError('BROKER_STATE', `node id ${this.nodeId} is registered by another live broker`);
-      if (first) throw held;
-      this.logger.warn('node id still registered under the old lease; retrying');
-      return;
+      if (final) throw new BrokerError('BROKER_STATE', `node id ${this.nodeId} is registered by another live broker`);
+      return false;
     }
     this.lease = lease;
     this.epochValue = result.revision;
     this.logger.info({ nodeId: this.nodeId, epoch: this.epochValue, pid: process.pid }, 'registered in the cluster');
     this.emit({ type: 'registered', epoch: this.epochValue });
     this.extend(sentAt, this.ttlMs);
+    return true;
   }
 
   private scheduleKeepAlive(delayMs: number): void {
@@ -125,7 +135,7 @@ export class BrokerSession {
     const sentAt = this.clock.monotonic();
     try {
       if (lease === undefined) {
-        await this.register(false);
+        if (!(await this.register(false))) this.logger.warn('node id still registered under the old lease; retrying');
       } else {
         const granted = await this.backend.keepAlive(lease);
         if (this.stopped || lease !== this.lease) return;
