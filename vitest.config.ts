@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Brokers the tests start with bin/wharf.js run the TypeScript sources, even where a dist/ build is current.
+    env: { WHARF_FROM_SOURCES: '1' },
   },
 });

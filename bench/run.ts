@@ -11,6 +11,8 @@ const all = fs
   .filter((f) => f.endsWith('.ts') && !['run.ts', 'harness.ts'].includes(f))
   .map((f) => f.slice(0, -3))
   .sort();
+// Brokers the benchmarks start with bin/wharf.js run the TypeScript sources unless WHARF_FROM_SOURCES=0 asks for dist/.
+process.env.WHARF_FROM_SOURCES ??= '1';
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const chosen = wanted.length > 0 ? wanted : all;
 for (const name of chosen) {

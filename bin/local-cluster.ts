@@ -17,6 +17,14 @@ export interface LocalClusterOptions {
 
 const COLOURS = [36, 33, 35, 32, 34, 31];
 
+/** The launcher, bin/wharf.js, found from here whether this runs from bin/ (sources) or dist/bin/ (compiled). */
+function launcher(): string {
+  for (let dir = import.meta.dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'bin', 'wharf.js');
+    if (dir === path.dirname(dir)) throw new BrokerError('BROKER_STATE', `no package.json above ${import.meta.dirname}`);
+  }
+}
+
 /**
  * `wharf cluster`: a local etcd (Debian's etcd-server) and N brokers on loopback, each on its own data
  * directory and ports, with their logs interleaved one readable line each. Ctrl-C stops the brokers
@@ -72,7 +80,7 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<voi
     const kafkaPort = options.kafkaPort + node - 1;
     bootstrap.push(`127.0.0.1:${kafkaPort}`);
     const args = [
-      path.join(import.meta.dirname, 'wharf.js'),
+      launcher(),
       'start',
       '--node-id', String(node),
       '--data-dir', path.join(dataDir, `node-${node}`),

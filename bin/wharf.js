@@ -1,9 +1,15 @@
 #!/usr/bin/env node
-import { register } from 'tsx/esm/api';
+/**
+ * The wharf CLI. It runs the compiled code in dist/ (npm run build; the published package ships only
+ * that). In a source checkout whose dist/ is missing or older than the sources, or with
+ * WHARF_FROM_SOURCES=1 (the tests and benchmarks set it), it runs the TypeScript sources through tsx.
+ */
+import { compiledIsCurrent } from './build-state.js';
 
-register();
-const { runCli } = await import('./cli.ts');
-const { BrokerError } = await import('../core/index.ts');
+const compiled = process.env.WHARF_FROM_SOURCES !== '1' && compiledIsCurrent();
+if (!compiled) (await import('tsx/esm/api')).register();
+const { runCli } = await import(compiled ? '../dist/bin/cli.js' : './cli.ts');
+const { BrokerError } = await import(compiled ? '../dist/core/index.js' : '../core/index.ts');
 runCli(process.argv.slice(2)).catch((err) => {
   process.stderr.write(`wharf: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(BrokerError.is(err) && err.code.startsWith('CONFIG') ? 2 : 1);

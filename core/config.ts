@@ -215,7 +215,8 @@ export function layerFromFlags(argv: readonly string[], schema: ConfigSchema): C
 }
 
 /**
- * Maps `WHARF_KAFKA_PORT=9093` like the flag `--kafka-port 9093`; WHARF_CONFIG names the config file.
+ * Maps `WHARF_KAFKA_PORT=9093` like the flag `--kafka-port 9093`; WHARF_CONFIG names the config file, and
+ * WHARF_FROM_SOURCES is the CLI launcher's (bin/wharf.js), not a config key.
  * A `WHARF_*` variable that names no key is skipped and listed in `ignored`, not an error: a shell may
  * export variables meant for something else.
  */
@@ -223,7 +224,7 @@ export function layerFromEnv(env: Readonly<Record<string, string | undefined>>, 
   const values: Record<string, unknown> = {};
   const ignored: string[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith('WHARF_') || value === undefined || name === 'WHARF_CONFIG') continue;
+    if (!name.startsWith('WHARF_') || value === undefined || name === 'WHARF_CONFIG' || name === 'WHARF_FROM_SOURCES') continue;
     const at = locate(name.slice(6).toLowerCase().split('_'), schema);
     if (at) assign(values, at, value);
     else ignored.push(name);
