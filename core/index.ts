@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 export { BrokerError, ErrorCatalogue, malformed, type ErrorCode } from './errors.ts';
-export { systemClock, type Clock, type Timer } from './clock.ts';
+export { firstEventOrTimeout, systemClock, type Clock, type Timer } from './clock.ts';
 export { createRootLogger, LOG_LEVELS, type Logger, type LogLevel } from './logging.ts';
 export { TOKENS, type Token } from './tokens.ts';
 export {

@@ -1,5 +1,5 @@
 import { inject, injectable } from 'inversify';
-import type { Clock, Timer } from '../clock.ts';
+import { firstEventOrTimeout, type Clock, type Timer } from '../clock.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { CoordinatedCluster } from '../cluster/coordinated-cluster.ts';
 import type { BrokerConfig } from '../config.ts';
@@ -136,19 +136,8 @@ export class ReplicaManager implements ReplicationService {
   }
 
   private appendOrTimeout(request: FetchRequest, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const unsubscribes: Array<() => void> = [];
-      const done = (): void => {
-        timer.cancel();
-        for (const unsubscribe of unsubscribes) unsubscribe();
-        resolve();
-      };
-      const timer = this.clock.setTimeout(done, ms);
-      for (const p of request.partitions) {
-        const replica = this.replicas.get(key(p.topic, p.partition));
-        if (replica) unsubscribes.push(replica.onAppend(done));
-      }
-    });
+    const replicas = request.partitions.flatMap((p) => this.replicas.get(key(p.topic, p.partition)) ?? []);
+    return firstEventOrTimeout(this.clock, ms, replicas.map((replica) => (wake) => replica.onAppend(wake)));
   }
 
   private reconcileAll(): void {
