@@ -11,6 +11,7 @@ import {
   type Broker,
   type BrokerPlugin,
   type ConfigLayer,
+  type ConnectionBudget,
   type StorageEngine,
   TOKENS,
 } from '../core/index.ts';
@@ -79,7 +80,8 @@ export function readinessLine(broker: Broker): string {
   }
   const listeners = [...byProtocol].map(([protocol, addresses]) => `${protocol} ${addresses.join(' ')}`);
   const storage = broker.get<StorageEngine>(TOKENS.StorageEngine).description;
-  return `Wharf ready: ${listeners.length > 0 ? listeners.join(', ') : 'no protocol listeners'} | storage ${storage}`;
+  const connections = broker.get<ConnectionBudget>(TOKENS.ConnectionBudget).describe();
+  return `Wharf ready: ${listeners.length > 0 ? listeners.join(', ') : 'no protocol listeners'} | storage ${storage} | ${connections}`;
 }
 
 function printHelp(): void {

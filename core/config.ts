@@ -113,6 +113,7 @@ export const coreConfigFields = {
   storage: field.oneOf(['fs', 'memory'], 'fs', 'which storage plugin the default broker loads'),
   host: field.string('localhost', 'address listeners bind; localhost means both 127.0.0.1 and ::1'),
   logLevel: field.oneOf<LogLevel>([...LOG_LEVELS, 'silent'], 'info', 'pino log level'),
+  maxConnections: field.integer(0, 'connections all listeners may hold together; 0: (open-file limit - 100) x 0.9', { min: 0 }),
 } as const;
 
 export const TOPICS_SECTION: ConfigSection<typeof topicDefaultFields> = { name: 'topics', fields: topicDefaultFields };

@@ -5,7 +5,7 @@ export const kafkaConfigFields = {
   advertisedHost: field.string('', 'host clients are told to connect to (default: 127.0.0.1 when bound to localhost)'),
   nodeId: field.integer(1, 'this broker\'s node id in Metadata', { min: 0 }),
   maxRequestBytes: field.integer(100 * 1024 * 1024, 'largest request accepted (socket.request.max.bytes)', { min: 1024 }),
-  maxConnections: field.integer(10_000, 'connections accepted at once', { min: 1 }),
+  maxConnections: field.integer(0, 'Kafka connections accepted at once (max.connections); 0: as many as the shared --max-connections allows', { min: 0 }),
   idleTimeoutMs: field.integer(600_000, 'close connections idle this long (connections.max.idle.ms); 0 never', { min: 0 }),
   maxInFlightRequests: field.integer(64, 'requests of one connection in flight before reading pauses', { min: 1 }),
   autoCreateTopics: field.boolean(true, 'create a topic when Metadata asks for an unknown one (auto.create.topics.enable)'),

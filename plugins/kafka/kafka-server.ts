@@ -5,6 +5,7 @@ import {
   TOKENS,
   type BrokerConfig,
   type Clock,
+  type ConnectionBudget,
   type GroupCoordinator,
   type ListenerRegistry,
   type OffsetStore,
@@ -28,21 +29,20 @@ export class KafkaServer {
     const engine = container.get<StorageEngine>(TOKENS.StorageEngine);
     const coordinator = container.get<GroupCoordinator>(TOKENS.GroupCoordinator);
     coordinator.registerAdapter(consumerProtocolAdapter);
-    let dispatch: ReturnType<typeof createDispatch> | undefined;
-    const listener = new TcpListener({
+    if (settings.port === 0) return;
+    const producerIds = await ProducerIds.open(engine);
+    const cluster = await clusterId(engine);
+    const listener = (this.listener = new TcpListener({
       protocol: 'kafka',
       host: config.host,
       port: settings.port,
       maxConnections: settings.maxConnections,
+      budget: container.get<ConnectionBudget>(TOKENS.ConnectionBudget),
       idleTimeoutMs: settings.idleTimeoutMs,
       logger,
       registry,
-      accept: (socket, id, connectionLogger) =>
-        new KafkaConnection(socket, id, { maxRequestBytes: settings.maxRequestBytes, maxInFlight: settings.maxInFlightRequests, dispatch: dispatch!, logger: connectionLogger }),
-    });
-    await listener.start();
-    this.listener = listener;
-    const port = registry.port('kafka');
+    }));
+    const port = await listener.bind();
     if (port === undefined) return;
     const context = new KafkaContext(
       settings,
@@ -50,13 +50,15 @@ export class KafkaServer {
       container.get<TopicRegistry>(TOKENS.TopicRegistry),
       coordinator,
       container.get<OffsetStore>(TOKENS.OffsetStore),
-      await ProducerIds.open(engine),
+      producerIds,
       container.get<Clock>(TOKENS.Clock),
       logger,
-      await clusterId(engine),
+      cluster,
       { nodeId: settings.nodeId, host: settings.advertisedHost || advertised(config.host), port },
     );
-    dispatch = createDispatch(context);
+    const dispatch = createDispatch(context);
+    const connectionOptions = { maxRequestBytes: settings.maxRequestBytes, maxInFlight: settings.maxInFlightRequests, dispatch };
+    listener.serve((socket, id, connectionLogger) => new KafkaConnection(socket, id, { ...connectionOptions, logger: connectionLogger }));
   }
 
   async stop(settings: KafkaSettings): Promise<void> {

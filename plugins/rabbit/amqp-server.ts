@@ -1,10 +1,12 @@
 import os from 'node:os';
 import {
   AckStateStore,
+  RecurringWarning,
   TcpListener,
   TOKENS,
   type BrokerConfig,
   type Clock,
+  type ConnectionBudget,
   type ListenerRegistry,
   type Logger,
   type PluginContext,
@@ -30,10 +32,12 @@ export class AmqpServer implements AmqpContext {
   private readonly cleanups = new Set<Promise<void>>();
   private memoryTimer: NodeJS.Timeout | undefined;
   private logger!: Logger;
+  private rssUnreadable!: RecurringWarning;
 
   async start({ container, section, logger }: PluginContext<AmqpSettings>): Promise<void> {
     this.settings = section;
     this.logger = logger;
+    this.rssUnreadable = new RecurringWarning(logger, 'cannot read the memory use (out of file descriptors?); the memory watermark keeps its last state');
     this.clock = container.get<Clock>(TOKENS.Clock);
     this.users = new UserDirectory(section.users);
     const config = container.get<BrokerConfig>(TOKENS.Config);
@@ -46,22 +50,22 @@ export class AmqpServer implements AmqpContext {
       await vhost.open();
       this.vhosts.set(name, vhost);
     }
+    this.watchMemory();
     this.listener = new TcpListener({
       protocol: 'amqp',
       host: config.host,
       port: section.port,
       maxConnections: section.maxConnections,
+      budget: container.get<ConnectionBudget>(TOKENS.ConnectionBudget),
       idleTimeoutMs: 0,
       logger,
       registry: container.get<ListenerRegistry>(TOKENS.ListenerRegistry),
-      accept: (socket, id, connectionLogger) => {
-        const connection = new AmqpConnection(socket, id, this, connectionLogger, (closed) => this.closed(closed));
-        this.connections.add(connection);
-        return connection;
-      },
     });
-    await this.listener.start();
-    this.watchMemory();
+    await this.listener.start((socket, id, connectionLogger) => {
+      const connection = new AmqpConnection(socket, id, this, connectionLogger, (closed) => this.closed(closed));
+      this.connections.add(connection);
+      return connection;
+    });
   }
 
   async stop(): Promise<void> {
@@ -81,14 +85,26 @@ export class AmqpServer implements AmqpContext {
     void cleanup.finally(() => this.cleanups.delete(cleanup));
   }
 
+  /** The process's RSS; undefined when it cannot be read now (it is read from /proc, which takes a descriptor). */
+  private residentSetSize(): number | undefined {
+    try {
+      return process.memoryUsage.rss();
+    } catch (err) {
+      this.rssUnreadable.note({ code: (err as NodeJS.ErrnoException).code });
+      return undefined;
+    }
+  }
+
   /** RabbitMQ's vm_memory_high_watermark: above it, publishers are blocked (connection.blocked). */
   private watchMemory(): void {
     const limit = this.settings.memoryHighWatermark || Math.floor(os.totalmem() * 0.4);
     this.memoryTimer = setInterval(() => {
-      const blocked = process.memoryUsage.rss() > limit;
+      const rss = this.residentSetSize();
+      if (rss === undefined) return;
+      const blocked = rss > limit;
       if (blocked === this.blocked) return;
       this.blocked = blocked;
-      this.logger.warn({ rss: process.memoryUsage.rss(), limit }, blocked ? 'memory high watermark reached: blocking publishers' : 'memory below the watermark: unblocking publishers');
+      this.logger.warn({ rss, limit }, blocked ? 'memory high watermark reached: blocking publishers' : 'memory below the watermark: unblocking publishers');
       for (const connection of this.connections) connection.setBlocked(blocked);
     }, 500);
     this.memoryTimer.unref();
