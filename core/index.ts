@@ -32,6 +32,7 @@ export * from './topics/index.ts';
 export type { ReplicaLog, Replicator } from './replication/replicator.ts';
 export { SingleNodeReplicator } from './replication/single-node-replicator.ts';
 export { LengthPrefixedFrames } from './net/length-prefixed-frames.ts';
+export { RequestMemory } from './net/request-memory.ts';
 export { hostAddresses, TcpListener, type Accept, type Connection, type TcpListenerOptions } from './net/tcp-listener.ts';
 export { ConnectionBudget, connectionsWithin } from './net/connection-budget.ts';
 export { openFileLimit, type OpenFileLimit } from './net/open-file-limit.ts';

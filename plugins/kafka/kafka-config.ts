@@ -7,6 +7,8 @@ export const kafkaConfigFields = {
   maxRequestBytes: field.integer(100 * 1024 * 1024, 'largest request accepted (socket.request.max.bytes)', { min: 1024 }),
   maxConnections: field.integer(0, 'Kafka connections accepted at once (max.connections); 0: as many as the shared --max-connections allows', { min: 0 }),
   idleTimeoutMs: field.integer(600_000, 'close connections idle this long (connections.max.idle.ms); 0 never', { min: 0 }),
+  queuedMaxRequestBytes: field.integer(256 * 1024 * 1024, 'bytes of requests in flight across all connections before reading pauses (queued.max.request.bytes)', { min: 1024 }),
+  stalledRequestTimeoutMs: field.integer(30_000, 'close a connection whose incomplete request receives nothing for this long', { min: 100 }),
   maxInFlightRequests: field.integer(64, 'requests of one connection in flight before reading pauses', { min: 1 }),
   autoCreateTopics: field.boolean(true, 'create a topic when Metadata asks for an unknown one (auto.create.topics.enable)'),
   groupAssignment: field.oneOf(['client', 'server'], 'client', 'client: the group leader assigns (classic); server: the broker assigns with groups.assignor'),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   MetadataLog,
+  RequestMemory,
   TcpListener,
   TOKENS,
   type BrokerConfig,
@@ -57,7 +58,14 @@ export class KafkaServer {
       { nodeId: settings.nodeId, host: settings.advertisedHost || advertised(config.host), port },
     );
     const dispatch = createDispatch(context);
-    const connectionOptions = { maxRequestBytes: settings.maxRequestBytes, maxInFlight: settings.maxInFlightRequests, dispatch };
+    const memory = new RequestMemory(settings.queuedMaxRequestBytes);
+    const connectionOptions = {
+      maxRequestBytes: settings.maxRequestBytes,
+      maxInFlight: settings.maxInFlightRequests,
+      memory,
+      stalledRequestTimeoutMs: settings.stalledRequestTimeoutMs,
+      dispatch,
+    };
     listener.serve((socket, id, connectionLogger) => new KafkaConnection(socket, id, { ...connectionOptions, logger: connectionLogger }));
   }
 
