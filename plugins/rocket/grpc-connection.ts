@@ -16,6 +16,7 @@ export interface Http2Injector {
  */
 export class GrpcConnection implements Connection {
   private received: Buffer | undefined;
+  private injected = false;
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly closed: Promise<void>;
 
@@ -31,9 +32,9 @@ export class GrpcConnection implements Connection {
     socket.on('data', this.onData);
   }
 
-  /** Resolves once grpc-js (shutting down) or the client has closed the socket. */
+  /** Resolves once grpc-js (shutting down) or the client has closed the socket; at once before the handover. */
   drain(): Promise<void> {
-    return this.closed;
+    return this.injected ? this.closed : Promise.resolve();
   }
 
   close(): void {
@@ -53,6 +54,7 @@ export class GrpcConnection implements Connection {
     this.socket.off('data', this.onData);
     this.socket.unshift(received);
     this.received = undefined;
+    this.injected = true;
     this.injector.injectConnection(this.socket);
   };
 
