@@ -12,6 +12,7 @@ export function connectionsWithin(openFiles: OpenFileLimit | undefined): number 
  * unit per accepted socket and gives it back when the socket closes.
  */
 export class ConnectionBudget {
+  readonly limit: number;
   private held = 0;
 
   /** `configured` 0 means: derived from the open-file limit. */
@@ -21,8 +22,6 @@ export class ConnectionBudget {
   ) {
     this.limit = configured > 0 ? configured : connectionsWithin(openFiles);
   }
-
-  readonly limit: number;
 
   get inUse(): number {
     return this.held;
