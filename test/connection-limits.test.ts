@@ -17,18 +17,17 @@ function runnable(): boolean {
   return false;
 }
 
-const brokers: BrokerProcess[] = [];
 const floods: Flood[] = [];
+/** Run last to first: clients disconnect, then brokers stop, then their directories go. */
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const flood of floods.splice(0)) flood.close();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  for (const broker of brokers.splice(0)) await broker.stop();
 });
 
 async function start(args: string[], nofile: string): Promise<BrokerProcess> {
   const broker = await startBrokerProcess(args, { nofile });
-  brokers.push(broker);
+  cleanups.push(() => broker.stop());
   return broker;
 }
 
