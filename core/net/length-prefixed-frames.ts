@@ -1,21 +1,27 @@
 import { BrokerError } from '../errors.ts';
 import type { RequestMemory } from './request-memory.ts';
 
-/** The first buffer of a frame that spans socket reads holds at least this much. */
-const MIN_PARTIAL_BYTES = 256;
+/** Parts of a frame smaller than this are copied together rather than kept as views of their socket reads. */
+const GATHER_BELOW = 4096;
+/** The first buffer small parts are gathered in; it doubles up to GATHER_BELOW. */
+const FIRST_GATHER_BYTES = 256;
 
 /**
  * Reassembles frames that start with a big-endian int32 size (Kafka's framing) from socket chunks.
  * The size is checked against the limit before anything is allocated. A frame wholly inside one chunk
- * is handed out as a view of it; a frame spanning chunks is copied into a buffer that grows as its
- * bytes arrive (doubling, up to the declared size), so a sender pays in bytes sent for the memory it
- * holds, whatever size it declares. With a `RequestMemory`, every frame handed out is charged to it
- * by its length until the consumer releases it, and a growing buffer is charged as it grows.
+ * is handed out as a view of it. A frame spanning chunks is kept as the parts that have arrived (views
+ * of large socket reads; small ones copied together) and copied once into one buffer when it is whole,
+ * so a sender holds memory for the bytes it sent, whatever size it declares. With a `RequestMemory`,
+ * bytes are charged to it as they arrive, and a frame handed out stays charged by its length until the
+ * consumer releases it.
  */
 export class LengthPrefixedFrames {
-  private partial: Buffer | undefined;
+  /** The declared size of the incomplete frame; 0 when there is none. */
   private size = 0;
   private filled = 0;
+  private readonly parts: Buffer[] = [];
+  private gather: Buffer | undefined;
+  private gathered = 0;
   private header = 0;
   private headerFilled = 0;
 
@@ -29,13 +35,9 @@ export class LengthPrefixedFrames {
     const frames: Buffer[] = [];
     let pos = 0;
     while (pos < chunk.length) {
-      if (this.partial) {
+      if (this.size > 0) {
         pos = this.append(chunk, pos);
-        if (this.filled === this.size) {
-          frames.push(this.partial);
-          this.partial = undefined;
-          this.memory?.finished(this);
-        }
+        if (this.filled === this.size) frames.push(this.whole());
         continue;
       }
       if (this.headerFilled > 0 || chunk.length - pos < 4) {
@@ -47,7 +49,7 @@ export class LengthPrefixedFrames {
         this.headerFilled = 0;
         const size = this.checkSize(this.header);
         if (size === 0) frames.push(EMPTY);
-        else this.startPartial(size, chunk.length - pos);
+        else this.start(size);
         continue;
       }
       const size = this.checkSize(chunk.readInt32BE(pos));
@@ -56,50 +58,74 @@ export class LengthPrefixedFrames {
         frames.push(chunk.subarray(pos, pos + size));
         this.memory?.charge(size);
         pos += size;
-      } else this.startPartial(size, chunk.length - pos);
+      } else this.start(size);
     }
     return frames;
   }
 
   /** Bytes held for an incomplete frame. */
   get buffered(): number {
-    return (this.partial ? this.filled : 0) + this.headerFilled;
+    return this.filled + this.headerFilled;
   }
 
   /** Whether part of a frame has arrived and the rest has not. */
   get incomplete(): boolean {
-    return this.partial !== undefined || this.headerFilled > 0;
+    return this.size > 0 || this.headerFilled > 0;
   }
 
   /** Gives back the memory of an incomplete frame (its connection is closing). */
   dispose(): void {
-    if (!this.partial) return;
-    this.memory?.release(this.partial.length);
+    if (this.size === 0) return;
+    this.memory?.release(this.filled);
     this.memory?.finished(this);
-    this.partial = undefined;
+    this.reset();
   }
 
-  private startPartial(size: number, available: number): void {
+  private start(size: number): void {
     this.size = size;
-    this.filled = 0;
-    this.partial = Buffer.allocUnsafe(Math.min(size, Math.max(MIN_PARTIAL_BYTES, 2 * available)));
-    this.memory?.charge(this.partial.length);
     this.memory?.started(this);
   }
 
-  /** Copies what `chunk` holds of the partial frame from `pos`, growing the buffer as needed; returns the new position. */
+  /** Takes what `chunk` holds of the incomplete frame from `pos`; returns the new position. */
   private append(chunk: Buffer, pos: number): number {
     const n = Math.min(chunk.length - pos, this.size - this.filled);
-    const partial = this.partial!;
-    if (this.filled + n > partial.length) {
-      const grown = Buffer.allocUnsafe(Math.min(this.size, Math.max(this.filled + n, 2 * partial.length)));
-      partial.copy(grown, 0, 0, this.filled);
-      this.memory?.charge(grown.length - partial.length);
-      this.partial = grown;
+    if (n >= GATHER_BELOW) {
+      this.sealGather();
+      this.parts.push(chunk.subarray(pos, pos + n));
+    } else {
+      if (this.gather === undefined || this.gather.length - this.gathered < n) {
+        const previous = this.gather?.length ?? 0;
+        this.sealGather();
+        this.gather = Buffer.allocUnsafe(Math.min(this.size - this.filled, Math.max(n, previous === 0 ? FIRST_GATHER_BYTES : Math.min(2 * previous, GATHER_BELOW))));
+      }
+      this.gathered += chunk.copy(this.gather, this.gathered, pos, pos + n);
     }
-    chunk.copy(this.partial!, this.filled, pos, pos + n);
     this.filled += n;
+    this.memory?.charge(n);
     return pos + n;
+  }
+
+  private sealGather(): void {
+    if (this.gathered > 0) this.parts.push(this.gather!.subarray(0, this.gathered));
+    this.gather = undefined;
+    this.gathered = 0;
+  }
+
+  /** The frame, now complete, as one buffer: its parts copied together once (or its only part). */
+  private whole(): Buffer {
+    this.sealGather();
+    const frame = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.memory?.finished(this);
+    this.reset();
+    return frame;
+  }
+
+  private reset(): void {
+    this.size = 0;
+    this.filled = 0;
+    this.parts.length = 0;
+    this.gather = undefined;
+    this.gathered = 0;
   }
 
   private checkSize(size: number): number {

@@ -1,6 +1,6 @@
 /**
  * The memory held by requests in flight across every connection of a listener (Kafka's
- * `queued.max.request.bytes`): requests still arriving, by the size of their buffers, and whole
+ * `queued.max.request.bytes`): requests still arriving, by the bytes that have arrived, and whole
  * requests until they are answered. Over the limit, readers stop reading (back-pressure) until memory
  * is released, except the reader whose incomplete request is the oldest: it keeps reading, so a
  * request larger than the limit, or one that other incomplete requests are waiting behind, still
