@@ -56,7 +56,7 @@ async function writeBody(socket: net.Socket, total: number): Promise<void> {
 const closed = (socket: net.Socket) => socket.destroyed || socket.readableEnded;
 
 describe('memory held by Kafka requests in flight', () => {
-  it('grows a request buffer with the bytes that arrive: 20 connections trickling into 100 MiB requests hold almost nothing', async () => {
+  it('holds memory for the bytes that arrive, not the size declared: 20 connections trickling into 100 MiB requests hold almost nothing', async () => {
     const kafka = await start({});
     const before = await liveBufferBytes();
     const tricklers = await Promise.all(Array.from({ length: 20 }, () => connect(kafka.port)));
