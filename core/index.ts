@@ -34,7 +34,11 @@ export { LeaderEpochCache, type EpochEndOffset, type EpochEntry } from './storag
 export { SingleNodeReplicator } from './replication/single-node-replicator.ts';
 export * from './cluster/index.ts';
 export { LengthPrefixedFrames } from './net/length-prefixed-frames.ts';
-export { hostAddresses, TcpListener, type Connection, type TcpListenerOptions } from './net/tcp-listener.ts';
+export { RequestMemory } from './net/request-memory.ts';
+export { hostAddresses, TcpListener, type Accept, type Connection, type TcpListenerOptions } from './net/tcp-listener.ts';
+export { ConnectionBudget, connectionsWithin } from './net/connection-budget.ts';
+export { openFileLimit, type OpenFileLimit } from './net/open-file-limit.ts';
+export { RecurringWarning } from './net/recurring-warning.ts';
 export * from './assignment/index.ts';
 export * from './groups/index.ts';
 export * from './routing/index.ts';

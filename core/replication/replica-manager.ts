@@ -5,6 +5,7 @@ import type { CoordinatedCluster } from '../cluster/coordinated-cluster.ts';
 import type { BrokerConfig } from '../config.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../logging.ts';
+import type { ConnectionBudget } from '../net/connection-budget.ts';
 import type { ListenerRegistry } from '../net/listener-registry.ts';
 import { TcpListener } from '../net/tcp-listener.ts';
 import { TOKENS } from '../tokens.ts';
@@ -38,6 +39,7 @@ export class ReplicaManager implements ReplicationService {
     @inject(TOKENS.Replicator) private readonly replicator: ClusterReplicator,
     @inject(TOKENS.TopicRegistry) private readonly topics: TopicRegistry,
     @inject(TOKENS.ListenerRegistry) private readonly registry: ListenerRegistry,
+    @inject(TOKENS.ConnectionBudget) private readonly budget: ConnectionBudget,
     @inject(TOKENS.Config) private readonly config: BrokerConfig,
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Logger) logger: Logger,
@@ -54,12 +56,12 @@ export class ReplicaManager implements ReplicationService {
       host: this.config.host,
       port: this.config.replication.port,
       maxConnections: 1000,
+      budget: this.budget,
       idleTimeoutMs: 0,
       logger: this.logger,
       registry: this.registry,
-      accept: (socket, _id, logger) => new ReplicationConnection(socket, this, logger),
     });
-    await listener.start();
+    await listener.start((socket, _id, logger) => new ReplicationConnection(socket, this, logger));
     this.listener = listener;
     const port = this.registry.port('replication')!;
     await this.cluster.advertise('replication', { host: advertisedHost(this.config.host), port });
