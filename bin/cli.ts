@@ -12,6 +12,7 @@ import {
   type BrokerPlugin,
   type ConfigLayer,
   type Cluster,
+  type ConnectionBudget,
   type StorageEngine,
   TOKENS,
 } from '../core/index.ts';
@@ -118,7 +119,8 @@ export function readinessLine(broker: Broker): string {
   const listeners = [...byProtocol].map(([protocol, addresses]) => `${protocol} ${addresses.join(' ')}`);
   const storage = broker.get<StorageEngine>(TOKENS.StorageEngine).description;
   const cluster = broker.get<Cluster>(TOKENS.Cluster);
-  return `Wharf ready: ${listeners.length > 0 ? listeners.join(', ') : 'no protocol listeners'} | storage ${storage}${cluster.clustered ? ` | ${cluster.description}` : ''}`;
+  const connections = broker.get<ConnectionBudget>(TOKENS.ConnectionBudget).describe();
+  return `Wharf ready: ${listeners.length > 0 ? listeners.join(', ') : 'no protocol listeners'} | storage ${storage} | ${connections}${cluster.clustered ? ` | ${cluster.description}` : ''}`;
 }
 
 function printHelp(): void {

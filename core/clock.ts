@@ -27,3 +27,26 @@ export const systemClock: Clock = {
     return { cancel: () => clearTimeout(handle) };
   },
 };
+
+/**
+ * Resolves when the first of several events fires or after `ms`, whichever comes first; every
+ * subscription is undone then. Each `subscribe` registers its wake-up and returns its unsubscribe.
+ */
+export function firstEventOrTimeout(clock: Clock, ms: number, subscriptions: ReadonlyArray<(wake: () => void) => () => void>): Promise<void> {
+  return new Promise((resolve) => {
+    const unsubscribes: Array<() => void> = [];
+    let done = false;
+    const wake = (): void => {
+      if (done) return;
+      done = true;
+      timer.cancel();
+      for (const unsubscribe of unsubscribes) unsubscribe();
+      resolve();
+    };
+    const timer = clock.setTimeout(wake, Math.max(0, ms));
+    for (const subscribe of subscriptions) {
+      unsubscribes.push(subscribe(wake));
+      if (done) unsubscribes.pop()!();
+    }
+  });
+}

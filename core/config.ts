@@ -128,6 +128,7 @@ export const coreConfigFields = {
   host: field.string('localhost', 'address listeners bind; localhost means both 127.0.0.1 and ::1'),
   logLevel: field.oneOf<LogLevel>([...LOG_LEVELS, 'silent'], 'info', 'pino log level'),
   diskFreeLimit: field.integer(50_000_000, "RabbitMQ's disk_free_limit: with fewer free bytes on the storage disk the broker is read-only (writes refused, reads served) until space returns", { min: 0 }),
+  maxConnections: field.integer(0, 'connections all listeners may hold together; 0: (open-file limit - 100) x 0.9', { min: 0 }),
 } as const;
 
 export const TOPICS_SECTION: ConfigSection<typeof topicDefaultFields> = { name: 'topics', fields: topicDefaultFields };

@@ -8,7 +8,9 @@ import { GroupCoordinator } from './groups/group-coordinator.ts';
 import { OffsetStore } from './groups/offset-store.ts';
 import type { BrokerConfig } from './config.ts';
 import { BrokerError } from './errors.ts';
+import { ConnectionBudget } from './net/connection-budget.ts';
 import { ListenerRegistry } from './net/listener-registry.ts';
+import { openFileLimit } from './net/open-file-limit.ts';
 import { definePlugin, type BrokerPlugin } from './plugin.ts';
 import { SingleNodeReplicator } from './replication/single-node-replicator.ts';
 import { ClusterReplicator } from './replication/cluster-replicator.ts';
@@ -38,6 +40,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       TOKENS.Cluster,
       TOKENS.TopicRegistry,
       TOKENS.ListenerRegistry,
+      TOKENS.ConnectionBudget,
       TOKENS.AssignorRegistry,
       TOKENS.GroupCoordinator,
       TOKENS.OffsetStore,
@@ -45,7 +48,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       ...CORE_DEFAULT_ROLES.filter((role) => !replaced.has(role)),
     ],
     requires: [ownsEngine ? TOKENS.SegmentStore : TOKENS.StorageEngine, ...(clustered ? [TOKENS.Coordination] : [])],
-    module: () =>
+    module: ({ config }) =>
       new ContainerModule(({ bind }) => {
         if (ownsEngine) bind<StorageEngine>(TOKENS.StorageEngine).to(SegmentedStorageEngine).inSingletonScope();
         if (!replaced.has(TOKENS.Replicator)) bind(TOKENS.Replicator).to(clustered ? ClusterReplicator : SingleNodeReplicator).inSingletonScope();
@@ -53,13 +56,18 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
         if (clustered) bind(TOKENS.ReplicaManager).to(ReplicaManager).inSingletonScope();
         bind(TOKENS.TopicRegistry).to(TopicRegistry).inSingletonScope();
         bind(TOKENS.ListenerRegistry).to(ListenerRegistry).inSingletonScope();
+        bind(TOKENS.ConnectionBudget).toConstantValue(new ConnectionBudget(config.maxConnections, openFileLimit()));
         for (const assignor of [RangeAssignor, RoundRobinAssignor, StickyAssignor]) bind<Assignor>(TOKENS.Assignor).to(assignor).inSingletonScope();
         bind(TOKENS.AssignorRegistry).to(AssignorRegistry).inSingletonScope();
         bind(TOKENS.OffsetStore).to(OffsetStore).inSingletonScope();
         bind(TOKENS.GroupCoordinator).to(GroupCoordinator).inSingletonScope();
         bind(TOKENS.DiskMonitor).to(DiskMonitor).inSingletonScope();
       }),
-    async start({ container }) {
+    async start({ container, logger }) {
+      const budget = container.get<ConnectionBudget>(TOKENS.ConnectionBudget);
+      const details = { maxConnections: budget.limit, openFiles: budget.openFiles?.soft };
+      if (budget.exceedsOpenFiles) logger.warn(details, 'max-connections leaves too few file descriptors for files: accepts and opens may fail with EMFILE under load');
+      else logger.info(details, 'connection limit');
       const engine = container.get<StorageEngine>(TOKENS.StorageEngine);
       // Measured before anything opens, so a broker started on a full disk starts read-only.
       await container.get<DiskMonitor>(TOKENS.DiskMonitor).start(engine);

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 export { BrokerError, ErrorCatalogue, malformed, type ErrorCode } from './errors.ts';
-export { systemClock, type Clock, type Timer } from './clock.ts';
+export { firstEventOrTimeout, systemClock, type Clock, type Timer } from './clock.ts';
 export { createRootLogger, LOG_LEVELS, type Logger, type LogLevel } from './logging.ts';
 export { TOKENS, type Token } from './tokens.ts';
 export {
@@ -34,7 +34,11 @@ export { LeaderEpochCache, type EpochEndOffset, type EpochEntry } from './storag
 export { SingleNodeReplicator } from './replication/single-node-replicator.ts';
 export * from './cluster/index.ts';
 export { LengthPrefixedFrames } from './net/length-prefixed-frames.ts';
-export { hostAddresses, TcpListener, type Connection, type TcpListenerOptions } from './net/tcp-listener.ts';
+export { RequestMemory } from './net/request-memory.ts';
+export { hostAddresses, TcpListener, type Accept, type Connection, type TcpListenerOptions } from './net/tcp-listener.ts';
+export { ConnectionBudget, connectionsWithin } from './net/connection-budget.ts';
+export { openFileLimit, type OpenFileLimit } from './net/open-file-limit.ts';
+export { RecurringWarning } from './net/recurring-warning.ts';
 export * from './assignment/index.ts';
 export * from './groups/index.ts';
 export * from './routing/index.ts';

@@ -30,6 +30,8 @@ export const TOKENS = {
   ReplicaManager: Symbol.for('wharf.replication.ReplicaManager'),
   /** Where protocol plugins announce the addresses they listen on. */
   ListenerRegistry: Symbol.for('wharf.net.ListenerRegistry'),
+  /** The connections all listeners may hold together (below the open-file limit). */
+  ConnectionBudget: Symbol.for('wharf.net.ConnectionBudget'),
 } as const;
 
 export type Token = (typeof TOKENS)[keyof typeof TOKENS] | symbol;

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import { crc32c, LengthPrefixedFrames, readInt64, setBaseOffset } from '../../core/index.ts';
+import { crc32c, readInt64, setBaseOffset } from '../../core/index.ts';
 import { ApiKeys, decodeRequest, encodeResponse, parseRequestHeader } from '../../plugins/kafka/codec/index.ts';
 
 const [mode, file] = process.argv.slice(2) as ['sink' | 'fetch', string];
@@ -124,8 +124,54 @@ function handle(frame: Buffer, port: number): Buffer[] | undefined {
   throw new Error(`reference server does not speak api ${apiKey}`);
 }
 
+/**
+ * Requests by their int32 size prefix: a request inside one socket read is a view of it, one spanning
+ * reads is copied once into a buffer of its declared size. The least work; no memory bound.
+ */
+class ExactFrames {
+  private partial: Buffer | undefined;
+  private filled = 0;
+  private header = Buffer.alloc(4);
+  private headerFilled = 0;
+
+  push(chunk: Buffer): Buffer[] {
+    const frames: Buffer[] = [];
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.partial) {
+        const n = chunk.copy(this.partial, this.filled, pos, pos + this.partial.length - this.filled);
+        this.filled += n;
+        pos += n;
+        if (this.filled === this.partial.length) {
+          frames.push(this.partial);
+          this.partial = undefined;
+        }
+      } else if (this.headerFilled > 0 || chunk.length - pos < 4) {
+        const n = chunk.copy(this.header, this.headerFilled, pos, pos + 4 - this.headerFilled);
+        this.headerFilled += n;
+        pos += n;
+        if (this.headerFilled < 4) break;
+        this.headerFilled = 0;
+        this.partial = Buffer.allocUnsafe(this.header.readInt32BE(0));
+        this.filled = 0;
+      } else {
+        const size = chunk.readInt32BE(pos);
+        pos += 4;
+        if (chunk.length - pos >= size) {
+          frames.push(chunk.subarray(pos, pos + size));
+          pos += size;
+        } else {
+          this.partial = Buffer.allocUnsafe(size);
+          this.filled = 0;
+        }
+      }
+    }
+    return frames;
+  }
+}
+
 const server = net.createServer({ noDelay: true }, (socket) => {
-  const frames = new LengthPrefixedFrames(256 * 1024 * 1024);
+  const frames = new ExactFrames();
   socket.on('data', (chunk: Buffer) => {
     socket.cork();
     for (const frame of frames.push(chunk)) {

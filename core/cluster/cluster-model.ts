@@ -69,8 +69,5 @@ export function parsePartitionKey(key: string): { topic: string; partition: numb
 export const encode = (value: unknown): Buffer => pack(value);
 export const decode = <T>(bytes: Buffer): T => unpack(bytes) as T;
 
-export const isrIds = (state: Pick<PartitionState, 'isr'>): number[] => state.isr.map(([id]) => id);
-export const inIsr = (state: Pick<PartitionState, 'isr'>, nodeId: number): boolean => state.isr.some(([id]) => id === nodeId);
-
 /** A cluster topic as stored: the descriptor every broker shares. */
 export type ClusterTopic = TopicDescriptor;

@@ -6,7 +6,7 @@ import type { Logger } from '../logging.ts';
 import { TOKENS } from '../tokens.ts';
 import { BrokerSession } from './broker-session.ts';
 import type { Cluster, ClusterTopicStore } from './cluster.ts';
-import { decode, encode, inIsr, keys, type ClusterTopic, type Endpoint, type LiveBroker, type PartitionState, type StoredPartitionState } from './cluster-model.ts';
+import { decode, encode, keys, type ClusterTopic, type Endpoint, type LiveBroker, type PartitionState, type StoredPartitionState } from './cluster-model.ts';
 import { ClusterState, type ClusterChange } from './cluster-state.ts';
 import { Controller } from './controller.ts';
 import { del, delPrefix, put, type CoordinationBackend, type Operation } from './coordination.ts';
@@ -212,10 +212,6 @@ export class CoordinatedCluster implements Cluster, ClusterTopicStore {
   /** The replica ids a topic's partitions were created with (for a replication factor in answers). */
   replicationFactorOf(topic: string): number {
     return this.state.partition(topic, 0)?.replicas.length ?? 0;
-  }
-
-  inIsr(state: PartitionState): boolean {
-    return inIsr(state, this.nodeId);
   }
 }
 

@@ -1,6 +1,8 @@
 import net from 'node:net';
 import type { Logger } from '../logging.ts';
+import type { ConnectionBudget } from './connection-budget.ts';
 import type { ListenerRegistry } from './listener-registry.ts';
+import { RecurringWarning } from './recurring-warning.ts';
 
 /** The protocol side of one accepted socket. */
 export interface Connection {
@@ -10,42 +12,67 @@ export interface Connection {
   close(): void;
 }
 
+/** Makes the protocol side of a socket this listener accepted. */
+export type Accept = (socket: net.Socket, id: number, logger: Logger) => Connection;
+
 export interface TcpListenerOptions {
   protocol: string;
   /** `localhost` binds both 127.0.0.1 and ::1. */
   host: string;
   /** 0 disables the listener; 'auto' lets the OS choose a port. */
   port: number | 'auto';
+  /** This listener's own cap on open connections; 0: only the shared budget applies. */
   maxConnections: number;
-  /** Sockets silent this long are closed; 0 disables. */
+  /** The connections all listeners of the process may hold together. */
+  budget: ConnectionBudget;
+  /** Sockets silent this long are closed; 0 disables (a protocol with its own liveness rule). */
   idleTimeoutMs: number;
   logger: Logger;
   registry: ListenerRegistry;
-  accept(socket: net.Socket, id: number, logger: Logger): Connection;
 }
 
+/** How long a socket whose sending side we closed waits for the peer to close its side. */
+const CLOSE_GRACE_MS = 5000;
+
 /**
- * A TCP listener with a connection registry: binds every address of its host, enforces the connection
- * limit and idle timeout, announces its addresses, and on stop stops accepting, drains, then closes.
+ * A TCP listener with a connection registry: binds every address of its host, admits a connection
+ * only within its own limit and the shared budget (refusing the rest by closing them), closes idle
+ * sockets and sockets whose peer never finishes closing, announces its addresses, and on stop stops
+ * accepting, drains, then closes. `bind()` and `serve()` are separate so that a protocol that needs its
+ * port to get ready can bind first: connections that arrive in between wait, unread, until `serve()`.
  */
 export class TcpListener {
   private readonly servers: net.Server[] = [];
-  private readonly connections = new Map<net.Socket, Connection>();
+  /** Every admitted socket; its connection is undefined until served. */
+  private readonly connections = new Map<net.Socket, Connection | undefined>();
+  private accept: Accept | undefined;
   private nextId = 1;
+  private stopped = false;
+  private readonly refusals: RecurringWarning;
+  private readonly acceptFailures: RecurringWarning;
 
-  constructor(private readonly options: TcpListenerOptions) {}
+  constructor(private readonly options: TcpListenerOptions) {
+    this.refusals = new RecurringWarning(options.logger, 'connection limit reached: refusing connections');
+    this.acceptFailures = new RecurringWarning(options.logger, 'cannot accept connections: the process is out of file descriptors');
+  }
 
   get connectionCount(): number {
     return this.connections.size;
   }
 
-  async start(): Promise<void> {
+  /** Binds and serves at once. */
+  async start(accept: Accept): Promise<void> {
+    await this.bind();
+    this.serve(accept);
+  }
+
+  /** Binds every address of the host; resolves with the port (undefined when the listener is disabled). */
+  async bind(): Promise<number | undefined> {
     const { port, host, protocol } = this.options;
-    if (port === 0) return;
+    if (port === 0) return undefined;
     let chosen = port === 'auto' ? 0 : port;
     for (const address of hostAddresses(host)) {
       const server = net.createServer({ noDelay: true }, (socket) => this.onSocket(socket));
-      server.maxConnections = this.options.maxConnections;
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -61,17 +88,25 @@ export class TcpListener {
         throw err;
       }
       chosen = (server.address() as net.AddressInfo).port;
-      server.on('error', (err) => this.options.logger.error({ err, protocol }, 'listener error'));
+      server.on('error', (err) => this.onServerError(err));
       this.servers.push(server);
       this.options.registry.add({ protocol, host: address, port: chosen });
     }
+    return chosen;
+  }
+
+  /** Hands the connections that waited since `bind()`, and every later one, to `accept`. */
+  serve(accept: Accept): void {
+    this.accept = accept;
+    for (const [socket, connection] of this.connections) if (connection === undefined) this.handOver(socket);
   }
 
   /** Stops accepting, lets connections drain for up to `drainTimeoutMs`, then closes what remains. */
   async stop(drainTimeoutMs: number): Promise<void> {
+    this.stopped = true;
     this.options.registry.remove(this.options.protocol);
     const closed = this.servers.splice(0).map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
-    const connections = [...this.connections.values()];
+    const connections = [...this.connections.values()].filter((c) => c !== undefined);
     if (drainTimeoutMs > 0 && connections.length > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -80,30 +115,62 @@ export class TcpListener {
       ]);
       clearTimeout(timer);
     }
-    for (const connection of this.connections.values()) connection.close();
+    for (const connection of this.connections.values()) connection?.close();
     for (const socket of this.connections.keys()) socket.destroy();
     this.connections.clear();
     await Promise.all(closed);
   }
 
   private onSocket(socket: net.Socket): void {
-    const id = this.nextId++;
-    const logger = this.options.logger.child({ conn: id, protocol: this.options.protocol });
+    if (this.stopped || !this.admit()) {
+      if (!this.stopped) this.refusals.note({ protocol: this.options.protocol, connections: this.connections.size, limit: this.limitDescription() });
+      socket.destroy();
+      return;
+    }
+    this.connections.set(socket, undefined);
+    socket.once('close', () => {
+      this.connections.delete(socket);
+      this.options.budget.release();
+    });
+    socket.on('error', (err) => this.options.logger.debug({ err, protocol: this.options.protocol }, 'socket error'));
+    socket.once('finish', () => {
+      if (!socket.destroyed) setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    });
     if (this.options.idleTimeoutMs > 0) {
       socket.setTimeout(this.options.idleTimeoutMs, () => {
-        logger.debug('closing an idle connection');
+        this.options.logger.debug({ protocol: this.options.protocol }, 'closing an idle connection');
         socket.destroy();
       });
     }
-    socket.on('error', (err) => logger.debug({ err }, 'socket error'));
+    if (this.accept) this.handOver(socket);
+  }
+
+  private admit(): boolean {
+    const { maxConnections, budget } = this.options;
+    return (maxConnections === 0 || this.connections.size < maxConnections) && budget.tryAcquire();
+  }
+
+  private limitDescription(): string {
+    const { maxConnections, budget } = this.options;
+    return maxConnections > 0 && this.connections.size >= maxConnections ? `${this.options.protocol} max ${maxConnections}` : `all listeners max ${budget.limit}`;
+  }
+
+  private handOver(socket: net.Socket): void {
+    const id = this.nextId++;
+    const logger = this.options.logger.child({ conn: id, protocol: this.options.protocol });
     try {
-      const connection = this.options.accept(socket, id, logger);
-      this.connections.set(socket, connection);
-      socket.once('close', () => this.connections.delete(socket));
+      this.connections.set(socket, this.accept!(socket, id, logger));
     } catch (err) {
       logger.error({ err }, 'failed to accept a connection');
       socket.destroy();
     }
+  }
+
+  /** Out of descriptors, accept fails (libuv closes the pending connection): the broker goes on serving. */
+  private onServerError(err: NodeJS.ErrnoException): void {
+    if (err.code === 'EMFILE' || err.code === 'ENFILE') {
+      this.acceptFailures.note({ protocol: this.options.protocol, code: err.code, connections: this.connections.size });
+    } else this.options.logger.error({ err, protocol: this.options.protocol }, 'listener error');
   }
 }
 

@@ -1,10 +1,11 @@
 import { inject, injectable } from 'inversify';
-import type { Clock, Timer } from '../clock.ts';
+import { firstEventOrTimeout, type Clock, type Timer } from '../clock.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { CoordinatedCluster } from '../cluster/coordinated-cluster.ts';
 import type { BrokerConfig } from '../config.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../logging.ts';
+import type { ConnectionBudget } from '../net/connection-budget.ts';
 import type { ListenerRegistry } from '../net/listener-registry.ts';
 import { TcpListener } from '../net/tcp-listener.ts';
 import { TOKENS } from '../tokens.ts';
@@ -38,6 +39,7 @@ export class ReplicaManager implements ReplicationService {
     @inject(TOKENS.Replicator) private readonly replicator: ClusterReplicator,
     @inject(TOKENS.TopicRegistry) private readonly topics: TopicRegistry,
     @inject(TOKENS.ListenerRegistry) private readonly registry: ListenerRegistry,
+    @inject(TOKENS.ConnectionBudget) private readonly budget: ConnectionBudget,
     @inject(TOKENS.Config) private readonly config: BrokerConfig,
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Logger) logger: Logger,
@@ -54,12 +56,12 @@ export class ReplicaManager implements ReplicationService {
       host: this.config.host,
       port: this.config.replication.port,
       maxConnections: 1000,
+      budget: this.budget,
       idleTimeoutMs: 0,
       logger: this.logger,
       registry: this.registry,
-      accept: (socket, _id, logger) => new ReplicationConnection(socket, this, logger),
     });
-    await listener.start();
+    await listener.start((socket, _id, logger) => new ReplicationConnection(socket, this, logger));
     this.listener = listener;
     const port = this.registry.port('replication')!;
     await this.cluster.advertise('replication', { host: advertisedHost(this.config.host), port });
@@ -136,19 +138,8 @@ export class ReplicaManager implements ReplicationService {
   }
 
   private appendOrTimeout(request: FetchRequest, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const unsubscribes: Array<() => void> = [];
-      const done = (): void => {
-        timer.cancel();
-        for (const unsubscribe of unsubscribes) unsubscribe();
-        resolve();
-      };
-      const timer = this.clock.setTimeout(done, ms);
-      for (const p of request.partitions) {
-        const replica = this.replicas.get(key(p.topic, p.partition));
-        if (replica) unsubscribes.push(replica.onAppend(done));
-      }
-    });
+    const replicas = request.partitions.flatMap((p) => this.replicas.get(key(p.topic, p.partition)) ?? []);
+    return firstEventOrTimeout(this.clock, ms, replicas.map((replica) => (wake) => replica.onAppend(wake)));
   }
 
   private reconcileAll(): void {

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { BrokerError, LengthPrefixedFrames, type Connection, type Logger } from '../../core/index.ts';
+import { BrokerError, LengthPrefixedFrames, type Connection, type Logger, type RequestMemory } from '../../core/index.ts';
 
 /** Closes the connection in reply order: every reply before it is written first. */
 export const CLOSE_CONNECTION = Symbol('close connection');
@@ -17,35 +17,49 @@ export interface KafkaConnectionOptions {
   maxRequestBytes: number;
   /** Requests started but not yet answered before reading pauses. */
   maxInFlight: number;
+  /** Memory of requests in flight, shared by every connection of the listener. */
+  memory: RequestMemory;
+  /** A connection whose incomplete request receives nothing for this long is closed. */
+  stalledRequestTimeoutMs: number;
   dispatch: Dispatch;
   logger: Logger;
 }
 
+interface Slot {
+  reply: Reply;
+  done: boolean;
+  /** The request's bytes, charged to the shared memory until answered. */
+  bytes: number;
+}
+
 /**
  * One client connection: requests start in order, complete concurrently, and are answered strictly in
- * order. Reading pauses while too many requests are in flight or while the socket cannot keep up.
+ * order. Reading pauses while too many requests are in flight, while the socket cannot keep up, or
+ * while requests in flight across the listener hold more memory than allowed.
  */
 export class KafkaConnection implements Connection {
   private readonly frames: LengthPrefixedFrames;
-  private readonly replies: Array<{ reply: Reply; done: boolean }> = [];
+  private readonly replies: Slot[] = [];
   private inFlight = 0;
   private closed = false;
   private writable = true;
   private idle: (() => void) | undefined;
+  private lastReceived = 0;
+  private stallTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: Socket,
     readonly id: number,
     private readonly options: KafkaConnectionOptions,
   ) {
-    this.frames = new LengthPrefixedFrames(options.maxRequestBytes);
+    this.frames = new LengthPrefixedFrames(options.maxRequestBytes, options.memory);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
       this.writable = true;
       this.updateReading();
     });
     socket.once('close', () => {
-      this.closed = true;
+      this.release();
       this.idle?.();
     });
   }
@@ -61,7 +75,7 @@ export class KafkaConnection implements Connection {
   }
 
   close(): void {
-    this.closed = true;
+    this.release();
     this.socket.destroy();
   }
 
@@ -74,12 +88,16 @@ export class KafkaConnection implements Connection {
       return;
     }
     for (const frame of frames) this.start(frame);
+    if (this.frames.incomplete) this.watchProgress();
     this.updateReading();
   }
 
   private start(frame: Buffer): void {
-    if (this.closed) return;
-    const slot: { reply: Reply; done: boolean } = { reply: undefined, done: false };
+    if (this.closed) {
+      this.options.memory.release(frame.length);
+      return;
+    }
+    const slot: Slot = { reply: undefined, done: false, bytes: frame.length };
     this.replies.push(slot);
     this.inFlight++;
     let pending: Promise<Reply>;
@@ -103,8 +121,9 @@ export class KafkaConnection implements Connection {
     if (this.closed) return;
     this.socket.cork();
     while (this.replies.length > 0 && this.replies[0]!.done) {
-      const { reply } = this.replies.shift()!;
+      const { reply, bytes } = this.replies.shift()!;
       this.inFlight--;
+      this.options.memory.release(bytes);
       if (reply === CLOSE_CONNECTION) {
         this.socket.uncork();
         this.closed = true;
@@ -118,10 +137,48 @@ export class KafkaConnection implements Connection {
     if (this.inFlight === 0) this.idle?.();
   }
 
+  private readonly resume = (): void => this.updateReading();
+
   private updateReading(): void {
-    if (this.closed) return;
+    if (this.closed || this.idle !== undefined) return;
     if (!this.writable || this.inFlight >= this.options.maxInFlight) this.socket.pause();
-    else if (this.idle === undefined) this.socket.resume();
+    else if (!this.options.memory.mayRead(this.frames)) {
+      this.socket.pause();
+      this.options.memory.wait(this.frames, this.resume);
+    } else this.socket.resume();
+  }
+
+  /**
+   * Arms the check that the incomplete request keeps arriving: bytes trickling in keep a connection
+   * open, but one that stops sending mid-request (or that back-pressure keeps from being read while
+   * it holds memory) is closed after `stalledRequestTimeoutMs`.
+   */
+  private watchProgress(): void {
+    this.lastReceived = Date.now();
+    if (this.stallTimer) return;
+    const check = (): void => {
+      this.stallTimer = undefined;
+      if (this.closed || !this.frames.incomplete) return;
+      const waited = Date.now() - this.lastReceived;
+      if (waited < this.options.stalledRequestTimeoutMs) {
+        this.stallTimer = setTimeout(check, this.options.stalledRequestTimeoutMs - waited);
+        return;
+      }
+      this.options.logger.warn({ received: this.frames.buffered, remote: this.socket.remoteAddress }, `no part of an incomplete request arrived for ${waited} ms; closing the connection`);
+      this.close();
+    };
+    this.stallTimer = setTimeout(check, this.options.stalledRequestTimeoutMs);
+  }
+
+  /** Gives back the memory this connection holds; it reads and answers nothing more. */
+  private release(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.stallTimer);
+    this.options.memory.cancel(this.frames);
+    this.frames.dispose();
+    for (const slot of this.replies) this.options.memory.release(slot.bytes);
+    this.replies.length = 0;
   }
 
   /** A malformed request closes this connection, and nothing else. */

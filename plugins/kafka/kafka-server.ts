@@ -1,9 +1,11 @@
 import {
+  RequestMemory,
   TcpListener,
   TOKENS,
   type BrokerConfig,
   type Clock,
   type Cluster,
+  type ConnectionBudget,
   type DiskMonitor,
   type GroupCoordinator,
   type ListenerRegistry,
@@ -21,30 +23,27 @@ import { createDispatch } from './request-router.ts';
 export class KafkaServer {
   private listener: TcpListener | undefined;
 
+  /** Binds, builds everything requests need, advertises the listener to the cluster, then serves. */
   async start({ container, section: settings, logger }: PluginContext<KafkaSettings>): Promise<void> {
     const config = container.get<BrokerConfig>(TOKENS.Config);
     const registry = container.get<ListenerRegistry>(TOKENS.ListenerRegistry);
     const cluster = container.get<Cluster>(TOKENS.Cluster);
     const coordinator = container.get<GroupCoordinator>(TOKENS.GroupCoordinator);
     coordinator.registerAdapter(consumerProtocolAdapter);
-    let dispatch: ReturnType<typeof createDispatch> | undefined;
-    const listener = new TcpListener({
+    if (settings.port === 0) return;
+    const listener = (this.listener = new TcpListener({
       protocol: 'kafka',
       host: config.host,
       port: settings.port,
       maxConnections: settings.maxConnections,
+      budget: container.get<ConnectionBudget>(TOKENS.ConnectionBudget),
       idleTimeoutMs: settings.idleTimeoutMs,
       logger,
       registry,
-      accept: (socket, id, connectionLogger) =>
-        new KafkaConnection(socket, id, { maxRequestBytes: settings.maxRequestBytes, maxInFlight: settings.maxInFlightRequests, dispatch: dispatch!, logger: connectionLogger }),
-    });
-    await listener.start();
-    this.listener = listener;
-    const port = registry.port('kafka');
+    }));
+    const port = await listener.bind();
     if (port === undefined) return;
     const node = { nodeId: config.nodeId, host: settings.advertisedHost || advertised(config.host), port };
-    await cluster.advertise('kafka', { host: node.host, port: node.port });
     const context = new KafkaContext(
       settings,
       config,
@@ -59,7 +58,17 @@ export class KafkaServer {
       container.get<DiskMonitor>(TOKENS.DiskMonitor),
       cluster,
     );
-    dispatch = createDispatch(context);
+    const dispatch = createDispatch(context);
+    const memory = new RequestMemory(settings.queuedMaxRequestBytes);
+    const connectionOptions = {
+      maxRequestBytes: settings.maxRequestBytes,
+      maxInFlight: settings.maxInFlightRequests,
+      memory,
+      stalledRequestTimeoutMs: settings.stalledRequestTimeoutMs,
+      dispatch,
+    };
+    await cluster.advertise('kafka', { host: node.host, port: node.port });
+    listener.serve((socket, id, connectionLogger) => new KafkaConnection(socket, id, { ...connectionOptions, logger: connectionLogger }));
   }
 
   async stop(settings: KafkaSettings): Promise<void> {

@@ -39,7 +39,7 @@ export const amqpConfigFields = {
   frameMax: field.integer(131072, 'largest frame the server accepts and offers in connection.tune', { min: 4096, max: 4 * 1024 * 1024 }),
   channelMax: field.integer(2047, 'most channels per connection', { min: 1, max: 65535 }),
   heartbeat: field.integer(60, 'heartbeat seconds offered in connection.tune; 0 disables', { min: 0, max: 65535 }),
-  maxConnections: field.integer(10_000, 'connections accepted at once', { min: 1 }),
+  maxConnections: field.integer(0, 'AMQP connections accepted at once; 0: as many as the shared --max-connections allows', { min: 0 }),
   handshakeTimeoutMs: field.integer(10_000, 'a connection must finish the handshake within this time', { min: 100 }),
   maxMessageBytes: field.integer(128 * 1024 * 1024, 'largest message body accepted', { min: 1024 }),
   segmentBytes: field.integer(64 * 1024 * 1024, 'segment size of queue logs (fully acked segments are reclaimed whole)', { min: 64 * 1024 }),

@@ -1,11 +1,13 @@
 import os from 'node:os';
 import {
   AckStateStore,
+  RecurringWarning,
   TcpListener,
   TOKENS,
   type BrokerConfig,
   type Clock,
   type DiskMonitor,
+  type ConnectionBudget,
   type ListenerRegistry,
   type Logger,
   type PluginContext,
@@ -33,10 +35,12 @@ export class AmqpServer implements AmqpContext {
   private readonly cleanups = new Set<Promise<void>>();
   private memoryTimer: NodeJS.Timeout | undefined;
   private logger!: Logger;
+  private rssUnreadable!: RecurringWarning;
 
   async start({ container, section, logger }: PluginContext<AmqpSettings>): Promise<void> {
     this.settings = section;
     this.logger = logger;
+    this.rssUnreadable = new RecurringWarning(logger, 'cannot read the memory use (out of file descriptors?); the memory watermark keeps its last state');
     this.clock = container.get<Clock>(TOKENS.Clock);
     this.users = new UserDirectory(section.users);
     const config = container.get<BrokerConfig>(TOKENS.Config);
@@ -49,22 +53,22 @@ export class AmqpServer implements AmqpContext {
       await vhost.open();
       this.vhosts.set(name, vhost);
     }
+    this.watchMemory();
     this.listener = new TcpListener({
       protocol: 'amqp',
       host: config.host,
       port: section.port,
       maxConnections: section.maxConnections,
+      budget: container.get<ConnectionBudget>(TOKENS.ConnectionBudget),
       idleTimeoutMs: 0,
       logger,
       registry: container.get<ListenerRegistry>(TOKENS.ListenerRegistry),
-      accept: (socket, id, connectionLogger) => {
-        const connection = new AmqpConnection(socket, id, this, connectionLogger, (closed) => this.closed(closed));
-        this.connections.add(connection);
-        return connection;
-      },
     });
-    await this.listener.start();
-    this.watchMemory();
+    await this.listener.start((socket, id, connectionLogger) => {
+      const connection = new AmqpConnection(socket, id, this, connectionLogger, (closed) => this.closed(closed));
+      this.connections.add(connection);
+      return connection;
+    });
     this.watchDisk(container.get<DiskMonitor>(TOKENS.DiskMonitor));
   }
 
@@ -96,14 +100,26 @@ export class AmqpServer implements AmqpContext {
     void cleanup.finally(() => this.cleanups.delete(cleanup));
   }
 
+  /** The process's RSS; undefined when it cannot be read now (it is read from /proc, which takes a descriptor). */
+  private residentSetSize(): number | undefined {
+    try {
+      return process.memoryUsage.rss();
+    } catch (err) {
+      this.rssUnreadable.note({ code: (err as NodeJS.ErrnoException).code });
+      return undefined;
+    }
+  }
+
   /** RabbitMQ's vm_memory_high_watermark: above it, publishers are blocked (connection.blocked). */
   private watchMemory(): void {
     const limit = this.settings.memoryHighWatermark || Math.floor(os.totalmem() * 0.4);
     this.memoryTimer = setInterval(() => {
-      const alarm = process.memoryUsage.rss() > limit;
+      const rss = this.residentSetSize();
+      if (rss === undefined) return;
+      const alarm = rss > limit;
       if (alarm === this.memoryAlarm) return;
       this.memoryAlarm = alarm;
-      this.logger.warn({ rss: process.memoryUsage.rss(), limit }, alarm ? 'memory high watermark reached: blocking publishers' : 'memory below the watermark');
+      this.logger.warn({ rss, limit }, alarm ? 'memory high watermark reached: blocking publishers' : 'memory below the watermark');
       this.blockedChanged();
     }, 500);
     this.memoryTimer.unref();

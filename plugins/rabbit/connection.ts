@@ -298,7 +298,10 @@ export class AmqpConnection implements Connection {
         this.destroy('missed heartbeats');
         return;
       }
-      if (now - this.outbound.lastWrite >= intervalMs) this.send(HEARTBEAT_FRAME);
+      if (now - this.outbound.lastWrite >= intervalMs) {
+        this.outbound.release();
+        this.send(HEARTBEAT_FRAME);
+      }
     }, intervalMs);
     this.heartbeatTimer.unref();
   }

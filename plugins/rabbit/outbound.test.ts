@@ -3,12 +3,13 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Outbound } from './outbound.ts';
 
-type Step = { kind: 'add'; bytes: number } | { kind: 'room'; bytes: number } | { kind: 'tick' };
+type Step = { kind: 'add'; bytes: number } | { kind: 'room'; bytes: number } | { kind: 'tick' } | { kind: 'release' };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('add' as const), bytes: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 1000, max: 70_000 })) }),
   fc.record({ kind: fc.constant('room' as const), bytes: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 60_000, max: 140_000 })) }),
   fc.constant({ kind: 'tick' as const }),
+  fc.constant({ kind: 'release' as const }),
 );
 
 let server: net.Server;
@@ -35,7 +36,7 @@ function piece(index: number, length: number): Buffer {
 }
 
 describe('Outbound', () => {
-  it('delivers exactly the bytes added and written into its room, in order, across slabs, early flushes and turns', async () => {
+  it('delivers exactly the bytes added and written into its room, in order, across slabs, early flushes, turns and releases', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
         const id = connections;
@@ -46,6 +47,10 @@ describe('Outbound', () => {
         for (const [index, s] of steps.entries()) {
           if (s.kind === 'tick') {
             await new Promise((resolve) => setImmediate(resolve));
+            continue;
+          }
+          if (s.kind === 'release') {
+            out.release();
             continue;
           }
           const bytes = piece(index, s.bytes);

@@ -57,6 +57,11 @@ export const rocketConfigFields = {
   transactionCheckIntervalMs: field.integer(30_000, 'time between check-backs of an unresolved half message', { min: 1 }),
   transactionCheckMax: field.integer(15, 'check-backs before an unresolved half message is discarded', { min: 1 }),
   maxLongPollingMs: field.integer(30_000, 'longest a ReceiveMessage call waits for messages', { min: 0 }),
+  maxConnections: field.integer(0, 'gRPC connections accepted at once; 0: as many as the shared --max-connections allows', { min: 0 }),
+  handshakeTimeoutMs: field.integer(10_000, 'a connection must send the HTTP/2 preface within this time', { min: 100 }),
+  idleTimeoutMs: field.integer(120_000, 'close a connection with no call in progress for this long (the proxy\'s grpcClientIdleTimeMills)', { min: 100 }),
+  keepaliveTimeMs: field.integer(60_000, 'ping each connection this often; one that does not answer within keepaliveTimeoutMs is closed', { min: 100 }),
+  keepaliveTimeoutMs: field.integer(20_000, 'how long a ping may wait for its answer', { min: 100 }),
   drainTimeoutMs: field.integer(5000, 'how long stop waits for calls in progress', { min: 0 }),
 };
 

@@ -2,11 +2,13 @@ import { Server, ServerCredentials, type Metadata, type ServerDuplexStream, type
 import {
   AckStateStore,
   hostAddresses,
+  TcpListener,
   TOKENS,
   type AssignorRegistry,
   type BrokerConfig,
   type Clock,
   type DiskMonitor,
+  type ConnectionBudget,
   type ListenerRegistry,
   type Logger,
   type PluginContext,
@@ -14,6 +16,7 @@ import {
   type TopicRegistry,
 } from '../../core/index.ts';
 import { ClientRegistry } from './clients.ts';
+import { GrpcConnection } from './grpc-connection.ts';
 import { ackMessage, changeInvisibleDuration, forwardMessageToDeadLetterQueue, receiveMessage } from './handlers/consume.ts';
 import { heartbeat, notifyClientTermination, queryAssignment, queryRoute } from './handlers/route.ts';
 import { recallMessage, sendMessage } from './handlers/send.ts';
@@ -36,6 +39,7 @@ const NOT_IMPLEMENTED = ['PullMessage', 'UpdateOffset', 'GetOffset', 'QueryOffse
 /** apache.rocketmq.v2.MessagingService over gRPC, on the core's topics and storage. */
 export class RocketServer {
   private server: Server | undefined;
+  private listener: TcpListener | undefined;
   private ctx: RocketContext | undefined;
   private ackStore: AckStateStore | undefined;
   private clientSweep: NodeJS.Timeout | undefined;
@@ -77,9 +81,21 @@ export class RocketServer {
     });
     this.ctx = Object.assign(ctx, { transactions });
     if (section.port === 0) return;
-    const port = await this.listen(config.host, section.port, logger);
+    const server = (this.server = this.grpcServer(section, logger));
+    const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+    const listener = (this.listener = new TcpListener({
+      protocol: 'rocketmq',
+      host: config.host,
+      port: section.port,
+      maxConnections: section.maxConnections,
+      budget: container.get<ConnectionBudget>(TOKENS.ConnectionBudget),
+      idleTimeoutMs: 0,
+      logger,
+      registry: container.get<ListenerRegistry>(TOKENS.ListenerRegistry),
+    }));
+    const port = await listener.bind();
     Object.assign(ctx, { storeHost: `${hostAddresses(config.host)[0]}:${port}` });
-    for (const host of hostAddresses(config.host)) container.get<ListenerRegistry>(TOKENS.ListenerRegistry).add({ protocol: 'rocketmq', host, port });
+    listener.serve((socket, _id, connectionLogger) => new GrpcConnection(socket, injector, section.handshakeTimeoutMs, connectionLogger));
     this.clientSweep = setInterval(() => clients.expire(), section.clientTimeoutMs);
     this.clientSweep.unref();
   }
@@ -90,39 +106,39 @@ export class RocketServer {
     const server = this.server;
     this.server = undefined;
     this.ctx?.clients.closeAll();
+    const drainTimeoutMs = this.ctx?.settings.drainTimeoutMs ?? 0;
     if (server) {
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.forceShutdown(), this.ctx?.settings.drainTimeoutMs ?? 0);
+      const shutdown = new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, drainTimeoutMs);
         server.tryShutdown(() => {
           clearTimeout(force);
-          server.forceShutdown();
           resolve();
         });
       });
+      await Promise.all([shutdown, this.listener?.stop(drainTimeoutMs)]);
+      server.forceShutdown();
     }
+    this.listener = undefined;
     await this.ctx?.groups.close();
     await this.ctx?.delayed.close();
     this.ctx?.transactions.close();
     await this.ackStore?.close();
   }
 
-  private async listen(host: string, requestedPort: number | 'auto', logger: Logger): Promise<number> {
-    const server = new Server({ 'grpc.max_receive_message_length': 130 * 1024 * 1024 });
+  /** The gRPC service, fed sockets by the listener; it closes sessions idle (no call) for `idleTimeoutMs` and those that stop answering pings. */
+  private grpcServer(section: RocketSettings, logger: Logger): Server {
+    const server = new Server({
+      'grpc.max_receive_message_length': 130 * 1024 * 1024,
+      'grpc.max_connection_idle_ms': section.idleTimeoutMs,
+      'grpc.keepalive_time_ms': section.keepaliveTimeMs,
+      'grpc.keepalive_timeout_ms': section.keepaliveTimeoutMs,
+      'grpc.enable_channelz': 0,
+    });
     server.addService(loadMessagingService(), this.implementation(logger));
-    let port = requestedPort === 'auto' ? 0 : requestedPort;
-    for (const address of hostAddresses(host)) {
-      const target = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-      try {
-        port = await new Promise<number>((resolve, reject) => server.bindAsync(target, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))));
-      } catch (err) {
-        if (address === '::1') continue;
-        server.forceShutdown();
-        throw err;
-      }
-    }
-    this.server = server;
-    logger.info({ host, port }, 'rocketmq listening');
-    return port;
+    return server;
   }
 
   private implementation(logger: Logger): UntypedServiceImplementation {

@@ -69,7 +69,7 @@ export class AmqpWire {
   }
 
   /** Connects and completes start / tune / open as guest on vhost '/'. */
-  static async open(port: number, options: { frameMax?: number } = {}): Promise<AmqpWire> {
+  static async open(port: number, options: { frameMax?: number; heartbeat?: number } = {}): Promise<AmqpWire> {
     const wire = await AmqpWire.connectRaw(port);
     wire.socket.write(PROTOCOL_HEADER);
     await wire.expect('connection.start');
@@ -80,7 +80,7 @@ export class AmqpWire {
       locale: 'en_US',
     });
     const tune = await wire.expect('connection.tune');
-    wire.method(0, 'connection.tune-ok', { channelMax: tune.args.channelMax, frameMax: options.frameMax ?? tune.args.frameMax, heartbeat: 0 });
+    wire.method(0, 'connection.tune-ok', { channelMax: tune.args.channelMax, frameMax: options.frameMax ?? tune.args.frameMax, heartbeat: options.heartbeat ?? 0 });
     wire.method(0, 'connection.open', { virtualHost: '/', capabilities: '', insist: true });
     await wire.expect('connection.open-ok');
     return wire;

@@ -18,6 +18,7 @@ const PROGRAMS = {
   openssl: { check: ['openssl', 'version'], package: 'openssl' },
   rabbitmq: { check: ['test', '-x', '/usr/lib/rabbitmq/bin/rabbitmq-server'], package: 'rabbitmq-server' },
   chromium: { check: ['chromium', '--version'], package: 'chromium' },
+  prlimit: { check: ['prlimit', '--version'], package: 'util-linux' },
 } as const satisfies Record<string, { check: readonly string[]; package: string }>;
 
 export type ProgramName = keyof typeof PROGRAMS;

@@ -1,4 +1,4 @@
-import { BrokerError, type ReadResult } from '../../../core/index.ts';
+import { BrokerError, firstEventOrTimeout, type ReadResult } from '../../../core/index.ts';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
@@ -94,19 +94,8 @@ function bytesOf(results: readonly FetchResponsePartitionData[]): number {
 
 /** Resolves when any requested partition's high watermark moves, or at the deadline. */
 function changeOrDeadline(ctx: KafkaContext, wanted: readonly Wanted[], deadline: number): Promise<void> {
-  return new Promise((resolve) => {
-    const unsubscribes: Array<() => void> = [];
-    const done = (): void => {
-      timer.cancel();
-      for (const unsubscribe of unsubscribes) unsubscribe();
-      resolve();
-    };
-    const timer = ctx.clock.setTimeout(done, Math.max(0, deadline - ctx.clock.now()));
-    for (const w of wanted) {
-      const log = ctx.topics.log(w.topic, w.partition);
-      if (log) unsubscribes.push(log.watch(done));
-    }
-  });
+  const logs = wanted.flatMap((w) => ctx.topics.log(w.topic, w.partition) ?? []);
+  return firstEventOrTimeout(ctx.clock, deadline - ctx.clock.now(), logs.map((log) => (wake) => log.watch(wake)));
 }
 
 const EMPTY = Buffer.alloc(0);
