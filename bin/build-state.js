@@ -29,9 +29,14 @@ export function buildInputs() {
   return inputs;
 }
 
+/** False in a published package: it ships dist/ without the TypeScript sources. */
+export function hasSources() {
+  return fs.existsSync(path.join(ROOT, 'core', 'index.ts'));
+}
+
 /** The newest modification time (ms) among the build's inputs, or undefined where there are no sources (a published package). */
 export function newestInputTime() {
-  if (!fs.existsSync(path.join(ROOT, 'core', 'index.ts'))) return undefined;
+  if (!hasSources()) return undefined;
   let newest = 0;
   for (const file of buildInputs()) newest = Math.max(newest, fs.statSync(path.join(ROOT, file), { throwIfNoEntry: false })?.mtimeMs ?? 0);
   return newest;

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
  * The wharf CLI. It runs the compiled code in dist/ (npm run build; the published package ships only
- * that). In a source checkout whose dist/ is missing or older than the sources, or with
- * WHARF_FROM_SOURCES=1 (the tests and benchmarks set it), it runs the TypeScript sources through tsx.
+ * that, and always runs it). In a source checkout whose dist/ is missing or older than the sources, or
+ * with WHARF_FROM_SOURCES=1 (the tests and benchmarks set it), it runs the TypeScript sources through tsx.
  */
-import { compiledIsCurrent } from './build-state.js';
+import { compiledIsCurrent, hasSources } from './build-state.js';
 
-const compiled = process.env.WHARF_FROM_SOURCES !== '1' && compiledIsCurrent();
+const compiled = !hasSources() || (process.env.WHARF_FROM_SOURCES !== '1' && compiledIsCurrent());
 if (!compiled) (await import('tsx/esm/api')).register();
 const { runCli } = await import(compiled ? '../dist/bin/cli.js' : './cli.ts');
 const { BrokerError } = await import(compiled ? '../dist/core/index.js' : '../core/index.ts');
