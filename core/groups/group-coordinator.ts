@@ -54,7 +54,12 @@ interface Group {
   delayUntil: number;
   joinTimer?: Timer;
   emptySince: number;
+  /** The topics the members subscribed to at the last generation; undefined before one, or when a member's metadata is unreadable. */
+  subscribedTopics?: ReadonlySet<string>;
 }
+
+/** Kafka's OffsetDelete outcome: the group's error, or the requested topics whose offsets were kept because members subscribe to them. */
+export type OffsetDeletion = { error: ErrorCode } | { subscribed: ReadonlySet<string> };
 
 const EMPTY = Buffer.alloc(0);
 
@@ -247,6 +252,22 @@ export class GroupCoordinator {
     return undefined;
   }
 
+  /**
+   * Deletes committed offsets as Kafka's OffsetDelete does: any of an empty group's; of a group with members,
+   * only if it uses a protocol whose subscriptions the coordinator reads (Kafka: `consumer`), and never of a
+   * topic its members subscribed to at the last generation (all topics, while that is not known).
+   */
+  async deleteOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<OffsetDeletion> {
+    const group = this.groups.get(groupId);
+    if (!group && this.offsets.lastCommit(groupId) === undefined) return { error: 'GROUP_NOT_FOUND' };
+    const active = group !== undefined && group.state !== 'Empty';
+    if (active && !this.adapters.has(group.protocolType ?? '')) return { error: 'GROUP_NOT_EMPTY' };
+    const subscribed = new Set<string>();
+    for (const { topic } of partitions) if (active && (group.subscribedTopics?.has(topic) ?? true)) subscribed.add(topic);
+    await this.offsets.deleteOffsets(groupId, partitions.filter((p) => !subscribed.has(p.topic)));
+    return { subscribed };
+  }
+
   /** Expires the offsets of groups that have been empty longer than the retention. */
   async expireOffsets(): Promise<string[]> {
     const now = this.clock.now();
@@ -404,9 +425,11 @@ export class GroupCoordinator {
       group.protocolName = null;
       group.leaderId = '';
       group.emptySince = this.clock.now();
+      group.subscribedTopics = new Set();
       return;
     }
     group.protocolName = this.chooseProtocol(group);
+    group.subscribedTopics = this.subscribedTopics(group);
     if (!group.members.has(group.leaderId)) group.leaderId = group.members.keys().next().value!;
     group.state = 'CompletingRebalance';
     if (group.mode === 'server') this.assignOnServer(group);
@@ -443,6 +466,18 @@ export class GroupCoordinator {
     let best = candidates[0]!;
     for (const [name, count] of votes) if (count > votes.get(best)!) best = name;
     return best;
+  }
+
+  /** Every topic a member subscribes to under the group's protocol; undefined if any member's subscription is unreadable. */
+  private subscribedTopics(group: Group): ReadonlySet<string> | undefined {
+    const adapter = this.adapters.get(group.protocolType ?? '');
+    const topics = new Set<string>();
+    for (const member of group.members.values()) {
+      const subscription = adapter?.subscription(group.protocolName!, metadataFor(member, group.protocolName));
+      if (!subscription) return undefined;
+      for (const topic of subscription.topics) topics.add(topic);
+    }
+    return topics;
   }
 
   /** Server mode: the configured assignor decides, seeded with what each member owned before. */

@@ -1,4 +1,5 @@
 import { inject, injectable } from 'inversify';
+import type { TopicPartition } from '../assignment/assignor.ts';
 import type { Clock } from '../clock.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { BrokerConfig } from '../config.ts';
@@ -163,6 +164,19 @@ export class OffsetStore {
     const keys = [...(shard.byGroup.get(group)?.keys() ?? [])];
     shard.byGroup.delete(group);
     await shard.log.write(keys.map((k) => [k, undefined] as const));
+  }
+
+  /** Deletes the group's committed offsets of these partitions; resolves once the deletion is committed. */
+  async deleteOffsets(group: string, partitions: readonly TopicPartition[]): Promise<void> {
+    const shard = this.shardFor(group);
+    const offsets = shard.byGroup.get(group);
+    const changes: Array<readonly [string, undefined]> = [];
+    for (const { topic, partition } of partitions) {
+      const k = key(group, topic, partition);
+      if (offsets?.delete(k)) changes.push([k, undefined]);
+    }
+    if (offsets?.size === 0) shard.byGroup.delete(group);
+    if (changes.length > 0) await shard.log.write(changes);
   }
 
   /** Drops a topic's offsets from every group coordinated here (the topic was deleted). */

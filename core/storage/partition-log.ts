@@ -60,8 +60,12 @@ export interface PartitionLog {
   offsetForTime(timestamp: number): Promise<OffsetAndTimestamp | undefined>;
   /** Removes every batch that ends at or after `offset`. */
   truncateTo(offset: number): Promise<void>;
-  /** Makes `offset` the log start offset and deletes the segments wholly below it. */
-  deleteBefore(offset: number): Promise<void>;
+  /**
+   * Makes `offset` (at most the high watermark) the log start offset and deletes the segments wholly below
+   * it. With `durable`, the new log start survives a crash even when no segment was deleted (Kafka's
+   * DeleteRecords); otherwise it is written with the next checkpoint.
+   */
+  deleteBefore(offset: number, options?: { durable?: boolean }): Promise<void>;
   /** Applies time and size retention; returns how many segments were deleted. */
   applyRetention(now: number): Promise<number>;
   /** Closes the active segment and starts a new one at the log end offset. */

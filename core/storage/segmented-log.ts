@@ -277,7 +277,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     await this.writeCheckpoint(Math.min(this.segments[this.segments.length - 1]!.baseOffset, this.logEndOffset), false);
   }
 
-  async deleteBefore(offset: number): Promise<void> {
+  async deleteBefore(offset: number, options: { durable?: boolean } = {}): Promise<void> {
     if (this.closing) return;
     const target = Math.min(offset, this.highWatermark);
     if (target <= this.logStartOffset) return;
@@ -287,6 +287,11 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
       // keep up would otherwise roll, delete and checkpoint a tiny segment every few acknowledgements.
       const deleted = await this.deleteLeadingSegments((_segment, next) => next !== undefined && next.baseOffset <= target);
       if (deleted > 0) await this.writeCheckpoint(this.recoveryPointNow(), false);
+      else if (options.durable) {
+        // The recovery point may only name segments already synced: let a roll's background sync finish first.
+        await this.settleBackground();
+        await this.writeCheckpoint(this.recoveryPointNow(), false);
+      }
     });
   }
 

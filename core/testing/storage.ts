@@ -295,6 +295,19 @@ export function runStorageConformance(name: string, factory: StorageHarnessFacto
       expect((await log.append(batch(1))).baseOffset).toBe(60);
     });
 
+    it('keeps a durable deleteBefore that deleted no segment across a crash', async () => {
+      if (!harness.reopen) return;
+      const log = await open({});
+      for (let i = 0; i < 5; i++) await log.append(batch(2));
+      await log.deleteBefore(4, { durable: true });
+      engine = await harness.reopen({ clean: false });
+      await engine.open();
+      const reopened = await open({});
+      expect(reopened.logStartOffset).toBe(4);
+      expect(reopened.logEndOffset).toBe(10);
+      await expect(reopened.read(3, 100)).rejects.toSatisfy((e) => BrokerError.is(e, 'OFFSET_OUT_OF_RANGE'));
+    });
+
     it('keeps call order for concurrent appends and shares syncs under flush=always', async () => {
       const log = await engine.openLog(ID, config({ flush: { kind: 'always' }, segmentBytes: 4096 }));
       const watched: number[] = [];

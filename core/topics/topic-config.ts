@@ -10,7 +10,8 @@ export interface TopicConfig {
   segmentMs?: number;
   indexIntervalBytes?: number;
   flush?: FlushPolicy;
-  cleanupPolicy?: 'delete' | 'compact';
+  /** Kafka's list, in one order: compaction is not applied yet, only stored. */
+  cleanupPolicy?: 'delete' | 'compact' | 'compact,delete';
   messageTimestampType?: 'CreateTime' | 'LogAppendTime';
   /** Largest record batch a producer may append. */
   maxMessageBytes?: number;
@@ -34,7 +35,7 @@ export function checkTopicConfig(raw: Readonly<Record<string, unknown>>): TopicC
     } else if (key === 'flush') {
       config.flush = typeof value === 'string' ? parseFlushPolicy(value) : parseFlushPolicy(formatFlushPolicy(value as FlushPolicy));
     } else if (key === 'cleanupPolicy') {
-      if (value !== 'delete' && value !== 'compact') throw invalid(key, value);
+      if (value !== 'delete' && value !== 'compact' && value !== 'compact,delete') throw invalid(key, value);
       config.cleanupPolicy = value;
     } else if (key === 'messageTimestampType') {
       if (value !== 'CreateTime' && value !== 'LogAppendTime') throw invalid(key, value);

@@ -59,6 +59,12 @@ export class KafkaContext {
     }
   }
 
+  /** The live brokers' Kafka listeners (on a single node: this broker's). */
+  liveBrokers(): NodeAddress[] {
+    if (!this.cluster.clustered) return [this.node];
+    return this.cluster.members().flatMap((m) => (m.endpoints.kafka ? [{ nodeId: m.nodeId, host: m.endpoints.kafka.host, port: m.endpoints.kafka.port }] : []));
+  }
+
   /** A topic Kafka clients may see: exists, is not some plugin's internal queue, and in a cluster is a cluster topic. */
   visibleTopic(name: string): TopicDescriptor | undefined {
     const topic = this.topics.get(name);

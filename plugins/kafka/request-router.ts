@@ -1,16 +1,21 @@
 import { BrokerError } from '../../core/index.ts';
 import { ApiKeys, decodeRequest, encodeResponse, parseRequestHeader } from './codec/index.ts';
 import { KafkaError } from './error-codes.ts';
+import { handleAlterConfigs } from './handlers/alter-configs.ts';
 import { handleApiVersions, apiVersionsResponse } from './handlers/api-versions.ts';
 import { handleCreatePartitions } from './handlers/create-partitions.ts';
 import { handleCreateTopics } from './handlers/create-topics.ts';
 import { handleDeleteGroups } from './handlers/delete-groups.ts';
+import { handleDeleteRecords } from './handlers/delete-records.ts';
 import { handleDeleteTopics } from './handlers/delete-topics.ts';
+import { handleDescribeCluster } from './handlers/describe-cluster.ts';
 import { handleDescribeConfigs } from './handlers/describe-configs.ts';
 import { handleDescribeGroups } from './handlers/describe-groups.ts';
+import { handleDescribeLogDirs } from './handlers/describe-log-dirs.ts';
 import { handleFetch } from './handlers/fetch.ts';
 import { handleFindCoordinator } from './handlers/find-coordinator.ts';
 import { handleHeartbeat } from './handlers/heartbeat.ts';
+import { handleIncrementalAlterConfigs } from './handlers/incremental-alter-configs.ts';
 import { handleInitProducerId } from './handlers/init-producer-id.ts';
 import { handleJoinGroup } from './handlers/join-group.ts';
 import { handleLeaveGroup } from './handlers/leave-group.ts';
@@ -18,6 +23,7 @@ import { handleListGroups } from './handlers/list-groups.ts';
 import { handleListOffsets } from './handlers/list-offsets.ts';
 import { handleMetadata } from './handlers/metadata.ts';
 import { handleOffsetCommit } from './handlers/offset-commit.ts';
+import { handleOffsetDelete } from './handlers/offset-delete.ts';
 import { handleOffsetFetch } from './handlers/offset-fetch.ts';
 import { handleProduce } from './handlers/produce.ts';
 import { handleSaslHandshake } from './handlers/sasl-handshake.ts';
@@ -48,6 +54,12 @@ const HANDLERS = new Map<number, Handler<never, unknown>>([
   [ApiKeys.DescribeConfigs.key, handleDescribeConfigs],
   [ApiKeys.CreatePartitions.key, handleCreatePartitions],
   [ApiKeys.DeleteGroups.key, handleDeleteGroups],
+  [ApiKeys.DeleteRecords.key, handleDeleteRecords],
+  [ApiKeys.AlterConfigs.key, handleAlterConfigs],
+  [ApiKeys.DescribeLogDirs.key, handleDescribeLogDirs],
+  [ApiKeys.IncrementalAlterConfigs.key, handleIncrementalAlterConfigs],
+  [ApiKeys.OffsetDelete.key, handleOffsetDelete],
+  [ApiKeys.DescribeCluster.key, handleDescribeCluster],
 ] as Array<[number, Handler<never, unknown>]>);
 
 /**

@@ -2,7 +2,8 @@ import { ApiKeys, type ApiCodec } from './codec/index.ts';
 
 /**
  * The API versions Wharf advertises: low minimums (librdkafka enables features only when ranges overlap
- * old versions), non-flexible maximums except ApiVersions v3, which librdkafka opens with.
+ * old versions), non-flexible maximums for the produce, fetch and group APIs except ApiVersions v3, which
+ * librdkafka opens with; every version of the admin APIs added later (their codecs are generated for all).
  */
 export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: number }> = [
   { api: ApiKeys.Produce, min: 3, max: 7 },
@@ -26,6 +27,12 @@ export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: nu
   { api: ApiKeys.DescribeConfigs, min: 0, max: 3 },
   { api: ApiKeys.CreatePartitions, min: 0, max: 1 },
   { api: ApiKeys.DeleteGroups, min: 0, max: 1 },
+  { api: ApiKeys.DeleteRecords, min: 0, max: 2 },
+  { api: ApiKeys.AlterConfigs, min: 0, max: 2 },
+  { api: ApiKeys.DescribeLogDirs, min: 0, max: 4 },
+  { api: ApiKeys.IncrementalAlterConfigs, min: 0, max: 1 },
+  { api: ApiKeys.OffsetDelete, min: 0, max: 0 },
+  { api: ApiKeys.DescribeCluster, min: 0, max: 1 },
 ];
 
 export const supportedRange = new Map(SUPPORTED_APIS.map((s) => [s.api.key, s]));

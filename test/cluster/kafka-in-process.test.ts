@@ -1,10 +1,12 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBroker, MemoryCoordinationStore, TOKENS, type Broker, type Cluster } from '../../core/index.ts';
+import { createBroker, MemoryCoordinationStore, TOKENS, type Broker, type Cluster, type TopicRegistry } from '../../core/index.ts';
 import { memoryCoordination } from '../../core/testing/index.ts';
+import { ApiKeys } from '../../plugins/kafka/codec/index.ts';
 import { kafka } from '../../plugins/kafka/index.ts';
 import { memoryStorage } from '../../plugins/storage-memory/index.ts';
 import { eventually } from '../helpers/kafka.ts';
+import { KafkaWire } from '../helpers/kafka-wire.ts';
 
 /** Three Kafka brokers in one process over an in-memory coordination store, driven by kafkajs. */
 let brokers: Broker[] = [];
@@ -71,6 +73,45 @@ describe('Kafka across a cluster in one process', () => {
     }
     await consumer.disconnect();
     await producer.disconnect();
+    await admin.disconnect();
+  });
+
+  it('describes the cluster from any broker; DeleteRecords on the leader moves every replica\'s log start; topic config changes reach every broker', async () => {
+    const cluster = await startCluster([1, 2, 3]);
+    const wires = await Promise.all(cluster.map((b) => KafkaWire.connect(kafkaPort(b))));
+    const controller = cluster[0]!.get<Cluster>(TOKENS.Cluster).controllerId();
+    for (const wire of wires) {
+      const described = await wire.request(ApiKeys.DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+      expect(described.brokers.map((b) => [b.brokerId, b.port])).toEqual(cluster.map((b, i) => [i + 1, kafkaPort(b)]));
+      expect(described.controllerId).toBe(controller);
+    }
+
+    const client = new Kafka({ clientId: 'cluster-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'trimmed', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send({ topic: 'trimmed', acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })) });
+    await producer.disconnect();
+    const leader = (await admin.fetchTopicMetadata({ topics: ['trimmed'] })).topics[0]!.partitions[0]!.leader;
+    const trim = (wire: KafkaWire) => wire.request(ApiKeys.DeleteRecords, 2, { timeoutMs: 5000, topics: [{ name: 'trimmed', partitions: [{ partitionIndex: 0, offset: 4 }] }] }).then((r) => r.topics[0]!.partitions[0]!);
+    expect(await trim(wires[leader % 3]!)).toMatchObject({ errorCode: 6, lowWatermark: -1 });
+    expect(await trim(wires[leader - 1]!)).toMatchObject({ errorCode: 0, lowWatermark: 4 });
+    const logStarts = () => cluster.map((b) => b.get<TopicRegistry>(TOKENS.TopicRegistry).log('trimmed', 0)!.logStartOffset);
+    await eventually(() => logStarts().every((o) => o === 4), 10_000, 'every replica starting at 4');
+
+    const alter = await wires[2]!.request(ApiKeys.IncrementalAlterConfigs, 1, { validateOnly: false, resources: [{ resourceType: 2, resourceName: 'trimmed', configs: [{ name: 'retention.ms', configOperation: 0, value: '90000' }] }] });
+    expect(alter.responses[0]!.errorCode).toBe(0);
+    await eventually(async () => {
+      const described = await wires[0]!.request(ApiKeys.DescribeConfigs, 1, { includeSynonyms: false, includeDocumentation: false, resources: [{ resourceType: 2, resourceName: 'trimmed', configurationKeys: ['retention.ms'] }] });
+      return described.results[0]!.configs[0]?.value === '90000';
+    }, 10_000, 'the new retention.ms on broker 1');
+    for (const wire of wires) {
+      const dirs = await wire.request(ApiKeys.DescribeLogDirs, 4, { topics: [{ topic: 'trimmed', partitions: [0] }] });
+      expect(dirs.results[0]!.topics).toEqual([{ name: 'trimmed', partitions: [expect.objectContaining({ partitionIndex: 0, offsetLag: 0 })] }]);
+      wire.close();
+    }
     await admin.disconnect();
   });
 });

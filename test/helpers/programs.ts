@@ -8,6 +8,8 @@ const PROGRAMS = {
   kcat: { check: ['kcat', '-V'], package: 'kcat' },
   // Import the names the tests use: any empty directory called kafka or pika on the path imports as a package.
   'kafka-python': { check: ['/usr/bin/python3', '-c', 'from kafka import KafkaProducer, KafkaConsumer'], package: 'python3-kafka' },
+  // librdkafka's own admin calls, reached through ctypes where the Python binding lacks them (test/fixtures/rdkafka-admin.py).
+  librdkafka: { check: ['/usr/bin/python3', '-c', "import ctypes; ctypes.CDLL('librdkafka.so.1').rd_kafka_DeleteConsumerGroupOffsets"], package: 'librdkafka1' },
   'confluent-kafka': { check: ['/usr/bin/python3', '-c', 'from confluent_kafka import Producer, Consumer'], package: 'python3-confluent-kafka' },
   pika: { check: ['/usr/bin/python3', '-c', 'from pika import BlockingConnection, ConnectionParameters'], package: 'python3-pika' },
   'amqp-tools': { check: ['amqp-publish', '--help'], package: 'amqp-tools' },

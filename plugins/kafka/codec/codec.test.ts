@@ -107,6 +107,35 @@ describe('Kafka codec on hostile input', () => {
     }
   });
 
+  it('turns the admin requests (DeleteRecords, AlterConfigs, DescribeLogDirs, IncrementalAlterConfigs, OffsetDelete, DescribeCluster) with absurd lengths spliced in into a request or a typed error, quickly', () => {
+    const admin = [ApiKeys.DeleteRecords, ApiKeys.AlterConfigs, ApiKeys.DescribeLogDirs, ApiKeys.IncrementalAlterConfigs, ApiKeys.OffsetDelete, ApiKeys.DescribeCluster] as ApiCodec[];
+    // int32 counts and lengths near their limits, -1 (null), and uvarints of compact lengths past any frame
+    const lengths = [[0x7f, 0xff, 0xff, 0xff], [0xff, 0xff, 0xff, 0xff], [0xff, 0xff, 0xff, 0xff, 0x0f], [0x80, 0x80, 0x80, 0x80, 0x08], [0xfe, 0xff, 0xff, 0x7f]];
+    for (const api of admin) {
+      for (const version of versions(api)) {
+        const valid = fc.sample(arbitraries[`arbitrary${api.name}Request`]!(version), { numRuns: 5, seed: 11 + version }).map((body) => frameOf(encodeRequest(api, version, 1, 'c', body)));
+        const spliced = fc.tuple(fc.constantFrom(...valid), fc.nat(), fc.constantFrom(...lengths)).map(([frame, at, length]) => {
+          const copy = Buffer.from(frame);
+          const start = 8 + (at % Math.max(1, copy.length - 8));
+          Buffer.from(length).copy(copy, Math.min(start, copy.length));
+          return copy;
+        });
+        fc.assert(
+          fc.property(spliced, (frame) => {
+            const started = cpuMs();
+            try {
+              decodeRequest(parseRequestHeader(frame), frame);
+            } catch (err) {
+              expect(err).toBeInstanceOf(BrokerError);
+            }
+            expect(cpuMs() - started).toBeLessThan(50);
+          }),
+          { numRuns: 80 },
+        );
+      }
+    }
+  });
+
   it('rejects an array count larger than the bytes left without looping or allocating', () => {
     const frame = Buffer.alloc(30);
     frame.writeInt16BE(ApiKeys.Metadata.key, 0);

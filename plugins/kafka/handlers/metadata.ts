@@ -18,12 +18,9 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async 
   const allowCreate = ctx.settings.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation);
   const topics: MetadataResponseMetadataResponseTopic[] = [];
   for (const name of names) topics.push(await describeTopic(ctx, name, allowCreate && !all));
-  const brokers = ctx.cluster.clustered
-    ? ctx.cluster.members().flatMap((m) => (m.endpoints.kafka ? [{ nodeId: m.nodeId, host: m.endpoints.kafka.host, port: m.endpoints.kafka.port, rack: null }] : []))
-    : [{ nodeId: ctx.node.nodeId, host: ctx.node.host, port: ctx.node.port, rack: null }];
   return {
     throttleTimeMs: 0,
-    brokers,
+    brokers: ctx.liveBrokers().map((b) => ({ ...b, rack: null })),
     clusterId: ctx.clusterId,
     controllerId: ctx.cluster.controllerId(),
     topics,

@@ -111,6 +111,37 @@ import type { SaslHandshakeRequest } from './sasl-handshake-request.ts';
 import type { SaslHandshakeResponse } from './sasl-handshake-response.ts';
 import type { SaslAuthenticateRequest } from './sasl-authenticate-request.ts';
 import type { SaslAuthenticateResponse } from './sasl-authenticate-response.ts';
+import type { DeleteRecordsRequest } from './delete-records-request.ts';
+import type { DeleteRecordsRequestDeleteRecordsTopic } from './delete-records-request.ts';
+import type { DeleteRecordsRequestDeleteRecordsPartition } from './delete-records-request.ts';
+import type { DeleteRecordsResponse } from './delete-records-response.ts';
+import type { DeleteRecordsResponseDeleteRecordsTopicResult } from './delete-records-response.ts';
+import type { DeleteRecordsResponseDeleteRecordsPartitionResult } from './delete-records-response.ts';
+import type { AlterConfigsRequest } from './alter-configs-request.ts';
+import type { AlterConfigsRequestAlterConfigsResource } from './alter-configs-request.ts';
+import type { AlterConfigsRequestAlterableConfig } from './alter-configs-request.ts';
+import type { AlterConfigsResponse } from './alter-configs-response.ts';
+import type { AlterConfigsResponseAlterConfigsResourceResponse } from './alter-configs-response.ts';
+import type { DescribeLogDirsRequest } from './describe-log-dirs-request.ts';
+import type { DescribeLogDirsRequestDescribableLogDirTopic } from './describe-log-dirs-request.ts';
+import type { DescribeLogDirsResponse } from './describe-log-dirs-response.ts';
+import type { DescribeLogDirsResponseDescribeLogDirsResult } from './describe-log-dirs-response.ts';
+import type { DescribeLogDirsResponseDescribeLogDirsTopic } from './describe-log-dirs-response.ts';
+import type { DescribeLogDirsResponseDescribeLogDirsPartition } from './describe-log-dirs-response.ts';
+import type { IncrementalAlterConfigsRequest } from './incremental-alter-configs-request.ts';
+import type { IncrementalAlterConfigsRequestAlterConfigsResource } from './incremental-alter-configs-request.ts';
+import type { IncrementalAlterConfigsRequestAlterableConfig } from './incremental-alter-configs-request.ts';
+import type { IncrementalAlterConfigsResponse } from './incremental-alter-configs-response.ts';
+import type { IncrementalAlterConfigsResponseAlterConfigsResourceResponse } from './incremental-alter-configs-response.ts';
+import type { OffsetDeleteRequest } from './offset-delete-request.ts';
+import type { OffsetDeleteRequestOffsetDeleteRequestTopic } from './offset-delete-request.ts';
+import type { OffsetDeleteRequestOffsetDeleteRequestPartition } from './offset-delete-request.ts';
+import type { OffsetDeleteResponse } from './offset-delete-response.ts';
+import type { OffsetDeleteResponseOffsetDeleteResponseTopic } from './offset-delete-response.ts';
+import type { OffsetDeleteResponseOffsetDeleteResponsePartition } from './offset-delete-response.ts';
+import type { DescribeClusterRequest } from './describe-cluster-request.ts';
+import type { DescribeClusterResponse } from './describe-cluster-response.ts';
+import type { DescribeClusterResponseDescribeClusterBroker } from './describe-cluster-response.ts';
 import type { ConsumerProtocolSubscription } from './consumer-protocol-subscription.ts';
 import type { ConsumerProtocolSubscriptionTopicPartition } from './consumer-protocol-subscription.ts';
 import type { ConsumerProtocolAssignment } from './consumer-protocol-assignment.ts';
@@ -1071,6 +1102,244 @@ export function arbitrarySaslAuthenticateResponse(version: number): fc.Arbitrary
     errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
     authBytes: fc.uint8Array({ maxLength: 8 }).map((a) => Buffer.from(a)),
     sessionLifetimeMs: (version >= 1) ? fc.maxSafeInteger() : fc.constant(0),
+  });
+}
+
+export function arbitraryDeleteRecordsRequest(version: number): fc.Arbitrary<DeleteRecordsRequest> {
+  return fc.record({
+    topics: fc.array(arbitraryDeleteRecordsRequestDeleteRecordsTopic(version), { maxLength: 3 }),
+    timeoutMs: fc.integer(),
+  });
+}
+
+export function arbitraryDeleteRecordsRequestDeleteRecordsTopic(version: number): fc.Arbitrary<DeleteRecordsRequestDeleteRecordsTopic> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    partitions: fc.array(arbitraryDeleteRecordsRequestDeleteRecordsPartition(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDeleteRecordsRequestDeleteRecordsPartition(_version: number): fc.Arbitrary<DeleteRecordsRequestDeleteRecordsPartition> {
+  return fc.record({
+    partitionIndex: fc.integer(),
+    offset: fc.maxSafeInteger(),
+  });
+}
+
+export function arbitraryDeleteRecordsResponse(version: number): fc.Arbitrary<DeleteRecordsResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    topics: fc.array(arbitraryDeleteRecordsResponseDeleteRecordsTopicResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDeleteRecordsResponseDeleteRecordsTopicResult(version: number): fc.Arbitrary<DeleteRecordsResponseDeleteRecordsTopicResult> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    partitions: fc.array(arbitraryDeleteRecordsResponseDeleteRecordsPartitionResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDeleteRecordsResponseDeleteRecordsPartitionResult(_version: number): fc.Arbitrary<DeleteRecordsResponseDeleteRecordsPartitionResult> {
+  return fc.record({
+    partitionIndex: fc.integer(),
+    lowWatermark: fc.maxSafeInteger(),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+  });
+}
+
+export function arbitraryAlterConfigsRequest(version: number): fc.Arbitrary<AlterConfigsRequest> {
+  return fc.record({
+    resources: fc.array(arbitraryAlterConfigsRequestAlterConfigsResource(version), { maxLength: 3 }),
+    validateOnly: fc.boolean(),
+  });
+}
+
+export function arbitraryAlterConfigsRequestAlterConfigsResource(version: number): fc.Arbitrary<AlterConfigsRequestAlterConfigsResource> {
+  return fc.record({
+    resourceType: fc.integer({ min: -128, max: 127 }),
+    resourceName: fc.string({ maxLength: 8 }),
+    configs: fc.array(arbitraryAlterConfigsRequestAlterableConfig(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryAlterConfigsRequestAlterableConfig(_version: number): fc.Arbitrary<AlterConfigsRequestAlterableConfig> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    value: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+  });
+}
+
+export function arbitraryAlterConfigsResponse(version: number): fc.Arbitrary<AlterConfigsResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    responses: fc.array(arbitraryAlterConfigsResponseAlterConfigsResourceResponse(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryAlterConfigsResponseAlterConfigsResourceResponse(_version: number): fc.Arbitrary<AlterConfigsResponseAlterConfigsResourceResponse> {
+  return fc.record({
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    resourceType: fc.integer({ min: -128, max: 127 }),
+    resourceName: fc.string({ maxLength: 8 }),
+  });
+}
+
+export function arbitraryDescribeLogDirsRequest(version: number): fc.Arbitrary<DescribeLogDirsRequest> {
+  return fc.record({
+    topics: fc.option(fc.array(arbitraryDescribeLogDirsRequestDescribableLogDirTopic(version), { maxLength: 3 }), { nil: null }),
+  });
+}
+
+export function arbitraryDescribeLogDirsRequestDescribableLogDirTopic(_version: number): fc.Arbitrary<DescribeLogDirsRequestDescribableLogDirTopic> {
+  return fc.record({
+    topic: fc.string({ maxLength: 8 }),
+    partitions: fc.array(fc.integer(), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeLogDirsResponse(version: number): fc.Arbitrary<DescribeLogDirsResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    errorCode: (version >= 3) ? fc.integer({ min: -32768, max: 32767 }) : fc.constant(0),
+    results: fc.array(arbitraryDescribeLogDirsResponseDescribeLogDirsResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeLogDirsResponseDescribeLogDirsResult(version: number): fc.Arbitrary<DescribeLogDirsResponseDescribeLogDirsResult> {
+  return fc.record({
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    logDir: fc.string({ maxLength: 8 }),
+    topics: fc.array(arbitraryDescribeLogDirsResponseDescribeLogDirsTopic(version), { maxLength: 3 }),
+    totalBytes: (version >= 4) ? fc.maxSafeInteger() : fc.constant(-1),
+    usableBytes: (version >= 4) ? fc.maxSafeInteger() : fc.constant(-1),
+  });
+}
+
+export function arbitraryDescribeLogDirsResponseDescribeLogDirsTopic(version: number): fc.Arbitrary<DescribeLogDirsResponseDescribeLogDirsTopic> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    partitions: fc.array(arbitraryDescribeLogDirsResponseDescribeLogDirsPartition(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeLogDirsResponseDescribeLogDirsPartition(_version: number): fc.Arbitrary<DescribeLogDirsResponseDescribeLogDirsPartition> {
+  return fc.record({
+    partitionIndex: fc.integer(),
+    partitionSize: fc.maxSafeInteger(),
+    offsetLag: fc.maxSafeInteger(),
+    isFutureKey: fc.boolean(),
+  });
+}
+
+export function arbitraryIncrementalAlterConfigsRequest(version: number): fc.Arbitrary<IncrementalAlterConfigsRequest> {
+  return fc.record({
+    resources: fc.array(arbitraryIncrementalAlterConfigsRequestAlterConfigsResource(version), { maxLength: 3 }),
+    validateOnly: fc.boolean(),
+  });
+}
+
+export function arbitraryIncrementalAlterConfigsRequestAlterConfigsResource(version: number): fc.Arbitrary<IncrementalAlterConfigsRequestAlterConfigsResource> {
+  return fc.record({
+    resourceType: fc.integer({ min: -128, max: 127 }),
+    resourceName: fc.string({ maxLength: 8 }),
+    configs: fc.array(arbitraryIncrementalAlterConfigsRequestAlterableConfig(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryIncrementalAlterConfigsRequestAlterableConfig(_version: number): fc.Arbitrary<IncrementalAlterConfigsRequestAlterableConfig> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    configOperation: fc.integer({ min: -128, max: 127 }),
+    value: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+  });
+}
+
+export function arbitraryIncrementalAlterConfigsResponse(version: number): fc.Arbitrary<IncrementalAlterConfigsResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    responses: fc.array(arbitraryIncrementalAlterConfigsResponseAlterConfigsResourceResponse(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryIncrementalAlterConfigsResponseAlterConfigsResourceResponse(_version: number): fc.Arbitrary<IncrementalAlterConfigsResponseAlterConfigsResourceResponse> {
+  return fc.record({
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    resourceType: fc.integer({ min: -128, max: 127 }),
+    resourceName: fc.string({ maxLength: 8 }),
+  });
+}
+
+export function arbitraryOffsetDeleteRequest(version: number): fc.Arbitrary<OffsetDeleteRequest> {
+  return fc.record({
+    groupId: fc.string({ maxLength: 8 }),
+    topics: fc.array(arbitraryOffsetDeleteRequestOffsetDeleteRequestTopic(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryOffsetDeleteRequestOffsetDeleteRequestTopic(version: number): fc.Arbitrary<OffsetDeleteRequestOffsetDeleteRequestTopic> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    partitions: fc.array(arbitraryOffsetDeleteRequestOffsetDeleteRequestPartition(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryOffsetDeleteRequestOffsetDeleteRequestPartition(_version: number): fc.Arbitrary<OffsetDeleteRequestOffsetDeleteRequestPartition> {
+  return fc.record({
+    partitionIndex: fc.integer(),
+  });
+}
+
+export function arbitraryOffsetDeleteResponse(version: number): fc.Arbitrary<OffsetDeleteResponse> {
+  return fc.record({
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    throttleTimeMs: fc.integer(),
+    topics: fc.array(arbitraryOffsetDeleteResponseOffsetDeleteResponseTopic(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryOffsetDeleteResponseOffsetDeleteResponseTopic(version: number): fc.Arbitrary<OffsetDeleteResponseOffsetDeleteResponseTopic> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    partitions: fc.array(arbitraryOffsetDeleteResponseOffsetDeleteResponsePartition(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryOffsetDeleteResponseOffsetDeleteResponsePartition(_version: number): fc.Arbitrary<OffsetDeleteResponseOffsetDeleteResponsePartition> {
+  return fc.record({
+    partitionIndex: fc.integer(),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+  });
+}
+
+export function arbitraryDescribeClusterRequest(version: number): fc.Arbitrary<DescribeClusterRequest> {
+  return fc.record({
+    includeClusterAuthorizedOperations: fc.boolean(),
+    endpointType: (version >= 1) ? fc.integer({ min: -128, max: 127 }) : fc.constant(1),
+  });
+}
+
+export function arbitraryDescribeClusterResponse(version: number): fc.Arbitrary<DescribeClusterResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    endpointType: (version >= 1) ? fc.integer({ min: -128, max: 127 }) : fc.constant(1),
+    clusterId: fc.string({ maxLength: 8 }),
+    controllerId: fc.integer(),
+    brokers: fc.array(arbitraryDescribeClusterResponseDescribeClusterBroker(version), { maxLength: 3 }),
+    clusterAuthorizedOperations: fc.integer(),
+  });
+}
+
+export function arbitraryDescribeClusterResponseDescribeClusterBroker(_version: number): fc.Arbitrary<DescribeClusterResponseDescribeClusterBroker> {
+  return fc.record({
+    brokerId: fc.integer(),
+    host: fc.string({ maxLength: 8 }),
+    port: fc.integer(),
+    rack: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
   });
 }
 

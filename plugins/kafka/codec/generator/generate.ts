@@ -17,6 +17,9 @@ const MESSAGES = [
   'CreateTopicsRequest', 'CreateTopicsResponse', 'DeleteTopicsRequest', 'DeleteTopicsResponse', 'InitProducerIdRequest', 'InitProducerIdResponse',
   'DescribeConfigsRequest', 'DescribeConfigsResponse', 'CreatePartitionsRequest', 'CreatePartitionsResponse',
   'SaslHandshakeRequest', 'SaslHandshakeResponse', 'SaslAuthenticateRequest', 'SaslAuthenticateResponse',
+  'DeleteRecordsRequest', 'DeleteRecordsResponse', 'AlterConfigsRequest', 'AlterConfigsResponse',
+  'DescribeLogDirsRequest', 'DescribeLogDirsResponse', 'IncrementalAlterConfigsRequest', 'IncrementalAlterConfigsResponse',
+  'OffsetDeleteRequest', 'OffsetDeleteResponse', 'DescribeClusterRequest', 'DescribeClusterResponse',
   'ConsumerProtocolSubscription', 'ConsumerProtocolAssignment',
 ];
 
