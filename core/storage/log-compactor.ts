@@ -1,6 +1,7 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchField, CONTROL_FLAG, deleteHorizonOf, emptyBatchOf, filterRecords, forEachRecord, readInt64 } from '../record/index.ts';
 import { BatchScanner } from './batch-scanner.ts';
+import { KeyOffsetMap } from './key-offset-map.ts';
 import { compactionConfigOf, type LogConfig } from './log-config.ts';
 import type { LogSegment } from './log-segment.ts';
 import type { ProducerStateTable } from './producer-state.ts';
@@ -42,11 +43,11 @@ export interface CleanableRange {
 export interface CompactionLimits {
   /** Keys the offset map holds in one pass (Kafka's dedupe buffer); a pass stops at the segment that fills it. */
   maxKeys: number;
-  /** Bytes read between two turns of the event loop. */
-  bytesPerTurn: number;
+  /** Milliseconds of work between two turns of the event loop. */
+  msPerTurn: number;
 }
 
-export const defaultCompactionLimits: Readonly<CompactionLimits> = Object.freeze({ maxKeys: 1_000_000, bytesPerTurn: 1024 * 1024 });
+export const defaultCompactionLimits: Readonly<CompactionLimits> = Object.freeze({ maxKeys: 1_000_000, msPerTurn: 2 });
 
 export interface CompactionStats {
   /** The pass cleaned every offset below this. */
@@ -98,7 +99,7 @@ export function cleanableRange(log: CompactableLog, now: number): CleanableRange
  * record has its key. A tombstone a pass keeps marks its batch with a delete horizon delete.retention.ms
  * ahead (KIP-534); a pass after that drops it. Records without a key go; control batches and an
  * idempotent producer's last batch stay (empty if need be). Offsets never change: the log gains gaps.
- * Works a bounded number of bytes per turn of the event loop.
+ * Works at most a few milliseconds per turn of the event loop.
  */
 export async function compactLog(log: CompactableLog, now: number, limits: CompactionLimits = defaultCompactionLimits): Promise<CompactionStats | undefined> {
   const range = cleanableRange(log, now);
@@ -113,9 +114,9 @@ export async function compactLog(log: CompactableLog, now: number, limits: Compa
     tombstonesExpireAt: Number.POSITIVE_INFINITY,
     completed: false,
   };
-  const pacer = new Pacer(limits.bytesPerTurn);
-  const keys = new Map<string, number>();
-  const dirtyEnd = await mapKeys(log, range, keys, limits, pacer, stats);
+  const pacer = new Pacer(limits.msPerTurn);
+  const keys = new KeyOffsetMap(limits.maxKeys);
+  const dirtyEnd = await mapKeys(log, range, keys, pacer, stats);
   if (dirtyEnd === undefined) return stats;
   const cleanable = log.segmentList.filter((s) => s.nextOffset <= dirtyEnd && s !== log.segmentList[log.segmentList.length - 1]);
   for (const group of groupBySize(cleanable, log.config.segmentBytes)) {
@@ -147,31 +148,33 @@ const ABORTED = new Error('compaction aborted: the log is closing');
 async function mapKeys(
   log: CompactableLog,
   range: CleanableRange,
-  keys: Map<string, number>,
-  limits: CompactionLimits,
+  keys: KeyOffsetMap,
   pacer: Pacer,
   stats: CompactionStats,
 ): Promise<number | undefined> {
   let end = range.firstDirty;
+  let first = true;
+  let overflowed = false;
+  const record = (offset: number, _timestamp: number, key: Buffer | null): void => {
+    // The first segment is mapped whole whatever the limit, so every pass makes progress.
+    if (key !== null && offset >= range.firstDirty && !keys.put(key, offset, first)) overflowed = true;
+  };
   for (const segment of log.segmentList) {
     if (segment.nextOffset <= range.firstDirty) continue;
-    if (segment.baseOffset >= range.firstUncleanable) break;
-    if (keys.size >= limits.maxKeys) break;
+    if (segment.baseOffset >= range.firstUncleanable || keys.full) break;
     const scanner = new BatchScanner(segment.file, 0, READ_WINDOW);
-    for (let batch = scanner.next(); batch !== undefined; batch = scanner.next()) {
+    for (let batch = scanner.next(); batch !== undefined && !overflowed; batch = scanner.next()) {
       if (batch.lastOffset < range.firstDirty) continue;
       const bytes = scanner.bytesOf(batch);
-      if ((bytes.readInt16BE(BatchField.attributes) & CONTROL_FLAG) === 0) {
-        forEachRecord(bytes, 0, (offset, _timestamp, key) => {
-          if (key !== null && offset >= range.firstDirty) keys.set(key.toString('latin1'), offset);
-        });
-      }
+      if ((bytes.readInt16BE(BatchField.attributes) & CONTROL_FLAG) === 0) forEachRecord(bytes, 0, record);
       stats.bytesRead += batch.size;
-      if (await pacer.advance(batch.size)) {
+      if (await pacer.advance()) {
         if (log.isClosing) return undefined;
       }
     }
+    if (overflowed) break;
     end = segment.nextOffset;
+    first = false;
   }
   return Math.min(end, range.firstUncleanable);
 }
@@ -180,7 +183,7 @@ async function rewrite(
   log: CompactableLog,
   segment: LogSegment,
   cleaned: LogSegment,
-  keys: Map<string, number>,
+  keys: KeyOffsetMap,
   pacer: Pacer,
   stats: CompactionStats,
   now: number,
@@ -191,8 +194,7 @@ async function rewrite(
   let keptTombstone = false;
   const retain = (offset: number, key: Buffer | null, value: Buffer | null): boolean => {
     if (key === null) return false;
-    const latest = keys.get(key.toString('latin1'));
-    if (latest !== undefined && offset < latest) return false;
+    if (offset < keys.get(key)) return false;
     if (value !== null) return true;
     if (horizon !== undefined && now > horizon) return false;
     keptTombstone = true;
@@ -215,7 +217,7 @@ async function rewrite(
     // The segment's own copy of the bytes: the scanner's window is reused by the next read.
     if (kept.length > 0) cleaned.append(kept === bytes ? Buffer.from(bytes) : kept, batch.baseOffset, batch.lastOffset, readInt64(kept, BatchField.maxTimestamp), now);
     stats.bytesRead += batch.size;
-    if (await pacer.advance(batch.size)) {
+    if (await pacer.advance()) {
       if (log.isClosing) throw ABORTED;
     }
   }
@@ -244,18 +246,21 @@ function groupBySize(segments: readonly LogSegment[], maxBytes: number): LogSegm
   return groups;
 }
 
-/** Yields to the event loop after every `bytesPerTurn` bytes of work. */
+/**
+ * Keeps the cleaner a guest on the event loop: after `msPerTurn` of work it sleeps for a third of that
+ * on a timer, so every phase of the loop (socket reads, completed syncs, timers) runs in between.
+ */
 class Pacer {
-  private since = 0;
+  private turnStarted = performance.now();
 
-  constructor(private readonly bytesPerTurn: number) {}
+  constructor(private readonly msPerTurn: number) {}
 
   /** True if it yielded. */
-  async advance(bytes: number): Promise<boolean> {
-    this.since += bytes;
-    if (this.since < this.bytesPerTurn) return false;
-    this.since = 0;
-    await nextTurn();
+  async advance(): Promise<boolean> {
+    const worked = performance.now() - this.turnStarted;
+    if (worked < this.msPerTurn) return false;
+    await sleep(Math.max(1, Math.round(worked / 3)));
+    this.turnStarted = performance.now();
     return true;
   }
 }
