@@ -99,6 +99,7 @@ export const topicDefaultFields = {
   retentionBytes: field.integer(-1, 'delete the oldest segments while a partition is larger; -1 means no limit', { min: -1 }),
   indexIntervalBytes: field.integer(defaultLogConfig.indexIntervalBytes, 'bytes between sparse offset-index entries', { min: 1 }),
   retentionCheckIntervalMs: field.integer(300_000, 'how often retention runs', { min: 10 }),
+  logCleanerBackoffMs: field.integer(15_000, 'how often the log cleaner looks for compacted logs due for cleaning (log.cleaner.backoff.ms)', { min: 10 }),
   replicationFactor: field.integer(3, 'replicas of a new cluster topic created without a count (at most the live brokers); 1 on a single node', { min: 1, max: 100 }),
   minInsyncReplicas: field.integer(1, 'acks=all appends are refused while fewer replicas are in sync (min.insync.replicas)', { min: 1, max: 100 }),
 } as const;

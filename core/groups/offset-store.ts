@@ -242,7 +242,7 @@ export class OffsetStore {
         partitions: this.config.replication.offsetsPartitions,
         internal: true,
         replicated: true,
-        config: { retentionMs: -1, segmentBytes: 16 * 1024 * 1024, flush: 'always' },
+        config: { retentionMs: -1, segmentBytes: 16 * 1024 * 1024, flush: 'always', cleanupPolicy: 'compact', deleteRetentionMs: 0 },
       })
       .then(() => this.logger.info({ partitions: this.config.replication.offsetsPartitions }, 'created the offsets topic'))
       .catch((err: unknown) => {

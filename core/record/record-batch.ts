@@ -32,10 +32,10 @@ export const CURRENT_MAGIC = 2;
 /** The smallest uncompressed record: seven one-byte fields. */
 const MIN_RECORD_SIZE = 7;
 
-const COMPRESSION_MASK = 0x07;
+export const COMPRESSION_MASK = 0x07;
 const LOG_APPEND_TIME_FLAG = 0x08;
 const TRANSACTIONAL_FLAG = 0x10;
-const CONTROL_FLAG = 0x20;
+export const CONTROL_FLAG = 0x20;
 
 export interface RecordHeader {
   key: string;
@@ -294,8 +294,21 @@ export function encodeRecordBatch(input: BatchInput): Buffer {
   return buf;
 }
 
-/** Receives one decoded record; keys, values and header values are views into the batch. */
-export type RecordVisitor = (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[]) => void;
+/**
+ * Receives one decoded record; keys, values and header values are views into the batch. The record's
+ * whole encoding (its length varint included) is `records[start, end)`: `records` is the batch itself,
+ * or its decompressed records section.
+ */
+export type RecordVisitor = (
+  offset: number,
+  timestamp: number,
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: RecordHeader[],
+  records: Buffer,
+  start: number,
+  end: number,
+) => void;
 
 /**
  * Decodes the records of a batch. Keys, values and header values are views into `buf` (into the
@@ -325,6 +338,7 @@ export function forEachRecord(buf: Buffer, pos: number, visit: RecordVisitor): v
   if (count < 0 || count * MIN_RECORD_SIZE > end - start) throw corrupt(`record count ${count} exceeds the batch`);
   const reader = new VarintReader(records, start, end);
   for (let i = 0; i < count; i++) {
+    const recordStart = reader.offset;
     const length = reader.varint();
     const recordEnd = reader.offset + length;
     if (length < MIN_RECORD_SIZE - 1 || recordEnd > end) throw corrupt('record length out of range');
@@ -342,7 +356,7 @@ export function forEachRecord(buf: Buffer, pos: number, visit: RecordVisitor): v
       headers.push({ key: headerKey.toString('utf8'), value: reader.bytes(reader.varint()) });
     }
     if (reader.offset !== recordEnd) throw corrupt('record length disagrees with its fields');
-    visit(baseOffset + offsetDelta, logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta, key, value, headers);
+    visit(baseOffset + offsetDelta, logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta, key, value, headers, records, recordStart, recordEnd);
   }
   if (reader.offset !== end) throw corrupt('bytes remain after the last record');
 }

@@ -16,6 +16,44 @@ export interface LogConfig {
   flush: FlushPolicy;
   /** acks=all appends are refused while fewer replicas than this are in sync (default 1). */
   minInsyncReplicas?: number;
+  /** Kafka's cleanup.policy: retention deletes old segments, compaction keeps the latest record per key (default delete). */
+  cleanupPolicy?: CleanupPolicy;
+  /** Compaction's settings, Kafka's defaults where absent. */
+  compaction?: Partial<CompactionConfig>;
+}
+
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
+
+export interface CompactionConfig {
+  /** A log is cleaned once dirty bytes are at least this share of the cleanable bytes (min.cleanable.dirty.ratio). */
+  minCleanableDirtyRatio: number;
+  /** Records stay uncompacted at least this long after they were written (min.compaction.lag.ms). */
+  minCompactionLagMs: number;
+  /** A dirty record older than this is cleaned whatever the dirty ratio (max.compaction.lag.ms). */
+  maxCompactionLagMs: number;
+  /** Tombstones are kept this long after their segment was cleaned, so consumers see deletions (delete.retention.ms). */
+  deleteRetentionMs: number;
+}
+
+export const defaultCompactionConfig: Readonly<CompactionConfig> = Object.freeze({
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  deleteRetentionMs: 24 * 60 * 60 * 1000,
+});
+
+export function compactionConfigOf(config: LogConfig): CompactionConfig {
+  return { ...defaultCompactionConfig, ...config.compaction };
+}
+
+/** Whether a log's records are compacted by key. */
+export function isCompacted(config: LogConfig): boolean {
+  return config.cleanupPolicy === 'compact' || config.cleanupPolicy === 'compact,delete';
+}
+
+/** Whether time and size retention delete a log's old segments. */
+export function isDeletedByRetention(config: LogConfig): boolean {
+  return config.cleanupPolicy === undefined || config.cleanupPolicy !== 'compact';
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -57,5 +95,11 @@ export function checkLogConfig(config: LogConfig): LogConfig {
   if (config.minInsyncReplicas !== undefined && (!Number.isInteger(config.minInsyncReplicas) || config.minInsyncReplicas < 1)) {
     fail('minInsyncReplicas must be a positive integer');
   }
+  if (config.cleanupPolicy !== undefined && !['delete', 'compact', 'compact,delete'].includes(config.cleanupPolicy)) fail('cleanupPolicy must be delete, compact or compact,delete');
+  const compaction = compactionConfigOf(config);
+  if (!(compaction.minCleanableDirtyRatio >= 0 && compaction.minCleanableDirtyRatio <= 1)) fail('minCleanableDirtyRatio must be in [0, 1]');
+  if (!(compaction.minCompactionLagMs >= 0)) fail('minCompactionLagMs must be non-negative');
+  if (!(compaction.maxCompactionLagMs >= 1)) fail('maxCompactionLagMs must be positive');
+  if (!(compaction.deleteRetentionMs >= 0)) fail('deleteRetentionMs must be non-negative');
   return config;
 }

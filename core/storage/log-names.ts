@@ -27,6 +27,28 @@ export function segmentFileName(baseOffset: number, suffix: '.log' | '.index' | 
   return `${String(baseOffset).padStart(20, '0')}${suffix}`;
 }
 
+/** A segment the compactor is writing; deleted on open if a crash left it behind. */
+export function cleanedFileName(baseOffset: number): string {
+  return `${String(baseOffset).padStart(20, '0')}.log.cleaned`;
+}
+
+/**
+ * A cleaned segment that replaces the segments in [baseOffset, endOffset): once it exists under this name
+ * the replacement is decided, and opening the log completes it.
+ */
+export function swapFileName(baseOffset: number, endOffset: number): string {
+  return `${String(baseOffset).padStart(20, '0')}-${String(endOffset).padStart(20, '0')}.swap`;
+}
+
+export function parseSwapFileName(name: string): { baseOffset: number; endOffset: number } | undefined {
+  const match = /^(\d{20})-(\d{20})\.swap$/.exec(name);
+  return match ? { baseOffset: Number(match[1]), endOffset: Number(match[2]) } : undefined;
+}
+
+export function isCleanedFileName(name: string): boolean {
+  return /^\d{20}\.log\.cleaned$/.test(name);
+}
+
 export function parseSegmentFileName(name: string): number | undefined {
   const match = /^(\d{20})\.log$/.exec(name);
   return match ? Number(match[1]) : undefined;

@@ -152,9 +152,10 @@ export class LogSegment {
 
   /**
    * Kafka's LogSegment.recover: validate every batch (length, CRC, offsets moving forward), rebuild the
-   * indexes, and cut the file at the first invalid byte.
+   * indexes, and cut the file at the first invalid byte. In a compacted log offsets may skip ahead
+   * (`offsetGaps`); elsewhere a batch must start where the last one ended.
    */
-  recover(): RecoveryResult {
+  recover(offsetGaps = false): RecoveryResult {
     this.offsetIndex = new OffsetIndex(this.baseOffset);
     this.timeIndex = new TimeIndex(this.baseOffset);
     this.maxTimestamp = -1;
@@ -166,7 +167,8 @@ export class LogSegment {
     for (let batch = scanner.next(); batch !== undefined; batch = scanner.next()) {
       // Offsets run on without gaps from the segment's base: a batch that does not start where the last one
       // ended has a damaged baseOffset (which the CRC does not cover).
-      if (batch.baseOffset !== this.nextOffset || batch.lastOffset < batch.baseOffset) break;
+      const continues = offsetGaps ? batch.baseOffset >= this.nextOffset : batch.baseOffset === this.nextOffset;
+      if (!continues || batch.lastOffset < batch.baseOffset) break;
       const bytes = scanner.bytesOf(batch);
       try {
         validateRecordBatch(bytes);
@@ -182,7 +184,7 @@ export class LogSegment {
   }
 
   /** Loads persisted indexes for a segment below the recovery point; recovers instead if they are unusable. */
-  async load(store: SegmentStore, log: string): Promise<void> {
+  async load(store: SegmentStore, log: string, offsetGaps = false): Promise<void> {
     try {
       const offsetBytes = await store.readFile(log, segmentFileName(this.baseOffset, '.index'));
       const timeBytes = await store.readFile(log, segmentFileName(this.baseOffset, '.timeindex'));
@@ -196,7 +198,7 @@ export class LogSegment {
       if (this.file.size > 0 && this.offsetIndex.entries === 0) throw new BrokerError('NOT_FOUND', 'index empty');
     } catch (err) {
       if (!BrokerError.is(err)) throw err;
-      this.recover();
+      this.recover(offsetGaps);
     }
   }
 

@@ -1,5 +1,6 @@
 import type { ReplicaLog } from '../replication/replicator.ts';
 import type { LogConfig } from './log-config.ts';
+import type { CompactionStats } from './log-compactor.ts';
 import type { ProducerStateView } from './producer-state.ts';
 
 export interface AppendResult {
@@ -26,6 +27,15 @@ export interface ReadResult {
   records: Buffer;
   highWatermark: number;
   logStartOffset: number;
+}
+
+/** A compacted log's dirty part, as the cleaner sees it. */
+export interface CompactionState {
+  /** Dirty bytes over cleanable bytes. */
+  dirtyRatio: number;
+  dirtyBytes: number;
+  /** The ratio is at min.cleanable.dirty.ratio, or a dirty record is older than max.compaction.lag.ms. */
+  due: boolean;
 }
 
 export interface OffsetAndTimestamp {
@@ -68,6 +78,10 @@ export interface PartitionLog {
   deleteBefore(offset: number, options?: { durable?: boolean }): Promise<void>;
   /** Applies time and size retention; returns how many segments were deleted. */
   applyRetention(now: number): Promise<number>;
+  /** For a compacted log (cleanupPolicy compact): its dirty part the cleaner may clean now, if any. */
+  compactionState(now: number): CompactionState | undefined;
+  /** For a compacted log: one cleaning pass now, whatever the dirty ratio; undefined if there is nothing to clean. */
+  compact(now?: number): Promise<CompactionStats | undefined>;
   /** Closes the active segment and starts a new one at the log end offset. */
   roll(): Promise<void>;
   updateConfig(config: LogConfig): void;

@@ -120,6 +120,12 @@ export class ProducerStateTable implements ProducerStateView {
     entry.lastTimestamp = timestamp;
   }
 
+  /** The last offset of the producer's newest batch, if the producer is known. */
+  lastOffsetOf(producerId: number): number | undefined {
+    const batches = this.producers.get(producerId)?.batches;
+    return batches?.[batches.length - 1]?.lastOffset;
+  }
+
   /** Forgets producers whose last batch is `expirationMs` older than `now` (Kafka's removeExpiredProducers). */
   removeExpired(now: number, expirationMs = PRODUCER_ID_EXPIRATION_MS): void {
     for (const [producerId, entry] of this.producers) if (now - entry.lastTimestamp >= expirationMs) this.producers.delete(producerId);

@@ -19,6 +19,11 @@ export interface SegmentStore {
   /** Atomically and durably replaces a small file (checkpoints, indexes). */
   replaceFile(log: string, name: string, data: Buffer): Promise<void>;
   deleteFile(log: string, name: string): Promise<void>;
+  /**
+   * Atomically and durably renames a file, replacing any file named `to`. A SegmentFile open on it
+   * stays usable and keeps appending to and reading the renamed file.
+   */
+  renameFile(log: string, from: string, to: string): Promise<void>;
   deleteLog(log: string): Promise<void>;
   /** Free bytes on the store's disk, for stores that have one. */
   freeBytes?(): Promise<number>;

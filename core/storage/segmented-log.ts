@@ -5,11 +5,12 @@ import type { Logger } from '../logging.ts';
 import { BatchField, batchSizeAt, readInt64, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '../record/index.ts';
 import type { ReplicaLog, Replicator } from '../replication/replicator.ts';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
-import type { LogConfig } from './log-config.ts';
-import { parseSegmentFileName, segmentFileName } from './log-names.ts';
+import { compactLog, cleanableRange, type CompactableLog, type CompactionStats } from './log-compactor.ts';
+import { compactionConfigOf, isCompacted, isDeletedByRetention, type LogConfig } from './log-config.ts';
+import { cleanedFileName, isCleanedFileName, parseSegmentFileName, parseSwapFileName, segmentFileName, swapFileName } from './log-names.ts';
 import { LogSegment } from './log-segment.ts';
-import type { AppendOptions, AppendResult, LogId, OffsetAndTimestamp, PartitionLog, ReadResult } from './partition-log.ts';
-import type { ProducerStateView } from './producer-state.ts';
+import type { AppendOptions, AppendResult, CompactionState, LogId, OffsetAndTimestamp, PartitionLog, ReadResult } from './partition-log.ts';
+import type { ProducerStateTable, ProducerStateView } from './producer-state.ts';
 import { ProducerStateManager } from './producer-state-manager.ts';
 import type { SegmentFile, SegmentStore } from './segment-store.ts';
 
@@ -23,6 +24,8 @@ interface Checkpoint {
   logStartOffset: number;
   /** Written by a clean close; cleared as soon as the log is opened again. */
   clean: boolean;
+  /** Offsets below this were compacted (Kafka's cleaner checkpoint). */
+  cleanedTo?: number;
 }
 
 interface SyncWaiter {
@@ -44,7 +47,7 @@ export interface SegmentedLogOptions {
 }
 
 /** A partition log as a list of segments over a SegmentStore, with group commit and Kafka-style recovery. */
-export class SegmentedLog implements PartitionLog, ReplicaLog {
+export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
   readonly topic: string;
   readonly partition: number;
   config: LogConfig;
@@ -69,6 +72,9 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
   private stampEpoch = 0;
   private epochWrites: Promise<void> = Promise.resolve();
   private readonly producers: ProducerStateManager;
+  cleanedTo = 0;
+  tombstonesExpireAt = Number.POSITIVE_INFINITY;
+  private compacting: Promise<CompactionStats | undefined> | undefined;
 
   private constructor(private readonly options: SegmentedLogOptions) {
     this.topic = options.id.topic;
@@ -113,6 +119,23 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
 
   get producerState(): ProducerStateView {
     return this.producers.table;
+  }
+
+  get producerTable(): ProducerStateTable {
+    return this.producers.table;
+  }
+
+  get segmentList(): readonly LogSegment[] {
+    return this.segments;
+  }
+
+  get isClosing(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /** A compacted log has gaps between offsets (a batch that does not continue the previous one is not damage there). */
+  private get offsetGapsAllowed(): boolean {
+    return isCompacted(this.config) || this.cleanedTo > 0;
   }
 
   append(batches: Buffer, options?: AppendOptions): Promise<AppendResult> {
@@ -168,6 +191,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     if (this.failure) throw this.failure;
     const baseOffset = this.logEndOffset;
     let nextOffset = baseOffset;
+    let firstOffset = baseOffset;
     let maxTimestamp = -1;
     let withProducers = false;
     for (let pos = 0; pos < batches.length; ) {
@@ -175,11 +199,12 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
       if (size < 0) throw new BrokerError('CORRUPT_RECORD', 'replicated a truncated batch');
       const first = readInt64(batches, pos + BatchField.baseOffset);
       const lastOffsetDelta = batches.readInt32BE(pos + BatchField.lastOffsetDelta);
-      if (first !== nextOffset || lastOffsetDelta < 0) {
+      if (first < nextOffset || (first > nextOffset && !this.offsetGapsAllowed) || lastOffsetDelta < 0) {
         throw new BrokerError('CORRUPT_RECORD', `replicated batch at offset ${first} does not continue ${this.topic}-${this.partition} at ${nextOffset}`);
       }
       const epoch = batches.readInt32BE(pos + BatchField.partitionLeaderEpoch);
       if (epoch > this.epochs.latestEpoch) await this.recordEpoch(epoch, first);
+      if (pos === 0) firstOffset = first;
       nextOffset = first + lastOffsetDelta + 1;
       maxTimestamp = Math.max(maxTimestamp, readInt64(batches, pos + BatchField.maxTimestamp));
       if (batches.readInt32BE(pos + BatchField.producerId) >= 0) withProducers = true;
@@ -190,7 +215,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     const now = this.options.clock.now();
     try {
       if (this.needsRoll(batches.length, nextOffset - 1, now)) this.rollActive();
-      this.active.append(batches, baseOffset, nextOffset - 1, maxTimestamp, now);
+      this.active.append(batches, firstOffset, nextOffset - 1, maxTimestamp, now);
     } catch (err) {
       throw new BrokerError('STORAGE_IO', `append to ${this.topic}-${this.partition} failed`, { cause: err });
     }
@@ -310,6 +335,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
 
   private async retain(now: number): Promise<number> {
     let deleted = 0;
+    if (!isDeletedByRetention(this.config)) return 0;
     const { retentionMs, retentionBytes } = this.config;
     if (retentionMs >= 0) {
       deleted += await this.deleteLeadingSegments((segment) => segment.largestTimestamp < now - retentionMs);
@@ -355,6 +381,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
 
   private async closeOnce(): Promise<void> {
     this.flushTimer?.cancel();
+    await this.compacting?.catch(() => undefined);
     await this.flush();
     await this.deletion;
     await this.settleBackground();
@@ -458,6 +485,69 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     );
   }
 
+  /** Where this log stands for the cleaner: undefined unless it is compacted and has a dirty part to clean. */
+  compactionState(now: number): CompactionState | undefined {
+    if (!isCompacted(this.config) || this.closing) return undefined;
+    const range = cleanableRange(this, now);
+    if (range === undefined) return undefined;
+    const due = range.overdue || range.dirtyRatio >= compactionConfigOf(this.config).minCleanableDirtyRatio;
+    return { dirtyRatio: range.dirtyRatio, dirtyBytes: range.dirtyBytes, due };
+  }
+
+  /** One cleaning pass now, whatever the dirty ratio (one at a time); undefined if there is nothing to clean. */
+  compact(now = this.options.clock.now()): Promise<CompactionStats | undefined> {
+    if (!isCompacted(this.config) || this.closing) return Promise.resolve(undefined);
+    const previous = this.compacting ?? Promise.resolve(undefined);
+    const run = previous.catch(() => undefined).then(() => (this.closing ? undefined : compactLog(this, now)));
+    this.compacting = run;
+    void run.catch(() => undefined).finally(() => {
+      if (this.compacting === run) this.compacting = undefined;
+    });
+    return run;
+  }
+
+  createCleanedSegment(baseOffset: number): LogSegment {
+    const file = this.options.store.createFile(this.options.dir, cleanedFileName(baseOffset));
+    return new LogSegment(baseOffset, file, this.options.clock.now(), this.config.indexIntervalBytes);
+  }
+
+  async discardCleaned(cleaned: LogSegment): Promise<void> {
+    await cleaned.file.close();
+    await this.options.store.deleteFile(this.options.dir, cleanedFileName(cleaned.baseOffset));
+  }
+
+  /**
+   * Kafka's replaceSegments: the cleaned file is synced, renamed to a swap file naming the range it
+   * replaces (from then on the replacement is decided: opening the log completes it), swapped in for
+   * `group` in memory, the old segments deleted, and the swap file renamed to the segment name.
+   */
+  replaceSegments(group: readonly LogSegment[], cleaned: LogSegment): Promise<boolean> {
+    return this.oneDeletionAtATime(async () => {
+      const at = this.segments.indexOf(group[0]!);
+      const unchanged = at >= 0 && at + group.length < this.segments.length && group.every((s, i) => this.segments[at + i] === s);
+      if (this.closing || !unchanged) {
+        await this.discardCleaned(cleaned);
+        return false;
+      }
+      const { store, dir } = this.options;
+      const base = cleaned.baseOffset;
+      const swap = swapFileName(base, group[group.length - 1]!.baseOffset + 1);
+      await cleaned.file.sync();
+      await store.renameFile(dir, cleanedFileName(base), swap);
+      this.segments.splice(at, group.length, cleaned);
+      for (const segment of group) await this.deleteSegment(segment);
+      await store.renameFile(dir, swap, segmentFileName(base, '.log'));
+      await cleaned.persistIndexes(store, dir);
+      return true;
+    });
+  }
+
+  async markCleanedTo(offset: number, tombstonesExpireAt: number): Promise<void> {
+    this.cleanedTo = Math.max(this.cleanedTo, offset);
+    this.tombstonesExpireAt = tombstonesExpireAt;
+    await this.writeCheckpoint(this.recoveryPointNow(), false);
+  }
+
   private recoveryPointNow(): number {
     return this.active.baseOffset;
   }
@@ -475,7 +565,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     while (this.segments.length > 0) {
       const segment = this.segments[0]!;
       const next = this.segments[1];
-      if (segment.size === 0 || !eligible(segment, next)) break;
+      if ((segment.size === 0 && next === undefined) || !eligible(segment, next)) break;
       if (next === undefined) this.rollActive();
       this.segments.shift();
       count++;
@@ -507,9 +597,32 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     return found;
   }
 
+  /**
+   * Finishes what a crash interrupted in a compaction: a cleaned segment not yet decided is dropped; a
+   * decided one (a swap file) replaces the segments in its range.
+   */
+  private async completeCompaction(): Promise<void> {
+    const { store, dir, logger } = this.options;
+    const files = await store.listFiles(dir);
+    for (const name of files) {
+      if (isCleanedFileName(name)) await store.deleteFile(dir, name);
+      const swap = parseSwapFileName(name);
+      if (swap === undefined) continue;
+      for (const other of files) {
+        const base = parseSegmentFileName(other);
+        if (base === undefined || base < swap.baseOffset || base >= swap.endOffset) continue;
+        for (const suffix of ['.log', '.index', '.timeindex'] as const) await store.deleteFile(dir, segmentFileName(base, suffix));
+      }
+      await store.renameFile(dir, name, segmentFileName(swap.baseOffset, '.log'));
+      logger.warn({ topic: this.topic, partition: this.partition, base: swap.baseOffset }, 'completed a compaction a crash interrupted');
+    }
+  }
+
   private async load(): Promise<void> {
     const { store, dir, logger } = this.options;
+    await this.completeCompaction();
     const checkpoint = await this.readCheckpoint();
+    this.cleanedTo = checkpoint?.cleanedTo ?? 0;
     const bases = (await store.listFiles(dir))
       .map(parseSegmentFileName)
       .filter((b): b is number => b !== undefined)
@@ -531,11 +644,11 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
       // stopped must be cut before new appends land after them (a later crash recovery would cut those too).
       const last = i === bases.length - 1;
       if (!last && (checkpoint?.clean || nextBase <= (checkpoint?.recoveryPoint ?? 0))) {
-        await segment.load(store, dir);
+        await segment.load(store, dir, this.offsetGapsAllowed);
         this.segments.push(segment);
         continue;
       }
-      const { truncatedBytes } = segment.recover();
+      const { truncatedBytes } = segment.recover(this.offsetGapsAllowed);
       this.segments.push(segment);
       if (truncatedBytes > 0) {
         logger.warn({ topic: this.topic, partition: this.partition, base, truncatedBytes }, 'recovery truncated an invalid tail');
@@ -568,7 +681,8 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
     try {
       const value = unpack(bytes) as Partial<Checkpoint>;
       if (typeof value.recoveryPoint === 'number' && typeof value.logStartOffset === 'number') {
-        return { recoveryPoint: value.recoveryPoint, logStartOffset: value.logStartOffset, clean: value.clean === true };
+        const cleanedTo = typeof value.cleanedTo === 'number' ? value.cleanedTo : 0;
+        return { recoveryPoint: value.recoveryPoint, logStartOffset: value.logStartOffset, clean: value.clean === true, cleanedTo };
       }
     } catch {
       // an unreadable checkpoint means: recover everything
@@ -578,7 +692,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog {
 
   /** Checkpoint writes are chained so a later one never lands before an earlier one. */
   private writeCheckpoint(recoveryPoint: number, clean: boolean): Promise<void> {
-    const checkpoint: Checkpoint = { recoveryPoint, logStartOffset: this.logStartOffset, clean };
+    const checkpoint: Checkpoint = { recoveryPoint, logStartOffset: this.logStartOffset, clean, cleanedTo: this.cleanedTo };
     const write = this.checkpointWrites.then(() => this.options.store.replaceFile(this.options.dir, CHECKPOINT_FILE, pack(checkpoint)));
     this.checkpointWrites = write.catch(() => undefined);
     return write;

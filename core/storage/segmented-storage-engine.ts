@@ -1,10 +1,12 @@
 import { inject, injectable, optional } from 'inversify';
 import type { Clock } from '../clock.ts';
+import type { BrokerConfig } from '../config.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import type { Replicator } from '../replication/replicator.ts';
 import { TOKENS } from '../tokens.ts';
 import type { DiskMonitor } from './disk-monitor.ts';
+import { LogCleaner } from './log-cleaner.ts';
 import { checkLogConfig, type LogConfig } from './log-config.ts';
 import { logDirName, parseLogDirName } from './log-names.ts';
 import type { LogId, StorageEngine } from './partition-log.ts';
@@ -15,7 +17,10 @@ import { SegmentedLog } from './segmented-log.ts';
 @injectable()
 export class SegmentedStorageEngine implements StorageEngine {
   private readonly logs = new Map<string, Promise<SegmentedLog>>();
+  private readonly openLogs = new Set<SegmentedLog>();
   private closed = false;
+  /** Compacts the logs whose cleanup policy says so. */
+  readonly cleaner: LogCleaner;
 
   constructor(
     @inject(TOKENS.SegmentStore) private readonly store: SegmentStore,
@@ -23,7 +28,10 @@ export class SegmentedStorageEngine implements StorageEngine {
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.DiskMonitor) @optional() private readonly disk?: DiskMonitor,
-  ) {}
+    @inject(TOKENS.Config) @optional() config?: BrokerConfig,
+  ) {
+    this.cleaner = new LogCleaner(() => this.openLogs, clock, logger, config?.topics.logCleanerBackoffMs);
+  }
 
   get durable(): boolean {
     return this.store.durable;
@@ -35,6 +43,7 @@ export class SegmentedStorageEngine implements StorageEngine {
 
   async open(): Promise<void> {
     this.closed = false;
+    this.cleaner.start();
   }
 
   async freeBytes(): Promise<number | undefined> {
@@ -50,7 +59,10 @@ export class SegmentedStorageEngine implements StorageEngine {
       const onFull = this.disk ? () => this.disk!.reportFull() : undefined;
       log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger, onFull });
       this.logs.set(dir, log);
-      log.catch(() => this.logs.delete(dir));
+      log.then(
+        (opened) => this.openLogs.add(opened),
+        () => this.logs.delete(dir),
+      );
     }
     return log;
   }
@@ -63,14 +75,20 @@ export class SegmentedStorageEngine implements StorageEngine {
     const dir = logDirName(id);
     const open = this.logs.get(dir);
     this.logs.delete(dir);
-    if (open) await (await open).close();
+    if (open) {
+      const log = await open;
+      this.openLogs.delete(log);
+      await log.close();
+    }
     await this.store.deleteLog(dir);
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.cleaner.stop();
     const logs = [...this.logs.values()];
     this.logs.clear();
+    this.openLogs.clear();
     const results = await Promise.allSettled(logs.map(async (log) => (await log).close()));
     await this.store.close();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -47,6 +47,28 @@ function config(overrides: Partial<LogConfig> = {}): LogConfig {
   return { ...defaultLogConfig, flush: { kind: 'never' }, ...overrides };
 }
 
+/** One batch of keyed records (null key: keyless; null value: a tombstone). */
+function keyed(entries: ReadonlyArray<readonly [string | null, string | null]>, timestamp = 1_700_000_000_000): Buffer {
+  return encodeRecordBatch({
+    timestamp,
+    records: entries.map(([key, value]) => ({ key: key === null ? null : Buffer.from(key), value: value === null ? null : Buffer.from(value) })),
+  });
+}
+
+/** Every record from the log start to its end, as [offset, key, value], reading as a consumer does. */
+async function readAll(log: PartitionLog): Promise<Array<[number, string | null, string | null]>> {
+  const out: Array<[number, string | null, string | null]> = [];
+  for (let offset = log.logStartOffset; offset < log.highWatermark; ) {
+    const { records } = await log.read(offset, 1 << 20);
+    if (records.length === 0) break;
+    for (const b of batchesOf(records)) {
+      for (const r of decodeRecords(b.bytes)) if (r.offset >= offset) out.push([r.offset, r.key?.toString() ?? null, r.value?.toString() ?? null]);
+      offset = b.nextOffset;
+    }
+  }
+  return out;
+}
+
 /** Splits concatenated batches into views. */
 function batchesOf(bytes: Buffer): RecordBatch[] {
   const out: RecordBatch[] = [];
@@ -432,6 +454,145 @@ export function runStorageConformance(name: string, factory: StorageHarnessFacto
         clock.advance(1);
         await log.applyRetention(clock.now());
         expect(log.producerState.check(sent.get(9)![5]!.bytes)).toEqual({ kind: 'append' });
+      });
+    });
+
+    describe('compaction', () => {
+      const compacted = (overrides: Partial<LogConfig> = {}) => open({ segmentBytes: 1024, cleanupPolicy: 'compact', ...overrides });
+
+      it('keeps the latest record per key at its offset, never touching the active segment', async () => {
+        const log = await compacted();
+        for (let i = 0; i < 60; i++) await log.append(keyed([[`k${i % 5}`, `v${i}`]]));
+        await log.roll();
+        await log.append(keyed([['k0', 'active']]));
+        const before = await readAll(log);
+        const stats = await log.compact();
+        expect(stats?.completed).toBe(true);
+        expect(stats?.recordsRemoved).toBe(55);
+        const after = await readAll(log);
+        expect(after).toEqual([...[55, 56, 57, 58, 59].map((o) => [o, `k${o % 5}`, `v${o}`]), [60, 'k0', 'active']]);
+        expect(after.every(([o, k, v]) => before.some(([bo, bk, bv]) => bo === o && bk === k && bv === v))).toBe(true);
+        expect(log.logStartOffset).toBe(0);
+        expect(log.logEndOffset).toBe(61);
+        expect((await log.append(keyed([['k1', 'next']]))).baseOffset).toBe(61);
+        const { records } = await log.read(3, 1 << 20);
+        expect(batchesOf(records)[0]!.baseOffset).toBe(55);
+        for (const b of batchesOf(records)) expect(validateRecordBatch(b.bytes)).toBe(b.sizeInBytes);
+      });
+
+      it('keeps the survivors of a batch in a smaller batch, uncompressed, with their offsets and timestamps', async () => {
+        const log = await compacted();
+        const plain = encodeRecordBatch({
+          timestamp: 1_700_000_000_000,
+          records: ['a', 'b', 'c', 'd'].map((key, i) => ({ key: Buffer.from(key), value: Buffer.from(`first-${key}`), timestamp: 1_700_000_000_000 + i * 1000 })),
+        });
+        const gzipped = Buffer.concat([plain.subarray(0, BatchField.records), gzipSync(plain.subarray(BatchField.records))]);
+        gzipped.writeInt32BE(gzipped.length - LOG_OVERHEAD, BatchField.batchLength);
+        gzipped.writeInt16BE(Compression.gzip, BatchField.attributes);
+        gzipped.writeUInt32BE(crc32c(gzipped, BatchField.attributes, gzipped.length), BatchField.crc);
+        await log.append(gzipped);
+        await log.append(keyed([['b', 'second-b'], ['d', 'second-d']]));
+        await log.roll();
+        await log.compact();
+        const { records } = await log.read(0, 1 << 20);
+        const [first] = batchesOf(records);
+        expect(first!.compression).toBe(Compression.none);
+        expect(first!.recordCount).toBe(2);
+        expect(first!.lastOffset).toBe(3);
+        expect(first!.maxTimestamp).toBe(1_700_000_002_000);
+        expect(decodeRecords(first!.bytes).map((r) => [r.offset, r.key?.toString(), r.timestamp])).toEqual([
+          [0, 'a', 1_700_000_000_000],
+          [2, 'c', 1_700_000_002_000],
+        ]);
+        expect(validateRecordBatch(first!.bytes)).toBe(first!.sizeInBytes);
+        expect(await log.offsetForTime(1_700_000_001_000)).toEqual({ offset: 2, timestamp: 1_700_000_002_000 });
+      });
+
+      it('drops keyless records, keeps tombstones for delete.retention.ms after a pass first keeps them, then drops them', async () => {
+        const log = await compacted({ compaction: { deleteRetentionMs: 60_000 } });
+        const t = clock.now();
+        await log.append(keyed([['gone', 'v'], [null, 'keyless'], ['kept', 'v']], t - 5000));
+        await log.append(keyed([['gone', null]], t - 4000));
+        await log.roll();
+        await log.compact();
+        expect(await readAll(log)).toEqual([[2, 'kept', 'v'], [3, 'gone', null]]);
+        const [, tombstones] = batchesOf((await log.read(0, 1 << 20)).records);
+        // KIP-534: the batch now carries its delete horizon as its base timestamp; the record keeps its timestamp.
+        expect(tombstones!.attributes & 0x40).toBe(0x40);
+        expect(tombstones!.baseTimestamp).toBe(t + 60_000);
+        expect(decodeRecords(tombstones!.bytes)[0]!.timestamp).toBe(t - 4000);
+        expect(log.compactionState(t)).toBeUndefined();
+        clock.advance(30_000);
+        await log.append(keyed([['other', 'w']], clock.now()));
+        await log.roll();
+        await log.compact();
+        expect(await readAll(log)).toEqual([[2, 'kept', 'v'], [3, 'gone', null], [4, 'other', 'w']]);
+        clock.advance(30_001);
+        expect(log.compactionState(clock.now())).toMatchObject({ due: true });
+        await log.compact();
+        expect(await readAll(log)).toEqual([[2, 'kept', 'v'], [4, 'other', 'w']]);
+        expect(log.compactionState(clock.now())).toBeUndefined();
+      });
+
+      it('leaves records younger than min.compaction.lag.ms, and is due by its dirty ratio', async () => {
+        const log = await compacted({ compaction: { minCompactionLagMs: 60_000, minCleanableDirtyRatio: 0.5 } });
+        for (let i = 0; i < 20; i++) await log.append(keyed([['k', `v${i}`]], clock.now()));
+        await log.roll();
+        expect(log.compactionState(clock.now())).toBeUndefined();
+        expect(await log.compact(clock.now())).toBeUndefined();
+        clock.advance(60_001);
+        expect(log.compactionState(clock.now())).toMatchObject({ dirtyRatio: 1, due: true });
+        await log.compact(clock.now());
+        expect(await readAll(log)).toEqual([[19, 'k', 'v19']]);
+        expect(log.compactionState(clock.now())).toBeUndefined();
+      });
+
+      it('keeps an idempotent producer\'s last batch, emptied, so its retries are still recognised', async () => {
+        const log = await compacted();
+        const sent = encodeRecordBatch({ producerId: 7, producerEpoch: 0, baseSequence: 0, records: [{ key: Buffer.from('k'), value: Buffer.from('old') }] });
+        await log.append(Buffer.from(sent));
+        await log.append(keyed([['k', 'new']]));
+        await log.roll();
+        await log.compact();
+        const { records } = await log.read(0, 1 << 20);
+        const batches = batchesOf(records);
+        expect(batches.map((b) => [b.baseOffset, b.recordCount, b.producerId])).toEqual([[0, 0, 7], [1, 1, -1]]);
+        expect(log.producerState.check(sent)).toMatchObject({ kind: 'duplicate', baseOffset: 0 });
+      });
+
+      it('only compacts logs whose policy says so, and retention leaves a compact-only log alone', async () => {
+        const plain = await engine.openLog({ topic: 'plain', partition: 0 }, config({ segmentBytes: 1024, retentionMs: 1000 }));
+        for (let i = 0; i < 5; i++) await plain.append(keyed([['k', `v${i}`]]));
+        await plain.roll();
+        expect(await plain.compact()).toBeUndefined();
+        expect(await readAll(plain)).toHaveLength(5);
+        const log = await compacted({ retentionMs: 1000 });
+        await log.append(keyed([['k', 'v']], clock.now()));
+        await log.roll();
+        clock.advance(5000);
+        expect(await log.applyRetention(clock.now())).toBe(0);
+        expect(await readAll(log)).toEqual([[0, 'k', 'v']]);
+      });
+
+      it('keeps the compacted log, gaps and all, across a clean close and a crash, and keeps appending', async () => {
+        if (!harness.reopen) return;
+        const settings = { segmentBytes: 1024, cleanupPolicy: 'compact' as const };
+        const log = await compacted();
+        for (let i = 0; i < 100; i++) await log.append(keyed([[`k${i % 7}`, `v${i}`]]));
+        await log.roll();
+        await log.compact();
+        const expected = await readAll(log);
+        const end = log.logEndOffset;
+        for (const clean of [true, false]) {
+          engine = await harness.reopen({ clean });
+          await engine.open();
+          const reopened = await open(settings);
+          expect(await readAll(reopened)).toEqual(expected);
+          expect(reopened.logEndOffset).toBe(end);
+          expect(await reopened.compact()).toBeUndefined();
+        }
+        const last = await open(settings);
+        expect((await last.append(keyed([['k0', 'after']]))).baseOffset).toBe(end);
       });
     });
 

@@ -13,17 +13,19 @@ const METADATA_LOG_CONFIG: LogConfig = {
   retentionBytes: -1,
   indexIntervalBytes: 4096,
   flush: { kind: 'always' },
+  cleanupPolicy: 'compact',
+  compaction: { deleteRetentionMs: 0 },
 };
-const SNAPSHOT_BATCH_RECORDS = 1000;
 const REPLAY_READ_BYTES = 1024 * 1024;
 
 /**
  * Core-owned metadata as a compacted internal log: each record is (key, msgpack value) or a
- * tombstone; the state is replayed on open. Compaction writes a snapshot of the live state into
- * a fresh segment and deletes everything before it.
+ * tombstone; the state is replayed on open. Besides the periodic cleaner, once the log holds more
+ * than twice the live keys it rolls and asks for a compaction pass at once.
  */
 export class MetadataLog<V> {
   private recordsInLog: number;
+  private compaction: Promise<void> | undefined;
 
   private constructor(
     private readonly log: PartitionLog,
@@ -115,18 +117,23 @@ export class MetadataLog<V> {
       throw err;
     }
     this.recordsInLog += records.length;
-    if (this.recordsInLog > 2 * this.state.size + 1024) await this.compact();
+    // A failed pass is retried, and logged, by the storage engine's periodic cleaner.
+    if (this.recordsInLog > 2 * this.state.size + 1024) this.compaction ??= this.compact().catch(() => undefined);
   }
 
+  /** Rolls the log and compacts what it holds (the writes go on meanwhile); resolves when the pass is done. */
   async compact(): Promise<void> {
-    await this.log.roll();
-    const start = this.log.logEndOffset;
-    const entries = [...this.state.entries()];
-    this.recordsInLog = entries.length;
-    for (let i = 0; i < entries.length; i += SNAPSHOT_BATCH_RECORDS) {
-      const records = entries.slice(i, i + SNAPSHOT_BATCH_RECORDS).map(([key, value]) => ({ key: Buffer.from(key, 'utf8'), value: pack(value) }));
-      await this.log.append(encodeRecordBatch({ records }));
+    try {
+      this.recordsInLog = this.state.size;
+      await this.log.roll();
+      await this.log.compact();
+    } finally {
+      this.compaction = undefined;
     }
-    await this.log.deleteBefore(start);
+  }
+
+  /** The compaction under way, if any. */
+  get compacting(): Promise<void> | undefined {
+    return this.compaction;
   }
 }

@@ -1,6 +1,6 @@
 import type { TopicDefaults } from '../config.ts';
 import { BrokerError } from '../errors.ts';
-import { checkLogConfig, formatFlushPolicy, parseFlushPolicy, type FlushPolicy, type LogConfig } from '../storage/log-config.ts';
+import { checkLogConfig, formatFlushPolicy, parseFlushPolicy, type CleanupPolicy, type CompactionConfig, type FlushPolicy, type LogConfig } from '../storage/log-config.ts';
 
 /** Per-topic overrides of the broker's topic defaults. Protocol plugins map their own names onto these. */
 export interface TopicConfig {
@@ -10,8 +10,12 @@ export interface TopicConfig {
   segmentMs?: number;
   indexIntervalBytes?: number;
   flush?: FlushPolicy;
-  /** Kafka's list, in one order: compaction is not applied yet, only stored. */
-  cleanupPolicy?: 'delete' | 'compact' | 'compact,delete';
+  /** Kafka's list, in one order. */
+  cleanupPolicy?: CleanupPolicy;
+  minCleanableDirtyRatio?: number;
+  minCompactionLagMs?: number;
+  maxCompactionLagMs?: number;
+  deleteRetentionMs?: number;
   messageTimestampType?: 'CreateTime' | 'LogAppendTime';
   /** Largest record batch a producer may append. */
   maxMessageBytes?: number;
@@ -21,7 +25,18 @@ export interface TopicConfig {
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 + 12;
 
-const integerKeys = ['retentionMs', 'retentionBytes', 'segmentBytes', 'segmentMs', 'indexIntervalBytes', 'maxMessageBytes', 'minInsyncReplicas'] as const;
+const integerKeys = [
+  'retentionMs',
+  'retentionBytes',
+  'segmentBytes',
+  'segmentMs',
+  'indexIntervalBytes',
+  'maxMessageBytes',
+  'minInsyncReplicas',
+  'minCompactionLagMs',
+  'maxCompactionLagMs',
+  'deleteRetentionMs',
+] as const;
 
 /** Validates an untrusted config object (from a client or a file) into a TopicConfig. */
 export function checkTopicConfig(raw: Readonly<Record<string, unknown>>): TopicConfig {
@@ -32,6 +47,10 @@ export function checkTopicConfig(raw: Readonly<Record<string, unknown>>): TopicC
       const n = typeof value === 'string' ? Number(value) : value;
       if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw invalid(key, value);
       config[key as (typeof integerKeys)[number]] = n;
+    } else if (key === 'minCleanableDirtyRatio') {
+      const n = typeof value === 'string' ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isFinite(n)) throw invalid(key, value);
+      config.minCleanableDirtyRatio = n;
     } else if (key === 'flush') {
       config.flush = typeof value === 'string' ? parseFlushPolicy(value) : parseFlushPolicy(formatFlushPolicy(value as FlushPolicy));
     } else if (key === 'cleanupPolicy') {
@@ -67,7 +86,21 @@ export function logConfigFor(config: TopicConfig, defaults: TopicDefaults | unde
     indexIntervalBytes: config.indexIntervalBytes ?? base.indexIntervalBytes,
     flush: config.flush ?? base.flush,
     minInsyncReplicas: config.minInsyncReplicas ?? base.minInsyncReplicas ?? 1,
+    ...(config.cleanupPolicy !== undefined && { cleanupPolicy: config.cleanupPolicy }),
+    ...(hasCompactionSettings(config) && { compaction: compactionSettingsOf(config) }),
   };
+}
+
+const compactionKeys = ['minCleanableDirtyRatio', 'minCompactionLagMs', 'maxCompactionLagMs', 'deleteRetentionMs'] as const;
+
+function hasCompactionSettings(config: TopicConfig): boolean {
+  return compactionKeys.some((key) => config[key] !== undefined);
+}
+
+function compactionSettingsOf(config: TopicConfig): Partial<CompactionConfig> {
+  const settings: Partial<CompactionConfig> = {};
+  for (const key of compactionKeys) if (config[key] !== undefined) settings[key] = config[key];
+  return settings;
 }
 
 function invalid(key: string, value: unknown): BrokerError {

@@ -81,6 +81,15 @@ export class MapSegmentStore implements SegmentStore {
     this.files.delete(`${log}/${name}`);
     this.small.delete(`${log}/${name}`);
   }
+  async renameFile(log: string, from: string, to: string): Promise<void> {
+    const file = this.files.get(`${log}/${from}`);
+    const small = this.small.get(`${log}/${from}`);
+    if (!file && !small) throw new BrokerError('NOT_FOUND', `${log}/${from}`);
+    await this.deleteFile(log, to);
+    await this.deleteFile(log, from);
+    if (file) this.files.set(`${log}/${to}`, file);
+    else this.small.set(`${log}/${to}`, small!);
+  }
   async deleteLog(log: string): Promise<void> {
     for (const key of [...this.files.keys(), ...this.small.keys()]) {
       if (key.startsWith(`${log}/`)) await this.deleteFile(log, key.slice(log.length + 1));

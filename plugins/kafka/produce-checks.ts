@@ -1,4 +1,16 @@
-import { BATCH_HEADER_SIZE, BatchField, BrokerError, Compression, CURRENT_MAGIC, LOG_OVERHEAD, RecordBatch, checkClientBatch, crc32c, repairMaxTimestamp } from '../../core/index.ts';
+import {
+  BATCH_HEADER_SIZE,
+  BatchField,
+  BrokerError,
+  Compression,
+  CURRENT_MAGIC,
+  LOG_OVERHEAD,
+  RecordBatch,
+  checkClientBatch,
+  crc32c,
+  forEachRecord,
+  repairMaxTimestamp,
+} from '../../core/index.ts';
 import type { ProduceRequest } from './codec/index.ts';
 import { KafkaError, type KafkaErrorCode } from './error-codes.ts';
 
@@ -16,6 +28,8 @@ export interface BatchLimits {
   segmentBytes: number;
   /** The topic stamps LogAppendTime: the producer's timestamps are not kept. */
   logAppendTime: boolean;
+  /** The topic is compacted: every record needs a key (Kafka's LogValidator reads them all, decompressing). */
+  compacted: boolean;
 }
 
 /** LegacyRecord.RECORD_OVERHEAD_V0: Kafka's batch iterator calls any smaller batch length corrupt. */
@@ -111,6 +125,7 @@ export function checkBatchForLog(batch: Buffer, limits: BatchLimits): Refusal | 
       return refuse(KafkaError.INVALID_TIMESTAMP, 'producers may not set the timestamp type to LogAppendTime');
     }
     if (!limits.logAppendTime) repairMaxTimestamp(batch);
+    if (limits.compacted) checkRecordsHaveKeys(batch);
   } catch (err) {
     if (!BrokerError.is(err)) throw err;
     return refuse(KafkaError.INVALID_RECORD, err.message);
@@ -119,4 +134,10 @@ export function checkBatchForLog(batch: Buffer, limits: BatchLimits): Refusal | 
     return refuse(KafkaError.RECORD_LIST_TOO_LARGE, `record batch of ${batch.length} bytes exceeds the segment size ${limits.segmentBytes}`);
   }
   return undefined;
+}
+
+function checkRecordsHaveKeys(batch: Buffer): void {
+  forEachRecord(batch, 0, (_offset, _timestamp, key) => {
+    if (key === null) throw new BrokerError('INVALID_RECORD', 'Compacted topic cannot accept message without key');
+  });
 }

@@ -14,6 +14,9 @@ interface Mapping {
 /** Kafka's LONG and INT config values: decimal integers only (Number() would also take '', '0x10' or '1e3'). */
 const integer = (value: string): number => (/^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN);
 
+/** Kafka's DOUBLE config values: a plain decimal number. */
+const decimal = (value: string): number => (/^\s*-?(\d+\.?\d*|\.\d+)\s*$/.test(value) ? Number(value) : Number.NaN);
+
 /** A cleanup.policy list in the one order the core stores: 'compact,delete' for both, whatever order or repeats it came in. */
 const cleanupPolicy = (value: string): string => [...new Set(listOf(value))].sort().join(',');
 
@@ -25,6 +28,15 @@ const MAPPINGS: ReadonlyArray<Mapping> = [
   { name: 'segment.ms', key: 'segmentMs', toCore: integer, fromCore: (c, d) => String(c.segmentMs ?? d.segmentMs) },
   { name: 'index.interval.bytes', key: 'indexIntervalBytes', toCore: integer, fromCore: (c, d) => String(c.indexIntervalBytes ?? d.indexIntervalBytes) },
   { name: 'cleanup.policy', key: 'cleanupPolicy', list: true, toCore: cleanupPolicy, fromCore: (c) => c.cleanupPolicy ?? 'delete' },
+  { name: 'min.cleanable.dirty.ratio', key: 'minCleanableDirtyRatio', toCore: decimal, fromCore: (c) => String(c.minCleanableDirtyRatio ?? 0.5) },
+  { name: 'min.compaction.lag.ms', key: 'minCompactionLagMs', toCore: integer, fromCore: (c) => String(c.minCompactionLagMs ?? 0) },
+  {
+    name: 'max.compaction.lag.ms',
+    key: 'maxCompactionLagMs',
+    toCore: (v) => (v.trim() === LONG_MAX ? Number.MAX_SAFE_INTEGER : integer(v)),
+    fromCore: (c) => (c.maxCompactionLagMs === undefined || c.maxCompactionLagMs >= Number.MAX_SAFE_INTEGER ? LONG_MAX : String(c.maxCompactionLagMs)),
+  },
+  { name: 'delete.retention.ms', key: 'deleteRetentionMs', toCore: integer, fromCore: (c) => String(c.deleteRetentionMs ?? 86_400_000) },
   { name: 'message.timestamp.type', key: 'messageTimestampType', toCore: (v) => v, fromCore: (c) => c.messageTimestampType ?? 'CreateTime' },
   { name: 'max.message.bytes', key: 'maxMessageBytes', toCore: integer, fromCore: (c) => String(c.maxMessageBytes ?? 1_048_588) },
   { name: 'min.insync.replicas', key: 'minInsyncReplicas', toCore: integer, fromCore: (c, d) => String(c.minInsyncReplicas ?? d.minInsyncReplicas) },

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRootLogger, SegmentedStorageEngine, SingleNodeReplicator } from '../../core/index.ts';
-import { runStorageConformance } from '../../core/testing/index.ts';
+import { createRootLogger, decodeRecords, defaultLogConfig, encodeRecordBatch, RecordBatch, SegmentedStorageEngine, SingleNodeReplicator, type PartitionLog } from '../../core/index.ts';
+import { ManualClock, runStorageConformance } from '../../core/testing/index.ts';
 import { FsSegmentStore } from './fs-segment-store.ts';
 
 function tempDir(): string {
@@ -44,6 +44,84 @@ describe('FsSegmentStore', () => {
     const reopened = await store.openFile('t-0', '00000000000000000042.log');
     expect(reopened.size).toBe(4);
     await reopened.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+/** An FsSegmentStore whose renames fail from some point on, as if the broker died there. */
+class DyingStore extends FsSegmentStore {
+  constructor(
+    root: string,
+    private readonly dieOn: (from: string, to: string) => boolean,
+  ) {
+    super(root);
+  }
+
+  override async renameFile(log: string, from: string, to: string): Promise<void> {
+    if (this.dieOn(from, to)) throw new Error(`died before renaming ${from} to ${to}`);
+    return super.renameFile(log, from, to);
+  }
+}
+
+describe('compaction interrupted by a crash', () => {
+  const config = { ...defaultLogConfig, segmentBytes: 1 << 20, flush: { kind: 'never' as const }, cleanupPolicy: 'compact' as const };
+  const id = { topic: 'compacted', partition: 0 };
+  const value = (i: number) => `value-${i}`;
+
+  async function compactOn(store: FsSegmentStore): Promise<{ before: string[] }> {
+    const engine = new SegmentedStorageEngine(store, new SingleNodeReplicator(), new ManualClock(), createRootLogger('silent'));
+    const log = await engine.openLog(id, config);
+    for (let i = 0; i < 80; i++) {
+      await log.append(encodeRecordBatch({ timestamp: 1_700_000_000_000, records: [{ key: Buffer.from(`k${i % 4}`), value: Buffer.from(value(i)) }] }));
+    }
+    await log.roll();
+    await log.flush();
+    const before = await valuesOf(log);
+    await log.compact().catch(() => undefined);
+    return { before };
+  }
+
+  async function reopen(dir: string): Promise<{ values: string[]; files: string[] }> {
+    const engine = new SegmentedStorageEngine(new FsSegmentStore(dir), new SingleNodeReplicator(), new ManualClock(), createRootLogger('silent'));
+    const log = await engine.openLog(id, config);
+    const values = await valuesOf(log);
+    const files = fs.readdirSync(path.join(dir, 'compacted-0'));
+    await engine.close();
+    return { values, files };
+  }
+
+  async function valuesOf(log: PartitionLog): Promise<string[]> {
+    const out: string[] = [];
+    for (let offset = log.logStartOffset; offset < log.logEndOffset; ) {
+      const { records } = await log.read(offset, 1 << 20, log.logEndOffset);
+      if (records.length === 0) break;
+      for (let pos = 0; pos < records.length; ) {
+        const batch = new RecordBatch(records, pos);
+        for (const r of decodeRecords(batch.bytes)) out.push(r.value!.toString());
+        offset = batch.nextOffset;
+        pos += batch.sizeInBytes;
+      }
+    }
+    return out;
+  }
+
+  it('drops a cleaned segment that was not yet decided: the log is as before', async () => {
+    const dir = tempDir();
+    const { before } = await compactOn(new DyingStore(dir, (from) => from.endsWith('.cleaned')));
+    const { values, files } = await reopen(dir);
+    expect(values).toEqual(before);
+    expect(files.filter((f) => f.endsWith('.cleaned') || f.endsWith('.swap'))).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('completes a decided replacement (a swap file) on open: the log is compacted', async () => {
+    const dir = tempDir();
+    const { before } = await compactOn(new DyingStore(dir, (from) => from.endsWith('.swap')));
+    expect(fs.readdirSync(path.join(dir, 'compacted-0')).some((f) => f.endsWith('.swap'))).toBe(true);
+    const { values, files } = await reopen(dir);
+    expect(values).toEqual([76, 77, 78, 79].map(value));
+    expect(before).toHaveLength(80);
+    expect(files.filter((f) => f.endsWith('.cleaned') || f.endsWith('.swap'))).toEqual([]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

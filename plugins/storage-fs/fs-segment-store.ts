@@ -146,6 +146,14 @@ export class FsSegmentStore implements SegmentStore {
     await fs.promises.unlink(path.join(this.dirOf(log), name)).catch(ignoreMissing(undefined));
   }
 
+  async renameFile(log: string, from: string, to: string): Promise<void> {
+    const dir = this.dirOf(log);
+    await fs.promises.rename(path.join(dir, from), path.join(dir, to)).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? new BrokerError('NOT_FOUND', `${path.join(dir, from)} does not exist`) : io(`rename ${path.join(dir, from)}`, err);
+    });
+    await syncDirectory(dir);
+  }
+
   async deleteLog(log: string): Promise<void> {
     await fs.promises.rm(this.dirOf(log), { recursive: true, force: true });
     this.knownDirs.delete(log);

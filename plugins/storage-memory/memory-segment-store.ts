@@ -126,6 +126,16 @@ export class MemorySegmentStore implements SegmentStore {
     this.smallFiles.get(log)?.delete(name);
   }
 
+  async renameFile(log: string, from: string, to: string): Promise<void> {
+    const file = this.logs.get(log)?.get(from);
+    const small = this.smallFiles.get(log)?.get(from);
+    if (!file && !small) throw new BrokerError('NOT_FOUND', `${log}/${from} does not exist`);
+    await this.deleteFile(log, to);
+    await this.deleteFile(log, from);
+    if (file) this.logs.get(log)!.set(to, file);
+    else this.smallFiles.get(log)!.set(to, small!);
+  }
+
   async deleteLog(log: string): Promise<void> {
     this.logs.delete(log);
     this.smallFiles.delete(log);

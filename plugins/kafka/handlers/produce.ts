@@ -1,4 +1,4 @@
-import { BrokerError, DEFAULT_MAX_MESSAGE_BYTES, type AppendResult, type PartitionLog } from '../../../core/index.ts';
+import { BrokerError, DEFAULT_MAX_MESSAGE_BYTES, isCompacted, type AppendResult, type PartitionLog } from '../../../core/index.ts';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf, type KafkaErrorCode } from '../error-codes.ts';
 import { CLOSE_CONNECTION, NO_RESPONSE, type Handler, type KafkaContext } from '../kafka-context.ts';
@@ -75,6 +75,7 @@ function appendPartition(
     maxMessageBytes: topic.config.maxMessageBytes ?? ctx.settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     segmentBytes: log.config.segmentBytes,
     logAppendTime: topic.config.messageTimestampType === 'LogAppendTime',
+    compacted: isCompacted(log.config),
   };
   const invalid = checkBatchForLog(checked, limits);
   if (invalid) return failed(invalid.errorCode, invalid.message);

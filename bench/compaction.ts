@@ -1,0 +1,113 @@
+/**
+ * Log compaction: how fast the cleaner works through a dirty log (MB/s), beside a plain scan of the
+ * same log that decodes every record as the cleaner's first phase does; and what a pass costs a
+ * producer on the same broker: p50/p99 of kafkajs acks=all sends of 1 KiB every 5 ms to another topic
+ * while the cleaner runs, beside the same probe with the broker idle (alternating, same run).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createBroker, encodeRecordBatch, forEachRecord, RecordBatch, TOKENS, type Broker, type PartitionLog, type TopicRegistry } from '../core/index.ts';
+import { kafka } from '../plugins/kafka/index.ts';
+import { fsStorage } from '../plugins/storage-fs/index.ts';
+import { MiB, fmt, lineFields, lineMatching, median, printTable, timed } from './harness.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DATA = path.join(ROOT, '.bench-tmp/compaction');
+const DIRTY_BYTES = 128 * MiB;
+const KEYS = 50_000;
+const RECORDS_PER_BATCH = 100;
+const RUNS = 3;
+const PROBE_INTERVAL_MS = 5;
+
+/** Fills `log` with batches of 100 records of 100 B under random keys among KEYS, to `bytes`. */
+async function fill(log: PartitionLog, bytes: number): Promise<void> {
+  let random = 42;
+  const next = () => {
+    random ^= random << 13;
+    random ^= random >>> 17;
+    random ^= random << 5;
+    return random >>> 0;
+  };
+  const value = Buffer.alloc(100, 'v');
+  while (log.size < bytes) {
+    const records = Array.from({ length: RECORDS_PER_BATCH }, () => ({ key: Buffer.from(`key-${next() % KEYS}`), value }));
+    await log.append(encodeRecordBatch({ records }), { acks: 'leader' });
+  }
+  await log.roll();
+  await log.flush();
+}
+
+/** Seconds to read the whole log with `read` and decode every record. */
+async function scanSeconds(log: PartitionLog): Promise<number> {
+  return timed(async () => {
+    let records = 0;
+    for (let offset = log.logStartOffset; offset < log.logEndOffset; ) {
+      const { records: bytes } = await log.read(offset, 4 * MiB, log.logEndOffset);
+      if (bytes.length === 0) break;
+      for (let pos = 0; pos < bytes.length; ) {
+        const batch = new RecordBatch(bytes, pos);
+        forEachRecord(bytes, pos, () => records++);
+        offset = batch.nextOffset;
+        pos += batch.sizeInBytes;
+      }
+    }
+    return records;
+  });
+}
+
+/** Runs the latency probe while `during` runs (or for `seconds` if none); returns [p50, p99] in ms. */
+async function probe(bootstrap: string, during: () => Promise<unknown>): Promise<[number, number]> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/workers/kafkajs-paced.ts'), bootstrap, 'live', String(PROBE_INTERVAL_MS)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  await lineMatching(child, /^ready/);
+  await during();
+  child.stdin!.end();
+  const fields = await lineFields(child, 'sent');
+  return [Number(fields[3]), Number(fields[5])];
+}
+
+async function main(): Promise<void> {
+  fs.rmSync(DATA, { recursive: true, force: true });
+  const broker: Broker = await createBroker({
+    plugins: [fsStorage(), kafka()],
+    config: { logLevel: 'warn', host: '127.0.0.1', dataDir: DATA, kafka: { port: 'auto' }, topics: { logCleanerBackoffMs: 3_600_000 } },
+  });
+  await broker.start();
+  const bootstrap = `127.0.0.1:${broker.listeners().find((l) => l.protocol === 'kafka')!.port}`;
+  const registry = broker.get<TopicRegistry>(TOKENS.TopicRegistry);
+  await registry.create('live', { partitions: 1 });
+  const rows: string[][] = [];
+  const cleaner: number[] = [];
+  const scan: number[] = [];
+  const busy: Array<[number, number]> = [];
+  const idle: Array<[number, number]> = [];
+  for (let run = 0; run < RUNS; run++) {
+    const name = `changelog-${run}`;
+    await registry.create(name, { partitions: 1, config: { cleanupPolicy: 'compact', segmentBytes: 16 * MiB } });
+    const log = registry.log(name, 0)!;
+    await fill(log, DIRTY_BYTES);
+    const dirty = log.size;
+    scan.push(dirty / MiB / (await scanSeconds(log)));
+    let seconds = 0;
+    busy.push(await probe(bootstrap, async () => (seconds = await timed(() => log.compact()))));
+    cleaner.push(dirty / MiB / seconds);
+    idle.push(await probe(bootstrap, () => new Promise((r) => setTimeout(r, seconds * 1000))));
+    rows.push([String(run + 1), fmt(dirty / MiB), fmt(log.size / MiB, 1), fmt(seconds, 2), fmt(cleaner[run]!, 1), fmt(scan[run]!, 1), `${fmt(busy[run]![0], 2)} / ${fmt(busy[run]![1], 2)}`, `${fmt(idle[run]![0], 2)} / ${fmt(idle[run]![1], 2)}`]);
+    await registry.delete(name);
+  }
+  printTable(
+    `Compaction of ${fmt(DIRTY_BYTES / MiB)} MiB (100 B values, ${fmt(KEYS)} keys, 16 MiB segments), storage-fs; probe: kafkajs acks=all 1 KiB every ${PROBE_INTERVAL_MS} ms`,
+    ['run', 'dirty MiB', 'after MiB', 'pass s', 'cleaner MB/s', 'scan+decode MB/s', 'probe p50/p99 ms (cleaning)', 'probe p50/p99 ms (idle)'],
+    rows,
+  );
+  const p99Busy = median(busy.map(([, p99]) => p99));
+  const p99Idle = median(idle.map(([, p99]) => p99));
+  console.log(`\ncleaner ${fmt(median(cleaner), 1)} MB/s (median), a plain scan that decodes the same records ${fmt(median(scan), 1)} MB/s`);
+  console.log(`produce p99 while cleaning ${fmt(p99Busy, 2)} ms vs idle ${fmt(p99Idle, 2)} ms: ${fmt(p99Busy / p99Idle, 2)}x (target <= 1.5x)`);
+  await broker.stop();
+  fs.rmSync(DATA, { recursive: true, force: true });
+}
+
+await main();

@@ -1,0 +1,268 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchField, CONTROL_FLAG, deleteHorizonOf, emptyBatchOf, filterRecords, forEachRecord, readInt64 } from '../record/index.ts';
+import { BatchScanner } from './batch-scanner.ts';
+import { KeyOffsetMap } from './key-offset-map.ts';
+import { compactionConfigOf, type LogConfig } from './log-config.ts';
+import type { LogSegment } from './log-segment.ts';
+import type { ProducerStateTable } from './producer-state.ts';
+
+/** The part of a log the compactor works on (SegmentedLog). */
+export interface CompactableLog {
+  readonly config: LogConfig;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+  /** Offsets below this were cleaned by an earlier pass (Kafka's cleaner checkpoint). */
+  readonly cleanedTo: number;
+  /** When the earliest tombstone a pass kept may go (its batch's delete horizon); Infinity if none is known. */
+  readonly tombstonesExpireAt: number;
+  /** The segments now, oldest first; the last is the active one. */
+  readonly segmentList: readonly LogSegment[];
+  readonly producerTable: ProducerStateTable;
+  readonly isClosing: boolean;
+  /** A new, empty segment file that will replace segments from `baseOffset` on. */
+  createCleanedSegment(baseOffset: number): LogSegment;
+  /** Puts `cleaned` in place of `group` unless the log changed meanwhile; false (and `cleaned` deleted) if it did. */
+  replaceSegments(group: readonly LogSegment[], cleaned: LogSegment): Promise<boolean>;
+  discardCleaned(cleaned: LogSegment): Promise<void>;
+  markCleanedTo(offset: number, tombstonesExpireAt: number): Promise<void>;
+}
+
+export interface CleanableRange {
+  /** The first offset not yet cleaned. */
+  firstDirty: number;
+  /** Where cleaning must stop: the active segment, the high watermark or min.compaction.lag.ms, at a segment start. */
+  firstUncleanable: number;
+  cleanBytes: number;
+  dirtyBytes: number;
+  /** dirtyBytes / (cleanBytes + dirtyBytes). */
+  dirtyRatio: number;
+  /** A dirty record is older than max.compaction.lag.ms, or kept tombstones have expired: clean whatever the ratio. */
+  overdue: boolean;
+}
+
+export interface CompactionLimits {
+  /** Keys the offset map holds in one pass (Kafka's dedupe buffer); a pass stops at the segment that fills it. */
+  maxKeys: number;
+  /** Milliseconds of work between two turns of the event loop. */
+  msPerTurn: number;
+}
+
+export const defaultCompactionLimits: Readonly<CompactionLimits> = Object.freeze({ maxKeys: 1_000_000, msPerTurn: 2 });
+
+export interface CompactionStats {
+  /** The pass cleaned every offset below this. */
+  cleanedTo: number;
+  segmentsBefore: number;
+  segmentsAfter: number;
+  bytesRead: number;
+  bytesWritten: number;
+  recordsRemoved: number;
+  /** When the earliest tombstone the pass kept may go; Infinity if it kept none. */
+  tombstonesExpireAt: number;
+  /** False if the log changed under the pass (truncation, deletion, close): what was swapped in stays. */
+  completed: boolean;
+}
+
+const READ_WINDOW = 1024 * 1024;
+
+/** The dirty part of a compacted log that a pass may clean now; undefined when there is none. */
+export function cleanableRange(log: CompactableLog, now: number): CleanableRange | undefined {
+  const segments = log.segmentList;
+  const active = segments[segments.length - 1]!;
+  const { minCompactionLagMs, maxCompactionLagMs } = compactionConfigOf(log.config);
+  const firstDirty = Math.max(log.cleanedTo, log.logStartOffset);
+  let firstUncleanable = active.baseOffset;
+  let cleanBytes = 0;
+  let dirtyBytes = 0;
+  let overdue = false;
+  for (const segment of segments) {
+    if (segment.nextOffset <= firstDirty && segment !== active) {
+      cleanBytes += segment.size;
+      continue;
+    }
+    const tooYoung = minCompactionLagMs > 0 && segment.largestTimestamp > now - minCompactionLagMs;
+    if (segment === active || segment.nextOffset > log.highWatermark || tooYoung) {
+      firstUncleanable = segment.baseOffset;
+      break;
+    }
+    if (dirtyBytes === 0 && segment.largestTimestamp < now - maxCompactionLagMs) overdue = true;
+    dirtyBytes += segment.size;
+  }
+  const tombstonesExpired = log.tombstonesExpireAt <= now && cleanBytes > 0;
+  if (dirtyBytes === 0 && !tombstonesExpired) return undefined;
+  return { firstDirty, firstUncleanable, cleanBytes, dirtyBytes, dirtyRatio: dirtyBytes / (cleanBytes + dirtyBytes), overdue: overdue || tombstonesExpired };
+}
+
+/**
+ * One cleaning pass, Kafka's LogCleaner: maps every key in the dirty range to its last offset, then
+ * rewrites the segments below the end of that range, group by group, keeping a record only if no later
+ * record has its key. A tombstone a pass keeps marks its batch with a delete horizon delete.retention.ms
+ * ahead (KIP-534); a pass after that drops it. Records without a key go; control batches and an
+ * idempotent producer's last batch stay (empty if need be). Offsets never change: the log gains gaps.
+ * Works at most a few milliseconds per turn of the event loop.
+ */
+export async function compactLog(log: CompactableLog, now: number, limits: CompactionLimits = defaultCompactionLimits): Promise<CompactionStats | undefined> {
+  const range = cleanableRange(log, now);
+  if (range === undefined) return undefined;
+  const stats: CompactionStats = {
+    cleanedTo: log.cleanedTo,
+    segmentsBefore: log.segmentList.length,
+    segmentsAfter: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    recordsRemoved: 0,
+    tombstonesExpireAt: Number.POSITIVE_INFINITY,
+    completed: false,
+  };
+  const pacer = new Pacer(limits.msPerTurn);
+  const keys = new KeyOffsetMap(limits.maxKeys);
+  const dirtyEnd = await mapKeys(log, range, keys, pacer, stats);
+  if (dirtyEnd === undefined) return stats;
+  const cleanable = log.segmentList.filter((s) => s.nextOffset <= dirtyEnd && s !== log.segmentList[log.segmentList.length - 1]);
+  for (const group of groupBySize(cleanable, log.config.segmentBytes)) {
+    const cleaned = log.createCleanedSegment(group[0]!.baseOffset);
+    try {
+      for (const segment of group) {
+        await rewrite(log, segment, cleaned, keys, pacer, stats, now);
+        if (log.isClosing) throw ABORTED;
+      }
+    } catch (err) {
+      await log.discardCleaned(cleaned);
+      if (err === ABORTED) return stats;
+      throw err;
+    }
+    cleaned.lastModified = Math.max(...group.map((s) => s.lastModified));
+    if (!(await log.replaceSegments(group, cleaned))) return stats;
+    stats.bytesWritten += cleaned.size;
+  }
+  await log.markCleanedTo(dirtyEnd, stats.tombstonesExpireAt);
+  stats.cleanedTo = dirtyEnd;
+  stats.segmentsAfter = log.segmentList.length;
+  stats.completed = true;
+  return stats;
+}
+
+const ABORTED = new Error('compaction aborted: the log is closing');
+
+/** Kafka's buildOffsetMap: returns where the mapped range ends (a segment start), or undefined if the log closed. */
+async function mapKeys(
+  log: CompactableLog,
+  range: CleanableRange,
+  keys: KeyOffsetMap,
+  pacer: Pacer,
+  stats: CompactionStats,
+): Promise<number | undefined> {
+  let end = range.firstDirty;
+  let first = true;
+  let overflowed = false;
+  const record = (offset: number, _timestamp: number, key: Buffer | null): void => {
+    // The first segment is mapped whole whatever the limit, so every pass makes progress.
+    if (key !== null && offset >= range.firstDirty && !keys.put(key, offset, first)) overflowed = true;
+  };
+  for (const segment of log.segmentList) {
+    if (segment.nextOffset <= range.firstDirty) continue;
+    if (segment.baseOffset >= range.firstUncleanable || keys.full) break;
+    const scanner = new BatchScanner(segment.file, 0, READ_WINDOW);
+    for (let batch = scanner.next(); batch !== undefined && !overflowed; batch = scanner.next()) {
+      if (batch.lastOffset < range.firstDirty) continue;
+      const bytes = scanner.bytesOf(batch);
+      if ((bytes.readInt16BE(BatchField.attributes) & CONTROL_FLAG) === 0) forEachRecord(bytes, 0, record);
+      stats.bytesRead += batch.size;
+      if (await pacer.advance()) {
+        if (log.isClosing) return undefined;
+      }
+    }
+    if (overflowed) break;
+    end = segment.nextOffset;
+    first = false;
+  }
+  return Math.min(end, range.firstUncleanable);
+}
+
+async function rewrite(
+  log: CompactableLog,
+  segment: LogSegment,
+  cleaned: LogSegment,
+  keys: KeyOffsetMap,
+  pacer: Pacer,
+  stats: CompactionStats,
+  now: number,
+): Promise<void> {
+  const scanner = new BatchScanner(segment.file, 0, READ_WINDOW);
+  const newHorizon = now + compactionConfigOf(log.config).deleteRetentionMs;
+  let horizon: number | undefined;
+  let keptTombstone = false;
+  const retain = (offset: number, key: Buffer | null, value: Buffer | null): boolean => {
+    if (key === null) return false;
+    if (offset < keys.get(key)) return false;
+    if (value !== null) return true;
+    if (horizon !== undefined && now > horizon) return false;
+    keptTombstone = true;
+    return true;
+  };
+  const horizonToSet = (): number | undefined => (keptTombstone && horizon === undefined ? newHorizon : undefined);
+  for (let batch = scanner.next(); batch !== undefined; batch = scanner.next()) {
+    const bytes = scanner.bytesOf(batch);
+    const records = bytes.readInt32BE(BatchField.recordCount);
+    let kept = bytes;
+    if ((bytes.readInt16BE(BatchField.attributes) & CONTROL_FLAG) === 0) {
+      horizon = deleteHorizonOf(bytes);
+      keptTombstone = false;
+      const filtered = filterRecords(bytes, retain, horizonToSet);
+      if (keptTombstone) stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, horizon ?? newHorizon);
+      if (filtered.kept === 'some') kept = filtered.batch;
+      else if (filtered.kept === 'none') kept = isProducersLastBatch(log, bytes, batch.lastOffset) ? emptyBatchOf(bytes) : EMPTY;
+      stats.recordsRemoved += records - (kept.length === 0 ? 0 : kept.readInt32BE(BatchField.recordCount));
+    }
+    // The segment's own copy of the bytes: the scanner's window is reused by the next read.
+    if (kept.length > 0) cleaned.append(kept === bytes ? Buffer.from(bytes) : kept, batch.baseOffset, batch.lastOffset, readInt64(kept, BatchField.maxTimestamp), now);
+    stats.bytesRead += batch.size;
+    if (await pacer.advance()) {
+      if (log.isClosing) throw ABORTED;
+    }
+  }
+}
+
+function isProducersLastBatch(log: CompactableLog, batch: Buffer, lastOffset: number): boolean {
+  const producerId = readInt64(batch, BatchField.producerId);
+  return producerId >= 0 && log.producerTable.lastOffsetOf(producerId) === lastOffset;
+}
+
+/** Consecutive segments whose sizes together fit one segment (Kafka's groupSegmentsBySize). */
+function groupBySize(segments: readonly LogSegment[], maxBytes: number): LogSegment[][] {
+  const groups: LogSegment[][] = [];
+  let group: LogSegment[] = [];
+  let bytes = 0;
+  for (const segment of segments) {
+    if (group.length > 0 && (bytes + segment.size > maxBytes || segment.nextOffset - group[0]!.baseOffset > 2 ** 31 - 1)) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(segment);
+    bytes += segment.size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+/**
+ * Keeps the cleaner a guest on the event loop: after `msPerTurn` of work it sleeps for a third of that
+ * on a timer, so every phase of the loop (socket reads, completed syncs, timers) runs in between.
+ */
+class Pacer {
+  private turnStarted = performance.now();
+
+  constructor(private readonly msPerTurn: number) {}
+
+  /** True if it yielded. */
+  async advance(): Promise<boolean> {
+    const worked = performance.now() - this.turnStarted;
+    if (worked < this.msPerTurn) return false;
+    await sleep(Math.max(1, Math.round(worked / 3)));
+    this.turnStarted = performance.now();
+    return true;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
