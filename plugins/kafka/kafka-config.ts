@@ -12,5 +12,7 @@ export const kafkaConfigFields = {
   autoCreateTopics: field.boolean(true, 'create a topic when Metadata asks for an unknown one (auto.create.topics.enable)'),
   groupAssignment: field.oneOf(['client', 'server'], 'client', 'client: the group leader assigns (classic); server: the broker assigns with groups.assignor'),
   maxMessageBytes: field.integer(1_048_588, 'largest record batch a producer may send, unless the topic overrides it', { min: 1024 }),
+  fetchSessionCacheSlots: field.integer(1000, 'incremental fetch sessions the broker keeps (max.incremental.fetch.session.cache.slots); 0 serves every fetch sessionless', { min: 0 }),
+  fetchSessionEvictionMs: field.integer(120_000, 'a fetch session unused this long may be evicted for a new one (min.incremental.fetch.session.eviction.ms)', { min: 0 }),
   drainTimeoutMs: field.integer(5000, 'how long a stopping broker waits for in-flight requests', { min: 0 }),
 } as const;

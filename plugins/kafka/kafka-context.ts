@@ -1,5 +1,6 @@
 import type { Clock, Cluster, DiskMonitor, GroupCoordinator, Logger, OffsetStore, PartitionLog, TopicDescriptor, TopicRegistry, BrokerConfig, ValuesOf } from '../../core/index.ts';
 import { KafkaError, type KafkaErrorCode } from './error-codes.ts';
+import { FetchSessionCache } from './fetch-sessions.ts';
 import type { kafkaConfigFields } from './kafka-config.ts';
 import type { CLOSE_CONNECTION, KafkaConnection } from './kafka-connection.ts';
 import type { RequestHeader } from './codec/index.ts';
@@ -26,6 +27,9 @@ export type Handler<Req, Res> = (ctx: KafkaContext, request: Req, header: Reques
 
 /** What every handler may use: the core services and this broker's identity. */
 export class KafkaContext {
+  /** KIP-227 incremental fetch sessions, broker-wide as in Kafka. */
+  readonly fetchSessions: FetchSessionCache;
+
   constructor(
     readonly settings: KafkaSettings,
     readonly brokerConfig: BrokerConfig,
@@ -40,7 +44,9 @@ export class KafkaContext {
     /** Read-only while the disk is below its free-space limit: produce answers KAFKA_STORAGE_ERROR. */
     readonly disk: DiskMonitor,
     readonly cluster: Cluster,
-  ) {}
+  ) {
+    this.fetchSessions = new FetchSessionCache({ slots: settings.fetchSessionCacheSlots, evictionMs: settings.fetchSessionEvictionMs }, clock);
+  }
 
   /**
    * Why this broker cannot serve a group request (Kafka's NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,

@@ -1,24 +1,19 @@
 import { BrokerError, firstEventOrTimeout, type ReadResult } from '../../../core/index.ts';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
+import type { FetchPartition } from '../fetch-sessions.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
-
-interface Wanted {
-  topic: string;
-  partition: number;
-  offset: number;
-  maxBytes: number;
-  currentLeaderEpoch: number;
-}
 
 /**
  * Reads stored batches and hands their bytes to the response as they are. Waits (long poll) up to
- * maxWaitMs for minBytes, woken when a requested partition's high watermark moves.
+ * maxWaitMs for minBytes, woken when a requested partition's high watermark moves. The partitions come
+ * from the request or, for an incremental fetch, from its session (KIP-227), which also decides which of
+ * them the response carries.
  */
-export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, request) => {
-  const wanted: Wanted[] = request.topics.flatMap((t) =>
-    t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch })),
-  );
+export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, request, header) => {
+  const context = ctx.fetchSessions.contextFor(request, header.apiVersion);
+  if (context.error !== undefined) return response(context.error, NO_SESSION, []);
+  const wanted = context.partitions;
   const deadline = ctx.clock.now() + Math.max(0, request.maxWaitMs);
   let results = await readAll(ctx, wanted, request.maxBytes);
   const mayWait = wanted.length > 0;
@@ -26,24 +21,27 @@ export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, req
     await changeOrDeadline(ctx, wanted, deadline);
     results = await readAll(ctx, wanted, request.maxBytes);
   }
+  const { sessionId, include } = context.respond(
+    results.map((r) => ({ errorCode: r.errorCode, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, bytes: (r.records as Buffer | null)?.length ?? 0 })),
+  );
   const byTopic = new Map<string, FetchResponsePartitionData[]>();
-  results.forEach((result, i) => {
+  for (const i of include) {
     const topic = wanted[i]!.topic;
-    byTopic.set(topic, [...(byTopic.get(topic) ?? []), result]);
-  });
-  return {
-    throttleTimeMs: 0,
-    errorCode: KafkaError.NONE,
-    sessionId: 0,
-    responses: [...byTopic].map(([topic, partitions]) => ({ topic, topicId: NO_TOPIC_ID, partitions })),
-    nodeEndpoints: [],
-  };
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), results[i]!]);
+  }
+  return response(KafkaError.NONE, sessionId, [...byTopic].map(([topic, partitions]) => ({ topic, topicId: NO_TOPIC_ID, partitions })));
 };
+
+const NO_SESSION = 0;
+
+function response(errorCode: number, sessionId: number, responses: FetchResponse['responses']): FetchResponse {
+  return { throttleTimeMs: 0, errorCode, sessionId, responses, nodeEndpoints: [] };
+}
 
 const NO_TOPIC_ID = Buffer.alloc(16);
 
 /** Reads every partition; after the first one with data, the rest share what is left of maxBytes. */
-async function readAll(ctx: KafkaContext, wanted: readonly Wanted[], maxBytes: number): Promise<FetchResponsePartitionData[]> {
+async function readAll(ctx: KafkaContext, wanted: readonly FetchPartition[], maxBytes: number): Promise<FetchResponsePartitionData[]> {
   let budget = maxBytes;
   let anyData = false;
   const out: FetchResponsePartitionData[] = [];
@@ -58,7 +56,7 @@ async function readAll(ctx: KafkaContext, wanted: readonly Wanted[], maxBytes: n
       const skip: boolean = anyData && budget <= 0;
       const { records, highWatermark, logStartOffset }: ReadResult = skip
         ? { records: EMPTY, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset }
-        : await log.read(w.offset, Math.max(1, anyData ? Math.min(w.maxBytes, budget) : w.maxBytes));
+        : await log.read(w.fetchOffset, Math.max(1, anyData ? Math.min(w.maxBytes, budget) : w.maxBytes));
       budget -= records.length;
       anyData ||= records.length > 0;
       out.push({ ...partitionError(w.partition, KafkaError.NONE, highWatermark, logStartOffset), records });
@@ -93,7 +91,7 @@ function bytesOf(results: readonly FetchResponsePartitionData[]): number {
 }
 
 /** Resolves when any requested partition's high watermark moves, or at the deadline. */
-function changeOrDeadline(ctx: KafkaContext, wanted: readonly Wanted[], deadline: number): Promise<void> {
+function changeOrDeadline(ctx: KafkaContext, wanted: readonly FetchPartition[], deadline: number): Promise<void> {
   const logs = wanted.flatMap((w) => ctx.topics.log(w.topic, w.partition) ?? []);
   return firstEventOrTimeout(ctx.clock, deadline - ctx.clock.now(), logs.map((log) => (wake) => log.watch(wake)));
 }
