@@ -7,10 +7,16 @@ import type { ProducerIds } from './producer-ids.ts';
 
 export type KafkaSettings = ValuesOf<typeof kafkaConfigFields>;
 
-export interface NodeAddress {
-  nodeId: number;
+/** Where one of this broker's listeners is, as clients are told. */
+export interface Endpoint {
   host: string;
   port: number;
+}
+
+/** This broker's id and where its listeners are: `kafka` (plaintext), `kafka-tls`. */
+export interface NodeAddress {
+  nodeId: number;
+  endpoints: Readonly<Record<string, Endpoint>>;
 }
 
 /** Marks a request that gets no response (Produce with acks=0). */
@@ -41,6 +47,12 @@ export class KafkaContext {
     readonly disk: DiskMonitor,
     readonly cluster: Cluster,
   ) {}
+
+  /** Where broker `nodeId` serves `listener`: a client is told the addresses of the listener it came in on. */
+  endpoint(nodeId: number, listener: string): Endpoint | undefined {
+    if (nodeId === this.node.nodeId) return this.node.endpoints[listener];
+    return this.cluster.members().find((m) => m.nodeId === nodeId)?.endpoints[listener];
+  }
 
   /**
    * Why this broker cannot serve a group request (Kafka's NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,

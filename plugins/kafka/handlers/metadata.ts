@@ -11,16 +11,19 @@ const UNKNOWN_OPERATIONS = -2147483648;
  * The live brokers, the controller, and each partition's leader, epoch, replicas and ISR as the cluster
  * knows them (on a single node: this broker for everything). Unknown topics are created when allowed.
  */
-export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async (ctx, request, header) => {
+export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async (ctx, request, header, connection) => {
   const version = header.apiVersion;
   const all = request.topics === null || (version === 0 && request.topics.length === 0);
   const names = all ? ctx.topics.list().map((t) => t.name) : request.topics!.map((t) => t.name ?? '');
   const allowCreate = ctx.settings.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation);
   const topics: MetadataResponseMetadataResponseTopic[] = [];
   for (const name of names) topics.push(await describeTopic(ctx, name, allowCreate && !all));
-  const brokers = ctx.cluster.clustered
-    ? ctx.cluster.members().flatMap((m) => (m.endpoints.kafka ? [{ nodeId: m.nodeId, host: m.endpoints.kafka.host, port: m.endpoints.kafka.port, rack: null }] : []))
-    : [{ nodeId: ctx.node.nodeId, host: ctx.node.host, port: ctx.node.port, rack: null }];
+  const listener = connection.listener;
+  const nodeIds = ctx.cluster.clustered ? ctx.cluster.members().map((m) => m.nodeId) : [ctx.node.nodeId];
+  const brokers = nodeIds.flatMap((nodeId) => {
+    const endpoint = ctx.endpoint(nodeId, listener);
+    return endpoint ? [{ nodeId, host: endpoint.host, port: endpoint.port, rack: null }] : [];
+  });
   return {
     throttleTimeMs: 0,
     brokers,
