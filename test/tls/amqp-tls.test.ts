@@ -15,6 +15,7 @@ const USERS = [
   // EXTERNAL users: no password is checked, but the user must exist.
   { name: 'CN=alice,O=Acme', password: 'unused-alice', permissions: ALL },
   { name: 'carol', password: 'unused-carol', permissions: ALL },
+  { name: 'CN=dave,OU=R&D,O=Acme\\, Inc,C=US', password: 'unused-dave', permissions: ALL },
 ];
 
 async function startAmqps(certs: TestCertificates, clientAuth: 'none' | 'request' | 'require', amqpSettings: Record<string, unknown> = {}): Promise<{ broker: Broker; port: number }> {
@@ -66,7 +67,7 @@ describe.skipIf(!haveOpenssl)('AMQP 0-9-1 over TLS (--amqp-tls-port) and EXTERNA
   let broker: Broker;
   let port: number;
   beforeAll(async () => {
-    certs = await makeTestCertificates({ alice: [['O', 'Acme'], ['CN', 'alice']], carol: [['O', 'Acme'], ['CN', 'carol']], nobody: [['CN', 'nobody']] });
+    certs = await makeTestCertificates({ alice: [['O', 'Acme'], ['CN', 'alice']], carol: [['O', 'Acme'], ['CN', 'carol']], dave: [['C', 'US'], ['O', 'Acme, Inc'], ['OU', 'R&D'], ['CN', 'dave']], nobody: [['CN', 'nobody']] });
     ({ broker, port } = await startAmqps(certs, 'request'));
   });
   afterAll(async () => {
@@ -89,6 +90,12 @@ describe.skipIf(!haveOpenssl)('AMQP 0-9-1 over TLS (--amqp-tls-port) and EXTERNA
   it('EXTERNAL (amqplib): a verified client certificate logs in as its subject DN, RabbitMQ-style (CN=alice,O=Acme)', async () => {
     const connection = await amqps(certs.clients.alice, true);
     expect(await roundTrip(connection, 'external-alice')).toBe('through external-alice');
+    await connection.close();
+  });
+
+  it('EXTERNAL: the DN is escaped as RabbitMQ writes it (RFC 4514), matching openssl -nameopt RFC2253', async () => {
+    const connection = await amqps(certs.clients.dave, true);
+    expect(await roundTrip(connection, 'external-dave')).toBe('through external-dave');
     await connection.close();
   });
 
