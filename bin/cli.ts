@@ -43,6 +43,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     clearInterval(keepAlive);
     process.exit(code);
   });
+  broker.reloadOnHangup();
   await broker.start();
   process.stdout.write(`${readinessLine(broker)}\n`);
 }
@@ -113,10 +114,13 @@ function readConfigFile(file: string): Record<string, unknown> {
 
 export function readinessLine(broker: Broker): string {
   const byProtocol = new Map<string, string[]>();
-  for (const { protocol, host, port } of broker.listeners()) {
+  const notes = new Map<string, string>();
+  for (const { protocol, host, port, tls } of broker.listeners()) {
     byProtocol.set(protocol, [...(byProtocol.get(protocol) ?? []), host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`]);
+    if (tls === 'detect') notes.set(protocol, ' (plaintext and TLS)');
+    else if (tls === 'tls' && !protocol.endsWith('-tls')) notes.set(protocol, ' (TLS)');
   }
-  const listeners = [...byProtocol].map(([protocol, addresses]) => `${protocol} ${addresses.join(' ')}`);
+  const listeners = [...byProtocol].map(([protocol, addresses]) => `${protocol} ${addresses.join(' ')}${notes.get(protocol) ?? ''}`);
   const storage = broker.get<StorageEngine>(TOKENS.StorageEngine).description;
   const cluster = broker.get<Cluster>(TOKENS.Cluster);
   const connections = broker.get<ConnectionBudget>(TOKENS.ConnectionBudget).describe();

@@ -6,6 +6,7 @@ import { CORE_DEFAULT_ROLES, corePlugin } from './core-plugin.ts';
 import { BrokerError } from './errors.ts';
 import { createRootLogger, type Logger } from './logging.ts';
 import type { ListenerAddress, ListenerRegistry } from './net/listener-registry.ts';
+import type { TlsCredentials } from './net/tls-credentials.ts';
 import type { BrokerPlugin, PluginContext } from './plugin.ts';
 import { TOKENS } from './tokens.ts';
 
@@ -94,6 +95,24 @@ export class Broker {
       if (errors.length > 0) throw new BrokerError('BROKER_STATE', 'some plugins failed to stop cleanly', { cause: errors[0] });
     })();
     return this.stopping;
+  }
+
+  /**
+   * Reads the TLS certificate, key and CA files again: connections accepted from now on use them, open
+   * ones keep theirs; files that do not load are logged and the certificates in use stay. True if reloaded.
+   */
+  reloadTls(): boolean {
+    return this.container.get<TlsCredentials>(TOKENS.Tls).reload();
+  }
+
+  /** Reloads the TLS certificates on SIGHUP (instead of Node's default: exit). Returns the uninstaller. */
+  reloadOnHangup(): () => void {
+    const handler = (): void => {
+      this.logger.info({ signal: 'SIGHUP' }, 'reloading TLS certificates');
+      this.reloadTls();
+    };
+    process.on('SIGHUP', handler);
+    return () => process.off('SIGHUP', handler);
   }
 
   /** Stops gracefully on SIGINT/SIGTERM, then exits; a second signal exits at once. Returns the uninstaller. */

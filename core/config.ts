@@ -122,6 +122,16 @@ export const groupFields = {
   offsetsRetentionCheckIntervalMs: field.integer(600_000, 'how often offset expiry runs', { min: 10 }),
 } as const;
 
+export const TLS_CLIENT_AUTH = ['none', 'request', 'require'] as const;
+
+export const tlsFields = {
+  cert: field.string('', 'PEM file with the server certificate (and its chain); with --tls-key it turns the TLS listeners on'),
+  key: field.string('', 'PEM file with the private key of --tls-cert'),
+  ca: field.string('', 'PEM file with the CA certificates client certificates are verified against'),
+  clientAuth: field.oneOf(TLS_CLIENT_AUTH, 'none', 'client certificates: none (not asked for), request (verified when sent), require (a client without a valid one is refused)'),
+  handshakeTimeoutMs: field.integer(5000, "a TLS connection must finish its handshake within this time (RabbitMQ's ssl_handshake_timeout)", { min: 100 }),
+} as const;
+
 export const coreConfigFields = {
   nodeId: field.integer(1, 'this broker\'s id: in Kafka Metadata, and its identity in a cluster', { min: 0, max: 2 ** 31 - 1 }),
   dataDir: field.string('./data', 'where storage-fs keeps its files'),
@@ -135,11 +145,14 @@ export const coreConfigFields = {
 export const TOPICS_SECTION: ConfigSection<typeof topicDefaultFields> = { name: 'topics', fields: topicDefaultFields };
 export const GROUPS_SECTION: ConfigSection<typeof groupFields> = { name: 'groups', fields: groupFields };
 export const REPLICATION_SECTION: ConfigSection<typeof replicationFields> = { name: 'replication', fields: replicationFields };
+export const TLS_SECTION: ConfigSection<typeof tlsFields> = { name: 'tls', fields: tlsFields };
 
 export type TopicDefaults = ValuesOf<typeof topicDefaultFields>;
 export type GroupSettings = ValuesOf<typeof groupFields>;
 export type ReplicationSettings = ValuesOf<typeof replicationFields>;
-export type CoreConfig = ValuesOf<typeof coreConfigFields> & { topics: TopicDefaults; groups: GroupSettings; replication: ReplicationSettings };
+export type TlsSettings = ValuesOf<typeof tlsFields>;
+export type TlsClientAuth = (typeof TLS_CLIENT_AUTH)[number];
+export type CoreConfig = ValuesOf<typeof coreConfigFields> & { topics: TopicDefaults; groups: GroupSettings; replication: ReplicationSettings; tls: TlsSettings };
 /** The resolved configuration: core keys, `topics`, and one object per plugin section. */
 export type BrokerConfig = CoreConfig & { readonly [section: string]: unknown };
 
@@ -153,6 +166,7 @@ export function buildConfigSchema(sections: readonly ConfigSection[]): ConfigSch
     [TOPICS_SECTION.name, TOPICS_SECTION.fields],
     [GROUPS_SECTION.name, GROUPS_SECTION.fields],
     [REPLICATION_SECTION.name, REPLICATION_SECTION.fields],
+    [TLS_SECTION.name, TLS_SECTION.fields],
   ]);
   for (const section of sections) {
     if (map.has(section.name) || section.name in coreConfigFields) {

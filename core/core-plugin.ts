@@ -11,6 +11,7 @@ import { BrokerError } from './errors.ts';
 import { ConnectionBudget } from './net/connection-budget.ts';
 import { ListenerRegistry } from './net/listener-registry.ts';
 import { openFileLimit } from './net/open-file-limit.ts';
+import { TlsCredentials } from './net/tls-credentials.ts';
 import { definePlugin, type BrokerPlugin } from './plugin.ts';
 import { SingleNodeReplicator } from './replication/single-node-replicator.ts';
 import { ClusterReplicator } from './replication/cluster-replicator.ts';
@@ -41,6 +42,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       TOKENS.TopicRegistry,
       TOKENS.ListenerRegistry,
       TOKENS.ConnectionBudget,
+      TOKENS.Tls,
       TOKENS.AssignorRegistry,
       TOKENS.GroupCoordinator,
       TOKENS.OffsetStore,
@@ -48,7 +50,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       ...CORE_DEFAULT_ROLES.filter((role) => !replaced.has(role)),
     ],
     requires: [ownsEngine ? TOKENS.SegmentStore : TOKENS.StorageEngine, ...(clustered ? [TOKENS.Coordination] : [])],
-    module: ({ config }) =>
+    module: ({ config, logger }) =>
       new ContainerModule(({ bind }) => {
         if (ownsEngine) bind<StorageEngine>(TOKENS.StorageEngine).to(SegmentedStorageEngine).inSingletonScope();
         if (!replaced.has(TOKENS.Replicator)) bind(TOKENS.Replicator).to(clustered ? ClusterReplicator : SingleNodeReplicator).inSingletonScope();
@@ -57,6 +59,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
         bind(TOKENS.TopicRegistry).to(TopicRegistry).inSingletonScope();
         bind(TOKENS.ListenerRegistry).to(ListenerRegistry).inSingletonScope();
         bind(TOKENS.ConnectionBudget).toConstantValue(new ConnectionBudget(config.maxConnections, openFileLimit()));
+        bind(TOKENS.Tls).toConstantValue(new TlsCredentials(config.tls, logger.child({ component: 'tls' })));
         for (const assignor of [RangeAssignor, RoundRobinAssignor, StickyAssignor]) bind<Assignor>(TOKENS.Assignor).to(assignor).inSingletonScope();
         bind(TOKENS.AssignorRegistry).to(AssignorRegistry).inSingletonScope();
         bind(TOKENS.OffsetStore).to(OffsetStore).inSingletonScope();
@@ -68,6 +71,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       const details = { maxConnections: budget.limit, openFiles: budget.openFiles?.soft };
       if (budget.exceedsOpenFiles) logger.warn(details, 'max-connections leaves too few file descriptors for files: accepts and opens may fail with EMFILE under load');
       else logger.info(details, 'connection limit');
+      container.get<TlsCredentials>(TOKENS.Tls).load();
       const engine = container.get<StorageEngine>(TOKENS.StorageEngine);
       // Measured before anything opens, so a broker started on a full disk starts read-only.
       await container.get<DiskMonitor>(TOKENS.DiskMonitor).start(engine);

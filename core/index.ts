@@ -20,6 +20,8 @@ export {
   type ConfigSection,
   type CoreConfig,
   type SectionFields,
+  type TlsClientAuth,
+  type TlsSettings,
   type TopicDefaults,
   type ValuesOf,
 } from './config.ts';
@@ -37,6 +39,9 @@ export { LengthPrefixedFrames } from './net/length-prefixed-frames.ts';
 export { RequestMemory } from './net/request-memory.ts';
 export { hostAddresses, TcpListener, type Accept, type Connection, type TcpListenerOptions } from './net/tcp-listener.ts';
 export { ConnectionBudget, connectionsWithin } from './net/connection-budget.ts';
+export { TlsCredentials, type TlsMaterial } from './net/tls-credentials.ts';
+export { isTls, verifiedClientCertificate, type ListenerTls } from './net/tls-terminator.ts';
+export { certificateSubject, NAME_OIDS, type NameAttribute } from './net/certificate-subject.ts';
 export { openFileLimit, type OpenFileLimit } from './net/open-file-limit.ts';
 export { RecurringWarning } from './net/recurring-warning.ts';
 export * from './assignment/index.ts';

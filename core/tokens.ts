@@ -32,6 +32,8 @@ export const TOKENS = {
   ListenerRegistry: Symbol.for('wharf.net.ListenerRegistry'),
   /** The connections all listeners may hold together (below the open-file limit). */
   ConnectionBudget: Symbol.for('wharf.net.ConnectionBudget'),
+  /** The TLS certificate, key and client CAs every TLS listener uses (`TlsCredentials`; `enabled` false without `--tls-cert`). */
+  Tls: Symbol.for('wharf.net.Tls'),
 } as const;
 
 export type Token = (typeof TOKENS)[keyof typeof TOKENS] | symbol;

@@ -4,6 +4,8 @@ export interface ListenerAddress {
   protocol: string;
   host: string;
   port: number;
+  /** `tls`: a TLS port; `detect`: TLS and plaintext on one port; absent: plaintext. */
+  tls?: 'tls' | 'detect';
 }
 
 /** Where protocol plugins announce the addresses they actually listen on. */

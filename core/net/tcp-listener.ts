@@ -3,6 +3,7 @@ import type { Logger } from '../logging.ts';
 import type { ConnectionBudget } from './connection-budget.ts';
 import type { ListenerRegistry } from './listener-registry.ts';
 import { RecurringWarning } from './recurring-warning.ts';
+import { TlsTerminator, type ListenerTls } from './tls-terminator.ts';
 
 /** The protocol side of one accepted socket. */
 export interface Connection {
@@ -12,7 +13,7 @@ export interface Connection {
   close(): void;
 }
 
-/** Makes the protocol side of a socket this listener accepted. */
+/** Makes the protocol side of a socket this listener accepted (a `tls.TLSSocket` once its handshake is done, on a TLS listener). */
 export type Accept = (socket: net.Socket, id: number, logger: Logger) => Connection;
 
 export interface TcpListenerOptions {
@@ -29,6 +30,8 @@ export interface TcpListenerOptions {
   idleTimeoutMs: number;
   logger: Logger;
   registry: ListenerRegistry;
+  /** Serve TLS (see `ListenerTls`); absent: plaintext only. */
+  tls?: ListenerTls;
 }
 
 /** How long a socket whose sending side we closed waits for the peer to close its side. */
@@ -40,11 +43,17 @@ const CLOSE_GRACE_MS = 5000;
  * sockets and sockets whose peer never finishes closing, announces its addresses, and on stop stops
  * accepting, drains, then closes. `bind()` and `serve()` are separate so that a protocol that needs its
  * port to get ready can bind first: connections that arrive in between wait, unread, until `serve()`.
+ * With `tls`, a connection's TLS handshake runs once it is served, and the protocol gets the TLS socket.
  */
 export class TcpListener {
   private readonly servers: net.Server[] = [];
-  /** Every admitted socket; its connection is undefined until served. */
-  private readonly connections = new Map<net.Socket, Connection | undefined>();
+  /** Every admitted TCP socket, each holding a unit of the budget. */
+  private readonly admitted = new Set<net.Socket>();
+  /** Admitted before `serve()`: they wait, unread. */
+  private readonly waiting = new Set<net.Socket>();
+  /** The sockets protocols read (TCP, or TLS over it) and their connections. */
+  private readonly connections = new Map<net.Socket, Connection>();
+  private readonly tls: TlsTerminator | undefined;
   private accept: Accept | undefined;
   private nextId = 1;
   private stopped = false;
@@ -54,10 +63,16 @@ export class TcpListener {
   constructor(private readonly options: TcpListenerOptions) {
     this.refusals = new RecurringWarning(options.logger, 'connection limit reached: refusing connections');
     this.acceptFailures = new RecurringWarning(options.logger, 'cannot accept connections: the process is out of file descriptors');
+    this.tls = options.tls && new TlsTerminator(options.tls, (socket) => this.handOver(socket), options.logger.child({ protocol: options.protocol }));
+  }
+
+  /** The name it announces itself under (`kafka`, `kafka-tls`, ...). */
+  get protocol(): string {
+    return this.options.protocol;
   }
 
   get connectionCount(): number {
-    return this.connections.size;
+    return this.admitted.size;
   }
 
   /** Binds and serves at once. */
@@ -90,7 +105,7 @@ export class TcpListener {
       chosen = (server.address() as net.AddressInfo).port;
       server.on('error', (err) => this.onServerError(err));
       this.servers.push(server);
-      this.options.registry.add({ protocol, host: address, port: chosen });
+      this.options.registry.add({ protocol, host: address, port: chosen, ...(this.options.tls ? { tls: this.options.tls.mode } : {}) });
     }
     return chosen;
   }
@@ -98,7 +113,8 @@ export class TcpListener {
   /** Hands the connections that waited since `bind()`, and every later one, to `accept`. */
   serve(accept: Accept): void {
     this.accept = accept;
-    for (const [socket, connection] of this.connections) if (connection === undefined) this.handOver(socket);
+    for (const socket of this.waiting) this.begin(socket);
+    this.waiting.clear();
   }
 
   /** Stops accepting, lets connections drain for up to `drainTimeoutMs`, then closes what remains. */
@@ -106,7 +122,7 @@ export class TcpListener {
     this.stopped = true;
     this.options.registry.remove(this.options.protocol);
     const closed = this.servers.splice(0).map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
-    const connections = [...this.connections.values()].filter((c) => c !== undefined);
+    const connections = [...this.connections.values()];
     if (drainTimeoutMs > 0 && connections.length > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -115,24 +131,50 @@ export class TcpListener {
       ]);
       clearTimeout(timer);
     }
-    for (const connection of this.connections.values()) connection?.close();
+    for (const connection of this.connections.values()) connection.close();
     for (const socket of this.connections.keys()) socket.destroy();
+    for (const socket of this.admitted) socket.destroy();
     this.connections.clear();
+    this.tls?.close();
     await Promise.all(closed);
   }
 
   private onSocket(socket: net.Socket): void {
     if (this.stopped || !this.admit()) {
-      if (!this.stopped) this.refusals.note({ protocol: this.options.protocol, connections: this.connections.size, limit: this.limitDescription() });
+      if (!this.stopped) this.refusals.note({ protocol: this.options.protocol, connections: this.admitted.size, limit: this.limitDescription() });
       socket.destroy();
       return;
     }
-    this.connections.set(socket, undefined);
+    this.admitted.add(socket);
     socket.once('close', () => {
-      this.connections.delete(socket);
+      this.admitted.delete(socket);
+      this.waiting.delete(socket);
       this.options.budget.release();
     });
     socket.on('error', (err) => this.options.logger.debug({ err, protocol: this.options.protocol }, 'socket error'));
+    if (this.accept) this.begin(socket);
+    else this.waiting.add(socket);
+  }
+
+  /** A served TCP socket: its TLS handshake first, on a TLS listener. */
+  private begin(socket: net.Socket): void {
+    if (this.tls) this.tls.accept(socket, (plaintext) => this.handOver(plaintext));
+    else this.handOver(socket);
+  }
+
+  private admit(): boolean {
+    const { maxConnections, budget } = this.options;
+    return (maxConnections === 0 || this.admitted.size < maxConnections) && budget.tryAcquire();
+  }
+
+  private limitDescription(): string {
+    const { maxConnections, budget } = this.options;
+    return maxConnections > 0 && this.admitted.size >= maxConnections ? `${this.options.protocol} max ${maxConnections}` : `all listeners max ${budget.limit}`;
+  }
+
+  /** Gives the socket the protocol reads (TCP, or TLS over it) to the protocol; closes it when idle or half-closed too long. */
+  private handOver(socket: net.Socket): void {
+    if (!this.admitted.has(socket)) socket.on('error', (err) => this.options.logger.debug({ err, protocol: this.options.protocol }, 'socket error'));
     socket.once('finish', () => {
       if (!socket.destroyed) setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     });
@@ -142,20 +184,7 @@ export class TcpListener {
         socket.destroy();
       });
     }
-    if (this.accept) this.handOver(socket);
-  }
-
-  private admit(): boolean {
-    const { maxConnections, budget } = this.options;
-    return (maxConnections === 0 || this.connections.size < maxConnections) && budget.tryAcquire();
-  }
-
-  private limitDescription(): string {
-    const { maxConnections, budget } = this.options;
-    return maxConnections > 0 && this.connections.size >= maxConnections ? `${this.options.protocol} max ${maxConnections}` : `all listeners max ${budget.limit}`;
-  }
-
-  private handOver(socket: net.Socket): void {
+    socket.once('close', () => this.connections.delete(socket));
     const id = this.nextId++;
     const logger = this.options.logger.child({ conn: id, protocol: this.options.protocol });
     try {
@@ -169,7 +198,7 @@ export class TcpListener {
   /** Out of descriptors, accept fails (libuv closes the pending connection): the broker goes on serving. */
   private onServerError(err: NodeJS.ErrnoException): void {
     if (err.code === 'EMFILE' || err.code === 'ENFILE') {
-      this.acceptFailures.note({ protocol: this.options.protocol, code: err.code, connections: this.connections.size });
+      this.acceptFailures.note({ protocol: this.options.protocol, code: err.code, connections: this.admitted.size });
     } else this.options.logger.error({ err, protocol: this.options.protocol }, 'listener error');
   }
 }

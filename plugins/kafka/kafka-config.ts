@@ -2,6 +2,7 @@ import { field } from '../../core/index.ts';
 
 export const kafkaConfigFields = {
   port: field.port(9092, 'Kafka listener port; 0 disables it'),
+  tlsPort: field.port(9093, 'Kafka TLS (SSL) listener port, served when --tls-cert and --tls-key are given; 0 disables it'),
   advertisedHost: field.string('', 'host clients are told to connect to (default: 127.0.0.1 when bound to localhost)'),
   maxRequestBytes: field.integer(100 * 1024 * 1024, 'largest request accepted (socket.request.max.bytes)', { min: 1024 }),
   maxConnections: field.integer(0, 'Kafka connections accepted at once (max.connections); 0: as many as the shared --max-connections allows', { min: 0 }),

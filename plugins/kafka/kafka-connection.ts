@@ -14,6 +14,8 @@ export type Reply = readonly Buffer[] | undefined | typeof CLOSE_CONNECTION;
 export type Dispatch = (frame: Buffer, connection: KafkaConnection) => Promise<Reply>;
 
 export interface KafkaConnectionOptions {
+  /** The listener the connection came in on (`kafka`, `kafka-tls`): Metadata names that listener's addresses. */
+  listener: string;
   maxRequestBytes: number;
   /** Requests started but not yet answered before reading pauses. */
   maxInFlight: number;
@@ -62,6 +64,10 @@ export class KafkaConnection implements Connection {
       this.release();
       this.idle?.();
     });
+  }
+
+  get listener(): string {
+    return this.options.listener;
   }
 
   get clientHost(): string {

@@ -8,10 +8,16 @@ import type { ProducerIds } from './producer-ids.ts';
 
 export type KafkaSettings = ValuesOf<typeof kafkaConfigFields>;
 
-export interface NodeAddress {
-  nodeId: number;
+/** Where one of this broker's listeners is, as clients are told. */
+export interface Endpoint {
   host: string;
   port: number;
+}
+
+/** This broker's id and where its listeners are: `kafka` (plaintext), `kafka-tls`. */
+export interface NodeAddress {
+  nodeId: number;
+  endpoints: Readonly<Record<string, Endpoint>>;
 }
 
 /** Marks a request that gets no response (Produce with acks=0). */
@@ -48,6 +54,12 @@ export class KafkaContext {
     this.fetchSessions = new FetchSessionCache({ slots: settings.fetchSessionCacheSlots, evictionMs: settings.fetchSessionEvictionMs }, clock);
   }
 
+  /** Where broker `nodeId` serves `listener`: a client is told the addresses of the listener it came in on. */
+  endpoint(nodeId: number, listener: string): Endpoint | undefined {
+    if (nodeId === this.node.nodeId) return this.node.endpoints[listener];
+    return this.cluster.members().find((m) => m.nodeId === nodeId)?.endpoints[listener];
+  }
+
   /**
    * Why this broker cannot serve a group request (Kafka's NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
    * COORDINATOR_NOT_AVAILABLE), or undefined when it coordinates the group.
@@ -65,10 +77,13 @@ export class KafkaContext {
     }
   }
 
-  /** The live brokers' Kafka listeners (on a single node: this broker's). */
-  liveBrokers(): NodeAddress[] {
-    if (!this.cluster.clustered) return [this.node];
-    return this.cluster.members().flatMap((m) => (m.endpoints.kafka ? [{ nodeId: m.nodeId, host: m.endpoints.kafka.host, port: m.endpoints.kafka.port }] : []));
+  /** The live brokers' addresses on `listener` (a client on the TLS listener is told the TLS ones; on a single node: this broker). */
+  liveBrokers(listener: string): Array<{ nodeId: number } & Endpoint> {
+    const nodeIds = this.cluster.clustered ? this.cluster.members().map((m) => m.nodeId) : [this.node.nodeId];
+    return nodeIds.flatMap((nodeId) => {
+      const endpoint = this.endpoint(nodeId, listener);
+      return endpoint ? [{ nodeId, ...endpoint }] : [];
+    });
   }
 
   /** A topic Kafka clients may see: exists, is not some plugin's internal queue, and in a cluster is a cluster topic. */

@@ -10,40 +10,50 @@ import {
   type GroupCoordinator,
   type ListenerRegistry,
   type OffsetStore,
+  type Logger,
   type PluginContext,
+  type TlsCredentials,
   type TopicRegistry,
 } from '../../core/index.ts';
 import { consumerProtocolAdapter } from './consumer-protocol-adapter.ts';
 import { KafkaConnection } from './kafka-connection.ts';
-import { KafkaContext, type KafkaSettings } from './kafka-context.ts';
+import { KafkaContext, type Endpoint, type KafkaSettings } from './kafka-context.ts';
 import { ProducerIds } from './producer-ids.ts';
 import { createDispatch } from './request-router.ts';
 
-/** The Kafka listener and the context its handlers share. */
+/** The Kafka listeners (plaintext `kafka`, TLS `kafka-tls`) and the context their handlers share. */
 export class KafkaServer {
-  private listener: TcpListener | undefined;
+  private listeners: TcpListener[] = [];
 
-  /** Binds, builds everything requests need, advertises the listener to the cluster, then serves. */
+  /** Binds, builds everything requests need, advertises the listeners to the cluster, then serves. */
   async start({ container, section: settings, logger }: PluginContext<KafkaSettings>): Promise<void> {
     const config = container.get<BrokerConfig>(TOKENS.Config);
-    const registry = container.get<ListenerRegistry>(TOKENS.ListenerRegistry);
     const cluster = container.get<Cluster>(TOKENS.Cluster);
     const coordinator = container.get<GroupCoordinator>(TOKENS.GroupCoordinator);
     coordinator.registerAdapter(consumerProtocolAdapter);
-    if (settings.port === 0) return;
-    const listener = (this.listener = new TcpListener({
-      protocol: 'kafka',
-      host: config.host,
-      port: settings.port,
-      maxConnections: settings.maxConnections,
-      budget: container.get<ConnectionBudget>(TOKENS.ConnectionBudget),
-      idleTimeoutMs: settings.idleTimeoutMs,
-      logger,
-      registry,
-    }));
-    const port = await listener.bind();
-    if (port === undefined) return;
-    const node = { nodeId: config.nodeId, host: settings.advertisedHost || advertised(config.host), port };
+    const tls = container.get<TlsCredentials>(TOKENS.Tls);
+    const listen = (protocol: string, port: number | 'auto', secure: boolean): TcpListener =>
+      new TcpListener({
+        protocol,
+        host: config.host,
+        port,
+        maxConnections: settings.maxConnections,
+        budget: container.get<ConnectionBudget>(TOKENS.ConnectionBudget),
+        idleTimeoutMs: settings.idleTimeoutMs,
+        logger,
+        registry: container.get<ListenerRegistry>(TOKENS.ListenerRegistry),
+        ...(secure ? { tls: { credentials: tls, mode: 'tls' as const } } : {}),
+      });
+    const wanted = [
+      ...(settings.port !== 0 ? [listen('kafka', settings.port, false)] : []),
+      ...(tls.enabled && settings.tlsPort !== 0 ? [listen('kafka-tls', settings.tlsPort, true)] : []),
+    ];
+    this.listeners = wanted;
+    const host = settings.advertisedHost || advertised(config.host);
+    const endpoints: Record<string, Endpoint> = {};
+    for (const listener of wanted) endpoints[listener.protocol] = { host, port: (await listener.bind())! };
+    if (wanted.length === 0) return;
+    const node = { nodeId: config.nodeId, endpoints };
     const context = new KafkaContext(
       settings,
       config,
@@ -67,13 +77,15 @@ export class KafkaServer {
       stalledRequestTimeoutMs: settings.stalledRequestTimeoutMs,
       dispatch,
     };
-    await cluster.advertise('kafka', { host: node.host, port: node.port });
-    listener.serve((socket, id, connectionLogger) => new KafkaConnection(socket, id, { ...connectionOptions, logger: connectionLogger }));
+    for (const [listener, endpoint] of Object.entries(endpoints)) await cluster.advertise(listener, endpoint);
+    for (const listener of wanted) {
+      listener.serve((socket, id, connectionLogger: Logger) => new KafkaConnection(socket, id, { ...connectionOptions, listener: listener.protocol, logger: connectionLogger }));
+    }
   }
 
   async stop(settings: KafkaSettings): Promise<void> {
-    await this.listener?.stop(settings.drainTimeoutMs);
-    this.listener = undefined;
+    await Promise.all(this.listeners.map((listener) => listener.stop(settings.drainTimeoutMs)));
+    this.listeners = [];
   }
 }
 

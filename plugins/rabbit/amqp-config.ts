@@ -36,6 +36,8 @@ function checkVhosts(value: unknown): string[] {
 
 export const amqpConfigFields = {
   port: field.port(5672, 'AMQP 0-9-1 listener port; 0 disables it'),
+  tlsPort: field.port(5671, 'AMQPS (AMQP 0-9-1 over TLS) listener port, served when --tls-cert and --tls-key are given; 0 disables it'),
+  sslCertLoginFrom: field.oneOf(['distinguished_name', 'common_name'], 'distinguished_name', "the user EXTERNAL logs in as: the client certificate's subject DN, or its CN (RabbitMQ's ssl_cert_login_from)"),
   frameMax: field.integer(131072, 'largest frame the server accepts and offers in connection.tune', { min: 4096, max: 4 * 1024 * 1024 }),
   channelMax: field.integer(2047, 'most channels per connection', { min: 1, max: 65535 }),
   heartbeat: field.integer(60, 'heartbeat seconds offered in connection.tune; 0 disables', { min: 0, max: 65535 }),

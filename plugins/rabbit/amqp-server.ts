@@ -12,6 +12,7 @@ import {
   type Logger,
   type PluginContext,
   type StorageEngine,
+  type TlsCredentials,
   type TopicRegistry,
 } from '../../core/index.ts';
 import type { AmqpContext, AmqpSettings } from './amqp-context.ts';
@@ -20,7 +21,7 @@ import { AmqpConnection } from './connection.ts';
 import { Definitions } from './model/definitions.ts';
 import { Vhost } from './model/vhost.ts';
 
-/** The AMQP listener, its vhosts, and flow control on memory and disk alarms. */
+/** The AMQP listeners (plaintext `amqp`, TLS `amqp-tls`), their vhosts, and flow control on memory and disk alarms. */
 export class AmqpServer implements AmqpContext {
   settings!: AmqpSettings;
   vhosts = new Map<string, Vhost>();
@@ -29,7 +30,7 @@ export class AmqpServer implements AmqpContext {
   private memoryAlarm = false;
   private diskAlarm = false;
   private unwatchDisk: (() => void) | undefined;
-  private listener: TcpListener | undefined;
+  private listeners: TcpListener[] = [];
   private ackStore: AckStateStore | undefined;
   private readonly connections = new Set<AmqpConnection>();
   private readonly cleanups = new Set<Promise<void>>();
@@ -54,21 +55,27 @@ export class AmqpServer implements AmqpContext {
       this.vhosts.set(name, vhost);
     }
     this.watchMemory();
-    this.listener = new TcpListener({
-      protocol: 'amqp',
-      host: config.host,
-      port: section.port,
-      maxConnections: section.maxConnections,
-      budget: container.get<ConnectionBudget>(TOKENS.ConnectionBudget),
-      idleTimeoutMs: 0,
-      logger,
-      registry: container.get<ListenerRegistry>(TOKENS.ListenerRegistry),
-    });
-    await this.listener.start((socket, id, connectionLogger) => {
-      const connection = new AmqpConnection(socket, id, this, connectionLogger, (closed) => this.closed(closed));
-      this.connections.add(connection);
-      return connection;
-    });
+    const tls = container.get<TlsCredentials>(TOKENS.Tls);
+    const listen = (protocol: string, port: number | 'auto', secure: boolean): TcpListener =>
+      new TcpListener({
+        protocol,
+        host: config.host,
+        port,
+        maxConnections: section.maxConnections,
+        budget: container.get<ConnectionBudget>(TOKENS.ConnectionBudget),
+        idleTimeoutMs: 0,
+        logger,
+        registry: container.get<ListenerRegistry>(TOKENS.ListenerRegistry),
+        ...(secure ? { tls: { credentials: tls, mode: 'tls' as const } } : {}),
+      });
+    this.listeners = [listen('amqp', section.port, false), ...(tls.enabled ? [listen('amqp-tls', section.tlsPort, true)] : [])];
+    for (const listener of this.listeners) {
+      await listener.start((socket, id, connectionLogger) => {
+        const connection = new AmqpConnection(socket, id, this, connectionLogger, (closed) => this.closed(closed));
+        this.connections.add(connection);
+        return connection;
+      });
+    }
     this.watchDisk(container.get<DiskMonitor>(TOKENS.DiskMonitor));
   }
 
@@ -85,7 +92,7 @@ export class AmqpServer implements AmqpContext {
   async stop(): Promise<void> {
     if (this.memoryTimer) clearInterval(this.memoryTimer);
     this.unwatchDisk?.();
-    await this.listener?.stop(this.settings.drainTimeoutMs);
+    await Promise.all(this.listeners.map((listener) => listener.stop(this.settings.drainTimeoutMs)));
     while (this.cleanups.size > 0) await Promise.all(this.cleanups);
     for (const vhost of this.vhosts.values()) await vhost.close();
     await this.ackStore?.close();

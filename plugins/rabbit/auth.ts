@@ -58,6 +58,16 @@ export class UserDirectory {
     return user.spec;
   }
 
+  /**
+   * EXTERNAL (rabbitmq_auth_mechanism_ssl): the user a verified client certificate names must exist; no
+   * password is checked, the loopback restriction is.
+   */
+  authenticateExternal(name: string, remoteAddress: string | undefined): UserSpec | undefined {
+    const user = this.users.get(name);
+    if (!user || (user.spec.loopbackOnly && !LOOPBACK.has(remoteAddress ?? ''))) return undefined;
+    return user.spec;
+  }
+
   canAccessVhost(user: string, vhost: string): boolean {
     return this.users.get(user)?.permissions.has(vhost) ?? false;
   }

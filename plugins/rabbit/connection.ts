@@ -1,9 +1,11 @@
 import type { Socket } from 'node:net';
-import { BrokerError, type Connection, type Logger } from '../../core/index.ts';
+import { BrokerError, isTls, verifiedClientCertificate, type Connection, type Logger } from '../../core/index.ts';
 import { AmqpError, amqpError, ReplyCode } from './amqp-error.ts';
 import type { AmqpContext } from './amqp-context.ts';
 import { SERVER_VERSION } from './amqp-context.ts';
 import { parseCredentials } from './auth.ts';
+import type { UserSpec } from './amqp-config.ts';
+import { certificateUserName } from './certificate-login.ts';
 import { AmqpChannel } from './channel.ts';
 import {
   field,
@@ -24,6 +26,12 @@ import { Outbound } from './outbound.ts';
 
 /** `draining`: the client sent connection.close; its channels finish the methods they received, then close-ok. */
 type State = 'header' | 'start' | 'tune' | 'open' | 'running' | 'draining' | 'closing' | 'closed';
+
+/** As RabbitMQ 3.10 offers them: with rabbitmq_auth_mechanism_ssl, EXTERNAL is offered on TLS connections only. */
+const PLAINTEXT_MECHANISMS = ['AMQPLAIN', 'PLAIN'];
+const TLS_MECHANISMS = ['PLAIN', 'AMQPLAIN', 'EXTERNAL'];
+/** RabbitMQ's SILENT_CLOSE_DELAY: a client that breaks the handshake waits this long before the socket closes. */
+const SILENT_CLOSE_DELAY_MS = 3000;
 
 const CAPABILITIES = ['publisher_confirms', 'exchange_exchange_bindings', 'basic.nack', 'consumer_cancel_notify', 'connection.blocked', 'consumer_priorities', 'authentication_failure_close', 'per_consumer_qos', 'direct_reply_to'];
 
@@ -238,18 +246,29 @@ export class AmqpConnection implements Connection {
       ['information', field.string('Wharf: AMQP 0-9-1 with RabbitMQ semantics over a segment log')],
       ['capabilities', { type: 'F', value: capabilities }],
     ]);
-    this.sendMethod(0, 'connection.start', { versionMajor: 0, versionMinor: 9, serverProperties, mechanisms: Buffer.from('AMQPLAIN PLAIN'), locales: Buffer.from('en_US') });
+    this.sendMethod(0, 'connection.start', { versionMajor: 0, versionMinor: 9, serverProperties, mechanisms: Buffer.from(this.mechanisms.join(' ')), locales: Buffer.from('en_US') });
+  }
+
+  private get mechanisms(): readonly string[] {
+    return isTls(this.socket) ? TLS_MECHANISMS : PLAINTEXT_MECHANISMS;
   }
 
   private onStartOk(args: MethodArgs['connection.start-ok']): void {
     if (this.state !== 'start') throw amqpError.commandInvalid('unexpected connection.start-ok');
     const caps = args.clientProperties.get('capabilities');
     if (caps?.type === 'F') for (const [name, value] of caps.value) this.clientCapabilities.set(name, value.type === 't' && value.value);
-    const credentials = parseCredentials(args.mechanism, args.response);
-    const user = credentials && this.context.users.authenticate(credentials, this.socket.remoteAddress);
+    if (!this.mechanisms.includes(args.mechanism)) {
+      const known = PLAINTEXT_MECHANISMS.includes(args.mechanism) || TLS_MECHANISMS.includes(args.mechanism);
+      this.logger.warn({ mechanism: args.mechanism }, `${known ? 'invalid' : 'unknown'} authentication mechanism; closing the connection`);
+      this.state = 'closing';
+      this.socket.pause();
+      setTimeout(() => this.destroy('authentication mechanism not offered'), SILENT_CLOSE_DELAY_MS).unref();
+      return;
+    }
+    const { user, name } = args.mechanism === 'EXTERNAL' ? this.certificateLogin() : this.passwordLogin(args.mechanism, args.response);
     if (!user) {
       const refused = new AmqpError(ReplyCode.accessRefused, `Login was refused using authentication mechanism ${args.mechanism}. For details see the broker logfile.`, 0, 0, true);
-      this.logger.warn({ user: credentials?.user, mechanism: args.mechanism }, 'login refused');
+      this.logger.warn({ user: name, mechanism: args.mechanism }, 'login refused');
       if (this.capability('authentication_failure_close')) this.closeWith(refused);
       else this.destroy('login refused');
       return;
@@ -258,6 +277,22 @@ export class AmqpConnection implements Connection {
     this.state = 'tune';
     const { channelMax, frameMax, heartbeat } = this.context.settings;
     this.sendMethod(0, 'connection.tune', { channelMax, frameMax, heartbeat });
+  }
+
+  private passwordLogin(mechanism: string, response: Buffer): { user?: UserSpec; name?: string } {
+    const credentials = parseCredentials(mechanism, response);
+    return { user: credentials && this.context.users.authenticate(credentials, this.socket.remoteAddress), name: credentials?.user };
+  }
+
+  /** EXTERNAL: the user a verified client certificate names (`--amqp-ssl-cert-login-from`). */
+  private certificateLogin(): { user?: UserSpec; name?: string } {
+    const certificate = verifiedClientCertificate(this.socket);
+    if (!certificate) {
+      this.logger.warn('EXTERNAL login refused: the client presented no verified TLS certificate');
+      return {};
+    }
+    const name = certificateUserName(certificate, this.context.settings.sslCertLoginFrom);
+    return { user: name === undefined ? undefined : this.context.users.authenticateExternal(name, this.socket.remoteAddress), name };
   }
 
   private onTuneOk(args: MethodArgs['connection.tune-ok']): void {

@@ -42,6 +42,7 @@ function checkGroups(value: unknown): Record<string, GroupSpec> {
 
 export const rocketConfigFields = {
   port: field.port(8081, 'RocketMQ 5 gRPC listener port; 0 disables it'),
+  tlsMode: field.oneOf(['permissive', 'enforcing', 'disabled'], 'permissive', "with --tls-cert and --tls-key: TLS on the gRPC port alongside plaintext (permissive), TLS only (enforcing) or none (the proxy's tls.server.mode)"),
   queues: field.integer(8, 'message queues of a topic created without a count', { min: 1, max: 1024 }),
   autoCreateTopics: field.boolean(true, 'create an unknown topic (type NORMAL) when a client routes or sends to it'),
   topics: json<Record<string, TopicSpec>>({}, 'topics created at start: { "<name>": "FIFO" | { "type": "DELAY", "queues": 8 } }', checkTopics),

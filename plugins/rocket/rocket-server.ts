@@ -13,6 +13,7 @@ import {
   type Logger,
   type PluginContext,
   type StorageEngine,
+  type TlsCredentials,
   type TopicRegistry,
 } from '../../core/index.ts';
 import { ClientRegistry } from './clients.ts';
@@ -83,6 +84,8 @@ export class RocketServer {
     if (section.port === 0) return;
     const server = (this.server = this.grpcServer(section, logger));
     const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+    const tls = container.get<TlsCredentials>(TOKENS.Tls);
+    const tlsMode = tls.enabled && section.tlsMode !== 'disabled' ? (section.tlsMode === 'enforcing' ? 'tls' : 'detect') : undefined;
     const listener = (this.listener = new TcpListener({
       protocol: 'rocketmq',
       host: config.host,
@@ -92,6 +95,7 @@ export class RocketServer {
       idleTimeoutMs: 0,
       logger,
       registry: container.get<ListenerRegistry>(TOKENS.ListenerRegistry),
+      ...(tlsMode ? { tls: { credentials: tls, mode: tlsMode, alpn: ['h2'] } } : {}),
     }));
     const port = await listener.bind();
     Object.assign(ctx, { storeHost: `${hostAddresses(config.host)[0]}:${port}` });

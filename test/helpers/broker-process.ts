@@ -21,7 +21,7 @@ export async function startBrokerProcess(dataDir: string, extra: readonly string
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const ready = await waitForLine(child, /^Wharf ready/, 30_000);
   const ports: Record<string, number> = {};
-  for (const [, protocol, port] of ready.matchAll(/(\w+) 127\.0\.0\.1:(\d+)/g)) ports[protocol!] = Number(port);
+  for (const [, protocol, port] of ready.matchAll(/([\w-]+) 127\.0\.0\.1:(\d+)/g)) ports[protocol!] = Number(port);
   return {
     child,
     ports,

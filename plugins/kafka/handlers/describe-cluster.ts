@@ -12,7 +12,7 @@ const UNKNOWN_OPERATIONS = -2147483648;
 const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
 
 /** The live brokers and the controller, as Kafka's broker answers on its broker endpoint (AuthHelper.computeDescribeClusterResponse). */
-export const handleDescribeCluster: Handler<DescribeClusterRequest, DescribeClusterResponse> = (ctx, request, header) => {
+export const handleDescribeCluster: Handler<DescribeClusterRequest, DescribeClusterResponse> = (ctx, request, header, connection) => {
   const base = { throttleTimeMs: 0, endpointType: ENDPOINT.broker, clusterId: '', controllerId: -1, brokers: [], clusterAuthorizedOperations: UNKNOWN_OPERATIONS };
   if (request.endpointType !== ENDPOINT.broker) {
     const known = request.endpointType === ENDPOINT.controller;
@@ -24,7 +24,7 @@ export const handleDescribeCluster: Handler<DescribeClusterRequest, DescribeClus
         : `Unsupported endpoint type ${request.endpointType}`,
     };
   }
-  const brokers = ctx.liveBrokers();
+  const brokers = ctx.liveBrokers(connection.listener);
   const controllerId = ctx.cluster.controllerId();
   return {
     ...base,

@@ -8,9 +8,9 @@ const GROUP = 0;
  * A group's coordinator is the leader of its offsets partition (this broker on a single node);
  * transaction coordinators do not exist yet.
  */
-export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = (ctx, request, header) => {
+export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = (ctx, request, header, connection) => {
   const keys = header.apiVersion >= 4 ? request.coordinatorKeys : [request.key];
-  const coordinators = keys.map((key) => locate(ctx, key, request.keyType));
+  const coordinators = keys.map((key) => locate(ctx, key, request.keyType, connection.listener));
   const first = coordinators[0]!;
   return {
     throttleTimeMs: 0,
@@ -23,13 +23,13 @@ export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordina
   };
 };
 
-function locate(ctx: KafkaContext, key: string, keyType: number): FindCoordinatorResponseCoordinator {
+function locate(ctx: KafkaContext, key: string, keyType: number, listener: string): FindCoordinatorResponseCoordinator {
   const unavailable = (errorMessage: string): FindCoordinatorResponseCoordinator => ({ key, nodeId: -1, host: '', port: -1, errorCode: KafkaError.COORDINATOR_NOT_AVAILABLE, errorMessage });
   if (keyType !== GROUP) return unavailable('transactions are not supported');
   const coordination = ctx.offsets.coordination(key);
   if (coordination.state === 'unavailable') return unavailable('the group coordinator is not available yet');
   const nodeId = coordination.state === 'elsewhere' ? coordination.nodeId : ctx.node.nodeId;
-  const endpoint = nodeId === ctx.node.nodeId ? ctx.node : ctx.cluster.members().find((m) => m.nodeId === nodeId)?.endpoints.kafka;
-  if (!endpoint) return unavailable(`broker ${nodeId} has no Kafka listener registered`);
+  const endpoint = ctx.endpoint(nodeId, listener);
+  if (!endpoint) return unavailable(`broker ${nodeId} has no ${listener} listener registered`);
   return { key, nodeId, host: endpoint.host, port: endpoint.port, errorCode: KafkaError.NONE, errorMessage: null };
 }

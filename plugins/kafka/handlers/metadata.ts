@@ -11,7 +11,7 @@ const UNKNOWN_OPERATIONS = -2147483648;
  * The live brokers, the controller, and each partition's leader, epoch, replicas and ISR as the cluster
  * knows them (on a single node: this broker for everything). Unknown topics are created when allowed.
  */
-export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async (ctx, request, header) => {
+export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async (ctx, request, header, connection) => {
   const version = header.apiVersion;
   const all = request.topics === null || (version === 0 && request.topics.length === 0);
   const names = all ? ctx.topics.list().map((t) => t.name) : request.topics!.map((t) => t.name ?? '');
@@ -20,7 +20,7 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async 
   for (const name of names) topics.push(await describeTopic(ctx, name, allowCreate && !all));
   return {
     throttleTimeMs: 0,
-    brokers: ctx.liveBrokers().map((b) => ({ ...b, rack: null })),
+    brokers: ctx.liveBrokers(connection.listener).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: null })),
     clusterId: ctx.clusterId,
     controllerId: ctx.cluster.controllerId(),
     topics,
