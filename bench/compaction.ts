@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createBroker, encodeRecordBatch, forEachRecord, RecordBatch, TOKENS, type Broker, type PartitionLog, type TopicRegistry } from '../core/index.ts';
 import { kafka } from '../plugins/kafka/index.ts';
 import { fsStorage } from '../plugins/storage-fs/index.ts';
-import { MiB, fmt, lineFields, lineMatching, median, printTable, timed } from './harness.ts';
+import { MiB, fmt, lineFields, lineMatching, median, percentile, printTable, timed } from './harness.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DATA = path.join(ROOT, '.bench-tmp/compaction');
@@ -56,8 +56,8 @@ async function scanSeconds(log: PartitionLog): Promise<number> {
   });
 }
 
-/** Runs the latency probe while `during` runs (or for `seconds` if none); returns [p50, p99] in ms. */
-async function probe(bootstrap: string, during: () => Promise<unknown>): Promise<[number, number]> {
+/** Runs the latency probe while `during` runs; returns every send's latency in ms. */
+async function probe(bootstrap: string, during: () => Promise<unknown>): Promise<number[]> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/workers/kafkajs-paced.ts'), bootstrap, 'live', String(PROBE_INTERVAL_MS)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -65,8 +65,10 @@ async function probe(bootstrap: string, during: () => Promise<unknown>): Promise
   await during();
   child.stdin!.end();
   const fields = await lineFields(child, 'sent');
-  return [Number(fields[3]), Number(fields[5])];
+  return fields[9]!.split(',').map(Number);
 }
+
+const quantiles = (latencies: readonly number[]): string => `${fmt(percentile(latencies, 50), 2)} / ${fmt(percentile(latencies, 99), 2)}`;
 
 async function main(): Promise<void> {
   fs.rmSync(DATA, { recursive: true, force: true });
@@ -81,8 +83,8 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   const cleaner: number[] = [];
   const scan: number[] = [];
-  const busy: Array<[number, number]> = [];
-  const idle: Array<[number, number]> = [];
+  const busy: number[][] = [];
+  const idle: number[][] = [];
   for (let run = 0; run < RUNS; run++) {
     const name = `changelog-${run}`;
     await registry.create(name, { partitions: 1, config: { cleanupPolicy: 'compact', segmentBytes: 16 * MiB } });
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
     busy.push(await probe(bootstrap, async () => (seconds = await timed(() => log.compact()))));
     cleaner.push(dirty / MiB / seconds);
     idle.push(await probe(bootstrap, () => new Promise((r) => setTimeout(r, seconds * 1000))));
-    rows.push([String(run + 1), fmt(dirty / MiB), fmt(log.size / MiB, 1), fmt(seconds, 2), fmt(cleaner[run]!, 1), fmt(scan[run]!, 1), `${fmt(busy[run]![0], 2)} / ${fmt(busy[run]![1], 2)}`, `${fmt(idle[run]![0], 2)} / ${fmt(idle[run]![1], 2)}`]);
+    rows.push([String(run + 1), fmt(dirty / MiB), fmt(log.size / MiB, 1), fmt(seconds, 2), fmt(cleaner[run]!, 1), fmt(scan[run]!, 1), quantiles(busy[run]!), quantiles(idle[run]!)]);
     await registry.delete(name);
   }
   printTable(
@@ -102,10 +104,12 @@ async function main(): Promise<void> {
     ['run', 'dirty MiB', 'after MiB', 'pass s', 'cleaner MB/s', 'scan+decode MB/s', 'probe p50/p99 ms (cleaning)', 'probe p50/p99 ms (idle)'],
     rows,
   );
-  const p99Busy = median(busy.map(([, p99]) => p99));
-  const p99Idle = median(idle.map(([, p99]) => p99));
+  const p99Busy = percentile(busy.flat(), 99);
+  const p99Idle = percentile(idle.flat(), 99);
   console.log(`\ncleaner ${fmt(median(cleaner), 1)} MB/s (median), a plain scan that decodes the same records ${fmt(median(scan), 1)} MB/s`);
-  console.log(`produce p99 while cleaning ${fmt(p99Busy, 2)} ms vs idle ${fmt(p99Idle, 2)} ms: ${fmt(p99Busy / p99Idle, 2)}x (target <= 1.5x)`);
+  console.log(
+    `produce p99 over all runs' sends (${busy.flat().length} while cleaning, ${idle.flat().length} idle): ${fmt(p99Busy, 2)} ms vs ${fmt(p99Idle, 2)} ms: ${fmt(p99Busy / p99Idle, 2)}x (target <= 1.5x)`,
+  );
   await broker.stop();
   fs.rmSync(DATA, { recursive: true, force: true });
 }

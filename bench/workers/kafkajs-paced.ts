@@ -1,7 +1,7 @@
 /**
  * Latency probe for bench/compaction: a kafkajs producer sending one 1 KiB record (acks=all) every
  * `intervalMs` until its stdin closes. Usage: node --import tsx bench/workers/kafkajs-paced.ts <broker> <topic> <intervalMs>
- * Prints "ready" once connected, then "sent <n> p50 <ms> p99 <ms> max <ms>" at the end.
+ * Prints "ready" once connected, then "sent <n> p50 <ms> p99 <ms> max <ms> all <ms,ms,...>" at the end.
  */
 import { Kafka, logLevel } from 'kafkajs';
 
@@ -24,5 +24,5 @@ for (let next = performance.now(); !stopping; next += interval) {
 }
 latencies.sort((a, b) => a - b);
 const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2);
-console.log(`sent ${latencies.length} p50 ${at(0.5)} p99 ${at(0.99)} max ${latencies[latencies.length - 1]!.toFixed(2)}`);
+console.log(`sent ${latencies.length} p50 ${at(0.5)} p99 ${at(0.99)} max ${latencies[latencies.length - 1]!.toFixed(2)} all ${latencies.map((l) => l.toFixed(2)).join(',')}`);
 await producer.disconnect();

@@ -64,6 +64,7 @@ export interface CompactionStats {
 }
 
 const READ_WINDOW = 1024 * 1024;
+const SYNC_EVERY_BYTES = 1024 * 1024;
 
 /** The dirty part of a compacted log that a pass may clean now; undefined when there is none. */
 export function cleanableRange(log: CompactableLog, now: number): CleanableRange | undefined {
@@ -201,6 +202,7 @@ async function rewrite(
     return true;
   };
   const horizonToSet = (): number | undefined => (keptTombstone && horizon === undefined ? newHorizon : undefined);
+  let unsynced = 0;
   for (let batch = scanner.next(); batch !== undefined; batch = scanner.next()) {
     const bytes = scanner.bytesOf(batch);
     const records = bytes.readInt32BE(BatchField.recordCount);
@@ -215,7 +217,16 @@ async function rewrite(
       stats.recordsRemoved += records - (kept.length === 0 ? 0 : kept.readInt32BE(BatchField.recordCount));
     }
     // The segment's own copy of the bytes: the scanner's window is reused by the next read.
-    if (kept.length > 0) cleaned.append(kept === bytes ? Buffer.from(bytes) : kept, batch.baseOffset, batch.lastOffset, readInt64(kept, BatchField.maxTimestamp), now);
+    if (kept.length > 0) {
+      cleaned.append(kept === bytes ? Buffer.from(bytes) : kept, batch.baseOffset, batch.lastOffset, readInt64(kept, BatchField.maxTimestamp), now);
+      unsynced += kept.length;
+      // Synced as it grows: one sync of a whole cleaned segment at the swap would hold up every
+      // producer's group commit behind it on the same disk.
+      if (unsynced >= SYNC_EVERY_BYTES) {
+        unsynced = 0;
+        await cleaned.file.sync();
+      }
+    }
     stats.bytesRead += batch.size;
     if (await pacer.advance()) {
       if (log.isClosing) throw ABORTED;
