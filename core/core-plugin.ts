@@ -9,6 +9,9 @@ import { OffsetStore } from './groups/offset-store.ts';
 import type { BrokerConfig } from './config.ts';
 import { BrokerError } from './errors.ts';
 import { ListenerRegistry } from './net/listener-registry.ts';
+import { AdminEndpoints } from './admin/admin-endpoints.ts';
+import { contributeCoreMetrics } from './metrics/core-metrics.ts';
+import { Metrics } from './metrics/metrics.ts';
 import { definePlugin, type BrokerPlugin } from './plugin.ts';
 import { SingleNodeReplicator } from './replication/single-node-replicator.ts';
 import { ClusterReplicator } from './replication/cluster-replicator.ts';
@@ -32,6 +35,7 @@ export const CORE_DEFAULT_ROLES: readonly symbol[] = [TOKENS.StorageEngine, TOKE
  */
 export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): BrokerPlugin {
   const ownsEngine = !replaced.has(TOKENS.StorageEngine);
+  let removeMetrics: (() => void) | undefined;
   return definePlugin({
     name: 'core',
     provides: [
@@ -42,6 +46,8 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       TOKENS.GroupCoordinator,
       TOKENS.OffsetStore,
       TOKENS.DiskMonitor,
+      TOKENS.Metrics,
+      TOKENS.AdminEndpoints,
       ...CORE_DEFAULT_ROLES.filter((role) => !replaced.has(role)),
     ],
     requires: [ownsEngine ? TOKENS.SegmentStore : TOKENS.StorageEngine, ...(clustered ? [TOKENS.Coordination] : [])],
@@ -58,6 +64,8 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
         bind(TOKENS.OffsetStore).to(OffsetStore).inSingletonScope();
         bind(TOKENS.GroupCoordinator).to(GroupCoordinator).inSingletonScope();
         bind(TOKENS.DiskMonitor).to(DiskMonitor).inSingletonScope();
+        bind(TOKENS.Metrics).to(Metrics).inSingletonScope();
+        bind(TOKENS.AdminEndpoints).to(AdminEndpoints).inSingletonScope();
       }),
     async start({ container }) {
       const engine = container.get<StorageEngine>(TOKENS.StorageEngine);
@@ -82,11 +90,20 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       }
       container.get<AssignorRegistry>(TOKENS.AssignorRegistry).get(container.get<BrokerConfig>(TOKENS.Config).groups.assignor);
       container.get<GroupCoordinator>(TOKENS.GroupCoordinator).start();
+      removeMetrics = contributeCoreMetrics({
+        metrics: container.get<Metrics>(TOKENS.Metrics),
+        config: container.get<BrokerConfig>(TOKENS.Config),
+        topics: container.get<TopicRegistry>(TOKENS.TopicRegistry),
+        disk: container.get<DiskMonitor>(TOKENS.DiskMonitor),
+        cluster: container.get<Cluster>(TOKENS.Cluster),
+      });
     },
     async beforeStop({ container }) {
       if (clustered) await container.get<ReplicaManager>(TOKENS.ReplicaManager).handOverLeaderships();
     },
     async stop({ container }) {
+      removeMetrics?.();
+      removeMetrics = undefined;
       container.get<DiskMonitor>(TOKENS.DiskMonitor).stop();
       container.get<GroupCoordinator>(TOKENS.GroupCoordinator).stop();
       if (clustered) {

@@ -30,6 +30,12 @@ export const TOKENS = {
   ReplicaManager: Symbol.for('wharf.replication.ReplicaManager'),
   /** Where protocol plugins announce the addresses they listen on. */
   ListenerRegistry: Symbol.for('wharf.net.ListenerRegistry'),
+  /** Where the broker is in its lifecycle (readiness). */
+  BrokerStatus: Symbol.for('wharf.core.BrokerStatus'),
+  /** The one prom-client registry: plugins and core services add families and collectors to it. */
+  Metrics: Symbol.for('wharf.metrics.Metrics'),
+  /** The admin HTTP API's routes, contributed by plugins, and the credential check it uses. */
+  AdminEndpoints: Symbol.for('wharf.admin.AdminEndpoints'),
 } as const;
 
 export type Token = (typeof TOKENS)[keyof typeof TOKENS] | symbol;

@@ -35,6 +35,11 @@ export class TcpListener {
 
   constructor(private readonly options: TcpListenerOptions) {}
 
+  /** Connections accepted since the listener was created. */
+  get acceptedCount(): number {
+    return this.nextId - 1;
+  }
+
   get connectionCount(): number {
     return this.connections.size;
   }

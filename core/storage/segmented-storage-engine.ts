@@ -2,6 +2,9 @@ import { inject, injectable, optional } from 'inversify';
 import type { Clock } from '../clock.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
+import { WHARF_HISTOGRAMS } from '../metrics/families.ts';
+import type { HistogramSeries } from '../metrics/latency-histogram.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { Replicator } from '../replication/replicator.ts';
 import { TOKENS } from '../tokens.ts';
 import type { DiskMonitor } from './disk-monitor.ts';
@@ -16,6 +19,7 @@ import { SegmentedLog } from './segmented-log.ts';
 export class SegmentedStorageEngine implements StorageEngine {
   private readonly logs = new Map<string, Promise<SegmentedLog>>();
   private closed = false;
+  private readonly syncs: HistogramSeries | undefined;
 
   constructor(
     @inject(TOKENS.SegmentStore) private readonly store: SegmentStore,
@@ -23,7 +27,10 @@ export class SegmentedStorageEngine implements StorageEngine {
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.DiskMonitor) @optional() private readonly disk?: DiskMonitor,
-  ) {}
+    @inject(TOKENS.Metrics) @optional() metrics?: Metrics,
+  ) {
+    this.syncs = metrics?.histogram(WHARF_HISTOGRAMS.fsyncDuration).labels();
+  }
 
   get durable(): boolean {
     return this.store.durable;
@@ -48,7 +55,8 @@ export class SegmentedStorageEngine implements StorageEngine {
     let log = this.logs.get(dir);
     if (log === undefined) {
       const onFull = this.disk ? () => this.disk!.reportFull() : undefined;
-      log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger, onFull });
+      const onSync = this.syncs ? (seconds: number) => this.syncs!.observe(seconds) : undefined;
+      log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger, onFull, onSync });
       this.logs.set(dir, log);
       log.catch(() => this.logs.delete(dir));
     }
