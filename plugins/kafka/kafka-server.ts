@@ -1,31 +1,43 @@
 import {
   TcpListener,
   TOKENS,
+  WHARF_HISTOGRAMS,
+  type AdminEndpoints,
   type BrokerConfig,
   type Clock,
   type Cluster,
   type DiskMonitor,
   type GroupCoordinator,
+  type HistogramSeries,
   type ListenerRegistry,
+  type Metrics,
   type OffsetStore,
   type PluginContext,
   type TopicRegistry,
 } from '../../core/index.ts';
+import { kafkaAdminRoutes } from './admin-views.ts';
+import { apisByKey } from './codec/index.ts';
 import { consumerProtocolAdapter } from './consumer-protocol-adapter.ts';
 import { KafkaConnection } from './kafka-connection.ts';
 import { KafkaContext, type KafkaSettings } from './kafka-context.ts';
+import { contributeKafkaMetrics } from './kafka-metrics.ts';
+import { KafkaTraffic } from './kafka-traffic.ts';
 import { ProducerIds } from './producer-ids.ts';
 import { createDispatch } from './request-router.ts';
 
-/** The Kafka listener and the context its handlers share. */
+/** The Kafka listener, the context its handlers share, and its metrics and admin views. */
 export class KafkaServer {
   private listener: TcpListener | undefined;
+  private readonly detachers: Array<() => void> = [];
 
   async start({ container, section: settings, logger }: PluginContext<KafkaSettings>): Promise<void> {
     const config = container.get<BrokerConfig>(TOKENS.Config);
     const registry = container.get<ListenerRegistry>(TOKENS.ListenerRegistry);
     const cluster = container.get<Cluster>(TOKENS.Cluster);
     const coordinator = container.get<GroupCoordinator>(TOKENS.GroupCoordinator);
+    const topics = container.get<TopicRegistry>(TOKENS.TopicRegistry);
+    const offsets = container.get<OffsetStore>(TOKENS.OffsetStore);
+    const metrics = container.get<Metrics>(TOKENS.Metrics);
     coordinator.registerAdapter(consumerProtocolAdapter);
     let dispatch: ReturnType<typeof createDispatch> | undefined;
     const listener = new TcpListener({
@@ -41,6 +53,12 @@ export class KafkaServer {
     });
     await listener.start();
     this.listener = listener;
+    const traffic = new KafkaTraffic();
+    this.detachers.push(
+      topics.onChange((event) => event.type === 'deleted' && traffic.delete(event.topic.name)),
+      contributeKafkaMetrics({ metrics, traffic, listener, topics, offsets, coordinator }),
+      container.get<AdminEndpoints>(TOKENS.AdminEndpoints).add('kafka', kafkaAdminRoutes({ config, topics, cluster, offsets, coordinator })),
+    );
     const port = registry.port('kafka');
     if (port === undefined) return;
     const node = { nodeId: config.nodeId, host: settings.advertisedHost || advertised(config.host), port };
@@ -48,9 +66,9 @@ export class KafkaServer {
     const context = new KafkaContext(
       settings,
       config,
-      container.get<TopicRegistry>(TOKENS.TopicRegistry),
+      topics,
       coordinator,
-      container.get<OffsetStore>(TOKENS.OffsetStore),
+      offsets,
       new ProducerIds(cluster),
       container.get<Clock>(TOKENS.Clock),
       logger,
@@ -58,11 +76,15 @@ export class KafkaServer {
       node,
       container.get<DiskMonitor>(TOKENS.DiskMonitor),
       cluster,
+      traffic,
     );
-    dispatch = createDispatch(context);
+    const histogram = metrics.histogram(WHARF_HISTOGRAMS.requestDuration);
+    const latency: Array<HistogramSeries | undefined> = [];
+    dispatch = createDispatch(context, (apiKey) => (latency[apiKey] ??= histogram.labels({ protocol: 'kafka', api: apisByKey.get(apiKey)?.name ?? String(apiKey) })));
   }
 
   async stop(settings: KafkaSettings): Promise<void> {
+    for (const detach of this.detachers.splice(0).reverse()) detach();
     await this.listener?.stop(settings.drainTimeoutMs);
     this.listener = undefined;
   }

@@ -2,6 +2,7 @@ import { BrokerError, type ReadResult } from '../../../core/index.ts';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
+import { recordsIn } from '../kafka-traffic.ts';
 
 interface Wanted {
   topic: string;
@@ -30,6 +31,12 @@ export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, req
   results.forEach((result, i) => {
     const topic = wanted[i]!.topic;
     byTopic.set(topic, [...(byTopic.get(topic) ?? []), result]);
+    const records = result.records as Buffer | null;
+    if (records !== null && records.length > 0) {
+      const traffic = ctx.traffic.topic(topic);
+      traffic.bytesOut += records.length;
+      traffic.messagesOut += recordsIn(records);
+    }
   });
   return {
     throttleTimeMs: 0,
