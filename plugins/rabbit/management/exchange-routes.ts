@@ -17,6 +17,9 @@ function exchangeOf(vhost: Vhost, name: string): Exchange {
   return exchange;
 }
 
+/** RabbitMQ's default order of binding lists. */
+const BINDING_ORDER = ['vhost', 'source', 'type', 'destination', 'routing_key', 'properties_key'];
+
 /** Every binding of a vhost as RabbitMQ lists them: the default exchange's implicit ones first. */
 function vhostBindings(vhost: Vhost): Array<Record<string, Json>> {
   const out = [...vhost.queues.keys()].map((q) => defaultBindingJson(vhost.name, q));
@@ -30,7 +33,7 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
       vhostsOf(ctx, request).flatMap((v) => [...v.exchanges.values()].map((x) => exchangeJson(v.name, x))),
       request.query,
     );
-  const listBindings = (request: AdminRequest) => listReply(vhostsOf(ctx, request).flatMap(vhostBindings), request.query);
+  const listBindings = (request: AdminRequest) => listReply(vhostsOf(ctx, request).flatMap(vhostBindings), request.query, BINDING_ORDER);
   const between = (kind: Destination['kind']) => (request: AdminRequest) => {
     const vhost = vhostOf(ctx, request);
     const source = exchangeOf(vhost, request.params.source!);
