@@ -5,7 +5,7 @@ import { storedMessageOf } from '../model/published-properties.ts';
 import type { Vhost } from '../model/vhost.ts';
 import { bindingJson, defaultBindingJson, exchangeJson, propertiesKey } from './formats.ts';
 import { bodyObject, jsonBoolean, jsonToProperties, jsonToTable, type Json } from './json-values.ts';
-import { listReply, vhostOf, vhostsOf, type ManagementContext } from './management-context.ts';
+import { listReply, requirePermission, vhostOf, vhostsOf, type ManagementContext } from './management-context.ts';
 import { asHttp, queueOf } from './queue-routes.ts';
 
 /** URLs name the default exchange `amq.default`. */
@@ -44,6 +44,7 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
     const vhost = vhostOf(ctx, request);
     const source = exchangeOf(vhost, request.params.source!);
     const destination = destinationOf(vhost, kind, request.params.destination!);
+    requireBindingPermissions(request, vhost, source.name, destination);
     const body = bodyObject(request.body);
     const routingKey = body.routing_key === undefined ? '' : body.routing_key;
     if (typeof routingKey !== 'string' || Buffer.byteLength(routingKey) > 255) throw AdminError.badRequest('routing_key must be a string of at most 255 bytes');
@@ -59,6 +60,11 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
     );
     if (!binding) throw AdminError.notFound();
     return { vhost, source, binding };
+  };
+  /** queue.bind's rule: write on the destination, read on the source. */
+  const requireBindingPermissions = (request: AdminRequest, vhost: Vhost, source: string, destination: Destination) => {
+    requirePermission(ctx, request, vhost, 'write', destination.kind, destination.name);
+    requirePermission(ctx, request, vhost, 'read', 'exchange', source);
   };
   const routes: AdminRoute[] = [
     { method: 'GET', path: '/api/exchanges', summary: 'every exchange', handler: listExchanges },
@@ -79,6 +85,7 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
         const body = bodyObject(request.body);
         if (body.type === undefined) throw AdminError.badRequest('[{key_missing,type}]');
         if (typeof body.type !== 'string') throw AdminError.badRequest('type must be a string');
+        requirePermission(ctx, request, vhost, 'configure', 'exchange', exchangeName(name));
         const existed = vhost.exchanges.has(name);
         await asHttp(() =>
           vhost.declareExchange({
@@ -101,6 +108,7 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
       handler: async (request) => {
         const vhost = vhostOf(ctx, request);
         const exchange = exchangeOf(vhost, request.params.name!);
+        requirePermission(ctx, request, vhost, 'configure', 'exchange', exchange.name);
         await asHttp(() => vhost.deleteExchange(exchange.name, request.query['if-unused'] === 'true'));
         return AdminReply.noContent;
       },
@@ -109,7 +117,11 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
       method: 'POST',
       path: '/api/exchanges/:vhost/:name/publish',
       summary: 'publishes {routing_key, payload, payload_encoding (string|base64), properties}; answers {routed} once stored',
-      handler: (request) => publish(vhostOf(ctx, request), request),
+      handler: (request) => {
+        const vhost = vhostOf(ctx, request);
+        requirePermission(ctx, request, vhost, 'write', 'exchange', exchangeOf(vhost, request.params.name!).name);
+        return publish(vhost, request);
+      },
     },
     {
       method: 'GET',
@@ -158,6 +170,7 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
         summary: 'unbinds one binding, named by its properties_key',
         handler: async (request) => {
           const { vhost, source, binding } = findBinding(kind, request);
+          requireBindingPermissions(request, vhost, source.name, binding.destination);
           await asHttp(() => vhost.unbind(source.name, binding.destination, binding.routingKey, binding.arguments));
           return AdminReply.noContent;
         },
