@@ -1,4 +1,5 @@
 import net from 'node:net';
+import amqp from 'amqplib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafka } from '../../plugins/kafka/index.ts';
@@ -74,6 +75,14 @@ describe('admin HTTP server', () => {
     expect((await broker.api('GET', '/api/queues/%2F/theirs')).status).toBe(404);
     expect((await broker.api('DELETE', '/api/queues/%2F/own-q', undefined, limited)).status).toBe(204);
     const watcher = { user: 'watcher', password: 'w' };
+    // monitoring sees every connection but closes none but its own.
+    const connection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.port('amqp')}`);
+    connection.on('error', () => undefined);
+    const closed = new Promise((resolve) => connection.once('close', resolve));
+    const [listed] = (await broker.api('GET', '/api/connections', undefined, watcher)).body;
+    expect((await broker.api('DELETE', `/api/connections/${encodeURIComponent(listed.name)}`, undefined, watcher)).status).toBe(401);
+    expect((await broker.api('DELETE', `/api/connections/${encodeURIComponent(listed.name)}`)).status).toBe(204);
+    await closed;
     expect((await broker.api('GET', '/api/wharf/kafka/topics', undefined, watcher)).status).toBe(200);
     for (const [method, path] of [['PUT', '/api/wharf/kafka/topics/t'], ['PUT', '/api/wharf/rocketmq/topics/t'], ['PUT', '/api/wharf/rocketmq/groups/g'], ['DELETE', '/api/wharf/kafka/groups/g']]) {
       expect.soft(await broker.api(method!, path!, {}, watcher), `${method} ${path}`).toMatchObject({ status: 401, body: { reason: 'Not administrator user' } });
