@@ -1,3 +1,4 @@
+import { familyHeader, formatValue, sampleLine, type ExpositionWriter } from './exposition.ts';
 import type { Labels } from './scrape-family.ts';
 
 /** Request latencies, seconds: 100 µs to 10 s. */
@@ -39,21 +40,13 @@ export class HistogramSeries {
   }
 }
 
-interface Sample {
-  value: number;
-  labels: Labels;
-  metricName: string;
-}
-
 /**
  * A Prometheus histogram whose series are resolved once (at start) and observed without label
- * lookups, for request and fsync latencies on hot paths. Speaks prom-client's metric interface.
+ * lookups, for request and fsync latencies on hot paths.
  */
 export class LatencyHistogram {
   private readonly series = new Map<string, HistogramSeries>();
   private readonly bounds: readonly number[];
-  readonly type = 'histogram';
-  readonly aggregator = 'sum';
 
   constructor(readonly spec: HistogramSpec) {
     this.bounds = [...(spec.buckets ?? LATENCY_BUCKETS)].sort((a, b) => a - b);
@@ -78,21 +71,20 @@ export class LatencyHistogram {
     return series;
   }
 
-  /** prom-client calls this on every scrape: cumulative buckets, then sum and count, per series. */
-  get(): { name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: Sample[] } {
-    const values: Sample[] = [];
+  /** Writes per series the cumulative buckets, then sum and count. */
+  writeTo(out: ExpositionWriter): void {
     const { name } = this.spec;
+    const bucket = `${name}_bucket`;
+    const les = [...this.bounds.map((b) => `le="${formatValue(b)}"`), 'le="+Inf"'];
+    out.write(familyHeader(name, this.spec.help, 'histogram'));
     for (const series of this.series.values()) {
       let cumulative = 0;
       for (let i = 0; i <= this.bounds.length; i++) {
         cumulative += series.counts[i]!;
-        values.push({ value: cumulative, labels: { ...series.labels, le: i < this.bounds.length ? this.bounds[i]! : '+Inf' }, metricName: `${name}_bucket` });
+        out.write(sampleLine(bucket, series.labels, cumulative, les[i]));
       }
-      values.push({ value: series.sum, labels: series.labels, metricName: `${name}_sum` });
-      values.push({ value: series.count, labels: series.labels, metricName: `${name}_count` });
+      out.write(sampleLine(`${name}_sum`, series.labels, series.sum));
+      out.write(sampleLine(`${name}_count`, series.labels, series.count));
     }
-    return { name, help: this.spec.help, type: 'histogram', aggregator: 'sum', values };
   }
-
-  reset(): void {}
 }

@@ -1,3 +1,5 @@
+import { familyHeader, sampleLine, type ExpositionWriter } from './exposition.ts';
+
 /** Label values of one series; a label left out is absent from the series. */
 export type Labels = Readonly<Record<string, string | number>>;
 
@@ -17,17 +19,12 @@ export interface FamilySpec {
   readonly labelNames: readonly string[];
 }
 
-interface Series {
-  value: number;
-  labels: Labels;
-}
-
 const NO_LABELS: Labels = Object.freeze({});
 
 /**
  * A metric family computed when it is scraped: each contributor (a protocol plugin, a core service)
  * emits its series. Nothing is counted on a hot path here: contributors read counters and gauges they
- * keep anyway. It speaks prom-client's metric interface, so it lives in the one prom-client registry.
+ * keep anyway. Its text is written by the broker's Metrics, beside prom-client's own families.
  */
 export class ScrapeFamily {
   private readonly contributors = new Set<Contributor>();
@@ -50,8 +47,6 @@ export class ScrapeFamily {
     return this.spec.type;
   }
 
-  readonly aggregator = 'sum';
-
   /** Adds a contributor; returns the function that removes it (a stopping plugin calls it). */
   contribute(contributor: Contributor): () => void {
     this.contributors.add(contributor);
@@ -62,21 +57,19 @@ export class ScrapeFamily {
     return this.contributors.size;
   }
 
-  /** prom-client calls this on every scrape. */
-  get(): { name: string; help: string; type: FamilyType; aggregator: 'sum'; values: Series[] } {
-    const values: Series[] = [];
-    const emit: Emit = (value, labels = NO_LABELS) => {
-      values.push({ value, labels });
-    };
+  /** Writes the family's header and every series its contributors emit now; a contributor that throws loses its series. */
+  writeTo(out: ExpositionWriter): void {
+    const { name } = this.spec;
+    out.write(familyHeader(name, this.spec.help, this.spec.type));
+    const emit: Emit = (value, labels = NO_LABELS) => out.write(sampleLine(name, labels, value));
     for (const contributor of this.contributors) {
+      const mark = out.mark();
       try {
         contributor(emit);
       } catch (err) {
-        this.failed(err, this.spec.name);
+        out.truncate(mark);
+        this.failed(err, name);
       }
     }
-    return { name: this.spec.name, help: this.spec.help, type: this.spec.type, aggregator: 'sum', values };
   }
-
-  reset(): void {}
 }
