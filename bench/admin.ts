@@ -11,10 +11,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
-import { fmt, freePort, lineFields, lineMatching, median, printTable, shell, stopper } from './harness.ts';
+import { cpuSeconds, fmt, freePort, lineFields, lineMatching, median, printTable, shell, stopper } from './harness.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TMP = path.join(ROOT, '.bench-tmp/admin');
@@ -145,11 +146,15 @@ process.stderr.write(`populated in ${((performance.now() - populating) / 1000).t
 
 for (let i = 0; i < 3; i++) await scrape(wharf);
 const scrapes: Array<{ ms: number; bytes: number; series: number }> = [];
+const cpuBefore = cpuSeconds(wharf.child.pid!);
 for (let i = 0; i < SCRAPES; i++) scrapes.push(await scrape(wharf));
+const cpuPerScrape = ((cpuSeconds(wharf.child.pid!) - cpuBefore) * 1000) / SCRAPES;
 const times = scrapes.map((s) => s.ms);
 printTable(`GET /metrics with ${fmt(TOPICS * PARTITIONS)} partitions, ${fmt(QUEUES)} queues and a group committed on every partition (${SCRAPES} scrapes)`, ['measurement', 'wharf', 'target'], [
   ['answer time, median', `${median(times).toFixed(1)} ms`, '< 100 ms'],
   ['answer time, max', `${Math.max(...times).toFixed(1)} ms`, ''],
+  ['broker CPU per scrape', `${cpuPerScrape.toFixed(0)} ms`, '(answer time on an idle machine)'],
+  ['load average (1 min) while measured', os.loadavg()[0]!.toFixed(1), `${os.cpus().length} CPUs`],
   ['body', `${fmt(scrapes[0]!.bytes / 1024)} KiB, ${fmt(scrapes[0]!.series)} series`, ''],
 ]);
 

@@ -8,29 +8,43 @@ import type { Labels } from './scrape-family.ts';
  */
 export class ExpositionWriter {
   private static readonly CHUNK_BYTES = 1024 * 1024;
+  /** Lines are gathered into a short string first: one buffer write per ~16 KiB, not per line. */
+  private static readonly PENDING_CHARS = 16 * 1024;
   private readonly chunks: Array<{ bytes: Buffer; used: number }> = [];
+  private pending = '';
 
   write(text: string): void {
+    this.pending += text;
+    if (this.pending.length >= ExpositionWriter.PENDING_CHARS) this.flush();
+  }
+
+  /** Where the text ends now, to cut back to with `truncate`. */
+  mark(): { chunk: number; used: number } {
+    this.flush();
+    return { chunk: this.chunks.length - 1, used: this.chunks[this.chunks.length - 1]?.used ?? 0 };
+  }
+
+  truncate(mark: { chunk: number; used: number }): void {
+    this.pending = '';
+    this.chunks.length = Math.max(0, mark.chunk + 1);
+    if (mark.chunk >= 0) this.chunks[mark.chunk]!.used = mark.used;
+  }
+
+  toBuffer(): Buffer {
+    this.flush();
+    return Buffer.concat(this.chunks.map((c) => c.bytes.subarray(0, c.used)));
+  }
+
+  private flush(): void {
+    const text = this.pending;
+    if (text === '') return;
+    this.pending = '';
     let last = this.chunks[this.chunks.length - 1];
     if (!last || text.length * 3 > last.bytes.length - last.used) {
       last = { bytes: Buffer.allocUnsafe(Math.max(ExpositionWriter.CHUNK_BYTES, text.length * 3)), used: 0 };
       this.chunks.push(last);
     }
     last.used += last.bytes.write(text, last.used);
-  }
-
-  /** Where the text ends now, to cut back to with `truncate`. */
-  mark(): { chunk: number; used: number } {
-    return { chunk: this.chunks.length - 1, used: this.chunks[this.chunks.length - 1]?.used ?? 0 };
-  }
-
-  truncate(mark: { chunk: number; used: number }): void {
-    this.chunks.length = Math.max(0, mark.chunk + 1);
-    if (mark.chunk >= 0) this.chunks[mark.chunk]!.used = mark.used;
-  }
-
-  toBuffer(): Buffer {
-    return Buffer.concat(this.chunks.map((c) => c.bytes.subarray(0, c.used)));
   }
 }
 
