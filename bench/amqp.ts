@@ -29,7 +29,7 @@ async function startWharf(): Promise<Broker> {
   const port = await freePort();
   const dataDir = path.join(TMP, 'wharf');
   fs.rmSync(dataDir, { recursive: true, force: true });
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', dataDir, '--kafka-port', '0', '--amqp-port', String(port), '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', dataDir, '--kafka-port', '0', '--amqp-port', String(port), '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await lineMatching(child, /^Wharf ready/);
   return { name: 'wharf', url: `amqp://guest:guest@127.0.0.1:${port}`, pid: child.pid!, stop: stopper(child) };
 }

@@ -21,7 +21,7 @@ import { runLocalCluster, type LocalClusterOptions } from './local-cluster.ts';
 
 const USAGE = `usage: wharf start [--flag value ...]   start the embedded default broker
        wharf cluster [--nodes 3] [--data-dir ./data-cluster] [--etcd-port 2379] [--kafka-port 19092]
-                     [--replication-port 19192] [--lease-ttl-ms 2000] [broker flags ...]
+                     [--replication-port 19192] [--http-port 0] [--lease-ttl-ms 2000] [broker flags ...]
                                          a local etcd and N brokers on loopback (needs Debian's etcd-server)
        wharf help                        list every flag
 
@@ -50,8 +50,8 @@ export async function runCli(argv: readonly string[]): Promise<void> {
 
 /** `wharf cluster` flags; every other flag goes to each broker. */
 function localClusterOptions(argv: readonly string[]): LocalClusterOptions {
-  const options: LocalClusterOptions = { nodes: 3, dataDir: './data-cluster', etcdPort: 2379, kafkaPort: 19092, replicationPort: 19192, leaseTtlMs: 2000, brokerFlags: [] };
-  const numeric = { '--nodes': 'nodes', '--etcd-port': 'etcdPort', '--kafka-port': 'kafkaPort', '--replication-port': 'replicationPort', '--lease-ttl-ms': 'leaseTtlMs' } as const;
+  const options: LocalClusterOptions = { nodes: 3, dataDir: './data-cluster', etcdPort: 2379, kafkaPort: 19092, replicationPort: 19192, httpPort: 0, leaseTtlMs: 2000, brokerFlags: [] };
+  const numeric = { '--nodes': 'nodes', '--etcd-port': 'etcdPort', '--kafka-port': 'kafkaPort', '--replication-port': 'replicationPort', '--lease-ttl-ms': 'leaseTtlMs', '--http-port': 'httpPort' } as const;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];

@@ -1,4 +1,5 @@
 import type { BrokerPlugin } from '../core/index.ts';
+import { adminHttp } from '../plugins/admin-http/index.ts';
 import { clusterEtcd } from '../plugins/cluster-etcd/index.ts';
 import { kafka } from '../plugins/kafka/index.ts';
 import { rabbit } from '../plugins/rabbit/index.ts';
@@ -7,9 +8,9 @@ import { fsStorage } from '../plugins/storage-fs/index.ts';
 import { memoryStorage } from '../plugins/storage-memory/index.ts';
 
 /**
- * The embedded default composition: the chosen storage plugin plus every protocol plugin Wharf ships;
- * with `clustered` (etcd named by --cluster-etcd), cluster coordination through etcd.
+ * The embedded default composition: the chosen storage plugin, every protocol plugin Wharf ships and the
+ * admin HTTP server; with `clustered` (etcd named by --cluster-etcd), cluster coordination through etcd.
  */
 export function defaultPlugins(storage: 'fs' | 'memory', clustered = false): BrokerPlugin<never>[] {
-  return [storage === 'memory' ? memoryStorage() : fsStorage(), ...(clustered ? [clusterEtcd()] : []), kafka(), rabbit(), rocket()];
+  return [storage === 'memory' ? memoryStorage() : fsStorage(), ...(clustered ? [clusterEtcd()] : []), kafka(), rabbit(), rocket(), adminHttp()];
 }

@@ -10,6 +10,8 @@ export interface LocalClusterOptions {
   etcdPort: number;
   kafkaPort: number;
   replicationPort: number;
+  /** The first broker's admin HTTP port (the next ones count up); 0 leaves the admin servers off. */
+  httpPort: number;
   leaseTtlMs: number;
   /** Flags passed on to every broker. */
   brokerFlags: string[];
@@ -91,6 +93,7 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<voi
       '--replication-port', String(options.replicationPort + node - 1),
       '--amqp-port', '0',
       '--rocket-port', '0',
+      '--http-port', options.httpPort === 0 ? '0' : String(options.httpPort + node - 1),
       ...options.brokerFlags,
     ];
     const broker = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -106,6 +109,7 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<voi
       '',
       `Wharf cluster: ${options.nodes} brokers, etcd at ${etcdUrl}, data under ${dataDir}`,
       `  bootstrap servers: ${bootstrap.join(',')}`,
+      ...(options.httpPort === 0 ? [] : [`  admin HTTP: ${Array.from({ length: options.nodes }, (_, i) => `http://127.0.0.1:${options.httpPort + i}`).join(' ')}`]),
       `  try: kcat -b ${bootstrap[0]} -L`,
       `       seq 1 100000 | kcat -P -b ${bootstrap.join(',')} -t demo -X acks=all -X enable.idempotence=true`,
       '       then kill -9 the leader (its pid is in its "registered" line) and watch another broker take over',

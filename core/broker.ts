@@ -3,6 +3,7 @@ import type { DestinationStream } from 'pino';
 import { systemClock, type Clock } from './clock.ts';
 import { buildConfigSchema, resolveConfig, type BrokerConfig, type ConfigLayer, type ConfigSchema } from './config.ts';
 import { CORE_DEFAULT_ROLES, corePlugin } from './core-plugin.ts';
+import { BrokerStatus } from './broker-status.ts';
 import { BrokerError } from './errors.ts';
 import { createRootLogger, type Logger } from './logging.ts';
 import type { ListenerAddress, ListenerRegistry } from './net/listener-registry.ts';
@@ -21,10 +22,7 @@ export interface CreateBrokerOptions {
   clock?: Clock;
 }
 
-type BrokerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
-
 export class Broker {
-  private state: BrokerState = 'created';
   private started: Array<{ plugin: BrokerPlugin; context: PluginContext }> = [];
   private stopping: Promise<void> | undefined;
 
@@ -33,6 +31,7 @@ export class Broker {
     readonly config: BrokerConfig,
     readonly logger: Logger,
     private readonly plugins: ReadonlyArray<{ plugin: BrokerPlugin; context: PluginContext }>,
+    private readonly status: BrokerStatus,
   ) {}
 
   get<T>(token: symbol): T {
@@ -40,7 +39,7 @@ export class Broker {
   }
 
   get running(): boolean {
-    return this.state === 'running';
+    return this.status.state === 'running';
   }
 
   /** The plugins in start order. */
@@ -54,8 +53,8 @@ export class Broker {
 
   /** Starts the plugins in dependency order; on failure stops the ones already started and rethrows. */
   async start(): Promise<this> {
-    if (this.state !== 'created') throw new BrokerError('BROKER_STATE', `cannot start a broker that is ${this.state}`);
-    this.state = 'starting';
+    if (this.status.state !== 'created') throw new BrokerError('BROKER_STATE', `cannot start a broker that is ${this.status.state}`);
+    this.status.state = 'starting';
     for (const entry of this.plugins) {
       try {
         await entry.plugin.start?.(entry.context);
@@ -66,14 +65,15 @@ export class Broker {
         throw err;
       }
     }
-    this.state = 'running';
+    this.status.state = 'running';
+    this.status.startedAt = Date.now();
     return this;
   }
 
   /** Stops the started plugins in reverse order: listeners stop accepting and drain, then storage flushes and closes. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      this.state = 'stopping';
+      this.status.state = 'stopping';
       const errors: unknown[] = [];
       for (const entry of [...this.started].reverse()) {
         try {
@@ -91,7 +91,7 @@ export class Broker {
         }
       }
       this.started = [];
-      this.state = 'stopped';
+      this.status.state = 'stopped';
       if (errors.length > 0) throw new BrokerError('BROKER_STATE', 'some plugins failed to stop cleanly', { cause: errors[0] });
     })();
     return this.stopping;
@@ -158,6 +158,8 @@ export async function createBroker(options: CreateBrokerOptions): Promise<Broker
   container.bind<BrokerConfig>(TOKENS.Config).toConstantValue(config);
   container.bind<Logger>(TOKENS.Logger).toConstantValue(logger);
   container.bind<Clock>(TOKENS.Clock).toConstantValue(options.clock ?? systemClock);
+  const status = new BrokerStatus();
+  container.bind<BrokerStatus>(TOKENS.BrokerStatus).toConstantValue(status);
   const entries = plugins.map((plugin) => {
     const context: PluginContext = {
       container,
@@ -170,7 +172,7 @@ export async function createBroker(options: CreateBrokerOptions): Promise<Broker
   for (const { plugin, context } of entries) {
     if (plugin.module) await container.loadAsync(plugin.module(context));
   }
-  return new Broker(container, config, logger, entries);
+  return new Broker(container, config, logger, entries, status);
 }
 
 function replacedRoles(plugins: readonly BrokerPlugin[]): Set<symbol> {

@@ -12,6 +12,9 @@ import { ConnectionBudget } from './net/connection-budget.ts';
 import { ListenerRegistry } from './net/listener-registry.ts';
 import { openFileLimit } from './net/open-file-limit.ts';
 import { TlsCredentials } from './net/tls-credentials.ts';
+import { AdminEndpoints } from './admin/admin-endpoints.ts';
+import { contributeCoreMetrics } from './metrics/core-metrics.ts';
+import { Metrics } from './metrics/metrics.ts';
 import { definePlugin, type BrokerPlugin } from './plugin.ts';
 import { SingleNodeReplicator } from './replication/single-node-replicator.ts';
 import { ClusterReplicator } from './replication/cluster-replicator.ts';
@@ -35,6 +38,7 @@ export const CORE_DEFAULT_ROLES: readonly symbol[] = [TOKENS.StorageEngine, TOKE
  */
 export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): BrokerPlugin {
   const ownsEngine = !replaced.has(TOKENS.StorageEngine);
+  let removeMetrics: (() => void) | undefined;
   return definePlugin({
     name: 'core',
     provides: [
@@ -47,6 +51,8 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       TOKENS.GroupCoordinator,
       TOKENS.OffsetStore,
       TOKENS.DiskMonitor,
+      TOKENS.Metrics,
+      TOKENS.AdminEndpoints,
       ...CORE_DEFAULT_ROLES.filter((role) => !replaced.has(role)),
     ],
     requires: [ownsEngine ? TOKENS.SegmentStore : TOKENS.StorageEngine, ...(clustered ? [TOKENS.Coordination] : [])],
@@ -65,6 +71,8 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
         bind(TOKENS.OffsetStore).to(OffsetStore).inSingletonScope();
         bind(TOKENS.GroupCoordinator).to(GroupCoordinator).inSingletonScope();
         bind(TOKENS.DiskMonitor).to(DiskMonitor).inSingletonScope();
+        bind(TOKENS.Metrics).to(Metrics).inSingletonScope();
+        bind(TOKENS.AdminEndpoints).to(AdminEndpoints).inSingletonScope();
       }),
     async start({ container, logger }) {
       const budget = container.get<ConnectionBudget>(TOKENS.ConnectionBudget);
@@ -94,11 +102,20 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       }
       container.get<AssignorRegistry>(TOKENS.AssignorRegistry).get(container.get<BrokerConfig>(TOKENS.Config).groups.assignor);
       container.get<GroupCoordinator>(TOKENS.GroupCoordinator).start();
+      removeMetrics = contributeCoreMetrics({
+        metrics: container.get<Metrics>(TOKENS.Metrics),
+        config: container.get<BrokerConfig>(TOKENS.Config),
+        topics: container.get<TopicRegistry>(TOKENS.TopicRegistry),
+        disk: container.get<DiskMonitor>(TOKENS.DiskMonitor),
+        cluster: container.get<Cluster>(TOKENS.Cluster),
+      });
     },
     async beforeStop({ container }) {
       if (clustered) await container.get<ReplicaManager>(TOKENS.ReplicaManager).handOverLeaderships();
     },
     async stop({ container }) {
+      removeMetrics?.();
+      removeMetrics = undefined;
       container.get<DiskMonitor>(TOKENS.DiskMonitor).stop();
       container.get<GroupCoordinator>(TOKENS.GroupCoordinator).stop();
       if (clustered) {

@@ -27,6 +27,9 @@ export {
 } from './config.ts';
 export { definePlugin, type BrokerPlugin, type PluginContext } from './plugin.ts';
 export { Broker, createBroker, type CreateBrokerOptions } from './broker.ts';
+export { BrokerStatus, type BrokerState } from './broker-status.ts';
+export * from './metrics/index.ts';
+export * from './admin/index.ts';
 export { ListenerRegistry, type ListenerAddress } from './net/listener-registry.ts';
 export * from './record/index.ts';
 export * from './storage/index.ts';

@@ -34,6 +34,12 @@ export const TOKENS = {
   ConnectionBudget: Symbol.for('wharf.net.ConnectionBudget'),
   /** The TLS certificate, key and client CAs every TLS listener uses (`TlsCredentials`; `enabled` false without `--tls-cert`). */
   Tls: Symbol.for('wharf.net.Tls'),
+  /** Where the broker is in its lifecycle (readiness). */
+  BrokerStatus: Symbol.for('wharf.core.BrokerStatus'),
+  /** The one prom-client registry: plugins and core services add families and collectors to it. */
+  Metrics: Symbol.for('wharf.metrics.Metrics'),
+  /** The admin HTTP API's routes, contributed by plugins, and the credential check it uses. */
+  AdminEndpoints: Symbol.for('wharf.admin.AdminEndpoints'),
 } as const;
 
 export type Token = (typeof TOKENS)[keyof typeof TOKENS] | symbol;

@@ -176,6 +176,21 @@ export class AckQueue {
     return true;
   }
 
+  /** Every offset below this one is done (acknowledged, dropped or purged). */
+  get ackFloor(): number {
+    return this.floor;
+  }
+
+  /** Whether a stored message is still the queue's: ready or in flight, not done. */
+  isPending(offset: number): boolean {
+    return offset >= this.floor && offset < this.log.highWatermark && !this.done.has(offset);
+  }
+
+  /** How often a message was handed out and not acknowledged (0 for a fresh one). */
+  attemptsOf(offset: number): number {
+    return this.attempts.get(offset) ?? 0;
+  }
+
   inFlightMessage(offset: number): QueuedMessage | undefined {
     return this.inFlight.get(offset);
   }

@@ -66,6 +66,11 @@ export class TcpListener {
     this.tls = options.tls && new TlsTerminator(options.tls, (socket) => this.handOver(socket), options.logger.child({ protocol: options.protocol }));
   }
 
+  /** Connections handed to the protocol since the listener was created. */
+  get acceptedCount(): number {
+    return this.nextId - 1;
+  }
+
   /** The name it announces itself under (`kafka`, `kafka-tls`, ...). */
   get protocol(): string {
     return this.options.protocol;

@@ -46,6 +46,11 @@ export class DiskMonitor {
     return this.alarmed;
   }
 
+  /** Free space below which the broker is read-only (`diskFreeLimit`). */
+  get limitBytes(): number {
+    return this.limit;
+  }
+
   /** The free bytes last measured, if the storage has a disk. */
   get freeBytes(): number | undefined {
     return this.lastFree;

@@ -7,3 +7,4 @@ export { ProducerStateTable, type ProducerBatchCheck, type ProducerStateView } f
 export { SegmentedLog } from './segmented-log.ts';
 export { SegmentedStorageEngine } from './segmented-storage-engine.ts';
 export { DiskMonitor, type FreeSpaceSource } from './disk-monitor.ts';
+export { browseLog, type BrowseOptions, type BrowseResult } from './browse-log.ts';

@@ -57,6 +57,8 @@ export interface PartitionLog {
   readonly highWatermark: number;
   /** Total bytes in all segments. */
   readonly size: number;
+  /** How many segments hold the log, for storage metrics; absent where storage has no segments. */
+  readonly segmentCount?: number;
   /** Idempotent producers' last batches, kept from every appended batch's header and across restarts. */
   readonly producerState: ProducerStateView;
   /** Appends one or more whole v2 batches. */

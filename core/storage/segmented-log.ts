@@ -44,6 +44,8 @@ export interface SegmentedLogOptions {
   logger: Logger;
   /** Called when a write finds the disk full (STORAGE_FULL), so the broker turns read-only at once. */
   onFull?: () => void;
+  /** Told how long each group-commit sync took, in seconds (the fsync latency histogram). */
+  onSync?: (seconds: number) => void;
 }
 
 /** A partition log as a list of segments over a SegmentStore, with group commit and Kafka-style recovery. */
@@ -106,6 +108,10 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
 
   get leaderEpochs(): LeaderEpochCache {
     return this.epochs;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
   }
 
   /** Base offsets of the segments, oldest first. */
@@ -428,9 +434,11 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     const target = this.logEndOffset;
     const files = [...this.dirty];
     this.dirty.clear();
+    const started = performance.now();
     Promise.all(files.map((f) => f.sync())).then(
       () => {
         this.syncing = false;
+        if (files.length > 0) this.options.onSync?.((performance.now() - started) / 1000);
         this.durableEndOffset = Math.max(this.durableEndOffset, target);
         const waiting = this.syncWaiters;
         this.syncWaiters = [];

@@ -3,6 +3,9 @@ import type { Clock } from '../clock.ts';
 import type { BrokerConfig } from '../config.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
+import { WHARF_HISTOGRAMS } from '../metrics/families.ts';
+import type { HistogramSeries } from '../metrics/latency-histogram.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { Replicator } from '../replication/replicator.ts';
 import { TOKENS } from '../tokens.ts';
 import type { DiskMonitor } from './disk-monitor.ts';
@@ -21,6 +24,7 @@ export class SegmentedStorageEngine implements StorageEngine {
   private closed = false;
   /** Compacts the logs whose cleanup policy says so. */
   readonly cleaner: LogCleaner;
+  private readonly syncs: HistogramSeries | undefined;
 
   constructor(
     @inject(TOKENS.SegmentStore) private readonly store: SegmentStore,
@@ -28,9 +32,11 @@ export class SegmentedStorageEngine implements StorageEngine {
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.DiskMonitor) @optional() private readonly disk?: DiskMonitor,
+    @inject(TOKENS.Metrics) @optional() metrics?: Metrics,
     @inject(TOKENS.Config) @optional() config?: BrokerConfig,
   ) {
     this.cleaner = new LogCleaner(() => this.openLogs, clock, logger, config?.topics.logCleanerBackoffMs);
+    this.syncs = metrics?.histogram(WHARF_HISTOGRAMS.fsyncDuration).labels();
   }
 
   get durable(): boolean {
@@ -57,7 +63,8 @@ export class SegmentedStorageEngine implements StorageEngine {
     let log = this.logs.get(dir);
     if (log === undefined) {
       const onFull = this.disk ? () => this.disk!.reportFull() : undefined;
-      log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger, onFull });
+      const onSync = this.syncs ? (seconds: number) => this.syncs!.observe(seconds) : undefined;
+      log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger, onFull, onSync });
       this.logs.set(dir, log);
       log.then(
         (opened) => this.openLogs.add(opened),

@@ -9,7 +9,7 @@ export function kafka() {
   const server = new KafkaServer();
   return definePlugin({
     name: 'kafka',
-    requires: [TOKENS.TopicRegistry, TOKENS.GroupCoordinator, TOKENS.OffsetStore, TOKENS.ListenerRegistry],
+    requires: [TOKENS.TopicRegistry, TOKENS.GroupCoordinator, TOKENS.OffsetStore, TOKENS.ListenerRegistry, TOKENS.Metrics, TOKENS.AdminEndpoints],
     config: { name: 'kafka', fields: kafkaConfigFields },
     start: (context) => server.start(context),
     stop: ({ section }) => server.stop(section),

@@ -5,6 +5,7 @@ import type { kafkaConfigFields } from './kafka-config.ts';
 import type { CLOSE_CONNECTION, KafkaConnection } from './kafka-connection.ts';
 import type { RequestHeader } from './codec/index.ts';
 import type { ProducerIds } from './producer-ids.ts';
+import type { KafkaTraffic } from './kafka-traffic.ts';
 
 export type KafkaSettings = ValuesOf<typeof kafkaConfigFields>;
 
@@ -50,6 +51,8 @@ export class KafkaContext {
     /** Read-only while the disk is below its free-space limit: produce answers KAFKA_STORAGE_ERROR. */
     readonly disk: DiskMonitor,
     readonly cluster: Cluster,
+    /** Per-topic messages and bytes in and out, for the metrics registry. */
+    readonly traffic: KafkaTraffic,
   ) {
     this.fetchSessions = new FetchSessionCache({ slots: settings.fetchSessionCacheSlots, evictionMs: settings.fetchSessionEvictionMs }, clock);
   }

@@ -2,34 +2,46 @@ import {
   RequestMemory,
   TcpListener,
   TOKENS,
+  WHARF_HISTOGRAMS,
+  type AdminEndpoints,
   type BrokerConfig,
   type Clock,
   type Cluster,
   type ConnectionBudget,
   type DiskMonitor,
   type GroupCoordinator,
+  type HistogramSeries,
   type ListenerRegistry,
+  type Metrics,
   type OffsetStore,
   type Logger,
   type PluginContext,
   type TlsCredentials,
   type TopicRegistry,
 } from '../../core/index.ts';
+import { kafkaAdminRoutes } from './admin-views.ts';
+import { apisByKey } from './codec/index.ts';
 import { consumerProtocolAdapter } from './consumer-protocol-adapter.ts';
 import { KafkaConnection } from './kafka-connection.ts';
 import { KafkaContext, type Endpoint, type KafkaSettings } from './kafka-context.ts';
+import { contributeKafkaMetrics } from './kafka-metrics.ts';
+import { KafkaTraffic } from './kafka-traffic.ts';
 import { ProducerIds } from './producer-ids.ts';
 import { createDispatch } from './request-router.ts';
 
-/** The Kafka listeners (plaintext `kafka`, TLS `kafka-tls`) and the context their handlers share. */
+/** The Kafka listeners (plaintext `kafka`, TLS `kafka-tls`), the context their handlers share, and its metrics and admin views. */
 export class KafkaServer {
   private listeners: TcpListener[] = [];
+  private readonly detachers: Array<() => void> = [];
 
   /** Binds, builds everything requests need, advertises the listeners to the cluster, then serves. */
   async start({ container, section: settings, logger }: PluginContext<KafkaSettings>): Promise<void> {
     const config = container.get<BrokerConfig>(TOKENS.Config);
     const cluster = container.get<Cluster>(TOKENS.Cluster);
     const coordinator = container.get<GroupCoordinator>(TOKENS.GroupCoordinator);
+    const topics = container.get<TopicRegistry>(TOKENS.TopicRegistry);
+    const offsets = container.get<OffsetStore>(TOKENS.OffsetStore);
+    const metrics = container.get<Metrics>(TOKENS.Metrics);
     coordinator.registerAdapter(consumerProtocolAdapter);
     const tls = container.get<TlsCredentials>(TOKENS.Tls);
     const listen = (protocol: string, port: number | 'auto', secure: boolean): TcpListener =>
@@ -54,12 +66,18 @@ export class KafkaServer {
     for (const listener of wanted) endpoints[listener.protocol] = { host, port: (await listener.bind())! };
     if (wanted.length === 0) return;
     const node = { nodeId: config.nodeId, endpoints };
+    const traffic = new KafkaTraffic();
+    this.detachers.push(
+      topics.onChange((event) => event.type === 'deleted' && traffic.delete(event.topic.name)),
+      contributeKafkaMetrics({ metrics, traffic, listeners: wanted, topics, offsets, coordinator }),
+      container.get<AdminEndpoints>(TOKENS.AdminEndpoints).add('kafka', kafkaAdminRoutes({ config, topics, cluster, offsets, coordinator })),
+    );
     const context = new KafkaContext(
       settings,
       config,
-      container.get<TopicRegistry>(TOKENS.TopicRegistry),
+      topics,
       coordinator,
-      container.get<OffsetStore>(TOKENS.OffsetStore),
+      offsets,
       new ProducerIds(cluster),
       container.get<Clock>(TOKENS.Clock),
       logger,
@@ -67,8 +85,11 @@ export class KafkaServer {
       node,
       container.get<DiskMonitor>(TOKENS.DiskMonitor),
       cluster,
+      traffic,
     );
-    const dispatch = createDispatch(context);
+    const histogram = metrics.histogram(WHARF_HISTOGRAMS.requestDuration);
+    const latency: Array<HistogramSeries | undefined> = [];
+    const dispatch = createDispatch(context, (apiKey) => (latency[apiKey] ??= histogram.labels({ protocol: 'kafka', api: apisByKey.get(apiKey)?.name ?? String(apiKey) })));
     const memory = new RequestMemory(settings.queuedMaxRequestBytes);
     const connectionOptions = {
       maxRequestBytes: settings.maxRequestBytes,
@@ -84,6 +105,7 @@ export class KafkaServer {
   }
 
   async stop(settings: KafkaSettings): Promise<void> {
+    for (const detach of this.detachers.splice(0).reverse()) detach();
     await Promise.all(this.listeners.map((listener) => listener.stop(settings.drainTimeoutMs)));
     this.listeners = [];
   }

@@ -1,4 +1,4 @@
-import { BrokerError } from '../../core/index.ts';
+import { BrokerError, type HistogramSeries } from '../../core/index.ts';
 import { ApiKeys, decodeRequest, encodeResponse, parseRequestHeader } from './codec/index.ts';
 import { KafkaError } from './error-codes.ts';
 import { handleAlterConfigs } from './handlers/alter-configs.ts';
@@ -67,8 +67,9 @@ const HANDLERS = new Map<number, Handler<never, unknown>>([
  * or bytes that do not decode, throw, and the connection closes (Kafka's behaviour); only an
  * ApiVersions request of an unknown version gets the KIP-511 v0 error reply.
  */
-export function createDispatch(ctx: KafkaContext): Dispatch {
+export function createDispatch(ctx: KafkaContext, latency: (apiKey: number) => HistogramSeries | undefined = () => undefined): Dispatch {
   return async (frame, connection) => {
+    const started = performance.now();
     const header = parseRequestHeader(frame);
     const supported = supportedRange.get(header.apiKey);
     if (header.apiKey === ApiKeys.ApiVersions.key && supported && header.apiVersion > supported.max) {
@@ -80,6 +81,7 @@ export function createDispatch(ctx: KafkaContext): Dispatch {
     const request = decodeRequest(header, frame);
     const handler = HANDLERS.get(header.apiKey)! as Handler<unknown, unknown>;
     const response = await handler(ctx, request, header, connection);
+    latency(header.apiKey)?.observeSince(started);
     if (response === NO_RESPONSE) return undefined;
     if (response === CLOSE_CONNECTION) return CLOSE_CONNECTION;
     return encodeResponse(supported.api, header.apiVersion, header.correlationId, response);

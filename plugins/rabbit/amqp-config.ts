@@ -5,11 +5,13 @@ export interface UserSpec {
   password: string;
   /** Only from 127.0.0.1 / ::1, like RabbitMQ's loopback_users. */
   loopbackOnly?: boolean;
+  /** RabbitMQ's user tags; the management API needs one of management, policymaker, monitoring, administrator. */
+  tags?: string[];
   /** vhost -> configure / write / read regular expressions. */
   permissions: Record<string, { configure: string; write: string; read: string }>;
 }
 
-const GUEST: UserSpec = { name: 'guest', password: 'guest', loopbackOnly: true, permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } };
+const GUEST: UserSpec = { name: 'guest', password: 'guest', loopbackOnly: true, tags: ['administrator'], permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } };
 
 function json<T>(defaultValue: T, description: string, check: (value: unknown) => T): ConfigField<T> {
   return {
@@ -24,6 +26,9 @@ function checkUsers(value: unknown): UserSpec[] {
   for (const user of value as UserSpec[]) {
     if (typeof user?.name !== 'string' || typeof user.password !== 'string' || typeof user.permissions !== 'object') {
       throw new BrokerError('CONFIG_INVALID', 'each amqp user needs name, password and permissions');
+    }
+    if (user.tags !== undefined && !(Array.isArray(user.tags) && user.tags.every((t) => typeof t === 'string'))) {
+      throw new BrokerError('CONFIG_INVALID', `amqp user ${user.name}: tags must be an array of strings`);
     }
   }
   return value as UserSpec[];
@@ -46,7 +51,7 @@ export const amqpConfigFields = {
   maxMessageBytes: field.integer(128 * 1024 * 1024, 'largest message body accepted', { min: 1024 }),
   segmentBytes: field.integer(64 * 1024 * 1024, 'segment size of queue logs (fully acked segments are reclaimed whole)', { min: 64 * 1024 }),
   memoryHighWatermark: field.integer(0, 'block publishers (connection.blocked) when the process RSS exceeds this many bytes; 0: 40% of RAM', { min: 0 }),
-  users: json<UserSpec[]>([GUEST], 'users as JSON: [{name, password, loopbackOnly, permissions: {vhost: {configure, write, read}}}]', checkUsers),
+  users: json<UserSpec[]>([GUEST], 'users as JSON: [{name, password, loopbackOnly, tags: ["administrator"], permissions: {vhost: {configure, write, read}}}]', checkUsers),
   vhosts: json<string[]>(['/'], 'virtual hosts as a JSON array', checkVhosts),
   drainTimeoutMs: field.integer(5000, 'how long a stopping broker waits for in-flight work', { min: 0 }),
 } as const;

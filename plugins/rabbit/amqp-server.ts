@@ -4,6 +4,10 @@ import {
   RecurringWarning,
   TcpListener,
   TOKENS,
+  WHARF_HISTOGRAMS,
+  type HistogramSeries,
+  type LatencyHistogram,
+  type Metrics,
   type BrokerConfig,
   type Clock,
   type DiskMonitor,
@@ -16,6 +20,7 @@ import {
   type TopicRegistry,
 } from '../../core/index.ts';
 import type { AmqpContext, AmqpSettings } from './amqp-context.ts';
+import { AmqpCounters } from './amqp-stats.ts';
 import { UserDirectory } from './auth.ts';
 import { AmqpConnection } from './connection.ts';
 import { Definitions } from './model/definitions.ts';
@@ -27,6 +32,9 @@ export class AmqpServer implements AmqpContext {
   vhosts = new Map<string, Vhost>();
   users!: UserDirectory;
   clock!: Clock;
+  readonly counters = new AmqpCounters();
+  private latency: LatencyHistogram | undefined;
+  private readonly latencies = new Map<string, HistogramSeries>();
   private memoryAlarm = false;
   private diskAlarm = false;
   private unwatchDisk: (() => void) | undefined;
@@ -44,13 +52,14 @@ export class AmqpServer implements AmqpContext {
     this.rssUnreadable = new RecurringWarning(logger, 'cannot read the memory use (out of file descriptors?); the memory watermark keeps its last state');
     this.clock = container.get<Clock>(TOKENS.Clock);
     this.users = new UserDirectory(section.users);
+    this.latency = container.get<Metrics>(TOKENS.Metrics).histogram(WHARF_HISTOGRAMS.requestDuration);
     const config = container.get<BrokerConfig>(TOKENS.Config);
     const engine = container.get<StorageEngine>(TOKENS.StorageEngine);
     const topics = container.get<TopicRegistry>(TOKENS.TopicRegistry);
     this.ackStore = await AckStateStore.open(engine, this.clock, logger);
     const definitions = await Definitions.open(engine);
     for (const name of section.vhosts) {
-      const vhost = new Vhost(name, { topics, ackStore: this.ackStore, definitions, clock: this.clock, logger, segmentBytes: section.segmentBytes });
+      const vhost = new Vhost(name, { topics, ackStore: this.ackStore, definitions, clock: this.clock, logger, segmentBytes: section.segmentBytes, counters: this.counters });
       await vhost.open();
       this.vhosts.set(name, vhost);
     }
@@ -73,10 +82,38 @@ export class AmqpServer implements AmqpContext {
       await listener.start((socket, id, connectionLogger) => {
         const connection = new AmqpConnection(socket, id, this, connectionLogger, (closed) => this.closed(closed));
         this.connections.add(connection);
+        this.counters.connectionsOpened++;
         return connection;
       });
     }
     this.watchDisk(container.get<DiskMonitor>(TOKENS.DiskMonitor));
+  }
+
+  latencyOf(method: string): HistogramSeries {
+    let series = this.latencies.get(method);
+    if (!series) {
+      series = this.latency!.labels({ protocol: 'amqp', api: method });
+      this.latencies.set(method, series);
+    }
+    return series;
+  }
+
+  /** The open client connections. */
+  get openConnections(): ReadonlySet<AmqpConnection> {
+    return this.connections;
+  }
+
+  /** RSS above which publishers are blocked (vm_memory_high_watermark). */
+  get memoryLimit(): number {
+    return this.settings.memoryHighWatermark || Math.floor(os.totalmem() * 0.4);
+  }
+
+  get memoryAlarmOn(): boolean {
+    return this.memoryAlarm;
+  }
+
+  get diskAlarmOn(): boolean {
+    return this.diskAlarm;
   }
 
   /** Publishers are blocked: memory above the high watermark, or the disk below its free limit. */
@@ -119,7 +156,7 @@ export class AmqpServer implements AmqpContext {
 
   /** RabbitMQ's vm_memory_high_watermark: above it, publishers are blocked (connection.blocked). */
   private watchMemory(): void {
-    const limit = this.settings.memoryHighWatermark || Math.floor(os.totalmem() * 0.4);
+    const limit = this.memoryLimit;
     this.memoryTimer = setInterval(() => {
       const rss = this.residentSetSize();
       if (rss === undefined) return;

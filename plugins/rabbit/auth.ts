@@ -68,6 +68,15 @@ export class UserDirectory {
     return user.spec;
   }
 
+  /** Every user, as configured. */
+  list(): UserSpec[] {
+    return [...this.users.values()].map((u) => u.spec);
+  }
+
+  get(name: string): UserSpec | undefined {
+    return this.users.get(name)?.spec;
+  }
+
   canAccessVhost(user: string, vhost: string): boolean {
     return this.users.get(user)?.permissions.has(vhost) ?? false;
   }

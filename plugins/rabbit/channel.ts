@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { BrokerError, IntTable } from '../../core/index.ts';
 import { AmqpError, amqpError, ReplyCode } from './amqp-error.ts';
+import { ChannelStats } from './amqp-stats.ts';
 import type { Permission } from './auth.ts';
 import type { AmqpConnection } from './connection.ts';
 import {
   contentFrames,
-  encodePropertiesBytes,
   FrameType,
   isBasicPublish,
   parseMethod,
@@ -19,7 +19,7 @@ import {
 } from './codec/index.ts';
 import { ContentAssembler } from './content-assembler.ts';
 import { PublisherConfirms } from './publisher-confirms.ts';
-import { checkRoutingHeader, expirationMs } from './model/published-properties.ts';
+import { storedMessageOf } from './model/published-properties.ts';
 import { checkConsumerArguments } from './model/queue-arguments.ts';
 import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
 import { decodeMessageKey, STORED_ROUTING_AT, storedPropertiesAt, type StoredMessage } from './model/stored-message.ts';
@@ -44,7 +44,7 @@ class Consumer implements QueueConsumer {
     readonly queue: AmqpQueue,
     readonly noAck: boolean,
     readonly exclusive: boolean,
-    private readonly prefetch: number,
+    readonly prefetch: number,
     private readonly channel: AmqpChannel,
   ) {
     this.tagBytes = Buffer.from(tag, 'utf8');
@@ -68,6 +68,7 @@ class Consumer implements QueueConsumer {
  * prefetch, delivery tags, acks, publisher confirms (coalesced with multiple=true) and transactions.
  */
 export class AmqpChannel {
+  readonly stats = new ChannelStats();
   private readonly content: ContentAssembler;
   private readonly publishes = new PublishDecoder();
   private readonly propertiesDecoder = new PropertiesDecoder();
@@ -91,6 +92,39 @@ export class AmqpChannel {
     private readonly vhost: Vhost,
   ) {
     this.content = new ContentAssembler(connection.settings.maxMessageBytes);
+  }
+
+  /** The channel's consumers, for the management API. */
+  get consumerList(): Iterable<Consumer> {
+    return this.consumers.values();
+  }
+
+  get prefetchCount(): number {
+    return this.prefetch;
+  }
+
+  get globalPrefetchCount(): number {
+    return this.globalPrefetch;
+  }
+
+  get unackedCount(): number {
+    return this.unacked.size;
+  }
+
+  get confirmMode(): boolean {
+    return this.confirms !== undefined;
+  }
+
+  get isTransactional(): boolean {
+    return this.transactional;
+  }
+
+  get uncommittedCount(): number {
+    return this.txActions.length;
+  }
+
+  get vhostName(): string {
+    return this.vhost.name;
   }
 
   /** Frames that arrived while a method was waiting on storage; they run, in order, once it is done. */
@@ -198,6 +232,15 @@ export class AmqpChannel {
       consumer.unacked++;
     }
     const { key, value, attempts } = delivery.message;
+    const stats = delivery.queue.stats;
+    stats.delivered++;
+    stats.deliveredBytes += value?.length ?? 0;
+    if (consumer.noAck) this.stats.deliverNoAck++;
+    else this.stats.deliver++;
+    if (attempts > 0) {
+      this.stats.redeliver++;
+      stats.redelivered++;
+    }
     const propertiesAt = storedPropertiesAt(key);
     writeDeliver(this.connection.outbound, this.id, consumer.tagBytes, tag, attempts > 0, key!, STORED_ROUTING_AT, propertiesAt, value ?? EMPTY, this.connection.frameMax);
   }
@@ -300,6 +343,7 @@ export class AmqpChannel {
 
   /** Methods that wait on storage: declare, delete, bind, purge. */
   private asyncMethod(method: AmqpMethod): void {
+    const started = performance.now();
     this.runAsync(async () => {
       try {
         await this.declarative(method);
@@ -308,6 +352,7 @@ export class AmqpChannel {
         // declare past a resource limit (406); the connection and its other channels go on.
         this.fail(BrokerError.is(err, 'STORAGE_FULL') ? amqpError.precondition(err.message) : err, method.name);
       }
+      this.connection.latencyOf(method.name).observeSince(started);
     });
   }
 
@@ -409,18 +454,32 @@ export class AmqpChannel {
     if (queue.failed) throw amqpError.crashed(name, this.vhost.name);
     const delivery = queue.get(a.noAck);
     if (delivery) return this.sendGetOk(queue, delivery, a.noAck);
-    if (queue.messageCount === 0) return this.connection.sendMethod(this.id, 'basic.get-empty', { clusterId: '' });
+    if (queue.messageCount === 0) return this.sendGetEmpty();
     this.runAsync(async () => {
       const read = await queue.getWhenRead(a.noAck);
       if (read) this.sendGetOk(queue, read, a.noAck);
       else if (queue.failed) this.fail(amqpError.crashed(name, this.vhost.name), 'basic.get');
-      else this.connection.sendMethod(this.id, 'basic.get-empty', { clusterId: '' });
+      else this.sendGetEmpty();
     });
+  }
+
+  private sendGetEmpty(): void {
+    this.stats.getEmpty++;
+    this.connection.sendMethod(this.id, 'basic.get-empty', { clusterId: '' });
   }
 
   private sendGetOk(queue: AmqpQueue, delivery: Delivery, noAck: boolean): void {
     const tag = this.nextDeliveryTag++;
     if (!noAck) this.unacked.set(tag, { delivery, consumer: undefined });
+    const stats = queue.stats;
+    stats.delivered++;
+    stats.deliveredBytes += delivery.message.value?.length ?? 0;
+    if (noAck) this.stats.getNoAck++;
+    else this.stats.get++;
+    if (delivery.message.attempts > 0) {
+      this.stats.redeliver++;
+      stats.redelivered++;
+    }
     const stored = decodeMessageKey(delivery.message.key);
     const args = { deliveryTag: tag, redelivered: delivery.message.attempts > 0, exchange: stored.exchange, routingKey: stored.routingKey, messageCount: queue.messageCount };
     this.connection.send(contentFrames(this.id, 'basic.get-ok', args, stored.properties, delivery.message.value ?? EMPTY, this.connection.frameMax));
@@ -429,6 +488,9 @@ export class AmqpChannel {
   /** Routes and stores a published message: basic.return if unroutable and mandatory, a confirm when confirming. */
   private route(args: PublishArgs, message: StoredMessage, properties: Readonly<BasicProperties>, body: Buffer, seq: number): Promise<boolean> {
     const result = this.vhost.publish(args.exchange, args.routingKey, message, properties, body);
+    if (result.routed > 0) this.stats.routed++;
+    else if (args.mandatory) this.stats.returnUnroutable++;
+    else this.stats.dropUnroutable++;
     if (result.routed === 0 && args.mandatory) {
       const returned = { replyCode: 312, replyText: 'NO_ROUTE', exchange: args.exchange, routingKey: args.routingKey };
       this.connection.send(contentFrames(this.id, 'basic.return', returned, message.properties, body, this.connection.frameMax));
@@ -441,8 +503,11 @@ export class AmqpChannel {
     return result.stored;
   }
 
-  private readonly sendConfirm = (method: 'basic.ack' | 'basic.nack', deliveryTag: number, multiple: boolean): void => {
-    if (method === 'basic.ack') this.connection.sendMethod(this.id, 'basic.ack', { deliveryTag, multiple });
+  private readonly sendConfirm = (method: 'basic.ack' | 'basic.nack', deliveryTag: number, multiple: boolean, count: number): void => {
+    if (method === 'basic.ack') {
+      this.stats.confirm += count;
+      this.connection.sendMethod(this.id, 'basic.ack', { deliveryTag, multiple });
+    }
     else this.connection.sendMethod(this.id, 'basic.nack', { deliveryTag, multiple, requeue: false });
   };
 
@@ -452,6 +517,8 @@ export class AmqpChannel {
 
   private publish({ args, routing }: DecodedPublish, propertyBytes: Buffer, body: Buffer): void {
     const seq = this.confirms ? this.confirms.next() : 0;
+    this.stats.publish++;
+    if (this.confirms) this.stats.publishConfirm++;
     try {
       if (args.exchange !== this.writableExchange) {
         this.check('write', 'exchange', args.exchange);
@@ -461,37 +528,13 @@ export class AmqpChannel {
       if (properties.userId !== undefined && properties.userId !== this.connection.user) {
         throw amqpError.precondition(`user_id property set to '${properties.userId}' but authenticated user was '${this.connection.user}'`);
       }
-      const message = this.storedMessage(args, routing, properties, propertyBytes);
+      const message = storedMessageOf(args.exchange, args.routingKey, routing, properties, propertyBytes);
       if (this.transactional) this.txActions.push(() => this.route(args, message, properties, body, seq));
       else this.route(args, message, properties, body, seq);
     } catch (err) {
       this.confirms?.track(seq, Promise.resolve(false));
       throw err instanceof AmqpError ? err.during('basic.publish') : err;
     }
-  }
-
-  /** The stored form: BCC stripped, the expiration turned into an absolute time. */
-  private storedMessage(args: PublishArgs, routing: Buffer, properties: Readonly<BasicProperties>, propertyBytes: Buffer): StoredMessage {
-    let bytes = propertyBytes;
-    if (properties.headers !== undefined) {
-      checkRoutingHeader(properties.headers, 'CC');
-      checkRoutingHeader(properties.headers, 'BCC');
-    }
-    if (properties.headers?.has('BCC')) {
-      const headers = new Map(properties.headers);
-      headers.delete('BCC');
-      bytes = encodePropertiesBytes({ ...properties, headers });
-    }
-    const expiresAt = properties.expiration === undefined ? -1 : Date.now() + expirationMs(properties.expiration);
-    return {
-      exchange: args.exchange,
-      routingKey: args.routingKey,
-      routing,
-      properties: bytes,
-      persistent: properties.deliveryMode === 2,
-      priority: properties.priority ?? 0,
-      expiresAt,
-    };
   }
 
   private settle(deliveryTag: number, multiple: boolean, kind: 'ack' | 'reject', requeue: boolean): void {
@@ -514,7 +557,11 @@ export class AmqpChannel {
     this.unacked.delete(tag);
     if (consumer) consumer.unacked--;
     const { queue } = delivery;
-    if (kind === 'ack') queue.ack(delivery);
+    if (kind === 'ack') {
+      queue.ack(delivery);
+      queue.stats.acked++;
+      this.stats.ack++;
+    }
     else if (requeue) queue.requeue(delivery);
     else queue.reject(delivery);
   }

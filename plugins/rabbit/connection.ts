@@ -53,6 +53,10 @@ export class AmqpConnection implements Connection {
   private readonly handshakeTimer: NodeJS.Timeout;
   user = '';
   vhost: Vhost | undefined;
+  /** What the client said about itself in connection.start-ok, and how it logged in. */
+  clientProperties: FieldTable = new Map();
+  authMechanism = '';
+  readonly connectedAt = Date.now();
   /** Frames bound for the client, written once per turn of the event loop. */
   readonly outbound: Outbound;
   private blockedSent = false;
@@ -81,12 +85,47 @@ export class AmqpConnection implements Connection {
     }, context.settings.handshakeTimeoutMs);
   }
 
+  /** `running` once open; `closing` while closing; `starting`/`tuning`/`opening` during the handshake (RabbitMQ's words). */
+  get stateName(): string {
+    switch (this.state) {
+      case 'running':
+        return 'running';
+      case 'draining':
+      case 'closing':
+      case 'closed':
+        return 'closing';
+      case 'tune':
+        return 'tuning';
+      case 'open':
+        return 'opening';
+      default:
+        return 'starting';
+    }
+  }
+
+  get heartbeat(): number {
+    return this.heartbeatSeconds;
+  }
+
+  get channelLimit(): number {
+    return this.channelMax;
+  }
+
+  /** The open channels, by number. */
+  get openChannels(): ReadonlyMap<number, AmqpChannel> {
+    return this.channels;
+  }
+
   get settings(): AmqpContext['settings'] {
     return this.context.settings;
   }
 
   get users(): AmqpContext['users'] {
     return this.context.users;
+  }
+
+  latencyOf(method: string): ReturnType<AmqpContext['latencyOf']> {
+    return this.context.latencyOf(method);
   }
 
   capability(name: string): boolean {
@@ -148,7 +187,10 @@ export class AmqpConnection implements Connection {
   }
 
   channelClosed(id: number): void {
+    const channel = this.channels.get(id);
+    if (!channel) return;
     this.channels.delete(id);
+    this.context.counters.retired.add(channel.stats);
   }
 
   private onData(chunk: Buffer): void {
@@ -205,6 +247,7 @@ export class AmqpConnection implements Connection {
     const method = parseMethod(payload);
     if (method.name !== 'channel.open') throw amqpError.channelError("expected 'channel.open'").during(method.name);
     this.channels.set(id, new AmqpChannel(id, this, this.vhost!));
+    this.context.counters.channelsOpened++;
     this.sendMethod(id, 'channel.open-ok', { channelId: Buffer.alloc(0) });
   }
 
@@ -255,6 +298,8 @@ export class AmqpConnection implements Connection {
 
   private onStartOk(args: MethodArgs['connection.start-ok']): void {
     if (this.state !== 'start') throw amqpError.commandInvalid('unexpected connection.start-ok');
+    this.clientProperties = args.clientProperties;
+    this.authMechanism = args.mechanism;
     const caps = args.clientProperties.get('capabilities');
     if (caps?.type === 'F') for (const [name, value] of caps.value) this.clientCapabilities.set(name, value.type === 't' && value.value);
     if (!this.mechanisms.includes(args.mechanism)) {
@@ -358,7 +403,10 @@ export class AmqpConnection implements Connection {
   }
 
   private closeChannels(): void {
-    for (const channel of [...this.channels.values()]) channel.release();
+    for (const channel of [...this.channels.values()]) {
+      channel.release();
+      this.context.counters.retired.add(channel.stats);
+    }
     this.channels.clear();
   }
 

@@ -8,7 +8,8 @@ interface ConfirmRun {
   outcome: Outcome;
 }
 
-export type SendConfirm = (method: 'basic.ack' | 'basic.nack', deliveryTag: number, multiple: boolean) => void;
+/** `count`: how many publishes the frame settles. */
+export type SendConfirm = (method: 'basic.ack' | 'basic.nack', deliveryTag: number, multiple: boolean, count: number) => void;
 
 /**
  * A channel's publisher confirms: sequence numbers, then basic.ack / basic.nack in publish order once
@@ -65,11 +66,11 @@ export class PublisherConfirms {
         ackCount += run.last - run.first + 1;
         continue;
       }
-      if (ackCount > 0) this.send('basic.ack', ackedThrough, ackCount > 1);
+      if (ackCount > 0) this.send('basic.ack', ackedThrough, ackCount > 1, ackCount);
       ackCount = 0;
-      this.send('basic.nack', run.last, run.last > run.first);
+      this.send('basic.nack', run.last, run.last > run.first, run.last - run.first + 1);
     }
-    if (ackCount > 0) this.send('basic.ack', ackedThrough, ackCount > 1);
+    if (ackCount > 0) this.send('basic.ack', ackedThrough, ackCount > 1, ackCount);
     this.runs.splice(0, head);
   };
 }

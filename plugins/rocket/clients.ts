@@ -33,6 +33,11 @@ export class ClientRegistry {
     return session;
   }
 
+  /** Every known client. */
+  list(): IterableIterator<ClientSession> {
+    return this.sessions.values();
+  }
+
   get(id: string): ClientSession | undefined {
     return this.sessions.get(id);
   }

@@ -7,7 +7,7 @@ export function rocket() {
   const server = new RocketServer();
   return definePlugin({
     name: 'rocket',
-    requires: [TOKENS.TopicRegistry, TOKENS.StorageEngine, TOKENS.ListenerRegistry, TOKENS.AssignorRegistry],
+    requires: [TOKENS.TopicRegistry, TOKENS.StorageEngine, TOKENS.ListenerRegistry, TOKENS.AssignorRegistry, TOKENS.Metrics, TOKENS.AdminEndpoints],
     config: { name: 'rocket', fields: rocketConfigFields },
     start: (context) => server.start(context),
     stop: () => server.stop(),

@@ -5,6 +5,7 @@ import type { DelayedMessages } from './model/delayed-messages.ts';
 import type { RocketTopics } from './model/rocket-topics.ts';
 import type { Transactions } from './model/transactions.ts';
 import type { RocketSettings } from './rocket-config.ts';
+import type { RocketTraffic } from './rocket-traffic.ts';
 
 /** What the RPC handlers share. */
 export interface RocketContext {
@@ -21,6 +22,8 @@ export interface RocketContext {
   readonly disk: DiskMonitor;
   /** host:port this broker reports as a message's store host. */
   readonly storeHost: string;
+  /** Messages and bytes in per topic, out per group and topic, for the metrics registry. */
+  readonly traffic: RocketTraffic;
 }
 
 /** The calling client, from the request metadata. */

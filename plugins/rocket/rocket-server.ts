@@ -4,7 +4,12 @@ import {
   hostAddresses,
   TcpListener,
   TOKENS,
+  WHARF_HISTOGRAMS,
+  type AdminEndpoints,
   type AssignorRegistry,
+  type HistogramSeries,
+  type LatencyHistogram,
+  type Metrics,
   type BrokerConfig,
   type Clock,
   type DiskMonitor,
@@ -16,6 +21,7 @@ import {
   type TlsCredentials,
   type TopicRegistry,
 } from '../../core/index.ts';
+import { rocketAdminRoutes } from './admin-views.ts';
 import { ClientRegistry } from './clients.ts';
 import { GrpcConnection } from './grpc-connection.ts';
 import { ackMessage, changeInvisibleDuration, forwardMessageToDeadLetterQueue, receiveMessage } from './handlers/consume.ts';
@@ -25,11 +31,14 @@ import { telemetry } from './handlers/telemetry.ts';
 import { checkBack, endTransaction } from './handlers/transaction.ts';
 import { ConsumerGroups } from './model/consumer-groups.ts';
 import { DelayedMessages } from './model/delayed-messages.ts';
+import { GroupDirectory } from './model/group-directory.ts';
 import { RocketTopics } from './model/rocket-topics.ts';
 import { Transactions } from './model/transactions.ts';
 import { loadMessagingService } from './proto.ts';
 import type { RocketSettings } from './rocket-config.ts';
 import type { Caller, RocketContext } from './rocket-context.ts';
+import { contributeRocketMetrics } from './rocket-metrics.ts';
+import { RocketTraffic } from './rocket-traffic.ts';
 import { RocketError, statusOf } from './status.ts';
 
 type Unary = (ctx: RocketContext, request: never, caller: Caller) => Promise<object> | object;
@@ -45,17 +54,22 @@ export class RocketServer {
   private ackStore: AckStateStore | undefined;
   private clientSweep: NodeJS.Timeout | undefined;
   private readonly calls = new Set<AbortController>();
+  private readonly detachers: Array<() => void> = [];
+  private latency: LatencyHistogram | undefined;
+  private readonly latencies = new Map<string, HistogramSeries>();
 
   async start({ container, section, logger }: PluginContext<RocketSettings>): Promise<void> {
     const clock = container.get<Clock>(TOKENS.Clock);
     const config = container.get<BrokerConfig>(TOKENS.Config);
     const registry = container.get<TopicRegistry>(TOKENS.TopicRegistry);
     const ackStore = (this.ackStore = await AckStateStore.open(container.get<StorageEngine>(TOKENS.StorageEngine), clock, logger, { name: 'rocket-state' }));
+    const engine = container.get<StorageEngine>(TOKENS.StorageEngine);
     const topics = new RocketTopics(registry, { queues: section.queues, autoCreate: section.autoCreateTopics, dlqPermission: section.dlqPermission === 'write' ? 'WRITE' : 'READ_WRITE' });
     for (const [name, spec] of Object.entries(section.topics)) await topics.create(name, spec.type, spec.queues ?? section.queues);
     const clients = new ClientRegistry(() => clock.now(), section.clientTimeoutMs);
+    const directory = await GroupDirectory.open(engine, section.groups);
     const groups = new ConsumerGroups(registry, topics, ackStore, clock, logger, {
-      groups: section.groups,
+      groups: directory,
       pushInvisibleMs: section.pushInvisibleMs,
       renewMaxMs: section.renewMaxMs,
       alive: (id) => clients.alive(id),
@@ -73,6 +87,7 @@ export class RocketServer {
       assignors: container.get<AssignorRegistry>(TOKENS.AssignorRegistry),
       disk: container.get<DiskMonitor>(TOKENS.DiskMonitor),
       storeHost: '',
+      traffic: new RocketTraffic(),
     };
     const transactions = await Transactions.open(registry, topics, ackStore, clock, logger, {
       checkDelayMs: section.transactionCheckDelayMs,
@@ -81,6 +96,16 @@ export class RocketServer {
       checkBack: (pending) => checkBack(ctx, pending),
     });
     this.ctx = Object.assign(ctx, { transactions });
+    const metrics = container.get<Metrics>(TOKENS.Metrics);
+    this.latency = metrics.histogram(WHARF_HISTOGRAMS.requestDuration);
+    this.detachers.push(
+      registry.onChange((event) => event.type === 'deleted' && ctx.traffic.deleteTopic(event.topic.name)),
+      contributeRocketMetrics(metrics, ctx.traffic, groups, clients),
+      container.get<AdminEndpoints>(TOKENS.AdminEndpoints).add(
+        'rocket',
+        rocketAdminRoutes({ registry, topics, groups, directory, clients, defaultQueues: section.queues, storeHost: () => ctx.storeHost }),
+      ),
+    );
     if (section.port === 0) return;
     const server = (this.server = this.grpcServer(section, logger));
     const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
@@ -105,6 +130,7 @@ export class RocketServer {
   }
 
   async stop(): Promise<void> {
+    for (const detach of this.detachers.splice(0).reverse()) detach();
     if (this.clientSweep) clearInterval(this.clientSweep);
     for (const call of this.calls) call.abort();
     const server = this.server;
@@ -146,7 +172,12 @@ export class RocketServer {
   }
 
   private implementation(logger: Logger): UntypedServiceImplementation {
-    const unary = (handler: Unary) => (call: ServerUnaryCall<unknown, object>, callback: sendUnaryData<object>) => {
+    const unary = (name: string, handler: Unary) => {
+      const latency = this.latencyOf(name);
+      return (call: ServerUnaryCall<unknown, object>, callback: sendUnaryData<object>) => unaryCall(handler, latency, call, callback);
+    };
+    const unaryCall = (handler: Unary, latency: HistogramSeries, call: ServerUnaryCall<unknown, object>, callback: sendUnaryData<object>) => {
+      const started = performance.now();
       const caller = this.caller(call.metadata);
       if (!caller) return callback(null, { status: { code: 'CLIENT_ID_REQUIRED', message: 'x-mq-client-id is required' } });
       this.ctx!.clients.touch(caller.clientId);
@@ -159,20 +190,25 @@ export class RocketServer {
             callback(null, { status: statusOf(err) });
           },
         )
-        .finally(() => this.calls.delete(caller.controller));
+        .finally(() => {
+          this.calls.delete(caller.controller);
+          latency.observeSince(started);
+        });
     };
+    const receiveLatency = this.latencyOf('ReceiveMessage');
     const implementation: UntypedServiceImplementation = {
-      QueryRoute: unary(queryRoute as Unary),
-      Heartbeat: unary(heartbeat as Unary),
-      SendMessage: unary(sendMessage as Unary),
-      QueryAssignment: unary(queryAssignment as Unary),
-      AckMessage: unary(ackMessage as Unary),
-      ChangeInvisibleDuration: unary(changeInvisibleDuration as Unary),
-      ForwardMessageToDeadLetterQueue: unary(forwardMessageToDeadLetterQueue as Unary),
-      EndTransaction: unary(endTransaction as Unary),
-      NotifyClientTermination: unary(notifyClientTermination as Unary),
-      RecallMessage: unary(recallMessage as Unary),
+      QueryRoute: unary('QueryRoute', queryRoute as Unary),
+      Heartbeat: unary('Heartbeat', heartbeat as Unary),
+      SendMessage: unary('SendMessage', sendMessage as Unary),
+      QueryAssignment: unary('QueryAssignment', queryAssignment as Unary),
+      AckMessage: unary('AckMessage', ackMessage as Unary),
+      ChangeInvisibleDuration: unary('ChangeInvisibleDuration', changeInvisibleDuration as Unary),
+      ForwardMessageToDeadLetterQueue: unary('ForwardMessageToDeadLetterQueue', forwardMessageToDeadLetterQueue as Unary),
+      EndTransaction: unary('EndTransaction', endTransaction as Unary),
+      NotifyClientTermination: unary('NotifyClientTermination', notifyClientTermination as Unary),
+      RecallMessage: unary('RecallMessage', recallMessage as Unary),
       ReceiveMessage: (call: ServerWritableStream<unknown, object>) => {
+        const started = performance.now();
         const caller = this.caller(call.metadata);
         if (!caller) {
           call.write({ status: { code: 'CLIENT_ID_REQUIRED', message: 'x-mq-client-id is required' } });
@@ -185,6 +221,7 @@ export class RocketServer {
           .catch((err: unknown) => logger.error({ err }, 'rocketmq receive failed'))
           .finally(() => {
             this.calls.delete(caller.controller);
+            receiveLatency.observeSince(started);
             call.end();
           });
       },
@@ -202,6 +239,16 @@ export class RocketServer {
       };
     }
     return implementation;
+  }
+
+  /** The request-latency series of one RPC (ReceiveMessage's includes its long poll). */
+  private latencyOf(rpc: string): HistogramSeries {
+    let series = this.latencies.get(rpc);
+    if (!series) {
+      series = this.latency!.labels({ protocol: 'rocketmq', api: rpc });
+      this.latencies.set(rpc, series);
+    }
+    return series;
   }
 
   private clientId(metadata: Metadata): string | undefined {

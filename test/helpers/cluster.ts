@@ -72,6 +72,7 @@ export class BrokerProcess {
       '--replication-port', this.replicationPort ? String(this.replicationPort) : 'auto',
       '--amqp-port', '0',
       '--rocket-port', '0',
+      '--http-port', '0',
       '--log-level', 'info',
       '--cluster-request-timeout-ms', String(Math.max(300, Math.floor(this.leaseTtlMs / 3))),
       '--replication-fetch-max-wait-ms', '200',

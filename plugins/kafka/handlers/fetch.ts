@@ -3,6 +3,7 @@ import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '..
 import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
 import type { FetchPartition } from '../fetch-sessions.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
+import { recordsIn } from '../kafka-traffic.ts';
 
 /**
  * Reads stored batches and hands their bytes to the response as they are. Waits (long poll) up to
@@ -27,7 +28,14 @@ export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, req
   const byTopic = new Map<string, FetchResponsePartitionData[]>();
   for (const i of include) {
     const topic = wanted[i]!.topic;
-    byTopic.set(topic, [...(byTopic.get(topic) ?? []), results[i]!]);
+    const result = results[i]!;
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), result]);
+    const records = result.records as Buffer | null;
+    if (records !== null && records.length > 0) {
+      const traffic = ctx.traffic.topic(topic);
+      traffic.bytesOut += records.length;
+      traffic.messagesOut += recordsIn(records);
+    }
   }
   return response(KafkaError.NONE, sessionId, [...byTopic].map(([topic, partitions]) => ({ topic, topicId: NO_TOPIC_ID, partitions })));
 };

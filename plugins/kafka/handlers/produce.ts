@@ -94,7 +94,12 @@ function appendPartition(
     appended = Promise.reject(err);
   }
   return appended.then(
-    (result) => ({ ...failed(KafkaError.NONE), baseOffset: result.baseOffset, logAppendTimeMs: result.logAppendTime, logStartOffset: log.logStartOffset }),
+    (result) => {
+      const traffic = ctx.traffic.topic(topicName);
+      traffic.messagesIn += result.lastOffset - result.baseOffset + 1;
+      traffic.bytesIn += checked.length;
+      return { ...failed(KafkaError.NONE), baseOffset: result.baseOffset, logAppendTimeMs: result.logAppendTime, logStartOffset: log.logStartOffset };
+    },
     (err: unknown) => {
       if (!BrokerError.is(err) || err.code === 'STORAGE_IO') ctx.logger.error({ err, topic: topicName, partition }, 'append failed');
       return failed(kafkaErrorOf(err), (err as Error).message);

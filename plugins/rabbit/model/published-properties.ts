@@ -1,10 +1,30 @@
 import { amqpError } from '../amqp-error.ts';
-import type { FieldTable } from '../codec/index.ts';
+import { encodePropertiesBytes, type BasicProperties, type FieldTable } from '../codec/index.ts';
 import { typeName } from './field-terms.ts';
+import type { StoredMessage } from './stored-message.ts';
 
 /** RabbitMQ's longest TTL or expiry: ten years in milliseconds. */
 export const MAX_EXPIRY_MS = 315_360_000_000n;
 const MAX_EXPIRY = Number(MAX_EXPIRY_MS);
+
+/**
+ * A published message in its stored form: CC/BCC checked, BCC stripped, the expiration turned into an
+ * absolute time. `routing` is the exchange and routing key as the publish frame carried them, if at hand.
+ */
+export function storedMessageOf(exchange: string, routingKey: string, routing: Buffer | undefined, properties: Readonly<BasicProperties>, propertyBytes: Buffer): StoredMessage {
+  let bytes = propertyBytes;
+  if (properties.headers !== undefined) {
+    checkRoutingHeader(properties.headers, 'CC');
+    checkRoutingHeader(properties.headers, 'BCC');
+  }
+  if (properties.headers?.has('BCC')) {
+    const headers = new Map(properties.headers);
+    headers.delete('BCC');
+    bytes = encodePropertiesBytes({ ...properties, headers });
+  }
+  const expiresAt = properties.expiration === undefined ? -1 : Date.now() + expirationMs(properties.expiration);
+  return { exchange, routingKey, routing, properties: bytes, persistent: properties.deliveryMode === 2, priority: properties.priority ?? 0, expiresAt };
+}
 
 /** Sender-selected routing headers are arrays when present; RabbitMQ refuses the message otherwise. */
 export function checkRoutingHeader(headers: FieldTable, name: 'CC' | 'BCC'): void {

@@ -1,4 +1,5 @@
 import type { AckQueue, BatchingAppender, BrokerError, Clock, QueuedMessage, Timer } from '../../../core/index.ts';
+import { QueueStats } from '../amqp-stats.ts';
 import type { FieldTable } from '../codec/index.ts';
 import type { QueueArguments } from './queue-arguments.ts';
 import { encodeMessageKey, storedExpiry, type StoredMessage } from './stored-message.ts';
@@ -50,6 +51,7 @@ export interface QueueHooks {
  * consumer, and the lifecycle hooks for exclusive, auto-delete and x-expires queues.
  */
 export class AmqpQueue {
+  readonly stats = new QueueStats();
   private readonly consumers: QueueConsumer[] = [];
   private roundRobin = 0;
   private hadConsumer = false;
@@ -106,6 +108,23 @@ export class AmqpQueue {
     return count;
   }
 
+  /** The queue's logs as queues, by priority level (level 0 first), for a browser that reads without taking. */
+  get levelQueues(): readonly AckQueue[] {
+    return this.levels;
+  }
+
+  /** Messages delivered and not yet acknowledged. */
+  get unackedCount(): number {
+    let count = 0;
+    for (let i = 0; i < this.levels.length; i++) count += this.levels[i]!.inFlightCount;
+    return count;
+  }
+
+  /** Bytes of the ready messages. */
+  get readyByteCount(): number {
+    return this.readyBytes;
+  }
+
   get consumerCount(): number {
     return this.consumers.length;
   }
@@ -126,6 +145,8 @@ export class AmqpQueue {
     }
     const level = this.levelFor(message.priority);
     this.readyBytes += body.length;
+    this.stats.published++;
+    this.stats.publishedBytes += body.length;
     const batch = this.appenders[level]!.appendInBatch({ key: encodeMessageKey(message), value: body, timestamp: this.clock.now() });
     if (batch !== this.lastBatch) {
       this.lastBatch = batch;

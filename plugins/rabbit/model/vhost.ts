@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AckQueue, BatchingAppender, BrokerError, type AckStateStore, type Clock, type Logger, type QueuedMessage, type TopicRegistry } from '../../../core/index.ts';
 import { amqpError } from '../amqp-error.ts';
+import type { AmqpCounters } from '../amqp-stats.ts';
 import { fieldText, type BasicProperties, type FieldTable, type FieldValue } from '../codec/index.ts';
 import { deadLetter, isDeadLetterCycle, textArray } from './dead-letter.ts';
 import { decodeArguments, Definitions, encodeArguments, type StoredBinding } from './definitions.ts';
@@ -20,6 +21,7 @@ export interface VhostServices {
   clock: Clock;
   logger: Logger;
   segmentBytes: number;
+  counters: AmqpCounters;
 }
 
 export interface QueueDeclaration {
@@ -170,6 +172,7 @@ export class Vhost implements QueueHooks {
       if (existing.spec.exclusiveOwner !== null && existing.spec.exclusiveOwner !== connection) throw amqpError.locked(name, this.name);
       existing.touch();
       if (!d.passive) this.checkEquivalent(existing, d, connection);
+      this.services.counters.queuesDeclared++;
       return existing;
     }
     if (d.passive) throw amqpError.notFoundQueue(name, this.name);
@@ -190,7 +193,10 @@ export class Vhost implements QueueHooks {
     })();
     this.creating.set(name, creation);
     try {
-      return await creation;
+      const queue = await creation;
+      this.services.counters.queuesDeclared++;
+      this.services.counters.queuesCreated++;
+      return queue;
     } finally {
       this.creating.delete(name);
     }
@@ -360,6 +366,7 @@ export class Vhost implements QueueHooks {
   private removeQueue(queue: AmqpQueue): Promise<void> {
     if (this.queues.get(queue.name) !== queue) return Promise.resolve();
     this.queues.delete(queue.name);
+    this.services.counters.queuesDeleted++;
     const removal = this.deleteQueueState(queue);
     const done: Promise<void> = removal
       .catch(() => undefined)

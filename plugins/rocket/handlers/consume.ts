@@ -55,7 +55,11 @@ export async function receiveMessage(ctx: RocketContext, request: ReceiveMessage
       return;
     }
     write({ deliveryTimestamp: { seconds: Math.floor(now / 1000), nanos: (now % 1000) * 1e6 } });
+    const traffic = ctx.traffic.group(group, topic.name);
+    traffic.messagesOut += delivered.length;
     for (const { queue, message, receiptHandle, attempt } of delivered) {
+      traffic.bytesOut += message.value?.length ?? 0;
+      if (attempt > 1) traffic.redeliveries++;
       const wire = toWireMessage(message.headers, message.value ?? Buffer.alloc(0), {
         topic: topic.name,
         queueId: queue,
@@ -84,9 +88,11 @@ export async function ackMessage(ctx: RocketContext, request: AckMessageRequest)
   const group = requireName(request.group, 'group');
   const topic = await ctx.topics.require(requireName(request.topic, 'topic'));
   const entries = [];
+  const traffic = ctx.traffic.group(group, topic.name);
   for (const entry of request.entries ?? []) {
     try {
       await ctx.groups.ack(group, topic, entry.receiptHandle ?? '');
+      traffic.acks++;
       entries.push({ messageId: entry.messageId ?? '', receiptHandle: entry.receiptHandle ?? '', status: OK });
     } catch (err) {
       entries.push({ messageId: entry.messageId ?? '', receiptHandle: entry.receiptHandle ?? '', status: statusOf(err) });

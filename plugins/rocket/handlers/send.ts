@@ -1,4 +1,6 @@
+import type { RecordInput, TopicDescriptor } from '../../../core/index.ts';
 import type { Caller, RocketContext, WireResource } from '../rocket-context.ts';
+import type { MessageType } from '../model/message-types.ts';
 import { checkMessage, toMillis, toRecord, type WireMessage } from '../model/message-record.ts';
 import { diskFull, OK, RocketError, statusOf, type Status } from '../status.ts';
 import { requireName } from './route.ts';
@@ -25,10 +27,19 @@ async function sendOne(ctx: RocketContext, message: WireMessage, caller: Caller)
   if (ctx.topics.permission(topic) === 'READ') throw new RocketError('FORBIDDEN', `topic ${topic.name} is not writable`);
   ctx.topics.checkAccepts(topic, type);
   if (ctx.disk.readOnly) throw diskFull(ctx.disk.freeBytes);
-  const system = message.systemProperties!;
   const now = ctx.clock.now();
-  const queue = ctx.topics.pickQueue(topic, system.messageGroup);
+  const queue = ctx.topics.pickQueue(topic, message.systemProperties!.messageGroup);
   const record = toRecord(message, type, now);
+  const entry = await store(ctx, topic, queue, record, type, message, caller, now);
+  const traffic = ctx.traffic.topic(topic.name);
+  traffic.messagesIn++;
+  traffic.bytesIn += record.value?.length ?? 0;
+  return entry;
+}
+
+/** Stores one message by its type: appended, scheduled (DELAY) or held as a half message (TRANSACTION). */
+async function store(ctx: RocketContext, topic: TopicDescriptor, queue: number, record: RecordInput, type: MessageType, message: WireMessage, caller: Caller, now: number): Promise<SendResultEntry> {
+  const system = message.systemProperties!;
   const messageId = system.messageId!;
   switch (type) {
     case 'DELAY': {

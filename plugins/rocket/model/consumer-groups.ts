@@ -23,7 +23,8 @@ export interface ReceiveRequest {
 }
 
 export interface ConsumerGroupsOptions {
-  groups: Record<string, GroupSpec>;
+  /** A group's settings (FIFO, retry), if it has any. */
+  groups: { spec(group: string): GroupSpec | undefined };
   pushInvisibleMs: number;
   renewMaxMs: number;
   alive: (clientId: string) => boolean;
@@ -38,6 +39,8 @@ const RENEW_AHEAD_MS = 10_000;
  */
 export class ConsumerGroups {
   private readonly open = new Map<string, Promise<GroupQueues>>();
+  /** The same, once opened: what metrics and admin views read. */
+  private readonly opened = new Map<string, GroupQueues>();
   private sweepTimer: ReturnType<Clock['setTimeout']> | undefined;
   private stopped = false;
 
@@ -53,19 +56,18 @@ export class ConsumerGroups {
       if (event.type === 'config') return;
       for (const [key, pending] of this.open) {
         if (!key.endsWith(`\u0000${event.topic.name}`)) continue;
-        this.open.delete(key);
-        void pending.then((queues) => queues.close());
+        this.forget(key, pending);
       }
     });
     this.scheduleSweep();
   }
 
   isFifo(group: string): boolean {
-    return this.options.groups[group]?.fifo ?? false;
+    return this.options.groups.spec(group)?.fifo ?? false;
   }
 
   retryPolicy(group: string): RetryPolicy {
-    const spec = this.options.groups[group]?.retry;
+    const spec = this.options.groups.spec(group)?.retry;
     return spec ? new RetryPolicy(spec) : RetryPolicy.default;
   }
 
@@ -116,6 +118,23 @@ export class ConsumerGroups {
     this.sweepTimer?.cancel();
     for (const pending of this.open.values()) (await pending).close();
     this.open.clear();
+    this.opened.clear();
+  }
+
+  /** Every group and topic being consumed: their queues' positions, in flight and ready counts. */
+  active(): IterableIterator<GroupQueues> {
+    return this.opened.values();
+  }
+
+  /** A group's settings changed: its queues reopen on next use with the new FIFO mode and retry policy. */
+  settingsChanged(group: string): void {
+    for (const [key, pending] of this.open) if (key.startsWith(`${group}\u0000`)) this.forget(key, pending);
+  }
+
+  private forget(key: string, pending: Promise<GroupQueues>): void {
+    this.open.delete(key);
+    this.opened.delete(key);
+    void pending.then((queues) => queues.close(), () => undefined);
   }
 
   private async deadLetter(queues: GroupQueues, queue: number, offset: number, headers: readonly RecordHeader[], body: Buffer | null): Promise<void> {
@@ -146,7 +165,12 @@ export class ConsumerGroups {
     if (!pending) {
       pending = this.openQueues(group, topic);
       this.open.set(key, pending);
-      pending.catch(() => this.open.delete(key));
+      pending.then(
+        (queues) => {
+          if (this.open.get(key) === pending) this.opened.set(key, queues);
+        },
+        () => this.open.delete(key),
+      );
     }
     return pending;
   }

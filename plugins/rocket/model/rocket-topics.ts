@@ -51,6 +51,13 @@ export class RocketTopics {
     }
   }
 
+  /** Gives an existing topic another message type (and permission): RocketMQ's updateTopic with +message.type. */
+  async retype(topic: TopicDescriptor, messageType: MessageType, permission = this.permission(topic)): Promise<TopicDescriptor> {
+    if (this.messageType(topic) === messageType && this.permission(topic) === permission) return topic;
+    const rocketmq: RocketAttributes = permission === 'READ_WRITE' ? { messageType } : { messageType, permission };
+    return this.registry.setAttributes(topic.name, { ...topic.attributes, rocketmq });
+  }
+
   /** The dead-letter topic of a group: one queue, created on first use. */
   dlq(group: string): Promise<TopicDescriptor> {
     return this.create(dlqTopicOf(group), 'NORMAL', 1, this.options.dlqPermission);

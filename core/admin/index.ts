@@ -1,0 +1,17 @@
+export {
+  AdminEndpoints,
+  AdminError,
+  AdminReply,
+  bodyObject,
+  bytesJson,
+  queryInteger,
+  guestFromLoopback,
+  permits,
+  type AdminAccess,
+  type AdminAuthenticator,
+  type AdminMethod,
+  type AdminPrincipal,
+  type AdminRequest,
+  type AdminRoute,
+  type RegisteredRoute,
+} from './admin-endpoints.ts';

@@ -1,0 +1,4 @@
+export { Metrics, WHARF_VERSION } from './metrics.ts';
+export { WHARF, WHARF_HISTOGRAMS } from './families.ts';
+export { ScrapeFamily, type Contributor, type Emit, type FamilySpec, type FamilyType, type Labels } from './scrape-family.ts';
+export { HistogramSeries, LatencyHistogram, LATENCY_BUCKETS, type HistogramSpec } from './latency-histogram.ts';

@@ -1,0 +1,80 @@
+import { createRequire } from 'node:module';
+import { inject, injectable } from 'inversify';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { BrokerError } from '../errors.ts';
+import type { Logger } from '../logging.ts';
+import { TOKENS } from '../tokens.ts';
+import { ExpositionWriter } from './exposition.ts';
+import { LatencyHistogram, type HistogramSpec } from './latency-histogram.ts';
+import { ScrapeFamily, type FamilySpec } from './scrape-family.ts';
+
+/** Wharf's version, from its package.json. */
+export const WHARF_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/**
+ * The broker's metrics. Protocol plugins and core services add families computed at scrape time from
+ * state they keep anyway (`family`) and latency histograms observed without label lookups (`histogram`),
+ * whose text Wharf writes itself (prom-client's formatting costs too much at 10,000 partitions), or any
+ * prom-client metric of their own (`registry`), which prom-client writes after them, with its process
+ * and runtime families. Each broker has its own, so several brokers can share a process.
+ */
+@injectable()
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly own = new Map<string, ScrapeFamily | LatencyHistogram>();
+  private processMetrics = false;
+
+  constructor(@inject(TOKENS.Logger) private readonly logger: Logger) {}
+
+  /** The family of this name, created on first use; a second spec that differs is an error. */
+  family(spec: FamilySpec): ScrapeFamily {
+    const existing = this.own.get(spec.name);
+    if (existing instanceof ScrapeFamily) {
+      if (existing.type !== spec.type || existing.spec.labelNames.join() !== spec.labelNames.join()) {
+        throw new BrokerError('PLUGIN_INVALID', `metric ${spec.name} is declared twice with different types or labels`);
+      }
+      return existing;
+    }
+    this.checkFree(spec.name, existing);
+    const family = new ScrapeFamily(spec, this.failed);
+    this.own.set(spec.name, family);
+    return family;
+  }
+
+  /** The histogram of this name, created on first use. */
+  histogram(spec: HistogramSpec): LatencyHistogram {
+    const existing = this.own.get(spec.name);
+    if (existing instanceof LatencyHistogram) return existing;
+    this.checkFree(spec.name, existing);
+    const histogram = new LatencyHistogram(spec);
+    this.own.set(spec.name, histogram);
+    return histogram;
+  }
+
+  /** Adds prom-client's process and runtime families (RSS, CPU, event-loop lag, GC, heap) as `wharf_process_*`, `wharf_nodejs_*`; once. */
+  enableProcessMetrics(): void {
+    if (this.processMetrics) return;
+    this.processMetrics = true;
+    collectDefaultMetrics({ register: this.registry, prefix: 'wharf_' });
+  }
+
+  /** The exposition (Prometheus 0.0.4 text): Wharf's families, then prom-client's. */
+  async scrape(): Promise<Buffer> {
+    const out = new ExpositionWriter();
+    for (const family of this.own.values()) family.writeTo(out);
+    out.write(await this.registry.metrics());
+    return out.toBuffer();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private checkFree(name: string, existing: unknown): void {
+    if (existing !== undefined || this.registry.getSingleMetric(name) !== undefined) throw new BrokerError('PLUGIN_INVALID', `metric ${name} is already registered`);
+  }
+
+  private readonly failed = (err: unknown, family: string): void => {
+    this.logger.error({ err, family }, 'a metrics contributor failed; its series are missing from this scrape');
+  };
+}

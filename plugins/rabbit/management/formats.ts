@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import { connectionName } from '../amqp-metrics.ts';
+import type { ChannelStats } from '../amqp-stats.ts';
+import type { AmqpChannel } from '../channel.ts';
+import { fieldText } from '../codec/index.ts';
+import type { AmqpConnection } from '../connection.ts';
+import { encodeArguments } from '../model/definitions.ts';
+import type { Binding, Exchange } from '../model/exchange.ts';
+import type { AmqpQueue } from '../model/queue.ts';
+import { tableToJson, type Json } from './json-values.ts';
+
+/** The JSON shapes of RabbitMQ 3.10's management API, field for field where Wharf has the fact. */
+
+export function queueJson(vhost: string, queue: AmqpQueue, node: string): Record<string, Json> {
+  const ready = queue.messageCount;
+  const unacked = queue.unackedCount;
+  const consumers = queue.consumerCount;
+  return {
+    name: queue.name,
+    vhost,
+    type: 'classic',
+    durable: queue.spec.durable,
+    auto_delete: queue.spec.autoDelete,
+    exclusive: queue.spec.exclusiveOwner !== null,
+    arguments: tableToJson(queue.spec.arguments),
+    node,
+    state: queue.failed ? 'crashed' : 'running',
+    consumers,
+    consumer_capacity: consumers > 0 ? 1 : 0,
+    consumer_utilisation: consumers > 0 ? 1 : 0,
+    exclusive_consumer_tag: null,
+    single_active_consumer_tag: null,
+    policy: null,
+    operator_policy: null,
+    effective_policy_definition: {},
+    head_message_timestamp: null,
+    messages: ready + unacked,
+    messages_ready: ready,
+    messages_unacknowledged: unacked,
+    message_bytes_ready: queue.readyByteCount,
+    message_stats: {
+      publish: queue.stats.published,
+      deliver_get: queue.stats.delivered,
+      redeliver: queue.stats.redelivered,
+      ack: queue.stats.acked,
+    },
+  };
+}
+
+export function exchangeJson(vhost: string, exchange: Exchange): Record<string, Json> {
+  const { spec } = exchange;
+  return { name: spec.name, vhost, type: spec.type, durable: spec.durable, auto_delete: spec.autoDelete, internal: spec.internal, arguments: tableToJson(spec.arguments) };
+}
+
+/** RabbitMQ's binding identity in URLs: the routing key, `~` if empty, and `~<hash>` of the arguments if any. */
+export function propertiesKey(routingKey: string, args: Binding['arguments']): string {
+  const key = routingKey === '' ? '' : encodeURIComponent(routingKey);
+  if (args.size === 0) return key === '' ? '~' : key;
+  const hash = createHash('sha256').update(encodeArguments(args)).digest().subarray(0, 4).toString('base64url');
+  return `${key}~${hash}`;
+}
+
+export function bindingJson(vhost: string, source: string, b: Binding): Record<string, Json> {
+  return {
+    source,
+    vhost,
+    destination: b.destination.name,
+    destination_type: b.destination.kind,
+    routing_key: b.routingKey,
+    arguments: tableToJson(b.arguments),
+    properties_key: propertiesKey(b.routingKey, b.arguments),
+  };
+}
+
+/** The default exchange's implicit binding of a queue, as RabbitMQ lists it. */
+export function defaultBindingJson(vhost: string, queue: string): Record<string, Json> {
+  return { source: '', vhost, destination: queue, destination_type: 'queue', routing_key: queue, arguments: {}, properties_key: propertiesKey(queue, new Map()) };
+}
+
+export function connectionJson(connection: AmqpConnection, node: string): Record<string, Json> {
+  const { socket } = connection;
+  const clientProperties = tableToJson(connection.clientProperties);
+  const name = fieldText(connection.clientProperties.get('connection_name'));
+  return {
+    name: connectionName(connection),
+    node,
+    type: 'network',
+    protocol: 'AMQP 0-9-1',
+    state: connection.stateName,
+    user: connection.user,
+    vhost: connection.vhost?.name ?? '',
+    auth_mechanism: connection.authMechanism,
+    host: plain(socket.localAddress),
+    port: socket.localPort ?? 0,
+    peer_host: plain(socket.remoteAddress),
+    peer_port: socket.remotePort ?? 0,
+    ssl: false,
+    ssl_protocol: null,
+    channels: connection.openChannels.size,
+    channel_max: connection.channelLimit,
+    frame_max: connection.frameMax,
+    timeout: connection.heartbeat,
+    client_properties: clientProperties,
+    ...(name === undefined ? {} : { user_provided_name: name }),
+    connected_at: connection.connectedAt,
+    recv_oct: socket.bytesRead,
+    send_oct: socket.bytesWritten,
+  };
+}
+
+export function channelJson(connection: AmqpConnection, number: number, channel: AmqpChannel, node: string): Record<string, Json> {
+  const connection_name = connectionName(connection);
+  return {
+    name: `${connection_name} (${number})`,
+    number,
+    node,
+    user: connection.user,
+    vhost: channel.vhostName,
+    connection_details: { name: connection_name, peer_host: plain(connection.socket.remoteAddress), peer_port: connection.socket.remotePort ?? 0 },
+    state: 'running',
+    consumer_count: [...channel.consumerList].length,
+    prefetch_count: channel.prefetchCount,
+    global_prefetch_count: channel.globalPrefetchCount,
+    messages_unacknowledged: channel.unackedCount,
+    messages_uncommitted: channel.uncommittedCount,
+    acks_uncommitted: 0,
+    confirm: channel.confirmMode,
+    transactional: channel.isTransactional,
+    message_stats: messageStats(channel.stats),
+  };
+}
+
+export function consumersJson(connection: AmqpConnection, node: string): Array<Record<string, Json>> {
+  const out: Array<Record<string, Json>> = [];
+  const connection_name = connectionName(connection);
+  for (const [number, channel] of connection.openChannels) {
+    for (const consumer of channel.consumerList) {
+      out.push({
+        consumer_tag: consumer.tag,
+        queue: { name: consumer.queue.name, vhost: channel.vhostName },
+        channel_details: {
+          name: `${connection_name} (${number})`,
+          number,
+          connection_name,
+          peer_host: plain(connection.socket.remoteAddress),
+          peer_port: connection.socket.remotePort ?? 0,
+          user: connection.user,
+          node,
+        },
+        ack_required: !consumer.noAck,
+        exclusive: consumer.exclusive,
+        prefetch_count: consumer.prefetch,
+        arguments: {},
+        active: true,
+        activity_status: 'up',
+      });
+    }
+  }
+  return out;
+}
+
+/** A channel's (or the whole broker's) `message_stats`. */
+export function messageStats(s: ChannelStats): Record<string, number> {
+  return {
+    publish: s.publish,
+    confirm: s.confirm,
+    return_unroutable: s.returnUnroutable,
+    drop_unroutable: s.dropUnroutable,
+    deliver: s.deliver,
+    deliver_no_ack: s.deliverNoAck,
+    get: s.get,
+    get_no_ack: s.getNoAck,
+    get_empty: s.getEmpty,
+    redeliver: s.redeliver,
+    ack: s.ack,
+    deliver_get: s.deliver + s.deliverNoAck + s.get + s.getNoAck,
+  };
+}
+
+const plain = (address: string | undefined): string => (address?.startsWith('::ffff:') ? address.slice(7) : (address ?? ''));
