@@ -57,7 +57,8 @@ export const session = {
 
 /** A JSON API call; resolves with the parsed body (undefined for none); 401 throws Unauthorized, other failures HttpError. */
 export async function api(path, { method = 'GET', body } = {}) {
-  const headers = { accept: 'application/json' };
+  // Marked as a script's request, the admin server refuses without a challenge that would open the browser's own login dialog.
+  const headers = { accept: 'application/json', 'x-requested-with': 'XMLHttpRequest' };
   if (session.credentials) headers.authorization = session.credentials;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });

@@ -68,9 +68,9 @@ export class Rates {
     const protocols = new Map();
     const destinations = new Map();
     for (const [key, value] of totals) {
-      const before = previous.totals.get(key);
-      // A counter that is new or went down (its owner restarted) has no rate this time.
-      const perSecond = before === undefined || value < before ? 0 : (value - before) / seconds;
+      // A series that appeared since the last sample counted from zero; one that went down restarted.
+      const before = previous.totals.get(key) ?? 0;
+      const perSecond = value < before ? value / seconds : (value - before) / seconds;
       const [name, protocol, destination] = key.split('|');
       const field = FIELD[name];
       const p = protocols.get(protocol) ?? { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };

@@ -33,7 +33,7 @@ export async function render({ rates }) {
     table(
       [
         { label: 'Name', cell: (r) => link(browse(r), r.name) },
-        { label: 'Protocol', cell: (r) => r.protocols.map(badge) },
+        { label: 'Protocol', cell: (r) => r.protocols.flatMap((p, i) => (i ? [' ', badge(p)] : [badge(p)])) },
         { label: 'Vhost', cell: (r) => r.vhost ?? '' },
         { label: 'Type', cell: (r) => r.type },
         { label: 'Partitions', cell: (r) => count(r.partitions), num: true },
