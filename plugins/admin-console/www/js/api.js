@@ -16,11 +16,11 @@ export class HttpError extends Error {
 export const session = {
   credentials: sessionStorage.getItem(KEY),
   user: sessionStorage.getItem(`${KEY}.user`),
-  /** GET paths the broker serves (from /api/wharf/endpoints): pages ask before calling a plugin's API. */
-  paths: new Set(),
+  /** Resolves with the GET paths the broker serves (from /api/wharf/endpoints): pages ask before calling a plugin's API. */
+  paths: undefined,
 
   get signedIn() {
-    return this.credentials !== null && this.paths.size > 0;
+    return this.credentials !== null;
   },
 
   async signIn(user, password) {
@@ -36,22 +36,27 @@ export const session = {
     sessionStorage.setItem(`${KEY}.user`, user);
   },
 
-  /** Loads the endpoint index with the stored credentials. */
-  async resume() {
-    const endpoints = await api('/api/wharf/endpoints');
-    this.paths = new Set(endpoints.filter((e) => e.method === 'GET').map((e) => e.path));
+  /** Loads the endpoint index with the current credentials; pages may call other APIs meanwhile. */
+  resume() {
+    this.paths = api('/api/wharf/endpoints').then((endpoints) => new Set(endpoints.filter((e) => e.method === 'GET').map((e) => e.path)));
+    return this.paths;
   },
 
   signOut() {
     this.credentials = null;
     this.user = null;
-    this.paths = new Set();
+    this.paths = undefined;
     sessionStorage.removeItem(KEY);
     sessionStorage.removeItem(`${KEY}.user`);
   },
 
-  has(path) {
-    return this.paths.has(path);
+  async has(path) {
+    try {
+      return (await (this.paths ?? this.resume())).has(path);
+    } catch (err) {
+      this.paths = undefined; // asked again next time
+      throw err;
+    }
   },
 };
 
@@ -73,6 +78,6 @@ export async function api(path, { method = 'GET', body } = {}) {
  * GETs `path` when the broker serves the route `pattern` (its plugin is loaded), else resolves with
  * `fallback`: a console for a broker without RocketMQ simply has no RocketMQ rows.
  */
-export function served(pattern, path = pattern, fallback = []) {
-  return session.has(pattern) ? api(path) : Promise.resolve(fallback);
+export async function served(pattern, path = pattern, fallback = []) {
+  return (await session.has(pattern)) ? api(path) : fallback;
 }

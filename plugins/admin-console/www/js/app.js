@@ -91,9 +91,6 @@ document.addEventListener('visibilitychange', () => {
   else clearTimeout(timer);
 });
 
-if (session.credentials) {
-  session.resume().then(show, (err) => {
-    session.signOut();
-    showSignIn(err instanceof Unauthorized ? undefined : err.message);
-  });
-} else showSignIn();
+// Signed in earlier in this tab: the page's data and the endpoint index load together.
+if (session.signedIn) session.resume().catch(() => undefined);
+show();

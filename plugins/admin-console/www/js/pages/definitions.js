@@ -8,7 +8,7 @@ const KINDS = ['users', 'vhosts', 'permissions', 'topic_permissions', 'queues', 
 
 /** RabbitMQ-format definitions (GET and POST /api/definitions): export to a file, import from one. */
 export async function render() {
-  if (!session.has('/api/definitions')) return h('div', { class: 'page' }, h('h1', null, 'Definitions'), errorBox('This broker serves no /api/definitions (the rabbit plugin is not loaded).'));
+  if (!(await session.has('/api/definitions'))) return h('div', { class: 'page' }, h('h1', null, 'Definitions'), errorBox('This broker serves no /api/definitions (the rabbit plugin is not loaded).'));
   const summary = h('div', { class: 'summary' });
   const exported = h('textarea', { class: 'json', readonly: true, rows: 14, spellcheck: 'false', 'aria-label': 'Exported definitions' });
   const download = h('a', { class: 'button', download: 'wharf-definitions.json', hidden: true }, 'Download');
