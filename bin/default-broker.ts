@@ -1,4 +1,5 @@
 import type { BrokerPlugin } from '../core/index.ts';
+import { adminConsole } from '../plugins/admin-console/index.ts';
 import { adminHttp } from '../plugins/admin-http/index.ts';
 import { clusterEtcd } from '../plugins/cluster-etcd/index.ts';
 import { kafka } from '../plugins/kafka/index.ts';
@@ -9,8 +10,8 @@ import { memoryStorage } from '../plugins/storage-memory/index.ts';
 
 /**
  * The embedded default composition: the chosen storage plugin, every protocol plugin Wharf ships and the
- * admin HTTP server; with `clustered` (etcd named by --cluster-etcd), cluster coordination through etcd.
+ * admin HTTP server with its web console; with `clustered` (etcd named by --cluster-etcd), cluster coordination through etcd.
  */
 export function defaultPlugins(storage: 'fs' | 'memory', clustered = false): BrokerPlugin<never>[] {
-  return [storage === 'memory' ? memoryStorage() : fsStorage(), ...(clustered ? [clusterEtcd()] : []), kafka(), rabbit(), rocket(), adminHttp()];
+  return [storage === 'memory' ? memoryStorage() : fsStorage(), ...(clustered ? [clusterEtcd()] : []), kafka(), rabbit(), rocket(), adminHttp(), adminConsole()];
 }

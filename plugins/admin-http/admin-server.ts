@@ -128,16 +128,23 @@ export class AdminServer {
     return send(reply, result.status, result.body);
   }
 
-  /** HTTP basic auth through the one credential check (AdminEndpoints.authenticate), then the route's access level. */
+  /**
+   * HTTP basic auth through the one credential check (AdminEndpoints.authenticate), then the route's
+   * access level. A refusal challenges with `WWW-Authenticate`, except for scripts that say they are
+   * one (`X-Requested-With: XMLHttpRequest`, as the web console does): a challenge would make the
+   * browser open its own login dialog over the page's sign-in form.
+   */
   private authorize(route: RegisteredRoute, request: FastifyRequest, reply: FastifyReply): AdminPrincipal | undefined {
+    const challenge = request.headers['x-requested-with'] !== 'XMLHttpRequest';
     const credentials = basicCredentials(request.headers.authorization);
     if (!credentials) {
-      void reply.code(401).header('www-authenticate', REALM).send();
+      if (challenge) reply.header('www-authenticate', REALM);
+      void reply.code(401).send();
       return undefined;
     }
     const principal = this.options.endpoints.authenticate(credentials.user, credentials.password, request.socket.remoteAddress);
     if (!principal) {
-      reply.header('www-authenticate', REALM);
+      if (challenge) reply.header('www-authenticate', REALM);
       void send(reply, 401, { error: 'not_authorized', reason: 'Login failed' });
       return undefined;
     }
