@@ -2,9 +2,16 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { runCli } = await import('./cli.ts');
-const { BrokerError } = await import('../core/index.ts');
-runCli(process.argv.slice(2)).catch((err) => {
-  process.stderr.write(`wharf: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(BrokerError.is(err) && err.code.startsWith('CONFIG') ? 2 : 1);
-});
+const argv = process.argv.slice(2);
+if (['topics', 'groups', 'queues'].includes(argv[0])) {
+  // The admin commands are HTTP clients of a running broker: they load none of the broker's modules.
+  const { runAdminCli } = await import('./admin/admin-cli.ts');
+  process.exitCode = await runAdminCli(argv);
+} else {
+  const { runCli } = await import('./cli.ts');
+  const { BrokerError } = await import('../core/index.ts');
+  runCli(argv).catch((err) => {
+    process.stderr.write(`wharf: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(BrokerError.is(err) && err.code.startsWith('CONFIG') ? 2 : 1);
+  });
+}
