@@ -3,9 +3,9 @@ import { register } from 'tsx/esm/api';
 
 register();
 const argv = process.argv.slice(2);
-if (['topics', 'groups', 'queues'].includes(argv[0])) {
-  // The admin commands are HTTP clients of a running broker: they load none of the broker's modules.
-  const { runAdminCli } = await import('./admin/admin-cli.ts');
+// The admin commands are HTTP clients of a running broker: they load none of the broker's modules.
+const { ADMIN_GROUPS, runAdminCli } = await import('./admin/admin-cli.ts');
+if (ADMIN_GROUPS.includes(argv[0])) {
   process.exitCode = await runAdminCli(argv);
 } else {
   const { runCli } = await import('./cli.ts');
