@@ -32,8 +32,12 @@ describe('wharf topics/groups (Kafka) against a broker process, with kafkajs', (
   it('creates a topic kafkajs produces to; describe shows its offsets; a group\'s lag shows in groups describe and list; delete removes it', async () => {
     const http = broker.ports.http!;
     expect(await wharfOk(http, ['topics', 'create', 'events', '--partitions', '2', '--config', 'retention.ms=3600000'])).toBe('Created Kafka topic events.\n');
-    const again = await wharfCli(['topics', 'create', 'events', '--server', `http://127.0.0.1:${http}`]);
+    const [again, idempotent] = await Promise.all([
+      wharfCli(['topics', 'create', 'events', '--server', `http://127.0.0.1:${http}`]),
+      wharfCli(['topics', 'create', 'events', '--if-not-exists', '--server', `http://127.0.0.1:${http}`]),
+    ]);
     expect(again).toMatchObject({ code: 1, stderr: 'wharf: Kafka topic events: topic events already exists (HTTP 409)\n' });
+    expect(idempotent).toEqual({ code: 0, stdout: 'Kafka topic events exists already.\n', stderr: '' });
 
     const producer = kafka.producer();
     await producer.connect();
