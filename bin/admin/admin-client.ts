@@ -110,7 +110,9 @@ export class AdminClient {
     if (status >= 200 && status < 300) return { status, body };
     const reason = reasonOf(body);
     if (status === 401) {
-      throw new CliFailure(`${this.base.origin} refused user ${JSON.stringify(this.options.user)}: ${reason ?? 'not authorized'} (check --user and --password)`, EXIT.unauthorized, status);
+      // RabbitMQ's reasons: 'Login failed' for credentials, 'Not management user' / 'Not administrator user' for tags.
+      const hint = reason === undefined || reason === 'Login failed' ? ' (check --user and --password)' : '';
+      throw new CliFailure(`${this.base.origin} refused user ${JSON.stringify(this.options.user)}: ${reason ?? 'not authorized'}${hint}`, EXIT.unauthorized, status);
     }
     if (status === 404) throw new CliFailure(reason === undefined || reason === 'Not Found' ? `${subject} not found` : `${subject}: ${reason}`, EXIT.notFound, status);
     throw new CliFailure(`${subject}: ${reason ?? 'refused'} (HTTP ${status})`, EXIT.refused, status);
