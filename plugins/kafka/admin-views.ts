@@ -127,6 +127,7 @@ export function kafkaAdminRoutes(s: KafkaViewSources): AdminRoute[] {
     {
       method: 'PUT',
       path: '/api/wharf/kafka/topics/:topic',
+      access: 'administrator',
       summary: 'creates a topic: {partitions, replication_factor, configs: {"retention.ms": "..."}}; 201, or 409 if it exists',
       handler: async (request) => {
         const name = request.params.topic!;
@@ -150,6 +151,7 @@ export function kafkaAdminRoutes(s: KafkaViewSources): AdminRoute[] {
     {
       method: 'DELETE',
       path: '/api/wharf/kafka/topics/:topic',
+      access: 'administrator',
       summary: 'deletes a topic and its data',
       handler: async (request) => {
         const topic = topicOf(request);
@@ -244,6 +246,7 @@ export function kafkaAdminRoutes(s: KafkaViewSources): AdminRoute[] {
     {
       method: 'DELETE',
       path: '/api/wharf/kafka/groups/:group',
+      access: 'administrator',
       summary: 'deletes an empty group and its committed offsets (409 while it has members)',
       handler: async (request) => {
         const group = groupOf(request);

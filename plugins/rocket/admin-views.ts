@@ -1,5 +1,6 @@
 import { AdminError, AdminReply, bodyObject, browseLog, bytesJson, queryInteger as integer, type AdminRequest, type AdminRoute, type TopicDescriptor, type TopicRegistry } from '../../core/index.ts';
 import type { ClientRegistry } from './clients.ts';
+import { RocketError } from './status.ts';
 import type { ConsumerGroups } from './model/consumer-groups.ts';
 import type { GroupDirectory } from './model/group-directory.ts';
 import { toWireMessage } from './model/message-record.ts';
@@ -20,6 +21,11 @@ export interface RocketViewSources {
 const PERMISSIONS: readonly Permission[] = ['READ_WRITE', 'WRITE', 'READ'];
 const MAX_QUEUES = 1024;
 const MAX_BROWSE = 1000;
+
+/** A refusal of the RocketMQ model (an invalid name, a type conflict) as a 400; core refusals as AdminError.from maps them. */
+function adminError(err: unknown): AdminError {
+  return err instanceof RocketError ? (err.code === 'TOPIC_NOT_FOUND' ? new AdminError(404, 'not_found', err.message) : AdminError.badRequest(err.message)) : AdminError.from(err);
+}
 
 /**
  * Wharf's RocketMQ views under /api/wharf/rocketmq: topics with their message type (created or retyped
@@ -98,6 +104,7 @@ export function rocketAdminRoutes(s: RocketViewSources): AdminRoute[] {
     {
       method: 'PUT',
       path: '/api/wharf/rocketmq/topics/:topic',
+      access: 'administrator',
       summary: 'creates a topic {message_type: NORMAL|FIFO|DELAY|TRANSACTION, queues, permission}; an existing topic gets the new type and permission, and more queues if asked (201 created, 204 changed)',
       handler: async (request) => {
         const name = request.params.topic!;
@@ -119,7 +126,7 @@ export function rocketAdminRoutes(s: RocketViewSources): AdminRoute[] {
           if (queues !== undefined && queues > existing.partitions) await s.registry.addPartitions(name, queues);
           else if (queues !== undefined && queues < existing.partitions) throw AdminError.badRequest(`topic ${name} has ${existing.partitions} queues; queues can only be added`);
         } catch (err) {
-          throw AdminError.from(err);
+          throw adminError(err);
         }
         return AdminReply.noContent;
       },
@@ -127,13 +134,14 @@ export function rocketAdminRoutes(s: RocketViewSources): AdminRoute[] {
     {
       method: 'DELETE',
       path: '/api/wharf/rocketmq/topics/:topic',
+      access: 'administrator',
       summary: 'deletes a topic and its messages',
       handler: async (request) => {
         const topic = topicOf(request);
         try {
           await s.registry.delete(topic.name);
         } catch (err) {
-          throw AdminError.from(err);
+          throw adminError(err);
         }
         return AdminReply.noContent;
       },
@@ -192,6 +200,7 @@ export function rocketAdminRoutes(s: RocketViewSources): AdminRoute[] {
     {
       method: 'PUT',
       path: '/api/wharf/rocketmq/groups/:group',
+      access: 'administrator',
       summary: 'defines a group\'s settings {fifo, retry: {maxAttempts, backoffMs}} (stored; 201 new, 204 changed); groups of rocket.groups are changed in the configuration',
       handler: async (request) => {
         const group = request.params.group!;
@@ -202,7 +211,7 @@ export function rocketAdminRoutes(s: RocketViewSources): AdminRoute[] {
         try {
           await s.directory.define(group, body as GroupSpec);
         } catch (err) {
-          throw AdminError.from(err);
+          throw adminError(err);
         }
         s.groups.settingsChanged(group);
         return existed ? AdminReply.noContent : AdminReply.created;
@@ -211,6 +220,7 @@ export function rocketAdminRoutes(s: RocketViewSources): AdminRoute[] {
     {
       method: 'DELETE',
       path: '/api/wharf/rocketmq/groups/:group',
+      access: 'administrator',
       summary: 'forgets a group\'s runtime settings (its consumption state stays)',
       handler: async (request) => {
         const group = request.params.group!;
@@ -218,7 +228,7 @@ export function rocketAdminRoutes(s: RocketViewSources): AdminRoute[] {
         try {
           removed = await s.directory.remove(group);
         } catch (err) {
-          throw AdminError.from(err);
+          throw adminError(err);
         }
         if (!removed) throw AdminError.notFound();
         s.groups.settingsChanged(group);

@@ -15,6 +15,7 @@ const PROGRAMS = {
   sarama: { check: ['sh', '-c', 'go version && gcc --version && test -d /usr/share/gocode/src/github.com/Shopify/sarama'], package: 'golang-go golang-github-shopify-sarama-dev gcc' },
   openssl: { check: ['openssl', 'version'], package: 'openssl' },
   rabbitmq: { check: ['test', '-x', '/usr/lib/rabbitmq/bin/rabbitmq-server'], package: 'rabbitmq-server' },
+  rabbitmqadmin: { check: ['rabbitmqadmin', '--version'], package: 'rabbitmq-server' },
   chromium: { check: ['chromium', '--version'], package: 'chromium' },
 } as const satisfies Record<string, { check: readonly string[]; package: string }>;
 

@@ -8,7 +8,18 @@ const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 
 export interface RabbitMq {
   port: number;
+  /** The management API's port, with the `management` option. */
+  managementPort: number;
+  /** rabbitmq_prometheus's port, with the `prometheus` option. */
+  prometheusPort: number;
   stop(): Promise<void>;
+}
+
+export interface RabbitMqOptions {
+  /** Enable rabbitmq_management (the HTTP API) on a port chosen per run. */
+  management?: boolean;
+  /** Enable rabbitmq_prometheus on a port chosen per run. */
+  prometheus?: boolean;
 }
 
 function freePort(): Promise<number> {
@@ -36,11 +47,17 @@ function accepts(port: number): Promise<boolean> {
  * Debian's RabbitMQ 3.10 (`hasProgram('rabbitmq')` first) as a reference broker: loopback only, ports chosen
  * per run, its own epmd on its own port, all state in a temporary directory; stop() leaves nothing behind.
  */
-export async function startRabbitMq(): Promise<RabbitMq> {
+export async function startRabbitMq(options: RabbitMqOptions = {}): Promise<RabbitMq> {
   const dir = tempDir('wharf-rabbitmq-');
-  const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
-  fs.writeFileSync(path.join(dir.path, 'enabled_plugins'), '[].');
-  fs.writeFileSync(path.join(dir.path, 'rabbitmq.conf'), 'loopback_users = none\n');
+  const [port, distPort, epmdPort, managementPort, prometheusPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const plugins = [...(options.management ? ['rabbitmq_management'] : []), ...(options.prometheus ? ['rabbitmq_prometheus'] : [])];
+  fs.writeFileSync(path.join(dir.path, 'enabled_plugins'), `[${plugins.join(',')}].`);
+  const conf = ['loopback_users = none'];
+  // Statistics every 500 ms instead of 5 s, so that tests comparing them wait less.
+  if (options.management || options.prometheus) conf.push('collect_statistics_interval = 500');
+  if (options.management) conf.push(`management.tcp.ip = 127.0.0.1`, `management.tcp.port = ${managementPort}`);
+  if (options.prometheus) conf.push(`prometheus.tcp.ip = 127.0.0.1`, `prometheus.tcp.port = ${prometheusPort}`);
+  fs.writeFileSync(path.join(dir.path, 'rabbitmq.conf'), `${conf.join('\n')}\n`);
   const env = {
     ...process.env,
     HOME: dir.path,
@@ -73,12 +90,13 @@ export async function startRabbitMq(): Promise<RabbitMq> {
     dir.remove();
   };
   const deadline = Date.now() + 60_000;
-  while (!(await accepts(port))) {
+  const ready = async () => (await accepts(port)) && (!options.management || (await accepts(managementPort))) && (!options.prometheus || (await accepts(prometheusPort)));
+  while (!(await ready())) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`rabbitmq-server did not start on port ${port}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { port, stop };
+  return { port, managementPort, prometheusPort, stop };
 }

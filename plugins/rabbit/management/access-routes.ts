@@ -147,7 +147,7 @@ export function accessRoutes(ctx: ManagementContext): AdminRoute[] {
       },
     },
     { method: 'DELETE', path: '/api/users/:user', access: 'administrator', summary: 'refused: users are configured in amqp.users', handler: refuse },
-    { method: 'GET', path: '/api/permissions', access: 'administrator', summary: 'every user\'s configure/write/read expressions per vhost', handler: ({ query }) => listReply(permissionsOf(users()), query) },
+    { method: 'GET', path: '/api/permissions', access: 'administrator', summary: 'every user\'s configure/write/read expressions per vhost', handler: ({ query }) => listReply(permissionsOf(users()), query, ['vhost', 'user']) },
     {
       method: 'GET',
       path: '/api/permissions/:vhost/:user',

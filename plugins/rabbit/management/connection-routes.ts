@@ -34,9 +34,12 @@ export function connectionRoutes(ctx: ManagementContext): AdminRoute[] {
     {
       method: 'DELETE',
       path: '/api/connections/:name',
-      summary: 'closes a connection (320 CONNECTION_FORCED; the X-Reason header gives the reason)',
+      summary: 'closes a connection (320 CONNECTION_FORCED; the X-Reason header gives the reason): administrators any, other users their own',
       handler: (request) => {
         const connection = connectionOf(request);
+        if (!request.principal!.tags.includes('administrator') && connection.user !== request.principal!.name) {
+          throw new AdminError(401, 'not_authorised', 'User not authorised to access object');
+        }
         const reason = request.headers['x-reason'] ?? 'Closed via management plugin';
         connection.closeWith(new AmqpError(ReplyCode.connectionForced, reason.slice(0, 200)));
         return AdminReply.noContent;

@@ -5,7 +5,7 @@ import { storedMessageOf } from '../model/published-properties.ts';
 import type { Vhost } from '../model/vhost.ts';
 import { bindingJson, defaultBindingJson, exchangeJson, propertiesKey } from './formats.ts';
 import { bodyObject, jsonBoolean, jsonToProperties, jsonToTable, type Json } from './json-values.ts';
-import { listReply, vhostOf, vhostsOf, type ManagementContext } from './management-context.ts';
+import { listReply, requirePermission, vhostOf, vhostsOf, type ManagementContext } from './management-context.ts';
 import { asHttp, queueOf } from './queue-routes.ts';
 
 /** URLs name the default exchange `amq.default`. */
@@ -16,6 +16,9 @@ function exchangeOf(vhost: Vhost, name: string): Exchange {
   if (!exchange) throw AdminError.notFound();
   return exchange;
 }
+
+/** RabbitMQ's default order of binding lists. */
+const BINDING_ORDER = ['vhost', 'source', 'type', 'destination', 'routing_key', 'properties_key'];
 
 /** Every binding of a vhost as RabbitMQ lists them: the default exchange's implicit ones first. */
 function vhostBindings(vhost: Vhost): Array<Record<string, Json>> {
@@ -30,7 +33,7 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
       vhostsOf(ctx, request).flatMap((v) => [...v.exchanges.values()].map((x) => exchangeJson(v.name, x))),
       request.query,
     );
-  const listBindings = (request: AdminRequest) => listReply(vhostsOf(ctx, request).flatMap(vhostBindings), request.query);
+  const listBindings = (request: AdminRequest) => listReply(vhostsOf(ctx, request).flatMap(vhostBindings), request.query, BINDING_ORDER);
   const between = (kind: Destination['kind']) => (request: AdminRequest) => {
     const vhost = vhostOf(ctx, request);
     const source = exchangeOf(vhost, request.params.source!);
@@ -41,6 +44,7 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
     const vhost = vhostOf(ctx, request);
     const source = exchangeOf(vhost, request.params.source!);
     const destination = destinationOf(vhost, kind, request.params.destination!);
+    requireBindingPermissions(request, vhost, source.name, destination);
     const body = bodyObject(request.body);
     const routingKey = body.routing_key === undefined ? '' : body.routing_key;
     if (typeof routingKey !== 'string' || Buffer.byteLength(routingKey) > 255) throw AdminError.badRequest('routing_key must be a string of at most 255 bytes');
@@ -56,6 +60,11 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
     );
     if (!binding) throw AdminError.notFound();
     return { vhost, source, binding };
+  };
+  /** queue.bind's rule: write on the destination, read on the source. */
+  const requireBindingPermissions = (request: AdminRequest, vhost: Vhost, source: string, destination: Destination) => {
+    requirePermission(ctx, request, vhost, 'write', destination.kind, destination.name);
+    requirePermission(ctx, request, vhost, 'read', 'exchange', source);
   };
   const routes: AdminRoute[] = [
     { method: 'GET', path: '/api/exchanges', summary: 'every exchange', handler: listExchanges },
@@ -76,6 +85,7 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
         const body = bodyObject(request.body);
         if (body.type === undefined) throw AdminError.badRequest('[{key_missing,type}]');
         if (typeof body.type !== 'string') throw AdminError.badRequest('type must be a string');
+        requirePermission(ctx, request, vhost, 'configure', 'exchange', exchangeName(name));
         const existed = vhost.exchanges.has(name);
         await asHttp(() =>
           vhost.declareExchange({
@@ -98,6 +108,7 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
       handler: async (request) => {
         const vhost = vhostOf(ctx, request);
         const exchange = exchangeOf(vhost, request.params.name!);
+        requirePermission(ctx, request, vhost, 'configure', 'exchange', exchange.name);
         await asHttp(() => vhost.deleteExchange(exchange.name, request.query['if-unused'] === 'true'));
         return AdminReply.noContent;
       },
@@ -106,7 +117,11 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
       method: 'POST',
       path: '/api/exchanges/:vhost/:name/publish',
       summary: 'publishes {routing_key, payload, payload_encoding (string|base64), properties}; answers {routed} once stored',
-      handler: (request) => publish(vhostOf(ctx, request), request),
+      handler: (request) => {
+        const vhost = vhostOf(ctx, request);
+        requirePermission(ctx, request, vhost, 'write', 'exchange', exchangeOf(vhost, request.params.name!).name);
+        return publish(vhost, request);
+      },
     },
     {
       method: 'GET',
@@ -155,6 +170,7 @@ export function exchangeRoutes(ctx: ManagementContext): AdminRoute[] {
         summary: 'unbinds one binding, named by its properties_key',
         handler: async (request) => {
           const { vhost, source, binding } = findBinding(kind, request);
+          requireBindingPermissions(request, vhost, source.name, binding.destination);
           await asHttp(() => vhost.unbind(source.name, binding.destination, binding.routingKey, binding.arguments));
           return AdminReply.noContent;
         },

@@ -10,6 +10,8 @@ import { wharfAmqpRoutes } from './wharf-routes.ts';
 
 export { amqpUsersAuthenticator } from './access-routes.ts';
 export type { ManagementContext } from './management-context.ts';
+export { MessageRates } from './message-rates.ts';
+export { overviewTotals } from './overview-routes.ts';
 
 /** RabbitMQ 3.10's management HTTP API (the subset rabbitmqadmin and monitoring tools use), plus Wharf's queue browser. */
 export function managementRoutes(ctx: ManagementContext): AdminRoute[] {

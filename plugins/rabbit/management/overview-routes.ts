@@ -3,9 +3,11 @@ import { channelTotals } from '../amqp-metrics.ts';
 import { SERVER_VERSION } from '../amqp-context.ts';
 import { encodePropertiesBytes } from '../codec/index.ts';
 import { EXCHANGE_TYPES } from '../model/exchange.ts';
+import type { Vhost } from '../model/vhost.ts';
 import { messageStats } from './formats.ts';
 import { vhostOf, vhostsOf, type ManagementContext } from './management-context.ts';
 import { HTTP_CONNECTION } from './queue-routes.ts';
+import type { AmqpServer } from '../amqp-server.ts';
 
 const EXCHANGE_DESCRIPTIONS: Record<string, string> = {
   direct: 'AMQP direct exchange, as per the AMQP specification',
@@ -13,6 +15,27 @@ const EXCHANGE_DESCRIPTIONS: Record<string, string> = {
   headers: 'AMQP headers exchange, as per the AMQP specification',
   topic: 'AMQP topic exchange, as per the AMQP specification',
 };
+
+/** The totals the overview's rates follow: message counters, and each vhost's queue totals (keyed `vhost\0total`). */
+export function overviewTotals(server: AmqpServer): Map<string, number> {
+  const totals = new Map<string, number>(Object.entries(messageStats(channelTotals(server))));
+  for (const vhost of server.vhosts.values()) {
+    for (const [name, value] of Object.entries(queueTotals([vhost]))) totals.set(`${vhost.name}\0${name}`, value);
+  }
+  return totals;
+}
+
+function queueTotals(vhosts: Iterable<Vhost>): { messages: number; messages_ready: number; messages_unacknowledged: number } {
+  let ready = 0;
+  let unacked = 0;
+  for (const vhost of vhosts) {
+    for (const queue of vhost.queues.values()) {
+      ready += queue.messageCount;
+      unacked += queue.unackedCount;
+    }
+  }
+  return { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked };
+}
 
 /** RabbitMQ's health checks answer 503 when failing. */
 const failing = (body: Record<string, unknown>): AdminReply => new AdminReply(503, { status: 'failed', ...body });
@@ -33,26 +56,21 @@ export function overviewRoutes(ctx: ManagementContext): AdminRoute[] {
       path: '/api/overview',
       summary: 'RabbitMQ\'s overview: versions, listeners, object totals, queue totals, message counters',
       handler: (request) => {
-        let ready = 0;
-        let unacked = 0;
+        const vhosts = vhostsOf(ctx, request);
         let queues = 0;
         let exchanges = 0;
         let consumers = 0;
-        for (const vhost of vhostsOf(ctx, request)) {
+        for (const vhost of vhosts) {
           exchanges += vhost.exchanges.size;
-          for (const queue of vhost.queues.values()) {
-            queues++;
-            ready += queue.messageCount;
-            unacked += queue.unackedCount;
-            consumers += queue.consumerCount;
-          }
+          queues += vhost.queues.size;
+          for (const queue of vhost.queues.values()) consumers += queue.consumerCount;
         }
         let channels = 0;
         for (const connection of server.openConnections) channels += connection.openChannels.size;
         const counters = server.counters;
         return {
           management_version: SERVER_VERSION,
-          rates_mode: 'none',
+          rates_mode: 'basic',
           exchange_types: EXCHANGE_TYPES.map((name) => ({ name, description: EXCHANGE_DESCRIPTIONS[name], enabled: true })),
           product_version: WHARF_VERSION,
           product_name: 'Wharf',
@@ -62,7 +80,7 @@ export function overviewRoutes(ctx: ManagementContext): AdminRoute[] {
           erlang_full_version: `Node.js ${process.version} (Wharf ${WHARF_VERSION})`,
           disable_stats: false,
           enable_queue_totals: true,
-          message_stats: messageStats(channelTotals(server)),
+          message_stats: ctx.rates.withDetails(messageStats(channelTotals(server))),
           churn_rates: {
             connection_created: counters.connectionsOpened,
             connection_closed: counters.connectionsOpened - server.openConnections.size,
@@ -72,7 +90,7 @@ export function overviewRoutes(ctx: ManagementContext): AdminRoute[] {
             queue_created: counters.queuesCreated,
             queue_deleted: counters.queuesDeleted,
           },
-          queue_totals: { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked },
+          queue_totals: ctx.rates.withDetails(queueTotals(vhosts), (name) => vhosts.map((v) => `${v.name}\0${name}`)),
           object_totals: { channels, connections: server.openConnections.size, consumers, exchanges, queues },
           statistics_db_event_queue: 0,
           node: identity.node,

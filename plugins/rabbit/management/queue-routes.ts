@@ -6,7 +6,7 @@ import { decodeMessageKey } from '../model/stored-message.ts';
 import type { Vhost } from '../model/vhost.ts';
 import { bindingJson, defaultBindingJson, queueJson } from './formats.ts';
 import { bodyObject, jsonBoolean, jsonToTable, propertiesToJson, type Json } from './json-values.ts';
-import { listReply, vhostOf, vhostsOf, type ManagementContext } from './management-context.ts';
+import { listReply, requirePermission, vhostOf, vhostsOf, type ManagementContext } from './management-context.ts';
 
 /** The connection id management actions act as: no AMQP connection owns what they declare. */
 export const HTTP_CONNECTION = 0;
@@ -70,6 +70,7 @@ export function queueRoutes(ctx: ManagementContext): AdminRoute[] {
         const name = request.params.name!;
         if (name === '') throw AdminError.badRequest('a queue name is required');
         const body = bodyObject(request.body);
+        requirePermission(ctx, request, vhost, 'configure', 'queue', name);
         const existed = vhost.queues.has(name);
         await asHttp(() =>
           vhost.declareQueue(
@@ -87,6 +88,7 @@ export function queueRoutes(ctx: ManagementContext): AdminRoute[] {
       handler: async (request) => {
         const vhost = vhostOf(ctx, request);
         const queue = queueOf(vhost, request.params.name!);
+        requirePermission(ctx, request, vhost, 'configure', 'queue', queue.name);
         await asHttp(() => vhost.deleteQueue(queue.name, request.query['if-unused'] === 'true', request.query['if-empty'] === 'true', queue.spec.exclusiveOwner ?? HTTP_CONNECTION));
         return AdminReply.noContent;
       },
@@ -96,7 +98,10 @@ export function queueRoutes(ctx: ManagementContext): AdminRoute[] {
       path: '/api/queues/:vhost/:name/contents',
       summary: 'purges a queue\'s ready messages',
       handler: (request) => {
-        queueOf(vhostOf(ctx, request), request.params.name!).purge();
+        const vhost = vhostOf(ctx, request);
+        const queue = queueOf(vhost, request.params.name!);
+        requirePermission(ctx, request, vhost, 'read', 'queue', queue.name);
+        queue.purge();
         return AdminReply.noContent;
       },
     },
@@ -118,7 +123,11 @@ export function queueRoutes(ctx: ManagementContext): AdminRoute[] {
       method: 'POST',
       path: '/api/queues/:vhost/:name/get',
       summary: 'takes up to {count} messages (ackmode ack_requeue_true puts them back, redelivered); for a look that never consumes use /api/wharf/amqp/queues/:vhost/:name/messages',
-      handler: (request) => getMessages(vhostOf(ctx, request), request),
+      handler: (request) => {
+        const vhost = vhostOf(ctx, request);
+        requirePermission(ctx, request, vhost, 'read', 'queue', queueOf(vhost, request.params.name!).name);
+        return getMessages(vhost, request);
+      },
     },
   ];
 }
