@@ -11,6 +11,7 @@ const ALL = { configure: '.*', write: '.*', read: '.*' };
 const USERS = [
   { name: 'ops', password: 's3cret:x', tags: ['administrator'], permissions: { '/': ALL } },
   { name: 'app', password: 'app', tags: [], permissions: { '/': ALL } },
+  { name: 'watcher', password: 'w', tags: ['monitoring'], permissions: { '/': ALL } },
 ];
 
 interface QueueJson {
@@ -74,6 +75,7 @@ describe('wharf queues and the admin CLI\'s errors against a broker process', ()
       // The default user, guest, is not among this broker's users.
       [['queues', 'list', '--server', server], { code: 4, stderr: `wharf: ${server} refused user "guest": Login failed (check --user and --password)\n` }],
       [['groups', 'list', ...as('app', 'app')], { code: 4, stderr: `wharf: ${server} refused user "app": Not management user\n` }],
+      [['topics', 'create', 'x', ...as('watcher', 'w')], { code: 4, stderr: `wharf: ${server} refused user "watcher": Not administrator user\n` }],
       [['topics', 'describe', 'nope', ...ops], { code: 5, stderr: 'wharf: Kafka topic nope not found\n' }],
       [['queues', 'list', '--vhost', 'nope', ...ops], { code: 5, stderr: 'wharf: vhost nope not found\n' }],
       [['topics', 'create', 'bad name', ...ops], { code: 1, stderr: expect.stringMatching(/^wharf: Kafka topic bad name: topic name "bad name" is not valid.*\(HTTP 400\)\n$/) }],
@@ -83,7 +85,7 @@ describe('wharf queues and the admin CLI\'s errors against a broker process', ()
     ];
     const runs = await Promise.all(cases.map(([args]) => wharfCli(args)));
     runs.forEach((run, i) => expect(run, cases[i]![0].join(' ')).toEqual({ stdout: '', ...cases[i]![1] }));
-  }, 60_000);
+  }, 120_000);
 
   it('--help shows a command\'s usage, options and exit codes', async () => {
     const help = await wharfCli(['groups', 'describe', '--help']);
