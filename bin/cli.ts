@@ -23,6 +23,9 @@ const USAGE = `usage: wharf start [--flag value ...]   start the embedded defaul
        wharf cluster [--nodes 3] [--data-dir ./data-cluster] [--etcd-port 2379] [--kafka-port 19092]
                      [--replication-port 19192] [--http-port 0] [--lease-ttl-ms 2000] [broker flags ...]
                                          a local etcd and N brokers on loopback (needs Debian's etcd-server)
+       wharf topics|groups|queues <command> [--server http://127.0.0.1:15672] [--json]
+                                         manage a running broker through its admin HTTP API
+                                         (wharf topics --help, wharf groups --help, wharf queues --help)
        wharf help                        list every flag
 
 Configuration: defaults < --config <file> (JSON) < WHARF_* environment < flags.`;

@@ -8,9 +8,16 @@ import { compiledIsCurrent, hasSources } from './build-state.js';
 
 const compiled = !hasSources() || (process.env.WHARF_FROM_SOURCES !== '1' && compiledIsCurrent());
 if (!compiled) (await import('tsx/esm/api')).register();
-const { runCli } = await import(compiled ? '../dist/bin/cli.js' : './cli.ts');
-const { BrokerError } = await import(compiled ? '../dist/core/index.js' : '../core/index.ts');
-runCli(process.argv.slice(2)).catch((err) => {
-  process.stderr.write(`wharf: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(BrokerError.is(err) && err.code.startsWith('CONFIG') ? 2 : 1);
-});
+const argv = process.argv.slice(2);
+// The admin commands are HTTP clients of a running broker: they load none of the broker's modules.
+const { ADMIN_GROUPS, runAdminCli } = await import(compiled ? '../dist/bin/admin/admin-cli.js' : './admin/admin-cli.ts');
+if (ADMIN_GROUPS.includes(argv[0])) {
+  process.exitCode = await runAdminCli(argv);
+} else {
+  const { runCli } = await import(compiled ? '../dist/bin/cli.js' : './cli.ts');
+  const { BrokerError } = await import(compiled ? '../dist/core/index.js' : '../core/index.ts');
+  runCli(argv).catch((err) => {
+    process.stderr.write(`wharf: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(BrokerError.is(err) && err.code.startsWith('CONFIG') ? 2 : 1);
+  });
+}
