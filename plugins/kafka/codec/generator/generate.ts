@@ -17,6 +17,8 @@ const MESSAGES = [
   'CreateTopicsRequest', 'CreateTopicsResponse', 'DeleteTopicsRequest', 'DeleteTopicsResponse', 'InitProducerIdRequest', 'InitProducerIdResponse',
   'DescribeConfigsRequest', 'DescribeConfigsResponse', 'CreatePartitionsRequest', 'CreatePartitionsResponse',
   'SaslHandshakeRequest', 'SaslHandshakeResponse', 'SaslAuthenticateRequest', 'SaslAuthenticateResponse',
+  'DescribeAclsRequest', 'DescribeAclsResponse', 'CreateAclsRequest', 'CreateAclsResponse', 'DeleteAclsRequest', 'DeleteAclsResponse',
+  'DescribeUserScramCredentialsRequest', 'DescribeUserScramCredentialsResponse', 'AlterUserScramCredentialsRequest', 'AlterUserScramCredentialsResponse',
   'ConsumerProtocolSubscription', 'ConsumerProtocolAssignment',
 ];
 
