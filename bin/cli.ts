@@ -13,6 +13,7 @@ import {
   type ConfigLayer,
   type Cluster,
   type ConnectionBudget,
+  type ListenerRegistry,
   type StorageEngine,
   TOKENS,
 } from '../core/index.ts';
@@ -116,7 +117,11 @@ export function readinessLine(broker: Broker): string {
   for (const { protocol, host, port } of broker.listeners()) {
     byProtocol.set(protocol, [...(byProtocol.get(protocol) ?? []), host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`]);
   }
-  const listeners = [...byProtocol].map(([protocol, addresses]) => `${protocol} ${addresses.join(' ')}`);
+  const registry = broker.get<ListenerRegistry>(TOKENS.ListenerRegistry);
+  const listeners = [...byProtocol].map(([protocol, addresses]) => {
+    const access = registry.access(protocol);
+    return `${protocol} ${addresses.join(' ')}${access ? ` (${access})` : ''}`;
+  });
   const storage = broker.get<StorageEngine>(TOKENS.StorageEngine).description;
   const cluster = broker.get<Cluster>(TOKENS.Cluster);
   const connections = broker.get<ConnectionBudget>(TOKENS.ConnectionBudget).describe();

@@ -43,7 +43,7 @@ export class ScramServer {
   private clientFirstBare = '';
   private serverFirst = '';
   private nonce = '';
-  /** The authenticated user name, once complete. */
+  /** The user name the client gave (authenticated once complete). */
   username: string | undefined;
 
   constructor(
@@ -74,6 +74,7 @@ export class ScramServer {
     if (!m) throw new SaslFailure('Invalid SCRAM client first message format');
     const [, authzid = '', saslName, clientNonce, extensions] = m as unknown as [string, string | undefined, string, string, string];
     const username = unescapeSaslName(saslName);
+    this.username = username;
     const credential = this.lookup(username);
     if (!credential) throw new SaslFailure('Authentication failed: Invalid user credentials');
     if (authzid !== '' && unescapeSaslName(authzid) !== username) {
@@ -81,7 +82,6 @@ export class ScramServer {
     }
     if (credential.iterations < MIN_SCRAM_ITERATIONS) throw new SaslFailure(`Iterations ${credential.iterations} is less than the minimum ${MIN_SCRAM_ITERATIONS} for ${this.mechanism}`);
     this.credential = credential;
-    this.username = username;
     this.nonce = clientNonce + this.serverNonce();
     this.clientFirstBare = `n=${saslName},r=${clientNonce}${extensions}`;
     this.serverFirst = `r=${this.nonce},s=${credential.salt.toString('base64')},i=${credential.iterations}`;

@@ -12,5 +12,7 @@ export const kafkaConfigFields = {
   autoCreateTopics: field.boolean(true, 'create a topic when Metadata asks for an unknown one (auto.create.topics.enable)'),
   groupAssignment: field.oneOf(['client', 'server'], 'client', 'client: the group leader assigns (classic); server: the broker assigns with groups.assignor'),
   maxMessageBytes: field.integer(1_048_588, 'largest record batch a producer may send, unless the topic overrides it', { min: 1024 }),
+  saslMechanisms: field.string('PLAIN,SCRAM-SHA-256,SCRAM-SHA-512', "SASL mechanisms the Kafka listener offers (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), comma-separated; '' turns SASL off"),
+  connectionsMaxReauthMs: field.integer(0, 'an authenticated session lasts this long unless the client re-authenticates (connections.max.reauth.ms, KIP-368); 0 forever', { min: 0 }),
   drainTimeoutMs: field.integer(5000, 'how long a stopping broker waits for in-flight requests', { min: 0 }),
 } as const;

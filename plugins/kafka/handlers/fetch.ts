@@ -15,16 +15,19 @@ interface Wanted {
  * Reads stored batches and hands their bytes to the response as they are. Waits (long poll) up to
  * maxWaitMs for minBytes, woken when a requested partition's high watermark moves.
  */
-export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, request) => {
+export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, request, _header, connection) => {
   const wanted: Wanted[] = request.topics.flatMap((t) =>
     t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch })),
   );
   const deadline = ctx.clock.now() + Math.max(0, request.maxWaitMs);
-  let results = await readAll(ctx, wanted, request.maxBytes);
-  const mayWait = wanted.length > 0;
-  while (mayWait && bytesOf(results) < request.minBytes && ctx.clock.now() < deadline && !results.some((r) => r.errorCode !== KafkaError.NONE)) {
+  const session = connection.session;
+  const readable = wanted.map((w) => session.allows('read', 'topic', w.topic));
+  let results = await readAll(ctx, wanted, readable, request.maxBytes);
+  // Partitions the principal may not read are answered TOPIC_AUTHORIZATION_FAILED; the others long-poll as usual.
+  const mayWait = readable.includes(true);
+  while (mayWait && bytesOf(results) < request.minBytes && ctx.clock.now() < deadline && !results.some((r) => r.errorCode !== KafkaError.NONE && r.errorCode !== KafkaError.TOPIC_AUTHORIZATION_FAILED)) {
     await changeOrDeadline(ctx, wanted, deadline);
-    results = await readAll(ctx, wanted, request.maxBytes);
+    results = await readAll(ctx, wanted, readable, request.maxBytes);
   }
   const byTopic = new Map<string, FetchResponsePartitionData[]>();
   results.forEach((result, i) => {
@@ -43,11 +46,16 @@ export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, req
 const NO_TOPIC_ID = Buffer.alloc(16);
 
 /** Reads every partition; after the first one with data, the rest share what is left of maxBytes. */
-async function readAll(ctx: KafkaContext, wanted: readonly Wanted[], maxBytes: number): Promise<FetchResponsePartitionData[]> {
+async function readAll(ctx: KafkaContext, wanted: readonly Wanted[], readable: readonly boolean[], maxBytes: number): Promise<FetchResponsePartitionData[]> {
   let budget = maxBytes;
   let anyData = false;
   const out: FetchResponsePartitionData[] = [];
-  for (const w of wanted) {
+  for (let i = 0; i < wanted.length; i++) {
+    const w = wanted[i]!;
+    if (!readable[i]) {
+      out.push(partitionError(w.partition, KafkaError.TOPIC_AUTHORIZATION_FAILED, -1, -1));
+      continue;
+    }
     const leadership = ctx.leaderLog(w.topic, w.partition, w.currentLeaderEpoch);
     if ('error' in leadership) {
       out.push(partitionError(w.partition, leadership.error, -1, -1));
