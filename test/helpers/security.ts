@@ -1,4 +1,5 @@
 import { newScramCredential, TOKENS, type AclBinding, type Broker, type Security } from '../../core/index.ts';
+import { startKafka, type KafkaTestBroker } from './kafka.ts';
 
 /** Creates (or replaces) a user with SCRAM-SHA-256 and -512 credentials for `password`, as `wharf users add` does. */
 export async function addUser(broker: Broker, name: string, password: string, options: { superUser?: boolean } = {}): Promise<void> {
@@ -24,3 +25,8 @@ export const topicAcl = (user: string, topic: string, operation: AclBinding['ope
   operation,
   permission,
 });
+
+/** A Kafka broker on a loopback port that, as if bound beyond loopback, refuses anonymous clients and allows only what ACLs grant. */
+export function startSecureKafka(options: { kafka?: Record<string, unknown>; security?: Record<string, unknown> } = {}): Promise<KafkaTestBroker> {
+  return startKafka({ config: { allowAnonymous: 'false', security: { failedAuthenticationDelayMs: 0, ...options.security } }, kafka: options.kafka });
+}
