@@ -3,7 +3,7 @@ import { BrokerError, type Connection, type Logger } from '../../core/index.ts';
 import { AmqpError, amqpError, ReplyCode } from './amqp-error.ts';
 import type { AmqpContext } from './amqp-context.ts';
 import { SERVER_VERSION } from './amqp-context.ts';
-import { parseCredentials } from './auth.ts';
+import { parseCredentials, type AmqpAccess } from './auth.ts';
 import { AmqpChannel } from './channel.ts';
 import {
   field,
@@ -23,7 +23,7 @@ import type { Vhost } from './model/vhost.ts';
 import { Outbound } from './outbound.ts';
 
 /** `draining`: the client sent connection.close; its channels finish the methods they received, then close-ok. */
-type State = 'header' | 'start' | 'tune' | 'open' | 'running' | 'draining' | 'closing' | 'closed';
+type State = 'header' | 'start' | 'authenticating' | 'tune' | 'open' | 'running' | 'draining' | 'closing' | 'closed';
 
 const CAPABILITIES = ['publisher_confirms', 'exchange_exchange_bindings', 'basic.nack', 'consumer_cancel_notify', 'connection.blocked', 'consumer_priorities', 'authentication_failure_close', 'per_consumer_qos', 'direct_reply_to'];
 
@@ -44,6 +44,8 @@ export class AmqpConnection implements Connection {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly handshakeTimer: NodeJS.Timeout;
   user = '';
+  /** What the user may do; set at login. */
+  access!: AmqpAccess;
   vhost: Vhost | undefined;
   /** Frames bound for the client, written once per turn of the event loop. */
   readonly outbound: Outbound;
@@ -245,19 +247,30 @@ export class AmqpConnection implements Connection {
     if (this.state !== 'start') throw amqpError.commandInvalid('unexpected connection.start-ok');
     const caps = args.clientProperties.get('capabilities');
     if (caps?.type === 'F') for (const [name, value] of caps.value) this.clientCapabilities.set(name, value.type === 't' && value.value);
+    this.state = 'authenticating';
     const credentials = parseCredentials(args.mechanism, args.response);
-    const user = credentials && this.context.users.authenticate(credentials, this.socket.remoteAddress);
-    if (!user) {
-      const refused = new AmqpError(ReplyCode.accessRefused, `Login was refused using authentication mechanism ${args.mechanism}. For details see the broker logfile.`, 0, 0, true);
-      this.logger.warn({ user: credentials?.user, mechanism: args.mechanism }, 'login refused');
-      if (this.capability('authentication_failure_close')) this.closeWith(refused);
-      else this.destroy('login refused');
-      return;
-    }
-    this.user = user.name;
-    this.state = 'tune';
-    const { channelMax, frameMax, heartbeat } = this.context.settings;
-    this.sendMethod(0, 'connection.tune', { channelMax, frameMax, heartbeat });
+    const users = this.context.users;
+    void (credentials ? users.authenticate(credentials, this.socket.remoteAddress) : Promise.resolve(undefined)).then(
+      async (user) => {
+        if (this.state !== 'authenticating') return;
+        if (!user) {
+          const security = users.security;
+          security.authenticationFailed({ protocol: 'amqp', mechanism: args.mechanism, user: credentials?.user, remote: this.socket.remoteAddress, reason: 'login refused' });
+          if (security.failedAuthenticationDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, security.failedAuthenticationDelayMs));
+          if (this.state !== 'authenticating') return;
+          const refused = new AmqpError(ReplyCode.accessRefused, `Login was refused using authentication mechanism ${args.mechanism}. For details see the broker logfile.`, 0, 0, true);
+          if (this.capability('authentication_failure_close')) this.closeWith(refused);
+          else this.destroy('login refused');
+          return;
+        }
+        this.user = user.name;
+        this.access = users.access(user, this.socket.remoteAddress);
+        this.state = 'tune';
+        const { channelMax, frameMax, heartbeat } = this.context.settings;
+        this.sendMethod(0, 'connection.tune', { channelMax, frameMax, heartbeat });
+      },
+      (err: unknown) => this.fail(err),
+    );
   }
 
   private onTuneOk(args: MethodArgs['connection.tune-ok']): void {
@@ -277,7 +290,7 @@ export class AmqpConnection implements Connection {
     if (this.state !== 'open') throw amqpError.commandInvalid('unexpected connection.open');
     const vhost = this.context.vhosts.get(args.virtualHost);
     if (!vhost) throw amqpError.notAllowed(`vhost ${args.virtualHost} not found`).during('connection.open');
-    if (!this.context.users.canAccessVhost(this.user, args.virtualHost)) {
+    if (!this.access.canOpenVhost(args.virtualHost)) {
       throw amqpError.notAllowed(`access to vhost '${args.virtualHost}' refused for user '${this.user}'`).during('connection.open');
     }
     this.vhost = vhost;
