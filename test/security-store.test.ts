@@ -44,6 +44,9 @@ describe('the security store', () => {
     const reopened = second.get<Security>(TOKENS.Security);
     expect(reopened.store.user('alice')?.scram?.['SCRAM-SHA-512']?.storedKey.equals(credential.storedKey)).toBe(true);
     expect(reopened.authorizer.acls()).toEqual([READ_ORDERS]);
+    expect(reopened.authorizer.aclCount).toBe(1);
+    expect(reopened.authorizer.authorize('User:alice', '10.0.0.1', 'read', 'topic', 'orders')).toBe(true);
+    expect(reopened.authorizer.authorize('User:bob', '10.0.0.1', 'read', 'topic', 'orders')).toBe(false);
     expect((await reopened.verifyPassword('alice', 'hunter2-secret'))?.name).toBe('alice');
     expect(await reopened.verifyPassword('alice', 'wrong')).toBeUndefined();
     expect(await reopened.verifyPassword('nobody', 'hunter2-secret')).toBeUndefined();

@@ -22,7 +22,10 @@ export class MetadataLogSecurityStore implements SecurityStore {
   }
 
   async open(): Promise<void> {
-    this.log ??= await MetadataLog.open<Entry>(this.engine, 'security');
+    if (this.log) return;
+    this.log = await MetadataLog.open<Entry>(this.engine, 'security');
+    // Whoever indexed the (then empty) store before it opened must see what the log held.
+    this.changed();
   }
 
   async close(): Promise<void> {
