@@ -19,12 +19,14 @@ import {
 } from '../core/index.ts';
 import { defaultPlugins } from './default-broker.ts';
 import { runLocalCluster, type LocalClusterOptions } from './local-cluster.ts';
+import { runSecurityCommand, SECURITY_USAGE } from './security-cli.ts';
 
 const USAGE = `usage: wharf start [--flag value ...]   start the embedded default broker
        wharf cluster [--nodes 3] [--data-dir ./data-cluster] [--etcd-port 2379] [--kafka-port 19092]
                      [--replication-port 19192] [--lease-ttl-ms 2000] [broker flags ...]
                                          a local etcd and N brokers on loopback (needs Debian's etcd-server)
        wharf help                        list every flag
+${SECURITY_USAGE}
 
 Configuration: defaults < --config <file> (JSON) < WHARF_* environment < flags.`;
 
@@ -36,6 +38,11 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     return;
   }
   if (command === 'cluster') return runLocalCluster(localClusterOptions(rest));
+  if (command === 'users' || command === 'acls') {
+    const output = await runSecurityCommand(command, rest);
+    if (output !== '') process.stdout.write(`${output}\n`);
+    return;
+  }
   if (command !== 'start') throw new BrokerError('CONFIG_INVALID', `unknown command ${command}\n${USAGE}`);
   const { plugins, layers } = composition(rest, process.env);
   const broker = await createBroker({ plugins, config: layers, logDestination: pino.destination({ fd: 2, sync: true }) });
