@@ -7,6 +7,8 @@ export interface KafkaLogin {
   readonly password: string;
   /** PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (the default). */
   readonly mechanism: string;
+  /** Salted passwords by salt and iterations, shared by logins that reuse them (benchmarks). */
+  readonly saltedPasswords?: Map<string, Buffer>;
 }
 
 /**
@@ -72,7 +74,7 @@ export class KafkaAdminClient {
     return waiting;
   }
 
-  private async login({ user, password, mechanism }: KafkaLogin): Promise<void> {
+  private async login({ user, password, mechanism, saltedPasswords }: KafkaLogin): Promise<void> {
     const handshake = await this.request(ApiKeys.SaslHandshake, 1, { mechanism });
     if (handshake.errorCode !== 0) throw new BrokerError('AUTHENTICATION_FAILED', `the broker does not offer SASL ${mechanism} (it offers ${handshake.mechanisms.join(', ') || 'none'})`);
     const exchange = async (token: Buffer): Promise<Buffer> => {
@@ -84,7 +86,7 @@ export class KafkaAdminClient {
       await exchange(Buffer.from(`\u0000${user}\u0000${password}`, 'utf8'));
       return;
     }
-    const scram = new ScramClient(mechanism as ScramMechanism, user, password);
+    const scram = new ScramClient(mechanism as ScramMechanism, user, password, saltedPasswords);
     const serverFirst = await exchange(scram.first());
     scram.verify(await exchange(await scram.final(serverFirst)));
   }
