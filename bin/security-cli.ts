@@ -117,8 +117,18 @@ async function acls(target: SecurityTarget, [action]: string[], flags: Flags): P
 
 /** One line per binding: `allow User:alice read topic orders (literal) from *`. */
 export function describeAcl(acl: AclBinding): string {
-  const scope = acl.scope === undefined ? '' : ` in ${acl.resourceType === 'routing-key' ? `exchange ${JSON.parse(acl.scope)[1]} of vhost ${JSON.parse(acl.scope)[0]}` : `vhost ${acl.scope}`}`;
+  const scope = acl.scope === undefined ? '' : ` in ${acl.resourceType === 'routing-key' ? topicScopeText(acl.scope) : `vhost ${acl.scope}`}`;
   return `${acl.permission} ${acl.principal} ${acl.operation} ${acl.resourceType} ${acl.resourceName} (${acl.patternType})${scope} from ${acl.host}`;
+}
+
+/** `exchange X of vhost V` for a topic-permission scope (`topicScope`). */
+function topicScopeText(scope: string): string {
+  try {
+    const [vhost, exchange] = JSON.parse(scope) as [string, string];
+    return `exchange ${exchange} of vhost ${vhost}`;
+  } catch {
+    return scope;
+  }
 }
 
 function bindingsOf(flags: Flags): AclBinding[] {

@@ -577,15 +577,15 @@ export class AmqpChannel {
   private check(permission: Permission, kind: 'exchange' | 'queue', name: string): void {
     const resource = kind === 'exchange' && name === '' ? 'amq.default' : name;
     if (!this.connection.access.allows(this.vhost.name, permission, kind, resource)) {
-      throw amqpError.accessRefused(`${permission} access to ${kind} '${resource}' in vhost '${this.vhost.name}' refused for user '${this.connection.user}'`);
+      throw amqpError.accessRefused(`access to ${kind} '${resource}' in vhost '${this.vhost.name}' refused for user '${this.connection.user}'`);
     }
   }
 
-  /** RabbitMQ's topic permissions: on a topic exchange, the routing key (publish) or binding key (bind) must match the user's pattern. */
+  /** RabbitMQ's topic permissions: on a topic exchange, the routing key (publish) or binding key (bind) must match the user's pattern (3.10's texts name no permission). */
   private checkTopic(permission: 'write' | 'read', exchangeName: string, routingKey: string, permissions = this.connection.access.topicPermissions(this.vhost.name, exchangeName)): void {
     if (!permissions || this.vhost.exchanges.get(exchangeName)?.spec.type !== 'topic' || permissions.allows(permission, routingKey)) return;
     throw amqpError.accessRefused(
-      `${permission} access to topic '${routingKey}' in exchange '${exchangeName}' in vhost '${this.vhost.name}' refused for user '${this.connection.user}'`,
+      `access to topic '${routingKey}' in exchange '${exchangeName}' in vhost '${this.vhost.name}' refused for user '${this.connection.user}'`,
     );
   }
 

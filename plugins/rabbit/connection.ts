@@ -3,7 +3,7 @@ import { BrokerError, type Connection, type Logger } from '../../core/index.ts';
 import { AmqpError, amqpError, ReplyCode } from './amqp-error.ts';
 import type { AmqpContext } from './amqp-context.ts';
 import { SERVER_VERSION } from './amqp-context.ts';
-import { parseCredentials, type AmqpAccess } from './auth.ts';
+import { parseCredentials, type AmqpAccess, type Credentials } from './auth.ts';
 import { AmqpChannel } from './channel.ts';
 import {
   field,
@@ -248,29 +248,29 @@ export class AmqpConnection implements Connection {
     const caps = args.clientProperties.get('capabilities');
     if (caps?.type === 'F') for (const [name, value] of caps.value) this.clientCapabilities.set(name, value.type === 't' && value.value);
     this.state = 'authenticating';
-    const credentials = parseCredentials(args.mechanism, args.response);
+    void this.logIn(args.mechanism, parseCredentials(args.mechanism, args.response)).catch((err: unknown) => this.fail(err));
+  }
+
+  /** Checks the credentials (off the event loop where a password needs PBKDF2), then tunes; a refusal comes after the failed-login delay. */
+  private async logIn(mechanism: string, credentials: Credentials | undefined): Promise<void> {
     const users = this.context.users;
-    void (credentials ? users.authenticate(credentials, this.socket.remoteAddress) : Promise.resolve(undefined)).then(
-      async (user) => {
-        if (this.state !== 'authenticating') return;
-        if (!user) {
-          const security = users.security;
-          security.authenticationFailed({ protocol: 'amqp', mechanism: args.mechanism, user: credentials?.user, remote: this.socket.remoteAddress, reason: 'login refused' });
-          if (security.failedAuthenticationDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, security.failedAuthenticationDelayMs));
-          if (this.state !== 'authenticating') return;
-          const refused = new AmqpError(ReplyCode.accessRefused, `Login was refused using authentication mechanism ${args.mechanism}. For details see the broker logfile.`, 0, 0, true);
-          if (this.capability('authentication_failure_close')) this.closeWith(refused);
-          else this.destroy('login refused');
-          return;
-        }
-        this.user = user.name;
-        this.access = users.access(user, this.socket.remoteAddress);
-        this.state = 'tune';
-        const { channelMax, frameMax, heartbeat } = this.context.settings;
-        this.sendMethod(0, 'connection.tune', { channelMax, frameMax, heartbeat });
-      },
-      (err: unknown) => this.fail(err),
-    );
+    const user = credentials && (await users.authenticate(credentials, this.socket.remoteAddress));
+    if (this.state !== 'authenticating') return;
+    if (!user) {
+      const security = users.security;
+      security.authenticationFailed({ protocol: 'amqp', mechanism, user: credentials?.user, remote: this.socket.remoteAddress, reason: 'login refused' });
+      if (security.failedAuthenticationDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, security.failedAuthenticationDelayMs));
+      if (this.state !== 'authenticating') return;
+      const refused = new AmqpError(ReplyCode.accessRefused, `Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`, 0, 0, true);
+      if (this.capability('authentication_failure_close')) this.closeWith(refused);
+      else this.destroy('login refused');
+      return;
+    }
+    this.user = user.name;
+    this.access = users.access(user, this.socket.remoteAddress);
+    this.state = 'tune';
+    const { channelMax, frameMax, heartbeat } = this.context.settings;
+    this.sendMethod(0, 'connection.tune', { channelMax, frameMax, heartbeat });
   }
 
   private onTuneOk(args: MethodArgs['connection.tune-ok']): void {

@@ -66,7 +66,7 @@ describe('AMQP connections', () => {
     await denied.assertQueue('admin-only').catch(() => undefined);
     const err = await closed;
     expect(err.code).toBe(403);
-    expect(err.message).toContain("ACCESS_REFUSED - configure access to queue 'admin-only' in vhost '/' refused for user 'reader'");
+    expect(err.message).toContain("ACCESS_REFUSED - access to queue 'admin-only' in vhost '/' refused for user 'reader'");
     await conn.close();
   });
 
