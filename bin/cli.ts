@@ -13,11 +13,13 @@ import {
   type ConfigLayer,
   type Cluster,
   type ConnectionBudget,
+  type ListenerRegistry,
   type StorageEngine,
   TOKENS,
 } from '../core/index.ts';
 import { defaultPlugins } from './default-broker.ts';
 import { runLocalCluster, type LocalClusterOptions } from './local-cluster.ts';
+import { runSecurityCommand, SECURITY_USAGE } from './security-cli.ts';
 
 const USAGE = `usage: wharf start [--flag value ...]   start the embedded default broker
        wharf cluster [--nodes 3] [--data-dir ./data-cluster] [--etcd-port 2379] [--kafka-port 19092]
@@ -27,6 +29,7 @@ const USAGE = `usage: wharf start [--flag value ...]   start the embedded defaul
                                          manage a running broker through its admin HTTP API
                                          (wharf topics --help, wharf groups --help, wharf queues --help)
        wharf help                        list every flag
+${SECURITY_USAGE}
 
 Configuration: defaults < --config <file> (JSON) < WHARF_* environment < flags.`;
 
@@ -38,6 +41,11 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     return;
   }
   if (command === 'cluster') return runLocalCluster(localClusterOptions(rest));
+  if (command === 'users' || command === 'acls') {
+    const output = await runSecurityCommand(command, rest);
+    if (output !== '') process.stdout.write(`${output}\n`);
+    return;
+  }
   if (command !== 'start') throw new BrokerError('CONFIG_INVALID', `unknown command ${command}\n${USAGE}`);
   const { plugins, layers } = composition(rest, process.env);
   const broker = await createBroker({ plugins, config: layers, logDestination: pino.destination({ fd: 2, sync: true }) });
@@ -123,7 +131,11 @@ export function readinessLine(broker: Broker): string {
     if (tls === 'detect') notes.set(protocol, ' (plaintext and TLS)');
     else if (tls === 'tls' && !protocol.endsWith('-tls')) notes.set(protocol, ' (TLS)');
   }
-  const listeners = [...byProtocol].map(([protocol, addresses]) => `${protocol} ${addresses.join(' ')}${notes.get(protocol) ?? ''}`);
+  const registry = broker.get<ListenerRegistry>(TOKENS.ListenerRegistry);
+  const listeners = [...byProtocol].map(([protocol, addresses]) => {
+    const access = registry.access(protocol);
+    return `${protocol} ${addresses.join(' ')}${notes.get(protocol) ?? ''}${access ? ` (${access})` : ''}`;
+  });
   const storage = broker.get<StorageEngine>(TOKENS.StorageEngine).description;
   const cluster = broker.get<Cluster>(TOKENS.Cluster);
   const connections = broker.get<ConnectionBudget>(TOKENS.ConnectionBudget).describe();

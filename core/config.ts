@@ -7,6 +7,8 @@ export interface ConfigField<T = unknown> {
   readonly default: T;
   readonly description: string;
   coerce(value: unknown): T;
+  /** The value a command-line flag given without one means (`--allow-anonymous` alone is `--allow-anonymous true`). */
+  readonly flagAlone?: string;
 }
 
 export type SectionFields = Readonly<Record<string, ConfigField>>;
@@ -57,6 +59,19 @@ export const field = {
         if (value === true || value === 'true') return true;
         if (value === false || value === 'false') return false;
         throw new Error('expected true or false');
+      },
+    };
+  },
+  /** `auto` (decided from other settings), `true` or `false`; the flag alone means `true`. */
+  switchOrAuto(description: string): ConfigField<'auto' | 'true' | 'false'> {
+    return {
+      default: 'auto',
+      description,
+      flagAlone: 'true',
+      coerce: (value) => {
+        if (value === true || value === false) return value ? 'true' : 'false';
+        if (value === 'auto' || value === 'true' || value === 'false') return value;
+        throw new Error('expected auto, true or false');
       },
     };
   },
@@ -132,6 +147,13 @@ export const tlsFields = {
   handshakeTimeoutMs: field.integer(5000, "a TLS connection must finish its handshake within this time (RabbitMQ's ssl_handshake_timeout)", { min: 100 }),
 } as const;
 
+export const securityFields = {
+  superUsers: field.string('', "principals allowed everything whatever the ACLs say, separated by ';' or ',' (Kafka's super.users), e.g. User:admin"),
+  allowEveryoneIfNoAclFound: field.switchOrAuto("allow a resource no ACL names to everyone (Kafka's allow.everyone.if.no.acl.found); auto: while anonymous access is allowed"),
+  failedAuthenticationDelayMs: field.integer(100, "a failed login is answered (and its connection closed) this much later (connection.failed.authentication.delay.ms)", { min: 0, max: 60_000 }),
+  scramIterations: field.integer(4096, 'PBKDF2 iterations of the SCRAM credentials Wharf derives from a password (4096-16384)', { min: 4096, max: 16384 }),
+} as const;
+
 export const coreConfigFields = {
   nodeId: field.integer(1, 'this broker\'s id: in Kafka Metadata, and its identity in a cluster', { min: 0, max: 2 ** 31 - 1 }),
   dataDir: field.string('./data', 'where storage-fs keeps its files'),
@@ -140,19 +162,28 @@ export const coreConfigFields = {
   logLevel: field.oneOf<LogLevel>([...LOG_LEVELS, 'silent'], 'info', 'pino log level'),
   diskFreeLimit: field.integer(50_000_000, "RabbitMQ's disk_free_limit: with fewer free bytes on the storage disk the broker is read-only (writes refused, reads served) until space returns", { min: 0 }),
   maxConnections: field.integer(0, 'connections all listeners may hold together; 0: (open-file limit - 100) x 0.9', { min: 0 }),
+  allowAnonymous: field.switchOrAuto('serve clients that do not authenticate; auto: only when --host is loopback'),
 } as const;
 
 export const TOPICS_SECTION: ConfigSection<typeof topicDefaultFields> = { name: 'topics', fields: topicDefaultFields };
 export const GROUPS_SECTION: ConfigSection<typeof groupFields> = { name: 'groups', fields: groupFields };
 export const REPLICATION_SECTION: ConfigSection<typeof replicationFields> = { name: 'replication', fields: replicationFields };
 export const TLS_SECTION: ConfigSection<typeof tlsFields> = { name: 'tls', fields: tlsFields };
+export const SECURITY_SECTION: ConfigSection<typeof securityFields> = { name: 'security', fields: securityFields };
 
 export type TopicDefaults = ValuesOf<typeof topicDefaultFields>;
 export type GroupSettings = ValuesOf<typeof groupFields>;
 export type ReplicationSettings = ValuesOf<typeof replicationFields>;
 export type TlsSettings = ValuesOf<typeof tlsFields>;
 export type TlsClientAuth = (typeof TLS_CLIENT_AUTH)[number];
-export type CoreConfig = ValuesOf<typeof coreConfigFields> & { topics: TopicDefaults; groups: GroupSettings; replication: ReplicationSettings; tls: TlsSettings };
+export type SecuritySettings = ValuesOf<typeof securityFields>;
+export type CoreConfig = ValuesOf<typeof coreConfigFields> & {
+  topics: TopicDefaults;
+  groups: GroupSettings;
+  replication: ReplicationSettings;
+  tls: TlsSettings;
+  security: SecuritySettings;
+};
 /** The resolved configuration: core keys, `topics`, and one object per plugin section. */
 export type BrokerConfig = CoreConfig & { readonly [section: string]: unknown };
 
@@ -167,6 +198,7 @@ export function buildConfigSchema(sections: readonly ConfigSection[]): ConfigSch
     [GROUPS_SECTION.name, GROUPS_SECTION.fields],
     [REPLICATION_SECTION.name, REPLICATION_SECTION.fields],
     [TLS_SECTION.name, TLS_SECTION.fields],
+    [SECURITY_SECTION.name, SECURITY_SECTION.fields],
   ]);
   for (const section of sections) {
     if (map.has(section.name) || section.name in coreConfigFields) {
@@ -220,10 +252,11 @@ export function layerFromFlags(argv: readonly string[], schema: ConfigSchema): C
     if (!arg.startsWith('--')) throw new BrokerError('CONFIG_INVALID', `unexpected argument ${JSON.stringify(arg)}`);
     const eq = arg.indexOf('=');
     const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    const at = name === 'config' ? undefined : locate(name.split('-'), schema);
+    const alone = at && eq < 0 && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) ? fieldAt(at, schema)?.flagAlone : undefined;
+    const value = eq >= 0 ? arg.slice(eq + 1) : (alone ?? argv[++i]);
     if (value === undefined) throw new BrokerError('CONFIG_INVALID', `flag --${name} needs a value`);
     if (name === 'config') continue;
-    const at = locate(name.split('-'), schema);
     if (!at) throw unknownKey(`--${name}`, 'flags', schema);
     assign(values, at, value);
   }
@@ -274,6 +307,10 @@ function locate(words: string[], schema: ConfigSchema): string[] | undefined {
   }
   const key = camel(words);
   return schema.core[key] ? [key] : undefined;
+}
+
+function fieldAt(at: readonly string[], schema: ConfigSchema): ConfigField | undefined {
+  return at.length === 1 ? schema.core[at[0]!] : schema.sections.get(at[0]!)?.[at[1]!];
 }
 
 function assign(values: Record<string, unknown>, at: string[], value: unknown): void {

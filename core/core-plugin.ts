@@ -27,6 +27,7 @@ import { DiskMonitor } from './storage/disk-monitor.ts';
 import { SegmentedStorageEngine } from './storage/segmented-storage-engine.ts';
 import { TOKENS } from './tokens.ts';
 import { TopicRegistry } from './topics/topic-registry.ts';
+import { Security } from './security/security.ts';
 
 /** Roles the core binds unless a plugin replaces them. */
 export const CORE_DEFAULT_ROLES: readonly symbol[] = [TOKENS.StorageEngine, TOKENS.Replicator];
@@ -53,6 +54,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       TOKENS.DiskMonitor,
       TOKENS.Metrics,
       TOKENS.AdminEndpoints,
+      TOKENS.Security,
       ...CORE_DEFAULT_ROLES.filter((role) => !replaced.has(role)),
     ],
     requires: [ownsEngine ? TOKENS.SegmentStore : TOKENS.StorageEngine, ...(clustered ? [TOKENS.Coordination] : [])],
@@ -73,6 +75,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
         bind(TOKENS.DiskMonitor).to(DiskMonitor).inSingletonScope();
         bind(TOKENS.Metrics).to(Metrics).inSingletonScope();
         bind(TOKENS.AdminEndpoints).to(AdminEndpoints).inSingletonScope();
+        bind(TOKENS.Security).to(Security).inSingletonScope();
       }),
     async start({ container, logger }) {
       const budget = container.get<ConnectionBudget>(TOKENS.ConnectionBudget);
@@ -94,6 +97,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       try {
         await container.get<TopicRegistry>(TOKENS.TopicRegistry).open();
         await container.get<OffsetStore>(TOKENS.OffsetStore).open();
+        await container.get<Security>(TOKENS.Security).open();
         if (clustered) await container.get<ReplicaManager>(TOKENS.ReplicaManager).start();
       } catch (err) {
         await cluster?.stop().catch(() => undefined);
@@ -118,6 +122,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
       removeMetrics = undefined;
       container.get<DiskMonitor>(TOKENS.DiskMonitor).stop();
       container.get<GroupCoordinator>(TOKENS.GroupCoordinator).stop();
+      await container.get<Security>(TOKENS.Security).close();
       if (clustered) {
         await container.get<ReplicaManager>(TOKENS.ReplicaManager).stop();
         await container.get<CoordinatedCluster>(TOKENS.Cluster).stop();

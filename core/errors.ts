@@ -60,6 +60,11 @@ export const ErrorCatalogue = {
   GROUP_NOT_EMPTY: 'the group still has members',
   FENCED_INSTANCE: 'a newer member took over this static instance id',
 
+  // security
+  AUTHENTICATION_FAILED: 'the credentials were not accepted',
+  INVALID_CREDENTIAL: 'the credential is not acceptable (too few or too many iterations, no user name)',
+  INVALID_REQUEST: 'the request is not valid',
+
   // general
   NOT_SUPPORTED: 'the feature is deliberately unsupported',
   INVALID_DELAY: 'the delivery time is beyond the longest delay allowed',

@@ -51,3 +51,4 @@ export * from './assignment/index.ts';
 export * from './groups/index.ts';
 export * from './routing/index.ts';
 export * from './delivery/index.ts';
+export * from './security/index.ts';

@@ -30,6 +30,8 @@ export const TOKENS = {
   ReplicaManager: Symbol.for('wharf.replication.ReplicaManager'),
   /** Where protocol plugins announce the addresses they listen on. */
   ListenerRegistry: Symbol.for('wharf.net.ListenerRegistry'),
+  /** Users, ACLs and the authorizer every protocol authenticates and authorizes with. */
+  Security: Symbol.for('wharf.security.Security'),
   /** The connections all listeners may hold together (below the open-file limit). */
   ConnectionBudget: Symbol.for('wharf.net.ConnectionBudget'),
   /** The TLS certificate, key and client CAs every TLS listener uses (`TlsCredentials`; `enabled` false without `--tls-cert`). */

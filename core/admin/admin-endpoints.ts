@@ -131,7 +131,8 @@ export interface RegisteredRoute extends AdminRoute {
 }
 
 /** Checks a user's password; returns the principal, or undefined to refuse. */
-export type AdminAuthenticator = (user: string, password: string, remoteAddress: string | undefined) => AdminPrincipal | undefined;
+/** Checks a user's password (it may take a turn of the event loop: a SCRAM user's key is derived off it). */
+export type AdminAuthenticator = (user: string, password: string, remoteAddress: string | undefined) => AdminPrincipal | undefined | Promise<AdminPrincipal | undefined>;
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
@@ -188,7 +189,7 @@ export class AdminEndpoints {
     };
   }
 
-  authenticate(user: string, password: string, remoteAddress: string | undefined): AdminPrincipal | undefined {
+  async authenticate(user: string, password: string, remoteAddress: string | undefined): Promise<AdminPrincipal | undefined> {
     return this.authenticator(user, password, remoteAddress);
   }
 

@@ -26,9 +26,14 @@ export class LengthPrefixedFrames {
   private headerFilled = 0;
 
   constructor(
-    private readonly maxFrameBytes: number,
+    private maxFrameBytes: number,
     private readonly memory?: RequestMemory,
   ) {}
+
+  /** Changes the size limit for frames whose size has not been read yet. */
+  limit(maxFrameBytes: number): void {
+    this.maxFrameBytes = maxFrameBytes;
+  }
 
   /** Frames completed by `chunk`, in order; FRAME_TOO_LARGE or MALFORMED_INPUT for a bad size. */
   push(chunk: Buffer): Buffer[] {

@@ -12,6 +12,7 @@ export interface ListenerAddress {
 @injectable()
 export class ListenerRegistry {
   private readonly addresses: ListenerAddress[] = [];
+  private readonly accessByProtocol = new Map<string, string>();
 
   add(address: ListenerAddress): void {
     this.addresses.push(address);
@@ -23,6 +24,15 @@ export class ListenerRegistry {
 
   list(): readonly ListenerAddress[] {
     return this.addresses;
+  }
+
+  /** Says what clients of a protocol must do to use it (`SASL PLAIN/SCRAM-SHA-512 required`), for the readiness line. */
+  describeAccess(protocol: string, access: string): void {
+    this.accessByProtocol.set(protocol, access);
+  }
+
+  access(protocol: string): string | undefined {
+    return this.accessByProtocol.get(protocol);
   }
 
   /** The first port a protocol listens on, or undefined. */

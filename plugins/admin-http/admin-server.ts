@@ -120,7 +120,7 @@ export class AdminServer {
       return send(reply, 405, { error: 'Method Not Allowed', reason: `${request.method} is not allowed here` });
     }
     const { route, params } = match;
-    const principal = route.access === 'public' ? undefined : this.authorize(route, request, reply);
+    const principal = route.access === 'public' ? undefined : await this.authorize(route, request, reply);
     if (route.access !== 'public' && !principal) return reply;
     const result = await route.handler({ params, query: request.query as Record<string, string | undefined>, body: request.body, principal, headers: request.headers as Record<string, string | undefined> });
     if (!(result instanceof AdminReply)) return send(reply, 200, result);
@@ -134,7 +134,7 @@ export class AdminServer {
    * one (`X-Requested-With: XMLHttpRequest`, as the web console does): a challenge would make the
    * browser open its own login dialog over the page's sign-in form.
    */
-  private authorize(route: RegisteredRoute, request: FastifyRequest, reply: FastifyReply): AdminPrincipal | undefined {
+  private async authorize(route: RegisteredRoute, request: FastifyRequest, reply: FastifyReply): Promise<AdminPrincipal | undefined> {
     const challenge = request.headers['x-requested-with'] !== 'XMLHttpRequest';
     const credentials = basicCredentials(request.headers.authorization);
     if (!credentials) {
@@ -142,7 +142,7 @@ export class AdminServer {
       void reply.code(401).send();
       return undefined;
     }
-    const principal = this.options.endpoints.authenticate(credentials.user, credentials.password, request.socket.remoteAddress);
+    const principal = await this.options.endpoints.authenticate(credentials.user, credentials.password, request.socket.remoteAddress);
     if (!principal) {
       if (challenge) reply.header('www-authenticate', REALM);
       void send(reply, 401, { error: 'not_authorized', reason: 'Login failed' });

@@ -1,6 +1,8 @@
 import { BrokerError } from '../../core/index.ts';
 import { KafkaError, kafkaErrorOf } from './error-codes.ts';
 import type { KafkaContext } from './kafka-context.ts';
+import { CLUSTER_NAME } from './security/acl-codes.ts';
+import type { KafkaSession } from './security/kafka-session.ts';
 import { checkKafkaTopicName } from './kafka-names.ts';
 import { alterTopicConfig, ConfigOperation } from './topic-configs.ts';
 
@@ -27,7 +29,13 @@ export interface ConfigResourceResult {
  * as Kafka's controller validates and applies it. This broker's own configs are static: changing any is
  * refused as Kafka refuses a config that cannot be updated dynamically.
  */
-export async function alterConfigResources(ctx: KafkaContext, resources: readonly ConfigResourceChange[], incremental: boolean, validateOnly: boolean): Promise<ConfigResourceResult[]> {
+export async function alterConfigResources(
+  ctx: KafkaContext,
+  session: KafkaSession,
+  resources: readonly ConfigResourceChange[],
+  incremental: boolean,
+  validateOnly: boolean,
+): Promise<ConfigResourceResult[]> {
   const key = (r: ConfigResourceChange) => `${r.resourceType}:${r.resourceName}`;
   const seen = new Map<string, number>();
   for (const r of resources) seen.set(key(r), (seen.get(key(r)) ?? 0) + 1);
@@ -36,7 +44,8 @@ export async function alterConfigResources(ctx: KafkaContext, resources: readonl
     const refusal =
       seen.get(key(resource))! > 1
         ? invalidRequest('Each resource must appear at most once.')
-        : (checkRequest(resource, incremental) ??
+        : (unauthorized(session, resource) ??
+          checkRequest(resource, incremental) ??
           (resource.resourceType === ConfigResourceType.topic
             ? await alterTopic(ctx, resource, incremental, validateOnly)
             : resource.resourceType === ConfigResourceType.broker
@@ -45,6 +54,17 @@ export async function alterConfigResources(ctx: KafkaContext, resources: readonl
     results.push({ errorCode: KafkaError.NONE, errorMessage: null, ...refusal, resourceType: resource.resourceType, resourceName: resource.resourceName });
   }
   return results;
+}
+
+/** ALTER_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED) or, for a broker, on the cluster (CLUSTER_AUTHORIZATION_FAILED). */
+function unauthorized(session: KafkaSession, resource: ConfigResourceChange): Refusal | undefined {
+  if (resource.resourceType === ConfigResourceType.topic && !session.allows('alter-configs', 'topic', resource.resourceName)) {
+    return { errorCode: KafkaError.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' };
+  }
+  if (resource.resourceType === ConfigResourceType.broker && !session.allows('alter-configs', 'cluster', CLUSTER_NAME)) {
+    return { errorCode: KafkaError.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' };
+  }
+  return undefined;
 }
 
 interface Refusal {

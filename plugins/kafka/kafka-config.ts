@@ -15,5 +15,7 @@ export const kafkaConfigFields = {
   maxMessageBytes: field.integer(1_048_588, 'largest record batch a producer may send, unless the topic overrides it', { min: 1024 }),
   fetchSessionCacheSlots: field.integer(1000, 'incremental fetch sessions the broker keeps (max.incremental.fetch.session.cache.slots); 0 serves every fetch sessionless', { min: 0 }),
   fetchSessionEvictionMs: field.integer(120_000, 'a fetch session unused this long may be evicted for a new one (min.incremental.fetch.session.eviction.ms)', { min: 0 }),
+  saslMechanisms: field.string('PLAIN,SCRAM-SHA-256,SCRAM-SHA-512', "SASL mechanisms the Kafka listener offers (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), comma-separated; '' turns SASL off"),
+  connectionsMaxReauthMs: field.integer(0, 'an authenticated session lasts this long unless the client re-authenticates (connections.max.reauth.ms, KIP-368); 0 forever', { min: 0 }),
   drainTimeoutMs: field.integer(5000, 'how long a stopping broker waits for in-flight requests', { min: 0 }),
 } as const;

@@ -1,11 +1,15 @@
 import type { Socket } from 'node:net';
 import { BrokerError, LengthPrefixedFrames, type Connection, type Logger, type RequestMemory } from '../../core/index.ts';
+import type { KafkaSession } from './security/kafka-session.ts';
 
 /** Closes the connection in reply order: every reply before it is written first. */
 export const CLOSE_CONNECTION = Symbol('close connection');
 
-/** The answer to one request: the response frame's chunks (size prefix included), none (acks=0), or a close. */
-export type Reply = readonly Buffer[] | undefined | typeof CLOSE_CONNECTION;
+/**
+ * The answer to one request: the response frame's chunks (size prefix included), none (acks=0), a close,
+ * or a last answer the connection closes after (a failed authentication).
+ */
+export type Reply = readonly Buffer[] | undefined | typeof CLOSE_CONNECTION | { readonly last: readonly Buffer[] };
 
 /**
  * Handles one request frame. Called in request order; it must do its order-sensitive work (appends)
@@ -53,8 +57,11 @@ export class KafkaConnection implements Connection {
     readonly socket: Socket,
     readonly id: number,
     private readonly options: KafkaConnectionOptions,
+    /** Who the connection acts for, and its SASL exchange. */
+    readonly session: KafkaSession,
+    requestBytes = options.maxRequestBytes,
   ) {
-    this.frames = new LengthPrefixedFrames(options.maxRequestBytes, options.memory);
+    this.frames = new LengthPrefixedFrames(requestBytes, options.memory);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
       this.writable = true;
@@ -83,6 +90,11 @@ export class KafkaConnection implements Connection {
   close(): void {
     this.release();
     this.socket.destroy();
+  }
+
+  /** The largest request accepted from now on (smaller before authentication completes). */
+  limitRequestBytes(bytes: number): void {
+    this.frames.limit(Math.min(bytes, this.options.maxRequestBytes));
   }
 
   private onData(chunk: Buffer): void {
@@ -130,9 +142,10 @@ export class KafkaConnection implements Connection {
       const { reply, bytes } = this.replies.shift()!;
       this.inFlight--;
       this.options.memory.release(bytes);
-      if (reply === CLOSE_CONNECTION) {
+      if (reply === CLOSE_CONNECTION || (reply !== undefined && 'last' in reply)) {
+        if (reply !== CLOSE_CONNECTION) for (const chunk of reply.last) this.socket.write(chunk);
         this.socket.uncork();
-        this.closed = true;
+        this.release();
         this.socket.destroySoon();
         return;
       }

@@ -1,4 +1,4 @@
-import type { Clock, Cluster, DiskMonitor, GroupCoordinator, Logger, OffsetStore, PartitionLog, TopicDescriptor, TopicRegistry, BrokerConfig, ValuesOf } from '../../core/index.ts';
+import type { Clock, Cluster, DiskMonitor, GroupCoordinator, Logger, OffsetStore, PartitionLog, Security, TopicDescriptor, TopicRegistry, BrokerConfig, ValuesOf } from '../../core/index.ts';
 import { KafkaError, type KafkaErrorCode } from './error-codes.ts';
 import { FetchSessionCache } from './fetch-sessions.ts';
 import type { kafkaConfigFields } from './kafka-config.ts';
@@ -51,6 +51,7 @@ export class KafkaContext {
     /** Read-only while the disk is below its free-space limit: produce answers KAFKA_STORAGE_ERROR. */
     readonly disk: DiskMonitor,
     readonly cluster: Cluster,
+    readonly security: Security,
     /** Per-topic messages and bytes in and out, for the metrics registry. */
     readonly traffic: KafkaTraffic,
   ) {

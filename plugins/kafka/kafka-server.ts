@@ -1,4 +1,5 @@
 import {
+  BrokerError,
   RequestMemory,
   TcpListener,
   TOKENS,
@@ -16,6 +17,7 @@ import {
   type OffsetStore,
   type Logger,
   type PluginContext,
+  type Security,
   type TlsCredentials,
   type TopicRegistry,
 } from '../../core/index.ts';
@@ -28,6 +30,9 @@ import { contributeKafkaMetrics } from './kafka-metrics.ts';
 import { KafkaTraffic } from './kafka-traffic.ts';
 import { ProducerIds } from './producer-ids.ts';
 import { createDispatch } from './request-router.ts';
+import { KafkaSession, type SaslSettings } from './security/kafka-session.ts';
+import { PRE_AUTHENTICATION_MAX_BYTES } from './security/sasl.ts';
+import { SUPPORTED_MECHANISMS } from './security/sasl-mechanisms.ts';
 
 /** The Kafka listeners (plaintext `kafka`, TLS `kafka-tls`), the context their handlers share, and its metrics and admin views. */
 export class KafkaServer {
@@ -43,6 +48,8 @@ export class KafkaServer {
     const offsets = container.get<OffsetStore>(TOKENS.OffsetStore);
     const metrics = container.get<Metrics>(TOKENS.Metrics);
     coordinator.registerAdapter(consumerProtocolAdapter);
+    const security = container.get<Security>(TOKENS.Security);
+    const sasl: SaslSettings = { mechanisms: saslMechanisms(settings.saslMechanisms), maxReauthMs: settings.connectionsMaxReauthMs };
     const tls = container.get<TlsCredentials>(TOKENS.Tls);
     const listen = (protocol: string, port: number | 'auto', secure: boolean): TcpListener =>
       new TcpListener({
@@ -85,6 +92,7 @@ export class KafkaServer {
       node,
       container.get<DiskMonitor>(TOKENS.DiskMonitor),
       cluster,
+      security,
       traffic,
     );
     const histogram = metrics.histogram(WHARF_HISTOGRAMS.requestDuration);
@@ -99,8 +107,16 @@ export class KafkaServer {
       dispatch,
     };
     for (const [listener, endpoint] of Object.entries(endpoints)) await cluster.advertise(listener, endpoint);
+    const registry = container.get<ListenerRegistry>(TOKENS.ListenerRegistry);
+    for (const listener of wanted) registry.describeAccess(listener.protocol, accessDescription(sasl, security.anonymousAllowed));
+    if (!security.anonymousAllowed && sasl.mechanisms.length === 0) logger.warn('anonymous access is not allowed and SASL is off: no Kafka client can use this listener');
+    // Before authentication requests are small (Kafka's sasl.server.max.receive.size), unless anonymous clients may send anything.
+    const unauthenticatedBytes = security.anonymousAllowed ? settings.maxRequestBytes : PRE_AUTHENTICATION_MAX_BYTES;
     for (const listener of wanted) {
-      listener.serve((socket, id, connectionLogger: Logger) => new KafkaConnection(socket, id, { ...connectionOptions, listener: listener.protocol, logger: connectionLogger }));
+      listener.serve(
+        (socket, id, connectionLogger: Logger) =>
+          new KafkaConnection(socket, id, { ...connectionOptions, listener: listener.protocol, logger: connectionLogger }, new KafkaSession(security, sasl, socket.remoteAddress), unauthenticatedBytes),
+      );
     }
   }
 
@@ -109,6 +125,22 @@ export class KafkaServer {
     await Promise.all(this.listeners.map((listener) => listener.stop(settings.drainTimeoutMs)));
     this.listeners = [];
   }
+}
+
+/** `--kafka-sasl-mechanisms`: a comma-separated list of the mechanisms Wharf implements. */
+export function saslMechanisms(text: string): string[] {
+  const mechanisms = text.split(',').map((m) => m.trim().toUpperCase()).filter((m) => m !== '' && m !== 'NONE');
+  for (const m of mechanisms) {
+    if (!(SUPPORTED_MECHANISMS as readonly string[]).includes(m)) throw new BrokerError('CONFIG_INVALID', `kafka.saslMechanisms: unknown SASL mechanism ${m} (supported: ${SUPPORTED_MECHANISMS.join(', ')})`);
+  }
+  return [...new Set(mechanisms)];
+}
+
+/** For the readiness line: what a client must do to use the listener. */
+export function accessDescription(sasl: SaslSettings, anonymousAllowed: boolean): string {
+  const mechanisms = sasl.mechanisms.length > 0 ? `SASL ${sasl.mechanisms.join('/')}` : '';
+  if (anonymousAllowed) return mechanisms ? `${mechanisms} or anonymous` : 'anonymous';
+  return mechanisms ? `${mechanisms} required` : 'closed: no SASL and no anonymous access';
 }
 
 /** librdkafka may resolve `localhost` to ::1, so clients are pointed at IPv4 loopback. */

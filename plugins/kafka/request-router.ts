@@ -3,7 +3,12 @@ import { ApiKeys, decodeRequest, encodeResponse, parseRequestHeader } from './co
 import { KafkaError } from './error-codes.ts';
 import { handleAlterConfigs } from './handlers/alter-configs.ts';
 import { handleApiVersions, apiVersionsResponse } from './handlers/api-versions.ts';
+import { handleAlterUserScramCredentials } from './handlers/alter-user-scram-credentials.ts';
+import { handleCreateAcls } from './handlers/create-acls.ts';
 import { handleCreatePartitions } from './handlers/create-partitions.ts';
+import { handleDeleteAcls } from './handlers/delete-acls.ts';
+import { handleDescribeAcls } from './handlers/describe-acls.ts';
+import { handleDescribeUserScramCredentials } from './handlers/describe-user-scram-credentials.ts';
 import { handleCreateTopics } from './handlers/create-topics.ts';
 import { handleDeleteGroups } from './handlers/delete-groups.ts';
 import { handleDeleteRecords } from './handlers/delete-records.ts';
@@ -26,10 +31,11 @@ import { handleOffsetCommit } from './handlers/offset-commit.ts';
 import { handleOffsetDelete } from './handlers/offset-delete.ts';
 import { handleOffsetFetch } from './handlers/offset-fetch.ts';
 import { handleProduce } from './handlers/produce.ts';
-import { handleSaslHandshake } from './handlers/sasl-handshake.ts';
 import { handleSyncGroup } from './handlers/sync-group.ts';
-import type { Dispatch } from './kafka-connection.ts';
+import type { Dispatch, KafkaConnection, Reply } from './kafka-connection.ts';
 import { CLOSE_CONNECTION, NO_RESPONSE, type Handler, type KafkaContext } from './kafka-context.ts';
+import { authenticate, handshake, rawToken, refusal } from './security/sasl.ts';
+import type { SaslAuthenticateRequest, SaslHandshakeRequest } from './codec/index.ts';
 import { supportedRange } from './supported-apis.ts';
 
 const HANDLERS = new Map<number, Handler<never, unknown>>([
@@ -46,7 +52,6 @@ const HANDLERS = new Map<number, Handler<never, unknown>>([
   [ApiKeys.SyncGroup.key, handleSyncGroup],
   [ApiKeys.DescribeGroups.key, handleDescribeGroups],
   [ApiKeys.ListGroups.key, handleListGroups],
-  [ApiKeys.SaslHandshake.key, handleSaslHandshake],
   [ApiKeys.ApiVersions.key, handleApiVersions],
   [ApiKeys.CreateTopics.key, handleCreateTopics],
   [ApiKeys.DeleteTopics.key, handleDeleteTopics],
@@ -60,15 +65,25 @@ const HANDLERS = new Map<number, Handler<never, unknown>>([
   [ApiKeys.IncrementalAlterConfigs.key, handleIncrementalAlterConfigs],
   [ApiKeys.OffsetDelete.key, handleOffsetDelete],
   [ApiKeys.DescribeCluster.key, handleDescribeCluster],
+  [ApiKeys.DescribeAcls.key, handleDescribeAcls],
+  [ApiKeys.CreateAcls.key, handleCreateAcls],
+  [ApiKeys.DeleteAcls.key, handleDeleteAcls],
+  [ApiKeys.DescribeUserScramCredentials.key, handleDescribeUserScramCredentials],
+  [ApiKeys.AlterUserScramCredentials.key, handleAlterUserScramCredentials],
 ] as Array<[number, Handler<never, unknown>]>);
 
 /**
  * Frame -> header -> decoded request -> handler -> encoded response. An unsupported API or version,
  * or bytes that do not decode, throw, and the connection closes (Kafka's behaviour); only an
- * ApiVersions request of an unknown version gets the KIP-511 v0 error reply.
+ * ApiVersions request of an unknown version gets the KIP-511 v0 error reply. The connection's SASL
+ * state decides first what a frame is (a bare token after a v0 handshake) and whether it may be
+ * handled at all (before authentication, during an exchange, after the session expired).
  */
 export function createDispatch(ctx: KafkaContext, latency: (apiKey: number) => HistogramSeries | undefined = () => undefined): Dispatch {
   return async (frame, connection) => {
+    const session = connection.session;
+    while (session.pending !== undefined) await session.pending;
+    if (session.raw && session.exchange) return rawToken(ctx, connection, frame);
     const started = performance.now();
     const header = parseRequestHeader(frame);
     const supported = supportedRange.get(header.apiKey);
@@ -78,7 +93,11 @@ export function createDispatch(ctx: KafkaContext, latency: (apiKey: number) => H
     if (!supported || header.apiVersion < supported.min || header.apiVersion > supported.max) {
       throw new BrokerError('UNSUPPORTED_VERSION', `api ${header.apiKey} v${header.apiVersion} is not supported`);
     }
+    const refused = refusal(ctx, connection, header.apiKey);
+    if (refused !== undefined) return refuse(connection, refused);
     const request = decodeRequest(header, frame);
+    if (header.apiKey === ApiKeys.SaslHandshake.key) return handshake(ctx, connection, request as SaslHandshakeRequest, header);
+    if (header.apiKey === ApiKeys.SaslAuthenticate.key) return authenticate(ctx, connection, request as SaslAuthenticateRequest, header);
     const handler = HANDLERS.get(header.apiKey)! as Handler<unknown, unknown>;
     const response = await handler(ctx, request, header, connection);
     latency(header.apiKey)?.observeSince(started);
@@ -86,4 +105,12 @@ export function createDispatch(ctx: KafkaContext, latency: (apiKey: number) => H
     if (response === CLOSE_CONNECTION) return CLOSE_CONNECTION;
     return encodeResponse(supported.api, header.apiVersion, header.correlationId, response);
   };
+}
+
+/** A request the connection's state does not allow: logged as a failed authentication, closed after the delay, unanswered (as Kafka). */
+async function refuse(connection: KafkaConnection, reason: string): Promise<Reply> {
+  const security = connection.session.security;
+  security.authenticationFailed({ protocol: 'kafka', mechanism: connection.session.exchange?.mechanism ?? 'none', remote: connection.socket.remoteAddress, reason });
+  if (security.failedAuthenticationDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, security.failedAuthenticationDelayMs));
+  return CLOSE_CONNECTION;
 }

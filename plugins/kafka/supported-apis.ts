@@ -3,7 +3,8 @@ import { ApiKeys, type ApiCodec } from './codec/index.ts';
 /**
  * The API versions Wharf advertises: low minimums (librdkafka enables features only when ranges overlap
  * old versions), non-flexible maximums for the produce, fetch and group APIs except ApiVersions v3, which
- * librdkafka opens with; every version of the admin APIs added later (their codecs are generated for all).
+ * librdkafka opens with; every version of the admin APIs added later (their codecs are generated for all),
+ * and the security APIs, whose newer versions (flexible) admin tools such as Java's AdminClient use.
  */
 export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: number }> = [
   { api: ApiKeys.Produce, min: 3, max: 7 },
@@ -20,10 +21,14 @@ export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: nu
   { api: ApiKeys.DescribeGroups, min: 0, max: 4 },
   { api: ApiKeys.ListGroups, min: 0, max: 2 },
   { api: ApiKeys.SaslHandshake, min: 0, max: 1 },
+  { api: ApiKeys.SaslAuthenticate, min: 0, max: 2 },
   { api: ApiKeys.ApiVersions, min: 0, max: 3 },
   { api: ApiKeys.CreateTopics, min: 0, max: 4 },
   { api: ApiKeys.DeleteTopics, min: 0, max: 3 },
   { api: ApiKeys.InitProducerId, min: 0, max: 1 },
+  { api: ApiKeys.DescribeAcls, min: 0, max: 3 },
+  { api: ApiKeys.CreateAcls, min: 0, max: 3 },
+  { api: ApiKeys.DeleteAcls, min: 0, max: 3 },
   { api: ApiKeys.DescribeConfigs, min: 0, max: 3 },
   { api: ApiKeys.CreatePartitions, min: 0, max: 1 },
   { api: ApiKeys.DeleteGroups, min: 0, max: 1 },
@@ -33,6 +38,8 @@ export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: nu
   { api: ApiKeys.IncrementalAlterConfigs, min: 0, max: 1 },
   { api: ApiKeys.OffsetDelete, min: 0, max: 0 },
   { api: ApiKeys.DescribeCluster, min: 0, max: 1 },
+  { api: ApiKeys.DescribeUserScramCredentials, min: 0, max: 0 },
+  { api: ApiKeys.AlterUserScramCredentials, min: 0, max: 0 },
 ];
 
 export const supportedRange = new Map(SUPPORTED_APIS.map((s) => [s.api.key, s]));

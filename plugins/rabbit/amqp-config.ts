@@ -2,7 +2,9 @@ import { BrokerError, field, type ConfigField } from '../../core/index.ts';
 
 export interface UserSpec {
   name: string;
-  password: string;
+  /** The password, or instead `passwordHash`: RabbitMQ's rabbit_password_hashing_sha256 form (as `rabbitmqctl export_definitions` writes it). */
+  password?: string;
+  passwordHash?: string;
   /** Only from 127.0.0.1 / ::1, like RabbitMQ's loopback_users. */
   loopbackOnly?: boolean;
   /** RabbitMQ's user tags; the management API needs one of management, policymaker, monitoring, administrator. */
@@ -24,8 +26,8 @@ function json<T>(defaultValue: T, description: string, check: (value: unknown) =
 function checkUsers(value: unknown): UserSpec[] {
   if (!Array.isArray(value)) throw new BrokerError('CONFIG_INVALID', 'amqp.users must be an array');
   for (const user of value as UserSpec[]) {
-    if (typeof user?.name !== 'string' || typeof user.password !== 'string' || typeof user.permissions !== 'object') {
-      throw new BrokerError('CONFIG_INVALID', 'each amqp user needs name, password and permissions');
+    if (typeof user?.name !== 'string' || (typeof user.password !== 'string') === (typeof user.passwordHash !== 'string') || typeof user.permissions !== 'object') {
+      throw new BrokerError('CONFIG_INVALID', 'each amqp user needs name, password or passwordHash, and permissions');
     }
     if (user.tags !== undefined && !(Array.isArray(user.tags) && user.tags.every((t) => typeof t === 'string'))) {
       throw new BrokerError('CONFIG_INVALID', `amqp user ${user.name}: tags must be an array of strings`);
@@ -34,9 +36,11 @@ function checkUsers(value: unknown): UserSpec[] {
   return value as UserSpec[];
 }
 
-function checkVhosts(value: unknown): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new BrokerError('CONFIG_INVALID', 'amqp.vhosts must be an array of names');
-  return value as string[];
+function checkNames(what: string): (value: unknown) => string[] {
+  return (value) => {
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new BrokerError('CONFIG_INVALID', `${what} must be an array of names`);
+    return value as string[];
+  };
 }
 
 export const amqpConfigFields = {
@@ -51,7 +55,8 @@ export const amqpConfigFields = {
   maxMessageBytes: field.integer(128 * 1024 * 1024, 'largest message body accepted', { min: 1024 }),
   segmentBytes: field.integer(64 * 1024 * 1024, 'segment size of queue logs (fully acked segments are reclaimed whole)', { min: 64 * 1024 }),
   memoryHighWatermark: field.integer(0, 'block publishers (connection.blocked) when the process RSS exceeds this many bytes; 0: 40% of RAM', { min: 0 }),
-  users: json<UserSpec[]>([GUEST], 'users as JSON: [{name, password, loopbackOnly, tags: ["administrator"], permissions: {vhost: {configure, write, read}}}]', checkUsers),
-  vhosts: json<string[]>(['/'], 'virtual hosts as a JSON array', checkVhosts),
+  users: json<UserSpec[]>([GUEST], 'users the security store does not hold, as JSON: [{name, password or passwordHash, loopbackOnly, tags: ["administrator"], permissions: {vhost: {configure, write, read}}}]', checkUsers),
+  loopbackUsers: json<string[]>(['guest'], "users that may connect only from a loopback address, as a JSON array (RabbitMQ's loopback_users; [] for none)", checkNames('amqp.loopbackUsers')),
+  vhosts: json<string[]>(['/'], 'virtual hosts as a JSON array', checkNames('amqp.vhosts')),
   drainTimeoutMs: field.integer(5000, 'how long a stopping broker waits for in-flight work', { min: 0 }),
 } as const;

@@ -15,6 +15,7 @@ import {
   type ListenerRegistry,
   type Logger,
   type PluginContext,
+  type Security,
   type StorageEngine,
   type TlsCredentials,
   type TopicRegistry,
@@ -51,7 +52,7 @@ export class AmqpServer implements AmqpContext {
     this.logger = logger;
     this.rssUnreadable = new RecurringWarning(logger, 'cannot read the memory use (out of file descriptors?); the memory watermark keeps its last state');
     this.clock = container.get<Clock>(TOKENS.Clock);
-    this.users = new UserDirectory(section.users);
+    this.users = new UserDirectory(section.users, container.get<Security>(TOKENS.Security), section.loopbackUsers);
     this.latency = container.get<Metrics>(TOKENS.Metrics).histogram(WHARF_HISTOGRAMS.requestDuration);
     const config = container.get<BrokerConfig>(TOKENS.Config);
     const engine = container.get<StorageEngine>(TOKENS.StorageEngine);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { BrokerError, IntTable } from '../../core/index.ts';
 import { AmqpError, amqpError, ReplyCode } from './amqp-error.ts';
 import { ChannelStats } from './amqp-stats.ts';
-import type { Permission } from './auth.ts';
+import type { Permission, TopicPermissions } from './auth.ts';
 import type { AmqpConnection } from './connection.ts';
 import {
   contentFrames,
@@ -74,6 +74,8 @@ export class AmqpChannel {
   private readonly propertiesDecoder = new PropertiesDecoder();
   /** The exchange last found writable for this user (permissions are fixed for a connection's life). */
   private writableExchange: string | undefined;
+  /** The user's topic permissions on `writableExchange`, if it has any there. */
+  private writableTopics: TopicPermissions | undefined;
   private closing = false;
   private lastQueue: string | undefined;
   private readonly consumers = new Map<string, Consumer>();
@@ -378,6 +380,7 @@ export class AmqpChannel {
         const a = method.args;
         this.check('write', 'exchange', a.destination);
         this.check('read', 'exchange', a.source);
+        this.checkTopic('read', a.source, a.routingKey);
         if (method.name === 'exchange.bind') {
           vhost.exchange(a.destination);
           await vhost.bind(a.source, { kind: 'exchange', name: a.destination }, a.routingKey, a.arguments);
@@ -399,6 +402,7 @@ export class AmqpChannel {
         const name = this.queueName(a.queue);
         this.check('write', 'queue', name);
         this.check('read', 'exchange', a.exchange);
+        this.checkTopic('read', a.exchange, a.routingKey);
         // Unbinding a queue that does not exist is a no-op, as in RabbitMQ; an exclusive one of another connection is 405.
         if (method.name === 'queue.bind' || vhost.queues.has(name)) vhost.queue(name, conn);
         if (method.name === 'queue.bind') {
@@ -523,7 +527,9 @@ export class AmqpChannel {
       if (args.exchange !== this.writableExchange) {
         this.check('write', 'exchange', args.exchange);
         this.writableExchange = args.exchange;
+        this.writableTopics = this.connection.access.topicPermissions(this.vhost.name, args.exchange);
       }
+      if (this.writableTopics) this.checkTopic('write', args.exchange, args.routingKey, this.writableTopics);
       const properties = this.propertiesDecoder.decode(propertyBytes);
       if (properties.userId !== undefined && properties.userId !== this.connection.user) {
         throw amqpError.precondition(`user_id property set to '${properties.userId}' but authenticated user was '${this.connection.user}'`);
@@ -617,9 +623,17 @@ export class AmqpChannel {
 
   private check(permission: Permission, kind: 'exchange' | 'queue', name: string): void {
     const resource = kind === 'exchange' && name === '' ? 'amq.default' : name;
-    if (!this.connection.users.allows(this.connection.user, this.vhost.name, permission, resource)) {
+    if (!this.connection.access.allows(this.vhost.name, permission, kind, resource)) {
       throw amqpError.accessRefused(`access to ${kind} '${resource}' in vhost '${this.vhost.name}' refused for user '${this.connection.user}'`);
     }
+  }
+
+  /** RabbitMQ's topic permissions: on a topic exchange, the routing key (publish) or binding key (bind) must match the user's pattern (3.10's texts name no permission). */
+  private checkTopic(permission: 'write' | 'read', exchangeName: string, routingKey: string, permissions = this.connection.access.topicPermissions(this.vhost.name, exchangeName)): void {
+    if (!permissions || this.vhost.exchanges.get(exchangeName)?.spec.type !== 'topic' || permissions.allows(permission, routingKey)) return;
+    throw amqpError.accessRefused(
+      `access to topic '${routingKey}' in exchange '${exchangeName}' in vhost '${this.vhost.name}' refused for user '${this.connection.user}'`,
+    );
   }
 
   private finishClose(): void {

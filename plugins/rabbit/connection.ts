@@ -3,8 +3,7 @@ import { BrokerError, isTls, verifiedClientCertificate, type Connection, type Lo
 import { AmqpError, amqpError, ReplyCode } from './amqp-error.ts';
 import type { AmqpContext } from './amqp-context.ts';
 import { SERVER_VERSION } from './amqp-context.ts';
-import { parseCredentials } from './auth.ts';
-import type { UserSpec } from './amqp-config.ts';
+import { parseCredentials, type AmqpAccess, type AmqpUser, type Credentials } from './auth.ts';
 import { certificateUserName } from './certificate-login.ts';
 import { AmqpChannel } from './channel.ts';
 import {
@@ -25,7 +24,7 @@ import type { Vhost } from './model/vhost.ts';
 import { Outbound } from './outbound.ts';
 
 /** `draining`: the client sent connection.close; its channels finish the methods they received, then close-ok. */
-type State = 'header' | 'start' | 'tune' | 'open' | 'running' | 'draining' | 'closing' | 'closed';
+type State = 'header' | 'start' | 'authenticating' | 'tune' | 'open' | 'running' | 'draining' | 'closing' | 'closed';
 
 /** As RabbitMQ 3.10 offers them: with rabbitmq_auth_mechanism_ssl, EXTERNAL is offered on TLS connections only. */
 const PLAINTEXT_MECHANISMS = ['AMQPLAIN', 'PLAIN'];
@@ -52,6 +51,8 @@ export class AmqpConnection implements Connection {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly handshakeTimer: NodeJS.Timeout;
   user = '';
+  /** What the user may do; set at login. */
+  access!: AmqpAccess;
   vhost: Vhost | undefined;
   /** What the client said about itself in connection.start-ok, and how it logged in. */
   clientProperties: FieldTable = new Map();
@@ -310,27 +311,42 @@ export class AmqpConnection implements Connection {
       setTimeout(() => this.destroy('authentication mechanism not offered'), SILENT_CLOSE_DELAY_MS).unref();
       return;
     }
-    const { user, name } = args.mechanism === 'EXTERNAL' ? this.certificateLogin() : this.passwordLogin(args.mechanism, args.response);
+    this.state = 'authenticating';
+    void this.logIn(args.mechanism, args.response).catch((err: unknown) => this.fail(err));
+  }
+
+  /**
+   * Checks the credentials (off the event loop where a password needs PBKDF2) or, for EXTERNAL, the
+   * verified client certificate, then tunes; a refusal comes after the failed-login delay.
+   */
+  private async logIn(mechanism: string, response: Buffer): Promise<void> {
+    const users = this.context.users;
+    const { user, name } = mechanism === 'EXTERNAL' ? this.certificateLogin() : await this.passwordLogin(mechanism, response);
+    if (this.state !== 'authenticating') return;
     if (!user) {
-      const refused = new AmqpError(ReplyCode.accessRefused, `Login was refused using authentication mechanism ${args.mechanism}. For details see the broker logfile.`, 0, 0, true);
-      this.logger.warn({ user: name, mechanism: args.mechanism }, 'login refused');
+      const security = users.security;
+      security.authenticationFailed({ protocol: 'amqp', mechanism, user: name, remote: this.socket.remoteAddress, reason: 'login refused' });
+      if (security.failedAuthenticationDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, security.failedAuthenticationDelayMs));
+      if (this.state !== 'authenticating') return;
+      const refused = new AmqpError(ReplyCode.accessRefused, `Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`, 0, 0, true);
       if (this.capability('authentication_failure_close')) this.closeWith(refused);
       else this.destroy('login refused');
       return;
     }
     this.user = user.name;
+    this.access = users.access(user, this.socket.remoteAddress);
     this.state = 'tune';
     const { channelMax, frameMax, heartbeat } = this.context.settings;
     this.sendMethod(0, 'connection.tune', { channelMax, frameMax, heartbeat });
   }
 
-  private passwordLogin(mechanism: string, response: Buffer): { user?: UserSpec; name?: string } {
-    const credentials = parseCredentials(mechanism, response);
-    return { user: credentials && this.context.users.authenticate(credentials, this.socket.remoteAddress), name: credentials?.user };
+  private async passwordLogin(mechanism: string, response: Buffer): Promise<{ user?: AmqpUser; name?: string }> {
+    const credentials: Credentials | undefined = parseCredentials(mechanism, response);
+    return { user: credentials && (await this.context.users.authenticate(credentials, this.socket.remoteAddress)), name: credentials?.user };
   }
 
   /** EXTERNAL: the user a verified client certificate names (`--amqp-ssl-cert-login-from`). */
-  private certificateLogin(): { user?: UserSpec; name?: string } {
+  private certificateLogin(): { user?: AmqpUser; name?: string } {
     const certificate = verifiedClientCertificate(this.socket);
     if (!certificate) {
       this.logger.warn('EXTERNAL login refused: the client presented no verified TLS certificate');
@@ -357,7 +373,7 @@ export class AmqpConnection implements Connection {
     if (this.state !== 'open') throw amqpError.commandInvalid('unexpected connection.open');
     const vhost = this.context.vhosts.get(args.virtualHost);
     if (!vhost) throw amqpError.notAllowed(`vhost ${args.virtualHost} not found`).during('connection.open');
-    if (!this.context.users.canAccessVhost(this.user, args.virtualHost)) {
+    if (!this.access.canOpenVhost(args.virtualHost)) {
       throw amqpError.notAllowed(`access to vhost '${args.virtualHost}' refused for user '${this.user}'`).during('connection.open');
     }
     this.vhost = vhost;

@@ -13,7 +13,7 @@ export interface KafkaTestBroker {
 }
 
 /** A broker with the Kafka plugin on an OS-chosen loopback port, tuned for fast group tests. */
-export async function startKafka(options: { dataDir?: string; port?: number; kafka?: Record<string, unknown>; groups?: Record<string, unknown>; topics?: Record<string, unknown> } = {}): Promise<KafkaTestBroker> {
+export async function startKafka(options: { dataDir?: string; port?: number; kafka?: Record<string, unknown>; groups?: Record<string, unknown>; topics?: Record<string, unknown>; config?: Record<string, unknown> } = {}): Promise<KafkaTestBroker> {
   const broker = await createBroker({
     plugins: [options.dataDir ? fsStorage() : memoryStorage(), kafka()],
     config: {
@@ -23,6 +23,7 @@ export async function startKafka(options: { dataDir?: string; port?: number; kaf
       kafka: { port: options.port ?? 'auto', ...options.kafka },
       groups: { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 1000, ...options.groups },
       topics: { flush: 'never', ...options.topics },
+      ...options.config,
     },
   });
   await broker.start();

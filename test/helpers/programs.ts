@@ -20,6 +20,8 @@ const PROGRAMS = {
   rabbitmqadmin: { check: ['rabbitmqadmin', '--version'], package: 'rabbitmq-server' },
   chromium: { check: ['chromium', '--version'], package: 'chromium' },
   prlimit: { check: ['prlimit', '--version'], package: 'util-linux' },
+  // A private network namespace (root): a non-loopback address no one outside can reach.
+  netns: { check: ['unshare', '-n', 'ip', 'link', 'set', 'lo', 'up'], package: 'util-linux iproute2' },
 } as const satisfies Record<string, { check: readonly string[]; package: string }>;
 
 export type ProgramName = keyof typeof PROGRAMS;

@@ -3,19 +3,27 @@ import type { CreateTopicsRequest, CreateTopicsRequestCreatableTopic, CreateTopi
 import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
 import { checkKafkaTopicName } from '../kafka-names.ts';
+import { CLUSTER_NAME } from '../security/acl-codes.ts';
+import type { KafkaSession } from '../security/kafka-session.ts';
 import { describeTopicConfig, topicConfigFromKafka } from '../topic-configs.ts';
 
 const NO_TOPIC_ID = Buffer.alloc(16);
 const CONFIG_SOURCE = { topic: 1, default: 5 } as const;
 
-/** Creates topics with Kafka-named configs and a replication factor (-1: the default); in a cluster, cluster topics. */
-export const handleCreateTopics: Handler<CreateTopicsRequest, CreateTopicsResponse> = async (ctx, request) => {
+/**
+ * Creates topics with Kafka-named configs and a replication factor (-1: the default); in a cluster,
+ * cluster topics. Needs CREATE on the cluster or the topic; the configs are answered only with
+ * DESCRIBE_CONFIGS on the topic.
+ */
+export const handleCreateTopics: Handler<CreateTopicsRequest, CreateTopicsResponse> = async (ctx, request, _header, connection) => {
+  const session = connection.session;
+  const anyTopic = session.allows('create', 'cluster', CLUSTER_NAME);
   const topics: CreateTopicsResponseCreatableTopicResult[] = [];
-  for (const topic of request.topics) topics.push(await create(ctx, topic, request.validateOnly));
+  for (const topic of request.topics) topics.push(await create(ctx, session, anyTopic, topic, request.validateOnly));
   return { throttleTimeMs: 0, topics };
 };
 
-async function create(ctx: KafkaContext, topic: CreateTopicsRequestCreatableTopic, validateOnly: boolean): Promise<CreateTopicsResponseCreatableTopicResult> {
+async function create(ctx: KafkaContext, session: KafkaSession, anyTopic: boolean, topic: CreateTopicsRequestCreatableTopic, validateOnly: boolean): Promise<CreateTopicsResponseCreatableTopicResult> {
   const result = (errorCode: number, errorMessage: string | null, partitions = -1, replicationFactor = -1): CreateTopicsResponseCreatableTopicResult => ({
     name: topic.name,
     topicId: NO_TOPIC_ID,
@@ -26,6 +34,9 @@ async function create(ctx: KafkaContext, topic: CreateTopicsRequestCreatableTopi
     replicationFactor,
     configs: null,
   });
+  const describeConfigs = session.allows('describe-configs', 'topic', topic.name);
+  const configsRefused = describeConfigs ? KafkaError.NONE : KafkaError.TOPIC_AUTHORIZATION_FAILED;
+  if (!anyTopic && !session.allows('create', 'topic', topic.name)) return { ...result(KafkaError.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'), topicConfigErrorCode: configsRefused };
   try {
     checkKafkaTopicName(topic.name);
     if (topic.assignments.length > 0 && (ctx.cluster.clustered || topic.assignments.some((a) => a.brokerIds.some((id) => id !== ctx.node.nodeId)))) {
@@ -34,6 +45,7 @@ async function create(ctx: KafkaContext, topic: CreateTopicsRequestCreatableTopi
     const partitions = topic.assignments.length > 0 ? topic.assignments.length : topic.numPartitions === -1 ? undefined : topic.numPartitions;
     const replicationFactor = topic.replicationFactor === -1 ? undefined : topic.replicationFactor;
     const created = await ctx.topics.create(topic.name, { partitions, config: topicConfigFromKafka(topic.configs), validateOnly, replicated: true, replicationFactor });
+    if (!describeConfigs) return { ...result(KafkaError.NONE, null), topicConfigErrorCode: configsRefused };
     const factor = ctx.cluster.partitionState(topic.name, 0)?.replicas.length ?? replicationFactor ?? (ctx.cluster.clustered ? Math.min(ctx.brokerConfig.topics.replicationFactor, ctx.cluster.members().length) : 1);
     return {
       ...result(KafkaError.NONE, null, created.partitions, factor),
@@ -47,6 +59,6 @@ async function create(ctx: KafkaContext, topic: CreateTopicsRequestCreatableTopi
     };
   } catch (err) {
     if (!BrokerError.is(err)) ctx.logger.error({ err, topic: topic.name }, 'topic creation failed');
-    return result(kafkaErrorOf(err), (err as Error).message);
+    return { ...result(kafkaErrorOf(err), (err as Error).message), topicConfigErrorCode: configsRefused };
   }
 }

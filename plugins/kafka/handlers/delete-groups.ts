@@ -1,10 +1,15 @@
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../codec/index.ts';
-import { kafkaErrorFor } from '../error-codes.ts';
+import { KafkaError, kafkaErrorFor } from '../error-codes.ts';
 import type { Handler } from '../kafka-context.ts';
 
-export const handleDeleteGroups: Handler<DeleteGroupsRequest, DeleteGroupsResponse> = async (ctx, request) => ({
+export const handleDeleteGroups: Handler<DeleteGroupsRequest, DeleteGroupsResponse> = async (ctx, request, _header, connection) => ({
   throttleTimeMs: 0,
   results: await Promise.all(
-    request.groupsNames.map(async (groupId) => ({ groupId, errorCode: ctx.coordinatorError(groupId) ?? kafkaErrorFor(await ctx.coordinator.delete(groupId)) })),
+    request.groupsNames.map(async (groupId) => ({
+      groupId,
+      errorCode: !connection.session.allows('delete', 'group', groupId)
+        ? KafkaError.GROUP_AUTHORIZATION_FAILED
+        : (ctx.coordinatorError(groupId) ?? kafkaErrorFor(await ctx.coordinator.delete(groupId))),
+    })),
   ),
 });

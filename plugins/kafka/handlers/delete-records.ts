@@ -8,9 +8,9 @@ const HIGH_WATERMARK = -1;
 /**
  * Moves each partition's log start offset up to the requested offset, as Kafka's leader does
  * (Partition.deleteRecordsOnLeader): at most the high watermark, never backwards, durably. A partition
- * named twice is deleted once, with the last offset given.
+ * named twice is deleted once, with the last offset given. Needs DELETE on the topic.
  */
-export const handleDeleteRecords: Handler<DeleteRecordsRequest, DeleteRecordsResponse> = async (ctx, request) => {
+export const handleDeleteRecords: Handler<DeleteRecordsRequest, DeleteRecordsResponse> = async (ctx, request, _header, connection) => {
   const wanted = new Map<string, Map<number, number>>();
   for (const topic of request.topics) {
     const partitions = wanted.get(topic.name) ?? new Map<number, number>();
@@ -20,7 +20,10 @@ export const handleDeleteRecords: Handler<DeleteRecordsRequest, DeleteRecordsRes
   const topics = [];
   for (const [name, partitions] of wanted) {
     const results: DeleteRecordsResponseDeleteRecordsPartitionResult[] = [];
-    for (const [partition, offset] of partitions) results.push(await deleteRecords(ctx, name, partition, offset));
+    const allowed = connection.session.allows('delete', 'topic', name);
+    for (const [partition, offset] of partitions) {
+      results.push(allowed ? await deleteRecords(ctx, name, partition, offset) : { partitionIndex: partition, lowWatermark: -1, errorCode: KafkaError.TOPIC_AUTHORIZATION_FAILED });
+    }
     topics.push({ name, partitions: results });
   }
   return { throttleTimeMs: 0, topics };

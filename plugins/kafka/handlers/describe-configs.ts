@@ -2,14 +2,26 @@ import type { DescribeConfigsRequest, DescribeConfigsResponse, DescribeConfigsRe
 import { KafkaError } from '../error-codes.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
 import { describeTopicConfig } from '../topic-configs.ts';
+import { CLUSTER_NAME } from '../security/acl-codes.ts';
+import type { KafkaSession } from '../security/kafka-session.ts';
 
 const RESOURCE = { topic: 2, broker: 4 } as const;
 const SOURCE = { topic: 1, staticBroker: 4, default: 5 } as const;
 
-export const handleDescribeConfigs: Handler<DescribeConfigsRequest, DescribeConfigsResponse> = (ctx, request) => ({
+/** Topics need DESCRIBE_CONFIGS on the topic, the broker DESCRIBE_CONFIGS on the cluster (Kafka's ConfigHelper). */
+export const handleDescribeConfigs: Handler<DescribeConfigsRequest, DescribeConfigsResponse> = (ctx, request, _header, connection) => ({
   throttleTimeMs: 0,
-  results: request.resources.map((resource) => describe(ctx, resource.resourceType, resource.resourceName, resource.configurationKeys)),
+  results: request.resources.map(
+    (resource) => refused(connection.session, resource.resourceType, resource.resourceName) ?? describe(ctx, resource.resourceType, resource.resourceName, resource.configurationKeys),
+  ),
 });
+
+function refused(session: KafkaSession, resourceType: number, resourceName: string): DescribeConfigsResponseDescribeConfigsResult | undefined {
+  const deny = (errorCode: number, errorMessage: string) => ({ errorCode, errorMessage, resourceType, resourceName, configs: [] });
+  if (resourceType === RESOURCE.topic && !session.allows('describe-configs', 'topic', resourceName)) return deny(KafkaError.TOPIC_AUTHORIZATION_FAILED, 'Topic authorization failed.');
+  if (resourceType === RESOURCE.broker && !session.allows('describe-configs', 'cluster', CLUSTER_NAME)) return deny(KafkaError.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
+  return undefined;
+}
 
 function describe(ctx: KafkaContext, resourceType: number, resourceName: string, keys: readonly string[] | null): DescribeConfigsResponseDescribeConfigsResult {
   const base = { errorCode: KafkaError.NONE, errorMessage: null, resourceType, resourceName };

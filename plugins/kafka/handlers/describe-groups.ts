@@ -1,13 +1,15 @@
 import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../codec/index.ts';
 import { KafkaError } from '../error-codes.ts';
 import type { Handler } from '../kafka-context.ts';
+import { authorizedOperations } from '../security/acl-codes.ts';
 
 const UNKNOWN_OPERATIONS = -2147483648;
 
-export const handleDescribeGroups: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = (ctx, request) => ({
+export const handleDescribeGroups: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = (ctx, request, header, connection) => ({
   throttleTimeMs: 0,
   groups: request.groups.map((groupId) => {
-    const refused = ctx.coordinatorError(groupId);
+    const session = connection.session;
+    const refused = session.allows('describe', 'group', groupId) ? ctx.coordinatorError(groupId) : KafkaError.GROUP_AUTHORIZATION_FAILED;
     if (refused !== undefined) {
       return { errorCode: refused, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: UNKNOWN_OPERATIONS };
     }
@@ -26,7 +28,8 @@ export const handleDescribeGroups: Handler<DescribeGroupsRequest, DescribeGroups
         memberMetadata: m.metadata,
         memberAssignment: m.assignment,
       })),
-      authorizedOperations: UNKNOWN_OPERATIONS,
+      authorizedOperations:
+        header.apiVersion >= 3 && request.includeAuthorizedOperations ? authorizedOperations('group', (op) => session.allows(op, 'group', groupId)) : UNKNOWN_OPERATIONS,
     };
   }),
 });

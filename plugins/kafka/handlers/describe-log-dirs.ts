@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { DescribeLogDirsRequest, DescribeLogDirsResponse, DescribeLogDirsResponseDescribeLogDirsTopic } from '../codec/index.ts';
 import { KafkaError } from '../error-codes.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
+import { CLUSTER_NAME } from '../security/acl-codes.ts';
 
 /** Kafka's value for a size it cannot tell (DescribeLogDirsResult TotalBytes/UsableBytes default). */
 const UNKNOWN_BYTES = -1;
@@ -10,9 +11,13 @@ const UNKNOWN_BYTES = -1;
 /**
  * One log directory, the data directory, with every partition replica this broker holds there (all of
  * them, or those asked for): its size and how far its log end is behind the high watermark. On storage
- * without a disk the directory is named `memory` and its sizes are unknown.
+ * without a disk the directory is named `memory` and its sizes are unknown. Needs DESCRIBE on the cluster:
+ * without it, as Kafka, no directory (and from v3 CLUSTER_AUTHORIZATION_FAILED).
  */
-export const handleDescribeLogDirs: Handler<DescribeLogDirsRequest, DescribeLogDirsResponse> = async (ctx, request) => {
+export const handleDescribeLogDirs: Handler<DescribeLogDirsRequest, DescribeLogDirsResponse> = async (ctx, request, header, connection) => {
+  if (!connection.session.allows('describe', 'cluster', CLUSTER_NAME)) {
+    return { throttleTimeMs: 0, errorCode: header.apiVersion >= 3 ? KafkaError.CLUSTER_AUTHORIZATION_FAILED : KafkaError.NONE, results: [] };
+  }
   const onDisk = ctx.disk.freeBytes !== undefined;
   const logDir = onDisk ? path.resolve(ctx.brokerConfig.dataDir) : 'memory';
   const { totalBytes, usableBytes } = onDisk ? await volume(logDir) : { totalBytes: UNKNOWN_BYTES, usableBytes: UNKNOWN_BYTES };

@@ -11,16 +11,19 @@ import { recordsIn } from '../kafka-traffic.ts';
  * from the request or, for an incremental fetch, from its session (KIP-227), which also decides which of
  * them the response carries.
  */
-export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, request, header) => {
+export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, request, header, connection) => {
   const context = ctx.fetchSessions.contextFor(request, header.apiVersion);
   if (context.error !== undefined) return response(context.error, NO_SESSION, []);
   const wanted = context.partitions;
   const deadline = ctx.clock.now() + Math.max(0, request.maxWaitMs);
-  let results = await readAll(ctx, wanted, request.maxBytes);
-  const mayWait = wanted.length > 0;
-  while (mayWait && bytesOf(results) < request.minBytes && ctx.clock.now() < deadline && !results.some((r) => r.errorCode !== KafkaError.NONE)) {
+  const session = connection.session;
+  const readable = wanted.map((w) => session.allows('read', 'topic', w.topic));
+  let results = await readAll(ctx, wanted, readable, request.maxBytes);
+  // Partitions the principal may not read are answered TOPIC_AUTHORIZATION_FAILED; the others long-poll as usual.
+  const mayWait = readable.includes(true);
+  while (mayWait && bytesOf(results) < request.minBytes && ctx.clock.now() < deadline && !results.some((r) => r.errorCode !== KafkaError.NONE && r.errorCode !== KafkaError.TOPIC_AUTHORIZATION_FAILED)) {
     await changeOrDeadline(ctx, wanted, deadline);
-    results = await readAll(ctx, wanted, request.maxBytes);
+    results = await readAll(ctx, wanted, readable, request.maxBytes);
   }
   const { sessionId, include } = context.respond(
     results.map((r) => ({ errorCode: r.errorCode, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, bytes: (r.records as Buffer | null)?.length ?? 0 })),
@@ -49,11 +52,16 @@ function response(errorCode: number, sessionId: number, responses: FetchResponse
 const NO_TOPIC_ID = Buffer.alloc(16);
 
 /** Reads every partition; after the first one with data, the rest share what is left of maxBytes. */
-async function readAll(ctx: KafkaContext, wanted: readonly FetchPartition[], maxBytes: number): Promise<FetchResponsePartitionData[]> {
+async function readAll(ctx: KafkaContext, wanted: readonly FetchPartition[], readable: readonly boolean[], maxBytes: number): Promise<FetchResponsePartitionData[]> {
   let budget = maxBytes;
   let anyData = false;
   const out: FetchResponsePartitionData[] = [];
-  for (const w of wanted) {
+  for (let i = 0; i < wanted.length; i++) {
+    const w = wanted[i]!;
+    if (!readable[i]) {
+      out.push(partitionError(w.partition, KafkaError.TOPIC_AUTHORIZATION_FAILED, -1, -1));
+      continue;
+    }
     const leadership = ctx.leaderLog(w.topic, w.partition, w.currentLeaderEpoch);
     if ('error' in leadership) {
       out.push(partitionError(w.partition, leadership.error, -1, -1));

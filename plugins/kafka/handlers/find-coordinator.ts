@@ -1,8 +1,10 @@
 import type { FindCoordinatorRequest, FindCoordinatorResponse, FindCoordinatorResponseCoordinator } from '../codec/index.ts';
 import { KafkaError } from '../error-codes.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
+import type { KafkaSession } from '../security/kafka-session.ts';
 
 const GROUP = 0;
+const TRANSACTION = 1;
 
 /**
  * A group's coordinator is the leader of its offsets partition (this broker on a single node);
@@ -10,7 +12,7 @@ const GROUP = 0;
  */
 export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = (ctx, request, header, connection) => {
   const keys = header.apiVersion >= 4 ? request.coordinatorKeys : [request.key];
-  const coordinators = keys.map((key) => locate(ctx, key, request.keyType, connection.listener));
+  const coordinators = keys.map((key) => unauthorized(connection.session, key, request.keyType) ?? locate(ctx, key, request.keyType, connection.listener));
   const first = coordinators[0]!;
   return {
     throttleTimeMs: 0,
@@ -22,6 +24,14 @@ export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordina
     coordinators,
   };
 };
+
+/** DESCRIBE on the group (or transactional id) comes first, as in Kafka's getCoordinator. */
+function unauthorized(session: KafkaSession, key: string, keyType: number): FindCoordinatorResponseCoordinator | undefined {
+  const refuse = (errorCode: number, errorMessage: string) => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage });
+  if (keyType === GROUP && !session.allows('describe', 'group', key)) return refuse(KafkaError.GROUP_AUTHORIZATION_FAILED, 'Group authorization failed.');
+  if (keyType === TRANSACTION && !session.allows('describe', 'transactional-id', key)) return refuse(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional Id authorization failed.');
+  return undefined;
+}
 
 function locate(ctx: KafkaContext, key: string, keyType: number, listener: string): FindCoordinatorResponseCoordinator {
   const unavailable = (errorMessage: string): FindCoordinatorResponseCoordinator => ({ key, nodeId: -1, host: '', port: -1, errorCode: KafkaError.COORDINATOR_NOT_AVAILABLE, errorMessage });

@@ -1,10 +1,10 @@
 import type { JoinGroupRequest, JoinGroupResponse } from '../codec/index.ts';
-import { kafkaErrorFor } from '../error-codes.ts';
+import { KafkaError, kafkaErrorFor } from '../error-codes.ts';
 import type { Handler } from '../kafka-context.ts';
 
 /** Classic JoinGroup on the core coordinator; v4+ asks new members to rejoin with their id. */
 export const handleJoinGroup: Handler<JoinGroupRequest, JoinGroupResponse> = async (ctx, request, header, connection) => {
-  const refused = ctx.coordinatorError(request.groupId);
+  const refused = connection.session.allows('read', 'group', request.groupId) ? ctx.coordinatorError(request.groupId) : KafkaError.GROUP_AUTHORIZATION_FAILED;
   if (refused !== undefined) {
     return { throttleTimeMs: 0, errorCode: refused, generationId: -1, protocolType: null, protocolName: header.apiVersion >= 7 ? null : '', leader: '', skipAssignment: false, memberId: request.memberId, members: [] };
   }

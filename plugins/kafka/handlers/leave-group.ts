@@ -3,9 +3,9 @@ import { KafkaError, kafkaErrorFor } from '../error-codes.ts';
 import type { Handler } from '../kafka-context.ts';
 
 /** v0-v2 carry one member id, v3+ a batch of members. */
-export const handleLeaveGroup: Handler<LeaveGroupRequest, LeaveGroupResponse> = (ctx, request, header) => {
+export const handleLeaveGroup: Handler<LeaveGroupRequest, LeaveGroupResponse> = (ctx, request, header, connection) => {
   const members = header.apiVersion >= 3 ? request.members : [{ memberId: request.memberId, groupInstanceId: null, reason: null }];
-  const refused = ctx.coordinatorError(request.groupId);
+  const refused = connection.session.allows('read', 'group', request.groupId) ? ctx.coordinatorError(request.groupId) : KafkaError.GROUP_AUTHORIZATION_FAILED;
   if (refused !== undefined) return { throttleTimeMs: 0, errorCode: refused, members: [] };
   const errors = ctx.coordinator.leave(request.groupId, members.map((m) => m.memberId)).map(kafkaErrorFor);
   return {

@@ -6,15 +6,24 @@ const LATEST = -1;
 const EARLIEST = -2;
 
 /** Latest (-1) is the high watermark, earliest (-2) the log start offset, any other time goes through the time index. */
-export const handleListOffsets: Handler<ListOffsetsRequest, ListOffsetsResponse> = async (ctx, request, header) => ({
+export const handleListOffsets: Handler<ListOffsetsRequest, ListOffsetsResponse> = async (ctx, request, header, connection) => ({
   throttleTimeMs: 0,
   topics: await Promise.all(
-    request.topics.map(async (topic) => ({
-      name: topic.name,
-      partitions: await Promise.all(topic.partitions.map((p) => lookup(ctx, topic.name, p.partitionIndex, p.timestamp, header.apiVersion, p.currentLeaderEpoch))),
-    })),
+    request.topics.map(async (topic) => {
+      const described = connection.session.allows('describe', 'topic', topic.name);
+      return {
+        name: topic.name,
+        partitions: await Promise.all(
+          topic.partitions.map((p) => (described ? lookup(ctx, topic.name, p.partitionIndex, p.timestamp, header.apiVersion, p.currentLeaderEpoch) : unauthorized(p.partitionIndex))),
+        ),
+      };
+    }),
   ),
 });
+
+function unauthorized(partitionIndex: number): ListOffsetsResponseListOffsetsPartitionResponse {
+  return { partitionIndex, errorCode: KafkaError.TOPIC_AUTHORIZATION_FAILED, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
+}
 
 async function lookup(ctx: KafkaContext, topic: string, partition: number, timestamp: number, version: number, currentLeaderEpoch: number): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
   const leadership = ctx.leaderLog(topic, partition, currentLeaderEpoch);

@@ -3,6 +3,8 @@ import type { MetadataRequest, MetadataResponse, MetadataResponseMetadataRespons
 import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
 import { checkKafkaTopicName } from '../kafka-names.ts';
+import { authorizedOperations, CLUSTER_NAME } from '../security/acl-codes.ts';
+import type { KafkaSession } from '../security/kafka-session.ts';
 
 const NO_TOPIC_ID = Buffer.alloc(16);
 const UNKNOWN_OPERATIONS = -2147483648;
@@ -10,23 +12,48 @@ const UNKNOWN_OPERATIONS = -2147483648;
 /**
  * The live brokers, the controller, and each partition's leader, epoch, replicas and ISR as the cluster
  * knows them (on a single node: this broker for everything). Unknown topics are created when allowed.
+ * As Kafka: a listing of all topics leaves out those the principal may not DESCRIBE, a named one gets
+ * TOPIC_AUTHORIZATION_FAILED (whether it exists or not), and auto-creation needs CREATE on the cluster
+ * or the topic.
  */
 export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async (ctx, request, header, connection) => {
+  const session = connection.session;
   const version = header.apiVersion;
   const all = request.topics === null || (version === 0 && request.topics.length === 0);
-  const names = all ? ctx.topics.list().map((t) => t.name) : request.topics!.map((t) => t.name ?? '');
-  const allowCreate = ctx.settings.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation);
+  const requested = all ? ctx.topics.list().map((t) => t.name) : [...new Set(request.topics!.map((t) => t.name ?? ''))];
+  const described = requested.filter((name) => session.allows('describe', 'topic', name));
+  const allowCreate = ctx.settings.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation) && !all;
   const topics: MetadataResponseMetadataResponseTopic[] = [];
-  for (const name of names) topics.push(await describeTopic(ctx, name, allowCreate && !all));
+  const createRefused: MetadataResponseMetadataResponseTopic[] = [];
+  for (const name of described) {
+    const creatable = allowCreate && !ctx.topics.get(name) && mayCreate(session, name);
+    if (allowCreate && !creatable && !ctx.topics.get(name)) createRefused.push(failedTopic(name, KafkaError.TOPIC_AUTHORIZATION_FAILED));
+    else topics.push(await describeTopic(ctx, name, creatable));
+  }
+  topics.push(...createRefused);
+  const describedSet = new Set(described);
+  if (!all) for (const name of requested) if (!describedSet.has(name)) topics.push(failedTopic(name, KafkaError.TOPIC_AUTHORIZATION_FAILED));
+  if (version >= 8 && request.includeTopicAuthorizedOperations) {
+    for (const topic of topics) topic.topicAuthorizedOperations = authorizedOperations('topic', (op) => session.allows(op, 'topic', topic.name!));
+  }
   return {
     throttleTimeMs: 0,
     brokers: ctx.liveBrokers(connection.listener).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: null })),
     clusterId: ctx.clusterId,
     controllerId: ctx.cluster.controllerId(),
     topics,
-    clusterAuthorizedOperations: UNKNOWN_OPERATIONS,
+    clusterAuthorizedOperations:
+      version >= 8 && request.includeClusterAuthorizedOperations
+        ? session.allows('describe', 'cluster', CLUSTER_NAME)
+          ? authorizedOperations('cluster', (op) => session.allows(op, 'cluster', CLUSTER_NAME))
+          : 0
+        : UNKNOWN_OPERATIONS,
   };
 };
+
+function mayCreate(session: KafkaSession, topic: string): boolean {
+  return session.allows('create', 'cluster', CLUSTER_NAME) || session.allows('create', 'topic', topic);
+}
 
 async function describeTopic(ctx: KafkaContext, name: string, allowCreate: boolean): Promise<MetadataResponseMetadataResponseTopic> {
   let topic: TopicDescriptor | undefined = ctx.visibleTopic(name);

@@ -3,18 +3,25 @@ import type { OffsetCommitRequest, OffsetCommitResponse } from '../codec/index.t
 import { KafkaError, kafkaErrorFor, kafkaErrorOf, type KafkaErrorCode } from '../error-codes.ts';
 import type { Handler } from '../kafka-context.ts';
 
-/** Checks member and generation (generation -1 from an empty group is a simple commit), then stores durably. */
-export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitResponse> = async (ctx, request, header) => {
+/**
+ * Checks READ on the group (else every partition gets GROUP_AUTHORIZATION_FAILED) and on each topic
+ * (TOPIC_AUTHORIZATION_FAILED), then member and generation (generation -1 from an empty group is a simple
+ * commit), then stores durably.
+ */
+export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitResponse> = async (ctx, request, header, connection) => {
+  const session = connection.session;
   const generation = header.apiVersion >= 1 ? request.generationIdOrMemberEpoch : -1;
-  const refused = ctx.coordinatorError(request.groupId);
+  const refused = session.allows('read', 'group', request.groupId) ? ctx.coordinatorError(request.groupId) : KafkaError.GROUP_AUTHORIZATION_FAILED;
   const groupError = refused === undefined ? ctx.coordinator.validateCommit(request.groupId, request.memberId, generation) : undefined;
   const commits: OffsetCommit[] = [];
   const errorFor = new Map<string, KafkaErrorCode>();
   for (const topic of request.topics) {
     const descriptor = ctx.visibleTopic(topic.name);
+    const topicAllowed = refused === KafkaError.GROUP_AUTHORIZATION_FAILED || session.allows('read', 'topic', topic.name);
     for (const p of topic.partitions) {
       const key = `${topic.name}:${p.partitionIndex}`;
-      if (refused !== undefined) errorFor.set(key, refused);
+      if (!topicAllowed) errorFor.set(key, KafkaError.TOPIC_AUTHORIZATION_FAILED);
+      else if (refused !== undefined) errorFor.set(key, refused);
       else if (groupError) errorFor.set(key, kafkaErrorFor(groupError));
       else if (!descriptor || p.partitionIndex < 0 || p.partitionIndex >= descriptor.partitions) errorFor.set(key, KafkaError.UNKNOWN_TOPIC_OR_PARTITION);
       else commits.push({ topic: topic.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata });

@@ -23,11 +23,15 @@ const failed = (errorCode: KafkaErrorCode, errorMessage: string | null = null): 
  * refusal closes the connection, as Kafka tells such producers that something failed.
  */
 export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ctx, request, header, connection) => {
-  const refused = requestRefusal(request, (topic, partition) => !('error' in ctx.leaderLog(topic, partition)));
+  const session = connection.session;
+  const refused = requestRefusal(request, (topic, partition) => session.allows('write', 'topic', topic) && !('error' in ctx.leaderLog(topic, partition)));
   if (refused) return request.acks === 0 ? CLOSE_CONNECTION : respondAll(request, failed(refused.errorCode, refused.message));
   const pending = request.topicData.map((topic) => ({
     name: topic.name,
-    partitions: topic.partitionData.map((p) => ({ index: p.index, result: appendPartition(ctx, topic.name, p.index, p.records, header.apiVersion, request.acks, request.timeoutMs) })),
+    partitions: topic.partitionData.map((p) => ({
+      index: p.index,
+      result: session.allows('write', 'topic', topic.name) ? appendPartition(ctx, topic.name, p.index, p.records, header.apiVersion, request.acks, request.timeoutMs) : UNAUTHORIZED,
+    })),
   }));
   if (request.acks === 0) {
     let refusedAny = false;
@@ -51,6 +55,9 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ct
   timer?.cancel();
   return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
 };
+
+/** Kafka checks WRITE on the topic before anything else about the partition. */
+const UNAUTHORIZED = failed(KafkaError.TOPIC_AUTHORIZATION_FAILED);
 
 /** A refusal is answered at once; an append resolves (never rejects) when its result is known. */
 function appendPartition(

@@ -1,9 +1,9 @@
 import type { SyncGroupRequest, SyncGroupResponse } from '../codec/index.ts';
-import { kafkaErrorFor } from '../error-codes.ts';
+import { KafkaError, kafkaErrorFor } from '../error-codes.ts';
 import type { Handler } from '../kafka-context.ts';
 
-export const handleSyncGroup: Handler<SyncGroupRequest, SyncGroupResponse> = async (ctx, request) => {
-  const refused = ctx.coordinatorError(request.groupId);
+export const handleSyncGroup: Handler<SyncGroupRequest, SyncGroupResponse> = async (ctx, request, _header, connection) => {
+  const refused = connection.session.allows('read', 'group', request.groupId) ? ctx.coordinatorError(request.groupId) : KafkaError.GROUP_AUTHORIZATION_FAILED;
   if (refused !== undefined) return { throttleTimeMs: 0, errorCode: refused, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
   const result = await ctx.coordinator.sync({
     groupId: request.groupId,

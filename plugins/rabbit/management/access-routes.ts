@@ -10,9 +10,9 @@ import { bodyObject, type Json } from './json-values.ts';
  * as AMQP logins, tags from the user's configuration.
  */
 export function amqpUsersAuthenticator(users: UserDirectory): AdminAuthenticator {
-  return (user, password, remoteAddress) => {
-    const spec = users.authenticate({ user, password }, remoteAddress);
-    return spec ? { name: spec.name, tags: spec.tags ?? [] } : undefined;
+  return async (user, password, remoteAddress) => {
+    const found = await users.authenticate({ user, password }, remoteAddress);
+    return found ? { name: found.name, tags: found.spec?.tags ?? users.security.store.user(found.name)?.tags ?? [] } : undefined;
   };
 }
 
@@ -23,8 +23,9 @@ export const HASHING_ALGORITHM = 'rabbit_password_hashing_sha256';
  * is derived from the user name so that repeated exports of a configured password are identical.
  */
 export function passwordHash(user: UserSpec): string {
+  if (user.passwordHash !== undefined) return user.passwordHash;
   const salt = createHash('sha256').update(`wharf password salt\u0000${user.name}`).digest().subarray(0, 4);
-  return Buffer.concat([salt, createHash('sha256').update(salt).update(user.password, 'utf8').digest()]).toString('base64');
+  return Buffer.concat([salt, createHash('sha256').update(salt).update(user.password ?? '', 'utf8').digest()]).toString('base64');
 }
 
 /** Whether a RabbitMQ password hash (sha256, sha512 or legacy md5) is one of this password. */
@@ -54,7 +55,8 @@ export function userMismatch(users: UserDirectory, def: Record<string, unknown>)
   if (typeof def.password === 'string') {
     if (def.password !== user.password) return `user '${name}' has another password`;
   } else if (typeof def.password_hash === 'string') {
-    if (def.password_hash !== '' && !hashMatches(def.password_hash, def.hashing_algorithm as string | undefined, user.password)) return `user '${name}' has another password`;
+    const same = user.password === undefined ? def.password_hash === user.passwordHash : hashMatches(def.password_hash, def.hashing_algorithm as string | undefined, user.password);
+    if (def.password_hash !== '' && !same) return `user '${name}' has another password`;
   }
   const tags = Array.isArray(def.tags) ? def.tags.map(String) : typeof def.tags === 'string' ? def.tags.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
   if (tags !== undefined && [...tags].sort().join() !== [...(user.tags ?? [])].sort().join()) return `user '${name}' has other tags`;

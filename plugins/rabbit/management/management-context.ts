@@ -21,7 +21,7 @@ export function seesAll(principal: AdminPrincipal | undefined): boolean {
 }
 
 export function canSee(ctx: ManagementContext, principal: AdminPrincipal | undefined, vhost: string): boolean {
-  return seesAll(principal) || ctx.server.users.canAccessVhost(principal!.name, vhost);
+  return seesAll(principal) || ctx.server.users.accessOf(principal!.name).canOpenVhost(vhost);
 }
 
 /** The vhost a request names: 404 if it does not exist, 401 if the user has no access to it. */
@@ -42,7 +42,7 @@ export function requirePermission(ctx: ManagementContext, request: AdminRequest,
   const user = request.principal?.name;
   if (user === undefined) return;
   const resource = kind === 'exchange' && name === '' ? 'amq.default' : name;
-  if (!ctx.server.users.allows(user, vhost.name, permission, resource)) {
+  if (!ctx.server.users.accessOf(user).allows(vhost.name, permission, kind, resource)) {
     throw new AdminError(401, 'not_authorised', `${permission} access to ${kind} '${resource}' in vhost '${vhost.name}' refused for user '${user}'`);
   }
 }

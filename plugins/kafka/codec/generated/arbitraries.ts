@@ -146,6 +146,29 @@ import type { ConsumerProtocolSubscription } from './consumer-protocol-subscript
 import type { ConsumerProtocolSubscriptionTopicPartition } from './consumer-protocol-subscription.ts';
 import type { ConsumerProtocolAssignment } from './consumer-protocol-assignment.ts';
 import type { ConsumerProtocolAssignmentTopicPartition } from './consumer-protocol-assignment.ts';
+import type { DescribeAclsRequest } from './describe-acls-request.ts';
+import type { DescribeAclsResponse } from './describe-acls-response.ts';
+import type { DescribeAclsResponseDescribeAclsResource } from './describe-acls-response.ts';
+import type { DescribeAclsResponseAclDescription } from './describe-acls-response.ts';
+import type { CreateAclsRequest } from './create-acls-request.ts';
+import type { CreateAclsRequestAclCreation } from './create-acls-request.ts';
+import type { CreateAclsResponse } from './create-acls-response.ts';
+import type { CreateAclsResponseAclCreationResult } from './create-acls-response.ts';
+import type { DeleteAclsRequest } from './delete-acls-request.ts';
+import type { DeleteAclsRequestDeleteAclsFilter } from './delete-acls-request.ts';
+import type { DeleteAclsResponse } from './delete-acls-response.ts';
+import type { DeleteAclsResponseDeleteAclsFilterResult } from './delete-acls-response.ts';
+import type { DeleteAclsResponseDeleteAclsMatchingAcl } from './delete-acls-response.ts';
+import type { DescribeUserScramCredentialsRequest } from './describe-user-scram-credentials-request.ts';
+import type { DescribeUserScramCredentialsRequestUserName } from './describe-user-scram-credentials-request.ts';
+import type { DescribeUserScramCredentialsResponse } from './describe-user-scram-credentials-response.ts';
+import type { DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult } from './describe-user-scram-credentials-response.ts';
+import type { DescribeUserScramCredentialsResponseCredentialInfo } from './describe-user-scram-credentials-response.ts';
+import type { AlterUserScramCredentialsRequest } from './alter-user-scram-credentials-request.ts';
+import type { AlterUserScramCredentialsRequestScramCredentialDeletion } from './alter-user-scram-credentials-request.ts';
+import type { AlterUserScramCredentialsRequestScramCredentialUpsertion } from './alter-user-scram-credentials-request.ts';
+import type { AlterUserScramCredentialsResponse } from './alter-user-scram-credentials-response.ts';
+import type { AlterUserScramCredentialsResponseAlterUserScramCredentialsResult } from './alter-user-scram-credentials-response.ts';
 
 export function arbitraryRequestHeader(version: number): fc.Arbitrary<RequestHeader> {
   return fc.record({
@@ -1374,3 +1397,196 @@ export function arbitraryConsumerProtocolAssignmentTopicPartition(_version: numb
   });
 }
 
+export function arbitraryDescribeAclsRequest(version: number): fc.Arbitrary<DescribeAclsRequest> {
+  return fc.record({
+    resourceTypeFilter: fc.integer({ min: -128, max: 127 }),
+    resourceNameFilter: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    patternTypeFilter: (version >= 1) ? fc.integer({ min: -128, max: 127 }) : fc.constant(3),
+    principalFilter: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    hostFilter: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    operation: fc.integer({ min: -128, max: 127 }),
+    permissionType: fc.integer({ min: -128, max: 127 }),
+  });
+}
+
+export function arbitraryDescribeAclsResponse(version: number): fc.Arbitrary<DescribeAclsResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    resources: fc.array(arbitraryDescribeAclsResponseDescribeAclsResource(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeAclsResponseDescribeAclsResource(version: number): fc.Arbitrary<DescribeAclsResponseDescribeAclsResource> {
+  return fc.record({
+    resourceType: fc.integer({ min: -128, max: 127 }),
+    resourceName: fc.string({ maxLength: 8 }),
+    patternType: (version >= 1) ? fc.integer({ min: -128, max: 127 }) : fc.constant(3),
+    acls: fc.array(arbitraryDescribeAclsResponseAclDescription(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeAclsResponseAclDescription(_version: number): fc.Arbitrary<DescribeAclsResponseAclDescription> {
+  return fc.record({
+    principal: fc.string({ maxLength: 8 }),
+    host: fc.string({ maxLength: 8 }),
+    operation: fc.integer({ min: -128, max: 127 }),
+    permissionType: fc.integer({ min: -128, max: 127 }),
+  });
+}
+
+export function arbitraryCreateAclsRequest(version: number): fc.Arbitrary<CreateAclsRequest> {
+  return fc.record({
+    creations: fc.array(arbitraryCreateAclsRequestAclCreation(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryCreateAclsRequestAclCreation(version: number): fc.Arbitrary<CreateAclsRequestAclCreation> {
+  return fc.record({
+    resourceType: fc.integer({ min: -128, max: 127 }),
+    resourceName: fc.string({ maxLength: 8 }),
+    resourcePatternType: (version >= 1) ? fc.integer({ min: -128, max: 127 }) : fc.constant(3),
+    principal: fc.string({ maxLength: 8 }),
+    host: fc.string({ maxLength: 8 }),
+    operation: fc.integer({ min: -128, max: 127 }),
+    permissionType: fc.integer({ min: -128, max: 127 }),
+  });
+}
+
+export function arbitraryCreateAclsResponse(version: number): fc.Arbitrary<CreateAclsResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    results: fc.array(arbitraryCreateAclsResponseAclCreationResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryCreateAclsResponseAclCreationResult(_version: number): fc.Arbitrary<CreateAclsResponseAclCreationResult> {
+  return fc.record({
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+  });
+}
+
+export function arbitraryDeleteAclsRequest(version: number): fc.Arbitrary<DeleteAclsRequest> {
+  return fc.record({
+    filters: fc.array(arbitraryDeleteAclsRequestDeleteAclsFilter(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDeleteAclsRequestDeleteAclsFilter(version: number): fc.Arbitrary<DeleteAclsRequestDeleteAclsFilter> {
+  return fc.record({
+    resourceTypeFilter: fc.integer({ min: -128, max: 127 }),
+    resourceNameFilter: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    patternTypeFilter: (version >= 1) ? fc.integer({ min: -128, max: 127 }) : fc.constant(3),
+    principalFilter: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    hostFilter: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    operation: fc.integer({ min: -128, max: 127 }),
+    permissionType: fc.integer({ min: -128, max: 127 }),
+  });
+}
+
+export function arbitraryDeleteAclsResponse(version: number): fc.Arbitrary<DeleteAclsResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    filterResults: fc.array(arbitraryDeleteAclsResponseDeleteAclsFilterResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDeleteAclsResponseDeleteAclsFilterResult(version: number): fc.Arbitrary<DeleteAclsResponseDeleteAclsFilterResult> {
+  return fc.record({
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    matchingAcls: fc.array(arbitraryDeleteAclsResponseDeleteAclsMatchingAcl(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDeleteAclsResponseDeleteAclsMatchingAcl(version: number): fc.Arbitrary<DeleteAclsResponseDeleteAclsMatchingAcl> {
+  return fc.record({
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    resourceType: fc.integer({ min: -128, max: 127 }),
+    resourceName: fc.string({ maxLength: 8 }),
+    patternType: (version >= 1) ? fc.integer({ min: -128, max: 127 }) : fc.constant(3),
+    principal: fc.string({ maxLength: 8 }),
+    host: fc.string({ maxLength: 8 }),
+    operation: fc.integer({ min: -128, max: 127 }),
+    permissionType: fc.integer({ min: -128, max: 127 }),
+  });
+}
+
+export function arbitraryDescribeUserScramCredentialsRequest(version: number): fc.Arbitrary<DescribeUserScramCredentialsRequest> {
+  return fc.record({
+    users: fc.option(fc.array(arbitraryDescribeUserScramCredentialsRequestUserName(version), { maxLength: 3 }), { nil: null }),
+  });
+}
+
+export function arbitraryDescribeUserScramCredentialsRequestUserName(_version: number): fc.Arbitrary<DescribeUserScramCredentialsRequestUserName> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+  });
+}
+
+export function arbitraryDescribeUserScramCredentialsResponse(version: number): fc.Arbitrary<DescribeUserScramCredentialsResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    results: fc.array(arbitraryDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(version: number): fc.Arbitrary<DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult> {
+  return fc.record({
+    user: fc.string({ maxLength: 8 }),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    credentialInfos: fc.array(arbitraryDescribeUserScramCredentialsResponseCredentialInfo(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeUserScramCredentialsResponseCredentialInfo(_version: number): fc.Arbitrary<DescribeUserScramCredentialsResponseCredentialInfo> {
+  return fc.record({
+    mechanism: fc.integer({ min: -128, max: 127 }),
+    iterations: fc.integer(),
+  });
+}
+
+export function arbitraryAlterUserScramCredentialsRequest(version: number): fc.Arbitrary<AlterUserScramCredentialsRequest> {
+  return fc.record({
+    deletions: fc.array(arbitraryAlterUserScramCredentialsRequestScramCredentialDeletion(version), { maxLength: 3 }),
+    upsertions: fc.array(arbitraryAlterUserScramCredentialsRequestScramCredentialUpsertion(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryAlterUserScramCredentialsRequestScramCredentialDeletion(_version: number): fc.Arbitrary<AlterUserScramCredentialsRequestScramCredentialDeletion> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    mechanism: fc.integer({ min: -128, max: 127 }),
+  });
+}
+
+export function arbitraryAlterUserScramCredentialsRequestScramCredentialUpsertion(_version: number): fc.Arbitrary<AlterUserScramCredentialsRequestScramCredentialUpsertion> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    mechanism: fc.integer({ min: -128, max: 127 }),
+    iterations: fc.integer(),
+    salt: fc.uint8Array({ maxLength: 8 }).map((a) => Buffer.from(a)),
+    saltedPassword: fc.uint8Array({ maxLength: 8 }).map((a) => Buffer.from(a)),
+  });
+}
+
+export function arbitraryAlterUserScramCredentialsResponse(version: number): fc.Arbitrary<AlterUserScramCredentialsResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    results: fc.array(arbitraryAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(_version: number): fc.Arbitrary<AlterUserScramCredentialsResponseAlterUserScramCredentialsResult> {
+  return fc.record({
+    user: fc.string({ maxLength: 8 }),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+  });
+}

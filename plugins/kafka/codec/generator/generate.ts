@@ -20,6 +20,8 @@ const MESSAGES = [
   'DeleteRecordsRequest', 'DeleteRecordsResponse', 'AlterConfigsRequest', 'AlterConfigsResponse',
   'DescribeLogDirsRequest', 'DescribeLogDirsResponse', 'IncrementalAlterConfigsRequest', 'IncrementalAlterConfigsResponse',
   'OffsetDeleteRequest', 'OffsetDeleteResponse', 'DescribeClusterRequest', 'DescribeClusterResponse',
+  'DescribeAclsRequest', 'DescribeAclsResponse', 'CreateAclsRequest', 'CreateAclsResponse', 'DeleteAclsRequest', 'DeleteAclsResponse',
+  'DescribeUserScramCredentialsRequest', 'DescribeUserScramCredentialsResponse', 'AlterUserScramCredentialsRequest', 'AlterUserScramCredentialsResponse',
   'ConsumerProtocolSubscription', 'ConsumerProtocolAssignment',
 ];
 
