@@ -12,9 +12,11 @@ import {
   type ListenerRegistry,
   type Logger,
   type PluginContext,
+  type Security,
   type StorageEngine,
   type TopicRegistry,
 } from '../../core/index.ts';
+import { RocketAccess } from './auth/rocket-access.ts';
 import { ClientRegistry } from './clients.ts';
 import { GrpcConnection } from './grpc-connection.ts';
 import { ackMessage, changeInvisibleDuration, forwardMessageToDeadLetterQueue, receiveMessage } from './handlers/consume.ts';
@@ -41,6 +43,7 @@ export class RocketServer {
   private server: Server | undefined;
   private listener: TcpListener | undefined;
   private ctx: RocketContext | undefined;
+  private access: RocketAccess | undefined;
   private ackStore: AckStateStore | undefined;
   private clientSweep: NodeJS.Timeout | undefined;
   private readonly calls = new Set<AbortController>();
@@ -81,6 +84,10 @@ export class RocketServer {
     });
     this.ctx = Object.assign(ctx, { transactions });
     if (section.port === 0) return;
+    const security = container.get<Security>(TOKENS.Security);
+    this.access = new RocketAccess(security);
+    const listeners = container.get<ListenerRegistry>(TOKENS.ListenerRegistry);
+    listeners.describeAccess('rocketmq', security.anonymousAllowed ? 'ACL 2.0 HMAC-SHA1 or anonymous' : 'ACL 2.0 HMAC-SHA1 required');
     const server = (this.server = this.grpcServer(section, logger));
     const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
     const listener = (this.listener = new TcpListener({
@@ -91,7 +98,7 @@ export class RocketServer {
       budget: container.get<ConnectionBudget>(TOKENS.ConnectionBudget),
       idleTimeoutMs: 0,
       logger,
-      registry: container.get<ListenerRegistry>(TOKENS.ListenerRegistry),
+      registry: listeners,
     }));
     const port = await listener.bind();
     Object.assign(ctx, { storeHost: `${hostAddresses(config.host)[0]}:${port}` });
@@ -142,7 +149,9 @@ export class RocketServer {
   }
 
   private implementation(logger: Logger): UntypedServiceImplementation {
-    const unary = (handler: Unary) => (call: ServerUnaryCall<unknown, object>, callback: sendUnaryData<object>) => {
+    const unary = (rpc: string, handler: Unary) => (call: ServerUnaryCall<object, object>, callback: sendUnaryData<object>) => {
+      const refused = this.access!.check(rpc, call.metadata, call.getPeer(), call.request);
+      if (refused) return void refused.then((status) => callback(null, { status }));
       const caller = this.caller(call.metadata);
       if (!caller) return callback(null, { status: { code: 'CLIENT_ID_REQUIRED', message: 'x-mq-client-id is required' } });
       this.ctx!.clients.touch(caller.clientId);
@@ -158,17 +167,25 @@ export class RocketServer {
         .finally(() => this.calls.delete(caller.controller));
     };
     const implementation: UntypedServiceImplementation = {
-      QueryRoute: unary(queryRoute as Unary),
-      Heartbeat: unary(heartbeat as Unary),
-      SendMessage: unary(sendMessage as Unary),
-      QueryAssignment: unary(queryAssignment as Unary),
-      AckMessage: unary(ackMessage as Unary),
-      ChangeInvisibleDuration: unary(changeInvisibleDuration as Unary),
-      ForwardMessageToDeadLetterQueue: unary(forwardMessageToDeadLetterQueue as Unary),
-      EndTransaction: unary(endTransaction as Unary),
-      NotifyClientTermination: unary(notifyClientTermination as Unary),
-      RecallMessage: unary(recallMessage as Unary),
-      ReceiveMessage: (call: ServerWritableStream<unknown, object>) => {
+      QueryRoute: unary('QueryRoute', queryRoute as Unary),
+      Heartbeat: unary('Heartbeat', heartbeat as Unary),
+      SendMessage: unary('SendMessage', sendMessage as Unary),
+      QueryAssignment: unary('QueryAssignment', queryAssignment as Unary),
+      AckMessage: unary('AckMessage', ackMessage as Unary),
+      ChangeInvisibleDuration: unary('ChangeInvisibleDuration', changeInvisibleDuration as Unary),
+      ForwardMessageToDeadLetterQueue: unary('ForwardMessageToDeadLetterQueue', forwardMessageToDeadLetterQueue as Unary),
+      EndTransaction: unary('EndTransaction', endTransaction as Unary),
+      NotifyClientTermination: unary('NotifyClientTermination', notifyClientTermination as Unary),
+      RecallMessage: unary('RecallMessage', recallMessage as Unary),
+      ReceiveMessage: (call: ServerWritableStream<object, object>) => {
+        const refused = this.access!.check('ReceiveMessage', call.metadata, call.getPeer(), call.request);
+        if (refused) {
+          void refused.then((status) => {
+            call.write({ status });
+            call.end();
+          });
+          return;
+        }
         const caller = this.caller(call.metadata);
         if (!caller) {
           call.write({ status: { code: 'CLIENT_ID_REQUIRED', message: 'x-mq-client-id is required' } });
@@ -184,7 +201,8 @@ export class RocketServer {
             call.end();
           });
       },
-      Telemetry: (call: ServerDuplexStream<unknown, object>) => telemetry(this.ctx!, call as never, this.clientId(call.metadata)),
+      Telemetry: (call: ServerDuplexStream<object, object>) =>
+        telemetry(this.ctx!, call as never, this.clientId(call.metadata), (command) => this.access!.check('Telemetry', call.metadata, call.getPeer(), command)),
     };
     for (const name of NOT_IMPLEMENTED) {
       implementation[name] = (_call: unknown, callback?: sendUnaryData<object>) => {
