@@ -160,6 +160,20 @@ describe('RocketMQ ACL 2.0: signed requests, PUB/SUB permissions (rocketmq-clien
     expect(codeOf(await send('alice', 'alice-secret', 'audit'))).toBe('UNAUTHORIZED');
   });
 
+  it('applies a changed secret key or a removed binding from the next call on', async () => {
+    await addRocketUser(broker, 'carol', 'first', [acl('carol', 'topic', 'orders', 'read')]);
+    const headers = signed('carol', 'first');
+    const query = () => raw.unary('QueryRoute', { topic: { name: 'orders' } }, 'raw', headers);
+    expect(codeOf(await query())).toBe('OK');
+    const security = broker.broker.get<Security>(TOKENS.Security);
+    await security.removeAcls([{ principal: 'User:carol' }]);
+    expect(messageOf(await query())).toBe('User:carol has no permission to access Topic:orders from 127.0.0.1, no matched policies.');
+    await security.addAcls([acl('carol', 'topic', 'orders', 'read')]);
+    expect(codeOf(await query())).toBe('OK');
+    await addRocketUser(broker, 'carol', 'second');
+    expect(messageOf(await query())).toBe('check signature failed.');
+  });
+
   it("reads the authorization header as the proxy does, with its messages", async () => {
     const at = dateTime();
     const query = (headers: Record<string, string>) => raw.unary('QueryRoute', { topic: { name: 'orders' } }, 'raw', headers);

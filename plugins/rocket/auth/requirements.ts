@@ -10,14 +10,19 @@ import type { WireResource } from '../rocket-context.ts';
 export interface Requirement {
   readonly resourceType: 'topic' | 'group';
   readonly name: string;
+  readonly action: Action;
+}
+
+/** A RocketMQ action as core operations (any of which meets it), and a name for caches and messages. */
+export interface Action {
+  readonly name: 'Pub' | 'Sub' | 'Pub,Sub';
   readonly operations: readonly AclOperation[];
 }
 
-const PUB: readonly AclOperation[] = ['write'];
-const SUB: readonly AclOperation[] = ['read'];
-const PUB_OR_SUB: readonly AclOperation[] = ['write', 'read'];
+const PUB: Action = { name: 'Pub', operations: ['write'] };
+const SUB: Action = { name: 'Sub', operations: ['read'] };
+const PUB_OR_SUB: Action = { name: 'Pub,Sub', operations: ['write', 'read'] };
 const CONSUMER_TYPES = new Set(['PUSH_CONSUMER', 'SIMPLE_CONSUMER', 'PULL_CONSUMER', 'LITE_PUSH_CONSUMER', 'LITE_SIMPLE_CONSUMER']);
-const NONE: readonly Requirement[] = [];
 
 interface Request {
   topic?: WireResource;
@@ -33,43 +38,52 @@ interface Request {
  * request as malformed anyway. A send names every topic of its messages (the proxy looks at the first
  * only, and sends them all there; Wharf sends each to its own topic, so each is checked).
  */
-export function requirementsOf(rpc: string, request: Request): readonly Requirement[] {
+export function requirementsOf(rpc: string, request: Request): Requirement[] {
+  const needs: Requirement[] = [];
   switch (rpc) {
     case 'QueryRoute':
-      return topic(request.topic, PUB_OR_SUB);
+      add(needs, 'topic', request.topic, PUB_OR_SUB);
+      break;
     case 'SendMessage':
-      return [...new Set((request.messages ?? []).map((m) => m.topic?.name ?? ''))].flatMap((name) => topic({ name }, PUB));
+      for (const message of request.messages ?? []) {
+        const name = message.topic?.name;
+        if (name && !needs.some((need) => need.name === name)) add(needs, 'topic', message.topic, PUB);
+      }
+      break;
     case 'RecallMessage':
     case 'EndTransaction':
-      return topic(request.topic, PUB);
+      add(needs, 'topic', request.topic, PUB);
+      break;
     case 'Heartbeat':
-      return CONSUMER_TYPES.has(request.clientType ?? '') ? group(request.group) : NONE;
+      if (CONSUMER_TYPES.has(request.clientType ?? '')) add(needs, 'group', request.group, SUB);
+      break;
     case 'ReceiveMessage':
-      return [...group(request.group), ...topic(request.messageQueue?.topic, SUB)];
+      add(needs, 'group', request.group, SUB);
+      add(needs, 'topic', request.messageQueue?.topic, SUB);
+      break;
     case 'AckMessage':
     case 'ForwardMessageToDeadLetterQueue':
     case 'QueryAssignment':
-      return [...group(request.group), ...topic(request.topic, SUB)];
+      add(needs, 'group', request.group, SUB);
+      add(needs, 'topic', request.topic, SUB);
+      break;
     case 'ChangeInvisibleDuration':
     case 'NotifyClientTermination':
-      return group(request.group);
+      add(needs, 'group', request.group, SUB);
+      break;
     case 'Telemetry': {
-      const settings = request.settings;
-      if (!settings) return NONE;
-      const published = (settings.publishing?.topics ?? []).flatMap((t) => topic(t, PUB));
-      const subscription = settings.subscription;
-      const subscribed = subscription ? [...group(subscription.group), ...(subscription.subscriptions ?? []).flatMap((s) => topic(s.topic, SUB))] : [];
-      return [...published, ...subscribed];
+      for (const topic of request.settings?.publishing?.topics ?? []) add(needs, 'topic', topic, PUB);
+      const subscription = request.settings?.subscription;
+      if (subscription) {
+        add(needs, 'group', subscription.group, SUB);
+        for (const entry of subscription.subscriptions ?? []) add(needs, 'topic', entry.topic, SUB);
+      }
+      break;
     }
-    default:
-      return NONE;
   }
+  return needs;
 }
 
-function topic(resource: WireResource | undefined, operations: readonly AclOperation[]): Requirement[] {
-  return resource?.name ? [{ resourceType: 'topic', name: resource.name, operations }] : [];
-}
-
-function group(resource: WireResource | undefined): Requirement[] {
-  return resource?.name ? [{ resourceType: 'group', name: resource.name, operations: SUB }] : [];
+function add(needs: Requirement[], resourceType: Requirement['resourceType'], resource: WireResource | undefined, action: Action): void {
+  if (resource?.name) needs.push({ resourceType, name: resource.name, action });
 }

@@ -4,8 +4,8 @@ import { RocketError, type Status } from '../status.ts';
 import { requirementsOf, type Requirement } from './requirements.ts';
 import { parseAuthorization, signedWith, unauthorized } from './signature.ts';
 
-/** Decisions kept before the cache starts over (a client naming ever new topics must not grow it without bound). */
-const MAX_CACHED_DECISIONS = 10_000;
+/** Entries a cache keeps before it starts over (a client naming ever new topics or dates must not grow it without bound). */
+const MAX_CACHED = 10_000;
 
 /**
  * Who may call what on the gRPC service (RocketMQ ACL 2.0 over the core's users and ACLs). Every call is
@@ -14,10 +14,15 @@ const MAX_CACHED_DECISIONS = 10_000;
  * User:ANONYMOUS where anonymous access is allowed. Then each requirement of the call must be allowed.
  * Refusals are UNAUTHORIZED (40100) with the proxy's messages, as its ResponseBuilder answers both
  * AuthenticationException and AuthorizationException; failed authentications are logged and answered
- * only after the failed-authentication delay.
+ * only after the failed-authentication delay. Verified headers and decisions are remembered until any
+ * user or ACL changes: a client repeats its header for every call within a second, and an HMAC costs
+ * more than the rest of the check.
  */
 export class RocketAccess {
-  private readonly decisions = new Map<string, boolean>();
+  /** `x-mq-date-time` and `authorization` values already verified, and who they proved. */
+  private readonly verified = new Map<string, Principal>();
+  /** Per client address and principal: per resource type, action and name, whether it is allowed. */
+  private readonly decisions = new Map<string, Map<string, boolean>>();
   private generation = -1;
 
   constructor(private readonly security: Security) {}
@@ -27,6 +32,11 @@ export class RocketAccess {
     const authorization = lastString(metadata, 'authorization');
     const authorizer = this.security.authorizer;
     if (!authorization && this.security.anonymousAllowed && authorizer.allowsEverything) return undefined;
+    if (authorizer.generation !== this.generation) {
+      this.verified.clear();
+      this.decisions.clear();
+      this.generation = authorizer.generation;
+    }
     const host = hostOf(peer);
     let principal: Principal;
     try {
@@ -34,8 +44,11 @@ export class RocketAccess {
     } catch (err) {
       return this.failed(err as Error, authorization, host);
     }
-    for (const requirement of requirementsOf(rpc, request)) {
-      if (!this.allows(principal, host, requirement)) {
+    const requirements = requirementsOf(rpc, request);
+    if (requirements.length === 0 || authorizer.allowsEverything) return undefined;
+    const decided = this.decisionsOf(host, principal);
+    for (const requirement of requirements) {
+      if (!this.allows(principal, host, requirement, decided)) {
         const resource = `${requirement.resourceType === 'topic' ? 'Topic' : 'Group'}:${requirement.name}`;
         const why = this.decisive(principal, host, requirement) ? 'the decision is deny.' : 'no matched policies.';
         return Promise.resolve(unauthorized(`${principal} has no permission to access ${resource} from ${host}, ${why}`).status);
@@ -50,12 +63,19 @@ export class RocketAccess {
       if (this.security.anonymousAllowed) return ANONYMOUS;
       throw unauthorized('username cannot be null.');
     }
-    const signed = parseAuthorization(authorization, lastString(metadata, 'x-mq-date-time'));
+    const dateTime = lastString(metadata, 'x-mq-date-time');
+    const key = `${dateTime}\n${authorization}`;
+    const known = this.verified.get(key);
+    if (known !== undefined) return known;
+    const signed = parseAuthorization(authorization, dateTime);
     if (signed.accessKey === '') throw unauthorized('username cannot be null.');
     const user = this.security.store.user(signed.accessKey);
     if (!user) throw unauthorized(`User:${signed.accessKey} is not found.`);
     if (user.secretKey === undefined || !signedWith(signed, user.secretKey)) throw unauthorized('check signature failed.');
-    return userPrincipal(user.name);
+    const principal = userPrincipal(user.name);
+    if (this.verified.size >= MAX_CACHED) this.verified.clear();
+    this.verified.set(key, principal);
+    return principal;
   }
 
   /**
@@ -65,18 +85,23 @@ export class RocketAccess {
    * Super users may do anything. With no such binding the core's rule applies: refused if some binding
    * names the resource, else allowed only where "no ACL means allowed" holds.
    */
-  private allows(principal: Principal, host: string, requirement: Requirement): boolean {
-    const authorizer = this.security.authorizer;
-    if (authorizer.allowsEverything) return true;
-    if (authorizer.generation !== this.generation || this.decisions.size >= MAX_CACHED_DECISIONS) {
-      this.decisions.clear();
-      this.generation = authorizer.generation;
+  private decisionsOf(host: string, principal: Principal): Map<string, boolean> {
+    const key = `${host}\n${principal}`;
+    let decided = this.decisions.get(key);
+    if (decided === undefined) {
+      if (this.decisions.size >= MAX_CACHED) this.decisions.clear();
+      this.decisions.set(key, (decided = new Map()));
     }
-    const key = `${principal}\n${host}\n${requirement.resourceType}\n${requirement.operations.join()}\n${requirement.name}`;
-    let allowed = this.decisions.get(key);
+    return decided;
+  }
+
+  private allows(principal: Principal, host: string, requirement: Requirement, decided: Map<string, boolean>): boolean {
+    const key = `${requirement.resourceType}\n${requirement.action.name}\n${requirement.name}`;
+    let allowed = decided.get(key);
     if (allowed === undefined) {
       allowed = this.decide(principal, host, requirement);
-      this.decisions.set(key, allowed);
+      if (decided.size >= MAX_CACHED) decided.clear();
+      decided.set(key, allowed);
     }
     return allowed;
   }
@@ -86,12 +111,12 @@ export class RocketAccess {
     if (authorizer.isSuperUser(principal)) return true;
     const decisive = this.decisive(principal, host, requirement);
     if (decisive) return decisive.permission === 'allow';
-    return authorizer.authorize(principal, host, requirement.operations[0]!, requirement.resourceType, requirement.name);
+    return authorizer.authorize(principal, host, requirement.action.operations[0]!, requirement.resourceType, requirement.name);
   }
 
-  private decisive(principal: Principal, host: string, { resourceType, name, operations }: Requirement): AclBinding | undefined {
+  private decisive(principal: Principal, host: string, { resourceType, name, action }: Requirement): AclBinding | undefined {
     let best: AclBinding | undefined;
-    for (const operation of operations) {
+    for (const operation of action.operations) {
       for (const acl of this.security.authorizer.matching(principal, host, operation, resourceType, name)) {
         if (!best || precedes(acl, best)) best = acl;
       }
