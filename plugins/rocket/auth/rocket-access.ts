@@ -8,8 +8,8 @@ import { parseAuthorization, signedWith, unauthorized } from './signature.ts';
 const MAX_CACHED = 10_000;
 
 /**
- * Who may call what on the gRPC service (RocketMQ ACL 2.0 over the core's users and ACLs). Every call is
- * authenticated on its own, as the proxy's default stateless strategy does: a signed call acts as
+ * Who may call what on the gRPC service (RocketMQ ACL 2.0 over the core's users and ACLs). Every call
+ * carries its credentials and is judged on its own, as by the proxy's default stateless strategy: a signed call acts as
  * `User:<accessKey>` once its signature checks out against the user's secret key; an unsigned one as
  * User:ANONYMOUS where anonymous access is allowed. Then each requirement of the call must be allowed.
  * Refusals are UNAUTHORIZED (40100) with the proxy's messages, as its ResponseBuilder answers both
