@@ -153,11 +153,13 @@ describe('RocketMQ ACL 2.0: signed requests, PUB/SUB permissions (rocketmq-clien
   });
 
   it('lets the most specific binding decide, as RocketMQ does: a literal ALLOW beats a prefixed DENY; super users may do anything', async () => {
-    const send = (user: string, secret: string, topic: string) =>
-      raw.unary('SendMessage', { messages: [{ topic: { name: topic }, body: Buffer.from('x'), systemProperties: { messageId: `ID-${topic}`, messageType: 'NORMAL', bodyEncoding: 'IDENTITY', bornTimestamp: { seconds: 1 } } }] }, 'raw', signed(user, secret));
+    const message = (topic: string) => ({ topic: { name: topic }, body: Buffer.from('x'), systemProperties: { messageId: `ID-${topic}`, messageType: 'NORMAL', bodyEncoding: 'IDENTITY', bornTimestamp: { seconds: 1 } } });
+    const send = (user: string, secret: string, ...topics: string[]) => raw.unary('SendMessage', { messages: topics.map(message) }, 'raw', signed(user, secret));
     expect(codeOf(await send('bob', 'bob-secret', 'audit'))).toBe('OK');
     expect(codeOf(await send('root', 'root-secret', 'audit'))).toBe('OK');
     expect(codeOf(await send('alice', 'alice-secret', 'audit'))).toBe('UNAUTHORIZED');
+    // Every topic of a batch is checked, not only the first message's.
+    expect(messageOf(await send('bob', 'bob-secret', 'audit', 'audit', 'orders'))).toMatch(/^User:bob has no permission to access Topic:orders /);
   });
 
   it('applies a changed secret key or a removed binding from the next call on', async () => {

@@ -44,12 +44,20 @@ export function requirementsOf(rpc: string, request: Request): Requirement[] {
     case 'QueryRoute':
       add(needs, 'topic', request.topic, PUB_OR_SUB);
       break;
-    case 'SendMessage':
-      for (const message of request.messages ?? []) {
-        const name = message.topic?.name;
-        if (name && !needs.some((need) => need.name === name)) add(needs, 'topic', message.topic, PUB);
+    case 'SendMessage': {
+      const messages = request.messages ?? [];
+      if (messages.length === 1) add(needs, 'topic', messages[0]!.topic, PUB);
+      else {
+        const seen = new Set<string>();
+        for (const { topic } of messages) {
+          if (topic?.name && !seen.has(topic.name)) {
+            seen.add(topic.name);
+            add(needs, 'topic', topic, PUB);
+          }
+        }
       }
       break;
+    }
     case 'RecallMessage':
     case 'EndTransaction':
       add(needs, 'topic', request.topic, PUB);
