@@ -17,11 +17,13 @@ import {
   type ListenerRegistry,
   type Logger,
   type PluginContext,
+  type Security,
   type StorageEngine,
   type TlsCredentials,
   type TopicRegistry,
 } from '../../core/index.ts';
 import { rocketAdminRoutes } from './admin-views.ts';
+import { RocketAccess } from './auth/rocket-access.ts';
 import { ClientRegistry } from './clients.ts';
 import { GrpcConnection } from './grpc-connection.ts';
 import { ackMessage, changeInvisibleDuration, forwardMessageToDeadLetterQueue, receiveMessage } from './handlers/consume.ts';
@@ -51,6 +53,7 @@ export class RocketServer {
   private server: Server | undefined;
   private listener: TcpListener | undefined;
   private ctx: RocketContext | undefined;
+  private access: RocketAccess | undefined;
   private ackStore: AckStateStore | undefined;
   private clientSweep: NodeJS.Timeout | undefined;
   private readonly calls = new Set<AbortController>();
@@ -107,6 +110,10 @@ export class RocketServer {
       ),
     );
     if (section.port === 0) return;
+    const security = container.get<Security>(TOKENS.Security);
+    this.access = new RocketAccess(security);
+    const listeners = container.get<ListenerRegistry>(TOKENS.ListenerRegistry);
+    listeners.describeAccess('rocketmq', security.anonymousAllowed ? 'ACL 2.0 HMAC-SHA1 or anonymous' : 'ACL 2.0 HMAC-SHA1 required');
     const server = (this.server = this.grpcServer(section, logger));
     const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
     const tls = container.get<TlsCredentials>(TOKENS.Tls);
@@ -172,12 +179,14 @@ export class RocketServer {
   }
 
   private implementation(logger: Logger): UntypedServiceImplementation {
-    const unary = (name: string, handler: Unary) => {
-      const latency = this.latencyOf(name);
-      return (call: ServerUnaryCall<unknown, object>, callback: sendUnaryData<object>) => unaryCall(handler, latency, call, callback);
+    const unary = (rpc: string, handler: Unary) => {
+      const latency = this.latencyOf(rpc);
+      return (call: ServerUnaryCall<object, object>, callback: sendUnaryData<object>) => unaryCall(rpc, handler, latency, call, callback);
     };
-    const unaryCall = (handler: Unary, latency: HistogramSeries, call: ServerUnaryCall<unknown, object>, callback: sendUnaryData<object>) => {
+    const unaryCall = (rpc: string, handler: Unary, latency: HistogramSeries, call: ServerUnaryCall<object, object>, callback: sendUnaryData<object>) => {
       const started = performance.now();
+      const refused = this.access!.check(rpc, call.metadata, call.getPeer(), call.request);
+      if (refused) return void refused.then((status) => callback(null, { status }));
       const caller = this.caller(call.metadata);
       if (!caller) return callback(null, { status: { code: 'CLIENT_ID_REQUIRED', message: 'x-mq-client-id is required' } });
       this.ctx!.clients.touch(caller.clientId);
@@ -207,8 +216,16 @@ export class RocketServer {
       EndTransaction: unary('EndTransaction', endTransaction as Unary),
       NotifyClientTermination: unary('NotifyClientTermination', notifyClientTermination as Unary),
       RecallMessage: unary('RecallMessage', recallMessage as Unary),
-      ReceiveMessage: (call: ServerWritableStream<unknown, object>) => {
+      ReceiveMessage: (call: ServerWritableStream<object, object>) => {
         const started = performance.now();
+        const refused = this.access!.check('ReceiveMessage', call.metadata, call.getPeer(), call.request);
+        if (refused) {
+          void refused.then((status) => {
+            call.write({ status });
+            call.end();
+          });
+          return;
+        }
         const caller = this.caller(call.metadata);
         if (!caller) {
           call.write({ status: { code: 'CLIENT_ID_REQUIRED', message: 'x-mq-client-id is required' } });
@@ -225,7 +242,8 @@ export class RocketServer {
             call.end();
           });
       },
-      Telemetry: (call: ServerDuplexStream<unknown, object>) => telemetry(this.ctx!, call as never, this.clientId(call.metadata)),
+      Telemetry: (call: ServerDuplexStream<object, object>) =>
+        telemetry(this.ctx!, call as never, this.clientId(call.metadata), (command) => this.access!.check('Telemetry', call.metadata, call.getPeer(), command)),
     };
     for (const name of NOT_IMPLEMENTED) {
       implementation[name] = (_call: unknown, callback?: sendUnaryData<object>) => {

@@ -8,19 +8,21 @@ export function rawRocketClient(endpoints: string) {
   const service: ServiceDefinition = loadMessagingService();
   const Constructor = makeGenericClientConstructor(service, 'MessagingService');
   const client = new Constructor(endpoints, credentials.createInsecure()) as Client & Record<string, Unary>;
-  const metadata = (clientId: string | undefined) => {
+  const metadata = (clientId: string | undefined, headers: Record<string, string | string[]> = {}) => {
     const m = new Metadata();
     if (clientId) m.set('x-mq-client-id', clientId);
+    for (const [key, value] of Object.entries(headers)) for (const v of [value].flat()) m.add(key, v);
     return m;
   };
   return {
-    unary(method: string, request: object, clientId = 'raw-client'): Promise<Record<string, unknown>> {
-      return new Promise((resolve, reject) => client[method]!(request, metadata(clientId), (err, response) => (err ? reject(err) : resolve(response))));
+    /** `headers` adds metadata (each value of an array as its own entry). */
+    unary(method: string, request: object, clientId = 'raw-client', headers?: Record<string, string | string[]>): Promise<Record<string, unknown>> {
+      return new Promise((resolve, reject) => client[method]!(request, metadata(clientId, headers), (err, response) => (err ? reject(err) : resolve(response))));
     },
-    stream(method: string, request: object, clientId = 'raw-client'): Promise<Array<Record<string, unknown>>> {
+    stream(method: string, request: object, clientId = 'raw-client', headers?: Record<string, string | string[]>): Promise<Array<Record<string, unknown>>> {
       return new Promise((resolve, reject) => {
         const responses: Array<Record<string, unknown>> = [];
-        const call = (client[method] as unknown as (r: object, m: Metadata) => NodeJS.EventEmitter)(request, metadata(clientId));
+        const call = (client[method] as unknown as (r: object, m: Metadata) => NodeJS.EventEmitter)(request, metadata(clientId, headers));
         call.on('data', (r: Record<string, unknown>) => responses.push(r));
         call.on('end', () => resolve(responses));
         call.on('error', reject);

@@ -11,8 +11,8 @@ export interface RocketTestBroker {
   stop(): Promise<void>;
 }
 
-/** A broker with the RocketMQ plugin on an OS-chosen loopback port. */
-export async function startRocket(options: { dataDir?: string; port?: number; rocket?: Record<string, unknown> } = {}): Promise<RocketTestBroker> {
+/** A broker with the RocketMQ plugin on an OS-chosen loopback port; `config` adds core keys (security, allowAnonymous). */
+export async function startRocket(options: { dataDir?: string; port?: number; rocket?: Record<string, unknown>; config?: Record<string, unknown> } = {}): Promise<RocketTestBroker> {
   const broker = await createBroker({
     plugins: [options.dataDir ? fsStorage() : memoryStorage(), rocket()],
     config: {
@@ -21,6 +21,7 @@ export async function startRocket(options: { dataDir?: string; port?: number; ro
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       rocket: { port: options.port ?? 'auto', ...options.rocket },
       topics: { flush: 'never' },
+      ...options.config,
     },
   });
   await broker.start();

@@ -3,7 +3,7 @@ import type { ClientSession } from '../clients.ts';
 import { RetryPolicy } from '../model/retry-policy.ts';
 import { fromMillis } from '../model/message-record.ts';
 import type { RocketContext, WireResource } from '../rocket-context.ts';
-import { OK } from '../status.ts';
+import { OK, type Status } from '../status.ts';
 
 interface WireSettings {
   clientType?: string;
@@ -20,23 +20,35 @@ const RECEIVE_BATCH_SIZE = 32;
 
 /**
  * The telemetry stream: the client announces its settings and waits for the broker's; the broker keeps
- * the stream to push transaction check-backs.
+ * the stream to push transaction check-backs. Each command is admitted on its own (`admit` returns the
+ * refusal of one that may not go ahead), as the proxy authenticates and authorizes every command.
  */
-export function telemetry(ctx: RocketContext, call: ServerDuplexStream<{ settings?: WireSettings }, object>, clientId: string | undefined): void {
+export function telemetry(
+  ctx: RocketContext,
+  call: ServerDuplexStream<{ settings?: WireSettings }, object>,
+  clientId: string | undefined,
+  admit: (command: object) => Promise<Status> | undefined,
+): void {
   if (!clientId) {
     call.write({ status: { code: 'CLIENT_ID_REQUIRED', message: 'x-mq-client-id is required' } });
     call.end();
     return;
   }
-  const session = ctx.clients.touch(clientId);
+  // The stream becomes the client's only once a command is admitted: an unauthenticated caller naming
+  // another client's id must not take over its check-backs.
+  let session: ClientSession | undefined;
   const detach = (): void => {
-    if (session.telemetry === (call as unknown)) session.telemetry = undefined;
+    if (session && session.telemetry === (call as unknown)) session.telemetry = undefined;
   };
-  session.telemetry?.end();
-  session.telemetry = call as ServerDuplexStream<unknown, unknown>;
   call.on('data', (command: { settings?: WireSettings }) => {
-    ctx.clients.touch(clientId);
-    if (command.settings) call.write({ status: OK, settings: answer(ctx, session, command.settings) });
+    const refused = admit(command);
+    if (refused) return void refused.then((status) => call.write({ status }));
+    const client = (session = ctx.clients.touch(clientId));
+    if (client.telemetry !== (call as unknown)) {
+      client.telemetry?.end();
+      client.telemetry = call as ServerDuplexStream<unknown, unknown>;
+    }
+    if (command.settings) call.write({ status: OK, settings: answer(ctx, client, command.settings) });
   });
   call.on('end', () => {
     detach();
