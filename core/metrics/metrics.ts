@@ -1,4 +1,5 @@
-import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
 import { inject, injectable } from 'inversify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BrokerError } from '../errors.ts';
@@ -8,8 +9,16 @@ import { ExpositionWriter } from './exposition.ts';
 import { LatencyHistogram, type HistogramSpec } from './latency-histogram.ts';
 import { ScrapeFamily, type FamilySpec } from './scrape-family.ts';
 
-/** Wharf's version, from its package.json. */
-export const WHARF_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+/** Wharf's version, from the nearest package.json above this module (the sources' or, compiled, dist/'s parent). */
+export const WHARF_VERSION: string = packageVersion(import.meta.dirname);
+
+function packageVersion(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+    if (dir === path.dirname(dir)) return 'unknown';
+  }
+}
 
 /**
  * The broker's metrics. Protocol plugins and core services add families computed at scrape time from
