@@ -122,7 +122,7 @@ export class AdminServer {
     const { route, params } = match;
     const principal = route.access === 'public' ? undefined : await this.authorize(route, request, reply);
     if (route.access !== 'public' && !principal) return reply;
-    const result = await route.handler({ params, query: request.query as Record<string, string | undefined>, body: request.body, principal, headers: request.headers as Record<string, string | undefined> });
+    const result = await route.handler({ params, query: singleValued(request.query as Record<string, string | string[] | undefined>), body: request.body, principal, headers: request.headers as Record<string, string | undefined> });
     if (!(result instanceof AdminReply)) return send(reply, 200, result);
     reply.headers(result.headers);
     return send(reply, result.status, result.body);
@@ -188,4 +188,11 @@ export function basicCredentials(header: string | undefined): { user: string; pa
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon < 0 ? undefined : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** A parameter given more than once (`?columns=a&columns=b`) counts once, with its last value, as routes expect one string. */
+function singleValued(query: Record<string, string | string[] | undefined>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(query)) out[key] = Array.isArray(value) ? value[value.length - 1] : value;
+  return out;
 }

@@ -120,6 +120,12 @@ describe('admin HTTP server', () => {
     expect((await broker.api('GET', '/api/queues/%2F/q')).status).toBe(404);
   });
 
+  it('takes the last value of a query parameter given twice (found by the fuzz below: it answered 500)', async () => {
+    const response = await get('/api/channels?columns=&columns=name', basic('guest:guest'));
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toEqual([]);
+  });
+
   it('survives fuzzed requests over raw sockets: every answer is an HTTP response (no 500) or a closed connection, and the server answers afterwards', async () => {
     const routes: Array<{ method: string; path: string }> = (await broker.api('GET', '/api/wharf/endpoints')).body;
     const segment = fc.oneof(
