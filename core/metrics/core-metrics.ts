@@ -1,8 +1,10 @@
 import type { Cluster } from '../cluster/cluster.ts';
 import type { BrokerConfig } from '../config.ts';
 import type { DiskMonitor } from '../storage/disk-monitor.ts';
+import type { PartitionLog } from '../storage/partition-log.ts';
 import type { TopicRegistry } from '../topics/topic-registry.ts';
 import { WHARF } from './families.ts';
+import { LabelCache } from './label-set.ts';
 import { WHARF_VERSION, type Metrics } from './metrics.ts';
 
 export interface CoreMetricSources {
@@ -18,12 +20,13 @@ export interface CoreMetricSources {
  * the cluster view: offsets and storage per partition, disk, cluster, build. Returns the remover.
  */
 export function contributeCoreMetrics({ metrics, config, topics, disk, cluster }: CoreMetricSources): () => void {
+  const partitionLabels = new LabelCache((log: PartitionLog) => ({ topic: log.topic, partition: log.partition }));
   const removers = [
     metrics.family(WHARF.highWatermark).contribute((emit) => {
       for (const topic of topics.list()) {
         for (let p = 0; p < topic.partitions; p++) {
           const log = topics.log(topic.name, p);
-          if (log) emit(log.highWatermark, { topic: topic.name, partition: p });
+          if (log) emit(log.highWatermark, partitionLabels.of(log));
         }
       }
     }),
@@ -31,7 +34,7 @@ export function contributeCoreMetrics({ metrics, config, topics, disk, cluster }
       for (const topic of topics.list()) {
         for (let p = 0; p < topic.partitions; p++) {
           const log = topics.log(topic.name, p);
-          if (log) emit(log.logStartOffset, { topic: topic.name, partition: p });
+          if (log) emit(log.logStartOffset, partitionLabels.of(log));
         }
       }
     }),
@@ -40,15 +43,15 @@ export function contributeCoreMetrics({ metrics, config, topics, disk, cluster }
       for (const topic of topics.list({ includeInternal: true })) {
         for (let p = 0; p < topic.partitions; p++) {
           const log = topics.log(topic.name, p);
-          if (log) emit(log.size, { topic: topic.name, partition: p });
+          if (log) emit(log.size, partitionLabels.of(log));
         }
       }
     }),
     metrics.family(WHARF.storageSegments).contribute((emit) => {
       for (const topic of topics.list({ includeInternal: true })) {
         for (let p = 0; p < topic.partitions; p++) {
-          const segments = topics.log(topic.name, p)?.segmentCount;
-          if (segments !== undefined) emit(segments, { topic: topic.name, partition: p });
+          const log = topics.log(topic.name, p);
+          if (log?.segmentCount !== undefined) emit(log.segmentCount, partitionLabels.of(log));
         }
       }
     }),

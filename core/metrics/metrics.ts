@@ -23,6 +23,8 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly own = new Map<string, ScrapeFamily | LatencyHistogram>();
   private processMetrics = false;
+  /** The writer between scrapes, keeping its buffer; a scrape that overlaps another makes its own. */
+  private idleWriter: ExpositionWriter | undefined = new ExpositionWriter();
 
   constructor(@inject(TOKENS.Logger) private readonly logger: Logger) {}
 
@@ -58,13 +60,32 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'wharf_' });
   }
 
-  /** The exposition (Prometheus 0.0.4 text): Wharf's families, then prom-client's. */
+  /**
+   * The exposition (Prometheus 0.0.4 text): Wharf's families, then prom-client's. Written a few
+   * families at a time: between slices of SLICE_MS the event loop serves clients, so a large scrape
+   * never holds producers back for all of its time.
+   */
   async scrape(): Promise<Buffer> {
-    const out = new ExpositionWriter();
-    for (const family of this.own.values()) family.writeTo(out);
-    out.write(await this.registry.metrics());
-    return out.toBuffer();
+    const out = this.idleWriter ?? new ExpositionWriter();
+    this.idleWriter = undefined;
+    try {
+      let sliceStart = performance.now();
+      for (const family of this.own.values()) {
+        family.writeTo(out);
+        if (performance.now() - sliceStart >= Metrics.SLICE_MS) {
+          await new Promise(setImmediate);
+          sliceStart = performance.now();
+        }
+      }
+      out.write(await this.registry.metrics());
+      return out.toBuffer();
+    } finally {
+      out.reset();
+      this.idleWriter = out;
+    }
   }
+
+  private static readonly SLICE_MS = 5;
 
   get contentType(): string {
     return this.registry.contentType;
