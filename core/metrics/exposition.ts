@@ -50,11 +50,14 @@ export class ExpositionWriter {
     this.used = 0;
   }
 
-  /** A copy of the text written: the buffer itself is written again by the next scrape. */
+  /** The text written, in the writer's buffer: valid until the writer is reset or written again. */
+  text(): Buffer {
+    return this.bytes.subarray(0, this.used);
+  }
+
+  /** A copy of the text written. */
   toBuffer(): Buffer {
-    const text = Buffer.allocUnsafe(this.used);
-    this.bytes.copy(text, 0, 0, this.used);
-    return text;
+    return Buffer.from(this.text());
   }
 
   private reserve(bytes: number): void {
