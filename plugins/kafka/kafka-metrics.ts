@@ -41,7 +41,7 @@ export function contributeKafkaMetrics({ metrics, traffic, listeners, topics, of
       }
     }),
     metrics.family(WHARF.groupMembers).contribute((emit) => {
-      for (const listing of coordinator.list()) emit(coordinator.describe(listing.groupId).members.length, { protocol: 'kafka', group: listing.groupId });
+      for (const listing of coordinator.list()) emit(coordinator.memberCount(listing.groupId), { protocol: 'kafka', group: listing.groupId });
     }),
   ];
   return () => {
