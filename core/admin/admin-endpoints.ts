@@ -33,6 +33,8 @@ export class AdminReply {
     readonly status: number,
     readonly body?: unknown,
     readonly headers: Readonly<Record<string, string>> = {},
+    /** Called once the answer has been written out or abandoned: a body lent by its owner can be given back. */
+    readonly sent?: () => void,
   ) {}
 
   static readonly created = new AdminReply(201);

@@ -228,6 +228,11 @@ export class GroupCoordinator {
     };
   }
 
+  /** Members of a live group (0 for a group that only has committed offsets), without describing it. */
+  memberCount(groupId: string): number {
+    return this.groups.get(groupId)?.members.size ?? 0;
+  }
+
   /** Live groups, and groups that only have committed offsets (as Empty). */
   list(): GroupListing[] {
     const listed = new Map<string, GroupListing>();

@@ -30,10 +30,9 @@ export interface GroupOffset extends CommittedOffset {
   partition: number;
 }
 
-interface StoredOffset extends CommittedOffset {
+/** A committed offset as the store keeps it: a commit replaces the object, never changes it. */
+export interface StoredOffset extends GroupOffset {
   group: string;
-  topic: string;
-  partition: number;
 }
 
 /** Where a group is coordinated, as a protocol needs to answer. */
@@ -145,6 +144,11 @@ export class OffsetStore {
   fetchAll(group: string): GroupOffset[] {
     const offsets = this.shards.get(this.partitionFor(group))?.byGroup.get(group);
     return [...(offsets?.values() ?? [])].map(({ group: _group, ...rest }) => rest);
+  }
+
+  /** Every committed offset of a group as stored, without copies (for metrics: read, never keep). */
+  committed(group: string): Iterable<Readonly<StoredOffset>> {
+    return this.shards.get(this.partitionFor(group))?.byGroup.get(group)?.values() ?? [];
   }
 
   /** Groups with committed offsets that this broker coordinates. */

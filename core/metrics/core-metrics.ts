@@ -1,8 +1,11 @@
 import type { Cluster } from '../cluster/cluster.ts';
 import type { BrokerConfig } from '../config.ts';
 import type { DiskMonitor } from '../storage/disk-monitor.ts';
+import type { PartitionLog } from '../storage/partition-log.ts';
 import type { TopicRegistry } from '../topics/topic-registry.ts';
 import { WHARF } from './families.ts';
+import { LabelSet } from './label-set.ts';
+import type { FamilySpec } from './scrape-family.ts';
 import { WHARF_VERSION, type Metrics } from './metrics.ts';
 
 export interface CoreMetricSources {
@@ -18,40 +21,27 @@ export interface CoreMetricSources {
  * the cluster view: offsets and storage per partition, disk, cluster, build. Returns the remover.
  */
 export function contributeCoreMetrics({ metrics, config, topics, disk, cluster }: CoreMetricSources): () => void {
+  const partitionLabels = new PartitionLabels();
+  /** A family with a series per partition here of the topics listed (internal ones too with `includeInternal`). */
+  const perPartition = (spec: FamilySpec, includeInternal: boolean, value: (log: PartitionLog) => number | undefined) =>
+    metrics.family(spec).contribute((emit) => {
+      for (const topic of topics.list({ includeInternal })) {
+        const logs = topics.logsOf(topic.name);
+        if (!logs) continue;
+        const labels = partitionLabels.of(topic.name, logs);
+        for (let p = 0; p < topic.partitions; p++) {
+          const log = logs[p];
+          const v = log && value(log);
+          if (v !== undefined) emit(v, labels[p]);
+        }
+      }
+    });
   const removers = [
-    metrics.family(WHARF.highWatermark).contribute((emit) => {
-      for (const topic of topics.list()) {
-        for (let p = 0; p < topic.partitions; p++) {
-          const log = topics.log(topic.name, p);
-          if (log) emit(log.highWatermark, { topic: topic.name, partition: p });
-        }
-      }
-    }),
-    metrics.family(WHARF.logStartOffset).contribute((emit) => {
-      for (const topic of topics.list()) {
-        for (let p = 0; p < topic.partitions; p++) {
-          const log = topics.log(topic.name, p);
-          if (log) emit(log.logStartOffset, { topic: topic.name, partition: p });
-        }
-      }
-    }),
+    perPartition(WHARF.highWatermark, false, (log) => log.highWatermark),
+    perPartition(WHARF.logStartOffset, false, (log) => log.logStartOffset),
     // Every log the topic registry holds, protocols' internal queue logs included: storage is storage.
-    metrics.family(WHARF.storageBytes).contribute((emit) => {
-      for (const topic of topics.list({ includeInternal: true })) {
-        for (let p = 0; p < topic.partitions; p++) {
-          const log = topics.log(topic.name, p);
-          if (log) emit(log.size, { topic: topic.name, partition: p });
-        }
-      }
-    }),
-    metrics.family(WHARF.storageSegments).contribute((emit) => {
-      for (const topic of topics.list({ includeInternal: true })) {
-        for (let p = 0; p < topic.partitions; p++) {
-          const segments = topics.log(topic.name, p)?.segmentCount;
-          if (segments !== undefined) emit(segments, { topic: topic.name, partition: p });
-        }
-      }
-    }),
+    perPartition(WHARF.storageBytes, true, (log) => log.size),
+    perPartition(WHARF.storageSegments, true, (log) => log.segmentCount),
     metrics.family(WHARF.diskFree).contribute((emit) => {
       if (disk.freeBytes !== undefined) emit(disk.freeBytes);
     }),
@@ -74,4 +64,19 @@ export function contributeCoreMetrics({ metrics, config, topics, disk, cluster }
   return () => {
     for (const remove of removers) remove();
   };
+}
+
+/** The label sets of each topic's partitions, by partition: rendered on first scrape, kept with the topic's array of logs. */
+class PartitionLabels {
+  private readonly byTopic = new WeakMap<readonly unknown[], LabelSet[]>();
+
+  of(topic: string, logs: readonly unknown[]): readonly LabelSet[] {
+    let labels = this.byTopic.get(logs);
+    if (!labels) {
+      labels = [];
+      this.byTopic.set(logs, labels);
+    }
+    for (let p = labels.length; p < logs.length; p++) labels.push(new LabelSet({ topic, partition: p }));
+    return labels;
+  }
 }

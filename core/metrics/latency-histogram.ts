@@ -1,4 +1,4 @@
-import { familyHeader, formatValue, sampleLine, type ExpositionWriter } from './exposition.ts';
+import { familyHeader, formatValue, labelText, type ExpositionWriter } from './exposition.ts';
 import type { Labels } from './scrape-family.ts';
 
 /** Request latencies, seconds: 100 µs to 10 s. */
@@ -17,12 +17,16 @@ export class HistogramSeries {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
+  /** The label text of its lines, rendered once: per bucket (with `le`), then the one of `_sum` and `_count`. */
+  readonly lineLabels: readonly Buffer[];
 
   constructor(
     private readonly bounds: readonly number[],
     readonly labels: Labels,
   ) {
     this.counts = new Float64Array(bounds.length + 1);
+    const les = [...bounds.map((b) => `le="${formatValue(b)}"`), 'le="+Inf"'];
+    this.lineLabels = [...les.map((le) => Buffer.from(labelText(labels, le))), Buffer.from(labelText(labels))];
   }
 
   observe(seconds: number): void {
@@ -47,9 +51,13 @@ export class HistogramSeries {
 export class LatencyHistogram {
   private readonly series = new Map<string, HistogramSeries>();
   private readonly bounds: readonly number[];
+  private readonly header: Buffer;
+  private readonly names: Readonly<Record<'bucket' | 'sum' | 'count', Buffer>>;
 
   constructor(readonly spec: HistogramSpec) {
     this.bounds = [...(spec.buckets ?? LATENCY_BUCKETS)].sort((a, b) => a - b);
+    this.header = Buffer.from(familyHeader(spec.name, spec.help, 'histogram'));
+    this.names = { bucket: Buffer.from(`${spec.name}_bucket`), sum: Buffer.from(`${spec.name}_sum`), count: Buffer.from(`${spec.name}_count`) };
   }
 
   get name(): string {
@@ -73,18 +81,18 @@ export class LatencyHistogram {
 
   /** Writes per series the cumulative buckets, then sum and count. */
   writeTo(out: ExpositionWriter): void {
-    const { name } = this.spec;
-    const bucket = `${name}_bucket`;
-    const les = [...this.bounds.map((b) => `le="${formatValue(b)}"`), 'le="+Inf"'];
-    out.write(familyHeader(name, this.spec.help, 'histogram'));
+    const { bucket, sum, count } = this.names;
+    const buckets = this.bounds.length + 1;
+    out.copy(this.header);
     for (const series of this.series.values()) {
+      const labels = series.lineLabels;
       let cumulative = 0;
-      for (let i = 0; i <= this.bounds.length; i++) {
+      for (let i = 0; i < buckets; i++) {
         cumulative += series.counts[i]!;
-        out.write(sampleLine(bucket, series.labels, cumulative, les[i]));
+        out.sample(bucket, labels[i]!, cumulative);
       }
-      out.write(sampleLine(`${name}_sum`, series.labels, series.sum));
-      out.write(sampleLine(`${name}_count`, series.labels, series.count));
+      out.sample(sum, labels[buckets]!, series.sum);
+      out.sample(count, labels[buckets]!, series.count);
     }
   }
 }

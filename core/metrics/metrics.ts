@@ -32,6 +32,9 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly own = new Map<string, ScrapeFamily | LatencyHistogram>();
   private processMetrics = false;
+  private static readonly SLICE_MS = 5;
+  /** The writer between scrapes, keeping its buffer; a scrape while another one's text is lent makes its own. */
+  private idleWriter: ExpositionWriter | undefined = new ExpositionWriter();
 
   constructor(@inject(TOKENS.Logger) private readonly logger: Logger) {}
 
@@ -69,10 +72,42 @@ export class Metrics {
 
   /** The exposition (Prometheus 0.0.4 text): Wharf's families, then prom-client's. */
   async scrape(): Promise<Buffer> {
-    const out = new ExpositionWriter();
-    for (const family of this.own.values()) family.writeTo(out);
-    out.write(await this.registry.metrics());
-    return out.toBuffer();
+    const { text, release } = await this.scrapeLent();
+    try {
+      return Buffer.from(text);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * The exposition in the writer's own buffer, lent until `release()` (for an answer that writes it out
+   * and gives it back): no copy, and the next scrape reuses the memory. Written a few families at a
+   * time: between slices of SLICE_MS the event loop serves clients, so a large scrape never holds
+   * producers back for all of its time.
+   */
+  async scrapeLent(): Promise<{ text: Buffer; release: () => void }> {
+    const out = this.idleWriter ?? new ExpositionWriter();
+    this.idleWriter = undefined;
+    const release = () => {
+      out.reset();
+      this.idleWriter = out;
+    };
+    try {
+      let sliceStart = performance.now();
+      for (const family of this.own.values()) {
+        family.writeTo(out);
+        if (performance.now() - sliceStart >= Metrics.SLICE_MS) {
+          await new Promise(setImmediate);
+          sliceStart = performance.now();
+        }
+      }
+      out.write(await this.registry.metrics());
+      return { text: out.text(), release: once(release) };
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   get contentType(): string {
@@ -85,5 +120,14 @@ export class Metrics {
 
   private readonly failed = (err: unknown, family: string): void => {
     this.logger.error({ err, family }, 'a metrics contributor failed; its series are missing from this scrape');
+  };
+}
+
+function once(fn: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    fn();
   };
 }

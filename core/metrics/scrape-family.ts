@@ -1,10 +1,14 @@
-import { familyHeader, sampleLine, type ExpositionWriter } from './exposition.ts';
+import { familyHeader, labelText, type ExpositionWriter } from './exposition.ts';
+import { LabelSet } from './label-set.ts';
 
 /** Label values of one series; a label left out is absent from the series. */
 export type Labels = Readonly<Record<string, string | number>>;
 
-/** Reports one series' value at scrape time. */
-export type Emit = (value: number, labels?: Labels) => void;
+/**
+ * Reports one series' value at scrape time. Labels a contributor emits every scrape are best passed as
+ * a `LabelSet` kept with the object they name (see `LabelCache`): its line is then copied, not formatted.
+ */
+export type Emit = (value: number, labels?: Labels | LabelSet) => void;
 
 /** Fills a family at scrape time from state that already exists (queue depth, log offsets, counters kept by a plugin). */
 export type Contributor = (emit: Emit) => void;
@@ -19,7 +23,7 @@ export interface FamilySpec {
   readonly labelNames: readonly string[];
 }
 
-const NO_LABELS: Labels = Object.freeze({});
+const NO_LABELS = new Uint8Array(0);
 
 /**
  * A metric family computed when it is scraped: each contributor (a protocol plugin, a core service)
@@ -28,12 +32,17 @@ const NO_LABELS: Labels = Object.freeze({});
  */
 export class ScrapeFamily {
   private readonly contributors = new Set<Contributor>();
+  private readonly header: Buffer;
+  private readonly nameBytes: Buffer;
 
   constructor(
     readonly spec: FamilySpec,
     /** A contributor that throws loses its series for this scrape; the others are still answered. */
     private readonly failed: (err: unknown, family: string) => void,
-  ) {}
+  ) {
+    this.header = Buffer.from(familyHeader(spec.name, spec.help, spec.type));
+    this.nameBytes = Buffer.from(spec.name);
+  }
 
   get name(): string {
     return this.spec.name;
@@ -60,8 +69,12 @@ export class ScrapeFamily {
   /** Writes the family's header and every series its contributors emit now; a contributor that throws loses its series. */
   writeTo(out: ExpositionWriter): void {
     const { name } = this.spec;
-    out.write(familyHeader(name, this.spec.help, this.spec.type));
-    const emit: Emit = (value, labels = NO_LABELS) => out.write(sampleLine(name, labels, value));
+    const nameBytes = this.nameBytes;
+    out.copy(this.header);
+    const emit: Emit = (value, labels) => {
+      if (labels instanceof LabelSet) out.sample(nameBytes, labels.bytes, value);
+      else out.sample(nameBytes, labels === undefined ? NO_LABELS : Buffer.from(labelText(labels)), value);
+    };
     for (const contributor of this.contributors) {
       const mark = out.mark();
       try {

@@ -131,6 +131,11 @@ export class TopicRegistry {
     return this.logs.get(topic)?.[partition];
   }
 
+  /** A topic's partition logs by partition (holes where this broker hosts no replica), or undefined while it has none open here. */
+  logsOf(topic: string): readonly (PartitionLog | undefined)[] | undefined {
+    return this.logs.get(topic);
+  }
+
   /** A topic's partition logs, by partition (a cluster topic has holes where this broker hosts no replica). */
   partitions(topic: string): readonly PartitionLog[] {
     const logs = this.logs.get(topic);

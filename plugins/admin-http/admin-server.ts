@@ -124,6 +124,7 @@ export class AdminServer {
     if (route.access !== 'public' && !principal) return reply;
     const result = await route.handler({ params, query: singleValued(request.query as Record<string, string | string[] | undefined>), body: request.body, principal, headers: request.headers as Record<string, string | undefined> });
     if (!(result instanceof AdminReply)) return send(reply, 200, result);
+    if (result.sent) reply.raw.once('close', result.sent);
     reply.headers(result.headers);
     return send(reply, result.status, result.body);
   }

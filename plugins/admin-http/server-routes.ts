@@ -27,7 +27,10 @@ export interface ServerRouteSources {
 
 /** What the admin server answers itself: probes, metrics, the broker overview and the endpoint index. */
 export function serverRoutes(s: ServerRouteSources): AdminRoute[] {
-  const metrics = async (): Promise<AdminReply> => new AdminReply(200, await s.metrics.scrape(), { 'content-type': s.metrics.contentType });
+  const metrics = async (): Promise<AdminReply> => {
+    const { text, release } = await s.metrics.scrapeLent();
+    return new AdminReply(200, text, { 'content-type': s.metrics.contentType }, release);
+  };
   return [
     { method: 'GET', path: '/health/live', access: 'public', summary: 'liveness: 200 while the process answers HTTP', handler: () => ({ status: 'ok' }) },
     {

@@ -1,5 +1,5 @@
-import { WHARF, type GroupCoordinator, type Metrics, type OffsetStore, type TcpListener, type TopicRegistry } from '../../core/index.ts';
-import type { KafkaTraffic } from './kafka-traffic.ts';
+import { LabelCache, LabelSet, WHARF, type GroupCoordinator, type Metrics, type OffsetStore, type StoredOffset, type TcpListener, type TopicRegistry } from '../../core/index.ts';
+import type { KafkaTraffic, TopicTraffic } from './kafka-traffic.ts';
 
 export interface KafkaMetricSources {
   metrics: Metrics;
@@ -11,7 +11,7 @@ export interface KafkaMetricSources {
   coordinator: GroupCoordinator;
 }
 
-const KAFKA = { protocol: 'kafka' } as const;
+const KAFKA = new LabelSet({ protocol: 'kafka' });
 
 /**
  * The Kafka plugin's families: per-topic traffic, connections, and per group and partition the lag of
@@ -19,9 +19,11 @@ const KAFKA = { protocol: 'kafka' } as const;
  * time; returns the remover.
  */
 export function contributeKafkaMetrics({ metrics, traffic, listeners, topics, offsets, coordinator }: KafkaMetricSources): () => void {
-  const perTopic = (spec: (typeof WHARF)[keyof typeof WHARF], read: (t: ReturnType<KafkaTraffic['topic']>) => number) =>
+  const topicLabels = new LabelCache((_counts: TopicTraffic, topic: string) => ({ protocol: 'kafka', topic }));
+  const lagLabels = new LabelCache((committed: StoredOffset) => ({ protocol: 'kafka', group: committed.group, topic: committed.topic, partition: committed.partition }));
+  const perTopic = (spec: (typeof WHARF)[keyof typeof WHARF], read: (t: TopicTraffic) => number) =>
     metrics.family(spec).contribute((emit) => {
-      for (const [topic, counts] of traffic.entries()) emit(read(counts), { protocol: 'kafka', topic });
+      for (const [topic, counts] of traffic.entries()) emit(read(counts), topicLabels.of(counts, topic));
     });
   const removers = [
     perTopic(WHARF.messagesIn, (t) => t.messagesIn),
@@ -32,14 +34,14 @@ export function contributeKafkaMetrics({ metrics, traffic, listeners, topics, of
     metrics.family(WHARF.connectionsOpened).contribute((emit) => emit(sum(listeners, (l) => l.acceptedCount), KAFKA)),
     metrics.family(WHARF.groupLag).contribute((emit) => {
       for (const group of offsets.groups()) {
-        for (const committed of offsets.fetchAll(group)) {
+        for (const committed of offsets.committed(group)) {
           const log = topics.log(committed.topic, committed.partition);
-          if (log) emit(Math.max(0, log.highWatermark - committed.offset), { protocol: 'kafka', group, topic: committed.topic, partition: committed.partition });
+          if (log) emit(Math.max(0, log.highWatermark - committed.offset), lagLabels.of(committed));
         }
       }
     }),
     metrics.family(WHARF.groupMembers).contribute((emit) => {
-      for (const listing of coordinator.list()) emit(coordinator.describe(listing.groupId).members.length, { protocol: 'kafka', group: listing.groupId });
+      for (const listing of coordinator.list()) emit(coordinator.memberCount(listing.groupId), { protocol: 'kafka', group: listing.groupId });
     }),
   ];
   return () => {

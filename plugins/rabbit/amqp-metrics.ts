@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { WHARF, type DiskMonitor, type Emit, type FamilySpec, type Metrics } from '../../core/index.ts';
+import { LabelCache, LabelSet, WHARF, type DiskMonitor, type Emit, type FamilySpec, type Metrics } from '../../core/index.ts';
 import { SERVER_VERSION } from './amqp-context.ts';
 import type { AmqpServer } from './amqp-server.ts';
 import { ChannelStats } from './amqp-stats.ts';
@@ -68,9 +68,9 @@ export const RABBITMQ = {
 } as const;
 
 const PROMETHEUS_CLIENT_VERSION = (createRequire(import.meta.url)('prom-client/package.json') as { version: string }).version;
-const AMQP = { protocol: 'amqp' } as const;
-const AMQP091 = { protocol: 'amqp091' } as const;
-const CLASSIC = { protocol: 'amqp091', queue_type: 'rabbit_classic_queue' } as const;
+const AMQP = new LabelSet({ protocol: 'amqp' });
+const AMQP091 = new LabelSet({ protocol: 'amqp091' });
+const CLASSIC = new LabelSet({ protocol: 'amqp091', queue_type: 'rabbit_classic_queue' });
 
 /**
  * The AMQP plugin's families: `wharf_*` per queue, and RabbitMQ's own names with RabbitMQ's label sets,
@@ -78,15 +78,15 @@ const CLASSIC = { protocol: 'amqp091', queue_type: 'rabbit_classic_queue' } as c
  * counters the connections, channels and queues keep. Returns the remover.
  */
 export function contributeAmqpMetrics(metrics: Metrics, server: AmqpServer, identity: AmqpIdentity, disk: DiskMonitor): () => void {
-  const perQueue = (spec: FamilySpec, value: (queue: AmqpQueue) => number, labels: (vhost: string, queue: string) => object) =>
+  const perQueue = (spec: FamilySpec, value: (queue: AmqpQueue) => number, labels: LabelCache<AmqpQueue, string>) =>
     metrics.family(spec).contribute((emit) => {
-      for (const vhost of server.vhosts.values()) for (const queue of vhost.queues.values()) emit(value(queue), labels(vhost.name, queue.name) as never);
+      for (const vhost of server.vhosts.values()) for (const queue of vhost.queues.values()) emit(value(queue), labels.of(queue, vhost.name));
     });
-  const wharfLabels = (vhost: string, queue: string) => ({ protocol: 'amqp', vhost, queue });
-  const rabbitLabels = (vhost: string, queue: string) => ({ vhost, queue });
-  const totals = (emit: Emit, read: (stats: ChannelStats) => number, labels: object) => emit(read(channelTotals(server)), labels as never);
+  const wharfLabels = new LabelCache((queue: AmqpQueue, vhost: string) => ({ protocol: 'amqp', vhost, queue: queue.name }));
+  const rabbitLabels = new LabelCache((queue: AmqpQueue, vhost: string) => ({ vhost, queue: queue.name }));
+  const totals = (emit: Emit, read: (stats: ChannelStats) => number, labels: LabelSet) => emit(read(channelTotals(server)), labels);
   const counters = server.counters;
-  const one = (spec: FamilySpec, value: () => number, labels?: object) => metrics.family(spec).contribute((emit) => emit(value(), labels as never));
+  const one = (spec: FamilySpec, value: () => number, labels?: LabelSet) => metrics.family(spec).contribute((emit) => emit(value(), labels));
   const removers = [
     perQueue(WHARF.messagesIn, (q) => q.stats.published, wharfLabels),
     perQueue(WHARF.bytesIn, (q) => q.stats.publishedBytes, wharfLabels),
@@ -102,8 +102,8 @@ export function contributeAmqpMetrics(metrics: Metrics, server: AmqpServer, iden
     one(WHARF.connectionsOpened, () => counters.connectionsOpened, AMQP),
     one(WHARF.channels, () => channelCount(server), AMQP),
 
-    one(RABBITMQ.identity, () => 1, { rabbitmq_node: identity.node, rabbitmq_cluster: identity.cluster, rabbitmq_cluster_permanent_id: identity.clusterId }),
-    one(RABBITMQ.build, () => 1, { rabbitmq_version: SERVER_VERSION, prometheus_plugin_version: SERVER_VERSION, prometheus_client_version: PROMETHEUS_CLIENT_VERSION, erlang_version: `Node.js ${process.version}` }),
+    one(RABBITMQ.identity, () => 1, new LabelSet({ rabbitmq_node: identity.node, rabbitmq_cluster: identity.cluster, rabbitmq_cluster_permanent_id: identity.clusterId })),
+    one(RABBITMQ.build, () => 1, new LabelSet({ rabbitmq_version: SERVER_VERSION, prometheus_plugin_version: SERVER_VERSION, prometheus_client_version: PROMETHEUS_CLIENT_VERSION, erlang_version: `Node.js ${process.version}` })),
     one(RABBITMQ.connections, () => server.openConnections.size),
     one(RABBITMQ.channels, () => channelCount(server)),
     one(RABBITMQ.consumers, () => consumerCount(server)),
