@@ -119,7 +119,7 @@ export async function compactLog(log: CompactableLog, now: number, limits: Compa
   const keys = new KeyOffsetMap(limits.maxKeys);
   const dirtyEnd = await mapKeys(log, range, keys, pacer, stats);
   if (dirtyEnd === undefined) return stats;
-  const cleanable = log.segmentList.filter((s) => s.nextOffset <= dirtyEnd && s !== log.segmentList[log.segmentList.length - 1]);
+  const cleanable = log.segmentList.slice(0, -1).filter((s) => s.nextOffset <= dirtyEnd);
   for (const group of groupBySize(cleanable, log.config.segmentBytes)) {
     const cleaned = log.createCleanedSegment(group[0]!.baseOffset);
     try {

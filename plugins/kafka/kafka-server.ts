@@ -51,6 +51,7 @@ export class KafkaServer {
     const security = container.get<Security>(TOKENS.Security);
     const sasl: SaslSettings = { mechanisms: saslMechanisms(settings.saslMechanisms), maxReauthMs: settings.connectionsMaxReauthMs };
     const tls = container.get<TlsCredentials>(TOKENS.Tls);
+    const registry = container.get<ListenerRegistry>(TOKENS.ListenerRegistry);
     const listen = (protocol: string, port: number | 'auto', secure: boolean): TcpListener =>
       new TcpListener({
         protocol,
@@ -60,7 +61,7 @@ export class KafkaServer {
         budget: container.get<ConnectionBudget>(TOKENS.ConnectionBudget),
         idleTimeoutMs: settings.idleTimeoutMs,
         logger,
-        registry: container.get<ListenerRegistry>(TOKENS.ListenerRegistry),
+        registry,
         ...(secure ? { tls: { credentials: tls, mode: 'tls' as const } } : {}),
       });
     const wanted = [
@@ -107,7 +108,6 @@ export class KafkaServer {
       dispatch,
     };
     for (const [listener, endpoint] of Object.entries(endpoints)) await cluster.advertise(listener, endpoint);
-    const registry = container.get<ListenerRegistry>(TOKENS.ListenerRegistry);
     for (const listener of wanted) registry.describeAccess(listener.protocol, accessDescription(sasl, security.anonymousAllowed));
     if (!security.anonymousAllowed && sasl.mechanisms.length === 0) logger.warn('anonymous access is not allowed and SASL is off: no Kafka client can use this listener');
     // Before authentication requests are small (Kafka's sasl.server.max.receive.size), unless anonymous clients may send anything.
