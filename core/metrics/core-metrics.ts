@@ -5,6 +5,7 @@ import type { PartitionLog } from '../storage/partition-log.ts';
 import type { TopicRegistry } from '../topics/topic-registry.ts';
 import { WHARF } from './families.ts';
 import { LabelSet } from './label-set.ts';
+import { SeriesBlock } from './series-block.ts';
 import type { FamilySpec } from './scrape-family.ts';
 import { WHARF_VERSION, type Metrics } from './metrics.ts';
 
@@ -22,20 +23,30 @@ export interface CoreMetricSources {
  */
 export function contributeCoreMetrics({ metrics, config, topics, disk, cluster }: CoreMetricSources): () => void {
   const partitionLabels = new PartitionLabels();
-  /** A family with a series per partition here of the topics listed (internal ones too with `includeInternal`). */
-  const perPartition = (spec: FamilySpec, includeInternal: boolean, value: (log: PartitionLog) => number | undefined) =>
-    metrics.family(spec).contribute((emit) => {
+  /**
+   * A family with a series per partition here of the topics listed (internal ones too with
+   * `includeInternal`), each topic's partitions one block: an idle topic's lines are copied.
+   */
+  const perPartition = (spec: FamilySpec, includeInternal: boolean, value: (log: PartitionLog) => number | undefined) => {
+    const blocks = new WeakMap<readonly unknown[], SeriesBlock>();
+    let values = new Float64Array(64);
+    return metrics.family(spec).contribute((emit) => {
       for (const topic of topics.list({ includeInternal })) {
         const logs = topics.logsOf(topic.name);
         if (!logs) continue;
         const labels = partitionLabels.of(topic.name, logs);
-        for (let p = 0; p < topic.partitions; p++) {
+        const count = topic.partitions;
+        if (values.length < count) values = new Float64Array(count);
+        for (let p = 0; p < count; p++) {
           const log = logs[p];
-          const v = log && value(log);
-          if (v !== undefined) emit(v, labels[p]);
+          values[p] = (log && value(log)) ?? NaN;
         }
+        let block = blocks.get(logs);
+        if (!block) blocks.set(logs, (block = new SeriesBlock()));
+        emit.block(block, values, labels, count);
       }
     });
+  };
   const removers = [
     perPartition(WHARF.highWatermark, false, (log) => log.highWatermark),
     perPartition(WHARF.logStartOffset, false, (log) => log.logStartOffset),

@@ -45,6 +45,11 @@ export class ExpositionWriter {
     this.used = mark;
   }
 
+  /** The bytes written since `mark`, in the writer's buffer (valid until it is written again). */
+  since(mark: number): Uint8Array {
+    return this.bytes.subarray(mark, this.used);
+  }
+
   /** Starts over, keeping the buffer for the next scrape. */
   reset(): void {
     this.used = 0;

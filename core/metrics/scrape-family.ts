@@ -1,5 +1,6 @@
 import { familyHeader, labelText, type ExpositionWriter } from './exposition.ts';
 import { LabelSet } from './label-set.ts';
+import type { SeriesBlock } from './series-block.ts';
 
 /** Label values of one series; a label left out is absent from the series. */
 export type Labels = Readonly<Record<string, string | number>>;
@@ -8,7 +9,14 @@ export type Labels = Readonly<Record<string, string | number>>;
  * Reports one series' value at scrape time. Labels a contributor emits every scrape are best passed as
  * a `LabelSet` kept with the object they name (see `LabelCache`): its line is then copied, not formatted.
  */
-export type Emit = (value: number, labels?: Labels | LabelSet) => void;
+export interface Emit {
+  (value: number, labels?: Labels | LabelSet): void;
+  /**
+   * Reports a group of series at once: `values[i]` with `labels[i]` for i < count (NaN: no series), read
+   * into a reused array; when they equal the block's last scrape, its lines are copied.
+   */
+  block(block: SeriesBlock, values: Float64Array, labels: readonly LabelSet[], count: number): void;
+}
 
 /** Fills a family at scrape time from state that already exists (queue depth, log offsets, counters kept by a plugin). */
 export type Contributor = (emit: Emit) => void;
@@ -71,10 +79,23 @@ export class ScrapeFamily {
     const { name } = this.spec;
     const nameBytes = this.nameBytes;
     out.copy(this.header);
-    const emit: Emit = (value, labels) => {
-      if (labels instanceof LabelSet) out.sample(nameBytes, labels.bytes, value);
-      else out.sample(nameBytes, labels === undefined ? NO_LABELS : Buffer.from(labelText(labels)), value);
-    };
+    const emit: Emit = Object.assign(
+      (value: number, labels?: Labels | LabelSet) => {
+        if (labels instanceof LabelSet) out.sample(nameBytes, labels.bytes, value);
+        else out.sample(nameBytes, labels === undefined ? NO_LABELS : Buffer.from(labelText(labels)), value);
+      },
+      {
+        block(block: SeriesBlock, values: Float64Array, labels: readonly LabelSet[], count: number) {
+          if (block.unchanged(values, labels, count)) return out.copy(block.written);
+          const start = out.mark();
+          for (let i = 0; i < count; i++) {
+            const value = values[i]!;
+            if (value === value) out.sample(nameBytes, labels[i]!.bytes, value);
+          }
+          block.keep(values, labels, count, out.since(start));
+        },
+      },
+    );
     for (const contributor of this.contributors) {
       const mark = out.mark();
       try {

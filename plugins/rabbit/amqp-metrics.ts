@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { LabelCache, LabelSet, WHARF, type DiskMonitor, type Emit, type FamilySpec, type Metrics } from '../../core/index.ts';
+import { BlockScratch, LabelCache, LabelSet, WHARF, type DiskMonitor, type Emit, type FamilySpec, type Metrics } from '../../core/index.ts';
 import { SERVER_VERSION } from './amqp-context.ts';
 import type { AmqpServer } from './amqp-server.ts';
 import { ChannelStats } from './amqp-stats.ts';
@@ -78,10 +78,22 @@ const CLASSIC = new LabelSet({ protocol: 'amqp091', queue_type: 'rabbit_classic_
  * counters the connections, channels and queues keep. Returns the remover.
  */
 export function contributeAmqpMetrics(metrics: Metrics, server: AmqpServer, identity: AmqpIdentity, disk: DiskMonitor): () => void {
-  const perQueue = (spec: FamilySpec, value: (queue: AmqpQueue) => number, labels: LabelCache<AmqpQueue, string>) =>
-    metrics.family(spec).contribute((emit) => {
-      for (const vhost of server.vhosts.values()) for (const queue of vhost.queues.values()) emit(value(queue), labels.of(queue, vhost.name));
+  /** A family with a series per queue, each vhost's queues one block: the lines of a vhost whose queues are unchanged are copied. */
+  const perQueue = (spec: FamilySpec, value: (queue: AmqpQueue) => number, labels: LabelCache<AmqpQueue, string>) => {
+    const scratch = new BlockScratch<string>();
+    return metrics.family(spec).contribute((emit) => {
+      for (const vhost of server.vhosts.values()) {
+        let count = 0;
+        for (const queue of vhost.queues.values()) {
+          scratch.ensure(count);
+          scratch.values[count] = value(queue);
+          scratch.labels[count++] = labels.of(queue, vhost.name);
+        }
+        emit.block(scratch.block(vhost.name), scratch.values, scratch.labels, count);
+      }
+      scratch.sweep();
     });
+  };
   const wharfLabels = new LabelCache((queue: AmqpQueue, vhost: string) => ({ protocol: 'amqp', vhost, queue: queue.name }));
   const rabbitLabels = new LabelCache((queue: AmqpQueue, vhost: string) => ({ vhost, queue: queue.name }));
   const totals = (emit: Emit, read: (stats: ChannelStats) => number, labels: LabelSet) => emit(read(channelTotals(server)), labels);

@@ -1,8 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { LatencyHistogram, ScrapeFamily } from '../../core/index.ts';
+import { LabelSet, LatencyHistogram, ScrapeFamily, SeriesBlock } from '../../core/index.ts';
 import { ExpositionWriter } from '../../core/metrics/exposition.ts';
 
 describe('Prometheus exposition writer', () => {
+  it('writes a block of series anew when a value or a label set changed, the same lines when none did, none for NaN', () => {
+    const family = new ScrapeFamily({ name: 'wharf_block', help: 'h', type: 'gauge', labelNames: ['partition'] }, () => undefined);
+    const labels = [0, 1, 2].map((partition) => new LabelSet({ partition }));
+    const block = new SeriesBlock();
+    let current = [5, 7, Number.NaN];
+    let currentLabels = labels;
+    family.contribute((emit) => emit.block(block, Float64Array.from(current), currentLabels, current.length));
+    const scrape = () => {
+      const out = new ExpositionWriter();
+      family.writeTo(out);
+      return out.toBuffer().toString().split('\n').filter((l) => l.startsWith('wharf_block{'));
+    };
+    expect(scrape()).toEqual(['wharf_block{partition="0"} 5', 'wharf_block{partition="1"} 7']);
+    expect(scrape()).toEqual(['wharf_block{partition="0"} 5', 'wharf_block{partition="1"} 7']);
+    current = [5, 8, 1];
+    expect(scrape()).toEqual(['wharf_block{partition="0"} 5', 'wharf_block{partition="1"} 8', 'wharf_block{partition="2"} 1']);
+    current = [5, 8, Number.NaN];
+    expect(scrape()).toEqual(['wharf_block{partition="0"} 5', 'wharf_block{partition="1"} 8']);
+    currentLabels = [labels[0]!, new LabelSet({ partition: 9 }), labels[2]!];
+    expect(scrape()).toEqual(['wharf_block{partition="0"} 5', 'wharf_block{partition="9"} 8']);
+    current = [5];
+    expect(scrape()).toEqual(['wharf_block{partition="0"} 5']);
+  });
+
   it('writes escaped labels, drops the series of a contributor that throws, and keeps the others', () => {
     const failures: string[] = [];
     const family = new ScrapeFamily({ name: 'wharf_test', help: 'a test\nfamily with a \\', type: 'gauge', labelNames: ['queue', 'n'] }, (_err, name) => failures.push(name));
