@@ -147,7 +147,7 @@ describe('Kafka transactions with confluent-kafka (librdkafka)', () => {
     expect(sink.values).toEqual(inputs.map((v) => v.toUpperCase()));
     // The processor crashed inside transactions: their records are in the log, aborted.
     expect((await consume(broker, 'sink', 'read_uncommitted')).values.length).toBeGreaterThanOrEqual(inputs.length);
-  });
+  }, 120_000);
 
   it.skipIf(!hasConfluent)('keeps an open transaction across a broker restart: the producer commits after it, and the aborted index survives', async () => {
     const dir = tempDir('wharf-txn-restart-');
