@@ -82,7 +82,7 @@ export class KafkaServer {
     const producerIds = new ProducerIds(cluster);
     this.transactions = cluster.clustered
       ? undefined
-      : await TransactionCoordinator.open(container.get<StorageEngine>(TOKENS.StorageEngine), {
+      : await TransactionCoordinator.open(container.get<StorageEngine>(TOKENS.StorageEngine), config.topics.flush, {
           topics,
           offsets,
           producerIds,

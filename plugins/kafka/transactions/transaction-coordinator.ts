@@ -1,4 +1,4 @@
-import { ControlType, MetadataLog, encodeTxnMarker, type Clock, type Logger, type OffsetStore, type StorageEngine, type Timer, type TopicRegistry } from '../../../core/index.ts';
+import { ControlType, MetadataLog, encodeTxnMarker, type Clock, type FlushPolicy, type Logger, type OffsetStore, type StorageEngine, type Timer, type TopicRegistry } from '../../../core/index.ts';
 import { KafkaError, type KafkaErrorCode } from '../error-codes.ts';
 import type { ProducerIds } from '../producer-ids.ts';
 import {
@@ -64,8 +64,9 @@ export class TransactionCoordinator {
     private readonly deps: Deps,
   ) {}
 
-  static async open(engine: StorageEngine, deps: Deps): Promise<TransactionCoordinator> {
-    const coordinator = new TransactionCoordinator(await MetadataLog.open<TxnMetadata>(engine, TRANSACTION_LOG), deps);
+  /** `flush`: the topics' flush policy, which the transaction log follows (as Kafka's __transaction_state follows log.flush.*). */
+  static async open(engine: StorageEngine, flush: FlushPolicy, deps: Deps): Promise<TransactionCoordinator> {
+    const coordinator = new TransactionCoordinator(await MetadataLog.open<TxnMetadata>(engine, TRANSACTION_LOG, { flush }), deps);
     for (const txn of coordinator.log.values()) if (isPreparing(txn.state)) coordinator.complete(txn);
     coordinator.scheduleTimeoutCheck();
     return coordinator;
