@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeRecordBatch } from '../../core/index.ts';
+import { MetadataLog, SegmentedStorageEngine, SingleNodeReplicator, createRootLogger, encodeRecordBatch, systemClock } from '../../core/index.ts';
+import { FsSegmentStore } from '../../plugins/storage-fs/index.ts';
+import { TRANSACTION_LOG } from '../../plugins/kafka/transactions/transaction-coordinator.ts';
 import { ApiKeys } from '../../plugins/kafka/codec/index.ts';
-import { startKafka, type KafkaTestBroker } from '../helpers/kafka.ts';
+import { eventually, startKafka, type KafkaTestBroker } from '../helpers/kafka.ts';
+import { addAcls, addUser, startSecureKafka, topicAcl } from '../helpers/security.ts';
 import { KafkaWire } from '../helpers/kafka-wire.ts';
 import { hasProgram, runProgram } from '../helpers/programs.ts';
 import { exitCode, onLines, ROOT, waitForLine } from '../helpers/spawn.ts';
@@ -240,5 +243,74 @@ describe('Kafka transactions with kafkajs', () => {
     } finally {
       wire.close();
     }
+  });
+});
+
+describe('Kafka transactions: authorization and recovery', () => {
+  it('needs WRITE on the transactional id: InitProducerId without it is TRANSACTIONAL_ID_AUTHORIZATION_FAILED', async () => {
+    const broker = await startSecureKafka();
+    brokers.push(broker);
+    await addUser(broker.broker, 'carol', 'carol-secret');
+    // DESCRIBE lets FindCoordinator answer (kafkajs hides its refusal); InitProducerId needs WRITE.
+    const txnAcl = (operation: 'describe' | 'write') => ({ resourceType: 'transactional-id', resourceName: 'carol-txn', patternType: 'literal', principal: 'User:carol', host: '*', operation, permission: 'allow' }) as const;
+    await addAcls(broker.broker, topicAcl('carol', 'secure', 'all'), txnAcl('describe'));
+    await addUser(broker.broker, 'root', 'root-secret', { superUser: true });
+    const sasl = (username: string, password: string) => broker.client({ sasl: { mechanism: 'scram-sha-256', username, password } });
+    const rootAdmin = sasl('root', 'root-secret').admin();
+    await rootAdmin.connect();
+    await rootAdmin.createTopics({ topics: [{ topic: 'secure', numPartitions: 1 }] });
+    await rootAdmin.disconnect();
+    const refused = sasl('carol', 'carol-secret').producer({ transactionalId: 'carol-txn', idempotent: true, maxInFlightRequests: 1, retry: { retries: 1, initialRetryTime: 50 } });
+    await refused.connect();
+    await expect(refused.transaction()).rejects.toMatchObject({ type: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' });
+    await refused.disconnect();
+    await addAcls(broker.broker, txnAcl('write'));
+    const allowed = sasl('carol', 'carol-secret').producer({ transactionalId: 'carol-txn', idempotent: true, maxInFlightRequests: 1 });
+    await allowed.connect();
+    const txn = await allowed.transaction();
+    await txn.send({ topic: 'secure', messages: [{ value: 'granted' }] });
+    await txn.commit();
+    await allowed.disconnect();
+  });
+
+  it('completes a commit that was prepared but not finished when the broker stopped: markers written and offsets committed on start', async () => {
+    const dir = tempDir('wharf-txn-prepared-');
+    dirs.push(dir);
+    const options = { dataDir: dir.path, topics: { flush: 'always' } };
+    let broker = await start(options);
+    await createTopic(broker, 'prepared', 1);
+    const wire = await KafkaWire.connect(broker.port);
+    const init = await wire.request(ApiKeys.InitProducerId, 1, { transactionalId: 'prep', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+    const base = { v3AndBelowTransactionalId: 'prep', v3AndBelowProducerId: init.producerId, v3AndBelowProducerEpoch: init.producerEpoch };
+    await wire.request(ApiKeys.AddPartitionsToTxn, 3, { transactions: [], ...base, v3AndBelowTopics: [{ name: 'prepared', partitions: [0] }] });
+    await wire.request(ApiKeys.AddOffsetsToTxn, 3, { transactionalId: 'prep', producerId: init.producerId, producerEpoch: init.producerEpoch, groupId: 'prep-group' });
+    const records = encodeRecordBatch({ producerId: init.producerId, producerEpoch: init.producerEpoch, baseSequence: 0, transactional: true, records: [{ value: Buffer.from('prepared-1') }, { value: Buffer.from('prepared-2') }] });
+    const produced = await wire.request(ApiKeys.Produce, 7, { transactionalId: 'prep', acks: -1, timeoutMs: 5000, topicData: [{ name: 'prepared', partitionData: [{ index: 0, records }] }] });
+    expect(produced.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+    const offsets = await wire.request(ApiKeys.TxnOffsetCommit, 3, {
+      transactionalId: 'prep', groupId: 'prep-group', producerId: init.producerId, producerEpoch: init.producerEpoch, generationId: -1, memberId: '', groupInstanceId: null,
+      topics: [{ name: 'prepared', partitions: [{ partitionIndex: 0, committedOffset: 42, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    expect(offsets.topics[0]!.partitions[0]!.errorCode).toBe(0);
+    wire.close();
+    await brokers.pop()!.stop();
+    // The crash window: PrepareCommit is in the transaction log, no marker is in the partition yet.
+    const engine = new SegmentedStorageEngine(new FsSegmentStore(dir.path), new SingleNodeReplicator(), systemClock, createRootLogger('silent'));
+    await engine.open();
+    const txnLog = await MetadataLog.open<Record<string, unknown>>(engine, TRANSACTION_LOG);
+    await txnLog.put('prep', { ...txnLog.get('prep')!, state: 'PrepareCommit' });
+    await engine.close();
+    broker = await start(options);
+    const check = await KafkaWire.connect(broker.port);
+    try {
+      await eventually(async () => (await check.request(ApiKeys.DescribeTransactions, 0, { transactionalIds: ['prep'] })).transactionStates[0]!.transactionState === 'CompleteCommit', 10_000, 'the prepared commit to complete');
+    } finally {
+      check.close();
+    }
+    expect((await consume(broker, 'prepared', 'read_committed', 1)).values).toEqual(['prepared-1', 'prepared-2']);
+    const admin = broker.client().admin();
+    await admin.connect();
+    expect((await admin.fetchOffsets({ groupId: 'prep-group', topics: ['prepared'] }))[0]!.partitions).toEqual([expect.objectContaining({ partition: 0, offset: '42' })]);
+    await admin.disconnect();
   });
 });
