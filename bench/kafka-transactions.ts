@@ -1,8 +1,9 @@
 /**
  * Transactional produce vs non-transactional in the same run: confluent-kafka (librdkafka) producing
  * 100 B records to one partition, idempotent, acks=all, storage-fs flush never; the transactional
- * producer commits every 1,000 records. Each mode runs three times, alternating, on its own topic.
- * Set BENCH_TXN_RECORDS (default 200,000) to change the volume.
+ * producer commits every 1,000 records. Each mode runs three times, alternating, on its own topic; then
+ * again with four producers at once (one partition each), where one producer's commit round trips
+ * overlap the others' records. Set BENCH_TXN_RECORDS (default 200,000 per producer) to change the volume.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,23 +26,30 @@ async function startWharf(dataDir: string): Promise<{ child: ChildProcess; addre
 fs.rmSync(TMP, { recursive: true, force: true });
 fs.mkdirSync(TMP, { recursive: true });
 const server = await startWharf(path.join(TMP, 'data'));
-const results: Record<string, Array<{ rate: number; cpu: number }>> = { idempotent: [], transactional: [] };
+const PARALLEL = [1, 4];
+const results = new Map<string, Array<{ rate: number; cpu: number }>>();
 try {
-  for (let run = 0; run < RUNS; run++) {
-    for (const mode of ['idempotent', 'transactional'] as const) {
-      const before = cpuSeconds(server.child.pid!);
-      const { stdout } = await shell(`/usr/bin/python3 ${WORKER} ${server.address} ${mode}-${run} ${mode} ${RECORDS}`);
-      const seconds = Number(/seconds ([\d.]+)/.exec(stdout)![1]);
-      results[mode]!.push({ rate: RECORDS / seconds, cpu: cpuSeconds(server.child.pid!) - before });
+  for (const producers of PARALLEL) {
+    for (let run = 0; run < RUNS; run++) {
+      for (const mode of ['idempotent', 'transactional'] as const) {
+        const topic = `${mode}-${producers}-${run}`;
+        const before = cpuSeconds(server.child.pid!);
+        const workers = Array.from({ length: producers }, (_, p) => `/usr/bin/python3 ${WORKER} ${server.address} ${topic} ${mode} ${RECORDS} ${p}`);
+        await shell(`/usr/bin/python3 -c "from confluent_kafka.admin import AdminClient, NewTopic; AdminClient({'bootstrap.servers': '${server.address}'}).create_topics([NewTopic('${topic}', ${producers})])['${topic}'].result()"`);
+        const { stdout } = await shell(workers.map((w) => `${w} &`).join(' ') + ' wait');
+        const seconds = Math.max(...[...stdout.matchAll(/seconds ([\d.]+)/g)].map((m) => Number(m[1])));
+        const key = `${mode}/${producers}`;
+        results.set(key, [...(results.get(key) ?? []), { rate: (RECORDS * producers) / seconds, cpu: cpuSeconds(server.child.pid!) - before }]);
+      }
     }
   }
 } finally {
   await server.stop();
   fs.rmSync(TMP, { recursive: true, force: true });
 }
-const idempotent = median(results.idempotent!.map((r) => r.rate));
-const transactional = median(results.transactional!.map((r) => r.rate));
-printTable(`Kafka transactional produce (${RECORDS.toLocaleString('en')} x 100 B, commit every 1,000; median of ${RUNS})`, ['producer', 'records/s', 'broker CPU s', 'vs idempotent'], [
-  ['idempotent', fmt(idempotent), fmt(median(results.idempotent!.map((r) => r.cpu)), 2), '1.00x'],
-  ['transactional', fmt(transactional), fmt(median(results.transactional!.map((r) => r.cpu)), 2), `${fmt(transactional / idempotent, 2)}x`],
-]);
+const rows = PARALLEL.flatMap((producers) => {
+  const rate = (mode: string) => median(results.get(`${mode}/${producers}`)!.map((r) => r.rate));
+  const cpu = (mode: string) => median(results.get(`${mode}/${producers}`)!.map((r) => r.cpu));
+  return (['idempotent', 'transactional'] as const).map((mode) => [String(producers), mode, fmt(rate(mode)), fmt(cpu(mode), 2), `${fmt(rate(mode) / rate('idempotent'), 2)}x`]);
+});
+printTable(`Kafka transactional produce (${RECORDS.toLocaleString('en')} x 100 B per producer, commit every 1,000; median of ${RUNS})`, ['producers', 'producer', 'records/s', 'broker CPU s', 'vs idempotent'], rows);
