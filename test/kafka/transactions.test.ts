@@ -202,7 +202,7 @@ describe('Kafka transactions with kafkajs', () => {
     expect(seen).toEqual(['one', 'two']);
   });
 
-  it('refuses transactional records of a transaction that does not hold the partition (INVALID_TXN_STATE) and EndTxn of a stale epoch (INVALID_PRODUCER_EPOCH before v2)', async () => {
+  it('refuses transactional records of a transaction that does not hold the partition (INVALID_TXN_STATE), EndTxn of a stale epoch (INVALID_PRODUCER_EPOCH before v2) and a TxnOffsetCommit of a member or generation the group does not have', async () => {
     const broker = await start();
     await createTopic(broker, 'strict', 1);
     const wire = await KafkaWire.connect(broker.port);
@@ -238,6 +238,16 @@ describe('Kafka transactions with kafkajs', () => {
       });
       expect(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(0);
       expect(await produce()).toBe(0);
+      await wire.request(ApiKeys.AddOffsetsToTxn, 3, { transactionalId: 'strict', producerId: again.producerId, producerEpoch: again.producerEpoch, groupId: 'strict-group' });
+      const offsetCommit = (memberId: string, generationId: number) =>
+        wire.request(ApiKeys.TxnOffsetCommit, 3, {
+          transactionalId: 'strict', groupId: 'strict-group', producerId: again.producerId, producerEpoch: again.producerEpoch, generationId, memberId, groupInstanceId: null,
+          topics: [{ name: 'strict', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }] }],
+        });
+      // A consumer's member id and generation (KIP-447) must be the group's: a zombie processor is refused.
+      expect((await offsetCommit('ghost', -1)).topics[0]!.partitions[0]!.errorCode).toBe(25);
+      expect((await offsetCommit('', 3)).topics[0]!.partitions[0]!.errorCode).toBe(22);
+      expect((await offsetCommit('', -1)).topics[0]!.partitions[0]!.errorCode).toBe(0);
       const ended = await wire.request(ApiKeys.EndTxn, 3, { transactionalId: 'strict', producerId: again.producerId, producerEpoch: again.producerEpoch, committed: false });
       expect(ended.errorCode).toBe(0);
     } finally {
