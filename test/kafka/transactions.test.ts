@@ -238,6 +238,10 @@ describe('Kafka transactions with kafkajs', () => {
       });
       expect(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(0);
       expect(await produce()).toBe(0);
+      // The open transaction's record is beyond what read_committed may read: latest and a lookup by time stop before it.
+      const listOffsets = async (isolationLevel: number, timestamp: number) =>
+        (await wire.request(ApiKeys.ListOffsets, 5, { replicaId: -1, isolationLevel, timeoutMs: 0, topics: [{ name: 'strict', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }] })).topics[0]!.partitions[0]!.offset;
+      expect([await listOffsets(0, -1), await listOffsets(1, -1), await listOffsets(0, 0), await listOffsets(1, 0)]).toEqual([1, 0, 0, -1]);
       await wire.request(ApiKeys.AddOffsetsToTxn, 3, { transactionalId: 'strict', producerId: again.producerId, producerEpoch: again.producerEpoch, groupId: 'strict-group' });
       const offsetCommit = (memberId: string, generationId: number) =>
         wire.request(ApiKeys.TxnOffsetCommit, 3, {
