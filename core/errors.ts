@@ -29,6 +29,7 @@ export const ErrorCatalogue = {
   NOT_FOUND: 'the named file or log does not exist',
   INVALID_PRODUCER_EPOCH: 'the producer epoch is older than the newest epoch the log has seen',
   OUT_OF_ORDER_SEQUENCE: "the batch's sequence number does not follow the producer's last one",
+  INVALID_TXN_STATE: 'the producer wrote outside of the transaction it has open, or into one it has not opened',
 
   // topics
   TOPIC_NOT_FOUND: 'the topic does not exist',

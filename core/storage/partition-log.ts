@@ -1,6 +1,7 @@
 import type { ReplicaLog } from '../replication/replicator.ts';
 import type { LogConfig } from './log-config.ts';
 import type { CompactionStats } from './log-compactor.ts';
+import type { AbortedTransaction } from './partition-transactions.ts';
 import type { ProducerStateView } from './producer-state.ts';
 
 export interface AppendResult {
@@ -61,6 +62,13 @@ export interface PartitionLog {
   readonly segmentCount?: number;
   /** Idempotent producers' last batches, kept from every appended batch's header and across restarts. */
   readonly producerState: ProducerStateView;
+  /**
+   * Below this offset every transaction is decided (Kafka's last stable offset): the first offset of the
+   * oldest transaction still open or whose marker is not yet committed, at most the high watermark.
+   */
+  readonly lastStableOffset: number;
+  /** The aborted transactions overlapping [from, to) (lastOffset >= from, firstOffset < to), oldest marker first. */
+  abortedTransactions(from: number, to: number): AbortedTransaction[];
   /** Appends one or more whole v2 batches. */
   append(batches: Buffer, options?: AppendOptions): Promise<AppendResult>;
   /**

@@ -1,13 +1,16 @@
 import { pack, unpack } from 'msgpackr';
 import { BrokerError } from '../errors.ts';
-import { BatchField, readInt64 } from '../record/index.ts';
+import { BatchField, CONTROL_FLAG, controlTypeAt, readInt64 } from '../record/index.ts';
+import { PartitionTransactions } from './partition-transactions.ts';
 
 /** Kafka keeps each producer's last five batches to recognise retries (ProducerStateEntry.NUM_BATCHES_TO_RETAIN). */
 export const BATCHES_TO_RETAIN = 5;
 /** Kafka's `producer.id.expiration.ms` default: a producer whose last batch is older is forgotten. */
 export const PRODUCER_ID_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 const INT32_MAX = 2 ** 31 - 1;
-const SNAPSHOT_VERSION = 1;
+/** Version 2 adds the open and aborted transactions; version 1 snapshots (none) still load. */
+const SNAPSHOT_VERSION = 2;
+const TRANSACTIONAL_FLAG = 0x10;
 const FIELDS_PER_BATCH = 5;
 
 interface BatchMetadata {
@@ -26,6 +29,16 @@ interface ProducerEntry {
   batches: BatchMetadata[];
 }
 
+/** One producer as DescribeProducers shows it. */
+export interface ProducerDescription {
+  producerId: number;
+  producerEpoch: number;
+  lastSequence: number;
+  lastTimestamp: number;
+  /** The first offset of its open transaction here, or -1. */
+  currentTxnStartOffset: number;
+}
+
 /** What the log answers before a client's batch is appended. */
 export type ProducerBatchCheck =
   | { readonly kind: 'append' }
@@ -41,6 +54,8 @@ export interface ProducerStateView {
    * follow the last one is OUT_OF_ORDER_SEQUENCE. Batches without a producer id always append.
    */
   check(batch: Buffer, pos?: number): ProducerBatchCheck;
+  /** Every producer known to the log. */
+  describe(): ProducerDescription[];
 }
 
 const APPEND: ProducerBatchCheck = Object.freeze({ kind: 'append' });
@@ -51,6 +66,8 @@ const APPEND: ProducerBatchCheck = Object.freeze({ kind: 'append' });
  */
 export class ProducerStateTable implements ProducerStateView {
   private readonly producers = new Map<number, ProducerEntry>();
+  /** Open, completing and aborted transactions, from the same headers (transactional batches and markers). */
+  readonly transactions = new PartitionTransactions();
 
   /** Producers known. */
   get size(): number {
@@ -65,6 +82,10 @@ export class ProducerStateTable implements ProducerStateView {
     const epoch = batch.readInt16BE(pos + BatchField.producerEpoch);
     const firstSequence = batch.readInt32BE(pos + BatchField.baseSequence);
     if (epoch === entry.epoch) {
+      // Kafka's ProducerAppendInfo: a plain batch while the producer's transaction is open is refused.
+      if ((batch.readInt16BE(pos + BatchField.attributes) & TRANSACTIONAL_FLAG) === 0 && this.transactions.isOpen(producerId)) {
+        return { kind: 'rejected', error: new BrokerError('INVALID_TXN_STATE', `expected a transactional write from producer ${producerId}`) };
+      }
       const lastSequence = addSequence(firstSequence, batch.readInt32BE(pos + BatchField.lastOffsetDelta));
       for (const b of entry.batches) {
         if (b.firstSequence === firstSequence && b.lastSequence === lastSequence) {
@@ -104,6 +125,14 @@ export class ProducerStateTable implements ProducerStateView {
       entry.epoch = epoch;
       entry.batches.length = 0;
     }
+    const attributes = batch.readInt16BE(pos + BatchField.attributes);
+    if ((attributes & CONTROL_FLAG) !== 0) {
+      // A transaction marker ends the producer's transaction here; it has no sequence (Kafka's appendEndTxnMarker).
+      this.transactions.marker(producerId, controlTypeAt(batch, pos) ?? -1, baseOffset);
+      entry.lastTimestamp = timestamp;
+      return;
+    }
+    if ((attributes & TRANSACTIONAL_FLAG) !== 0) this.transactions.data(producerId, baseOffset);
     const lastSequence = addSequence(firstSequence, lastOffsetDelta);
     const lastOffset = baseOffset + lastOffsetDelta;
     if (entry.batches.length < BATCHES_TO_RETAIN) entry.batches.push({ firstSequence, lastSequence, baseOffset, lastOffset, timestamp });
@@ -128,11 +157,25 @@ export class ProducerStateTable implements ProducerStateView {
 
   /** Forgets producers whose last batch is `expirationMs` older than `now` (Kafka's removeExpiredProducers). */
   removeExpired(now: number, expirationMs = PRODUCER_ID_EXPIRATION_MS): void {
-    for (const [producerId, entry] of this.producers) if (now - entry.lastTimestamp >= expirationMs) this.producers.delete(producerId);
+    for (const [producerId, entry] of this.producers) {
+      if (now - entry.lastTimestamp >= expirationMs && !this.transactions.isOpen(producerId)) this.producers.delete(producerId);
+    }
+  }
+
+  /** Every producer known here, as Kafka's DescribeProducers answers (last sequence -1 when none is kept). */
+  describe(): ProducerDescription[] {
+    return [...this.producers].map(([producerId, entry]) => ({
+      producerId,
+      producerEpoch: entry.epoch,
+      lastSequence: entry.batches[entry.batches.length - 1]?.lastSequence ?? -1,
+      lastTimestamp: entry.lastTimestamp,
+      currentTxnStartOffset: this.transactions.firstOffsetOf(producerId) ?? -1,
+    }));
   }
 
   clear(): void {
     this.producers.clear();
+    this.transactions.clear();
   }
 
   /** The table as snapshot bytes (msgpack): every producer with its epoch, last timestamp and retained batches. */
@@ -143,7 +186,7 @@ export class ProducerStateTable implements ProducerStateView {
       for (const b of entry.batches) row.push(b.firstSequence, b.lastSequence, b.baseOffset, b.lastOffset, b.timestamp);
       producers.push(row);
     }
-    return pack({ version: SNAPSHOT_VERSION, producers });
+    return pack({ version: SNAPSHOT_VERSION, producers, ...this.transactions.encode() });
   }
 
   /** The table a snapshot holds; CORRUPT_RECORD if the bytes are not one. */
@@ -154,9 +197,10 @@ export class ProducerStateTable implements ProducerStateView {
     } catch (err) {
       throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot is not msgpack', { cause: err });
     }
-    const { version, producers } = (value ?? {}) as { version?: unknown; producers?: unknown };
-    if (version !== SNAPSHOT_VERSION || !Array.isArray(producers)) throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot has an unknown layout');
+    const { version, producers, open, aborted } = (value ?? {}) as { version?: unknown; producers?: unknown; open?: unknown; aborted?: unknown };
+    if ((version !== 1 && version !== SNAPSHOT_VERSION) || !Array.isArray(producers)) throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot has an unknown layout');
     const table = new ProducerStateTable();
+    if (version === SNAPSHOT_VERSION && !table.transactions.decode(open, aborted)) throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot has malformed transactions');
     for (const row of producers as unknown[]) {
       if (!Array.isArray(row) || row.length < 3 || (row.length - 3) % FIELDS_PER_BATCH !== 0 || (row.length - 3) / FIELDS_PER_BATCH > BATCHES_TO_RETAIN || !row.every(Number.isSafeInteger)) {
         throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot has a malformed producer');

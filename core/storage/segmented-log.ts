@@ -9,6 +9,7 @@ import { compactLog, cleanableRange, type CompactableLog, type CompactionStats }
 import { compactionConfigOf, isCompacted, isDeletedByRetention, type LogConfig } from './log-config.ts';
 import { cleanedFileName, isCleanedFileName, parseSegmentFileName, parseSwapFileName, segmentFileName, swapFileName } from './log-names.ts';
 import { LogSegment } from './log-segment.ts';
+import type { AbortedTransaction } from './partition-transactions.ts';
 import type { AppendOptions, AppendResult, CompactionState, LogId, OffsetAndTimestamp, PartitionLog, ReadResult } from './partition-log.ts';
 import type { ProducerStateTable, ProducerStateView } from './producer-state.ts';
 import { ProducerStateManager } from './producer-state-manager.ts';
@@ -125,6 +126,14 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
 
   get producerState(): ProducerStateView {
     return this.producers.table;
+  }
+
+  get lastStableOffset(): number {
+    return this.producers.table.transactions.lastStableOffset(this.highWatermark);
+  }
+
+  abortedTransactions(from: number, to: number): AbortedTransaction[] {
+    return this.producers.table.transactions.abortedIn(from, to);
   }
 
   get producerTable(): ProducerStateTable {
@@ -579,7 +588,10 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
       count++;
       await this.deleteSegment(segment);
     }
-    if (count > 0) await this.producers.deleteSnapshotsBefore(this.segments[0]!.baseOffset);
+    if (count > 0) {
+      this.producers.table.transactions.dropBefore(this.segments[0]!.baseOffset);
+      await this.producers.deleteSnapshotsBefore(this.segments[0]!.baseOffset);
+    }
     return count;
   }
 

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BrokerError } from '../errors.ts';
-import { BatchField, Compression, LOG_OVERHEAD, RecordBatch, crc32c, decodeRecords, encodeRecordBatch, validateRecordBatch } from '../record/index.ts';
+import { BatchField, Compression, ControlType, LOG_OVERHEAD, RecordBatch, crc32c, decodeRecords, encodeRecordBatch, encodeTxnMarker, validateRecordBatch } from '../record/index.ts';
 import { defaultLogConfig, type LogConfig } from '../storage/log-config.ts';
 import type { LogId, PartitionLog, StorageEngine } from '../storage/partition-log.ts';
 import { ManualClock } from './manual-clock.ts';
@@ -454,6 +454,68 @@ export function runStorageConformance(name: string, factory: StorageHarnessFacto
         clock.advance(1);
         await log.applyRetention(clock.now());
         expect(log.producerState.check(sent.get(9)![5]!.bytes)).toEqual({ kind: 'append' });
+      });
+    });
+
+    describe('transactions', () => {
+      const txnBatch = (producerId: number, baseSequence: number, count = 2): Buffer =>
+        encodeRecordBatch({ producerId, producerEpoch: 0, baseSequence, transactional: true, timestamp: clock.now(), records: Array.from({ length: count }, (_, i) => ({ value: Buffer.alloc(20, i) })) });
+
+      it('holds the last stable offset at the oldest open transaction, indexes aborted ones, and keeps both across rolls, a clean close and a crash', async () => {
+        const settings = { segmentBytes: 1024, indexIntervalBytes: 128 };
+        const log = await open(settings);
+        await log.append(batch(1));
+        expect(log.lastStableOffset).toBe(log.highWatermark);
+        const first1 = (await log.append(txnBatch(1, 0))).baseOffset;
+        const first2 = (await log.append(txnBatch(2, 0))).baseOffset;
+        await log.append(txnBatch(1, 2));
+        await log.append(batch(3));
+        expect(log.lastStableOffset).toBe(first1);
+        // A plain batch from a producer inside its transaction is refused, as Kafka does.
+        const plain = encodeRecordBatch({ producerId: 1, producerEpoch: 0, baseSequence: 4, records: [{ value: Buffer.from('x') }] });
+        const refused = log.producerState.check(plain);
+        expect(refused.kind === 'rejected' && refused.error.code).toBe('INVALID_TXN_STATE');
+        const abort1 = (await log.append(encodeTxnMarker(ControlType.abort, 1, 0, 0, clock.now()))).baseOffset;
+        expect(log.lastStableOffset).toBe(first2);
+        expect(log.abortedTransactions(0, log.logEndOffset)).toEqual([{ producerId: 1, firstOffset: first1, lastOffset: abort1 }]);
+        expect(log.abortedTransactions(abort1 + 1, log.logEndOffset)).toEqual([]);
+        expect(log.abortedTransactions(0, first1)).toEqual([]);
+        // The sequence goes on after a marker: it has none of its own.
+        expect(log.producerState.check(txnBatch(1, 4))).toEqual({ kind: 'append' });
+        await log.append(encodeTxnMarker(ControlType.commit, 2, 0, 0, clock.now()));
+        expect(log.lastStableOffset).toBe(log.highWatermark);
+        const first3 = (await log.append(txnBatch(3, 0))).baseOffset;
+        for (let i = 0; i < 20; i++) await log.append(batch(2, clock.now(), 40));
+        expect(log.segmentCount).toBeGreaterThan(1);
+        const expectState = (l: PartitionLog) => {
+          expect(l.lastStableOffset).toBe(first3);
+          expect(l.abortedTransactions(0, l.logEndOffset)).toEqual([{ producerId: 1, firstOffset: first1, lastOffset: abort1 }]);
+        };
+        expectState(log);
+        if (!harness.reopen) return;
+        engine = await harness.reopen({ clean: true });
+        await engine.open();
+        expectState(await open(settings));
+        engine = await harness.reopen({ clean: false });
+        await engine.open();
+        const recovered = await open(settings);
+        expectState(recovered);
+        const abort3 = (await recovered.append(encodeTxnMarker(ControlType.abort, 3, 0, 0, clock.now()))).baseOffset;
+        expect(recovered.lastStableOffset).toBe(recovered.highWatermark);
+        expect(recovered.abortedTransactions(first3, recovered.logEndOffset)).toEqual([{ producerId: 3, firstOffset: first3, lastOffset: abort3 }]);
+        engine = await harness.reopen({ clean: false });
+        await engine.open();
+        expect((await open(settings)).abortedTransactions(0, Number.MAX_SAFE_INTEGER).map((a) => a.producerId)).toEqual([1, 3]);
+      });
+
+      it('forgets aborted transactions whose segments are deleted', async () => {
+        const log = await open({ segmentBytes: 1024, indexIntervalBytes: 128 });
+        await log.append(txnBatch(7, 0));
+        await log.append(encodeTxnMarker(ControlType.abort, 7, 0, 0, clock.now()));
+        for (let i = 0; i < 24; i++) await log.append(batch(2, clock.now(), 40));
+        expect(log.abortedTransactions(0, log.logEndOffset)).toHaveLength(1);
+        await log.deleteBefore(log.logEndOffset - 1);
+        expect(log.abortedTransactions(0, log.logEndOffset)).toEqual([]);
       });
     });
 

@@ -1,6 +1,6 @@
 import { pack, unpack } from 'msgpackr';
 import { RecordBatch, decodeRecords, encodeRecordBatch, type RecordInput } from '../record/index.ts';
-import type { LogConfig } from '../storage/log-config.ts';
+import type { FlushPolicy, LogConfig } from '../storage/log-config.ts';
 import type { PartitionLog, StorageEngine } from '../storage/partition-log.ts';
 
 /** Internal logs are named `__wharf_<name>`; the topic registry leaves them alone. */
@@ -35,8 +35,13 @@ export class MetadataLog<V> {
     this.recordsInLog = recordsInLog;
   }
 
-  static async open<V>(engine: StorageEngine, name: string): Promise<MetadataLog<V>> {
-    return MetadataLog.load<V>(await engine.openLog({ topic: `${INTERNAL_LOG_PREFIX}${name}`, partition: 0 }, METADATA_LOG_CONFIG));
+  /**
+   * `flush` overrides `always` for a log that needs to be only as durable as the topics it describes
+   * (Kafka's __transaction_state follows the broker's flush policy, like the data its markers end).
+   */
+  static async open<V>(engine: StorageEngine, name: string, options: { flush?: FlushPolicy } = {}): Promise<MetadataLog<V>> {
+    const config = options.flush === undefined ? METADATA_LOG_CONFIG : { ...METADATA_LOG_CONFIG, flush: options.flush };
+    return MetadataLog.load<V>(await engine.openLog({ topic: `${INTERNAL_LOG_PREFIX}${name}`, partition: 0 }, config));
   }
 
   /**

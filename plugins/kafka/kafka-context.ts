@@ -6,6 +6,7 @@ import type { CLOSE_CONNECTION, KafkaConnection } from './kafka-connection.ts';
 import type { RequestHeader } from './codec/index.ts';
 import type { ProducerIds } from './producer-ids.ts';
 import type { KafkaTraffic } from './kafka-traffic.ts';
+import type { TransactionCoordinator } from './transactions/transaction-coordinator.ts';
 
 export type KafkaSettings = ValuesOf<typeof kafkaConfigFields>;
 
@@ -54,6 +55,8 @@ export class KafkaContext {
     readonly security: Security,
     /** Per-topic messages and bytes in and out, for the metrics registry. */
     readonly traffic: KafkaTraffic,
+    /** The transaction coordinator; undefined in cluster mode, where transactions are not coordinated yet. */
+    readonly transactions: TransactionCoordinator | undefined,
   ) {
     this.fetchSessions = new FetchSessionCache({ slots: settings.fetchSessionCacheSlots, evictionMs: settings.fetchSessionEvictionMs }, clock);
   }

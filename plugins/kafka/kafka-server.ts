@@ -18,6 +18,7 @@ import {
   type Logger,
   type PluginContext,
   type Security,
+  type StorageEngine,
   type TlsCredentials,
   type TopicRegistry,
 } from '../../core/index.ts';
@@ -33,11 +34,13 @@ import { createDispatch } from './request-router.ts';
 import { KafkaSession, type SaslSettings } from './security/kafka-session.ts';
 import { PRE_AUTHENTICATION_MAX_BYTES } from './security/sasl.ts';
 import { SUPPORTED_MECHANISMS } from './security/sasl-mechanisms.ts';
+import { TransactionCoordinator } from './transactions/transaction-coordinator.ts';
 
 /** The Kafka listeners (plaintext `kafka`, TLS `kafka-tls`), the context their handlers share, and its metrics and admin views. */
 export class KafkaServer {
   private listeners: TcpListener[] = [];
   private readonly detachers: Array<() => void> = [];
+  private transactions: TransactionCoordinator | undefined;
 
   /** Binds, builds everything requests need, advertises the listeners to the cluster, then serves. */
   async start({ container, section: settings, logger }: PluginContext<KafkaSettings>): Promise<void> {
@@ -75,6 +78,18 @@ export class KafkaServer {
     if (wanted.length === 0) return;
     const node = { nodeId: config.nodeId, endpoints };
     const traffic = new KafkaTraffic();
+    const clock = container.get<Clock>(TOKENS.Clock);
+    const producerIds = new ProducerIds(cluster);
+    this.transactions = cluster.clustered
+      ? undefined
+      : await TransactionCoordinator.open(container.get<StorageEngine>(TOKENS.StorageEngine), config.topics.flush, {
+          topics,
+          offsets,
+          producerIds,
+          clock,
+          logger,
+          settings: { maxTimeoutMs: settings.transactionMaxTimeoutMs, abortTimedOutIntervalMs: settings.transactionAbortCheckMs },
+        });
     this.detachers.push(
       topics.onChange((event) => event.type === 'deleted' && traffic.delete(event.topic.name)),
       contributeKafkaMetrics({ metrics, traffic, listeners: wanted, topics, offsets, coordinator }),
@@ -86,8 +101,8 @@ export class KafkaServer {
       topics,
       coordinator,
       offsets,
-      new ProducerIds(cluster),
-      container.get<Clock>(TOKENS.Clock),
+      producerIds,
+      clock,
       logger,
       await cluster.clusterId(),
       node,
@@ -95,6 +110,7 @@ export class KafkaServer {
       cluster,
       security,
       traffic,
+      this.transactions,
     );
     const histogram = metrics.histogram(WHARF_HISTOGRAMS.requestDuration);
     const latency: Array<HistogramSeries | undefined> = [];
@@ -124,6 +140,8 @@ export class KafkaServer {
     for (const detach of this.detachers.splice(0).reverse()) detach();
     await Promise.all(this.listeners.map((listener) => listener.stop(settings.drainTimeoutMs)));
     this.listeners = [];
+    await this.transactions?.close();
+    this.transactions = undefined;
   }
 }
 

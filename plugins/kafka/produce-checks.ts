@@ -61,17 +61,17 @@ function batchAt(records: Buffer, pos: number): BatchHeader | Refusal | undefine
 
 /**
  * What Kafka answers for every partition of the request before it looks at any one: a first batch
- * header its iterator cannot read, transactional records (no transactional id is authorized: Wharf has
- * no transactions), then a v2 batch of an existing partition whose attributes name no known codec.
+ * header its iterator cannot read, transactional records without a transactional id the principal may
+ * WRITE, then a v2 batch of an existing partition whose attributes name no known codec.
  */
-export function requestRefusal(request: ProduceRequest, exists: (topic: string, partition: number) => boolean): Refusal | undefined {
+export function requestRefusal(request: ProduceRequest, exists: (topic: string, partition: number) => boolean, transactionalAllowed: boolean): Refusal | undefined {
   for (const topic of request.topicData) {
     for (const { records } of topic.partitionData) {
       const first = Buffer.isBuffer(records) ? batchAt(records, 0) : undefined;
       if (first === undefined) continue;
       if (isRefusal(first)) return first;
-      if (first.magic === CURRENT_MAGIC && new RecordBatch(records as Buffer).isTransactional) {
-        return refuse(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported by this broker');
+      if (!transactionalAllowed && first.magic === CURRENT_MAGIC && new RecordBatch(records as Buffer).isTransactional) {
+        return refuse(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional Id authorization failed.');
       }
     }
   }

@@ -32,6 +32,13 @@ import { handleOffsetDelete } from './handlers/offset-delete.ts';
 import { handleOffsetFetch } from './handlers/offset-fetch.ts';
 import { handleProduce } from './handlers/produce.ts';
 import { handleSyncGroup } from './handlers/sync-group.ts';
+import { handleAddOffsetsToTxn } from './handlers/add-offsets-to-txn.ts';
+import { handleAddPartitionsToTxn } from './handlers/add-partitions-to-txn.ts';
+import { handleDescribeProducers } from './handlers/describe-producers.ts';
+import { handleDescribeTransactions } from './handlers/describe-transactions.ts';
+import { handleEndTxn } from './handlers/end-txn.ts';
+import { handleListTransactions } from './handlers/list-transactions.ts';
+import { handleTxnOffsetCommit } from './handlers/txn-offset-commit.ts';
 import type { Dispatch, KafkaConnection, Reply } from './kafka-connection.ts';
 import { CLOSE_CONNECTION, NO_RESPONSE, type Handler, type KafkaContext } from './kafka-context.ts';
 import { authenticate, handshake, rawToken, refusal } from './security/sasl.ts';
@@ -70,6 +77,13 @@ const HANDLERS = new Map<number, Handler<never, unknown>>([
   [ApiKeys.DeleteAcls.key, handleDeleteAcls],
   [ApiKeys.DescribeUserScramCredentials.key, handleDescribeUserScramCredentials],
   [ApiKeys.AlterUserScramCredentials.key, handleAlterUserScramCredentials],
+  [ApiKeys.AddPartitionsToTxn.key, handleAddPartitionsToTxn],
+  [ApiKeys.AddOffsetsToTxn.key, handleAddOffsetsToTxn],
+  [ApiKeys.TxnOffsetCommit.key, handleTxnOffsetCommit],
+  [ApiKeys.EndTxn.key, handleEndTxn],
+  [ApiKeys.DescribeTransactions.key, handleDescribeTransactions],
+  [ApiKeys.ListTransactions.key, handleListTransactions],
+  [ApiKeys.DescribeProducers.key, handleDescribeProducers],
 ] as Array<[number, Handler<never, unknown>]>);
 
 /**

@@ -40,6 +40,14 @@ export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: nu
   { api: ApiKeys.DescribeCluster, min: 0, max: 1 },
   { api: ApiKeys.DescribeUserScramCredentials, min: 0, max: 0 },
   { api: ApiKeys.AlterUserScramCredentials, min: 0, max: 0 },
+  // Transactions: the client versions (AddPartitionsToTxn v4+ is broker-to-broker; EndTxn v4+ is transaction version 2).
+  { api: ApiKeys.AddPartitionsToTxn, min: 0, max: 3 },
+  { api: ApiKeys.AddOffsetsToTxn, min: 0, max: 3 },
+  { api: ApiKeys.TxnOffsetCommit, min: 0, max: 3 },
+  { api: ApiKeys.EndTxn, min: 0, max: 3 },
+  { api: ApiKeys.DescribeTransactions, min: 0, max: 0 },
+  { api: ApiKeys.ListTransactions, min: 0, max: 1 },
+  { api: ApiKeys.DescribeProducers, min: 0, max: 0 },
 ];
 
 export const supportedRange = new Map(SUPPORTED_APIS.map((s) => [s.api.key, s]));

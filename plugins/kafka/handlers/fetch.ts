@@ -1,4 +1,4 @@
-import { BrokerError, firstEventOrTimeout, type ReadResult } from '../../../core/index.ts';
+import { BATCH_HEADER_SIZE, BatchField, BrokerError, LOG_OVERHEAD, firstEventOrTimeout, readInt64, type ReadResult } from '../../../core/index.ts';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
 import type { FetchPartition } from '../fetch-sessions.ts';
@@ -18,12 +18,13 @@ export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, req
   const deadline = ctx.clock.now() + Math.max(0, request.maxWaitMs);
   const session = connection.session;
   const readable = wanted.map((w) => session.allows('read', 'topic', w.topic));
-  let results = await readAll(ctx, wanted, readable, request.maxBytes);
+  const readCommitted = request.isolationLevel === READ_COMMITTED;
+  let results = await readAll(ctx, wanted, readable, request.maxBytes, readCommitted);
   // Partitions the principal may not read are answered TOPIC_AUTHORIZATION_FAILED; the others long-poll as usual.
   const mayWait = readable.includes(true);
   while (mayWait && bytesOf(results) < request.minBytes && ctx.clock.now() < deadline && !results.some((r) => r.errorCode !== KafkaError.NONE && r.errorCode !== KafkaError.TOPIC_AUTHORIZATION_FAILED)) {
     await changeOrDeadline(ctx, wanted, deadline);
-    results = await readAll(ctx, wanted, readable, request.maxBytes);
+    results = await readAll(ctx, wanted, readable, request.maxBytes, readCommitted);
   }
   const { sessionId, include } = context.respond(
     results.map((r) => ({ errorCode: r.errorCode, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, bytes: (r.records as Buffer | null)?.length ?? 0 })),
@@ -44,6 +45,8 @@ export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, req
 };
 
 const NO_SESSION = 0;
+/** FetchRequest isolation_level: 0 read_uncommitted, 1 read_committed (stops at the last stable offset). */
+const READ_COMMITTED = 1;
 
 function response(errorCode: number, sessionId: number, responses: FetchResponse['responses']): FetchResponse {
   return { throttleTimeMs: 0, errorCode, sessionId, responses, nodeEndpoints: [] };
@@ -51,8 +54,11 @@ function response(errorCode: number, sessionId: number, responses: FetchResponse
 
 const NO_TOPIC_ID = Buffer.alloc(16);
 
-/** Reads every partition; after the first one with data, the rest share what is left of maxBytes. */
-async function readAll(ctx: KafkaContext, wanted: readonly FetchPartition[], readable: readonly boolean[], maxBytes: number): Promise<FetchResponsePartitionData[]> {
+/**
+ * Reads every partition; after the first one with data, the rest share what is left of maxBytes. A
+ * read_committed fetch reads up to the last stable offset and is told the aborted transactions in what it got.
+ */
+async function readAll(ctx: KafkaContext, wanted: readonly FetchPartition[], readable: readonly boolean[], maxBytes: number, readCommitted: boolean): Promise<FetchResponsePartitionData[]> {
   let budget = maxBytes;
   let anyData = false;
   const out: FetchResponsePartitionData[] = [];
@@ -70,12 +76,15 @@ async function readAll(ctx: KafkaContext, wanted: readonly FetchPartition[], rea
     const log = leadership.log;
     try {
       const skip: boolean = anyData && budget <= 0;
+      const lastStableOffset = log.lastStableOffset;
       const { records, highWatermark, logStartOffset }: ReadResult = skip
         ? { records: EMPTY, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset }
-        : await log.read(w.fetchOffset, Math.max(1, anyData ? Math.min(w.maxBytes, budget) : w.maxBytes));
+        : await log.read(w.fetchOffset, Math.max(1, anyData ? Math.min(w.maxBytes, budget) : w.maxBytes), readCommitted ? lastStableOffset : undefined);
       budget -= records.length;
       anyData ||= records.length > 0;
-      out.push({ ...partitionError(w.partition, KafkaError.NONE, highWatermark, logStartOffset), records });
+      const result = { ...partitionError(w.partition, KafkaError.NONE, highWatermark, logStartOffset), lastStableOffset, records };
+      if (readCommitted && records.length > 0) result.abortedTransactions = log.abortedTransactions(w.fetchOffset, endOffsetOf(records)).map(({ producerId, firstOffset }) => ({ producerId, firstOffset }));
+      out.push(result);
     } catch (err) {
       if (!BrokerError.is(err, 'OFFSET_OUT_OF_RANGE')) ctx.logger.error({ err, topic: w.topic, partition: w.partition }, 'fetch failed');
       out.push(partitionError(w.partition, kafkaErrorOf(err), log.highWatermark, log.logStartOffset));
@@ -98,6 +107,15 @@ function partitionError(partition: number, errorCode: number, highWatermark: num
     preferredReadReplica: -1,
     records: null,
   };
+}
+
+/** The offset after the last whole batch of `records` (Kafka bounds the aborted transactions it reports by it). */
+function endOffsetOf(records: Buffer): number {
+  let end = 0;
+  for (let pos = 0; pos + BATCH_HEADER_SIZE <= records.length; pos += LOG_OVERHEAD + records.readInt32BE(pos + BatchField.batchLength)) {
+    end = readInt64(records, pos + BatchField.baseOffset) + records.readInt32BE(pos + BatchField.lastOffsetDelta) + 1;
+  }
+  return end;
 }
 
 function bytesOf(results: readonly FetchResponsePartitionData[]): number {

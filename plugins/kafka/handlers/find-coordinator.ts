@@ -7,8 +7,8 @@ const GROUP = 0;
 const TRANSACTION = 1;
 
 /**
- * A group's coordinator is the leader of its offsets partition (this broker on a single node);
- * transaction coordinators do not exist yet.
+ * A group's coordinator is the leader of its offsets partition (this broker on a single node); a
+ * transactional id's is this broker on a single node (cluster mode has none yet).
  */
 export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = (ctx, request, header, connection) => {
   const keys = header.apiVersion >= 4 ? request.coordinatorKeys : [request.key];
@@ -35,10 +35,14 @@ function unauthorized(session: KafkaSession, key: string, keyType: number): Find
 
 function locate(ctx: KafkaContext, key: string, keyType: number, listener: string): FindCoordinatorResponseCoordinator {
   const unavailable = (errorMessage: string): FindCoordinatorResponseCoordinator => ({ key, nodeId: -1, host: '', port: -1, errorCode: KafkaError.COORDINATOR_NOT_AVAILABLE, errorMessage });
-  if (keyType !== GROUP) return unavailable('transactions are not supported');
-  const coordination = ctx.offsets.coordination(key);
-  if (coordination.state === 'unavailable') return unavailable('the group coordinator is not available yet');
-  const nodeId = coordination.state === 'elsewhere' ? coordination.nodeId : ctx.node.nodeId;
+  let nodeId = ctx.node.nodeId;
+  if (keyType === TRANSACTION) {
+    if (ctx.transactions === undefined) return unavailable('transactions are not coordinated in cluster mode yet');
+  } else if (keyType === GROUP) {
+    const coordination = ctx.offsets.coordination(key);
+    if (coordination.state === 'unavailable') return unavailable('the group coordinator is not available yet');
+    if (coordination.state === 'elsewhere') nodeId = coordination.nodeId;
+  } else return { key, nodeId: -1, host: '', port: -1, errorCode: KafkaError.INVALID_REQUEST, errorMessage: `unknown coordinator key type ${keyType}` };
   const endpoint = ctx.endpoint(nodeId, listener);
   if (!endpoint) return unavailable(`broker ${nodeId} has no ${listener} listener registered`);
   return { key, nodeId, host: endpoint.host, port: endpoint.port, errorCode: KafkaError.NONE, errorMessage: null };

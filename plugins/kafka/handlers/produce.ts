@@ -1,4 +1,4 @@
-import { BrokerError, DEFAULT_MAX_MESSAGE_BYTES, isCompacted, type AppendResult, type PartitionLog } from '../../../core/index.ts';
+import { BatchField, BrokerError, DEFAULT_MAX_MESSAGE_BYTES, RecordBatch, isCompacted, type AppendResult, type PartitionLog } from '../../../core/index.ts';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf, type KafkaErrorCode } from '../error-codes.ts';
 import { CLOSE_CONNECTION, NO_RESPONSE, type Handler, type KafkaContext } from '../kafka-context.ts';
@@ -24,13 +24,15 @@ const failed = (errorCode: KafkaErrorCode, errorMessage: string | null = null): 
  */
 export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ctx, request, header, connection) => {
   const session = connection.session;
-  const refused = requestRefusal(request, (topic, partition) => session.allows('write', 'topic', topic) && !('error' in ctx.leaderLog(topic, partition)));
+  const transactionalId = request.transactionalId;
+  const transactionalAllowed = transactionalId !== null && session.allows('write', 'transactional-id', transactionalId);
+  const refused = requestRefusal(request, (topic, partition) => session.allows('write', 'topic', topic) && !('error' in ctx.leaderLog(topic, partition)), transactionalAllowed);
   if (refused) return request.acks === 0 ? CLOSE_CONNECTION : respondAll(request, failed(refused.errorCode, refused.message));
   const pending = request.topicData.map((topic) => ({
     name: topic.name,
     partitions: topic.partitionData.map((p) => ({
       index: p.index,
-      result: session.allows('write', 'topic', topic.name) ? appendPartition(ctx, topic.name, p.index, p.records, header.apiVersion, request.acks, request.timeoutMs) : UNAUTHORIZED,
+      result: session.allows('write', 'topic', topic.name) ? appendPartition(ctx, topic.name, p.index, p.records, header.apiVersion, request.acks, request.timeoutMs, transactionalId) : UNAUTHORIZED,
     })),
   }));
   if (request.acks === 0) {
@@ -56,6 +58,8 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ct
   return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
 };
 
+const TRANSACTIONAL_FLAG = 0x10;
+
 /** Kafka checks WRITE on the topic before anything else about the partition. */
 const UNAUTHORIZED = failed(KafkaError.TOPIC_AUTHORIZATION_FAILED);
 
@@ -68,6 +72,7 @@ function appendPartition(
   version: number,
   acks: number,
   timeoutMs: number,
+  transactionalId: string | null,
 ): PartitionResult | Promise<PartitionResult> {
   const leadership = ctx.leaderLog(topicName, partition);
   if ('error' in leadership) return failed(leadership.error);
@@ -86,6 +91,8 @@ function appendPartition(
   };
   const invalid = checkBatchForLog(checked, limits);
   if (invalid) return failed(invalid.errorCode, invalid.message);
+  const txnRefusal = transactionRefusal(ctx, checked, transactionalId, topicName, partition);
+  if (txnRefusal !== undefined) return failed(txnRefusal);
   const check = log.producerState.check(checked);
   if (check.kind === 'rejected') return failed(kafkaErrorOf(check.error), check.error.message);
   if (check.kind === 'duplicate') {
@@ -112,6 +119,19 @@ function appendPartition(
       return failed(kafkaErrorOf(err), (err as Error).message);
     },
   );
+}
+
+/**
+ * A transactional batch is appended only inside its producer's open transaction holding the partition
+ * (Kafka's partition verification); others pass without a look at the coordinator.
+ */
+function transactionRefusal(ctx: KafkaContext, batch: Buffer, transactionalId: string | null, topic: string, partition: number): KafkaErrorCode | undefined {
+  if ((batch.readInt16BE(BatchField.attributes) & TRANSACTIONAL_FLAG) === 0) return undefined;
+  const header = new RecordBatch(batch);
+  if (transactionalId === null) return KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+  if (ctx.transactions === undefined) return KafkaError.COORDINATOR_NOT_AVAILABLE;
+  const errorCode = ctx.transactions.verify(transactionalId, header.producerId, header.producerEpoch, topic, partition);
+  return errorCode === KafkaError.NONE ? undefined : errorCode;
 }
 
 /** Resolves true once the high watermark reaches `endOffset`, false after `timeoutMs` (Kafka's delayed produce). */

@@ -142,10 +142,6 @@ import type { OffsetDeleteResponseOffsetDeleteResponsePartition } from './offset
 import type { DescribeClusterRequest } from './describe-cluster-request.ts';
 import type { DescribeClusterResponse } from './describe-cluster-response.ts';
 import type { DescribeClusterResponseDescribeClusterBroker } from './describe-cluster-response.ts';
-import type { ConsumerProtocolSubscription } from './consumer-protocol-subscription.ts';
-import type { ConsumerProtocolSubscriptionTopicPartition } from './consumer-protocol-subscription.ts';
-import type { ConsumerProtocolAssignment } from './consumer-protocol-assignment.ts';
-import type { ConsumerProtocolAssignmentTopicPartition } from './consumer-protocol-assignment.ts';
 import type { DescribeAclsRequest } from './describe-acls-request.ts';
 import type { DescribeAclsResponse } from './describe-acls-response.ts';
 import type { DescribeAclsResponseDescribeAclsResource } from './describe-acls-response.ts';
@@ -169,6 +165,40 @@ import type { AlterUserScramCredentialsRequestScramCredentialDeletion } from './
 import type { AlterUserScramCredentialsRequestScramCredentialUpsertion } from './alter-user-scram-credentials-request.ts';
 import type { AlterUserScramCredentialsResponse } from './alter-user-scram-credentials-response.ts';
 import type { AlterUserScramCredentialsResponseAlterUserScramCredentialsResult } from './alter-user-scram-credentials-response.ts';
+import type { ConsumerProtocolSubscription } from './consumer-protocol-subscription.ts';
+import type { ConsumerProtocolSubscriptionTopicPartition } from './consumer-protocol-subscription.ts';
+import type { ConsumerProtocolAssignment } from './consumer-protocol-assignment.ts';
+import type { ConsumerProtocolAssignmentTopicPartition } from './consumer-protocol-assignment.ts';
+import type { AddPartitionsToTxnRequest } from './add-partitions-to-txn-request.ts';
+import type { AddPartitionsToTxnRequestAddPartitionsToTxnTransaction } from './add-partitions-to-txn-request.ts';
+import type { AddPartitionsToTxnRequestAddPartitionsToTxnTopic } from './add-partitions-to-txn-request.ts';
+import type { AddPartitionsToTxnResponse } from './add-partitions-to-txn-response.ts';
+import type { AddPartitionsToTxnResponseAddPartitionsToTxnResult } from './add-partitions-to-txn-response.ts';
+import type { AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult } from './add-partitions-to-txn-response.ts';
+import type { AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult } from './add-partitions-to-txn-response.ts';
+import type { AddOffsetsToTxnRequest } from './add-offsets-to-txn-request.ts';
+import type { AddOffsetsToTxnResponse } from './add-offsets-to-txn-response.ts';
+import type { TxnOffsetCommitRequest } from './txn-offset-commit-request.ts';
+import type { TxnOffsetCommitRequestTxnOffsetCommitRequestTopic } from './txn-offset-commit-request.ts';
+import type { TxnOffsetCommitRequestTxnOffsetCommitRequestPartition } from './txn-offset-commit-request.ts';
+import type { TxnOffsetCommitResponse } from './txn-offset-commit-response.ts';
+import type { TxnOffsetCommitResponseTxnOffsetCommitResponseTopic } from './txn-offset-commit-response.ts';
+import type { TxnOffsetCommitResponseTxnOffsetCommitResponsePartition } from './txn-offset-commit-response.ts';
+import type { EndTxnRequest } from './end-txn-request.ts';
+import type { EndTxnResponse } from './end-txn-response.ts';
+import type { DescribeTransactionsRequest } from './describe-transactions-request.ts';
+import type { DescribeTransactionsResponse } from './describe-transactions-response.ts';
+import type { DescribeTransactionsResponseTransactionState } from './describe-transactions-response.ts';
+import type { DescribeTransactionsResponseTopicData } from './describe-transactions-response.ts';
+import type { ListTransactionsRequest } from './list-transactions-request.ts';
+import type { ListTransactionsResponse } from './list-transactions-response.ts';
+import type { ListTransactionsResponseTransactionState } from './list-transactions-response.ts';
+import type { DescribeProducersRequest } from './describe-producers-request.ts';
+import type { DescribeProducersRequestTopicRequest } from './describe-producers-request.ts';
+import type { DescribeProducersResponse } from './describe-producers-response.ts';
+import type { DescribeProducersResponseTopicResponse } from './describe-producers-response.ts';
+import type { DescribeProducersResponsePartitionResponse } from './describe-producers-response.ts';
+import type { DescribeProducersResponseProducerState } from './describe-producers-response.ts';
 
 export function arbitraryRequestHeader(version: number): fc.Arbitrary<RequestHeader> {
   return fc.record({
@@ -1366,37 +1396,6 @@ export function arbitraryDescribeClusterResponseDescribeClusterBroker(_version: 
   });
 }
 
-export function arbitraryConsumerProtocolSubscription(version: number): fc.Arbitrary<ConsumerProtocolSubscription> {
-  return fc.record({
-    topics: fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
-    userData: fc.option(fc.uint8Array({ maxLength: 8 }).map((a) => Buffer.from(a)), { nil: null }),
-    ownedPartitions: (version >= 1) ? fc.array(arbitraryConsumerProtocolSubscriptionTopicPartition(version), { maxLength: 3 }) : fc.constant([]),
-    generationId: (version >= 2) ? fc.integer() : fc.constant(-1),
-    rackId: (version >= 3) ? fc.option(fc.string({ maxLength: 8 }), { nil: null }) : fc.constant(null),
-  });
-}
-
-export function arbitraryConsumerProtocolSubscriptionTopicPartition(version: number): fc.Arbitrary<ConsumerProtocolSubscriptionTopicPartition> {
-  return fc.record({
-    topic: (version >= 1) ? fc.string({ maxLength: 8 }) : fc.constant(""),
-    partitions: (version >= 1) ? fc.array(fc.integer(), { maxLength: 3 }) : fc.constant([]),
-  });
-}
-
-export function arbitraryConsumerProtocolAssignment(version: number): fc.Arbitrary<ConsumerProtocolAssignment> {
-  return fc.record({
-    assignedPartitions: fc.array(arbitraryConsumerProtocolAssignmentTopicPartition(version), { maxLength: 3 }),
-    userData: fc.option(fc.uint8Array({ maxLength: 8 }).map((a) => Buffer.from(a)), { nil: null }),
-  });
-}
-
-export function arbitraryConsumerProtocolAssignmentTopicPartition(_version: number): fc.Arbitrary<ConsumerProtocolAssignmentTopicPartition> {
-  return fc.record({
-    topic: fc.string({ maxLength: 8 }),
-    partitions: fc.array(fc.integer(), { maxLength: 3 }),
-  });
-}
-
 export function arbitraryDescribeAclsRequest(version: number): fc.Arbitrary<DescribeAclsRequest> {
   return fc.record({
     resourceTypeFilter: fc.integer({ min: -128, max: 127 }),
@@ -1590,3 +1589,281 @@ export function arbitraryAlterUserScramCredentialsResponseAlterUserScramCredenti
     errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
   });
 }
+
+export function arbitraryConsumerProtocolSubscription(version: number): fc.Arbitrary<ConsumerProtocolSubscription> {
+  return fc.record({
+    topics: fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
+    userData: fc.option(fc.uint8Array({ maxLength: 8 }).map((a) => Buffer.from(a)), { nil: null }),
+    ownedPartitions: (version >= 1) ? fc.array(arbitraryConsumerProtocolSubscriptionTopicPartition(version), { maxLength: 3 }) : fc.constant([]),
+    generationId: (version >= 2) ? fc.integer() : fc.constant(-1),
+    rackId: (version >= 3) ? fc.option(fc.string({ maxLength: 8 }), { nil: null }) : fc.constant(null),
+  });
+}
+
+export function arbitraryConsumerProtocolSubscriptionTopicPartition(version: number): fc.Arbitrary<ConsumerProtocolSubscriptionTopicPartition> {
+  return fc.record({
+    topic: (version >= 1) ? fc.string({ maxLength: 8 }) : fc.constant(""),
+    partitions: (version >= 1) ? fc.array(fc.integer(), { maxLength: 3 }) : fc.constant([]),
+  });
+}
+
+export function arbitraryConsumerProtocolAssignment(version: number): fc.Arbitrary<ConsumerProtocolAssignment> {
+  return fc.record({
+    assignedPartitions: fc.array(arbitraryConsumerProtocolAssignmentTopicPartition(version), { maxLength: 3 }),
+    userData: fc.option(fc.uint8Array({ maxLength: 8 }).map((a) => Buffer.from(a)), { nil: null }),
+  });
+}
+
+export function arbitraryConsumerProtocolAssignmentTopicPartition(_version: number): fc.Arbitrary<ConsumerProtocolAssignmentTopicPartition> {
+  return fc.record({
+    topic: fc.string({ maxLength: 8 }),
+    partitions: fc.array(fc.integer(), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryAddPartitionsToTxnRequest(version: number): fc.Arbitrary<AddPartitionsToTxnRequest> {
+  return fc.record({
+    transactions: (version >= 4) ? fc.array(arbitraryAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(version), { maxLength: 3 }) : fc.constant([]),
+    v3AndBelowTransactionalId: (version <= 3) ? fc.string({ maxLength: 8 }) : fc.constant(""),
+    v3AndBelowProducerId: (version <= 3) ? fc.maxSafeInteger() : fc.constant(0),
+    v3AndBelowProducerEpoch: (version <= 3) ? fc.integer({ min: -32768, max: 32767 }) : fc.constant(0),
+    v3AndBelowTopics: (version <= 3) ? fc.array(arbitraryAddPartitionsToTxnRequestAddPartitionsToTxnTopic(version), { maxLength: 3 }) : fc.constant([]),
+  });
+}
+
+export function arbitraryAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(version: number): fc.Arbitrary<AddPartitionsToTxnRequestAddPartitionsToTxnTransaction> {
+  return fc.record({
+    transactionalId: (version >= 4) ? fc.string({ maxLength: 8 }) : fc.constant(""),
+    producerId: (version >= 4) ? fc.maxSafeInteger() : fc.constant(0),
+    producerEpoch: (version >= 4) ? fc.integer({ min: -32768, max: 32767 }) : fc.constant(0),
+    verifyOnly: (version >= 4) ? fc.boolean() : fc.constant(false),
+    topics: (version >= 4) ? fc.array(arbitraryAddPartitionsToTxnRequestAddPartitionsToTxnTopic(version), { maxLength: 3 }) : fc.constant([]),
+  });
+}
+
+export function arbitraryAddPartitionsToTxnRequestAddPartitionsToTxnTopic(_version: number): fc.Arbitrary<AddPartitionsToTxnRequestAddPartitionsToTxnTopic> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    partitions: fc.array(fc.integer(), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryAddPartitionsToTxnResponse(version: number): fc.Arbitrary<AddPartitionsToTxnResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    errorCode: (version >= 4) ? fc.integer({ min: -32768, max: 32767 }) : fc.constant(0),
+    resultsByTransaction: (version >= 4) ? fc.array(arbitraryAddPartitionsToTxnResponseAddPartitionsToTxnResult(version), { maxLength: 3 }) : fc.constant([]),
+    resultsByTopicV3AndBelow: (version <= 3) ? fc.array(arbitraryAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(version), { maxLength: 3 }) : fc.constant([]),
+  });
+}
+
+export function arbitraryAddPartitionsToTxnResponseAddPartitionsToTxnResult(version: number): fc.Arbitrary<AddPartitionsToTxnResponseAddPartitionsToTxnResult> {
+  return fc.record({
+    transactionalId: (version >= 4) ? fc.string({ maxLength: 8 }) : fc.constant(""),
+    topicResults: (version >= 4) ? fc.array(arbitraryAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(version), { maxLength: 3 }) : fc.constant([]),
+  });
+}
+
+export function arbitraryAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(version: number): fc.Arbitrary<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    resultsByPartition: fc.array(arbitraryAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(_version: number): fc.Arbitrary<AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult> {
+  return fc.record({
+    partitionIndex: fc.integer(),
+    partitionErrorCode: fc.integer({ min: -32768, max: 32767 }),
+  });
+}
+
+export function arbitraryAddOffsetsToTxnRequest(_version: number): fc.Arbitrary<AddOffsetsToTxnRequest> {
+  return fc.record({
+    transactionalId: fc.string({ maxLength: 8 }),
+    producerId: fc.maxSafeInteger(),
+    producerEpoch: fc.integer({ min: -32768, max: 32767 }),
+    groupId: fc.string({ maxLength: 8 }),
+  });
+}
+
+export function arbitraryAddOffsetsToTxnResponse(_version: number): fc.Arbitrary<AddOffsetsToTxnResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+  });
+}
+
+export function arbitraryTxnOffsetCommitRequest(version: number): fc.Arbitrary<TxnOffsetCommitRequest> {
+  return fc.record({
+    transactionalId: fc.string({ maxLength: 8 }),
+    groupId: fc.string({ maxLength: 8 }),
+    producerId: fc.maxSafeInteger(),
+    producerEpoch: fc.integer({ min: -32768, max: 32767 }),
+    generationId: (version >= 3) ? fc.integer() : fc.constant(-1),
+    memberId: (version >= 3) ? fc.string({ maxLength: 8 }) : fc.constant(""),
+    groupInstanceId: (version >= 3) ? fc.option(fc.string({ maxLength: 8 }), { nil: null }) : fc.constant(null),
+    topics: fc.array(arbitraryTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(version: number): fc.Arbitrary<TxnOffsetCommitRequestTxnOffsetCommitRequestTopic> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    partitions: fc.array(arbitraryTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(version: number): fc.Arbitrary<TxnOffsetCommitRequestTxnOffsetCommitRequestPartition> {
+  return fc.record({
+    partitionIndex: fc.integer(),
+    committedOffset: fc.maxSafeInteger(),
+    committedLeaderEpoch: (version >= 2) ? fc.integer() : fc.constant(-1),
+    committedMetadata: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+  });
+}
+
+export function arbitraryTxnOffsetCommitResponse(version: number): fc.Arbitrary<TxnOffsetCommitResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    topics: fc.array(arbitraryTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(version: number): fc.Arbitrary<TxnOffsetCommitResponseTxnOffsetCommitResponseTopic> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    partitions: fc.array(arbitraryTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(_version: number): fc.Arbitrary<TxnOffsetCommitResponseTxnOffsetCommitResponsePartition> {
+  return fc.record({
+    partitionIndex: fc.integer(),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+  });
+}
+
+export function arbitraryEndTxnRequest(_version: number): fc.Arbitrary<EndTxnRequest> {
+  return fc.record({
+    transactionalId: fc.string({ maxLength: 8 }),
+    producerId: fc.maxSafeInteger(),
+    producerEpoch: fc.integer({ min: -32768, max: 32767 }),
+    committed: fc.boolean(),
+  });
+}
+
+export function arbitraryEndTxnResponse(version: number): fc.Arbitrary<EndTxnResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    producerId: (version >= 5) ? fc.maxSafeInteger() : fc.constant(-1),
+    producerEpoch: (version >= 5) ? fc.integer({ min: -32768, max: 32767 }) : fc.constant(-1),
+  });
+}
+
+export function arbitraryDescribeTransactionsRequest(_version: number): fc.Arbitrary<DescribeTransactionsRequest> {
+  return fc.record({
+    transactionalIds: fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeTransactionsResponse(version: number): fc.Arbitrary<DescribeTransactionsResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    transactionStates: fc.array(arbitraryDescribeTransactionsResponseTransactionState(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeTransactionsResponseTransactionState(version: number): fc.Arbitrary<DescribeTransactionsResponseTransactionState> {
+  return fc.record({
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    transactionalId: fc.string({ maxLength: 8 }),
+    transactionState: fc.string({ maxLength: 8 }),
+    transactionTimeoutMs: fc.integer(),
+    transactionStartTimeMs: fc.maxSafeInteger(),
+    producerId: fc.maxSafeInteger(),
+    producerEpoch: fc.integer({ min: -32768, max: 32767 }),
+    topics: fc.array(arbitraryDescribeTransactionsResponseTopicData(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeTransactionsResponseTopicData(_version: number): fc.Arbitrary<DescribeTransactionsResponseTopicData> {
+  return fc.record({
+    topic: fc.string({ maxLength: 8 }),
+    partitions: fc.array(fc.integer(), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryListTransactionsRequest(version: number): fc.Arbitrary<ListTransactionsRequest> {
+  return fc.record({
+    stateFilters: fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
+    producerIdFilters: fc.array(fc.maxSafeInteger(), { maxLength: 3 }),
+    durationFilter: (version >= 1) ? fc.maxSafeInteger() : fc.constant(-1),
+  });
+}
+
+export function arbitraryListTransactionsResponse(version: number): fc.Arbitrary<ListTransactionsResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    unknownStateFilters: fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
+    transactionStates: fc.array(arbitraryListTransactionsResponseTransactionState(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryListTransactionsResponseTransactionState(_version: number): fc.Arbitrary<ListTransactionsResponseTransactionState> {
+  return fc.record({
+    transactionalId: fc.string({ maxLength: 8 }),
+    producerId: fc.maxSafeInteger(),
+    transactionState: fc.string({ maxLength: 8 }),
+  });
+}
+
+export function arbitraryDescribeProducersRequest(version: number): fc.Arbitrary<DescribeProducersRequest> {
+  return fc.record({
+    topics: fc.array(arbitraryDescribeProducersRequestTopicRequest(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeProducersRequestTopicRequest(_version: number): fc.Arbitrary<DescribeProducersRequestTopicRequest> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    partitionIndexes: fc.array(fc.integer(), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeProducersResponse(version: number): fc.Arbitrary<DescribeProducersResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    topics: fc.array(arbitraryDescribeProducersResponseTopicResponse(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeProducersResponseTopicResponse(version: number): fc.Arbitrary<DescribeProducersResponseTopicResponse> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    partitions: fc.array(arbitraryDescribeProducersResponsePartitionResponse(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeProducersResponsePartitionResponse(version: number): fc.Arbitrary<DescribeProducersResponsePartitionResponse> {
+  return fc.record({
+    partitionIndex: fc.integer(),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    activeProducers: fc.array(arbitraryDescribeProducersResponseProducerState(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeProducersResponseProducerState(_version: number): fc.Arbitrary<DescribeProducersResponseProducerState> {
+  return fc.record({
+    producerId: fc.maxSafeInteger(),
+    producerEpoch: fc.integer(),
+    lastSequence: fc.integer(),
+    lastTimestamp: fc.maxSafeInteger(),
+    coordinatorEpoch: fc.integer(),
+    currentTxnStartOffset: fc.maxSafeInteger(),
+  });
+}
+

@@ -23,6 +23,10 @@ const MESSAGES = [
   'DescribeAclsRequest', 'DescribeAclsResponse', 'CreateAclsRequest', 'CreateAclsResponse', 'DeleteAclsRequest', 'DeleteAclsResponse',
   'DescribeUserScramCredentialsRequest', 'DescribeUserScramCredentialsResponse', 'AlterUserScramCredentialsRequest', 'AlterUserScramCredentialsResponse',
   'ConsumerProtocolSubscription', 'ConsumerProtocolAssignment',
+  'AddPartitionsToTxnRequest', 'AddPartitionsToTxnResponse', 'AddOffsetsToTxnRequest', 'AddOffsetsToTxnResponse',
+  'TxnOffsetCommitRequest', 'TxnOffsetCommitResponse', 'EndTxnRequest', 'EndTxnResponse',
+  'DescribeTransactionsRequest', 'DescribeTransactionsResponse', 'ListTransactionsRequest', 'ListTransactionsResponse',
+  'DescribeProducersRequest', 'DescribeProducersResponse',
 ];
 
 const PRIMITIVES = new Set(['int8', 'int16', 'uint16', 'int32', 'int64', 'float64', 'bool', 'string', 'bytes', 'records', 'uuid']);

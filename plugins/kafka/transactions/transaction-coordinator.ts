@@ -1,0 +1,330 @@
+import { ControlType, MetadataLog, encodeTxnMarker, type Clock, type FlushPolicy, type Logger, type OffsetStore, type StorageEngine, type Timer, type TopicRegistry } from '../../../core/index.ts';
+import { KafkaError, type KafkaErrorCode } from '../error-codes.ts';
+import type { ProducerIds } from '../producer-ids.ts';
+import {
+  NO_PRODUCER_EPOCH,
+  NO_PRODUCER_ID,
+  isEpochExhausted,
+  isPreparing,
+  parsePartitionKey,
+  partitionKey,
+  type PendingOffset,
+  type TxnMetadata,
+  type TxnState,
+} from './transaction-metadata.ts';
+
+/** The transaction log: Kafka's __transaction_state, a compacted core internal log keyed by transactional id. */
+export const TRANSACTION_LOG = 'kafka-transactions';
+/** Single node: the coordinator's epoch never changes (Kafka's is the leader epoch of the log partition). */
+const COORDINATOR_EPOCH = 0;
+/** A marker or state write that failed (a full disk, say) is retried after this long, as Kafka's marker channel retries. */
+const RETRY_BACKOFF_MS = 1000;
+
+export interface TransactionSettings {
+  /** transaction.max.timeout.ms: the longest transaction timeout a producer may ask for. */
+  maxTimeoutMs: number;
+  /** transaction.abort.timed.out.transaction.cleanup.interval.ms: how often timed-out transactions are looked for. */
+  abortTimedOutIntervalMs: number;
+}
+
+interface Deps {
+  topics: TopicRegistry;
+  offsets: OffsetStore;
+  producerIds: ProducerIds;
+  clock: Clock;
+  logger: Logger;
+  settings: TransactionSettings;
+}
+
+export interface InitResult {
+  errorCode: KafkaErrorCode;
+  producerId: number;
+  producerEpoch: number;
+}
+
+const failedInit = (errorCode: KafkaErrorCode): InitResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
+
+/**
+ * Kafka's TransactionCoordinator on one node: the state of every transactional id lives in a compacted
+ * internal log and is written before a transition is answered; ending a transaction writes Prepare*,
+ * answers, then writes a marker into every partition of the transaction, applies (on commit) the
+ * offsets committed in it, and writes Complete*. A Prepare* found on start is completed. Transactions
+ * older than their timeout are aborted with the producer's epoch bumped, which fences it.
+ */
+export class TransactionCoordinator {
+  /** Transactional ids with a state write in flight: other requests for them get CONCURRENT_TRANSACTIONS. */
+  private readonly pending = new Set<string>();
+  private readonly completing = new Map<string, Promise<void>>();
+  private readonly partitionSets = new WeakMap<TxnMetadata, Set<string>>();
+  private timer: Timer | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly log: MetadataLog<TxnMetadata>,
+    private readonly deps: Deps,
+  ) {}
+
+  /** `flush`: the topics' flush policy, which the transaction log follows (as Kafka's __transaction_state follows log.flush.*). */
+  static async open(engine: StorageEngine, flush: FlushPolicy, deps: Deps): Promise<TransactionCoordinator> {
+    const coordinator = new TransactionCoordinator(await MetadataLog.open<TxnMetadata>(engine, TRANSACTION_LOG, { flush }), deps);
+    for (const txn of coordinator.log.values()) if (isPreparing(txn.state)) coordinator.complete(txn);
+    coordinator.scheduleTimeoutCheck();
+    return coordinator;
+  }
+
+  /** Stops the timeout checks and waits for the completions under way (their markers are written). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.timer?.cancel();
+    await Promise.all(this.completing.values());
+  }
+
+  get(transactionalId: string): Readonly<TxnMetadata> | undefined {
+    return this.log.get(transactionalId);
+  }
+
+  all(): IterableIterator<Readonly<TxnMetadata>> {
+    return this.log.values();
+  }
+
+  /** Kafka's handleInitProducerId for a transactional id: a new epoch (fencing the previous one), after any open transaction is aborted. */
+  async initProducerId(transactionalId: string, timeoutMs: number, expected: { producerId: number; epoch: number } | undefined): Promise<InitResult> {
+    if (transactionalId === '') return failedInit(KafkaError.INVALID_REQUEST);
+    if (!(timeoutMs > 0 && timeoutMs <= this.deps.settings.maxTimeoutMs)) return failedInit(KafkaError.INVALID_TRANSACTION_TIMEOUT);
+    if (this.pending.has(transactionalId)) return failedInit(KafkaError.CONCURRENT_TRANSACTIONS);
+    this.pending.add(transactionalId);
+    try {
+      const txn = this.log.get(transactionalId) ?? this.created(transactionalId, await this.deps.producerIds.allocate(), timeoutMs);
+      if (expected !== undefined && !validExpectedProducer(txn, expected)) return failedInit(KafkaError.PRODUCER_FENCED);
+      switch (txn.state) {
+        case 'PrepareCommit':
+        case 'PrepareAbort':
+          return failedInit(KafkaError.CONCURRENT_TRANSACTIONS);
+        case 'Ongoing': {
+          // The open transaction is aborted under a bumped epoch; the producer retries and gets the epoch after it.
+          const errorCode = await this.fenceAndAbort(txn);
+          return failedInit(errorCode === KafkaError.NONE ? KafkaError.CONCURRENT_TRANSACTIONS : errorCode);
+        }
+        default: {
+          const next = await this.nextEpoch(txn, timeoutMs, expected);
+          if (typeof next === 'number') return failedInit(next as KafkaErrorCode);
+          const errorCode = await this.write(next);
+          return errorCode === KafkaError.NONE ? { errorCode, producerId: next.producerId, producerEpoch: next.producerEpoch } : failedInit(errorCode);
+        }
+      }
+    } finally {
+      this.pending.delete(transactionalId);
+    }
+  }
+
+  /** AddPartitionsToTxn (partitions) and AddOffsetsToTxn (a group): Kafka's handleAddPartitionsToTransaction. */
+  async add(transactionalId: string, producerId: number, producerEpoch: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, groups: readonly string[]): Promise<KafkaErrorCode> {
+    if (transactionalId === '') return KafkaError.INVALID_REQUEST;
+    const txn = this.log.get(transactionalId);
+    const refused = this.producerRefusal(txn, producerId, producerEpoch, KafkaError.PRODUCER_FENCED);
+    if (refused !== undefined) return refused;
+    if (this.pending.has(transactionalId) || isPreparing(txn!.state)) return KafkaError.CONCURRENT_TRANSACTIONS;
+    const keys = partitions.map((p) => partitionKey(p.topic, p.partition));
+    const fresh = txn!.state !== 'Ongoing';
+    const known = fresh ? new Set<string>() : this.partitionsOf(txn!);
+    if (!fresh && keys.every((k) => known.has(k)) && groups.every((g) => txn!.groups.includes(g))) return KafkaError.NONE;
+    const now = this.deps.clock.now();
+    return this.transition(txn!, {
+      ...txn!,
+      state: 'Ongoing',
+      partitions: [...new Set([...(fresh ? [] : txn!.partitions), ...keys])],
+      groups: [...new Set([...(fresh ? [] : txn!.groups), ...groups])],
+      offsets: fresh ? {} : txn!.offsets,
+      startTimestamp: fresh ? now : txn!.startTimestamp,
+      updateTimestamp: now,
+    });
+  }
+
+  /**
+   * TxnOffsetCommit: the offsets are kept with the transaction (durably) and reach the group only when it
+   * commits. The group must have been added to the transaction (AddOffsetsToTxn), as Kafka verifies.
+   */
+  async commitOffsets(transactionalId: string, producerId: number, producerEpoch: number, group: string, offsets: readonly PendingOffset[]): Promise<KafkaErrorCode> {
+    const txn = this.log.get(transactionalId);
+    const refused = this.producerRefusal(txn, producerId, producerEpoch, KafkaError.INVALID_PRODUCER_EPOCH);
+    if (refused !== undefined) return refused;
+    if (this.pending.has(transactionalId) || isPreparing(txn!.state)) return KafkaError.CONCURRENT_TRANSACTIONS;
+    if (txn!.state !== 'Ongoing' || !txn!.groups.includes(group)) return KafkaError.INVALID_TXN_STATE;
+    const merged = new Map((txn!.offsets[group] ?? []).map((o) => [partitionKey(o.topic, o.partition), o]));
+    for (const o of offsets) merged.set(partitionKey(o.topic, o.partition), o);
+    return this.transition(txn!, { ...txn!, offsets: { ...txn!.offsets, [group]: [...merged.values()] }, updateTimestamp: this.deps.clock.now() });
+  }
+
+  /** EndTxn: Kafka's handleEndTransaction (transaction version 1: the client's epoch must be the current one). */
+  async end(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean): Promise<KafkaErrorCode> {
+    if (transactionalId === '') return KafkaError.INVALID_REQUEST;
+    const txn = this.log.get(transactionalId);
+    const refused = this.producerRefusal(txn, producerId, producerEpoch, KafkaError.PRODUCER_FENCED);
+    if (refused !== undefined) return refused;
+    if (this.pending.has(transactionalId)) return KafkaError.CONCURRENT_TRANSACTIONS;
+    switch (txn!.state) {
+      case 'Ongoing': {
+        const next: TxnMetadata = { ...txn!, state: commit ? 'PrepareCommit' : 'PrepareAbort', updateTimestamp: this.deps.clock.now() };
+        const errorCode = await this.transition(txn!, next);
+        if (errorCode === KafkaError.NONE) this.complete(next);
+        return errorCode;
+      }
+      case 'CompleteCommit':
+        return commit ? KafkaError.NONE : KafkaError.INVALID_TXN_STATE;
+      case 'CompleteAbort':
+        return commit ? KafkaError.INVALID_TXN_STATE : KafkaError.NONE;
+      case 'PrepareCommit':
+        return commit ? KafkaError.CONCURRENT_TRANSACTIONS : KafkaError.INVALID_TXN_STATE;
+      case 'PrepareAbort':
+        return commit ? KafkaError.INVALID_TXN_STATE : KafkaError.CONCURRENT_TRANSACTIONS;
+      default:
+        return KafkaError.INVALID_TXN_STATE;
+    }
+  }
+
+  /**
+   * Whether the producer may write a transactional batch to the partition now (Kafka's partition
+   * verification): its transaction is open and holds the partition. Answered from memory.
+   */
+  verify(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partition: number): KafkaErrorCode {
+    const txn = this.log.get(transactionalId);
+    const refused = this.producerRefusal(txn, producerId, producerEpoch, KafkaError.INVALID_PRODUCER_EPOCH);
+    if (refused !== undefined) return refused;
+    if (isPreparing(txn!.state)) return KafkaError.CONCURRENT_TRANSACTIONS;
+    if (txn!.state !== 'Ongoing' || !this.partitionsOf(txn!).has(partitionKey(topic, partition))) return KafkaError.INVALID_TXN_STATE;
+    return KafkaError.NONE;
+  }
+
+  private producerRefusal(txn: TxnMetadata | undefined, producerId: number, producerEpoch: number, fenced: KafkaErrorCode): KafkaErrorCode | undefined {
+    if (txn === undefined || txn.producerId !== producerId) return KafkaError.INVALID_PRODUCER_ID_MAPPING;
+    if (txn.producerEpoch !== producerEpoch) return fenced;
+    return undefined;
+  }
+
+  private partitionsOf(txn: TxnMetadata): Set<string> {
+    let set = this.partitionSets.get(txn);
+    if (set === undefined) this.partitionSets.set(txn, (set = new Set(txn.partitions)));
+    return set;
+  }
+
+  private created(transactionalId: string, producerId: number, timeoutMs: number): TxnMetadata {
+    return {
+      transactionalId,
+      producerId,
+      previousProducerId: NO_PRODUCER_ID,
+      producerEpoch: NO_PRODUCER_EPOCH,
+      lastProducerEpoch: NO_PRODUCER_EPOCH,
+      timeoutMs,
+      state: 'Empty',
+      partitions: [],
+      groups: [],
+      offsets: {},
+      startTimestamp: -1,
+      updateTimestamp: this.deps.clock.now(),
+    };
+  }
+
+  /** Kafka's prepareIncrementProducerEpoch, or prepareProducerIdRotation once the epoch is exhausted; a number is the error. */
+  private async nextEpoch(txn: TxnMetadata, timeoutMs: number, expected: { producerId: number; epoch: number } | undefined): Promise<TxnMetadata | KafkaErrorCode> {
+    const reset = { state: 'Empty' as TxnState, timeoutMs, partitions: [], groups: [], offsets: {}, startTimestamp: -1, updateTimestamp: this.deps.clock.now() };
+    if (isEpochExhausted(txn.producerEpoch) && (expected === undefined || expected.epoch === txn.producerEpoch)) {
+      const producerId = await this.deps.producerIds.allocate();
+      return { ...txn, ...reset, previousProducerId: txn.producerId, producerId, producerEpoch: 0, lastProducerEpoch: expected === undefined ? NO_PRODUCER_EPOCH : txn.producerEpoch };
+    }
+    const bumped = txn.producerEpoch + 1;
+    if (expected === undefined) return { ...txn, ...reset, producerEpoch: bumped, lastProducerEpoch: NO_PRODUCER_EPOCH };
+    if (txn.producerEpoch === NO_PRODUCER_EPOCH || expected.epoch === txn.producerEpoch) return { ...txn, ...reset, producerEpoch: bumped, lastProducerEpoch: txn.producerEpoch };
+    // A retry of an InitProducerId whose answer was lost: the same epoch again.
+    if (expected.epoch === txn.lastProducerEpoch) return { ...txn, ...reset };
+    return KafkaError.PRODUCER_FENCED;
+  }
+
+  /** Kafka's prepareFenceProducerEpoch then an abort not from the client: the markers carry the bumped epoch. */
+  private async fenceAndAbort(txn: TxnMetadata): Promise<KafkaErrorCode> {
+    const next: TxnMetadata = { ...txn, producerEpoch: txn.producerEpoch + 1, lastProducerEpoch: NO_PRODUCER_EPOCH, state: 'PrepareAbort', updateTimestamp: this.deps.clock.now() };
+    const errorCode = await this.write(next);
+    if (errorCode === KafkaError.NONE) this.complete(next);
+    return errorCode;
+  }
+
+  /** A client-driven transition: refused while another one is written. */
+  private async transition(txn: TxnMetadata, next: TxnMetadata): Promise<KafkaErrorCode> {
+    this.pending.add(txn.transactionalId);
+    try {
+      return await this.write(next);
+    } finally {
+      this.pending.delete(txn.transactionalId);
+    }
+  }
+
+  /** Stores the new state; the answer is Kafka's for a failed append to the transaction log. */
+  private async write(next: TxnMetadata): Promise<KafkaErrorCode> {
+    try {
+      await this.log.put(next.transactionalId, next);
+      return KafkaError.NONE;
+    } catch (err) {
+      this.deps.logger.warn({ err, transactionalId: next.transactionalId, state: next.state }, 'writing transaction state failed');
+      return KafkaError.COORDINATOR_NOT_AVAILABLE;
+    }
+  }
+
+  /** Writes the markers of a Prepare* state, applies committed offsets, then stores Complete*; retried until it succeeds. */
+  private complete(txn: TxnMetadata): void {
+    const id = txn.transactionalId;
+    if (this.completing.has(id)) return;
+    const commit = txn.state === 'PrepareCommit';
+    const run = (async () => {
+      for (;;) {
+        try {
+          await this.writeMarkers(txn, commit);
+          if (commit) for (const [group, offsets] of Object.entries(txn.offsets)) await this.deps.offsets.commit(group, offsets);
+          await this.log.put(id, { ...txn, state: commit ? 'CompleteCommit' : 'CompleteAbort', partitions: [], groups: [], offsets: {}, updateTimestamp: this.deps.clock.now() });
+          return;
+        } catch (err) {
+          if (this.closed) return;
+          this.deps.logger.warn({ err, transactionalId: id }, 'completing a transaction failed; retrying');
+          await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, RETRY_BACKOFF_MS));
+        }
+      }
+    })().finally(() => this.completing.delete(id));
+    this.completing.set(id, run);
+  }
+
+  /** One marker per partition of the transaction (a deleted topic has none to write). */
+  private async writeMarkers(txn: TxnMetadata, commit: boolean): Promise<void> {
+    const type = commit ? ControlType.commit : ControlType.abort;
+    const now = this.deps.clock.now();
+    await Promise.all(
+      txn.partitions.map(async (key) => {
+        const { topic, partition } = parsePartitionKey(key);
+        const log = this.deps.topics.log(topic, partition);
+        if (log === undefined) return;
+        await log.append(encodeTxnMarker(type, txn.producerId, txn.producerEpoch, COORDINATOR_EPOCH, now), { acks: 'all' });
+      }),
+    );
+  }
+
+  private scheduleTimeoutCheck(): void {
+    if (this.closed) return;
+    this.timer = this.deps.clock.setTimeout(() => {
+      this.abortTimedOut();
+      this.scheduleTimeoutCheck();
+    }, this.deps.settings.abortTimedOutIntervalMs);
+  }
+
+  /** Kafka's abortTimedOutTransactions: open transactions past their timeout are aborted under a bumped epoch. */
+  private abortTimedOut(): void {
+    const now = this.deps.clock.now();
+    for (const txn of this.log.values()) {
+      if (txn.state !== 'Ongoing' || txn.startTimestamp + txn.timeoutMs >= now || this.pending.has(txn.transactionalId)) continue;
+      this.deps.logger.info({ transactionalId: txn.transactionalId, producerId: txn.producerId, timeoutMs: txn.timeoutMs }, 'aborting a transaction past its timeout');
+      this.pending.add(txn.transactionalId);
+      void this.fenceAndAbort(txn).finally(() => this.pending.delete(txn.transactionalId));
+    }
+  }
+}
+
+/** Kafka's isValidProducerId for an InitProducerId that names the producer it had (KIP-360). */
+function validExpectedProducer(txn: TxnMetadata, expected: { producerId: number; epoch: number }): boolean {
+  return txn.producerEpoch === NO_PRODUCER_EPOCH || expected.producerId === txn.producerId || (expected.producerId === txn.previousProducerId && isEpochExhausted(expected.epoch));
+}
