@@ -1,10 +1,14 @@
 import type { Clock } from '../../core/index.ts';
 import type { FetchRequest } from './codec/index.ts';
 import { KafkaError, type KafkaErrorCode } from './error-codes.ts';
+import { NO_TOPIC_ID } from './topic-ids.ts';
 
 /** One partition a fetch reads: from the request, or from its session's cache. */
 export interface FetchPartition {
+  /** The topic's name; '' when the request named it by an id no topic has (v13+: UNKNOWN_TOPIC_ID). */
   topic: string;
+  /** v13+: the topic id the request named it by (the response names it so); zero before. */
+  topicId: Buffer;
   partition: number;
   fetchOffset: number;
   maxBytes: number;
@@ -77,8 +81,10 @@ export class FetchSessionCache {
     return this.sessions.size;
   }
 
-  contextFor(request: FetchRequest, version: number): FetchContext {
-    const named = requestedPartitions(request);
+  /** `nameOf` resolves the topic ids of v13+ requests. */
+  contextFor(request: FetchRequest, version: number, nameOf: (topicId: Buffer) => string | undefined): FetchContext {
+    const byId = version >= 13;
+    const named = requestedPartitions(request, byId, nameOf);
     if (version < 7) return sessionless(named);
     const { sessionId, sessionEpoch } = request;
     if (sessionEpoch === INITIAL_EPOCH || sessionEpoch === FINAL_EPOCH) {
@@ -94,7 +100,7 @@ export class FetchSessionCache {
       else session.partitions.set(keyOf(p), { ...p, highWatermark: -1, logStartOffset: -1 });
     }
     for (const forgotten of request.forgottenTopicsData) {
-      for (const partition of forgotten.partitions) session.partitions.delete(keyOf({ topic: forgotten.topic, partition }));
+      for (const partition of forgotten.partitions) session.partitions.delete(keyOf({ topic: forgotten.topic, topicId: byId ? forgotten.topicId : NO_TOPIC_ID, partition }));
     }
     if (session.partitions.size === 0) {
       this.sessions.delete(session.id);
@@ -168,10 +174,12 @@ export class FetchSessionCache {
   }
 }
 
-function requestedPartitions(request: FetchRequest): FetchPartition[] {
-  return request.topics.flatMap((t) =>
-    t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch })),
-  );
+function requestedPartitions(request: FetchRequest, byId: boolean, nameOf: (topicId: Buffer) => string | undefined): FetchPartition[] {
+  return request.topics.flatMap((t) => {
+    const topic = byId ? (nameOf(t.topicId) ?? '') : t.topic;
+    const topicId = byId ? t.topicId : NO_TOPIC_ID;
+    return t.partitions.map((p) => ({ topic, topicId, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch }));
+  });
 }
 
 function sessionless(partitions: readonly FetchPartition[]): FetchContext {
@@ -187,6 +195,7 @@ function cachedResponse(outcome: FetchOutcome): { highWatermark: number; logStar
   return { highWatermark: outcome.errorCode === KafkaError.NONE ? outcome.highWatermark : -1, logStartOffset: outcome.logStartOffset };
 }
 
-function keyOf(p: { topic: string; partition: number }): string {
-  return `${p.partition}:${p.topic}`;
+/** By id from v13 (a re-created topic is another topic), else by name. */
+function keyOf(p: { topic: string; topicId: Buffer; partition: number }): string {
+  return p.topicId === NO_TOPIC_ID ? `${p.partition}:${p.topic}` : `${p.partition}#${p.topicId.toString('hex')}`;
 }

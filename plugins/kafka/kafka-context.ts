@@ -6,6 +6,7 @@ import type { CLOSE_CONNECTION, KafkaConnection } from './kafka-connection.ts';
 import type { RequestHeader } from './codec/index.ts';
 import type { ProducerIds } from './producer-ids.ts';
 import type { KafkaTraffic } from './kafka-traffic.ts';
+import { TopicIds } from './topic-ids.ts';
 
 export type KafkaSettings = ValuesOf<typeof kafkaConfigFields>;
 
@@ -36,6 +37,8 @@ export type Handler<Req, Res> = (ctx: KafkaContext, request: Req, header: Reques
 export class KafkaContext {
   /** KIP-227 incremental fetch sessions, broker-wide as in Kafka. */
   readonly fetchSessions: FetchSessionCache;
+  /** Topic names by id, for the versions that name topics by id. */
+  readonly topicIds: TopicIds;
 
   constructor(
     readonly settings: KafkaSettings,
@@ -55,6 +58,7 @@ export class KafkaContext {
     /** Per-topic messages and bytes in and out, for the metrics registry. */
     readonly traffic: KafkaTraffic,
   ) {
+    this.topicIds = new TopicIds(topics);
     this.fetchSessions = new FetchSessionCache({ slots: settings.fetchSessionCacheSlots, evictionMs: settings.fetchSessionEvictionMs }, clock);
   }
 

@@ -96,6 +96,7 @@ export class KafkaServer {
       security,
       traffic,
     );
+    this.detachers.push(() => context.topicIds.close());
     const histogram = metrics.histogram(WHARF_HISTOGRAMS.requestDuration);
     const latency: Array<HistogramSeries | undefined> = [];
     const dispatch = createDispatch(context, (apiKey) => (latency[apiKey] ??= histogram.labels({ protocol: 'kafka', api: apisByKey.get(apiKey)?.name ?? String(apiKey) })));

@@ -22,6 +22,8 @@ const MESSAGES = [
   'OffsetDeleteRequest', 'OffsetDeleteResponse', 'DescribeClusterRequest', 'DescribeClusterResponse',
   'DescribeAclsRequest', 'DescribeAclsResponse', 'CreateAclsRequest', 'CreateAclsResponse', 'DeleteAclsRequest', 'DeleteAclsResponse',
   'DescribeUserScramCredentialsRequest', 'DescribeUserScramCredentialsResponse', 'AlterUserScramCredentialsRequest', 'AlterUserScramCredentialsResponse',
+  'ElectLeadersRequest', 'ElectLeadersResponse', 'DescribeClientQuotasRequest', 'DescribeClientQuotasResponse',
+  'AlterClientQuotasRequest', 'AlterClientQuotasResponse',
   'ConsumerProtocolSubscription', 'ConsumerProtocolAssignment',
 ];
 

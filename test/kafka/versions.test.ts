@@ -1,0 +1,136 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ApiKeys,
+  defaultFetchRequest,
+  defaultFetchRequestFetchPartition,
+  defaultFetchRequestFetchTopic,
+  defaultListOffsetsRequest,
+  defaultMetadataRequest,
+  defaultOffsetFetchRequest,
+} from '../../plugins/kafka/codec/index.ts';
+import { KafkaError } from '../../plugins/kafka/error-codes.ts';
+import { startKafka, type KafkaTestBroker } from '../helpers/kafka.ts';
+import { KafkaWire } from '../helpers/kafka-wire.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setUp(topics: Array<{ topic: string; numPartitions: number }>): Promise<{ kafka: KafkaTestBroker; wire: KafkaWire }> {
+  const kafka = await startKafka();
+  cleanups.push(() => kafka.stop());
+  const admin = kafka.client().admin();
+  await admin.connect();
+  await admin.createTopics({ topics });
+  await admin.disconnect();
+  const wire = await KafkaWire.connect(kafka.port);
+  cleanups.push(() => wire.close());
+  return { kafka, wire };
+}
+
+const metadataOf = (wire: KafkaWire, version: number, topics: Array<{ name: string | null; topicId: Buffer }> | null) =>
+  wire.request(ApiKeys.Metadata, version, { ...defaultMetadataRequest(), topics, allowAutoTopicCreation: false });
+
+const fetchById = (topicId: Buffer, partitions: number[], version = 17) =>
+  ({
+    ...defaultFetchRequest(),
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 1 << 20,
+    sessionEpoch: -1,
+    topics: [{ ...defaultFetchRequestFetchTopic(), topicId, partitions: partitions.map((partition) => ({ ...defaultFetchRequestFetchPartition(), partition, fetchOffset: 0, partitionMaxBytes: 1 << 20 })) }],
+    version,
+  }) as const;
+
+describe('Kafka 3.9 API versions on the wire', () => {
+  it('names topics by a stable id (Metadata v10+, by id in v12) that a re-created topic does not keep, and Fetch v13+ reads by id or answers UNKNOWN_TOPIC_ID', async () => {
+    const { kafka, wire } = await setUp([{ topic: 'ids', numPartitions: 2 }]);
+    const producer = kafka.client().producer();
+    await producer.connect();
+    cleanups.push(() => producer.disconnect());
+    await producer.send({ topic: 'ids', messages: [{ value: 'one', partition: 1 }] });
+
+    const byName = await metadataOf(wire, 12, [{ name: 'ids', topicId: Buffer.alloc(16) }]);
+    const id = byName.topics[0]!.topicId;
+    expect(id.equals(Buffer.alloc(16))).toBe(false);
+    expect((await metadataOf(wire, 10, null)).topics.find((t) => t.name === 'ids')!.topicId).toEqual(id);
+    const byId = await metadataOf(wire, 12, [{ name: null, topicId: id }]);
+    expect(byId.topics.map((t) => [t.name, t.errorCode, t.partitions.length])).toEqual([['ids', KafkaError.NONE, 2]]);
+
+    const { version, ...fetch } = fetchById(id, [0, 1]);
+    const read = await wire.request(ApiKeys.Fetch, version, fetch);
+    expect(read.responses.map((t) => t.topicId)).toEqual([id]);
+    expect(read.responses[0]!.partitions.map((p) => [p.partitionIndex, p.errorCode, p.highWatermark])).toEqual([
+      [0, KafkaError.NONE, 0],
+      [1, KafkaError.NONE, 1],
+    ]);
+
+    const admin = kafka.client().admin();
+    await admin.connect();
+    cleanups.push(() => admin.disconnect());
+    await admin.deleteTopics({ topics: ['ids'] });
+    await admin.createTopics({ topics: [{ topic: 'ids', numPartitions: 2 }] });
+    const recreated = (await metadataOf(wire, 12, [{ name: 'ids', topicId: Buffer.alloc(16) }])).topics[0]!.topicId;
+    expect(recreated.equals(id)).toBe(false);
+    expect((await metadataOf(wire, 12, [{ name: null, topicId: id }])).topics.map((t) => [t.name, t.errorCode])).toEqual([[null, KafkaError.UNKNOWN_TOPIC_ID]]);
+    const stale = await wire.request(ApiKeys.Fetch, 13, fetchById(id, [0], 13));
+    expect(stale.responses[0]!.topicId).toEqual(id);
+    expect(stale.responses[0]!.partitions[0]!.errorCode).toBe(KafkaError.UNKNOWN_TOPIC_ID);
+
+    // DeleteTopics v6 by id.
+    const deleted = await wire.request(ApiKeys.DeleteTopics, 6, { topics: [{ name: null, topicId: recreated }, { name: null, topicId: id }], topicNames: [], timeoutMs: 5000 });
+    expect(deleted.responses.map((r) => [r.name, r.errorCode])).toEqual([
+      ['ids', KafkaError.NONE],
+      [null, KafkaError.UNKNOWN_TOPIC_ID],
+    ]);
+  });
+
+  it('answers ListOffsets v7-v9 special timestamps as Kafka without tiered storage: max timestamp, earliest local, latest tiered', async () => {
+    const { kafka, wire } = await setUp([{ topic: 'times', numPartitions: 1 }]);
+    const producer = kafka.client().producer();
+    await producer.connect();
+    cleanups.push(() => producer.disconnect());
+    await producer.send({
+      topic: 'times',
+      messages: [
+        { value: 'a', timestamp: '1000' },
+        { value: 'b', timestamp: '5000' },
+        { value: 'c', timestamp: '3000' },
+      ],
+    });
+    await producer.send({ topic: 'times', messages: [{ value: 'd', timestamp: '2000' }] });
+    const lookup = async (version: number, timestamp: number) => {
+      const response = await wire.request(ApiKeys.ListOffsets, version, {
+        ...defaultListOffsetsRequest(),
+        replicaId: -1,
+        topics: [{ name: 'times', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }],
+      });
+      const p = response.topics[0]!.partitions[0]!;
+      return [p.errorCode, p.offset, p.timestamp];
+    };
+    expect(await lookup(7, -3)).toEqual([KafkaError.NONE, 1, 5000]);
+    expect(await lookup(8, -4)).toEqual([KafkaError.NONE, 0, -1]);
+    expect(await lookup(9, -5)).toEqual([KafkaError.NONE, -1, -1]);
+    expect(await lookup(9, -1)).toEqual([KafkaError.NONE, 4, -1]);
+  });
+
+  it('fetches the committed offsets of several groups in one OffsetFetch v8+, each answered on its own', async () => {
+    const { kafka, wire } = await setUp([{ topic: 'batched', numPartitions: 2 }]);
+    const admin = kafka.client().admin();
+    await admin.connect();
+    cleanups.push(() => admin.disconnect());
+    await admin.setOffsets({ groupId: 'first', topic: 'batched', partitions: [{ partition: 0, offset: '0' }] });
+    const response = await wire.request(ApiKeys.OffsetFetch, 9, {
+      ...defaultOffsetFetchRequest(),
+      groups: [
+        { groupId: 'first', memberId: null, memberEpoch: -1, topics: [{ name: 'batched', partitionIndexes: [0, 1] }] },
+        { groupId: 'second', memberId: null, memberEpoch: -1, topics: null },
+      ],
+    });
+    expect(response.groups.map((g) => [g.groupId, g.errorCode, g.topics.flatMap((t) => t.partitions.map((p) => [t.name, p.partitionIndex, p.committedOffset]))])).toEqual([
+      ['first', KafkaError.NONE, [['batched', 0, 0], ['batched', 1, -1]]],
+      ['second', KafkaError.NONE, []],
+    ]);
+  });
+});
