@@ -17,6 +17,7 @@ import { handleDescribeCluster } from './handlers/describe-cluster.ts';
 import { handleDescribeConfigs } from './handlers/describe-configs.ts';
 import { handleDescribeGroups } from './handlers/describe-groups.ts';
 import { handleDescribeLogDirs } from './handlers/describe-log-dirs.ts';
+import { handleElectLeaders } from './handlers/elect-leaders.ts';
 import { handleFetch } from './handlers/fetch.ts';
 import { handleFindCoordinator } from './handlers/find-coordinator.ts';
 import { handleHeartbeat } from './handlers/heartbeat.ts';
@@ -70,6 +71,7 @@ const HANDLERS = new Map<number, Handler<never, unknown>>([
   [ApiKeys.DeleteAcls.key, handleDeleteAcls],
   [ApiKeys.DescribeUserScramCredentials.key, handleDescribeUserScramCredentials],
   [ApiKeys.AlterUserScramCredentials.key, handleAlterUserScramCredentials],
+  [ApiKeys.ElectLeaders.key, handleElectLeaders],
 ] as Array<[number, Handler<never, unknown>]>);
 
 /**

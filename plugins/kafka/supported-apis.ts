@@ -40,6 +40,7 @@ export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: nu
   { api: ApiKeys.DescribeCluster, min: 0, max: 1 },
   { api: ApiKeys.DescribeUserScramCredentials, min: 0, max: 0 },
   { api: ApiKeys.AlterUserScramCredentials, min: 0, max: 0 },
+  { api: ApiKeys.ElectLeaders, min: 0, max: 2 },
 ];
 
 export const supportedRange = new Map(SUPPORTED_APIS.map((s) => [s.api.key, s]));

@@ -7,6 +7,7 @@ import {
   defaultListOffsetsRequest,
   defaultMetadataRequest,
   defaultOffsetFetchRequest,
+  type FetchRequest,
 } from '../../plugins/kafka/codec/index.ts';
 import { KafkaError } from '../../plugins/kafka/error-codes.ts';
 import { startKafka, type KafkaTestBroker } from '../helpers/kafka.ts';
@@ -32,16 +33,14 @@ async function setUp(topics: Array<{ topic: string; numPartitions: number }>): P
 const metadataOf = (wire: KafkaWire, version: number, topics: Array<{ name: string | null; topicId: Buffer }> | null) =>
   wire.request(ApiKeys.Metadata, version, { ...defaultMetadataRequest(), topics, allowAutoTopicCreation: false });
 
-const fetchById = (topicId: Buffer, partitions: number[], version = 17) =>
-  ({
+const fetchById = (topicId: Buffer, partitions: number[]): FetchRequest => ({
     ...defaultFetchRequest(),
     maxWaitMs: 0,
     minBytes: 0,
     maxBytes: 1 << 20,
     sessionEpoch: -1,
     topics: [{ ...defaultFetchRequestFetchTopic(), topicId, partitions: partitions.map((partition) => ({ ...defaultFetchRequestFetchPartition(), partition, fetchOffset: 0, partitionMaxBytes: 1 << 20 })) }],
-    version,
-  }) as const;
+  });
 
 describe('Kafka 3.9 API versions on the wire', () => {
   it('names topics by a stable id (Metadata v10+, by id in v12) that a re-created topic does not keep, and Fetch v13+ reads by id or answers UNKNOWN_TOPIC_ID', async () => {
@@ -58,8 +57,7 @@ describe('Kafka 3.9 API versions on the wire', () => {
     const byId = await metadataOf(wire, 12, [{ name: null, topicId: id }]);
     expect(byId.topics.map((t) => [t.name, t.errorCode, t.partitions.length])).toEqual([['ids', KafkaError.NONE, 2]]);
 
-    const { version, ...fetch } = fetchById(id, [0, 1]);
-    const read = await wire.request(ApiKeys.Fetch, version, fetch);
+    const read = await wire.request(ApiKeys.Fetch, 17, fetchById(id, [0, 1]));
     expect(read.responses.map((t) => t.topicId)).toEqual([id]);
     expect(read.responses[0]!.partitions.map((p) => [p.partitionIndex, p.errorCode, p.highWatermark])).toEqual([
       [0, KafkaError.NONE, 0],
@@ -74,7 +72,7 @@ describe('Kafka 3.9 API versions on the wire', () => {
     const recreated = (await metadataOf(wire, 12, [{ name: 'ids', topicId: Buffer.alloc(16) }])).topics[0]!.topicId;
     expect(recreated.equals(id)).toBe(false);
     expect((await metadataOf(wire, 12, [{ name: null, topicId: id }])).topics.map((t) => [t.name, t.errorCode])).toEqual([[null, KafkaError.UNKNOWN_TOPIC_ID]]);
-    const stale = await wire.request(ApiKeys.Fetch, 13, fetchById(id, [0], 13));
+    const stale = await wire.request(ApiKeys.Fetch, 13, fetchById(id, [0]));
     expect(stale.responses[0]!.topicId).toEqual(id);
     expect(stale.responses[0]!.partitions[0]!.errorCode).toBe(KafkaError.UNKNOWN_TOPIC_ID);
 
@@ -132,5 +130,29 @@ describe('Kafka 3.9 API versions on the wire', () => {
       ['first', KafkaError.NONE, [['batched', 0, 0], ['batched', 1, -1]]],
       ['second', KafkaError.NONE, []],
     ]);
+  });
+
+  it('answers ElectLeaders on a single node as Kafka does for partitions already led by their preferred replica', async () => {
+    const { wire } = await setUp([{ topic: 'elect', numPartitions: 2 }]);
+    for (const version of [0, 1, 2]) {
+      const named = await wire.request(ApiKeys.ElectLeaders, version, {
+        electionType: 0,
+        timeoutMs: 1000,
+        topicPartitions: [
+          { topic: 'elect', partitions: [0, 1, 2] },
+          { topic: 'missing', partitions: [0] },
+        ],
+      });
+      expect(named.errorCode).toBe(KafkaError.NONE);
+      expect(named.replicaElectionResults.map((t) => [t.topic, t.partitionResult.map((p) => [p.partitionId, p.errorCode])])).toEqual([
+        ['elect', [[0, KafkaError.ELECTION_NOT_NEEDED], [1, KafkaError.ELECTION_NOT_NEEDED], [2, KafkaError.UNKNOWN_TOPIC_OR_PARTITION]]],
+        ['missing', [[0, KafkaError.UNKNOWN_TOPIC_OR_PARTITION]]],
+      ]);
+    }
+    const unclean = await wire.request(ApiKeys.ElectLeaders, 2, { electionType: 1, timeoutMs: 1000, topicPartitions: [{ topic: 'elect', partitions: [0] }] });
+    expect(unclean.replicaElectionResults[0]!.partitionResult[0]!.errorCode).toBe(KafkaError.ELECTION_NOT_NEEDED);
+    // Every partition: those that need no election are left out.
+    const all = await wire.request(ApiKeys.ElectLeaders, 2, { electionType: 0, timeoutMs: 1000, topicPartitions: null });
+    expect(all).toMatchObject({ errorCode: KafkaError.NONE, replicaElectionResults: [] });
   });
 });
