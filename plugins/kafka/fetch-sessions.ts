@@ -33,6 +33,8 @@ export interface FetchContext {
   readonly partitions: readonly FetchPartition[];
   /** After the reads: the indexes of `partitions` the response carries, and its session id. */
   respond(outcomes: readonly FetchOutcome[]): { sessionId: number; include: readonly number[] };
+  /** The session id of an empty response to a throttled client (Kafka's getThrottledResponse): an incremental fetch keeps its session, a full one opens none. */
+  readonly throttledSessionId: number;
 }
 
 /** Sessions: `0` is no session; epoch 0 opens one, -1 (FINAL) asks for none and closes the named one. */
@@ -114,6 +116,7 @@ export class FetchSessionCache {
   private full(named: readonly FetchPartition[]): FetchContext {
     return {
       partitions: named,
+      throttledSessionId: NO_SESSION,
       respond: (outcomes) => {
         const include = named.map((_, i) => i);
         const id = this.maybeCreate(named.length);
@@ -131,6 +134,7 @@ export class FetchSessionCache {
     const cached = [...session.partitions.values()];
     return {
       partitions: cached,
+      throttledSessionId: session.id,
       respond: (outcomes) => {
         const include: number[] = [];
         outcomes.forEach((outcome, i) => {
@@ -183,11 +187,11 @@ function requestedPartitions(request: FetchRequest, byId: boolean, nameOf: (topi
 }
 
 function sessionless(partitions: readonly FetchPartition[]): FetchContext {
-  return { partitions, respond: () => ({ sessionId: NO_SESSION, include: partitions.map((_, i) => i) }) };
+  return { partitions, throttledSessionId: NO_SESSION, respond: () => ({ sessionId: NO_SESSION, include: partitions.map((_, i) => i) }) };
 }
 
 function failed(error: KafkaErrorCode): FetchContext {
-  return { error, partitions: [], respond: () => ({ sessionId: NO_SESSION, include: [] }) };
+  return { error, partitions: [], throttledSessionId: NO_SESSION, respond: () => ({ sessionId: NO_SESSION, include: [] }) };
 }
 
 /** What a session remembers of a response; an error forgets the high watermark so the partition is sent again once it clears. */

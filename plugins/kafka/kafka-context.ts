@@ -7,6 +7,7 @@ import type { RequestHeader } from './codec/index.ts';
 import type { ProducerIds } from './producer-ids.ts';
 import type { KafkaTraffic } from './kafka-traffic.ts';
 import { TopicIds } from './topic-ids.ts';
+import { ClientQuotas } from './quotas/client-quotas.ts';
 
 export type KafkaSettings = ValuesOf<typeof kafkaConfigFields>;
 
@@ -37,6 +38,8 @@ export type Handler<Req, Res> = (ctx: KafkaContext, request: Req, header: Reques
 export class KafkaContext {
   /** KIP-227 incremental fetch sessions, broker-wide as in Kafka. */
   readonly fetchSessions: FetchSessionCache;
+  /** Produce and fetch byte-rate quotas: stored (opened with the server) and enforced by throttling. */
+  readonly quotas = new ClientQuotas();
   /** Topic names by id, for the versions that name topics by id. */
   readonly topicIds: TopicIds;
 

@@ -18,6 +18,7 @@ import {
   type Logger,
   type PluginContext,
   type Security,
+  type StorageEngine,
   type TlsCredentials,
   type TopicRegistry,
 } from '../../core/index.ts';
@@ -97,6 +98,7 @@ export class KafkaServer {
       traffic,
     );
     this.detachers.push(() => context.topicIds.close());
+    await context.quotas.open(container.get<StorageEngine>(TOKENS.StorageEngine));
     const histogram = metrics.histogram(WHARF_HISTOGRAMS.requestDuration);
     const latency: Array<HistogramSeries | undefined> = [];
     const dispatch = createDispatch(context, (apiKey) => (latency[apiKey] ??= histogram.labels({ protocol: 'kafka', api: apisByKey.get(apiKey)?.name ?? String(apiKey) })));

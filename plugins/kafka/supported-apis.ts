@@ -41,6 +41,8 @@ export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: nu
   { api: ApiKeys.DescribeUserScramCredentials, min: 0, max: 0 },
   { api: ApiKeys.AlterUserScramCredentials, min: 0, max: 0 },
   { api: ApiKeys.ElectLeaders, min: 0, max: 2 },
+  { api: ApiKeys.DescribeClientQuotas, min: 0, max: 1 },
+  { api: ApiKeys.AlterClientQuotas, min: 0, max: 1 },
 ];
 
 export const supportedRange = new Map(SUPPORTED_APIS.map((s) => [s.api.key, s]));

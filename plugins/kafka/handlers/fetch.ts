@@ -20,12 +20,20 @@ export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, req
   const deadline = ctx.clock.now() + Math.max(0, request.maxWaitMs);
   const session = connection.session;
   const readable = wanted.map((w) => session.allows('read', 'topic', w.topic));
-  let results = await readAll(ctx, wanted, readable, request.maxBytes);
+  const clientId = header.clientId ?? '';
+  const maxBytes = Math.min(request.maxBytes, ctx.quotas.maxFetchBytes(session.principal, clientId));
+  let results = await readAll(ctx, wanted, readable, maxBytes);
   // Partitions the principal may not read are answered TOPIC_AUTHORIZATION_FAILED; the others long-poll as usual.
   const mayWait = readable.includes(true);
   while (mayWait && bytesOf(results) < request.minBytes && ctx.clock.now() < deadline && !results.some((r) => r.errorCode !== KafkaError.NONE && r.errorCode !== KafkaError.TOPIC_AUTHORIZATION_FAILED)) {
     await changeOrDeadline(ctx, wanted, deadline);
-    results = await readAll(ctx, wanted, readable, request.maxBytes);
+    results = await readAll(ctx, wanted, readable, maxBytes);
+  }
+  // Over its consumer_byte_rate quota: an empty answer with the throttle time, then a muted connection (KIP-219).
+  const throttleTimeMs = ctx.quotas.recordFetch(session.principal, clientId, bytesOf(results), ctx.clock.now());
+  if (throttleTimeMs > 0) {
+    connection.throttle(throttleTimeMs);
+    return { ...response(KafkaError.NONE, context.throttledSessionId, []), throttleTimeMs };
   }
   const { sessionId, include } = context.respond(
     results.map((r) => ({ errorCode: r.errorCode, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, bytes: (r.records as Buffer | null)?.length ?? 0 })),
@@ -59,7 +67,7 @@ function response(errorCode: number, sessionId: number, responses: FetchResponse
   return { throttleTimeMs: 0, errorCode, sessionId, responses, nodeEndpoints: [] };
 }
 
-/** Reads every partition; after the first one with data, the rest share what is left of maxBytes. */
+/** Reads every partition within the response's maxBytes (the first batch with data always goes, as Kafka's minOneMessage); the partitions share what is left. */
 async function readAll(ctx: KafkaContext, wanted: readonly FetchPartition[], readable: readonly boolean[], maxBytes: number): Promise<FetchResponsePartitionData[]> {
   let budget = maxBytes;
   let anyData = false;
@@ -84,7 +92,7 @@ async function readAll(ctx: KafkaContext, wanted: readonly FetchPartition[], rea
       const skip: boolean = anyData && budget <= 0;
       const { records, highWatermark, logStartOffset }: ReadResult = skip
         ? { records: EMPTY, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset }
-        : await log.read(w.fetchOffset, Math.max(1, anyData ? Math.min(w.maxBytes, budget) : w.maxBytes));
+        : await log.read(w.fetchOffset, Math.max(1, Math.min(w.maxBytes, budget)));
       budget -= records.length;
       anyData ||= records.length > 0;
       out.push({ ...partitionError(w.partition, KafkaError.NONE, highWatermark, logStartOffset), records });
