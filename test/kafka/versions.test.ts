@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as arb from '../../plugins/kafka/codec/generated/arbitraries.ts';
 import {
   ApiKeys,
   defaultFetchRequest,
@@ -7,11 +9,15 @@ import {
   defaultListOffsetsRequest,
   defaultMetadataRequest,
   defaultOffsetFetchRequest,
+  type ApiCodec,
   type FetchRequest,
+  type MetadataRequest,
 } from '../../plugins/kafka/codec/index.ts';
 import { KafkaError } from '../../plugins/kafka/error-codes.ts';
 import { startKafka, type KafkaTestBroker } from '../helpers/kafka.ts';
 import { KafkaWire } from '../helpers/kafka-wire.ts';
+
+const arbitraries = arb as unknown as Record<string, (version: number) => fc.Arbitrary<unknown>>;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -154,5 +160,38 @@ describe('Kafka 3.9 API versions on the wire', () => {
     // Every partition: those that need no election are left out.
     const all = await wire.request(ApiKeys.ElectLeaders, 2, { electionType: 0, timeoutMs: 1000, topicPartitions: null });
     expect(all).toMatchObject({ errorCode: KafkaError.NONE, replicaElectionResults: [] });
+  });
+
+  it('survives arbitrary well-formed requests of the new APIs and versions: each is answered as Kafka would (none closes its connection), and the broker keeps serving', async () => {
+    const { kafka } = await setUp([{ topic: 'fuzzed', numPartitions: 2 }]);
+    const cases: Array<[ApiCodec, number[]]> = [
+      [ApiKeys.ElectLeaders, [0, 1, 2]],
+      [ApiKeys.DescribeClientQuotas, [0, 1]],
+      [ApiKeys.AlterClientQuotas, [0, 1]],
+      [ApiKeys.Metadata, [10, 11, 12]],
+      [ApiKeys.ListOffsets, [6, 7, 8, 9]],
+      [ApiKeys.OffsetFetch, [8, 9]],
+      [ApiKeys.FindCoordinator, [4, 5, 6]],
+      [ApiKeys.DeleteTopics, [6]],
+      [ApiKeys.ListGroups, [4, 5]],
+    ];
+    for (const [api, versions] of cases) {
+      for (const version of versions) {
+        const bodies = fc.sample(arbitraries[`arbitrary${api.name}Request`]!(version), { numRuns: 15, seed: 7 + version });
+        const wire = await KafkaWire.connect(kafka.port);
+        for (const body of bodies) {
+          // Bounded waits: ElectLeaders' timeout is the only one these requests carry.
+          if (api === ApiKeys.ElectLeaders) (body as { timeoutMs: number }).timeoutMs = 10;
+          // A null topic name before v12 is refused by closing the connection, as Kafka (its error response cannot be written).
+          if (api === ApiKeys.Metadata && version < 12 && (body as MetadataRequest).topics?.some((t) => t.name === null)) continue;
+          const outcome = await Promise.race([wire.request(api, version, body).then(() => 'answered'), wire.closed.then(() => 'closed')]);
+          expect([api.name, version, outcome, body]).toEqual([api.name, version, 'answered', body]);
+        }
+        wire.close();
+      }
+    }
+    const check = await KafkaWire.connect(kafka.port);
+    cleanups.push(() => check.close());
+    expect((await metadataOf(check, 12, null)).brokers).toHaveLength(1);
   });
 });

@@ -17,7 +17,8 @@ export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordina
   const coordinators = keys.map((key) => unauthorized(connection.session, key, request.keyType) ?? shareCoordinator(connection.session, key, request.keyType, header.apiVersion) ?? locate(ctx, key, request.keyType, connection.listener));
   // v4+ answers each key with an error code alone, as Kafka.
   if (header.apiVersion >= 4) for (const c of coordinators) c.errorMessage = null;
-  const first = coordinators[0]!;
+  // v4+ answers through `coordinators` alone (none for no keys); the top-level fields serve v0-3's single key.
+  const first = coordinators[0] ?? { errorCode: KafkaError.NONE, errorMessage: null, nodeId: -1, host: '', port: -1 };
   return {
     throttleTimeMs: 0,
     errorCode: first.errorCode,

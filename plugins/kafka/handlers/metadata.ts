@@ -20,6 +20,8 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async 
   const session = connection.session;
   const version = header.apiVersion;
   const all = request.topics === null || (version === 0 && request.topics.length === 0);
+  // Kafka refuses these before anything else; its error response cannot carry a null name, and the connection closes.
+  if (!all && version < 12 && request.topics!.some((t) => t.name === null)) throw new BrokerError('MALFORMED_INPUT', `Topic name can not be null for version ${version}`);
   const byId = !all && request.topics!.some((t) => !t.topicId.equals(NO_TOPIC_ID));
   if (byId && version < 12) return { ...emptyResponse(ctx), topics: request.topics!.map((t) => ({ ...failedTopic(t.name, KafkaError.INVALID_REQUEST), topicId: t.topicId })) };
   if (byId) return describeByIds(ctx, request.topics!.map((t) => t.topicId), connection.session, connection.listener);
