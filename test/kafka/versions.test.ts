@@ -174,6 +174,8 @@ describe('Kafka 3.9 API versions on the wire', () => {
       [ApiKeys.FindCoordinator, [4, 5, 6]],
       [ApiKeys.DeleteTopics, [6]],
       [ApiKeys.ListGroups, [4, 5]],
+      [ApiKeys.Produce, [9, 10, 11]],
+      [ApiKeys.Fetch, [12, 13, 14, 15, 16, 17]],
     ];
     for (const [api, versions] of cases) {
       for (const version of versions) {
@@ -181,7 +183,9 @@ describe('Kafka 3.9 API versions on the wire', () => {
         const wire = await KafkaWire.connect(kafka.port);
         for (const body of bodies) {
           // Bounded waits: ElectLeaders' timeout is the only one these requests carry.
-          if (api === ApiKeys.ElectLeaders) (body as { timeoutMs: number }).timeoutMs = 10;
+          if (api === ApiKeys.ElectLeaders || api === ApiKeys.Produce) (body as { timeoutMs: number }).timeoutMs = 10;
+          if (api === ApiKeys.Produce) (body as { acks: number }).acks = -1;
+          if (api === ApiKeys.Fetch) (body as { maxWaitMs: number }).maxWaitMs = 0;
           // A null topic name before v12 is refused by closing the connection, as Kafka (its error response cannot be written).
           if (api === ApiKeys.Metadata && version < 12 && (body as MetadataRequest).topics?.some((t) => t.name === null)) continue;
           const outcome = await Promise.race([wire.request(api, version, body).then(() => 'answered'), wire.closed.then(() => 'closed')]);
