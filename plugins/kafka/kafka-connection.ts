@@ -104,7 +104,8 @@ export class KafkaConnection implements Connection {
     clearTimeout(this.muteTimer);
     this.muteTimer = setTimeout(() => {
       this.muteTimer = undefined;
-      while (this.held.length > 0 && this.muteTimer === undefined) this.start(this.held.shift()!);
+      // A draining connection (shutdown) starts nothing new; what it holds is released when it closes.
+      while (this.held.length > 0 && this.muteTimer === undefined && this.idle === undefined) this.start(this.held.shift()!);
       this.updateReading();
     }, ms);
     this.updateReading();

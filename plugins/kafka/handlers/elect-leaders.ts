@@ -20,13 +20,14 @@ const UNCLEAN = 1;
 export const handleElectLeaders: Handler<ElectLeadersRequest, ElectLeadersResponse> = async (ctx, request, header, connection) => {
   const electionType = header.apiVersion >= 1 ? request.electionType : PREFERRED;
   const all = request.topicPartitions === null;
+  if (!connection.session.allows('alter', 'cluster', CLUSTER_NAME)) {
+    // As Kafka's error response: each partition named gets the error (none when every partition was asked for).
+    const refused = KafkaError.CLUSTER_AUTHORIZATION_FAILED;
+    return respond(refused, (request.topicPartitions ?? []).map((t) => ({ topic: t.topic, partitionResult: t.partitions.map((partitionId) => ({ partitionId, errorCode: refused, errorMessage: null })) })));
+  }
   const wanted = all
     ? ctx.topics.list().flatMap((t) => (ctx.visibleTopic(t.name) ? [{ topic: t.name, partitions: Array.from({ length: t.partitions }, (_, i) => i) }] : []))
     : request.topicPartitions!;
-  if (!connection.session.allows('alter', 'cluster', CLUSTER_NAME)) {
-    const refused = KafkaError.CLUSTER_AUTHORIZATION_FAILED;
-    return respond(refused, wanted.map((t) => ({ topic: t.topic, partitionResult: t.partitions.map((partitionId) => ({ partitionId, errorCode: refused, errorMessage: null })) })));
-  }
   const deadline = ctx.clock.now() + Math.max(0, request.timeoutMs);
   const results = await Promise.all(
     wanted.map(async (t) => ({

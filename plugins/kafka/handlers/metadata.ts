@@ -24,7 +24,13 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async 
   if (!all && version < 12 && request.topics!.some((t) => t.name === null)) throw new BrokerError('MALFORMED_INPUT', `Topic name can not be null for version ${version}`);
   const byId = !all && request.topics!.some((t) => !t.topicId.equals(NO_TOPIC_ID));
   if (byId && version < 12) return { ...emptyResponse(ctx), topics: request.topics!.map((t) => ({ ...failedTopic(t.name, KafkaError.INVALID_REQUEST), topicId: t.topicId })) };
-  if (byId) return describeByIds(ctx, request.topics!.map((t) => t.topicId), connection.session, connection.listener);
+  if (byId) {
+    const response = await describeByIds(ctx, request.topics!.map((t) => t.topicId), session, connection.listener);
+    if (request.includeTopicAuthorizedOperations) {
+      for (const topic of response.topics) if (topic.errorCode === KafkaError.NONE) topic.topicAuthorizedOperations = authorizedOperations('topic', (op) => session.allows(op, 'topic', topic.name!));
+    }
+    return response;
+  }
   const requested = all ? ctx.topics.list().map((t) => t.name) : [...new Set(request.topics!.map((t) => t.name ?? ''))];
   const described = requested.filter((name) => session.allows('describe', 'topic', name));
   const allowCreate = ctx.settings.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation) && !all;
