@@ -198,4 +198,30 @@ describe('Kafka 3.9 API versions on the wire', () => {
     cleanups.push(() => check.close());
     expect((await metadataOf(check, 12, null)).brokers).toHaveLength(1);
   });
+
+  it('joins a group at JoinGroup v9 (with a reason) and refuses a SyncGroup v5 naming another protocol type or name with INCONSISTENT_GROUP_PROTOCOL', async () => {
+    const { wire } = await setUp([{ topic: 'joined', numPartitions: 1 }]);
+    const join = (memberId: string) =>
+      wire.request(ApiKeys.JoinGroup, 9, {
+        groupId: 'v9',
+        sessionTimeoutMs: 10_000,
+        rebalanceTimeoutMs: 10_000,
+        memberId,
+        groupInstanceId: null,
+        protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
+        reason: 'starting',
+      });
+    const first = await join('');
+    expect(first.errorCode).toBe(KafkaError.MEMBER_ID_REQUIRED);
+    const joined = await join(first.memberId);
+    expect([joined.errorCode, joined.protocolType, joined.protocolName, joined.leader]).toEqual([KafkaError.NONE, 'consumer', 'range', first.memberId]);
+    const sync = (protocolType: string | null, protocolName: string | null) =>
+      wire.request(ApiKeys.SyncGroup, 5, { groupId: 'v9', generationId: joined.generationId, memberId: joined.memberId, groupInstanceId: null, protocolType, protocolName, assignments: [] });
+    expect((await sync('connect', 'range')).errorCode).toBe(KafkaError.INCONSISTENT_GROUP_PROTOCOL);
+    expect((await sync('consumer', 'roundrobin')).errorCode).toBe(KafkaError.INCONSISTENT_GROUP_PROTOCOL);
+    const synced = await sync('consumer', 'range');
+    expect([synced.errorCode, synced.protocolType, synced.protocolName]).toEqual([KafkaError.NONE, 'consumer', 'range']);
+    expect((await sync(null, null)).errorCode).toBe(KafkaError.NONE);
+  });
 });
