@@ -200,6 +200,8 @@ export class KafkaConnection implements Connection {
     const check = (): void => {
       this.stallTimer = undefined;
       if (this.closed || !this.frames.incomplete) return;
+      // A throttled client's bytes are not being read: that is the broker's doing, not a stall.
+      if (this.muteTimer !== undefined) this.lastReceived = Date.now();
       const waited = Date.now() - this.lastReceived;
       if (waited < this.options.stalledRequestTimeoutMs) {
         this.stallTimer = setTimeout(check, this.options.stalledRequestTimeoutMs - waited);

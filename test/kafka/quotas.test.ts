@@ -104,6 +104,27 @@ describe('Kafka client quotas (DescribeClientQuotas / AlterClientQuotas)', () =>
     expect(Date.now() - started).toBeGreaterThanOrEqual(throttle - 20);
   });
 
+  it('does not take a throttled client for a stalled one: a request it was sending when muted completes after the throttle', async () => {
+    const kafka = await broker({ kafka: { stalledRequestTimeoutMs: 300 } });
+    const admin = kafka.client().admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'muted', numPartitions: 1 }] });
+    await admin.disconnect();
+    const wire = await wireTo(kafka);
+    await alter(wire, [{ entity: client('wire-test'), ops: [{ key: 'producer_byte_rate', value: 10_000 }] }]);
+    const produce = { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'muted', partitionData: [{ index: 0, records: encodeRecordBatch({ records: [{ value: Buffer.alloc(110_000, 1) }] }) }] }] };
+    // 110 KB at 10 KB/s over a 10 s window: about a second of throttle, earned by the first request while the
+    // start of the second, in the same segment, is already read.
+    const first = Buffer.concat(wire.encode(ApiKeys.Produce, 9, produce));
+    const next = Buffer.concat(wire.encode(ApiKeys.Produce, 9, produce));
+    wire.send(Buffer.concat([first, next.subarray(0, 1000)]));
+    expect((await wire.response(ApiKeys.Produce, 9)).throttleTimeMs).toBeGreaterThan(500);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    wire.send(next.subarray(1000));
+    const second = await Promise.race([wire.response(ApiKeys.Produce, 9), wire.closed.then(() => undefined)]);
+    expect(second?.responses[0]!.partitionResponses[0]!.errorCode).toBe(KafkaError.NONE);
+  });
+
   it('holds a kafkajs producer to its client-id quota while an unlimited one goes at full speed', async () => {
     const kafka = await broker();
     const admin = kafka.client().admin();
