@@ -146,6 +146,9 @@ export class GroupCoordinator {
     const member = group?.members.get(request.memberId);
     if (!group || !member) return Promise.resolve(syncError('UNKNOWN_MEMBER'));
     if (request.generationId !== group.generationId) return Promise.resolve(syncError('ILLEGAL_GENERATION'));
+    if ((request.protocolType != null && request.protocolType !== group.protocolType) || (request.protocolName != null && request.protocolName !== group.protocolName)) {
+      return Promise.resolve(syncError('INCONSISTENT_PROTOCOL'));
+    }
     this.resetSession(group, member);
     switch (group.state) {
       case 'PreparingRebalance':

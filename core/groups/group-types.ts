@@ -52,6 +52,9 @@ export interface SyncGroupRequest {
   groupInstanceId?: string | null;
   /** The leader's assignment per member; ignored from followers and in server mode. */
   assignments?: ReadonlyMap<string, Buffer>;
+  /** When given, they must be the group's (else INCONSISTENT_PROTOCOL), as Kafka checks SyncGroup v5+. */
+  protocolType?: string | null;
+  protocolName?: string | null;
 }
 
 export interface SyncGroupResult {

@@ -78,6 +78,8 @@ export interface PartitionLog {
   read(offset: number, maxBytes: number, maxOffset?: number): Promise<ReadResult>;
   /** The first offset whose record timestamp is at least `timestamp`, if any. */
   offsetForTime(timestamp: number): Promise<OffsetAndTimestamp | undefined>;
+  /** The first record carrying the largest timestamp below the high watermark, if any (Kafka's MAX_TIMESTAMP lookup). */
+  offsetOfMaxTimestamp(): Promise<OffsetAndTimestamp | undefined>;
   /** Removes every batch that ends at or after `offset`. */
   truncateTo(offset: number): Promise<void>;
   /**

@@ -295,6 +295,12 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     return undefined;
   }
 
+  async offsetOfMaxTimestamp(): Promise<OffsetAndTimestamp | undefined> {
+    let latest: LogSegment | undefined;
+    for (const segment of this.segments) if (segment.maxTimestamp >= 0 && (latest === undefined || segment.maxTimestamp > latest.maxTimestamp)) latest = segment;
+    return latest?.findOffsetByTime(latest.maxTimestamp, this.logStartOffset, this.highWatermark);
+  }
+
   async truncateTo(offset: number): Promise<void> {
     if (offset >= this.logEndOffset) return;
     const first = this.segments[0]!;

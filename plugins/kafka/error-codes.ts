@@ -70,6 +70,10 @@ export const KafkaError = {
   TRANSACTIONAL_ID_NOT_FOUND: 105,
   MISMATCHED_ENDPOINT_TYPE: 114,
   UNSUPPORTED_ENDPOINT_TYPE: 115,
+  PREFERRED_LEADER_NOT_AVAILABLE: 80,
+  ELIGIBLE_LEADERS_NOT_AVAILABLE: 83,
+  ELECTION_NOT_NEEDED: 84,
+  UNKNOWN_TOPIC_ID: 100,
 } as const;
 
 export type KafkaErrorCode = (typeof KafkaError)[keyof typeof KafkaError];

@@ -1,10 +1,14 @@
 import type { Clock } from '../../core/index.ts';
 import type { FetchRequest } from './codec/index.ts';
 import { KafkaError, type KafkaErrorCode } from './error-codes.ts';
+import { NO_TOPIC_ID } from './topic-ids.ts';
 
 /** One partition a fetch reads: from the request, or from its session's cache. */
 export interface FetchPartition {
+  /** The topic's name; '' when the request named it by an id no topic has (v13+: UNKNOWN_TOPIC_ID). */
   topic: string;
+  /** v13+: the topic id the request named it by (the response names it so); zero before. */
+  topicId: Buffer;
   partition: number;
   fetchOffset: number;
   maxBytes: number;
@@ -29,6 +33,8 @@ export interface FetchContext {
   readonly partitions: readonly FetchPartition[];
   /** After the reads: the indexes of `partitions` the response carries, and its session id. */
   respond(outcomes: readonly FetchOutcome[]): { sessionId: number; include: readonly number[] };
+  /** The session id of an empty response to a throttled client (Kafka's getThrottledResponse): an incremental fetch keeps its session, a full one opens none. */
+  readonly throttledSessionId: number;
 }
 
 /** Sessions: `0` is no session; epoch 0 opens one, -1 (FINAL) asks for none and closes the named one. */
@@ -77,8 +83,10 @@ export class FetchSessionCache {
     return this.sessions.size;
   }
 
-  contextFor(request: FetchRequest, version: number): FetchContext {
-    const named = requestedPartitions(request);
+  /** `nameOf` resolves the topic ids of v13+ requests. */
+  contextFor(request: FetchRequest, version: number, nameOf: (topicId: Buffer) => string | undefined): FetchContext {
+    const byId = version >= 13;
+    const named = requestedPartitions(request, byId, nameOf);
     if (version < 7) return sessionless(named);
     const { sessionId, sessionEpoch } = request;
     if (sessionEpoch === INITIAL_EPOCH || sessionEpoch === FINAL_EPOCH) {
@@ -94,7 +102,7 @@ export class FetchSessionCache {
       else session.partitions.set(keyOf(p), { ...p, highWatermark: -1, logStartOffset: -1 });
     }
     for (const forgotten of request.forgottenTopicsData) {
-      for (const partition of forgotten.partitions) session.partitions.delete(keyOf({ topic: forgotten.topic, partition }));
+      for (const partition of forgotten.partitions) session.partitions.delete(keyOf({ topic: forgotten.topic, topicId: byId ? forgotten.topicId : NO_TOPIC_ID, partition }));
     }
     if (session.partitions.size === 0) {
       this.sessions.delete(session.id);
@@ -108,6 +116,7 @@ export class FetchSessionCache {
   private full(named: readonly FetchPartition[]): FetchContext {
     return {
       partitions: named,
+      throttledSessionId: NO_SESSION,
       respond: (outcomes) => {
         const include = named.map((_, i) => i);
         const id = this.maybeCreate(named.length);
@@ -125,6 +134,7 @@ export class FetchSessionCache {
     const cached = [...session.partitions.values()];
     return {
       partitions: cached,
+      throttledSessionId: session.id,
       respond: (outcomes) => {
         const include: number[] = [];
         outcomes.forEach((outcome, i) => {
@@ -168,18 +178,20 @@ export class FetchSessionCache {
   }
 }
 
-function requestedPartitions(request: FetchRequest): FetchPartition[] {
-  return request.topics.flatMap((t) =>
-    t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch })),
-  );
+function requestedPartitions(request: FetchRequest, byId: boolean, nameOf: (topicId: Buffer) => string | undefined): FetchPartition[] {
+  return request.topics.flatMap((t) => {
+    const topic = byId ? (nameOf(t.topicId) ?? '') : t.topic;
+    const topicId = byId ? t.topicId : NO_TOPIC_ID;
+    return t.partitions.map((p) => ({ topic, topicId, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch }));
+  });
 }
 
 function sessionless(partitions: readonly FetchPartition[]): FetchContext {
-  return { partitions, respond: () => ({ sessionId: NO_SESSION, include: partitions.map((_, i) => i) }) };
+  return { partitions, throttledSessionId: NO_SESSION, respond: () => ({ sessionId: NO_SESSION, include: partitions.map((_, i) => i) }) };
 }
 
 function failed(error: KafkaErrorCode): FetchContext {
-  return { error, partitions: [], respond: () => ({ sessionId: NO_SESSION, include: [] }) };
+  return { error, partitions: [], throttledSessionId: NO_SESSION, respond: () => ({ sessionId: NO_SESSION, include: [] }) };
 }
 
 /** What a session remembers of a response; an error forgets the high watermark so the partition is sent again once it clears. */
@@ -187,6 +199,7 @@ function cachedResponse(outcome: FetchOutcome): { highWatermark: number; logStar
   return { highWatermark: outcome.errorCode === KafkaError.NONE ? outcome.highWatermark : -1, logStartOffset: outcome.logStartOffset };
 }
 
-function keyOf(p: { topic: string; partition: number }): string {
-  return `${p.partition}:${p.topic}`;
+/** By id from v13 (a re-created topic is another topic), else by name. */
+function keyOf(p: { topic: string; topicId: Buffer; partition: number }): string {
+  return p.topicId === NO_TOPIC_ID ? `${p.partition}:${p.topic}` : `${p.partition}#${p.topicId.toString('hex')}`;
 }

@@ -52,6 +52,9 @@ export class KafkaConnection implements Connection {
   private idle: (() => void) | undefined;
   private lastReceived = 0;
   private stallTimer: NodeJS.Timeout | undefined;
+  /** While a quota throttles the client (KIP-219): nothing more is read, and requests already framed wait. */
+  private muteTimer: NodeJS.Timeout | undefined;
+  private readonly held: Buffer[] = [];
 
   constructor(
     readonly socket: Socket,
@@ -92,6 +95,22 @@ export class KafkaConnection implements Connection {
     this.socket.destroy();
   }
 
+  /**
+   * Mutes the connection for `ms` (KIP-219): the reply carrying the throttle time goes out at once, then
+   * nothing from this client is read or started until the throttle ends. A longer throttle extends it.
+   */
+  throttle(ms: number): void {
+    if (ms <= 0 || this.closed) return;
+    clearTimeout(this.muteTimer);
+    this.muteTimer = setTimeout(() => {
+      this.muteTimer = undefined;
+      // A draining connection (shutdown) starts nothing new; what it holds is released when it closes.
+      while (this.held.length > 0 && this.muteTimer === undefined && this.idle === undefined) this.start(this.held.shift()!);
+      this.updateReading();
+    }, ms);
+    this.updateReading();
+  }
+
   /** The largest request accepted from now on (smaller before authentication completes). */
   limitRequestBytes(bytes: number): void {
     this.frames.limit(Math.min(bytes, this.options.maxRequestBytes));
@@ -105,7 +124,10 @@ export class KafkaConnection implements Connection {
       this.fail(err, 'unreadable request framing');
       return;
     }
-    for (const frame of frames) this.start(frame);
+    for (const frame of frames) {
+      if (this.muteTimer === undefined && this.held.length === 0) this.start(frame);
+      else this.held.push(frame);
+    }
     if (this.frames.incomplete) this.watchProgress();
     this.updateReading();
   }
@@ -160,7 +182,7 @@ export class KafkaConnection implements Connection {
 
   private updateReading(): void {
     if (this.closed || this.idle !== undefined) return;
-    if (!this.writable || this.inFlight >= this.options.maxInFlight) this.socket.pause();
+    if (this.muteTimer !== undefined || !this.writable || this.inFlight >= this.options.maxInFlight) this.socket.pause();
     else if (!this.options.memory.mayRead(this.frames)) {
       this.socket.pause();
       this.options.memory.wait(this.frames, this.resume);
@@ -178,6 +200,8 @@ export class KafkaConnection implements Connection {
     const check = (): void => {
       this.stallTimer = undefined;
       if (this.closed || !this.frames.incomplete) return;
+      // A throttled client's bytes are not being read: that is the broker's doing, not a stall.
+      if (this.muteTimer !== undefined) this.lastReceived = Date.now();
       const waited = Date.now() - this.lastReceived;
       if (waited < this.options.stalledRequestTimeoutMs) {
         this.stallTimer = setTimeout(check, this.options.stalledRequestTimeoutMs - waited);
@@ -194,6 +218,8 @@ export class KafkaConnection implements Connection {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.stallTimer);
+    clearTimeout(this.muteTimer);
+    for (const frame of this.held.splice(0)) this.options.memory.release(frame.length);
     this.options.memory.cancel(this.frames);
     this.frames.dispose();
     for (const slot of this.replies) this.options.memory.release(slot.bytes);

@@ -7,6 +7,8 @@ import type { RequestHeader } from './codec/index.ts';
 import type { ProducerIds } from './producer-ids.ts';
 import type { KafkaTraffic } from './kafka-traffic.ts';
 import type { TransactionCoordinator } from './transactions/transaction-coordinator.ts';
+import { TopicIds } from './topic-ids.ts';
+import { ClientQuotas } from './quotas/client-quotas.ts';
 
 export type KafkaSettings = ValuesOf<typeof kafkaConfigFields>;
 
@@ -37,6 +39,10 @@ export type Handler<Req, Res> = (ctx: KafkaContext, request: Req, header: Reques
 export class KafkaContext {
   /** KIP-227 incremental fetch sessions, broker-wide as in Kafka. */
   readonly fetchSessions: FetchSessionCache;
+  /** Produce and fetch byte-rate quotas: stored (opened with the server) and enforced by throttling. */
+  readonly quotas = new ClientQuotas();
+  /** Topic names by id, for the versions that name topics by id. */
+  readonly topicIds: TopicIds;
 
   constructor(
     readonly settings: KafkaSettings,
@@ -58,6 +64,7 @@ export class KafkaContext {
     /** The transaction coordinator; undefined in cluster mode, where transactions are not coordinated yet. */
     readonly transactions: TransactionCoordinator | undefined,
   ) {
+    this.topicIds = new TopicIds(topics);
     this.fetchSessions = new FetchSessionCache({ slots: settings.fetchSessionCacheSlots, evictionMs: settings.fetchSessionEvictionMs }, clock);
   }
 

@@ -112,6 +112,8 @@ export class KafkaServer {
       traffic,
       this.transactions,
     );
+    this.detachers.push(() => context.topicIds.close());
+    await context.quotas.open(container.get<StorageEngine>(TOKENS.StorageEngine));
     const histogram = metrics.histogram(WHARF_HISTOGRAMS.requestDuration);
     const latency: Array<HistogramSeries | undefined> = [];
     const dispatch = createDispatch(context, (apiKey) => (latency[apiKey] ??= histogram.labels({ protocol: 'kafka', api: apisByKey.get(apiKey)?.name ?? String(apiKey) })));

@@ -17,6 +17,9 @@ import { handleDescribeCluster } from './handlers/describe-cluster.ts';
 import { handleDescribeConfigs } from './handlers/describe-configs.ts';
 import { handleDescribeGroups } from './handlers/describe-groups.ts';
 import { handleDescribeLogDirs } from './handlers/describe-log-dirs.ts';
+import { handleAlterClientQuotas } from './handlers/alter-client-quotas.ts';
+import { handleDescribeClientQuotas } from './handlers/describe-client-quotas.ts';
+import { handleElectLeaders } from './handlers/elect-leaders.ts';
 import { handleFetch } from './handlers/fetch.ts';
 import { handleFindCoordinator } from './handlers/find-coordinator.ts';
 import { handleHeartbeat } from './handlers/heartbeat.ts';
@@ -84,6 +87,9 @@ const HANDLERS = new Map<number, Handler<never, unknown>>([
   [ApiKeys.DescribeTransactions.key, handleDescribeTransactions],
   [ApiKeys.ListTransactions.key, handleListTransactions],
   [ApiKeys.DescribeProducers.key, handleDescribeProducers],
+  [ApiKeys.ElectLeaders.key, handleElectLeaders],
+  [ApiKeys.DescribeClientQuotas.key, handleDescribeClientQuotas],
+  [ApiKeys.AlterClientQuotas.key, handleAlterClientQuotas],
 ] as Array<[number, Handler<never, unknown>]>);
 
 /**
@@ -113,12 +119,25 @@ export function createDispatch(ctx: KafkaContext, latency: (apiKey: number) => H
     if (header.apiKey === ApiKeys.SaslHandshake.key) return handshake(ctx, connection, request as SaslHandshakeRequest, header);
     if (header.apiKey === ApiKeys.SaslAuthenticate.key) return authenticate(ctx, connection, request as SaslAuthenticateRequest, header);
     const handler = HANDLERS.get(header.apiKey)! as Handler<unknown, unknown>;
+    const throttleTimeMs = header.apiKey === ApiKeys.Produce.key ? produceThrottle(ctx, connection, header.clientId, frame.length) : 0;
     const response = await handler(ctx, request, header, connection);
+    if (throttleTimeMs > 0 && typeof response === 'object' && response !== null) (response as { throttleTimeMs: number }).throttleTimeMs = throttleTimeMs;
     latency(header.apiKey)?.observeSince(started);
     if (response === NO_RESPONSE) return undefined;
     if (response === CLOSE_CONNECTION) return CLOSE_CONNECTION;
     return encodeResponse(supported.api, header.apiVersion, header.correlationId, response);
   };
+}
+
+/**
+ * Kafka records a produce request's whole size against the client's producer_byte_rate quota as it is
+ * handled; over the quota, the response carries the throttle time and the connection is muted that long
+ * (KIP-219), acks=0 included.
+ */
+function produceThrottle(ctx: KafkaContext, connection: KafkaConnection, clientId: string | null, bytes: number): number {
+  const throttleTimeMs = ctx.quotas.recordProduce(connection.session.principal, clientId ?? '', bytes, ctx.clock.now());
+  connection.throttle(throttleTimeMs);
+  return throttleTimeMs;
 }
 
 /** A request the connection's state does not allow: logged as a failed authentication, closed after the delay, unanswered (as Kafka). */

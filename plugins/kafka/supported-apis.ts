@@ -1,37 +1,37 @@
 import { ApiKeys, type ApiCodec } from './codec/index.ts';
 
 /**
- * The API versions Wharf advertises: low minimums (librdkafka enables features only when ranges overlap
- * old versions), non-flexible maximums for the produce, fetch and group APIs except ApiVersions v3, which
- * librdkafka opens with; every version of the admin APIs added later (their codecs are generated for all),
- * and the security APIs, whose newer versions (flexible) admin tools such as Java's AdminClient use.
+ * The API versions Wharf advertises: from the old minimums (librdkafka enables features only when ranges
+ * overlap old versions) up to what a Kafka 3.9 broker serves (its message schemas and ApiVersions), so
+ * current clients use flexible versions, topic ids (Metadata v10+, Fetch v13+), batched groups and
+ * coordinators, and the KIP-951 leader hints.
  */
 export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: number }> = [
-  { api: ApiKeys.Produce, min: 3, max: 7 },
-  { api: ApiKeys.Fetch, min: 4, max: 11 },
-  { api: ApiKeys.ListOffsets, min: 0, max: 5 },
-  { api: ApiKeys.Metadata, min: 0, max: 8 },
-  { api: ApiKeys.OffsetCommit, min: 0, max: 7 },
-  { api: ApiKeys.OffsetFetch, min: 0, max: 5 },
-  { api: ApiKeys.FindCoordinator, min: 0, max: 2 },
-  { api: ApiKeys.JoinGroup, min: 0, max: 5 },
-  { api: ApiKeys.Heartbeat, min: 0, max: 3 },
-  { api: ApiKeys.LeaveGroup, min: 0, max: 3 },
-  { api: ApiKeys.SyncGroup, min: 0, max: 3 },
-  { api: ApiKeys.DescribeGroups, min: 0, max: 4 },
-  { api: ApiKeys.ListGroups, min: 0, max: 2 },
+  { api: ApiKeys.Produce, min: 3, max: 11 },
+  { api: ApiKeys.Fetch, min: 4, max: 17 },
+  { api: ApiKeys.ListOffsets, min: 0, max: 9 },
+  { api: ApiKeys.Metadata, min: 0, max: 12 },
+  { api: ApiKeys.OffsetCommit, min: 0, max: 9 },
+  { api: ApiKeys.OffsetFetch, min: 0, max: 9 },
+  { api: ApiKeys.FindCoordinator, min: 0, max: 6 },
+  { api: ApiKeys.JoinGroup, min: 0, max: 9 },
+  { api: ApiKeys.Heartbeat, min: 0, max: 4 },
+  { api: ApiKeys.LeaveGroup, min: 0, max: 5 },
+  { api: ApiKeys.SyncGroup, min: 0, max: 5 },
+  { api: ApiKeys.DescribeGroups, min: 0, max: 5 },
+  { api: ApiKeys.ListGroups, min: 0, max: 5 },
   { api: ApiKeys.SaslHandshake, min: 0, max: 1 },
   { api: ApiKeys.SaslAuthenticate, min: 0, max: 2 },
-  { api: ApiKeys.ApiVersions, min: 0, max: 3 },
-  { api: ApiKeys.CreateTopics, min: 0, max: 4 },
-  { api: ApiKeys.DeleteTopics, min: 0, max: 3 },
-  { api: ApiKeys.InitProducerId, min: 0, max: 1 },
+  { api: ApiKeys.ApiVersions, min: 0, max: 4 },
+  { api: ApiKeys.CreateTopics, min: 0, max: 7 },
+  { api: ApiKeys.DeleteTopics, min: 0, max: 6 },
+  { api: ApiKeys.InitProducerId, min: 0, max: 5 },
   { api: ApiKeys.DescribeAcls, min: 0, max: 3 },
   { api: ApiKeys.CreateAcls, min: 0, max: 3 },
   { api: ApiKeys.DeleteAcls, min: 0, max: 3 },
-  { api: ApiKeys.DescribeConfigs, min: 0, max: 3 },
-  { api: ApiKeys.CreatePartitions, min: 0, max: 1 },
-  { api: ApiKeys.DeleteGroups, min: 0, max: 1 },
+  { api: ApiKeys.DescribeConfigs, min: 0, max: 4 },
+  { api: ApiKeys.CreatePartitions, min: 0, max: 3 },
+  { api: ApiKeys.DeleteGroups, min: 0, max: 2 },
   { api: ApiKeys.DeleteRecords, min: 0, max: 2 },
   { api: ApiKeys.AlterConfigs, min: 0, max: 2 },
   { api: ApiKeys.DescribeLogDirs, min: 0, max: 4 },
@@ -48,6 +48,9 @@ export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: nu
   { api: ApiKeys.DescribeTransactions, min: 0, max: 0 },
   { api: ApiKeys.ListTransactions, min: 0, max: 1 },
   { api: ApiKeys.DescribeProducers, min: 0, max: 0 },
+  { api: ApiKeys.ElectLeaders, min: 0, max: 2 },
+  { api: ApiKeys.DescribeClientQuotas, min: 0, max: 1 },
+  { api: ApiKeys.AlterClientQuotas, min: 0, max: 1 },
 ];
 
 export const supportedRange = new Map(SUPPORTED_APIS.map((s) => [s.api.key, s]));

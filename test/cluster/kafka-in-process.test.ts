@@ -1,8 +1,9 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBroker, MemoryCoordinationStore, TOKENS, type Broker, type Cluster, type TopicRegistry } from '../../core/index.ts';
+import { createBroker, encodeRecordBatch, MemoryCoordinationStore, TOKENS, type Broker, type Cluster, type TopicRegistry } from '../../core/index.ts';
 import { memoryCoordination } from '../../core/testing/index.ts';
-import { ApiKeys } from '../../plugins/kafka/codec/index.ts';
+import { ApiKeys, defaultFetchRequest, defaultFetchRequestFetchPartition, defaultFetchRequestFetchTopic, defaultMetadataRequest } from '../../plugins/kafka/codec/index.ts';
+import { KafkaError } from '../../plugins/kafka/error-codes.ts';
 import { kafka } from '../../plugins/kafka/index.ts';
 import { memoryStorage } from '../../plugins/storage-memory/index.ts';
 import { eventually } from '../helpers/kafka.ts';
@@ -15,8 +16,7 @@ afterEach(async () => {
   brokers = [];
 });
 
-async function startCluster(ids: number[]): Promise<Broker[]> {
-  const store = new MemoryCoordinationStore();
+async function startCluster(ids: number[], replication: Record<string, unknown> = {}, store = new MemoryCoordinationStore()): Promise<Broker[]> {
   for (const nodeId of ids) {
     const broker = await createBroker({
       plugins: [memoryStorage(), memoryCoordination(store, 1000), kafka()],
@@ -24,7 +24,7 @@ async function startCluster(ids: number[]): Promise<Broker[]> {
         nodeId,
         host: '127.0.0.1',
         logLevel: process.env.WHARF_TEST_LOG ?? 'warn',
-        replication: { port: 'auto', fetchMaxWaitMs: 200, lagMaxMs: 2000, offsetsPartitions: 4 },
+        replication: { port: 'auto', fetchMaxWaitMs: 200, lagMaxMs: 2000, offsetsPartitions: 4, ...replication },
         topics: { flush: 'never' },
         kafka: { port: 'auto' },
         groups: { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 1000 },
@@ -113,5 +113,72 @@ describe('Kafka across a cluster in one process', () => {
       wire.close();
     }
     await admin.disconnect();
+  });
+
+  it('answers ElectLeaders from the partition state: not needed while preferred replicas lead, done once the controller moves a leadership back to its preferred replica', async () => {
+    const store = new MemoryCoordinationStore();
+    const cluster = await startCluster([1, 2, 3], { leaderRebalanceIntervalMs: 3000 }, store);
+    const client = new Kafka({ clientId: 'elect-test', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'elect', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    const survivor = cluster.find((b) => b.get<Cluster>(TOKENS.Cluster).nodeId === 3)!;
+    const wire = await KafkaWire.connect(kafkaPort(survivor));
+    const elect = async (timeoutMs: number) => {
+      const response = await wire.request(ApiKeys.ElectLeaders, 2, { electionType: 0, timeoutMs, topicPartitions: [{ topic: 'elect', partitions: [0, 1, 2] }] });
+      return response.replicaElectionResults[0]!.partitionResult.map((p) => p.errorCode);
+    };
+    expect(await elect(1000)).toEqual([KafkaError.ELECTION_NOT_NEEDED, KafkaError.ELECTION_NOT_NEEDED, KafkaError.ELECTION_NOT_NEEDED]);
+    // Broker 1 leaves: the partition it preferred is led by another replica; when it is back in sync the controller moves it home.
+    const state = (p: number) => survivor.get<Cluster>(TOKENS.Cluster).partitionState('elect', p)!;
+    const preferredBy1 = [0, 1, 2].find((p) => state(p).replicas[0] === 1)!;
+    await cluster.find((b) => b.get<Cluster>(TOKENS.Cluster).nodeId === 1)!.stop();
+    await eventually(() => state(preferredBy1).leader !== 1 && state(preferredBy1).leader >= 0, 20_000, 'a new leader');
+    const outOfSync = await elect(100);
+    expect(outOfSync[preferredBy1]).toBe(KafkaError.PREFERRED_LEADER_NOT_AVAILABLE);
+    await startCluster([1], { leaderRebalanceIntervalMs: 3000 }, store);
+    await eventually(() => state(preferredBy1).isr.some(([id]) => id === 1), 20_000, 'broker 1 back in the ISR');
+    const results = await elect(20_000);
+    // The request waited for the controller's next rebalance (every 3 s) to move the leadership.
+    expect(results[preferredBy1]).toBe(KafkaError.NONE);
+    expect(state(preferredBy1).leader).toBe(1);
+    wire.close();
+    await admin.disconnect();
+  });
+
+  it('tells a Produce v10+ / Fetch v16+ client sent to a follower who leads the partition and where (KIP-951)', async () => {
+    const cluster = await startCluster([1, 2, 3]);
+    const client = new Kafka({ clientId: 'hint-test', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'hints', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const state = cluster[0]!.get<Cluster>(TOKENS.Cluster).partitionState('hints', 0)!;
+    const follower = cluster.find((b) => b.get<Cluster>(TOKENS.Cluster).nodeId !== state.leader)!;
+    const leader = cluster.find((b) => b.get<Cluster>(TOKENS.Cluster).nodeId === state.leader)!;
+    const wire = await KafkaWire.connect(kafkaPort(follower));
+    const batch = encodeRecordBatch({ records: [{ value: Buffer.from('x') }] });
+    const produced = await wire.request(ApiKeys.Produce, 11, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'hints', partitionData: [{ index: 0, records: batch }] }] });
+    expect(produced.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: KafkaError.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: state.leader, leaderEpoch: state.leaderEpoch } });
+    expect(produced.nodeEndpoints).toEqual([{ nodeId: state.leader, host: '127.0.0.1', port: kafkaPort(leader), rack: null }]);
+    const older = await wire.request(ApiKeys.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'hints', partitionData: [{ index: 0, records: batch }] }] });
+    expect(older.responses[0]!.partitionResponses[0]!.currentLeader).toBeNull();
+    const fetched = await wire.request(ApiKeys.Fetch, 12, {
+      ...defaultFetchRequest(),
+      maxWaitMs: 0,
+      sessionEpoch: -1,
+      topics: [{ ...defaultFetchRequestFetchTopic(), topic: 'hints', partitions: [{ ...defaultFetchRequestFetchPartition(), partition: 0, partitionMaxBytes: 1024 }] }],
+    });
+    expect(fetched.responses[0]!.partitions[0]!.currentLeader).toBeNull();
+    const id = (await wire.request(ApiKeys.Metadata, 12, { ...defaultMetadataRequest(), topics: [{ name: 'hints', topicId: Buffer.alloc(16) }] })).topics[0]!.topicId;
+    const hinted = await wire.request(ApiKeys.Fetch, 17, {
+      ...defaultFetchRequest(),
+      maxWaitMs: 0,
+      sessionEpoch: -1,
+      topics: [{ ...defaultFetchRequestFetchTopic(), topicId: id, partitions: [{ ...defaultFetchRequestFetchPartition(), partition: 0, partitionMaxBytes: 1024 }] }],
+    });
+    expect(hinted.responses[0]!.partitions[0]).toMatchObject({ errorCode: KafkaError.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: state.leader, leaderEpoch: state.leaderEpoch } });
+    expect(hinted.nodeEndpoints.map((n) => n.nodeId)).toEqual([state.leader]);
+    wire.close();
   });
 });

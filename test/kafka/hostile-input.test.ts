@@ -81,16 +81,18 @@ describe('the Kafka listener under hostile input', () => {
     wire.close();
   });
 
-  it('speaks ApiVersions v3 as librdkafka opens, and answers an unknown version with a v0 UNSUPPORTED_VERSION reply', async () => {
+  it('speaks ApiVersions v3 as librdkafka opens and v4 as Kafka 3.9, and answers an unknown version with a v0 UNSUPPORTED_VERSION reply', async () => {
     const wire = await KafkaWire.connect(kafka.port);
     const v3 = await wire.request(ApiKeys.ApiVersions, 3, { clientSoftwareName: 'librdkafka', clientSoftwareVersion: '2.0.2' });
     expect(v3.errorCode).toBe(0);
-    expect(v3.apiKeys.find((k) => k.apiKey === 0)).toEqual({ apiKey: 0, minVersion: 3, maxVersion: 7 });
-    wire.send(encodeRequest(ApiKeys.ApiVersions, 4, 77, 'future', { clientSoftwareName: 'x', clientSoftwareVersion: 'y' }));
+    expect(v3.apiKeys.find((k) => k.apiKey === 0)).toEqual({ apiKey: 0, minVersion: 3, maxVersion: 11 });
+    const v4 = await wire.request(ApiKeys.ApiVersions, 4, { clientSoftwareName: 'apache-kafka-java', clientSoftwareVersion: '3.9.0' });
+    expect(v4.apiKeys.find((k) => k.apiKey === 1)).toEqual({ apiKey: 1, minVersion: 4, maxVersion: 17 });
+    wire.send(encodeRequest(ApiKeys.ApiVersions, 5, 77, 'future', { clientSoftwareName: 'x', clientSoftwareVersion: 'y' }));
     const reply = decodeResponse(ApiKeys.ApiVersions, 0, await wire.nextFrame());
     expect(reply.correlationId).toBe(77);
     expect(reply.body.errorCode).toBe(35);
-    expect(reply.body.apiKeys).toEqual([{ apiKey: 18, minVersion: 0, maxVersion: 3 }]);
+    expect(reply.body.apiKeys).toEqual([{ apiKey: 18, minVersion: 0, maxVersion: 4 }]);
     wire.close();
   });
 });

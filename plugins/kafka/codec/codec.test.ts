@@ -107,10 +107,29 @@ describe('Kafka codec on hostile input', () => {
     }
   });
 
-  it('turns the admin and transaction requests (DeleteRecords, AlterConfigs, DescribeLogDirs, IncrementalAlterConfigs, OffsetDelete, DescribeCluster, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn, DescribeTransactions, ListTransactions, DescribeProducers) with absurd lengths spliced in into a request or a typed error, quickly', () => {
+  it('turns the admin and transaction requests (DeleteRecords, AlterConfigs, DescribeLogDirs, IncrementalAlterConfigs, OffsetDelete, DescribeCluster, ElectLeaders, DescribeClientQuotas, AlterClientQuotas, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn, DescribeTransactions, ListTransactions, DescribeProducers) and the newest Produce, Fetch, Metadata, ListOffsets and OffsetFetch versions with absurd lengths spliced in into a request or a typed error, quickly', () => {
     const admin = [
-      ApiKeys.DeleteRecords, ApiKeys.AlterConfigs, ApiKeys.DescribeLogDirs, ApiKeys.IncrementalAlterConfigs, ApiKeys.OffsetDelete, ApiKeys.DescribeCluster,
-      ApiKeys.AddPartitionsToTxn, ApiKeys.AddOffsetsToTxn, ApiKeys.TxnOffsetCommit, ApiKeys.EndTxn, ApiKeys.DescribeTransactions, ApiKeys.ListTransactions, ApiKeys.DescribeProducers,
+      ApiKeys.DeleteRecords,
+      ApiKeys.AlterConfigs,
+      ApiKeys.DescribeLogDirs,
+      ApiKeys.IncrementalAlterConfigs,
+      ApiKeys.OffsetDelete,
+      ApiKeys.DescribeCluster,
+      ApiKeys.ElectLeaders,
+      ApiKeys.DescribeClientQuotas,
+      ApiKeys.AlterClientQuotas,
+      ApiKeys.AddPartitionsToTxn,
+      ApiKeys.AddOffsetsToTxn,
+      ApiKeys.TxnOffsetCommit,
+      ApiKeys.EndTxn,
+      ApiKeys.DescribeTransactions,
+      ApiKeys.ListTransactions,
+      ApiKeys.DescribeProducers,
+      ApiKeys.Produce,
+      ApiKeys.Fetch,
+      ApiKeys.Metadata,
+      ApiKeys.ListOffsets,
+      ApiKeys.OffsetFetch,
     ] as ApiCodec[];
     // int32 counts and lengths near their limits, -1 (null), and uvarints of compact lengths past any frame
     const lengths = [[0x7f, 0xff, 0xff, 0xff], [0xff, 0xff, 0xff, 0xff], [0xff, 0xff, 0xff, 0xff, 0x0f], [0x80, 0x80, 0x80, 0x80, 0x08], [0xfe, 0xff, 0xff, 0x7f]];

@@ -6,8 +6,8 @@ import { checkKafkaTopicName } from '../kafka-names.ts';
 import { CLUSTER_NAME } from '../security/acl-codes.ts';
 import type { KafkaSession } from '../security/kafka-session.ts';
 import { describeTopicConfig, topicConfigFromKafka } from '../topic-configs.ts';
+import { NO_TOPIC_ID, topicIdBytes } from '../topic-ids.ts';
 
-const NO_TOPIC_ID = Buffer.alloc(16);
 const CONFIG_SOURCE = { topic: 1, default: 5 } as const;
 
 /**
@@ -45,10 +45,13 @@ async function create(ctx: KafkaContext, session: KafkaSession, anyTopic: boolea
     const partitions = topic.assignments.length > 0 ? topic.assignments.length : topic.numPartitions === -1 ? undefined : topic.numPartitions;
     const replicationFactor = topic.replicationFactor === -1 ? undefined : topic.replicationFactor;
     const created = await ctx.topics.create(topic.name, { partitions, config: topicConfigFromKafka(topic.configs), validateOnly, replicated: true, replicationFactor });
-    if (!describeConfigs) return { ...result(KafkaError.NONE, null), topicConfigErrorCode: configsRefused };
+    // v7+ (KIP-516): the new topic's id.
+    const topicId = topicIdBytes(created.id);
+    if (!describeConfigs) return { ...result(KafkaError.NONE, null), topicId, topicConfigErrorCode: configsRefused };
     const factor = ctx.cluster.partitionState(topic.name, 0)?.replicas.length ?? replicationFactor ?? (ctx.cluster.clustered ? Math.min(ctx.brokerConfig.topics.replicationFactor, ctx.cluster.members().length) : 1);
     return {
       ...result(KafkaError.NONE, null, created.partitions, factor),
+      topicId,
       configs: describeTopicConfig(created.config, ctx.brokerConfig.topics).map((c) => ({
         name: c.name,
         value: c.value,

@@ -1,9 +1,11 @@
 import { BATCH_HEADER_SIZE, BatchField, BrokerError, LOG_OVERHEAD, firstEventOrTimeout, readInt64, type ReadResult } from '../../../core/index.ts';
-import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../codec/index.ts';
+import type { FetchRequest, FetchResponse, FetchResponseFetchableTopicResponse, FetchResponsePartitionData } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
 import type { FetchPartition } from '../fetch-sessions.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
+import { CurrentLeaders } from '../current-leader.ts';
 import { recordsIn } from '../kafka-traffic.ts';
+import { NO_TOPIC_ID } from '../topic-ids.ts';
 
 /**
  * Reads stored batches and hands their bytes to the response as they are. Waits (long poll) up to
@@ -12,28 +14,40 @@ import { recordsIn } from '../kafka-traffic.ts';
  * them the response carries.
  */
 export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, request, header, connection) => {
-  const context = ctx.fetchSessions.contextFor(request, header.apiVersion);
+  const context = ctx.fetchSessions.contextFor(request, header.apiVersion, (id) => ctx.topicIds.nameOf(id));
   if (context.error !== undefined) return response(context.error, NO_SESSION, []);
   const wanted = context.partitions;
   const deadline = ctx.clock.now() + Math.max(0, request.maxWaitMs);
   const session = connection.session;
   const readable = wanted.map((w) => session.allows('read', 'topic', w.topic));
   const readCommitted = request.isolationLevel === READ_COMMITTED;
-  let results = await readAll(ctx, wanted, readable, request.maxBytes, readCommitted);
+  const clientId = header.clientId ?? '';
+  const maxBytes = Math.min(request.maxBytes, ctx.quotas.maxFetchBytes(session.principal, clientId));
+  let results = await readAll(ctx, wanted, readable, maxBytes, readCommitted);
   // Partitions the principal may not read are answered TOPIC_AUTHORIZATION_FAILED; the others long-poll as usual.
   const mayWait = readable.includes(true);
   while (mayWait && bytesOf(results) < request.minBytes && ctx.clock.now() < deadline && !results.some((r) => r.errorCode !== KafkaError.NONE && r.errorCode !== KafkaError.TOPIC_AUTHORIZATION_FAILED)) {
     await changeOrDeadline(ctx, wanted, deadline);
-    results = await readAll(ctx, wanted, readable, request.maxBytes, readCommitted);
+    results = await readAll(ctx, wanted, readable, maxBytes, readCommitted);
+  }
+  // Over its consumer_byte_rate quota: an empty answer with the throttle time, then a muted connection (KIP-219).
+  const throttleTimeMs = ctx.quotas.recordFetch(session.principal, clientId, bytesOf(results), ctx.clock.now());
+  if (throttleTimeMs > 0) {
+    connection.throttle(throttleTimeMs);
+    return { ...response(KafkaError.NONE, context.throttledSessionId, []), throttleTimeMs };
   }
   const { sessionId, include } = context.respond(
     results.map((r) => ({ errorCode: r.errorCode, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, bytes: (r.records as Buffer | null)?.length ?? 0 })),
   );
-  const byTopic = new Map<string, FetchResponsePartitionData[]>();
+  const byTopic = new Map<string, FetchResponseFetchableTopicResponse>();
   for (const i of include) {
-    const topic = wanted[i]!.topic;
+    const { topic, topicId } = wanted[i]!;
     const result = results[i]!;
-    byTopic.set(topic, [...(byTopic.get(topic) ?? []), result]);
+    // Before v13 topicId is the one shared zero buffer, so the topics group by name; from v13 by id.
+    const key = topicId === NO_TOPIC_ID ? topic : topicId.toString('hex');
+    const entry = byTopic.get(key);
+    if (entry) entry.partitions.push(result);
+    else byTopic.set(key, { topic, topicId, partitions: [result] });
     const records = result.records as Buffer | null;
     if (records !== null && records.length > 0) {
       const traffic = ctx.traffic.topic(topic);
@@ -41,7 +55,11 @@ export const handleFetch: Handler<FetchRequest, FetchResponse> = async (ctx, req
       traffic.messagesOut += recordsIn(records);
     }
   }
-  return response(KafkaError.NONE, sessionId, [...byTopic].map(([topic, partitions]) => ({ topic, topicId: NO_TOPIC_ID, partitions })));
+  const responses = [...byTopic.values()];
+  if (header.apiVersion < 16) return response(KafkaError.NONE, sessionId, responses);
+  const leaders = new CurrentLeaders(ctx, connection.listener);
+  for (const t of responses) for (const p of t.partitions) if (p.errorCode === KafkaError.NOT_LEADER_OR_FOLLOWER || p.errorCode === KafkaError.FENCED_LEADER_EPOCH) p.currentLeader = leaders.of(t.topic, p.partitionIndex);
+  return { ...response(KafkaError.NONE, sessionId, responses), nodeEndpoints: leaders.endpoints() };
 };
 
 const NO_SESSION = 0;
@@ -52,11 +70,10 @@ function response(errorCode: number, sessionId: number, responses: FetchResponse
   return { throttleTimeMs: 0, errorCode, sessionId, responses, nodeEndpoints: [] };
 }
 
-const NO_TOPIC_ID = Buffer.alloc(16);
-
 /**
- * Reads every partition; after the first one with data, the rest share what is left of maxBytes. A
- * read_committed fetch reads up to the last stable offset and is told the aborted transactions in what it got.
+ * Reads every partition within the response's maxBytes (the first batch with data always goes, as Kafka's
+ * minOneMessage); the partitions share what is left. A read_committed fetch reads up to the last stable
+ * offset and is told the aborted transactions in what it got.
  */
 async function readAll(ctx: KafkaContext, wanted: readonly FetchPartition[], readable: readonly boolean[], maxBytes: number, readCommitted: boolean): Promise<FetchResponsePartitionData[]> {
   let budget = maxBytes;
@@ -64,6 +81,10 @@ async function readAll(ctx: KafkaContext, wanted: readonly FetchPartition[], rea
   const out: FetchResponsePartitionData[] = [];
   for (let i = 0; i < wanted.length; i++) {
     const w = wanted[i]!;
+    if (w.topic === '' && w.topicId !== NO_TOPIC_ID) {
+      out.push(partitionError(w.partition, KafkaError.UNKNOWN_TOPIC_ID, -1, -1));
+      continue;
+    }
     if (!readable[i]) {
       out.push(partitionError(w.partition, KafkaError.TOPIC_AUTHORIZATION_FAILED, -1, -1));
       continue;
@@ -79,7 +100,7 @@ async function readAll(ctx: KafkaContext, wanted: readonly FetchPartition[], rea
       const lastStableOffset = log.lastStableOffset;
       const { records, highWatermark, logStartOffset }: ReadResult = skip
         ? { records: EMPTY, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset }
-        : await log.read(w.fetchOffset, Math.max(1, anyData ? Math.min(w.maxBytes, budget) : w.maxBytes), readCommitted ? lastStableOffset : undefined);
+        : await log.read(w.fetchOffset, Math.max(1, Math.min(w.maxBytes, budget)), readCommitted ? lastStableOffset : undefined);
       budget -= records.length;
       anyData ||= records.length > 0;
       const result = { ...partitionError(w.partition, KafkaError.NONE, highWatermark, logStartOffset), lastStableOffset, records };

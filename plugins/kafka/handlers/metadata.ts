@@ -5,8 +5,8 @@ import type { Handler, KafkaContext } from '../kafka-context.ts';
 import { checkKafkaTopicName } from '../kafka-names.ts';
 import { authorizedOperations, CLUSTER_NAME } from '../security/acl-codes.ts';
 import type { KafkaSession } from '../security/kafka-session.ts';
+import { NO_TOPIC_ID, topicIdBytes } from '../topic-ids.ts';
 
-const NO_TOPIC_ID = Buffer.alloc(16);
 const UNKNOWN_OPERATIONS = -2147483648;
 
 /**
@@ -20,6 +20,17 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async 
   const session = connection.session;
   const version = header.apiVersion;
   const all = request.topics === null || (version === 0 && request.topics.length === 0);
+  // Kafka refuses these before anything else; its error response cannot carry a null name, and the connection closes.
+  if (!all && version < 12 && request.topics!.some((t) => t.name === null)) throw new BrokerError('MALFORMED_INPUT', `Topic name can not be null for version ${version}`);
+  const byId = !all && request.topics!.some((t) => !t.topicId.equals(NO_TOPIC_ID));
+  if (byId && version < 12) return { ...emptyResponse(ctx), topics: request.topics!.map((t) => ({ ...failedTopic(t.name, KafkaError.INVALID_REQUEST), topicId: t.topicId })) };
+  if (byId) {
+    const response = await describeByIds(ctx, request.topics!.map((t) => t.topicId), session, connection.listener);
+    if (request.includeTopicAuthorizedOperations) {
+      for (const topic of response.topics) if (topic.errorCode === KafkaError.NONE) topic.topicAuthorizedOperations = authorizedOperations('topic', (op) => session.allows(op, 'topic', topic.name!));
+    }
+    return response;
+  }
   const requested = all ? ctx.topics.list().map((t) => t.name) : [...new Set(request.topics!.map((t) => t.name ?? ''))];
   const described = requested.filter((name) => session.allows('describe', 'topic', name));
   const allowCreate = ctx.settings.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation) && !all;
@@ -37,10 +48,7 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async 
     for (const topic of topics) topic.topicAuthorizedOperations = authorizedOperations('topic', (op) => session.allows(op, 'topic', topic.name!));
   }
   return {
-    throttleTimeMs: 0,
-    brokers: ctx.liveBrokers(connection.listener).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: null })),
-    clusterId: ctx.clusterId,
-    controllerId: ctx.cluster.controllerId(),
+    ...emptyResponse(ctx, connection.listener),
     topics,
     clusterAuthorizedOperations:
       version >= 8 && request.includeClusterAuthorizedOperations
@@ -50,6 +58,35 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponse> = async 
         : UNKNOWN_OPERATIONS,
   };
 };
+
+function emptyResponse(ctx: KafkaContext, listener = ''): MetadataResponse {
+  return {
+    throttleTimeMs: 0,
+    brokers: listener === '' ? [] : ctx.liveBrokers(listener).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: null })),
+    clusterId: ctx.clusterId,
+    controllerId: ctx.cluster.controllerId(),
+    topics: [],
+    clusterAuthorizedOperations: UNKNOWN_OPERATIONS,
+  };
+}
+
+/**
+ * v12 topics named by id (KIP-516), as Kafka: an unknown id is UNKNOWN_TOPIC_ID, one the principal may not
+ * DESCRIBE is TOPIC_AUTHORIZATION_FAILED without its name; nothing is auto-created.
+ */
+async function describeByIds(ctx: KafkaContext, ids: Buffer[], session: KafkaSession, listener: string): Promise<MetadataResponse> {
+  const topics: MetadataResponseMetadataResponseTopic[] = [];
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (id.equals(NO_TOPIC_ID) || seen.has(id.toString('hex'))) continue;
+    seen.add(id.toString('hex'));
+    const name = ctx.topicIds.nameOf(id);
+    if (name === undefined || !ctx.visibleTopic(name)) topics.push({ ...failedTopic(null, KafkaError.UNKNOWN_TOPIC_ID), topicId: id });
+    else if (!session.allows('describe', 'topic', name)) topics.push({ ...failedTopic(null, KafkaError.TOPIC_AUTHORIZATION_FAILED), topicId: id });
+    else topics.push(await describeTopic(ctx, name, false));
+  }
+  return { ...emptyResponse(ctx, listener), topics };
+}
 
 function mayCreate(session: KafkaSession, topic: string): boolean {
   return session.allows('create', 'cluster', CLUSTER_NAME) || session.allows('create', 'topic', topic);
@@ -72,7 +109,7 @@ async function describeTopic(ctx: KafkaContext, name: string, allowCreate: boole
   return {
     errorCode: KafkaError.NONE,
     name,
-    topicId: NO_TOPIC_ID,
+    topicId: topicIdBytes(topic.id),
     isInternal: false,
     partitions: Array.from({ length: topic.partitions }, (_, partitionIndex) => {
       const state = ctx.cluster.partitionState(name, partitionIndex);
@@ -94,6 +131,6 @@ async function describeTopic(ctx: KafkaContext, name: string, allowCreate: boole
   };
 }
 
-function failedTopic(name: string, errorCode: number): MetadataResponseMetadataResponseTopic {
+function failedTopic(name: string | null, errorCode: number): MetadataResponseMetadataResponseTopic {
   return { errorCode, name, topicId: NO_TOPIC_ID, isInternal: false, partitions: [], topicAuthorizedOperations: UNKNOWN_OPERATIONS };
 }

@@ -1,36 +1,47 @@
-import type { OffsetFetchRequest, OffsetFetchResponse } from '../codec/index.ts';
+import type { OffsetFetchRequest, OffsetFetchResponse, OffsetFetchResponseOffsetFetchResponseTopic } from '../codec/index.ts';
 import { KafkaError } from '../error-codes.ts';
-import type { Handler } from '../kafka-context.ts';
+import type { Handler, KafkaContext } from '../kafka-context.ts';
+import type { KafkaSession } from '../security/kafka-session.ts';
 
 /**
  * Offset -1 when nothing is committed; null topics (v2+) means every committed partition of the group.
  * Needs DESCRIBE on the group; topics the principal may not DESCRIBE are left out of an "all topics"
- * answer and answered TOPIC_AUTHORIZATION_FAILED when named.
+ * answer and answered TOPIC_AUTHORIZATION_FAILED when named. v8+ asks for several groups at once, each
+ * answered on its own.
  */
 export const handleOffsetFetch: Handler<OffsetFetchRequest, OffsetFetchResponse> = (ctx, request, header, connection) => {
   const session = connection.session;
-  const refused = session.allows('describe', 'group', request.groupId) ? ctx.coordinatorError(request.groupId) : KafkaError.GROUP_AUTHORIZATION_FAILED;
-  if (refused !== undefined) {
-    const partitionError = header.apiVersion < 2;
-    return {
-      throttleTimeMs: 0,
-      topics: partitionError
-        ? (request.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: refused })) }))
-        : [],
-      errorCode: refused,
-      groups: [],
-    };
+  if (header.apiVersion >= 8) {
+    const groups = request.groups.map((g) => ({ groupId: g.groupId, ...fetchGroup(ctx, session, g.groupId, g.topics) }));
+    return { throttleTimeMs: 0, topics: [], errorCode: KafkaError.NONE, groups };
   }
-  const requested = request.topics ?? committedTopics(ctx.offsets.fetchAll(request.groupId)).filter((t) => session.allows('describe', 'topic', t.name));
+  const { errorCode, topics } = fetchGroup(ctx, session, request.groupId, request.topics);
+  if (errorCode !== KafkaError.NONE && header.apiVersion < 2) {
+    // v0-1 have no group error: every named partition carries it.
+    const partitionError = (request.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })) }));
+    return { throttleTimeMs: 0, topics: partitionError, errorCode, groups: [] };
+  }
+  return { throttleTimeMs: 0, topics, errorCode, groups: [] };
+};
+
+function fetchGroup(
+  ctx: KafkaContext,
+  session: KafkaSession,
+  groupId: string,
+  named: ReadonlyArray<{ name: string; partitionIndexes: number[] }> | null,
+): { errorCode: number; topics: OffsetFetchResponseOffsetFetchResponseTopic[] } {
+  const refused = session.allows('describe', 'group', groupId) ? ctx.coordinatorError(groupId) : KafkaError.GROUP_AUTHORIZATION_FAILED;
+  if (refused !== undefined) return { errorCode: refused, topics: [] };
+  const requested = named ?? committedTopics(ctx.offsets.fetchAll(groupId)).filter((t) => session.allows('describe', 'topic', t.name));
   return {
-    throttleTimeMs: 0,
+    errorCode: KafkaError.NONE,
     topics: requested.map((topic) => ({
       name: topic.name,
       partitions: topic.partitionIndexes.map((partitionIndex) => {
         if (!session.allows('describe', 'topic', topic.name)) {
           return { partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: KafkaError.TOPIC_AUTHORIZATION_FAILED };
         }
-        const committed = ctx.offsets.fetch(request.groupId, topic.name, partitionIndex);
+        const committed = ctx.offsets.fetch(groupId, topic.name, partitionIndex);
         return {
           partitionIndex,
           committedOffset: committed?.offset ?? -1,
@@ -40,10 +51,8 @@ export const handleOffsetFetch: Handler<OffsetFetchRequest, OffsetFetchResponse>
         };
       }),
     })),
-    errorCode: KafkaError.NONE,
-    groups: [],
   };
-};
+}
 
 function committedTopics(offsets: ReadonlyArray<{ topic: string; partition: number }>): Array<{ name: string; partitionIndexes: number[] }> {
   const byTopic = new Map<string, number[]>();

@@ -1,6 +1,7 @@
 import { BatchField, BrokerError, DEFAULT_MAX_MESSAGE_BYTES, RecordBatch, isCompacted, type AppendResult, type PartitionLog } from '../../../core/index.ts';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf, type KafkaErrorCode } from '../error-codes.ts';
+import { CurrentLeaders } from '../current-leader.ts';
 import { CLOSE_CONNECTION, NO_RESPONSE, type Handler, type KafkaContext } from '../kafka-context.ts';
 import { checkBatchForLog, checkRequestRecords, requestRefusal } from '../produce-checks.ts';
 
@@ -55,7 +56,10 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ct
     })),
   );
   timer?.cancel();
-  return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+  if (header.apiVersion < 10) return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+  const leaders = new CurrentLeaders(ctx, connection.listener);
+  for (const t of responses) for (const p of t.partitionResponses) if (p.errorCode === KafkaError.NOT_LEADER_OR_FOLLOWER) p.currentLeader = leaders.of(t.name, p.index);
+  return { responses, throttleTimeMs: 0, nodeEndpoints: leaders.endpoints() };
 };
 
 const TRANSACTIONAL_FLAG = 0x10;

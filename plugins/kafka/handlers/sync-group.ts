@@ -11,6 +11,9 @@ export const handleSyncGroup: Handler<SyncGroupRequest, SyncGroupResponse> = asy
     generationId: request.generationId,
     groupInstanceId: request.groupInstanceId,
     assignments: new Map(request.assignments.map((a) => [a.memberId, a.assignment])),
+    // v5+: null when the client does not say.
+    protocolType: request.protocolType,
+    protocolName: request.protocolName,
   });
   return { throttleTimeMs: 0, errorCode: kafkaErrorFor(result.error), protocolType: result.protocolType, protocolName: result.protocolName, assignment: result.assignment };
 };

@@ -165,6 +165,24 @@ import type { AlterUserScramCredentialsRequestScramCredentialDeletion } from './
 import type { AlterUserScramCredentialsRequestScramCredentialUpsertion } from './alter-user-scram-credentials-request.ts';
 import type { AlterUserScramCredentialsResponse } from './alter-user-scram-credentials-response.ts';
 import type { AlterUserScramCredentialsResponseAlterUserScramCredentialsResult } from './alter-user-scram-credentials-response.ts';
+import type { ElectLeadersRequest } from './elect-leaders-request.ts';
+import type { ElectLeadersRequestTopicPartitions } from './elect-leaders-request.ts';
+import type { ElectLeadersResponse } from './elect-leaders-response.ts';
+import type { ElectLeadersResponseReplicaElectionResult } from './elect-leaders-response.ts';
+import type { ElectLeadersResponsePartitionResult } from './elect-leaders-response.ts';
+import type { DescribeClientQuotasRequest } from './describe-client-quotas-request.ts';
+import type { DescribeClientQuotasRequestComponentData } from './describe-client-quotas-request.ts';
+import type { DescribeClientQuotasResponse } from './describe-client-quotas-response.ts';
+import type { DescribeClientQuotasResponseEntryData } from './describe-client-quotas-response.ts';
+import type { DescribeClientQuotasResponseEntityData } from './describe-client-quotas-response.ts';
+import type { DescribeClientQuotasResponseValueData } from './describe-client-quotas-response.ts';
+import type { AlterClientQuotasRequest } from './alter-client-quotas-request.ts';
+import type { AlterClientQuotasRequestEntryData } from './alter-client-quotas-request.ts';
+import type { AlterClientQuotasRequestEntityData } from './alter-client-quotas-request.ts';
+import type { AlterClientQuotasRequestOpData } from './alter-client-quotas-request.ts';
+import type { AlterClientQuotasResponse } from './alter-client-quotas-response.ts';
+import type { AlterClientQuotasResponseEntryData } from './alter-client-quotas-response.ts';
+import type { AlterClientQuotasResponseEntityData } from './alter-client-quotas-response.ts';
 import type { ConsumerProtocolSubscription } from './consumer-protocol-subscription.ts';
 import type { ConsumerProtocolSubscriptionTopicPartition } from './consumer-protocol-subscription.ts';
 import type { ConsumerProtocolAssignment } from './consumer-protocol-assignment.ts';
@@ -1587,6 +1605,140 @@ export function arbitraryAlterUserScramCredentialsResponseAlterUserScramCredenti
     user: fc.string({ maxLength: 8 }),
     errorCode: fc.integer({ min: -32768, max: 32767 }),
     errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+  });
+}
+
+export function arbitraryElectLeadersRequest(version: number): fc.Arbitrary<ElectLeadersRequest> {
+  return fc.record({
+    electionType: (version >= 1) ? fc.integer({ min: -128, max: 127 }) : fc.constant(0),
+    topicPartitions: fc.option(fc.array(arbitraryElectLeadersRequestTopicPartitions(version), { maxLength: 3 }), { nil: null }),
+    timeoutMs: fc.integer(),
+  });
+}
+
+export function arbitraryElectLeadersRequestTopicPartitions(_version: number): fc.Arbitrary<ElectLeadersRequestTopicPartitions> {
+  return fc.record({
+    topic: fc.string({ maxLength: 8 }),
+    partitions: fc.array(fc.integer(), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryElectLeadersResponse(version: number): fc.Arbitrary<ElectLeadersResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    errorCode: (version >= 1) ? fc.integer({ min: -32768, max: 32767 }) : fc.constant(0),
+    replicaElectionResults: fc.array(arbitraryElectLeadersResponseReplicaElectionResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryElectLeadersResponseReplicaElectionResult(version: number): fc.Arbitrary<ElectLeadersResponseReplicaElectionResult> {
+  return fc.record({
+    topic: fc.string({ maxLength: 8 }),
+    partitionResult: fc.array(arbitraryElectLeadersResponsePartitionResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryElectLeadersResponsePartitionResult(_version: number): fc.Arbitrary<ElectLeadersResponsePartitionResult> {
+  return fc.record({
+    partitionId: fc.integer(),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+  });
+}
+
+export function arbitraryDescribeClientQuotasRequest(version: number): fc.Arbitrary<DescribeClientQuotasRequest> {
+  return fc.record({
+    components: fc.array(arbitraryDescribeClientQuotasRequestComponentData(version), { maxLength: 3 }),
+    strict: fc.boolean(),
+  });
+}
+
+export function arbitraryDescribeClientQuotasRequestComponentData(_version: number): fc.Arbitrary<DescribeClientQuotasRequestComponentData> {
+  return fc.record({
+    entityType: fc.string({ maxLength: 8 }),
+    matchType: fc.integer({ min: -128, max: 127 }),
+    match: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+  });
+}
+
+export function arbitraryDescribeClientQuotasResponse(version: number): fc.Arbitrary<DescribeClientQuotasResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    entries: fc.option(fc.array(arbitraryDescribeClientQuotasResponseEntryData(version), { maxLength: 3 }), { nil: null }),
+  });
+}
+
+export function arbitraryDescribeClientQuotasResponseEntryData(version: number): fc.Arbitrary<DescribeClientQuotasResponseEntryData> {
+  return fc.record({
+    entity: fc.array(arbitraryDescribeClientQuotasResponseEntityData(version), { maxLength: 3 }),
+    values: fc.array(arbitraryDescribeClientQuotasResponseValueData(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryDescribeClientQuotasResponseEntityData(_version: number): fc.Arbitrary<DescribeClientQuotasResponseEntityData> {
+  return fc.record({
+    entityType: fc.string({ maxLength: 8 }),
+    entityName: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+  });
+}
+
+export function arbitraryDescribeClientQuotasResponseValueData(_version: number): fc.Arbitrary<DescribeClientQuotasResponseValueData> {
+  return fc.record({
+    key: fc.string({ maxLength: 8 }),
+    value: fc.double({ noNaN: true }),
+  });
+}
+
+export function arbitraryAlterClientQuotasRequest(version: number): fc.Arbitrary<AlterClientQuotasRequest> {
+  return fc.record({
+    entries: fc.array(arbitraryAlterClientQuotasRequestEntryData(version), { maxLength: 3 }),
+    validateOnly: fc.boolean(),
+  });
+}
+
+export function arbitraryAlterClientQuotasRequestEntryData(version: number): fc.Arbitrary<AlterClientQuotasRequestEntryData> {
+  return fc.record({
+    entity: fc.array(arbitraryAlterClientQuotasRequestEntityData(version), { maxLength: 3 }),
+    ops: fc.array(arbitraryAlterClientQuotasRequestOpData(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryAlterClientQuotasRequestEntityData(_version: number): fc.Arbitrary<AlterClientQuotasRequestEntityData> {
+  return fc.record({
+    entityType: fc.string({ maxLength: 8 }),
+    entityName: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+  });
+}
+
+export function arbitraryAlterClientQuotasRequestOpData(_version: number): fc.Arbitrary<AlterClientQuotasRequestOpData> {
+  return fc.record({
+    key: fc.string({ maxLength: 8 }),
+    value: fc.double({ noNaN: true }),
+    remove: fc.boolean(),
+  });
+}
+
+export function arbitraryAlterClientQuotasResponse(version: number): fc.Arbitrary<AlterClientQuotasResponse> {
+  return fc.record({
+    throttleTimeMs: fc.integer(),
+    entries: fc.array(arbitraryAlterClientQuotasResponseEntryData(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryAlterClientQuotasResponseEntryData(version: number): fc.Arbitrary<AlterClientQuotasResponseEntryData> {
+  return fc.record({
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    errorMessage: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    entity: fc.array(arbitraryAlterClientQuotasResponseEntityData(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryAlterClientQuotasResponseEntityData(_version: number): fc.Arbitrary<AlterClientQuotasResponseEntityData> {
+  return fc.record({
+    entityType: fc.string({ maxLength: 8 }),
+    entityName: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
   });
 }
 

@@ -194,9 +194,9 @@ export function encodeFetchRequestFetchPartition(w: Writer, version: number, v: 
   if (version >= 5) w.int64(v.logStartOffset);
   w.int32(v.partitionMaxBytes);
   if (version >= 12) {
-    const tags = (version >= 17 && v.replicaDirectoryId.length > 0 ? 1 : 0);
+    const tags = (version >= 17 && v.replicaDirectoryId.some((b) => b !== 0) ? 1 : 0);
     w.uvarint(tags);
-    if (version >= 17 && v.replicaDirectoryId.length > 0) w.tagged(0, (w) => { w.uuid(v.replicaDirectoryId); });
+    if (version >= 17 && v.replicaDirectoryId.some((b) => b !== 0)) w.tagged(0, (w) => { w.uuid(v.replicaDirectoryId); });
   }
 }
 

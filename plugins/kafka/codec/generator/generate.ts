@@ -22,6 +22,8 @@ const MESSAGES = [
   'OffsetDeleteRequest', 'OffsetDeleteResponse', 'DescribeClusterRequest', 'DescribeClusterResponse',
   'DescribeAclsRequest', 'DescribeAclsResponse', 'CreateAclsRequest', 'CreateAclsResponse', 'DeleteAclsRequest', 'DeleteAclsResponse',
   'DescribeUserScramCredentialsRequest', 'DescribeUserScramCredentialsResponse', 'AlterUserScramCredentialsRequest', 'AlterUserScramCredentialsResponse',
+  'ElectLeadersRequest', 'ElectLeadersResponse', 'DescribeClientQuotasRequest', 'DescribeClientQuotasResponse',
+  'AlterClientQuotasRequest', 'AlterClientQuotasResponse',
   'ConsumerProtocolSubscription', 'ConsumerProtocolAssignment',
   'AddPartitionsToTxnRequest', 'AddPartitionsToTxnResponse', 'AddOffsetsToTxnRequest', 'AddOffsetsToTxnResponse',
   'TxnOffsetCommitRequest', 'TxnOffsetCommitResponse', 'EndTxnRequest', 'EndTxnResponse',
@@ -329,7 +331,7 @@ class MessageGenerator {
         const isStruct = !PRIMITIVES.has(elementType(field.type)) && !field.type.startsWith('[]');
         const write = isStruct ? `encode${this.structName(field.type)}(w, version, v.${name}!);` : this.writeStatement(field, field.type, `v.${name}`, compact, nullable);
         const dflt = this.defaultValue(field);
-        const present = field.type.startsWith('[]') ? `v.${name}.length > 0` : isStruct || dflt === 'null' ? `v.${name} !== null` : ['bytes', 'uuid'].includes(field.type) ? `v.${name}.length > 0` : `v.${name} !== ${dflt}`;
+        const present = field.type.startsWith('[]') ? `v.${name}.length > 0` : isStruct || dflt === 'null' ? `v.${name} !== null` : field.type === 'bytes' ? `v.${name}.length > 0` : field.type === 'uuid' ? `v.${name}.some((b) => b !== 0)` : `v.${name} !== ${dflt}`;
         tagged.push({ tag: field.tag!, condition: this.when(taggedRange), present, write });
         const plain: VersionRange = taggedRange.min > range.min ? { min: range.min, max: taggedRange.min - 1 } : NEVER;
         if (!isEmpty(plain)) lines.push(`  if (${this.when(plain)}) ${this.writeStatement(field, field.type, `v.${name}`, compact, nullable)}`);
