@@ -43,6 +43,7 @@ export const streamConfigFields = {
   users: json<StreamUserSpec[]>([GUEST], 'users the security store does not hold, as JSON: [{name, password or passwordHash, loopbackOnly, permissions: {vhost: {configure, write, read}}}]', checkUsers),
   loopbackUsers: json<string[]>(['guest'], 'users that may connect only from a loopback address, as a JSON array', checkNames('stream.loopbackUsers')),
   vhosts: json<string[]>(['/'], 'virtual hosts as a JSON array', checkNames('stream.vhosts')),
+  refusalDelayMs: field.integer(3000, 'a failed login or virtual host is answered after this delay, then closed (RabbitMQ\'s tarpit)', { min: 0 }),
   drainTimeoutMs: field.integer(5000, 'how long a stopping broker waits for in-flight work', { min: 0 }),
 } as const;
 
@@ -56,5 +57,6 @@ export interface StreamSettings {
   users: StreamUserSpec[];
   loopbackUsers: string[];
   vhosts: string[];
+  refusalDelayMs: number;
   drainTimeoutMs: number;
 }

@@ -98,7 +98,7 @@ export class StreamConnection {
         this.handle(frame);
       } catch (err) {
         if (err instanceof BrokerError && err.code === 'MALFORMED_INPUT') {
-          this.refuse(Code.unknownFrame, 'malformed frame');
+          this.refuse(Code.unknownFrame, 'unknown frame');
         } else {
           this.logger.error({ err }, 'stream frame failed');
           this.refuse(Code.internalError, 'internal error');
@@ -108,13 +108,28 @@ export class StreamConnection {
     }
   }
 
-  /** Sends Close with `code` and ends the connection (RabbitMQ's answer to a frame it cannot serve). */
+  /**
+   * RabbitMQ's answer to a frame it cannot serve: before Open, the connection is closed; after it, a
+   * Close request with `code` goes first.
+   */
   private refuse(code: number, reason: string): void {
-    if (this.closed) return;
+    if (this.closed || this.state === 'closing') return;
+    const opened = this.state === 'open';
     this.state = 'closing';
-    this.write(new FrameWriter().uint16(Command.close).uint16(1).uint32(0).uint16(code).string(reason).finish());
+    if (opened) this.write(new FrameWriter().uint16(Command.close).uint16(1).uint32(1).uint16(code).string(reason).finish());
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** RabbitMQ's tarpit for a failed login or vhost: the answer is held back, then the connection is closed. */
+  private refuseLater(answer: Buffer): void {
+    this.state = 'closing';
+    this.socket.pause();
+    setTimeout(() => {
+      this.write(answer);
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    }, this.server.refusalDelayMs).unref();
   }
 
   private write(frame: Buffer): boolean {
@@ -157,7 +172,7 @@ export class StreamConnection {
     const correlationId = r.uint32();
     if (this.state !== 'open' && !this.allowedBeforeOpen(key)) throw new BrokerError('MALFORMED_INPUT', `command ${key} before open`);
     void this.request(key, correlationId, r).catch((err: unknown) => {
-      if (err instanceof BrokerError && err.code === 'MALFORMED_INPUT') this.refuse(Code.unknownFrame, 'malformed frame');
+      if (err instanceof BrokerError && err.code === 'MALFORMED_INPUT') this.refuse(Code.unknownFrame, 'unknown frame');
       else {
         this.logger.error({ err, key }, 'stream request failed');
         this.write(response(key, correlationId, Code.internalError).finish());
@@ -268,8 +283,7 @@ export class StreamConnection {
     if ('refused' in result) {
       this.server.security.authenticationFailed({ protocol: 'rabbitmq-stream', mechanism: this.saslMechanism, user: parts[1]!, remote: this.socket.remoteAddress ?? '', reason: result.refused });
       const code = result.refused === 'loopback' ? Code.authenticationFailureLoopback : Code.authenticationFailure;
-      this.write(response(Command.saslAuthenticate, correlationId, code).finish());
-      this.refuse(code, 'authentication failure');
+      this.refuseLater(response(Command.saslAuthenticate, correlationId, code).finish());
       return;
     }
     this.user = result.user;
@@ -303,8 +317,7 @@ export class StreamConnection {
   private open(correlationId: number, r: FrameReader): void {
     const vhost = r.text();
     if (!this.server.settings.vhosts.includes(vhost) || !this.user!.canOpenVhost(vhost)) {
-      this.write(response(Command.open, correlationId, Code.vhostAccessFailure).int32(0).finish());
-      this.refuse(Code.vhostAccessFailure, 'virtual host access failure');
+      this.refuseLater(response(Command.open, correlationId, Code.vhostAccessFailure).int32(0).finish());
       return;
     }
     this.vhost = vhost;

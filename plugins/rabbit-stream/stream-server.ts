@@ -45,6 +45,10 @@ export class StreamServer {
   security!: Security;
   readonly tracking = new PublisherTracking();
   readonly announcedVersion = ANNOUNCED_VERSION;
+  /** How long a failed login or vhost waits for its answer (RabbitMQ's SILENT_CLOSE_DELAY). */
+  get refusalDelayMs(): number {
+    return this.settings.refusalDelayMs;
+  }
   private topics!: TopicRegistry;
   private offsets!: OffsetStore;
   private disk!: DiskMonitor;
