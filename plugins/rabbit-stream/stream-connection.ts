@@ -18,6 +18,7 @@ const MAX_PENDING_PUBLISH_BYTES = 32 * 1024 * 1024;
 /** Bytes read from a log per subscription read. */
 const READ_BYTES = 1024 * 1024;
 const MAX_REFERENCE_LENGTH = 256;
+const EMPTY = Buffer.alloc(0);
 
 type State = 'peer-properties' | 'sasl' | 'tune' | 'open-wait' | 'open' | 'closing';
 
@@ -38,6 +39,9 @@ interface Subscription {
   readonly stream: string;
   readonly log: PartitionLog;
   nextOffset: number;
+  /** Batches read and not yet delivered (credit ran out), from `pendingAt`. */
+  pending: Buffer;
+  pendingAt: number;
   credit: number;
   pumping: boolean;
   again: boolean;
@@ -611,6 +615,8 @@ export class StreamConnection {
       stream,
       log,
       nextOffset,
+      pending: EMPTY,
+      pendingAt: 0,
       credit,
       pumping: false,
       again: false,
@@ -664,6 +670,7 @@ export class StreamConnection {
         if (subscription.closed || this.closed) return;
         if (err instanceof BrokerError && err.code === 'OFFSET_OUT_OF_RANGE') {
           subscription.nextOffset = subscription.log.logStartOffset;
+          subscription.pending = EMPTY;
           subscription.again = true;
           return;
         }
@@ -681,40 +688,45 @@ export class StreamConnection {
   }
 
   private async deliver(s: Subscription): Promise<void> {
-    while (!s.closed && !this.closed && s.credit > 0 && s.nextOffset < s.log.highWatermark) {
-      if (s.nextOffset < s.log.logStartOffset) s.nextOffset = s.log.logStartOffset;
-      const { records } = await s.log.read(s.nextOffset, READ_BYTES);
-      if (records.length === 0 || s.closed) return;
-      let pos = 0;
+    while (!s.closed && !this.closed && s.credit > 0) {
+      if (s.pendingAt >= s.pending.length) {
+        if (s.nextOffset >= s.log.highWatermark) return;
+        if (s.nextOffset < s.log.logStartOffset) s.nextOffset = s.log.logStartOffset;
+        const { records } = await s.log.read(s.nextOffset, READ_BYTES);
+        if (records.length === 0 || s.closed) return;
+        s.pending = records;
+        s.pendingAt = 0;
+      }
       let writable = true;
       this.socket.cork();
       try {
-        while (pos + 61 <= records.length && s.credit > 0) {
-          const size = records.readInt32BE(pos + 8) + 12;
-          const lastOffset = Number(records.readBigInt64BE(pos)) + records.readInt32BE(pos + 23);
-          if (lastOffset >= s.nextOffset) {
-            const frame = this.chunks.encode(s.id, records, pos);
-            if (frame) {
-              writable = this.write(frame);
-              s.credit--;
-            }
-            s.nextOffset = lastOffset + 1;
+        while (s.pendingAt < s.pending.length && s.credit > 0) {
+          const chunk = this.chunks.encode(s.id, s.pending, s.pendingAt, s.nextOffset);
+          s.pendingAt = chunk.next;
+          s.nextOffset = chunk.nextOffset;
+          if (chunk.frame) {
+            writable = this.write(chunk.frame);
+            s.credit--;
           }
-          pos += size;
         }
       } finally {
         this.socket.uncork();
       }
-      if (!writable && !this.closed) await new Promise<void>((resolve) => {
-        const done = () => {
-          this.socket.off('drain', done);
-          this.socket.off('close', done);
-          resolve();
-        };
-        this.socket.on('drain', done);
-        this.socket.on('close', done);
-      });
+      if (s.pendingAt >= s.pending.length) s.pending = EMPTY;
+      if (!writable && !this.closed) await this.drained();
     }
+  }
+
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   /** RabbitMQ's MetadataUpdate: the stream is gone (deleted) for its publishers and consumers here. */
