@@ -20,6 +20,8 @@ export function streamOfTopic(vhost: string, topic: string): string | undefined 
 export const STREAM_ATTRIBUTE = 'stream';
 
 export interface StreamAttributes {
+  /** The vhost that declared the stream. */
+  vhost?: string;
   /** The super stream this stream is a partition of. */
   superStream?: string;
   /** Its binding key in the super stream's exchange. */

@@ -19,6 +19,7 @@ const MAX_PENDING_PUBLISH_BYTES = 32 * 1024 * 1024;
 const READ_BYTES = 1024 * 1024;
 const MAX_REFERENCE_LENGTH = 256;
 const EMPTY = Buffer.alloc(0);
+const GROUP_JOIN_DELAY_MS = 20;
 
 type State = 'peer-properties' | 'sasl' | 'tune' | 'open-wait' | 'open' | 'closing';
 
@@ -43,6 +44,12 @@ interface Subscription {
   pending: Buffer;
   pendingAt: number;
   credit: number;
+  /** False for a waiting member of a single-active-consumer group: nothing is delivered to it. */
+  active: boolean;
+  /** Its single-active-consumer group (consumer reference), if it is in one. */
+  group: string | undefined;
+  /** The offset specification to fall back on when activated without one. */
+  readonly initialOffset: number;
   pumping: boolean;
   again: boolean;
   closed: boolean;
@@ -170,7 +177,10 @@ export class StreamConnection {
       return;
     }
     if ((key & RESPONSE) !== 0) {
-      if (key === (Command.consumerUpdate | RESPONSE)) return;
+      if (key === (Command.consumerUpdate | RESPONSE)) {
+        this.consumerUpdated(r);
+        return;
+      }
       throw new BrokerError('MALFORMED_INPUT', `unexpected response 0x${key.toString(16)}`);
     }
     const correlationId = r.uint32();
@@ -581,7 +591,9 @@ export class StreamConnection {
     if (offsetType === OffsetType.offset || offsetType === OffsetType.timestamp) offsetValue = r.uint64();
     else if (offsetType < OffsetType.first || offsetType > OffsetType.timestamp) throw new BrokerError('MALFORMED_INPUT', `offset type ${offsetType}`);
     const credit = r.uint16();
-    if (r.remaining > 0) r.properties();
+    const properties = r.remaining > 0 ? r.properties() : new Map<string, string>();
+    const singleActive = properties.get('single-active-consumer') === 'true';
+    const reference = properties.get('name');
     const answer = (code: number): void => void this.write(response(Command.subscribe, correlationId, code).finish());
     if (this.subscriptions.has(id)) return answer(Code.subscriptionIdAlreadyExists);
     const log = this.server.streamLog(this.vhost, stream);
@@ -609,6 +621,7 @@ export class StreamConnection {
       }
     }
     if (this.subscriptions.has(id)) return answer(Code.subscriptionIdAlreadyExists);
+    if (singleActive && !reference) return answer(Code.preconditionFailed);
     const subscription: Subscription = {
       id,
       topic: log.topic,
@@ -618,6 +631,9 @@ export class StreamConnection {
       pending: EMPTY,
       pendingAt: 0,
       credit,
+      active: !singleActive,
+      group: singleActive ? reference : undefined,
+      initialOffset: nextOffset,
       pumping: false,
       again: false,
       closed: false,
@@ -626,6 +642,60 @@ export class StreamConnection {
     subscription.unwatch = log.watch(() => this.pump(subscription));
     this.subscriptions.set(id, subscription);
     answer(Code.ok);
+    if (subscription.group !== undefined) {
+      // As RabbitMQ's coordinator, the group answers later than Subscribe: clients register the
+      // consumer once Subscribe is answered, and a ConsumerUpdate in the same read would find none.
+      const partitionIndex = this.server.partitionIndexOf(log.topic);
+      setTimeout(() => {
+        if (!subscription.closed) this.server.singleActive.join(log.topic, subscription.group!, partitionIndex, this.memberOf(subscription));
+      }, GROUP_JOIN_DELAY_MS).unref();
+    } else this.pump(subscription);
+  }
+
+  private readonly members = new Map<Subscription, { setActive(active: boolean): void }>();
+
+  /** The subscription as a single-active-consumer group member: activation goes through ConsumerUpdate. */
+  private memberOf(subscription: Subscription): { setActive(active: boolean): void } {
+    let member = this.members.get(subscription);
+    if (!member) {
+      member = { setActive: (active) => this.consumerUpdate(subscription, active) };
+      this.members.set(subscription, member);
+    }
+    return member;
+  }
+
+  private nextCorrelationId = 1;
+  private readonly consumerUpdates = new Map<number, Subscription>();
+
+  private consumerUpdate(subscription: Subscription, active: boolean): void {
+    if (subscription.closed) return;
+    subscription.active = false;
+    const correlationId = this.nextCorrelationId++;
+    if (active) this.consumerUpdates.set(correlationId, subscription);
+    this.write(new FrameWriter().uint16(Command.consumerUpdate).uint16(1).uint32(correlationId).uint8(subscription.id).uint8(active ? 1 : 0).finish());
+  }
+
+  /** The active consumer says where to start (or `none`: where it subscribed); delivery begins. */
+  private consumerUpdated(r: FrameReader): void {
+    const correlationId = r.uint32();
+    const code = r.uint16();
+    const subscription = this.consumerUpdates.get(correlationId);
+    if (!subscription) return;
+    this.consumerUpdates.delete(correlationId);
+    if (subscription.closed) return;
+    const log = subscription.log;
+    let offset = subscription.initialOffset;
+    if (code === Code.ok && r.remaining >= 2) {
+      const type = r.uint16();
+      const value = type === OffsetType.offset || type === OffsetType.timestamp ? r.uint64() : 0n;
+      if (type === OffsetType.first) offset = log.logStartOffset;
+      else if (type === OffsetType.last) offset = Math.max(log.logStartOffset, log.highWatermark - 1);
+      else if (type === OffsetType.next) offset = log.highWatermark;
+      else if (type === OffsetType.offset) offset = Math.min(Math.max(Number(value), log.logStartOffset), log.highWatermark);
+    }
+    subscription.nextOffset = offset;
+    subscription.pending = EMPTY;
+    subscription.active = true;
     this.pump(subscription);
   }
 
@@ -656,6 +726,11 @@ export class StreamConnection {
     subscription.closed = true;
     subscription.unwatch();
     this.subscriptions.delete(subscription.id);
+    const member = this.members.get(subscription);
+    if (member) {
+      this.members.delete(subscription);
+      this.server.singleActive.leave(subscription.topic, subscription.group!, member);
+    }
   }
 
   /** Sends chunks while the subscription has credit and the log has committed batches past its offset. */
@@ -688,7 +763,7 @@ export class StreamConnection {
   }
 
   private async deliver(s: Subscription): Promise<void> {
-    while (!s.closed && !this.closed && s.credit > 0) {
+    while (!s.closed && !this.closed && s.active && s.credit > 0) {
       if (s.pendingAt >= s.pending.length) {
         if (s.nextOffset >= s.log.highWatermark) return;
         if (s.nextOffset < s.log.logStartOffset) s.nextOffset = s.log.logStartOffset;
@@ -700,7 +775,7 @@ export class StreamConnection {
       let writable = true;
       this.socket.cork();
       try {
-        while (s.pendingAt < s.pending.length && s.credit > 0) {
+        while (s.pendingAt < s.pending.length && s.credit > 0 && s.active) {
           const chunk = this.chunks.encode(s.id, s.pending, s.pendingAt, s.nextOffset);
           s.pendingAt = chunk.next;
           s.nextOffset = chunk.nextOffset;

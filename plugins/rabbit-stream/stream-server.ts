@@ -24,6 +24,7 @@ import {
   type TopicRegistry,
 } from '../../core/index.ts';
 import { PublisherTracking } from './publisher-tracking.ts';
+import { SingleActiveConsumers } from './single-active-consumers.ts';
 import { Code } from './protocol.ts';
 import type { StreamSettings } from './stream-config.ts';
 import { StreamConnection } from './stream-connection.ts';
@@ -44,6 +45,7 @@ export class StreamServer {
   users!: StreamUsers;
   security!: Security;
   readonly tracking = new PublisherTracking();
+  readonly singleActive = new SingleActiveConsumers();
   readonly announcedVersion = ANNOUNCED_VERSION;
   /** How long a failed login or vhost waits for its answer (RabbitMQ's SILENT_CLOSE_DELAY). */
   get refusalDelayMs(): number {
@@ -137,7 +139,7 @@ export class StreamServer {
     const topic = streamTopic(vhost, stream);
     if (this.topics.get(topic)) return Code.streamAlreadyExists;
     try {
-      await this.topics.create(topic, { partitions: 1, config: streamTopicConfig(args), attributes: { [STREAM_ATTRIBUTE]: attributes } });
+      await this.topics.create(topic, { partitions: 1, config: streamTopicConfig(args), attributes: { [STREAM_ATTRIBUTE]: { vhost, ...attributes } } });
       return Code.ok;
     } catch (err) {
       if (err instanceof BrokerError && err.code === 'TOPIC_EXISTS') return Code.streamAlreadyExists;
@@ -175,7 +177,7 @@ export class StreamServer {
     if (this.superStreamPartitions(vhost, name)) return Code.streamAlreadyExists;
     if (partitions.some((p) => this.topics.get(streamTopic(vhost, p)))) return Code.streamAlreadyExists;
     for (let i = 0; i < partitions.length; i++) {
-      const code = await this.createStream(vhost, partitions[i]!, raw, user, { superStream: name, bindingKey: bindingKeys[i]!, partitionOrder: i });
+      const code = await this.createStream(vhost, partitions[i]!, raw, user, { vhost, superStream: name, bindingKey: bindingKeys[i]!, partitionOrder: i });
       if (code !== Code.ok) return code;
     }
     return Code.ok;
@@ -191,14 +193,20 @@ export class StreamServer {
     return Code.ok;
   }
 
+  /** A stream's place among its super stream's partitions, or -1 when it is not a partition. */
+  partitionIndexOf(topic: string): number {
+    const attributes = this.topics.get(topic)?.attributes[STREAM_ATTRIBUTE] as StreamAttributes | undefined;
+    return attributes?.superStream === undefined ? -1 : (attributes.partitionOrder ?? 0);
+  }
+
   /** A super stream's partitions in their order, or undefined when there is none of that name. */
   superStreamPartitions(vhost: string, name: string): SuperStreamPartition[] | undefined {
     const found: SuperStreamPartition[] = [];
     for (const topic of this.topics.list()) {
       const attributes = topic.attributes[STREAM_ATTRIBUTE] as StreamAttributes | undefined;
-      if (attributes?.superStream !== name) continue;
+      if (attributes?.superStream !== name || (attributes.vhost ?? '/') !== vhost) continue;
       const stream = streamOfTopic(vhost, topic.name);
-      if (stream === undefined || stream.includes('/') !== vhost.includes('/')) continue;
+      if (stream === undefined) continue;
       found.push({ stream, bindingKey: attributes.bindingKey ?? '', order: attributes.partitionOrder ?? 0 });
     }
     return found.length === 0 ? undefined : found.sort((a, b) => a.order - b.order);

@@ -214,6 +214,29 @@ describe('RabbitMQ Stream protocol (rabbitmq-stream-js-client)', () => {
     const topic = broker.broker.container.get<import('../../core/index.ts').TopicRegistry>(TOKENS.TopicRegistry).get('aged')!;
     expect(topic.config).toMatchObject({ retentionMs: 10 * 86_400_000, retentionBytes: 1_000_000 });
   });
+
+  it('creates super streams: Partitions and Route answer, a super-stream publisher routes by key, a super-stream consumer reads every partition', async () => {
+    broker = await startStream();
+    const c = await client();
+    await c.createSuperStream({ streamName: 'invoices' }, undefined, 3);
+    expect(await c.partitionsQuery({ superStream: 'invoices' })).toEqual(['invoices-0', 'invoices-1', 'invoices-2']);
+    expect(await c.routeQuery({ routingKey: '2', superStream: 'invoices' })).toEqual(['invoices-2']);
+    await expect(c.partitionsQuery({ superStream: 'nothing' })).rejects.toThrow();
+    const publisher = await c.declareSuperStreamPublisher({ superStream: 'invoices', routingStrategy: 'key' }, (_content, options) => String(options.applicationProperties?.partition));
+    for (let i = 0; i < 9; i++) await publisher.send(Buffer.from(`invoice ${i}`), { applicationProperties: { partition: String(i % 3) } });
+    for (let p = 0; p < 3; p++) {
+      const stats = await waitForStats(c, `invoices-${p}`, 2n);
+      expect(stats).toBe(2n);
+    }
+    const seen: Message[] = [];
+    const consumer = await c.declareSuperStreamConsumer({ superStream: 'invoices', offset: Offset.first() }, (m) => void seen.push(m));
+    await waitFor(() => seen.length === 9);
+    expect(seen.map((m) => m.content.toString()).sort()).toEqual([...Array(9).keys()].map((i) => `invoice ${i}`));
+    await consumer.close();
+    await publisher.close();
+    await c.deleteSuperStream({ streamName: 'invoices' });
+    await expect(c.partitionsQuery({ superStream: 'invoices' })).rejects.toThrow();
+  });
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -229,4 +252,9 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_0
 async function waitForSequence(publisher: { getLastPublishingId(): Promise<bigint> }, wanted: bigint): Promise<bigint> {
   await waitFor(async () => (await publisher.getLastPublishingId()) === wanted);
   return wanted;
+}
+
+async function waitForStats(c: Client, stream: string, committed: bigint): Promise<bigint> {
+  await waitFor(async () => (await c.streamStatsRequest(stream)).committedChunkId === committed);
+  return committed;
 }
