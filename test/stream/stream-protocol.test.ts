@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TOKENS } from '../../core/index.ts';
 import { Offset, type Client } from 'rabbitmq-stream-js-client';
-import { login, open, StreamWire } from '../helpers/stream-wire.ts';
+import { codeOf, int32, login, open, request, str, StreamWire } from '../helpers/stream-wire.ts';
 
 type Message = Parameters<Parameters<Client['declareConsumer']>[1]>[0];
 import { startStream, type StreamTestBroker } from '../helpers/stream.ts';
@@ -177,11 +177,10 @@ describe('RabbitMQ Stream protocol (rabbitmq-stream-js-client)', () => {
     }
   });
 
-  it('deletes a stream: its consumers hear of it, and it is gone', async () => {
+  it('deletes a stream: Metadata and DeclarePublisher see it gone', async () => {
     broker = await startStream();
     const c = await client();
     await c.createStream({ stream: 'doomed', arguments: {} });
-    const updates: string[] = [];
     const other = await client();
     await other.declareConsumer({ stream: 'doomed', offset: Offset.first(), connectionClosedListener: () => {} }, () => {});
     const [metadata] = await c.queryMetadata({ streams: ['doomed'] });
@@ -191,7 +190,6 @@ describe('RabbitMQ Stream protocol (rabbitmq-stream-js-client)', () => {
     expect(after!.leader).toBeUndefined();
     await expect(c.declarePublisher({ stream: 'doomed' })).rejects.toThrow();
     await expect(c.deleteStream({ stream: 'doomed' })).rejects.toThrow(/2|not exist/i);
-    void updates;
   });
 
   it('answers errors with RabbitMQ codes: bad credentials, unknown vhost, existing stream, bad arguments', async () => {
@@ -236,6 +234,53 @@ describe('RabbitMQ Stream protocol (rabbitmq-stream-js-client)', () => {
     await publisher.close();
     await c.deleteSuperStream({ streamName: 'invoices' });
     await expect(c.partitionsQuery({ superStream: 'invoices' })).rejects.toThrow();
+  });
+
+  it('single active consumer: one member of a group consumes, the next takes over where the group stored its offset', async () => {
+    broker = await startStream();
+    const c = await client();
+    await c.createStream({ stream: 'sac', arguments: {} });
+    const publisher = await c.declarePublisher({ stream: 'sac' });
+    for (let i = 0; i < 4; i++) await publisher.send(Buffer.from(`a${i}`));
+    await publisher.flush();
+    const first: string[] = [];
+    const second: string[] = [];
+    const params = { stream: 'sac', offset: Offset.first(), singleActive: true, consumerRef: 'workers' };
+    const one = await c.declareConsumer(params, (m) => void first.push(m.content.toString()));
+    const other = await client();
+    await other.declareConsumer(
+      { ...params, consumerUpdateListener: async (reference: string, stream: string) => Offset.offset((await other.queryOffset({ reference, stream })) + 1n) },
+      (m) => void second.push(m.content.toString()),
+    );
+    await waitFor(() => first.length === 4);
+    await sleep(200);
+    expect(second).toEqual([]);
+    await one.storeOffset(3n);
+    await waitFor(async () => (await c.queryOffset({ reference: 'workers', stream: 'sac' }).catch(() => -1n)) === 3n);
+    await one.close();
+    for (let i = 0; i < 2; i++) await publisher.send(Buffer.from(`b${i}`));
+    await publisher.flush();
+    await waitFor(() => second.length === 2);
+    expect(second).toEqual(['b0', 'b1']);
+  });
+
+  it('tells a consumer its stream was deleted (MetadataUpdate, stream not available)', async () => {
+    broker = await startStream();
+    const wire = await StreamWire.connect(broker.port);
+    expect(await open(wire)).toBe(1);
+    wire.send(request(0x0d, 5, str('vanishing'), int32(0)));
+    expect(codeOf((await wire.frame())!)).toBe(1);
+    // Subscribe: id 1, stream, offset type first, credit 10, no properties
+    wire.send(request(0x07, 6, Buffer.from([1]), str('vanishing'), Buffer.from([0, 1, 0, 10]), int32(0)));
+    expect(codeOf((await wire.frame())!)).toBe(1);
+    wire.send(request(0x0e, 7, str('vanishing')));
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 2; i++) frames.push((await wire.frame())!);
+    const update = frames.find((f) => f.readUInt16BE(0) === 0x10)!;
+    expect(update.readUInt16BE(4)).toBe(0x06);
+    expect(update.toString('utf8', 8, 8 + update.readUInt16BE(6))).toBe('vanishing');
+    expect(codeOf(frames.find((f) => f.readUInt16BE(0) === 0x800e)!)).toBe(1);
+    wire.close();
   });
 });
 
