@@ -43,7 +43,7 @@ interface Wharf {
 async function startWharf(): Promise<Wharf> {
   const [kafkaPort, amqpPort, httpPort] = [await freePort(), await freePort(), await freePort()];
   const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', TMP] : [];
-  const args = ['start', '--storage', 'memory', '--kafka-port', String(kafkaPort), '--amqp-port', String(amqpPort), '--rocket-port', '0', '--http-port', String(httpPort), '--groups-initial-rebalance-delay-ms', '0', '--host', '127.0.0.1', '--log-level', 'warn'];
+  const args = ['start', '--storage', 'memory', '--kafka-port', String(kafkaPort), '--amqp-port', String(amqpPort), '--rocket-port', '0', '--stream-port', '0', '--http-port', String(httpPort), '--groups-initial-rebalance-delay-ms', '0', '--host', '127.0.0.1', '--log-level', 'warn'];
   const child = spawn(process.execPath, [...profile, path.join(ROOT, 'bin/wharf.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   await lineMatching(child, /^Wharf ready/);
   return { child, kafka: `127.0.0.1:${kafkaPort}`, amqp: `amqp://guest:guest@127.0.0.1:${amqpPort}`, http: `http://127.0.0.1:${httpPort}`, stop: stopper(child) };

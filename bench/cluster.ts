@@ -239,7 +239,7 @@ fs.writeFileSync(input, `${'x'.repeat(99)}\n`.repeat(RECORDS));
 async function singleNode(flush: string): Promise<{ address: string; stop: () => Promise<void> }> {
   const port = await freePort();
   const dir = path.join(TMP, `single-${port}`);
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', dir, '--topics-flush', flush, '--kafka-port', String(port), '--amqp-port', '0', '--rocket-port', '0', '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', dir, '--topics-flush', flush, '--kafka-port', String(port), '--amqp-port', '0', '--rocket-port', '0', '--stream-port', '0', '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await lineMatching(child, /^Wharf ready/);

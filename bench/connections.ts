@@ -38,7 +38,7 @@ interface Process {
 const PATIENT = ['--amqp-handshake-timeout-ms', '600000', '--rocket-handshake-timeout-ms', '600000'];
 
 async function broker(prefix: string[] = [], flags: string[] = PATIENT): Promise<Process> {
-  const args = [path.join(ROOT, 'bin/wharf.js'), 'start', '--storage', 'memory', '--host', '127.0.0.1', '--log-level', 'error', '--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', ...flags];
+  const args = [path.join(ROOT, 'bin/wharf.js'), 'start', '--storage', 'memory', '--host', '127.0.0.1', '--log-level', 'error', '--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', '--stream-port', 'auto', ...flags];
   const node = [process.execPath, ...NODE_FLAGS, ...args];
   const child = spawn(prefix[0] ?? node[0]!, [...prefix.slice(1), ...(prefix.length > 0 ? node : node.slice(1))], { stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = await lineMatching(child, /^Wharf ready/);

@@ -27,7 +27,7 @@ interface Server {
 
 async function startWharf(dataDir: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', dataDir, '--topics-flush', 'never', '--kafka-port', String(port), '--amqp-port', '0', '--rocket-port', '0', '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', dataDir, '--topics-flush', 'never', '--kafka-port', String(port), '--amqp-port', '0', '--rocket-port', '0', '--stream-port', '0', '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await lineMatching(child, /^Wharf ready/);
   return { child, address: `127.0.0.1:${port}`, stop: stopper(child) };
 }

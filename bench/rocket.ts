@@ -29,7 +29,7 @@ fs.rmSync(TMP, { recursive: true, force: true });
 fs.mkdirSync(TMP, { recursive: true });
 
 // Throughput: a broker process (storage-fs, flush policy default), one producer, one consumer.
-const broker = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', path.join(TMP, 'data'), '--kafka-port', '0', '--amqp-port', '0', '--rocket-port', 'auto', '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const broker = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', path.join(TMP, 'data'), '--kafka-port', '0', '--amqp-port', '0', '--rocket-port', 'auto', '--stream-port', 'auto', '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const ready = await lineFields(broker, 'Wharf ready');
 const endpoints = ready.join(' ').match(/rocketmq (\S+)/)![1]!;
 const rows: string[][] = [];

@@ -28,7 +28,7 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-security-'));
 await runSecurityCommand('users', ['add', 'bench', '--password', 'bench-secret', '--super-user', '--data-dir', dataDir]);
 const child = spawn(
   process.execPath,
-  [path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--log-level', 'error', '--allow-anonymous', 'false', '--kafka-port', 'auto', '--amqp-port', '0', '--rocket-port', '0', '--security-failed-authentication-delay-ms', '0', '--topics-flush', 'never', '--max-connections', '5000'],
+  [path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--log-level', 'error', '--allow-anonymous', 'false', '--kafka-port', 'auto', '--amqp-port', '0', '--rocket-port', '0', '--stream-port', '0', '--security-failed-authentication-delay-ms', '0', '--topics-flush', 'never', '--max-connections', '5000'],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 const stop = stopper(child);

@@ -12,7 +12,7 @@ import { fmt, lineMatching, median, printTable, spread } from './harness.ts';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TMP = path.join(ROOT, '.bench-tmp/startup');
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 7);
-const FLAGS = ['--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', '--host', '127.0.0.1', '--log-level', 'warn'];
+const FLAGS = ['--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', '--stream-port', 'auto', '--host', '127.0.0.1', '--log-level', 'warn'];
 
 interface Variant {
   name: string;

@@ -27,7 +27,7 @@ const ports = { kafka: await freePort(), kafkaTls: await freePort(), amqp: await
 const broker: ChildProcess = spawn(
   process.execPath,
   [
-    path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', path.join(TMP, 'data'), '--topics-flush', 'never', '--host', '127.0.0.1', '--log-level', 'warn', '--rocket-port', '0',
+    path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', path.join(TMP, 'data'), '--topics-flush', 'never', '--host', '127.0.0.1', '--log-level', 'warn', '--rocket-port', '0', '--stream-port', '0',
     '--tls-cert', certs.server.certFile, '--tls-key', certs.server.keyFile,
     '--kafka-port', String(ports.kafka), '--kafka-tls-port', String(ports.kafkaTls), '--amqp-port', String(ports.amqp), '--amqp-tls-port', String(ports.amqpTls),
   ],

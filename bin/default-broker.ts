@@ -4,6 +4,7 @@ import { adminHttp } from '../plugins/admin-http/index.ts';
 import { clusterEtcd } from '../plugins/cluster-etcd/index.ts';
 import { kafka } from '../plugins/kafka/index.ts';
 import { rabbit } from '../plugins/rabbit/index.ts';
+import { rabbitStream } from '../plugins/rabbit-stream/index.ts';
 import { rocket } from '../plugins/rocket/index.ts';
 import { fsStorage } from '../plugins/storage-fs/index.ts';
 import { memoryStorage } from '../plugins/storage-memory/index.ts';
@@ -13,5 +14,5 @@ import { memoryStorage } from '../plugins/storage-memory/index.ts';
  * admin HTTP server with its web console; with `clustered` (etcd named by --cluster-etcd), cluster coordination through etcd.
  */
 export function defaultPlugins(storage: 'fs' | 'memory', clustered = false): BrokerPlugin<never>[] {
-  return [storage === 'memory' ? memoryStorage() : fsStorage(), ...(clustered ? [clusterEtcd()] : []), kafka(), rabbit(), rocket(), adminHttp(), adminConsole()];
+  return [storage === 'memory' ? memoryStorage() : fsStorage(), ...(clustered ? [clusterEtcd()] : []), kafka(), rabbit(), rabbitStream(), rocket(), adminHttp(), adminConsole()];
 }

@@ -92,7 +92,7 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<voi
       '--kafka-port', String(kafkaPort),
       '--replication-port', String(options.replicationPort + node - 1),
       '--amqp-port', '0',
-      '--rocket-port', '0',
+      '--rocket-port', '0', '--stream-port', '0',
       '--http-port', options.httpPort === 0 ? '0' : String(options.httpPort + node - 1),
       ...options.brokerFlags,
     ];

@@ -52,3 +52,4 @@ export * from './groups/index.ts';
 export * from './routing/index.ts';
 export * from './delivery/index.ts';
 export * from './security/index.ts';
+export * from './streams/index.ts';

@@ -10,7 +10,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) dir.remove();
 });
 
-const AUTO_PORTS = ['--host', '127.0.0.1', '--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', '--http-port', 'auto'];
+const AUTO_PORTS = ['--host', '127.0.0.1', '--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', '--stream-port', 'auto', '--http-port', 'auto'];
 
 function wharf(args: string[], env: Record<string, string> = {}) {
   return spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

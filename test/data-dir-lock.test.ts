@@ -8,7 +8,7 @@ import { ROOT, exitCode, onLines, waitForLine } from './helpers/spawn.ts';
 import { tempDir } from './helpers/temp-dir.ts';
 
 const WHARF = path.join(ROOT, 'bin/wharf.js');
-const startArgs = (dataDir: string) => ['start', '--data-dir', dataDir, '--host', '127.0.0.1', '--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', '--http-port', 'auto', '--log-level', 'warn'];
+const startArgs = (dataDir: string) => ['start', '--data-dir', dataDir, '--host', '127.0.0.1', '--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', '--stream-port', 'auto', '--http-port', 'auto', '--log-level', 'warn'];
 
 /** Each test boots two brokers through tsx, which takes seconds on a busy 2-core machine. */
 const BOOTS_TIMEOUT_MS = 90_000;

@@ -82,11 +82,11 @@ it('npm pack yields a package that, installed from the registry alone, runs `npx
 
     const npx = spawn(
       'npx',
-      ['wharf', 'start', '--data-dir', path.join(work.path, 'data'), '--host', '127.0.0.1', '--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', '--http-port', 'auto', '--groups-initial-rebalance-delay-ms', '0', '--log-level', 'warn'],
+      ['wharf', 'start', '--data-dir', path.join(work.path, 'data'), '--host', '127.0.0.1', '--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', '--stream-port', 'auto', '--http-port', 'auto', '--groups-initial-rebalance-delay-ms', '0', '--log-level', 'warn'],
       { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const ready = await waitForLine(npx, /^Wharf ready/, 60_000);
-    expect(ready).toMatch(/kafka 127\.0\.0\.1:\d+( \([^)]*\))?, amqp 127\.0\.0\.1:\d+( \([^)]*\))?, rocketmq 127\.0\.0\.1:\d+/);
+    expect(ready).toMatch(/kafka 127\.0\.0\.1:\d+( \([^)]*\))?, amqp 127\.0\.0\.1:\d+( \([^)]*\))?, rabbitmq-stream 127\.0\.0\.1:\d+, rocketmq 127\.0\.0\.1:\d+/);
     const broker = brokerUnder(npx);
     expect(fs.readFileSync(`/proc/${broker}/cmdline`, 'utf8').split('\0')[1]).toBe(path.join(app, 'node_modules', '.bin', 'wharf'));
 

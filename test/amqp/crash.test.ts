@@ -7,7 +7,7 @@ import { tempDir } from '../helpers/temp-dir.ts';
 
 /** The CLI broker (storage-fs, default flush policy) in a child process, so it can be killed with SIGKILL. */
 async function startBrokerProcess(dataDir: string) {
-  const args = ['start', '--data-dir', dataDir, '--kafka-port', '0', '--rocket-port', '0', '--amqp-port', 'auto', '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'error'];
+  const args = ['start', '--data-dir', dataDir, '--kafka-port', '0', '--rocket-port', '0', '--stream-port', '0', '--amqp-port', 'auto', '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'error'];
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const ready = await waitForLine(child, /^Wharf ready/);
   const port = Number(/amqp 127\.0\.0\.1:(\d+)/.exec(ready)![1]);

@@ -16,7 +16,7 @@ async function loginsFromOutsideLoopback(): Promise<string[]> {
     { name: 'remote', password: 'remote-secret', permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } },
   ]);
   const broker = (port: number, extra = '') =>
-    `${process.execPath} ${WHARF} start --host ${ADDRESS} --storage memory --log-level error --kafka-port 0 --rocket-port 0 --http-port 0 --amqp-port ${port} --amqp-users '${users}' ${extra} >/dev/null &`;
+    `${process.execPath} ${WHARF} start --host ${ADDRESS} --storage memory --log-level error --kafka-port 0 --rocket-port 0 --stream-port 0 --http-port 0 --amqp-port ${port} --amqp-users '${users}' ${extra} >/dev/null &`;
   const script = `
 set -e
 ip link set lo up

@@ -15,7 +15,7 @@ export interface BrokerProcess {
 
 /** The CLI broker (`bin/wharf.js start`) in a child process on loopback, every listener on an OS-chosen port. */
 export async function startBrokerProcess(dataDir: string, extra: readonly string[] = []): Promise<BrokerProcess> {
-  const args = ['start', '--data-dir', dataDir, '--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', '--http-port', 'auto', '--host', '127.0.0.1', '--log-level', 'warn', '--groups-initial-rebalance-delay-ms', '0', ...extra];
+  const args = ['start', '--data-dir', dataDir, '--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', '--stream-port', 'auto', '--http-port', 'auto', '--host', '127.0.0.1', '--log-level', 'warn', '--groups-initial-rebalance-delay-ms', '0', ...extra];
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

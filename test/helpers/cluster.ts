@@ -76,7 +76,7 @@ export class BrokerProcess {
       '--kafka-port', this.kafkaPort ? String(this.kafkaPort) : 'auto',
       '--replication-port', this.replicationPort ? String(this.replicationPort) : 'auto',
       '--amqp-port', '0',
-      '--rocket-port', '0',
+      '--rocket-port', '0', '--stream-port', '0',
       '--http-port', '0',
       '--log-level', 'info',
       '--cluster-request-timeout-ms', String(Math.max(300, Math.floor(this.leaseTtlMs / 3))),

@@ -62,7 +62,7 @@ export interface BrokerProcess {
  * override), optionally under `prlimit --nofile=<nofile>` (util-linux).
  */
 export async function startBrokerProcess(args: readonly string[] = [], options: { nofile?: string; timeoutMs?: number } = {}): Promise<BrokerProcess> {
-  const command = [path.join(ROOT, 'bin/wharf.js'), 'start', '--storage', 'memory', '--host', '127.0.0.1', '--log-level', 'warn', '--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', '--http-port', '0', ...args];
+  const command = [path.join(ROOT, 'bin/wharf.js'), 'start', '--storage', 'memory', '--host', '127.0.0.1', '--log-level', 'warn', '--kafka-port', 'auto', '--amqp-port', 'auto', '--rocket-port', 'auto', '--stream-port', 'auto', '--http-port', '0', ...args];
   const child = options.nofile
     ? spawn('prlimit', [`--nofile=${options.nofile}`, '--', process.execPath, ...command], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, command, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -31,7 +31,7 @@ import { tempDir } from '../helpers/temp-dir.ts';
 
 /** The CLI broker (storage-fs, flush always) in a child process, so it can be killed with SIGKILL and restarted on its port. */
 async function startBrokerProcess(dataDir: string, port?: number): Promise<{ child: ChildProcess; port: number }> {
-  const args = ['start', '--data-dir', dataDir, '--kafka-port', String(port ?? 'auto'), '--amqp-port', '0', '--rocket-port', '0', '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'error'];
+  const args = ['start', '--data-dir', dataDir, '--kafka-port', String(port ?? 'auto'), '--amqp-port', '0', '--rocket-port', '0', '--stream-port', '0', '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'error'];
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const ready = await waitForLine(child, /^Wharf ready/);
   return { child, port: Number(/kafka 127\.0\.0\.1:(\d+)/.exec(ready)![1]) };

@@ -1,0 +1,118 @@
+import { crc32 } from 'node:zlib';
+import { BatchField, COMPRESSION_MASK, CONTROL_FLAG, decompress, StreamEntryEncoder, VarintReader } from '../../core/index.ts';
+import { Command } from './protocol.ts';
+
+/** Osiris chunk header: magic/version, type, entries, records, timestamp, epoch, first offset, crc, data length, trailer length, bloom size, reserved. */
+const CHUNK_HEADER_SIZE = 48;
+/** Frame size, key, version, subscription id. */
+const DELIVER_PREFIX = 4 + 2 + 2 + 1;
+const OSIRIS_MAGIC_VERSION = 0x50;
+/** A chunk gathers consecutive batches up to about this many bytes of entries (osiris writes big chunks under load too). */
+const CHUNK_DATA_TARGET = 256 * 1024;
+/** Entries per chunk: the header counts them in a uint16. */
+const MAX_ENTRIES = 0xffff;
+
+export interface Chunk {
+  /** The Deliver frame; undefined when the batches read hold nothing a consumer sees (transaction markers). */
+  frame: Buffer | undefined;
+  /** Where the next unread batch begins in the buffer. */
+  next: number;
+  /** The offset after the chunk's last record. */
+  nextOffset: number;
+}
+
+/**
+ * Stored record batches as one Deliver frame: consecutive batches become one osiris user chunk of simple
+ * entries, each an AMQP 1.0 message built around the stored body (one buffer per chunk, no object per
+ * record). The first batch may begin before `fromOffset`: the chunk holds it whole, as osiris delivers
+ * the chunk an offset falls in, and clients skip what they did not ask for.
+ */
+export class ChunkEncoder {
+  private readonly entries = new StreamEntryEncoder();
+  private readonly parts: Array<{ records: Buffer; start: number; count: number }> = [];
+
+  encode(subscriptionId: number, batches: Buffer, pos: number, fromOffset: number): Chunk {
+    const parts = this.parts;
+    parts.length = 0;
+    let dataLength = 0;
+    let entries = 0;
+    let firstOffset = -1;
+    let expected = -1;
+    let timestamp = 0n;
+    let epoch = 0;
+    let nextOffset = fromOffset;
+    while (pos + BatchField.records <= batches.length) {
+      const batchEnd = pos + 12 + batches.readInt32BE(pos + BatchField.batchLength);
+      if (batchEnd > batches.length) break;
+      const baseOffset = Number(batches.readBigInt64BE(pos + BatchField.baseOffset));
+      const lastOffset = baseOffset + batches.readInt32BE(pos + BatchField.lastOffsetDelta);
+      const attributes = batches.readInt16BE(pos + BatchField.attributes);
+      const count = batches.readInt32BE(pos + BatchField.recordCount);
+      if (lastOffset < nextOffset || (attributes & CONTROL_FLAG) !== 0 || count === 0) {
+        if (firstOffset >= 0 && lastOffset >= nextOffset) break; // a marker ends the contiguous run
+        nextOffset = Math.max(nextOffset, lastOffset + 1);
+        pos = batchEnd;
+        continue;
+      }
+      if (firstOffset >= 0 && (baseOffset !== expected || entries + count > MAX_ENTRIES || dataLength >= CHUNK_DATA_TARGET)) break;
+      if (count !== lastOffset - baseOffset + 1 && firstOffset >= 0) break; // a compacted batch goes alone
+      let records = batches;
+      let start = pos + BatchField.records;
+      let end = batchEnd;
+      if ((attributes & COMPRESSION_MASK) !== 0) {
+        records = decompress(attributes & COMPRESSION_MASK, batches.subarray(start, batchEnd));
+        start = 0;
+        end = records.length;
+      }
+      const reader = new VarintReader(records, start, end);
+      for (let i = 0; i < count; i++) {
+        const length = reader.varint();
+        const recordStart = reader.offset;
+        dataLength += 4 + this.entries.measure(records, recordStart, recordStart + length);
+        reader.offset = recordStart + length;
+      }
+      parts.push({ records, start, count });
+      if (firstOffset < 0) {
+        firstOffset = baseOffset;
+        epoch = Math.max(0, batches.readInt32BE(pos + BatchField.partitionLeaderEpoch));
+      }
+      timestamp = batches.readBigInt64BE(pos + BatchField.maxTimestamp);
+      entries += count;
+      expected = lastOffset + 1;
+      nextOffset = lastOffset + 1;
+      pos = batchEnd;
+    }
+    if (parts.length === 0) return { frame: undefined, next: pos, nextOffset };
+    const frame = Buffer.allocUnsafe(DELIVER_PREFIX + CHUNK_HEADER_SIZE + dataLength);
+    frame.writeUInt32BE(frame.length - 4, 0);
+    frame.writeUInt16BE(Command.deliver, 4);
+    frame.writeUInt16BE(1, 6);
+    frame[8] = subscriptionId;
+    const chunk = DELIVER_PREFIX;
+    frame[chunk] = OSIRIS_MAGIC_VERSION;
+    frame[chunk + 1] = 0; // user chunk
+    frame.writeUInt16BE(entries, chunk + 2);
+    frame.writeUInt32BE(entries, chunk + 4);
+    frame.writeBigInt64BE(timestamp, chunk + 8);
+    frame.writeBigUInt64BE(BigInt(epoch), chunk + 16);
+    frame.writeBigUInt64BE(BigInt(firstOffset), chunk + 24);
+    frame.writeUInt32BE(dataLength, chunk + 36);
+    frame.writeUInt32BE(0, chunk + 40); // trailer length
+    frame.writeUInt32BE(0, chunk + 44); // bloom size and reserved
+    let out = chunk + CHUNK_HEADER_SIZE;
+    for (const { records, start, count } of parts) {
+      const reader = new VarintReader(records, start, records.length);
+      for (let i = 0; i < count; i++) {
+        const length = reader.varint();
+        const recordStart = reader.offset;
+        const size = this.entries.measure(records, recordStart, recordStart + length);
+        frame.writeUInt32BE(size, out); // simple entry: top bit 0, then the size
+        out = this.entries.write(records, frame, out + 4);
+        reader.offset = recordStart + length;
+      }
+    }
+    parts.length = 0;
+    frame.writeInt32BE(crc32(frame.subarray(chunk + CHUNK_HEADER_SIZE)) | 0, chunk + 32);
+    return { frame, next: pos, nextOffset };
+  }
+}
