@@ -18,7 +18,7 @@ export function queueJson(vhost: string, queue: AmqpQueue, node: string): Record
   return {
     name: queue.name,
     vhost,
-    type: 'classic',
+    type: queue.args.type,
     durable: queue.spec.durable,
     auto_delete: queue.spec.autoDelete,
     exclusive: queue.spec.exclusiveOwner !== null,
@@ -38,6 +38,7 @@ export function queueJson(vhost: string, queue: AmqpQueue, node: string): Record
     messages_ready: ready,
     messages_unacknowledged: unacked,
     message_bytes_ready: queue.readyByteCount,
+    ...(queue.args.type === 'quorum' ? { leader: node, members: [node], online: [node] } : {}),
     message_stats: {
       publish: queue.stats.published,
       deliver_get: queue.stats.delivered,

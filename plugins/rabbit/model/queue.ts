@@ -27,6 +27,8 @@ export interface QueueConsumer {
   readonly tag: string;
   readonly noAck: boolean;
   readonly exclusive: boolean;
+  /** `x-priority`: consumers of the highest priority with credit are served first. */
+  readonly priority: number;
   /** May it take another message now (prefetch window, socket not backed up)? */
   ready(): boolean;
   deliver(delivery: Delivery): void;
@@ -34,11 +36,22 @@ export interface QueueConsumer {
   cancelled(): void;
 }
 
-export type DeadLetterReason = 'expired' | 'rejected' | 'maxlen';
+export type DeadLetterReason = 'expired' | 'rejected' | 'maxlen' | 'delivery_limit';
+
+/** Consumers of one `x-priority`, served round robin. */
+interface PriorityGroup {
+  priority: number;
+  consumers: QueueConsumer[];
+  next: number;
+}
+
+/** How long an at-least-once dead-lettered message waits before it is offered to the dead-letter exchange again. */
+const DEAD_LETTER_RETRY_MS = 1000;
 
 /** What a queue asks of its vhost. */
 export interface QueueHooks {
-  deadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason): void;
+  /** Resolves true once every queue the dead-letter exchange routed it to stored it; false if none did. */
+  deadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason): Promise<boolean>;
   /** No consumers any more (auto-delete) or unused past x-expires. */
   unused(queue: AmqpQueue, why: 'auto-delete' | 'expires'): void;
   /** A log of the queue could not be read (damaged on disk): the queue is down, its consumers were cancelled. */
@@ -46,14 +59,17 @@ export interface QueueHooks {
 }
 
 /**
- * A RabbitMQ classic queue over one AckQueue per priority level: consumers served round robin under
- * their prefetch, TTL expiry at the head, max-length with its three overflow modes, single active
- * consumer, and the lifecycle hooks for exclusive, auto-delete and x-expires queues.
+ * A RabbitMQ classic or quorum queue over one AckQueue per priority level: consumers served by priority,
+ * round robin within one, under their prefetch; TTL expiry at the head, max-length with its overflow modes,
+ * single active consumer, and the lifecycle hooks for exclusive, auto-delete and x-expires queues. A quorum
+ * queue also counts returns against its delivery limit and may dead-letter at least once.
  */
 export class AmqpQueue {
   readonly stats = new QueueStats();
+  /** In the order they were added: the single active consumer is the first. */
   private readonly consumers: QueueConsumer[] = [];
-  private roundRobin = 0;
+  /** The same consumers by priority, highest first. */
+  private readonly groups: PriorityGroup[] = [];
   private hadConsumer = false;
   private pumping = false;
   private pumpAgain = false;
@@ -139,7 +155,7 @@ export class AmqpQueue {
     if (this.overLimit(body.length)) {
       if (this.args.overflow === 'reject-publish') return Promise.resolve(false);
       if (this.args.overflow === 'reject-publish-dlx') {
-        this.hooks.deadLetter(this, { offset: -1, timestamp: this.clock.now(), key: encodeMessageKey(message), value: body, headers: [], attempts: 0, deadline: Infinity }, 'maxlen');
+        void this.hooks.deadLetter(this, { offset: -1, timestamp: this.clock.now(), key: encodeMessageKey(message), value: body, headers: [], attempts: 0, deadline: Infinity }, 'maxlen');
         return Promise.resolve(false);
       }
     }
@@ -164,6 +180,10 @@ export class AmqpQueue {
 
   addConsumer(consumer: QueueConsumer): void {
     this.consumers.push(consumer);
+    let at = this.groups.findIndex((g) => g.priority <= consumer.priority);
+    if (at < 0) at = this.groups.length;
+    if (this.groups[at]?.priority !== consumer.priority) this.groups.splice(at, 0, { priority: consumer.priority, consumers: [], next: 0 });
+    this.groups[at]!.consumers.push(consumer);
     this.hadConsumer = true;
     this.touch();
     this.pump();
@@ -175,6 +195,7 @@ export class AmqpQueue {
     this.failure = failure;
     this.expiryTimer?.cancel();
     this.hooks.crashed(this, failure);
+    this.groups.length = 0;
     for (const consumer of this.consumers.splice(0)) consumer.cancelled();
   };
 
@@ -182,7 +203,12 @@ export class AmqpQueue {
   removeConsumer(tag: string): boolean {
     const at = this.consumers.findIndex((c) => c.tag === tag);
     if (at < 0) return false;
-    this.consumers.splice(at, 1);
+    const [consumer] = this.consumers.splice(at, 1);
+    const group = this.groups.find((g) => g.priority === consumer!.priority)!;
+    const index = group.consumers.indexOf(consumer!);
+    group.consumers.splice(index, 1);
+    if (group.next > index) group.next--;
+    if (group.consumers.length === 0) this.groups.splice(this.groups.indexOf(group), 1);
     this.touch();
     if (this.consumers.length === 0 && this.hadConsumer && this.spec.autoDelete) this.hooks.unused(this, 'auto-delete');
     else this.pump();
@@ -212,16 +238,46 @@ export class AmqpQueue {
     delivery.queue.levels[delivery.level]!.ack(delivery.message.offset);
   }
 
+  /** Back to ready; a quorum queue dead-letters (or drops) a message returned more often than its delivery limit. */
   requeue(delivery: Delivery): void {
     if (this.deleted) return;
+    const { deliveryLimit } = this.args;
+    if (deliveryLimit !== undefined && delivery.message.attempts + 1 > deliveryLimit) {
+      this.discard(delivery.level, delivery.message, 'delivery_limit');
+      return;
+    }
     if (this.levels[delivery.level]!.requeue(delivery.message.offset)) this.readyBytes += delivery.message.value?.length ?? 0;
   }
 
   /** Rejected without requeue: dead-lettered when the queue has a DLX, else dropped. */
   reject(delivery: Delivery): void {
-    const level = this.levels[delivery.level]!;
-    if (!level.ack(delivery.message.offset)) return;
-    if (this.args.deadLetterExchange !== undefined) this.hooks.deadLetter(this, delivery.message, 'rejected');
+    if (!this.levels[delivery.level]!.inFlightMessage(delivery.message.offset)) return;
+    this.discard(delivery.level, delivery.message, 'rejected');
+  }
+
+  /**
+   * A taken message leaves the queue for `reason`: dead-lettered if the queue has a DLX. At least once, it
+   * stays in flight until the queues the DLX routes it to have stored it, and is offered again until they do.
+   */
+  private discard(level: number, message: QueuedMessage, reason: DeadLetterReason): void {
+    const queue = this.levels[level]!;
+    if (this.args.deadLetterExchange === undefined) {
+      queue.drop(message);
+      return;
+    }
+    if (this.args.deadLetterStrategy === 'at-most-once') {
+      queue.drop(message);
+      void this.hooks.deadLetter(this, message, reason);
+      return;
+    }
+    const attempt = (): void => {
+      if (this.deleted || !queue.inFlightMessage(message.offset)) return;
+      this.hooks.deadLetter(this, message, reason).then(
+        (stored) => (stored ? queue.ack(message.offset) : this.clock.setTimeout(attempt, DEAD_LETTER_RETRY_MS)),
+        () => this.clock.setTimeout(attempt, DEAD_LETTER_RETRY_MS),
+      );
+    };
+    attempt();
   }
 
   /** Deliveries a channel gives back when it closes: requeued, lowest offsets first. */
@@ -269,6 +325,7 @@ export class AmqpQueue {
     this.expiresTimer?.cancel();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     for (const level of this.levels) level.close();
+    this.groups.length = 0;
     return this.consumers.splice(0);
   }
 
@@ -304,18 +361,26 @@ export class AmqpQueue {
       const message = level.take()!;
       level.drop(message);
       this.readyBytes -= message.value?.length ?? 0;
-      if (this.args.deadLetterExchange !== undefined) this.hooks.deadLetter(this, message, 'maxlen');
+      if (this.args.deadLetterExchange !== undefined) void this.hooks.deadLetter(this, message, 'maxlen');
     }
   }
 
+  /**
+   * The consumer to serve next: of the highest priority with credit, round robin among equals; lower
+   * priorities only while all higher ones are blocked. A single active consumer is the first added, whatever
+   * its priority (RabbitMQ 3.10).
+   */
   private nextConsumer(): QueueConsumer | undefined {
     if (this.consumers.length === 0) return undefined;
     if (this.args.singleActiveConsumer) return this.consumers[0]!.ready() ? this.consumers[0] : undefined;
-    for (let i = 0; i < this.consumers.length; i++) {
-      const consumer = this.consumers[(this.roundRobin + i) % this.consumers.length]!;
-      if (consumer.ready()) {
-        this.roundRobin = (this.roundRobin + i + 1) % this.consumers.length;
-        return consumer;
+    for (const group of this.groups) {
+      const { consumers } = group;
+      for (let i = 0; i < consumers.length; i++) {
+        const consumer = consumers[(group.next + i) % consumers.length]!;
+        if (consumer.ready()) {
+          group.next = (group.next + i + 1) % consumers.length;
+          return consumer;
+        }
       }
     }
     return undefined;
@@ -345,8 +410,8 @@ export class AmqpQueue {
       const message = settled ? queue.takeSettled()! : queue.take()!;
       this.readyBytes -= message.value?.length ?? 0;
       if (this.expiry(message) <= now) {
-        if (!settled) queue.drop(message);
-        if (this.args.deadLetterExchange !== undefined) this.hooks.deadLetter(this, message, 'expired');
+        if (!settled) this.discard(level, message, 'expired');
+        else if (this.args.deadLetterExchange !== undefined) void this.hooks.deadLetter(this, message, 'expired');
         continue;
       }
       return { queue: this, level, message };
@@ -382,9 +447,8 @@ export class AmqpQueue {
     for (const queue of this.levels) {
       for (let head = queue.peek(); head && this.expiry(head) <= now; head = queue.peek()) {
         queue.take();
-        queue.drop(head);
         this.readyBytes -= head.value?.length ?? 0;
-        if (this.args.deadLetterExchange !== undefined) this.hooks.deadLetter(this, head, 'expired');
+        this.discard(this.levels.indexOf(queue), head, 'expired');
       }
     }
     this.scheduleExpiry();
