@@ -58,6 +58,10 @@ async function getOne(ch: Channel, queue: string, noAck = false, waitMs = 3000):
   }
 }
 
+/** Publishes one message on a confirm channel: 'ack' or 'nack'. */
+const confirmed = (ch: amqp.ConfirmChannel, queue: string, body: string) =>
+  new Promise<string>((resolve) => ch.sendToQueue(queue, Buffer.from(body), {}, (err) => resolve(err ? 'nack' : 'ack')));
+
 const headersOf = (m: { properties: { headers?: Record<string, unknown> } }) => JSON.stringify(m.properties.headers ?? {});
 const deathOf = (m: { properties: { headers?: Record<string, unknown> } }) => {
   const h = m.properties.headers ?? {};
@@ -209,6 +213,38 @@ const CASES: Case[] = [
       }),
     expected: 'reason rejected queue Q count 1 first rejected',
   },
+  {
+    name: 'reject-publish on a quorum queue: takes messages until over the limit, then refuses them',
+    run: (c, id) =>
+      withChannel(c, async (_, connection) => {
+        const ch = await connection.createConfirmChannel();
+        await ch.assertQueue(id, { durable: true, arguments: { ...quorum, 'x-max-length': 2, 'x-overflow': 'reject-publish' } });
+        const answers = [];
+        for (let i = 1; i <= 5; i++) answers.push(await confirmed(ch, id, String(i)));
+        const ready = (await ch.checkQueue(id)).messageCount;
+        await ch.deleteQueue(id);
+        return `${answers.join(' ')}; ${ready} ready`;
+      }),
+    expected: 'ack ack ack nack nack; 3 ready',
+  },
+  {
+    name: 'at-least-once dead-lettering: an unroutable dead letter stays and counts toward the limit',
+    run: (c, id) =>
+      withChannel(c, async (_, connection) => {
+        const ch = await connection.createConfirmChannel();
+        await ch.assertExchange(`${id}-dlx`, 'direct', { durable: false });
+        await ch.assertQueue(id, { durable: true, arguments: { ...quorum, 'x-max-length': 1, 'x-overflow': 'reject-publish', 'x-dead-letter-strategy': 'at-least-once', 'x-dead-letter-exchange': `${id}-dlx` } });
+        const answers = [await confirmed(ch, id, '1')];
+        ch.reject((await getOne(ch, id)) as amqp.GetMessage, false);
+        await sleep(100);
+        for (const body of ['2', '3']) answers.push(await confirmed(ch, id, body));
+        const ready = (await ch.checkQueue(id)).messageCount;
+        await ch.deleteQueue(id);
+        await ch.deleteExchange(`${id}-dlx`);
+        return `${answers.join(' ')}; ${ready} ready`;
+      }),
+    expected: 'ack ack nack; 1 ready',
+  },
   // Consumer priorities and single active consumer.
   {
     name: 'consumer priorities: the higher consumer takes messages while it has credit, the lower only when it is blocked',
@@ -225,7 +261,8 @@ const CASES: Case[] = [
         for (let i = 1; i <= 5; i++) ch.sendToQueue(id, Buffer.from(String(i)));
         for (const until = Date.now() + 3000; got.length < 5 && Date.now() < until; ) await sleep(20);
         await sleep(100);
-        const answer = got.join(' ');
+        // Who got which (two channels' deliveries may arrive in either order).
+        const answer = got.sort().join(' ');
         await high.close();
         await low.close();
         await ch.deleteQueue(id);

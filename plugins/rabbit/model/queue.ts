@@ -45,7 +45,10 @@ interface PriorityGroup {
   next: number;
 }
 
-/** How long an at-least-once dead-lettered message waits before it is offered to the dead-letter exchange again. */
+/**
+ * How long an at-least-once dead-lettered message waits before it is offered to the dead-letter exchange
+ * again. (RabbitMQ retries every dead_letter_worker_publisher_confirm_timeout, 2 minutes by default.)
+ */
 const DEAD_LETTER_RETRY_MS = 1000;
 
 /** What a queue asks of its vhost. */
@@ -77,6 +80,11 @@ export class AmqpQueue {
   private expiryAt = Infinity;
   private expiresTimer: Timer | undefined;
   private readyBytes = 0;
+  /** Messages (and their bytes) taken for at-least-once dead-lettering and not yet stored by its targets. */
+  private deadLettering = 0;
+  private deadLetteringBytes = 0;
+  /** Quorum reject-publish: over the limit, refusing publishes until back at 80% of it. */
+  private publishersBlocked = false;
   private deleted = false;
   private failure: BrokerError | undefined;
   private readonly unsubscribes: Array<() => void>;
@@ -129,11 +137,16 @@ export class AmqpQueue {
     return this.levels;
   }
 
-  /** Messages delivered and not yet acknowledged. */
+  /** Messages delivered and not yet acknowledged (not those held for at-least-once dead-lettering). */
   get unackedCount(): number {
-    let count = 0;
+    let count = -this.deadLettering;
     for (let i = 0; i < this.levels.length; i++) count += this.levels[i]!.inFlightCount;
     return count;
+  }
+
+  /** Messages waiting for the dead-letter exchange's queues to take them (at-least-once). */
+  get deadLetteringCount(): number {
+    return this.deadLettering;
   }
 
   /** Bytes of the ready messages. */
@@ -152,7 +165,9 @@ export class AmqpQueue {
   /** Appends a message; resolves true once stored under the queue's flush policy, false if refused for length. */
   enqueue(message: StoredMessage, body: Buffer): Promise<boolean> {
     if (this.deleted) return Promise.resolve(true);
-    if (this.overLimit(body.length)) {
+    if (this.args.type === 'quorum') {
+      if (this.args.overflow === 'reject-publish' && this.rejectingPublishes()) return Promise.resolve(false);
+    } else if (this.overLimit(body.length)) {
       if (this.args.overflow === 'reject-publish') return Promise.resolve(false);
       if (this.args.overflow === 'reject-publish-dlx') {
         void this.hooks.deadLetter(this, { offset: -1, timestamp: this.clock.now(), key: encodeMessageKey(message), value: body, headers: [], attempts: 0, deadline: Infinity }, 'maxlen');
@@ -164,6 +179,7 @@ export class AmqpQueue {
     this.stats.published++;
     this.stats.publishedBytes += body.length;
     const batch = this.appenders[level]!.appendInBatch({ key: encodeMessageKey(message), value: body, timestamp: this.clock.now() });
+    if (this.args.type === 'quorum' && this.quorumOverLimit()) this.publishersBlocked = true;
     if (batch !== this.lastBatch) {
       this.lastBatch = batch;
       this.lastBatchStored = batch.then(this.afterStored);
@@ -270,12 +286,21 @@ export class AmqpQueue {
       void this.hooks.deadLetter(this, message, reason);
       return;
     }
+    const bytes = message.value?.length ?? 0;
+    this.deadLettering++;
+    this.deadLetteringBytes += bytes;
+    const settled = () => {
+      this.deadLettering--;
+      this.deadLetteringBytes -= bytes;
+    };
     const attempt = (): void => {
-      if (this.deleted || !queue.inFlightMessage(message.offset)) return;
-      this.hooks.deadLetter(this, message, reason).then(
-        (stored) => (stored ? queue.ack(message.offset) : this.clock.setTimeout(attempt, DEAD_LETTER_RETRY_MS)),
-        () => this.clock.setTimeout(attempt, DEAD_LETTER_RETRY_MS),
-      );
+      if (this.deleted || !queue.inFlightMessage(message.offset)) return settled();
+      const retry = () => void this.clock.setTimeout(attempt, DEAD_LETTER_RETRY_MS);
+      this.hooks.deadLetter(this, message, reason).then((stored) => {
+        if (!stored) return retry();
+        queue.ack(message.offset);
+        settled();
+      }, retry);
     };
     attempt();
   }
@@ -341,6 +366,23 @@ export class AmqpQueue {
 
   private levelFor(priority: number): number {
     return this.levels.length === 1 ? 0 : Math.min(priority, this.levels.length - 1);
+  }
+
+  /**
+   * A quorum queue takes messages until it is over its limit (messages held for at-least-once dead-lettering
+   * count), then refuses them until it is back at 80% of it, as RabbitMQ's rabbit_fifo.
+   */
+  private rejectingPublishes(): boolean {
+    if (!this.publishersBlocked) return false;
+    const { maxLength, maxLengthBytes } = this.args;
+    const below = (limit: number | undefined, value: number) => limit === undefined || value <= Math.trunc(limit * 0.8);
+    if (below(maxLength, this.messageCount + this.deadLettering) && below(maxLengthBytes, this.readyBytes + this.deadLetteringBytes)) this.publishersBlocked = false;
+    return this.publishersBlocked;
+  }
+
+  private quorumOverLimit(): boolean {
+    const { maxLength, maxLengthBytes } = this.args;
+    return (maxLength !== undefined && this.messageCount + this.deadLettering > maxLength) || (maxLengthBytes !== undefined && this.readyBytes + this.deadLetteringBytes > maxLengthBytes);
   }
 
   private overLimit(extraBytes: number): boolean {
