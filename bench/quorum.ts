@@ -19,18 +19,21 @@ fs.mkdirSync(TMP, { recursive: true });
 const brokers: Broker[] = [await startRabbit(TMP), await startWharf(TMP)];
 const rates = { wharf: [] as number[], rabbitmq: [] as number[] };
 const cpuPerMessage = { wharf: [] as number[], rabbitmq: [] as number[] };
-for (let run = 0; run < RUNS; run++) {
-  for (const broker of run % 2 === 0 ? brokers : [...brokers].reverse()) {
-    const name = broker.name as 'wharf' | 'rabbitmq';
-    const cpu = cpuSeconds(broker.pid);
-    const { rate } = await runCell(broker, cell, COUNT, 0, 'quorum');
-    // The warm-up's 10k messages go through the broker too.
-    cpuPerMessage[name].push(((cpuSeconds(broker.pid) - cpu) * 1e6) / (COUNT + 10_000));
-    rates[name].push(rate);
-    process.stderr.write(`${name}: ${fmt(rate)} msg/s\n`);
+try {
+  for (let run = 0; run < RUNS; run++) {
+    for (const broker of run % 2 === 0 ? brokers : [...brokers].reverse()) {
+      const name = broker.name as 'wharf' | 'rabbitmq';
+      const cpu = cpuSeconds(broker.pid);
+      const { rate } = await runCell(broker, cell, COUNT, 0, 'quorum');
+      // The warm-up's 10k messages go through the broker too.
+      cpuPerMessage[name].push(((cpuSeconds(broker.pid) - cpu) * 1e6) / (COUNT + 10_000));
+      rates[name].push(rate);
+      process.stderr.write(`${name}: ${fmt(rate)} msg/s\n`);
+    }
   }
+} finally {
+  for (const broker of brokers) await broker.stop();
 }
-for (const broker of brokers) await broker.stop();
 fs.rmSync(TMP, { recursive: true, force: true });
 
 printTable(

@@ -48,7 +48,8 @@ export async function startRabbit(tmp: string): Promise<Broker> {
   };
   const child = spawn('/usr/lib/rabbitmq/bin/rabbitmq-server', [], { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   await lineMatching(child, /Starting broker\.\.\. completed/);
-  const beam = Number(execSync(`pgrep -f 'wharfbench${port}@localhost' -n`).toString().trim().split('\n').pop());
+  // The Erlang VM itself: the child of the rabbitmq-server script.
+  const beam = Number(execSync(`pgrep -P ${child.pid} beam.smp`).toString().trim());
   return {
     name: 'rabbitmq',
     url: `amqp://guest:guest@127.0.0.1:${port}`,
