@@ -179,7 +179,7 @@ export class AmqpQueue {
     this.stats.published++;
     this.stats.publishedBytes += body.length;
     const batch = this.appenders[level]!.appendInBatch({ key: encodeMessageKey(message), value: body, timestamp: this.clock.now() });
-    if (this.args.type === 'quorum' && this.quorumOverLimit()) this.publishersBlocked = true;
+    if (this.args.type === 'quorum' && this.args.overflow === 'reject-publish' && this.quorumOverLimit()) this.publishersBlocked = true;
     if (batch !== this.lastBatch) {
       this.lastBatch = batch;
       this.lastBatchStored = batch.then(this.afterStored);
