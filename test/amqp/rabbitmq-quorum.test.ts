@@ -360,6 +360,24 @@ const CASES: Case[] = [
       "reply 1 to ping tag 1 exchange '' redelivered false correlation c1; reply 2 to ping tag 1 exchange '' redelivered false correlation c1; key amq.rabbitmq.reply-to.<channel>.<key>; declare-ok 0/1",
   },
   {
+    name: 'direct reply-to: a mandatory reply is delivered and also returned (no queue routed it)',
+    run: (c, id) =>
+      withChannel(c, async (client, connection) => {
+        const server = await connection.createChannel();
+        await server.assertQueue(id, { durable: false, autoDelete: false });
+        const events: string[] = [];
+        server.on('return', (m: amqp.Message) => events.push(`returned ${m.content.toString()} ${m.fields.replyCode} ${m.fields.replyText}`));
+        await client.consume('amq.rabbitmq.reply-to', (m) => m && events.push(`replied ${m.content.toString()}`), { noAck: true });
+        client.publish('', id, Buffer.from('ping'), { replyTo: 'amq.rabbitmq.reply-to' });
+        const request = (await getOne(server, id, true)) as amqp.GetMessage;
+        server.publish('', request.properties.replyTo as string, Buffer.from('pong'), { mandatory: true });
+        for (const until = Date.now() + 3000; events.length < 2 && Date.now() < until; ) await sleep(20);
+        await server.deleteQueue(id);
+        return events.sort().join('; ');
+      }),
+    expected: 'replied pong; returned pong 312 NO_ROUTE',
+  },
+  {
     name: 'direct reply-to: a reply after the requester cancelled is dropped',
     run: (c, id) =>
       withChannel(c, async (client, connection) => {
