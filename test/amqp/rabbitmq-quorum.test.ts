@@ -366,7 +366,10 @@ const CASES: Case[] = [
         const server = await connection.createChannel();
         await server.assertQueue(id, { durable: false, autoDelete: false });
         const events: string[] = [];
-        server.on('return', (m: amqp.Message) => events.push(`returned ${m.content.toString()} ${m.fields.replyCode} ${m.fields.replyText}`));
+        server.on('return', (m: amqp.Message) => {
+          const fields = m.fields as amqp.MessageFields & { replyCode: number; replyText: string };
+          events.push(`returned ${m.content.toString()} ${fields.replyCode} ${fields.replyText}`);
+        });
         await client.consume('amq.rabbitmq.reply-to', (m) => m && events.push(`replied ${m.content.toString()}`), { noAck: true });
         client.publish('', id, Buffer.from('ping'), { replyTo: 'amq.rabbitmq.reply-to' });
         const request = (await getOne(server, id, true)) as amqp.GetMessage;
