@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { AdminClient, CliFailure, EXIT } from './admin-client.ts';
 import { integerOption, usage, type AdminCommand, type OptionSpec } from './command.ts';
 import { groupsCreate } from './commands/groups-create.ts';
+import { groupsDelete } from './commands/groups-delete.ts';
 import { groupsDescribe } from './commands/groups-describe.ts';
 import { groupsList } from './commands/groups-list.ts';
 import { queuesList } from './commands/queues-list.ts';
@@ -10,7 +11,7 @@ import { topicsDelete } from './commands/topics-delete.ts';
 import { topicsDescribe } from './commands/topics-describe.ts';
 import { topicsList } from './commands/topics-list.ts';
 
-const COMMANDS: readonly AdminCommand[] = [topicsList, topicsDescribe, topicsCreate, topicsDelete, groupsList, groupsDescribe, groupsCreate, queuesList];
+const COMMANDS: readonly AdminCommand[] = [topicsList, topicsDescribe, topicsCreate, topicsDelete, groupsList, groupsDescribe, groupsCreate, groupsDelete, queuesList];
 
 /** The first words that name an admin command; `wharf <group> <command>`. */
 export const ADMIN_GROUPS: readonly string[] = ['topics', 'groups', 'queues'];

@@ -24,6 +24,8 @@ const RESPONSE_GRACE_MS = 10_000;
 
 export interface FetcherSettings {
   readonly fetchMaxWaitMs: number;
+  /** The source address of replication connections: the broker's own `--host` when that is one IP address. */
+  readonly localAddress?: string;
 }
 
 /**
@@ -113,7 +115,7 @@ export class ReplicaFetcher {
     if (this.connection?.open) return this.connection;
     const endpoint = this.cluster.state.brokers.get(this.leaderId)?.endpoints.replication;
     if (!endpoint) throw new BrokerError('LEADER_NOT_AVAILABLE', `broker ${this.leaderId} has no replication endpoint registered`);
-    const connection = await FetchConnection.open(endpoint.host, endpoint.port);
+    const connection = await FetchConnection.open(endpoint.host, endpoint.port, this.settings.localAddress);
     try {
       await connection.hello(await this.cluster.clusterId(), this.cluster.nodeId, this.cluster.session.epoch);
     } catch (err) {
@@ -152,9 +154,9 @@ class FetchConnection {
     socket.on('close', () => this.fail(new BrokerError('STORAGE_IO', 'replication connection closed')));
   }
 
-  static open(host: string, port: number): Promise<FetchConnection> {
+  static open(host: string, port: number, localAddress?: string): Promise<FetchConnection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port, noDelay: true });
+      const socket = net.connect({ host, port, localAddress, noDelay: true });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new BrokerError('TIMEOUT', `connecting to ${host}:${port} timed out`));

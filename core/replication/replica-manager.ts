@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { inject, injectable } from 'inversify';
 import { firstEventOrTimeout, type Clock, type Timer } from '../clock.ts';
 import type { Cluster } from '../cluster/cluster.ts';
@@ -184,7 +185,7 @@ export class ReplicaManager implements ReplicationService {
     if (replica.role !== 'follower' || this.stopped || !this.replicas.has(key(replica.topic, replica.partition))) return;
     let fetcher = this.fetchers.get(replica.leaderId);
     if (!fetcher) {
-      fetcher = new ReplicaFetcher(replica.leaderId, this.cluster, { fetchMaxWaitMs: this.config.replication.fetchMaxWaitMs }, this.logger);
+      fetcher = new ReplicaFetcher(replica.leaderId, this.cluster, { fetchMaxWaitMs: this.config.replication.fetchMaxWaitMs, localAddress: sourceAddress(this.config.host) }, this.logger);
       this.fetchers.set(replica.leaderId, fetcher);
     }
     fetcher.add(replica);
@@ -206,4 +207,9 @@ const key = (topic: string, partition: number): string => `${topic}\u0000${parti
 /** The address other brokers dial: loopback when bound to localhost or a wildcard. */
 export function advertisedHost(host: string): string {
   return host === 'localhost' || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}
+
+/** A broker bound to one IP address connects to its peers from it too (multi-homed hosts, per-address firewall rules); else the kernel picks. */
+function sourceAddress(host: string): string | undefined {
+  return net.isIP(host) !== 0 && host !== '0.0.0.0' && host !== '::' ? host : undefined;
 }

@@ -37,6 +37,9 @@ export class EtcdClient extends Etcd3 {
         'grpc.keepalive_time_ms': 10_000,
         'grpc.keepalive_timeout_ms': 5_000,
         'grpc.keepalive_permit_without_calls': 0,
+        // gRPC's reconnect backoff grows to 2 minutes: a broker would stay away that long after a long etcd outage ends.
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1000,
         'grpc.max_receive_message_length': 256 * 1024 * 1024,
       },
     });

@@ -44,6 +44,11 @@ export class QueueStats {
   /** Deliveries and basic.get answers, redeliveries included. */
   delivered = 0;
   deliveredBytes = 0;
+  /** Of `delivered`: to consumers without acknowledgement, by basic.get with and without it. */
+  deliveredNoAck = 0;
+  got = 0;
+  gotNoAck = 0;
+  getEmpty = 0;
   redelivered = 0;
   acked = 0;
 }

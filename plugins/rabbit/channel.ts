@@ -251,8 +251,10 @@ export class AmqpChannel implements ReplyConsumer {
     const stats = delivery.queue.stats;
     stats.delivered++;
     stats.deliveredBytes += value?.length ?? 0;
-    if (consumer.noAck) this.stats.deliverNoAck++;
-    else this.stats.deliver++;
+    if (consumer.noAck) {
+      this.stats.deliverNoAck++;
+      stats.deliveredNoAck++;
+    } else this.stats.deliver++;
     if (attempts > 0) {
       this.stats.redeliver++;
       stats.redelivered++;
@@ -508,17 +510,18 @@ export class AmqpChannel implements ReplyConsumer {
     if (queue.failed) throw amqpError.crashed(name, this.vhost.name);
     const delivery = queue.get(a.noAck);
     if (delivery) return this.sendGetOk(queue, delivery, a.noAck);
-    if (queue.messageCount === 0) return this.sendGetEmpty();
+    if (queue.messageCount === 0) return this.sendGetEmpty(queue);
     this.runAsync(async () => {
       const read = await queue.getWhenRead(a.noAck);
       if (read) this.sendGetOk(queue, read, a.noAck);
       else if (queue.failed) this.fail(amqpError.crashed(name, this.vhost.name), 'basic.get');
-      else this.sendGetEmpty();
+      else this.sendGetEmpty(queue);
     });
   }
 
-  private sendGetEmpty(): void {
+  private sendGetEmpty(queue: AmqpQueue): void {
     this.stats.getEmpty++;
+    queue.stats.getEmpty++;
     this.connection.sendMethod(this.id, 'basic.get-empty', { clusterId: '' });
   }
 
@@ -528,8 +531,13 @@ export class AmqpChannel implements ReplyConsumer {
     const stats = queue.stats;
     stats.delivered++;
     stats.deliveredBytes += delivery.message.value?.length ?? 0;
-    if (noAck) this.stats.getNoAck++;
-    else this.stats.get++;
+    if (noAck) {
+      this.stats.getNoAck++;
+      stats.gotNoAck++;
+    } else {
+      this.stats.get++;
+      stats.got++;
+    }
     if (delivery.message.attempts > 0) {
       this.stats.redeliver++;
       stats.redelivered++;

@@ -29,7 +29,7 @@ describe('wharf topics/groups (Kafka) against a broker process, with kafkajs', (
     dir.remove();
   });
 
-  it('creates a topic kafkajs produces to; describe shows its offsets; a group\'s lag shows in groups describe and list; delete removes it', async () => {
+  it('creates a topic kafkajs produces to; describe shows its offsets; a group\'s lag shows in groups describe and list; groups delete refuses a group with members, then deletes it with its offsets; delete removes the topic', async () => {
     const http = broker.ports.http!;
     expect(await wharfOk(http, ['topics', 'create', 'events', '--partitions', '2', '--config', 'retention.ms=3600000'])).toBe('Created Kafka topic events.\n');
     const [again, idempotent] = await Promise.all([
@@ -88,7 +88,12 @@ describe('wharf topics/groups (Kafka) against a broker process, with kafkajs', (
     expect(text).toMatch(new RegExp(`^events +1 +3 +4 +1 +${memberId} +/127\\.0\\.0\\.1 +cli-test$`, 'm'));
     expect(await wharfOk(http, ['groups', 'list'])).toMatch(/^readers +Stable +consumer +1 +3$/m);
 
+    expect(await wharfCli(['groups', 'delete', 'readers', '--server', `http://127.0.0.1:${http}`])).toMatchObject({ code: 1, stderr: 'wharf: Kafka group readers: group readers still has members (HTTP 409)\n' });
     await consumer.disconnect();
+    expect(await wharfOk(http, ['groups', 'delete', 'readers'])).toBe('Deleted Kafka group readers.\n');
+    expect((await admin.listGroups()).groups.map((g) => g.groupId)).not.toContain('readers');
+    expect((await admin.fetchOffsets({ groupId: 'readers', topics: ['events'] }))[0]!.partitions.map((p) => p.offset)).toEqual(['-1', '-1']);
+    expect(await wharfCli(['groups', 'delete', 'readers', '--server', `http://127.0.0.1:${http}`])).toMatchObject({ code: 5 });
     await producer.disconnect();
     expect(await wharfOk(http, ['topics', 'delete', 'events'])).toBe('Deleted Kafka topic events.\n');
     expect(await admin.listTopics()).not.toContain('events');

@@ -175,6 +175,11 @@ describe.skipIf(!present)('Wharf beside RabbitMQ 3.10.8', () => {
     const queueFields = ['name', 'vhost', 'type', 'durable', 'auto_delete', 'exclusive', 'arguments', 'state', 'consumers', 'messages', 'messages_ready', 'messages_unacknowledged'];
     for (const field of queueFields) expect.soft(ourQueue[field], `queue.${field}`).toEqual(refQueue[field]);
     for (const field of ['node', 'consumer_details', 'policy', 'exclusive_consumer_tag', 'message_stats', 'consumer_capacity', 'effective_policy_definition']) expect.soft(ourQueue, `queue has ${field}`).toHaveProperty(field);
+    // Rates as RabbitMQ's rates_mode basic writes them: every counter with its `*_details` (reductions are the Erlang process's).
+    const rated = (queue: Record<string, unknown>) => Object.keys(queue).filter((k) => k.endsWith('_details') && k !== 'consumer_details' && k !== 'reductions_details').sort();
+    expect(rated(ourQueue)).toEqual(rated(refQueue));
+    expect(Object.keys(ourQueue.message_stats).sort()).toEqual(Object.keys(refQueue.message_stats).sort());
+    for (const counter of ['publish', 'deliver_get', 'deliver', 'get_no_ack', 'ack', 'redeliver']) expect.soft(ourQueue.message_stats[counter], `message_stats.${counter}`).toBe(refQueue.message_stats[counter]);
 
     const [refOverview, ourOverview] = [(await api(refBase, '/api/overview')).body, (await api(wharf.base, '/api/overview')).body];
     for (const field of Object.keys(refOverview).filter((k) => !['sample_retention_policies', 'erlang_full_version', 'release_series_support_status'].includes(k))) {

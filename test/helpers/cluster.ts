@@ -16,6 +16,10 @@ export interface ClusterOptions {
   readonly etcd?: EtcdOptions;
   /** Extra flags for every broker. */
   readonly flags?: readonly string[];
+  /** The address broker `nodeId` binds (and connects to its peers from); 127.0.0.1 by default. */
+  readonly hostOf?: (nodeId: number) => string;
+  /** The etcd endpoint broker `nodeId` is given (e.g. a fault proxy in front of etcd); etcd's own by default. */
+  readonly etcdEndpointOf?: (nodeId: number, etcd: EtcdServer) => Promise<string>;
 }
 
 const live = new Set<ChildProcess>();
@@ -40,6 +44,7 @@ export class BrokerProcess {
     private readonly etcdEndpoint: string,
     private readonly leaseTtlMs: number,
     private readonly flags: readonly string[],
+    readonly host = '127.0.0.1',
   ) {}
 
   get pid(): number {
@@ -51,7 +56,7 @@ export class BrokerProcess {
   }
 
   get bootstrap(): string {
-    return `127.0.0.1:${this.kafkaPort}`;
+    return `${this.host}:${this.kafkaPort}`;
   }
 
   get logFile(): string {
@@ -67,7 +72,7 @@ export class BrokerProcess {
       '--node-id', String(this.nodeId),
       '--cluster-etcd', this.etcdEndpoint,
       '--cluster-lease-ttl-ms', String(this.leaseTtlMs),
-      '--host', '127.0.0.1',
+      '--host', this.host,
       '--kafka-port', this.kafkaPort ? String(this.kafkaPort) : 'auto',
       '--replication-port', this.replicationPort ? String(this.replicationPort) : 'auto',
       '--amqp-port', '0',
@@ -108,8 +113,8 @@ export class BrokerProcess {
         reject(new Error(`broker ${this.nodeId} exited with ${code} before it was ready; see ${this.logFile}`));
       });
     });
-    this.kafkaPort = Number(/kafka 127\.0\.0\.1:(\d+)/.exec(line)![1]);
-    this.replicationPort = Number(/replication 127\.0\.0\.1:(\d+)/.exec(line)![1]);
+    this.kafkaPort = Number(/kafka [\d.]+:(\d+)/.exec(line)![1]);
+    this.replicationPort = Number(/replication [\d.]+:(\d+)/.exec(line)![1]);
   }
 
   /** kill -9, and wait until the process is gone. */
@@ -145,7 +150,11 @@ export class TestCluster {
     const etcd = await EtcdServer.start(options.etcd);
     const dir = tempDir('wharf-cluster-').path;
     const leaseTtlMs = options.leaseTtlMs ?? 2000;
-    const brokers = Array.from({ length: options.nodes }, (_, i) => new BrokerProcess(i + 1, path.join(dir, `broker-${i + 1}`), etcd.endpoint, leaseTtlMs, options.flags ?? []));
+    const brokers: BrokerProcess[] = [];
+    for (let nodeId = 1; nodeId <= options.nodes; nodeId++) {
+      const endpoint = (await options.etcdEndpointOf?.(nodeId, etcd)) ?? etcd.endpoint;
+      brokers.push(new BrokerProcess(nodeId, path.join(dir, `broker-${nodeId}`), endpoint, leaseTtlMs, options.flags ?? [], options.hostOf?.(nodeId)));
+    }
     const cluster = new TestCluster(etcd, brokers, dir);
     try {
       for (const broker of brokers) await broker.start();
@@ -219,30 +228,33 @@ export interface PartitionView {
   leader: number;
   isr: number[];
   replicas: number[];
-  /** The leader's Kafka port, if it is a live broker. */
+  /** The leader's Kafka port and host, if it is a live broker. */
   leaderPort: number | undefined;
+  leaderHost: string | undefined;
 }
 
 /** One partition as a broker's Metadata answer describes it (raw protocol: no client library caching). */
 export async function describePartition(bootstrap: string, topic: string, partition = 0): Promise<PartitionView> {
-  const wire = await KafkaWire.connect(Number(bootstrap.split(':')[1]));
+  const [host, port] = bootstrap.split(':');
+  const wire = await KafkaWire.connect(Number(port), host);
   try {
     const metadata = (await wire.request(ApiKeys.Metadata, 8, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false } as never)) as {
       topics: Array<{ partitions: Array<{ partitionIndex: number; leaderId: number; isrNodes: number[]; replicaNodes: number[] }> }>;
-      brokers: Array<{ nodeId: number; port: number }>;
+      brokers: Array<{ nodeId: number; host: string; port: number }>;
     };
     const p = metadata.topics[0]?.partitions.find((x) => x.partitionIndex === partition);
     if (!p) throw new Error(`no metadata for ${topic}-${partition}`);
-    return { leader: p.leaderId, isr: [...p.isrNodes].sort(), replicas: [...p.replicaNodes].sort(), leaderPort: metadata.brokers.find((b) => b.nodeId === p.leaderId)?.port };
+    const leader = metadata.brokers.find((b) => b.nodeId === p.leaderId);
+    return { leader: p.leaderId, isr: [...p.isrNodes].sort(), replicas: [...p.replicaNodes].sort(), leaderPort: leader?.port, leaderHost: leader?.host };
   } finally {
     wire.close();
   }
 }
 
 async function readFromLeader(bootstrap: readonly string[], topic: string, partition: number): Promise<string[]> {
-  const port = (await describePartition(bootstrap[0]!, topic, partition)).leaderPort;
+  const { leaderPort: port, leaderHost: host } = await describePartition(bootstrap[0]!, topic, partition);
   if (port === undefined) throw new Error(`no leader for ${topic}-${partition}`);
-  const wire = await KafkaWire.connect(port);
+  const wire = await KafkaWire.connect(port, host);
   try {
     const values: string[] = [];
     let offset = 0;

@@ -12,6 +12,8 @@ export interface EtcdOptions {
   readonly electionMs?: number;
   /** Milliseconds to wait for etcd to serve after each start. */
   readonly startTimeoutMs?: number;
+  /** More client ports to listen on besides the first (so that a test can cut one client's port alone). */
+  readonly extraClientPorts?: number;
 }
 
 const servers = new Set<EtcdServer>();
@@ -36,13 +38,15 @@ export class EtcdServer {
     private readonly peerPort: number,
     readonly dataDir: string,
     private readonly options: Required<EtcdOptions>,
+    /** The extra client ports (`extraClientPorts`). */
+    readonly extraPorts: readonly number[] = [],
   ) {}
 
   static async start(options: EtcdOptions = {}): Promise<EtcdServer> {
     const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
     const dataDir = fs.mkdtempSync(path.join(base, 'wharf-etcd-'));
-    const [clientPort, peerPort] = await freePorts(2);
-    const server = new EtcdServer(clientPort!, peerPort!, dataDir, { heartbeatMs: 100, electionMs: 1000, startTimeoutMs: 20_000, ...options });
+    const [clientPort, peerPort, ...extraPorts] = await freePorts(2 + (options.extraClientPorts ?? 0));
+    const server = new EtcdServer(clientPort!, peerPort!, dataDir, { heartbeatMs: 100, electionMs: 1000, startTimeoutMs: 20_000, extraClientPorts: 0, ...options }, extraPorts);
     servers.add(server);
     try {
       await server.restart();
@@ -77,7 +81,7 @@ export class EtcdServer {
       '--pdeathsig', 'KILL', '--', 'etcd',
       '--name', name,
       '--data-dir', this.dataDir,
-      '--listen-client-urls', this.endpoint,
+      '--listen-client-urls', [this.endpoint, ...this.extraPorts.map((port) => `http://127.0.0.1:${port}`)].join(','),
       '--advertise-client-urls', this.endpoint,
       '--listen-peer-urls', peer,
       '--initial-advertise-peer-urls', peer,

@@ -29,9 +29,9 @@ export class KafkaWire {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
-  static connect(port: number): Promise<KafkaWire> {
+  static connect(port: number, host = '127.0.0.1'): Promise<KafkaWire> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(new KafkaWire(socket)));
+      const socket = net.connect({ host, port }, () => resolve(new KafkaWire(socket)));
       socket.once('error', reject);
     });
   }

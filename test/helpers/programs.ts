@@ -23,6 +23,8 @@ const PROGRAMS = {
   prlimit: { check: ['prlimit', '--version'], package: 'util-linux' },
   // A private network namespace (root): a non-loopback address no one outside can reach.
   netns: { check: ['unshare', '-n', 'ip', 'link', 'set', 'lo', 'up'], package: 'util-linux iproute2' },
+  // Packet filtering inside such a namespace (the network-partition tests).
+  iptables: { check: ['unshare', '-n', 'iptables', '-S'], package: 'iptables' },
 } as const satisfies Record<string, { check: readonly string[]; package: string }>;
 
 export type ProgramName = keyof typeof PROGRAMS;

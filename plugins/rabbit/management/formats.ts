@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { connectionName } from '../amqp-metrics.ts';
-import type { ChannelStats } from '../amqp-stats.ts';
+import type { ChannelStats, QueueStats } from '../amqp-stats.ts';
 import type { AmqpChannel } from '../channel.ts';
 import { fieldText } from '../codec/index.ts';
 import type { AmqpConnection } from '../connection.ts';
@@ -8,13 +8,17 @@ import { encodeArguments } from '../model/definitions.ts';
 import type { Binding, Exchange } from '../model/exchange.ts';
 import type { AmqpQueue } from '../model/queue.ts';
 import { tableToJson, type Json } from './json-values.ts';
+import type { MessageRates } from './message-rates.ts';
 
 /** The JSON shapes of RabbitMQ 3.10's management API, field for field where Wharf has the fact. */
 
-export function queueJson(vhost: string, queue: AmqpQueue, node: string): Record<string, Json> {
+/** A queue's depth and message counters, with their `*_details` rates when `rates` samples them (`overviewTotals`). */
+export function queueJson(vhost: string, queue: AmqpQueue, node: string, rates?: MessageRates): Record<string, Json> {
   const ready = queue.messageCount;
   const unacked = queue.unackedCount;
   const consumers = queue.consumerCount;
+  const depth = { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked };
+  const withRates = (values: Record<string, number>) => rates?.withDetails(values, (name) => [queueRateKey(vhost, queue.name, name)]) ?? values;
   return {
     name: queue.name,
     vhost,
@@ -34,19 +38,30 @@ export function queueJson(vhost: string, queue: AmqpQueue, node: string): Record
     operator_policy: null,
     effective_policy_definition: {},
     head_message_timestamp: null,
-    messages: ready + unacked,
-    messages_ready: ready,
-    messages_unacknowledged: unacked,
+    ...withRates(depth),
     message_bytes_ready: queue.readyByteCount,
     ...(queue.args.type === 'quorum' ? { leader: node, members: [node], online: [node] } : {}),
-    message_stats: {
-      publish: queue.stats.published,
-      deliver_get: queue.stats.delivered,
-      redeliver: queue.stats.redelivered,
-      ack: queue.stats.acked,
-    },
+    message_stats: withRates(queueMessageStats(queue.stats)),
   };
 }
+
+/** A queue's `message_stats` counters, as RabbitMQ 3.10 names them. */
+export function queueMessageStats(s: QueueStats): Record<string, number> {
+  return {
+    ack: s.acked,
+    deliver: s.delivered - s.deliveredNoAck - s.got - s.gotNoAck,
+    deliver_get: s.delivered,
+    deliver_no_ack: s.deliveredNoAck,
+    get: s.got,
+    get_empty: s.getEmpty,
+    get_no_ack: s.gotNoAck,
+    publish: s.published,
+    redeliver: s.redelivered,
+  };
+}
+
+/** The key of a queue's total in the sampled totals. */
+export const queueRateKey = (vhost: string, queue: string, name: string): string => `queue\0${vhost}\0${queue}\0${name}`;
 
 export function exchangeJson(vhost: string, exchange: Exchange): Record<string, Json> {
   const { spec } = exchange;

@@ -4,7 +4,7 @@ import { SERVER_VERSION } from '../amqp-context.ts';
 import { encodePropertiesBytes } from '../codec/index.ts';
 import { EXCHANGE_TYPES } from '../model/exchange.ts';
 import type { Vhost } from '../model/vhost.ts';
-import { messageStats } from './formats.ts';
+import { messageStats, queueMessageStats, queueRateKey } from './formats.ts';
 import { vhostOf, vhostsOf, type ManagementContext } from './management-context.ts';
 import { HTTP_CONNECTION } from './queue-routes.ts';
 import type { AmqpServer } from '../amqp-server.ts';
@@ -16,11 +16,20 @@ const EXCHANGE_DESCRIPTIONS: Record<string, string> = {
   topic: 'AMQP topic exchange, as per the AMQP specification',
 };
 
-/** The totals the overview's rates follow: message counters, and each vhost's queue totals (keyed `vhost\0total`). */
+/**
+ * The totals the management API's rates follow: message counters, each vhost's queue totals (keyed
+ * `vhost\0total`), and each queue's depth and counters (`queueRateKey`).
+ */
 export function overviewTotals(server: AmqpServer): Map<string, number> {
   const totals = new Map<string, number>(Object.entries(messageStats(channelTotals(server))));
   for (const vhost of server.vhosts.values()) {
     for (const [name, value] of Object.entries(queueTotals([vhost]))) totals.set(`${vhost.name}\0${name}`, value);
+    for (const queue of vhost.queues.values()) {
+      const ready = queue.messageCount;
+      const unacked = queue.unackedCount;
+      const counters = { ...queueMessageStats(queue.stats), messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked };
+      for (const name in counters) totals.set(queueRateKey(vhost.name, queue.name, name), counters[name as keyof typeof counters]);
+    }
   }
   return totals;
 }

@@ -38,7 +38,7 @@ const MAX_GET = 10_000;
 
 export function queueRoutes(ctx: ManagementContext): AdminRoute[] {
   const node = ctx.identity.node;
-  const list = (request: AdminRequest) => listReply(vhostsOf(ctx, request).flatMap((v) => [...v.queues.values()].map((q) => queueJson(v.name, q, node))), request.query);
+  const list = (request: AdminRequest) => listReply(vhostsOf(ctx, request).flatMap((v) => [...v.queues.values()].map((q) => queueJson(v.name, q, node, ctx.rates))), request.query);
   return [
     { method: 'GET', path: '/api/queues', summary: 'every queue: depth (ready/unacked), consumers, counters', handler: list },
     { method: 'GET', path: '/api/queues/:vhost', summary: 'the queues of one vhost', handler: list },
@@ -58,7 +58,7 @@ export function queueRoutes(ctx: ManagementContext): AdminRoute[] {
             }
           }
         }
-        return { ...queueJson(vhost.name, queue, node), consumer_details, incoming: [], deliveries: [] };
+        return { ...queueJson(vhost.name, queue, node, ctx.rates), consumer_details, incoming: [], deliveries: [] };
       },
     },
     {
@@ -155,6 +155,7 @@ async function getMessages(vhost: Vhost, request: AdminRequest): Promise<Json[]>
       if (!delivery) break;
       taken.push(delivery);
       queue.stats.delivered++;
+      queue.stats.got++;
       queue.stats.deliveredBytes += delivery.message.value?.length ?? 0;
       if (delivery.message.attempts > 0) queue.stats.redelivered++;
       out.push(messageJson(delivery, queue.messageCount, body.encoding === 'base64', truncate));
