@@ -30,6 +30,9 @@ import type { Vhost } from './model/vhost.ts';
 
 type PublishArgs = DecodedPublish['args'];
 
+/** What a quorum queue makes of prefetch 0 (no limit): 2000 unacked messages, as RabbitMQ 3.10 gives Ra. */
+const QUORUM_UNLIMITED_PREFETCH = 2000;
+
 interface Unacked {
   delivery: Delivery;
   consumer: Consumer | undefined;
@@ -493,11 +496,14 @@ export class AmqpChannel implements ReplyConsumer {
     const tag = a.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url')}` : a.consumerTag;
     if (this.consumers.has(tag)) throw amqpError.notAllowed(`attempt to reuse consumer tag '${tag}'`);
     checkConsumerArguments(a.arguments, name, this.vhost.name, queue.args.type);
-    if (queue.hasExclusiveConsumer || (a.exclusive && queue.consumerCount > 0)) {
+    const quorum = queue.args.type === 'quorum';
+    // A quorum queue (3.10) records exclusive consumers but does not enforce them.
+    if (!quorum && (queue.hasExclusiveConsumer || (a.exclusive && queue.consumerCount > 0))) {
       throw amqpError.accessRefused(`queue '${name}' in vhost '${this.vhost.name}' in exclusive use`);
     }
-    if (queue.args.type === 'quorum' && this.globalPrefetch > 0) throw amqpError.notImplemented(`queue '${name}' in vhost '${this.vhost.name}' does not support global qos`);
-    const consumer = new Consumer(tag, queue, a.noAck, a.exclusive, this.prefetch, consumerPriority(a.arguments), this);
+    if (quorum && this.globalPrefetch > 0) throw amqpError.notImplemented(`queue '${name}' in vhost '${this.vhost.name}' does not support global qos`);
+    const prefetch = quorum && this.prefetch === 0 ? QUORUM_UNLIMITED_PREFETCH : this.prefetch;
+    const consumer = new Consumer(tag, queue, a.noAck, a.exclusive && !quorum, prefetch, consumerPriority(a.arguments), this);
     this.consumers.set(tag, consumer);
     if (!a.nowait) this.connection.sendMethod(this.id, 'basic.consume-ok', { consumerTag: tag });
     queue.addConsumer(consumer);

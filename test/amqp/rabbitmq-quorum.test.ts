@@ -131,6 +131,36 @@ const CASES: Case[] = [
     expected: "406 PRECONDITION_FAILED - invalid arg 'x-cancel-on-ha-failover' for queue 'Q' in vhost '/' of queue type rabbit_quorum_queue",
   },
   {
+    name: 'exclusive consumers are not enforced on a quorum queue',
+    run: (c, id) =>
+      outcome(c, async (ch) => {
+        await ch.assertQueue(id, { durable: true, arguments: quorum });
+        await ch.consume(id, () => undefined, { exclusive: true });
+        await ch.consume(id, () => undefined, { exclusive: true });
+        await ch.consume(id, () => undefined);
+        await ch.deleteQueue(id);
+      }),
+    expected: 'ok',
+  },
+  {
+    name: 'a quorum consumer without a prefetch limit holds at most 2000 unacked messages',
+    run: (c, id) =>
+      withChannel(c, async (ch) => {
+        await ch.assertQueue(id, { durable: true, arguments: quorum });
+        for (let i = 0; i < 2100; i++) ch.sendToQueue(id, Buffer.from('m'));
+        let unacked = 0;
+        await ch.consume(id, (m) => m && unacked++);
+        for (let last = -1; unacked !== last; ) {
+          last = unacked;
+          await sleep(500);
+        }
+        const answer = `${unacked} unacked`;
+        await ch.deleteQueue(id);
+        return answer;
+      }),
+    expected: '2000 unacked',
+  },
+  {
     name: 'x-delivery-count: absent on the first delivery, the number of returns after; basic.get always tells it',
     run: (c, id) =>
       withChannel(c, async (ch) => {
