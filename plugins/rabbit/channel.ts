@@ -250,7 +250,8 @@ export class AmqpChannel implements ReplyConsumer {
       this.unacked.set(tag, { delivery, consumer });
       consumer.unacked++;
     }
-    const { key, value, attempts } = delivery.message;
+    const { key, value } = delivery.message;
+    const attempts = delivery.queue.deliveryCount(delivery.message);
     const stats = delivery.queue.stats;
     stats.delivered++;
     stats.deliveredBytes += value?.length ?? 0;
@@ -544,14 +545,15 @@ export class AmqpChannel implements ReplyConsumer {
       this.stats.get++;
       stats.got++;
     }
-    if (delivery.message.attempts > 0) {
+    const attempts = queue.deliveryCount(delivery.message);
+    if (attempts > 0) {
       this.stats.redeliver++;
       stats.redelivered++;
     }
     // A quorum queue's basic.get always tells the delivery count, 0 the first time.
-    const key = queue.args.type === 'quorum' ? withDeliveryCount(delivery.message.key!, delivery.message.attempts) : delivery.message.key;
+    const key = queue.args.type === 'quorum' ? withDeliveryCount(delivery.message.key!, attempts) : delivery.message.key;
     const stored = decodeMessageKey(key);
-    const args = { deliveryTag: tag, redelivered: delivery.message.attempts > 0, exchange: stored.exchange, routingKey: stored.routingKey, messageCount: queue.messageCount };
+    const args = { deliveryTag: tag, redelivered: attempts > 0, exchange: stored.exchange, routingKey: stored.routingKey, messageCount: queue.messageCount };
     this.connection.send(contentFrames(this.id, 'basic.get-ok', args, stored.properties, delivery.message.value ?? EMPTY, this.connection.frameMax));
   }
 

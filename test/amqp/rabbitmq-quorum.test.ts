@@ -275,6 +275,46 @@ const CASES: Case[] = [
       }),
     expected: 'ack ack nack; 1 ready',
   },
+  ...(['classic', 'quorum'] as const).map(
+    (type): Case => ({
+      name: `messages nacked with requeue on a ${type} queue: ${type === 'quorum' ? 'back at the tail, in the order they came back' : 'back at their places'}`,
+      run: (c, id) =>
+        withChannel(c, async (ch) => {
+          await ch.assertQueue(id, { durable: true, arguments: { 'x-queue-type': type } });
+          for (const body of ['m1', 'm2', 'm3']) ch.sendToQueue(id, Buffer.from(body));
+          const [m1, m2] = [(await getOne(ch, id)) as amqp.GetMessage, (await getOne(ch, id)) as amqp.GetMessage];
+          ch.nack(m2, false, true);
+          ch.nack(m1, false, true);
+          const order = [];
+          for (let i = 0; i < 3; i++) order.push(((await getOne(ch, id, true)) as amqp.GetMessage).content.toString());
+          await ch.deleteQueue(id);
+          return order.join(' ');
+        }),
+      expected: type === 'quorum' ? 'm3 m2 m1' : 'm1 m2 m3',
+    }),
+  ),
+  ...(['classic', 'quorum'] as const).map(
+    (type): Case => ({
+      name: `unacked messages of a closed channel on a ${type} queue: ${type === 'quorum' ? 'first, in the order they were delivered' : 'back at their places'}`,
+      run: (c, id) =>
+        withChannel(c, async (ch, connection) => {
+          await ch.assertQueue(id, { durable: true, arguments: { 'x-queue-type': type } });
+          for (const body of ['m1', 'm2', 'm3']) ch.sendToQueue(id, Buffer.from(body));
+          const taker = await connection.createChannel();
+          await getOne(taker, id);
+          await getOne(taker, id);
+          await taker.close();
+          const order = [];
+          for (let i = 0; i < 3; i++) {
+            const m = (await getOne(ch, id, true)) as amqp.GetMessage;
+            order.push(`${m.content.toString()}${m.fields.redelivered ? '*' : ''}`);
+          }
+          await ch.deleteQueue(id);
+          return order.join(' ');
+        }),
+      expected: 'm1* m2* m3',
+    }),
+  ),
   // Consumer priorities and single active consumer.
   {
     name: 'consumer priorities: the higher consumer takes messages while it has credit, the lower only when it is blocked',

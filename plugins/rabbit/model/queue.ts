@@ -51,6 +51,12 @@ interface PriorityGroup {
  */
 const DEAD_LETTER_RETRY_MS = 1000;
 
+/**
+ * The record header of a message a quorum queue put back at its tail (nack or reject with requeue): how
+ * often it had been returned before, as the re-appended record starts its own attempts over.
+ */
+const RETURNS_HEADER = 'x-returns';
+
 /** What a queue asks of its vhost. */
 export interface QueueHooks {
   /** Resolves true once every queue the dead-letter exchange routed it to stored it; false if none did. */
@@ -254,15 +260,42 @@ export class AmqpQueue {
     delivery.queue.levels[delivery.level]!.ack(delivery.message.offset);
   }
 
-  /** Back to ready; a quorum queue dead-letters (or drops) a message returned more often than its delivery limit. */
-  requeue(delivery: Delivery): void {
+  /** How often a message was returned to the queue (a quorum queue's delivery count). */
+  deliveryCount(message: QueuedMessage): number {
+    const { headers } = message;
+    if (headers.length === 0) return message.attempts;
+    const returns = headers.find((h) => h.key === RETURNS_HEADER)?.value;
+    return message.attempts + (returns?.length === 4 ? returns.readUInt32BE(0) : 0);
+  }
+
+  /**
+   * Back to ready: a classic queue puts it back at its place. A quorum queue dead-letters (or drops) a message
+   * returned more often than its delivery limit; else a nack or reject puts it at the queue's tail and a
+   * closing channel's `returned` messages go first, in the order they came back (rabbit_fifo).
+   */
+  requeue(delivery: Delivery, returned = false): void {
     if (this.deleted) return;
+    const { level, message } = delivery;
     const { deliveryLimit } = this.args;
-    if (deliveryLimit !== undefined && delivery.message.attempts + 1 > deliveryLimit) {
-      this.discard(delivery.level, delivery.message, 'delivery_limit');
+    if (deliveryLimit !== undefined && this.deliveryCount(message) + 1 > deliveryLimit) {
+      this.discard(level, message, 'delivery_limit');
       return;
     }
-    if (this.levels[delivery.level]!.requeue(delivery.message.offset)) this.readyBytes += delivery.message.value?.length ?? 0;
+    if (this.args.type === 'quorum' && !returned) return this.requeueAtTail(level, message);
+    if (this.levels[level]!.requeue(message.offset, this.args.type === 'quorum')) this.readyBytes += message.value?.length ?? 0;
+  }
+
+  /** Appends the message again (with its delivery count) and lets the old record go once the new one is stored. */
+  private requeueAtTail(level: number, message: QueuedMessage): void {
+    const queue = this.levels[level]!;
+    if (!queue.inFlightMessage(message.offset)) return;
+    const returns = Buffer.allocUnsafe(4);
+    returns.writeUInt32BE(this.deliveryCount(message) + 1, 0);
+    this.readyBytes += message.value?.length ?? 0;
+    this.appenders[level]!.appendInBatch({ key: message.key, value: message.value, timestamp: message.timestamp, headers: [{ key: RETURNS_HEADER, value: returns }] }).then(
+      () => queue.ack(message.offset),
+      () => queue.requeue(message.offset, true),
+    );
   }
 
   /** Rejected without requeue: dead-lettered when the queue has a DLX, else dropped. */
@@ -307,7 +340,7 @@ export class AmqpQueue {
 
   /** Deliveries a channel gives back when it closes: requeued, lowest offsets first. */
   requeueAll(deliveries: readonly Delivery[]): void {
-    for (const d of [...deliveries].sort((a, b) => b.message.offset - a.message.offset)) this.requeue(d);
+    for (const d of [...deliveries].sort((a, b) => a.message.offset - b.message.offset)) this.requeue(d, true);
     this.pump();
   }
 
