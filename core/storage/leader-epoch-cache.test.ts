@@ -14,6 +14,17 @@ describe('LeaderEpochCache', () => {
     expect(new LeaderEpochCache().endOffsetFor(3, 10)).toEqual({ epoch: -1, endOffset: -1 });
   });
 
+  it('answers OffsetForLeaderEpoch as Kafka\'s LeaderEpochFileCache.endOffsetFor: undefined above the latest epoch, the requested epoch below the first', () => {
+    const cache = new LeaderEpochCache([{ epoch: 2, startOffset: 10 }, { epoch: 4, startOffset: 100 }, { epoch: 7, startOffset: 250 }]);
+    expect(cache.requestedEndOffset(7, 300)).toEqual({ epoch: 7, endOffset: 300 });
+    expect(cache.requestedEndOffset(4, 300)).toEqual({ epoch: 4, endOffset: 250 });
+    expect(cache.requestedEndOffset(5, 300)).toEqual({ epoch: 4, endOffset: 250 });
+    expect(cache.requestedEndOffset(1, 300)).toEqual({ epoch: 1, endOffset: 10 });
+    expect(cache.requestedEndOffset(8, 300)).toEqual({ epoch: -1, endOffset: -1 });
+    expect(cache.requestedEndOffset(-1, 300)).toEqual({ epoch: -1, endOffset: -1 });
+    expect(new LeaderEpochCache().requestedEndOffset(0, 10)).toEqual({ epoch: -1, endOffset: -1 });
+  });
+
   it('ignores an epoch that is not newer, and drops later entries a lower start offset contradicts', () => {
     const cache = new LeaderEpochCache([{ epoch: 1, startOffset: 0 }, { epoch: 3, startOffset: 50 }]);
     expect(cache.assign(3, 60)).toBe(false);

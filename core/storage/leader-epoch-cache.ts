@@ -74,6 +74,20 @@ export class LeaderEpochCache {
     return { epoch: this.entries[found]!.epoch, endOffset: next ? next.startOffset : logEndOffset };
   }
 
+  /**
+   * What Kafka's OffsetForLeaderEpoch answers (LeaderEpochFileCache.endOffsetFor): the latest epoch ends at
+   * the log end; an older one where the next higher epoch starts, named by the highest epoch at or below
+   * it (or by itself when it predates them all); an epoch above the latest, or none, is undefined (-1, -1).
+   */
+  requestedEndOffset(epoch: number, logEndOffset: number): EpochEndOffset {
+    const entries = this.entries;
+    if (epoch < 0 || entries.length === 0) return { epoch: -1, endOffset: -1 };
+    if (entries[entries.length - 1]!.epoch === epoch) return { epoch, endOffset: logEndOffset };
+    const higher = entries.findIndex((e) => e.epoch > epoch);
+    if (higher < 0) return { epoch: -1, endOffset: -1 };
+    return { epoch: higher === 0 ? epoch : entries[higher - 1]!.epoch, endOffset: entries[higher]!.startOffset };
+  }
+
   /** The offset the current epoch started at, or 0. */
   get latestStartOffset(): number {
     return this.entries[this.entries.length - 1]?.startOffset ?? 0;

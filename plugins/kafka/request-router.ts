@@ -32,6 +32,7 @@ import { handleListOffsets } from './handlers/list-offsets.ts';
 import { handleMetadata } from './handlers/metadata.ts';
 import { handleOffsetCommit } from './handlers/offset-commit.ts';
 import { handleOffsetDelete } from './handlers/offset-delete.ts';
+import { handleOffsetForLeaderEpoch } from './handlers/offset-for-leader-epoch.ts';
 import { handleOffsetFetch } from './handlers/offset-fetch.ts';
 import { handleProduce } from './handlers/produce.ts';
 import { handleSyncGroup } from './handlers/sync-group.ts';
@@ -74,6 +75,7 @@ const HANDLERS = new Map<number, Handler<never, unknown>>([
   [ApiKeys.DescribeLogDirs.key, handleDescribeLogDirs],
   [ApiKeys.IncrementalAlterConfigs.key, handleIncrementalAlterConfigs],
   [ApiKeys.OffsetDelete.key, handleOffsetDelete],
+  [ApiKeys.OffsetForLeaderEpoch.key, handleOffsetForLeaderEpoch],
   [ApiKeys.DescribeCluster.key, handleDescribeCluster],
   [ApiKeys.DescribeAcls.key, handleDescribeAcls],
   [ApiKeys.CreateAcls.key, handleCreateAcls],

@@ -37,6 +37,7 @@ export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: nu
   { api: ApiKeys.DescribeLogDirs, min: 0, max: 4 },
   { api: ApiKeys.IncrementalAlterConfigs, min: 0, max: 1 },
   { api: ApiKeys.OffsetDelete, min: 0, max: 0 },
+  { api: ApiKeys.OffsetForLeaderEpoch, min: 0, max: 4 },
   { api: ApiKeys.DescribeCluster, min: 0, max: 1 },
   { api: ApiKeys.DescribeUserScramCredentials, min: 0, max: 0 },
   { api: ApiKeys.AlterUserScramCredentials, min: 0, max: 0 },

@@ -181,4 +181,40 @@ describe('Kafka across a cluster in one process', () => {
     expect(hinted.nodeEndpoints.map((n) => n.nodeId)).toEqual([state.leader]);
     wire.close();
   });
+
+  it('answers OffsetForLeaderEpoch on the leader from its epoch history after a leader change; a follower and a stale epoch are refused', async () => {
+    const cluster = await startCluster([1, 2, 3]);
+    const client = new Kafka({ clientId: 'epoch-test', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100 } });
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'epochs', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send({ topic: 'epochs', acks: -1, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+    const stateOf = (b: Broker) => b.get<Cluster>(TOKENS.Cluster).partitionState('epochs', 0)!;
+    const first = stateOf(cluster[0]!);
+    const old = cluster.find((b) => b.get<Cluster>(TOKENS.Cluster).nodeId === first.leader)!;
+    await old.stop();
+    const rest = cluster.filter((b) => b !== old);
+    await eventually(() => stateOf(rest[0]!).leader > 0 && stateOf(rest[0]!).leader !== first.leader, 20_000, 'a new leader');
+    await producer.send({ topic: 'epochs', acks: -1, messages: [{ value: 'd' }, { value: 'e' }] });
+    await producer.disconnect();
+    const now = stateOf(rest[0]!);
+    const leader = rest.find((b) => b.get<Cluster>(TOKENS.Cluster).nodeId === now.leader)!;
+    const follower = rest.find((b) => b !== leader)!;
+    const ask = async (broker: Broker, currentLeaderEpoch: number, leaderEpoch: number) => {
+      const wire = await KafkaWire.connect(kafkaPort(broker));
+      try {
+        return (await wire.request(ApiKeys.OffsetForLeaderEpoch, 4, { replicaId: -1, topics: [{ topic: 'epochs', partitions: [{ partition: 0, currentLeaderEpoch, leaderEpoch }] }] })).topics[0]!.partitions[0]!;
+      } finally {
+        wire.close();
+      }
+    };
+    expect(await ask(leader, now.leaderEpoch, first.leaderEpoch)).toMatchObject({ errorCode: KafkaError.NONE, leaderEpoch: first.leaderEpoch, endOffset: 3 });
+    expect(await ask(leader, now.leaderEpoch, now.leaderEpoch)).toMatchObject({ errorCode: KafkaError.NONE, leaderEpoch: now.leaderEpoch, endOffset: 5 });
+    expect(await ask(leader, -1, now.leaderEpoch + 1)).toMatchObject({ errorCode: KafkaError.NONE, leaderEpoch: -1, endOffset: -1 });
+    expect((await ask(leader, first.leaderEpoch, first.leaderEpoch)).errorCode).toBe(KafkaError.FENCED_LEADER_EPOCH);
+    expect((await ask(follower, -1, first.leaderEpoch)).errorCode).toBe(KafkaError.NOT_LEADER_OR_FOLLOWER);
+  });
 });

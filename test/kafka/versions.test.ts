@@ -166,6 +166,7 @@ describe('Kafka 3.9 API versions on the wire', () => {
     const { kafka } = await setUp([{ topic: 'fuzzed', numPartitions: 2 }]);
     const cases: Array<[ApiCodec, number[]]> = [
       [ApiKeys.ElectLeaders, [0, 1, 2]],
+      [ApiKeys.OffsetForLeaderEpoch, [0, 1, 2, 3, 4]],
       [ApiKeys.DescribeClientQuotas, [0, 1]],
       [ApiKeys.AlterClientQuotas, [0, 1]],
       [ApiKeys.Metadata, [10, 11, 12]],
@@ -223,5 +224,30 @@ describe('Kafka 3.9 API versions on the wire', () => {
     const synced = await sync('consumer', 'range');
     expect([synced.errorCode, synced.protocolType, synced.protocolName]).toEqual([KafkaError.NONE, 'consumer', 'range']);
     expect((await sync(null, null)).errorCode).toBe(KafkaError.NONE);
+  });
+});
+
+describe('OffsetForLeaderEpoch', () => {
+  it('answers where epoch 0 ends on a single node (the log end), undefined for a later epoch, UNKNOWN_TOPIC_OR_PARTITION, at every version', async () => {
+    const { kafka, wire } = await setUp([{ topic: 'epochs', numPartitions: 1 }]);
+    const producer = kafka.client().producer();
+    await producer.connect();
+    await producer.send({ topic: 'epochs', messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+    await producer.disconnect();
+    for (let version = 0; version <= 4; version++) {
+      const response = await wire.request(ApiKeys.OffsetForLeaderEpoch, version, {
+        replicaId: -1,
+        topics: [
+          { topic: 'epochs', partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }, { partition: 1, currentLeaderEpoch: -1, leaderEpoch: 0 }] },
+          { topic: 'missing', partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] },
+        ],
+      });
+      const [epochs, missing] = response.topics;
+      expect(epochs!.partitions[0]).toMatchObject({ errorCode: KafkaError.NONE, endOffset: 3, ...(version >= 1 ? { leaderEpoch: 0 } : {}) });
+      expect(epochs!.partitions[1]!.errorCode).toBe(KafkaError.UNKNOWN_TOPIC_OR_PARTITION);
+      expect(missing!.partitions[0]!.errorCode).toBe(KafkaError.UNKNOWN_TOPIC_OR_PARTITION);
+    }
+    const later = await wire.request(ApiKeys.OffsetForLeaderEpoch, 4, { replicaId: -1, topics: [{ topic: 'epochs', partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 3 }] }] });
+    expect(later.topics[0]!.partitions[0]).toMatchObject({ errorCode: KafkaError.NONE, leaderEpoch: -1, endOffset: -1 });
   });
 });

@@ -107,7 +107,7 @@ describe('Kafka codec on hostile input', () => {
     }
   });
 
-  it('turns the admin and transaction requests (DeleteRecords, AlterConfigs, DescribeLogDirs, IncrementalAlterConfigs, OffsetDelete, DescribeCluster, ElectLeaders, DescribeClientQuotas, AlterClientQuotas, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn, DescribeTransactions, ListTransactions, DescribeProducers) and the newest Produce, Fetch, Metadata, ListOffsets and OffsetFetch versions with absurd lengths spliced in into a request or a typed error, quickly', () => {
+  it('turns the admin and transaction requests (DeleteRecords, AlterConfigs, DescribeLogDirs, IncrementalAlterConfigs, OffsetDelete, DescribeCluster, ElectLeaders, DescribeClientQuotas, AlterClientQuotas, OffsetForLeaderEpoch, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn, DescribeTransactions, ListTransactions, DescribeProducers) and the newest Produce, Fetch, Metadata, ListOffsets and OffsetFetch versions with absurd lengths spliced in into a request or a typed error, quickly', () => {
     const admin = [
       ApiKeys.DeleteRecords,
       ApiKeys.AlterConfigs,
@@ -116,6 +116,7 @@ describe('Kafka codec on hostile input', () => {
       ApiKeys.OffsetDelete,
       ApiKeys.DescribeCluster,
       ApiKeys.ElectLeaders,
+      ApiKeys.OffsetForLeaderEpoch,
       ApiKeys.DescribeClientQuotas,
       ApiKeys.AlterClientQuotas,
       ApiKeys.AddPartitionsToTxn,

@@ -183,6 +183,12 @@ import type { AlterClientQuotasRequestOpData } from './alter-client-quotas-reque
 import type { AlterClientQuotasResponse } from './alter-client-quotas-response.ts';
 import type { AlterClientQuotasResponseEntryData } from './alter-client-quotas-response.ts';
 import type { AlterClientQuotasResponseEntityData } from './alter-client-quotas-response.ts';
+import type { OffsetForLeaderEpochRequest } from './offset-for-leader-epoch-request.ts';
+import type { OffsetForLeaderEpochRequestOffsetForLeaderTopic } from './offset-for-leader-epoch-request.ts';
+import type { OffsetForLeaderEpochRequestOffsetForLeaderPartition } from './offset-for-leader-epoch-request.ts';
+import type { OffsetForLeaderEpochResponse } from './offset-for-leader-epoch-response.ts';
+import type { OffsetForLeaderEpochResponseOffsetForLeaderTopicResult } from './offset-for-leader-epoch-response.ts';
+import type { OffsetForLeaderEpochResponseEpochEndOffset } from './offset-for-leader-epoch-response.ts';
 import type { ConsumerProtocolSubscription } from './consumer-protocol-subscription.ts';
 import type { ConsumerProtocolSubscriptionTopicPartition } from './consumer-protocol-subscription.ts';
 import type { ConsumerProtocolAssignment } from './consumer-protocol-assignment.ts';
@@ -1739,6 +1745,51 @@ export function arbitraryAlterClientQuotasResponseEntityData(_version: number): 
   return fc.record({
     entityType: fc.string({ maxLength: 8 }),
     entityName: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+  });
+}
+
+export function arbitraryOffsetForLeaderEpochRequest(version: number): fc.Arbitrary<OffsetForLeaderEpochRequest> {
+  return fc.record({
+    replicaId: (version >= 3) ? fc.integer() : fc.constant(-2),
+    topics: fc.array(arbitraryOffsetForLeaderEpochRequestOffsetForLeaderTopic(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryOffsetForLeaderEpochRequestOffsetForLeaderTopic(version: number): fc.Arbitrary<OffsetForLeaderEpochRequestOffsetForLeaderTopic> {
+  return fc.record({
+    topic: fc.string({ maxLength: 8 }),
+    partitions: fc.array(arbitraryOffsetForLeaderEpochRequestOffsetForLeaderPartition(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryOffsetForLeaderEpochRequestOffsetForLeaderPartition(version: number): fc.Arbitrary<OffsetForLeaderEpochRequestOffsetForLeaderPartition> {
+  return fc.record({
+    partition: fc.integer(),
+    currentLeaderEpoch: (version >= 2) ? fc.integer() : fc.constant(-1),
+    leaderEpoch: fc.integer(),
+  });
+}
+
+export function arbitraryOffsetForLeaderEpochResponse(version: number): fc.Arbitrary<OffsetForLeaderEpochResponse> {
+  return fc.record({
+    throttleTimeMs: (version >= 2) ? fc.integer() : fc.constant(0),
+    topics: fc.array(arbitraryOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(version: number): fc.Arbitrary<OffsetForLeaderEpochResponseOffsetForLeaderTopicResult> {
+  return fc.record({
+    topic: fc.string({ maxLength: 8 }),
+    partitions: fc.array(arbitraryOffsetForLeaderEpochResponseEpochEndOffset(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryOffsetForLeaderEpochResponseEpochEndOffset(version: number): fc.Arbitrary<OffsetForLeaderEpochResponseEpochEndOffset> {
+  return fc.record({
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
+    partition: fc.integer(),
+    leaderEpoch: (version >= 1) ? fc.integer() : fc.constant(-1),
+    endOffset: fc.maxSafeInteger(),
   });
 }
 

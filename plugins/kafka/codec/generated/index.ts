@@ -73,6 +73,8 @@ export * from './describe-client-quotas-request.ts';
 export * from './describe-client-quotas-response.ts';
 export * from './alter-client-quotas-request.ts';
 export * from './alter-client-quotas-response.ts';
+export * from './offset-for-leader-epoch-request.ts';
+export * from './offset-for-leader-epoch-response.ts';
 export * from './consumer-protocol-subscription.ts';
 export * from './consumer-protocol-assignment.ts';
 export * from './add-partitions-to-txn-request.ts';

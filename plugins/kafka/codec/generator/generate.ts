@@ -24,6 +24,7 @@ const MESSAGES = [
   'DescribeUserScramCredentialsRequest', 'DescribeUserScramCredentialsResponse', 'AlterUserScramCredentialsRequest', 'AlterUserScramCredentialsResponse',
   'ElectLeadersRequest', 'ElectLeadersResponse', 'DescribeClientQuotasRequest', 'DescribeClientQuotasResponse',
   'AlterClientQuotasRequest', 'AlterClientQuotasResponse',
+  'OffsetForLeaderEpochRequest', 'OffsetForLeaderEpochResponse',
   'ConsumerProtocolSubscription', 'ConsumerProtocolAssignment',
   'AddPartitionsToTxnRequest', 'AddPartitionsToTxnResponse', 'AddOffsetsToTxnRequest', 'AddOffsetsToTxnResponse',
   'TxnOffsetCommitRequest', 'TxnOffsetCommitResponse', 'EndTxnRequest', 'EndTxnResponse',
