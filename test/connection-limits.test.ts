@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connectionsWithin, openFileLimit } from '../core/index.ts';
 import { ApiKeys, decodeResponse, encodeRequest } from '../plugins/kafka/codec/index.ts';
 import { Flood, sleep } from './helpers/flood.ts';
+import { eventually } from './helpers/kafka.ts';
 import { hasProgram } from './helpers/programs.ts';
 import { startBrokerProcess, type BrokerProcess } from './helpers/spawn.ts';
 import { tempDir } from './helpers/temp-dir.ts';
@@ -108,7 +109,8 @@ describe.runIf(runnable())('connections at the open-file limit (a broker process
     await sleep(1500); // the AMQP memory watermark timer reads /proc every 500 ms
     expect(broker.child.exitCode).toBeNull();
     expect(kafka.open.length).toBeGreaterThan(500);
-    expect(kafka.open.length).toBeLessThan(1024); // the rest found no descriptor
+    // The rest found no descriptor: libuv accepts and closes them one by one, slower on a loaded machine.
+    await eventually(() => kafka.open.length < 1024, 15_000, 'connections beyond the descriptors closed');
     expect(broker.log()).toMatch(/cannot read the memory use/);
     expect(await apiVersions(kafka.open[0]!)).toBe(0);
     kafka.close();
