@@ -8,99 +8,14 @@
  * Installs Debian's rabbitmq-server if missing (root). BENCH_AMQP_RUNS (3), BENCH_AMQP_QUEUED (10,000,000; 0 skips),
  * BENCH_AMQP_ONLY (wharf | rabbitmq: one side only, for profiling).
  */
-import { execSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fmt, freePort, lineFields, lineMatching, median, printTable, stopper } from './harness.ts';
+import { fmt, lineFields, median, printTable } from './harness.ts';
+import { client, runCell, startRabbit, startWharf, type Broker, type Cell } from './lib/amqp-brokers.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const TMP = path.join(ROOT, '.bench-tmp/amqp');
+const TMP = path.resolve(import.meta.dirname, '../.bench-tmp/amqp');
 const RUNS = Number(process.env.BENCH_AMQP_RUNS ?? 3);
 const QUEUED = Number(process.env.BENCH_AMQP_QUEUED ?? 10_000_000);
-
-interface Broker {
-  name: string;
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-async function startWharf(): Promise<Broker> {
-  const port = await freePort();
-  const dataDir = path.join(TMP, 'wharf');
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.js'), 'start', '--data-dir', dataDir, '--kafka-port', '0', '--amqp-port', String(port), '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await lineMatching(child, /^Wharf ready/);
-  return { name: 'wharf', url: `amqp://guest:guest@127.0.0.1:${port}`, pid: child.pid!, stop: stopper(child) };
-}
-
-async function startRabbit(): Promise<Broker> {
-  if (!fs.existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server')) execSync('apt-get install -y -qq rabbitmq-server', { stdio: 'inherit' });
-  const base = path.join(TMP, 'rabbitmq');
-  fs.rmSync(base, { recursive: true, force: true });
-  fs.mkdirSync(base, { recursive: true });
-  fs.writeFileSync(path.join(base, 'enabled_plugins'), '[].');
-  fs.writeFileSync(path.join(base, 'rabbitmq.conf'), 'loopback_users = none\n');
-  const port = await freePort();
-  const env = {
-    ...process.env,
-    HOME: base,
-    RABBITMQ_NODENAME: `wharfbench${port}@localhost`,
-    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
-    RABBITMQ_NODE_PORT: String(port),
-    RABBITMQ_DIST_PORT: String(await freePort()),
-    RABBITMQ_MNESIA_BASE: path.join(base, 'mnesia'),
-    RABBITMQ_LOG_BASE: path.join(base, 'log'),
-    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(base, 'enabled_plugins'),
-    RABBITMQ_CONFIG_FILE: path.join(base, 'rabbitmq'),
-  };
-  const child = spawn('/usr/lib/rabbitmq/bin/rabbitmq-server', [], { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-  await lineMatching(child, /Starting broker\.\.\. completed/);
-  const beam = Number(execSync(`pgrep -f 'wharfbench${port}@localhost' -n`).toString().trim().split('\n').pop());
-  return {
-    name: 'rabbitmq',
-    url: `amqp://guest:guest@127.0.0.1:${port}`,
-    pid: beam,
-    stop: async () => {
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      await new Promise((r) => setTimeout(r, 2000));
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    },
-  };
-}
-
-/** A load-generator process; `exited` is captured at spawn so an early exit is never missed. */
-function client(args: string[]): ChildProcess & { exited: Promise<unknown> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/workers/amqp-client.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return Object.assign(child, { exited: new Promise((resolve) => child.once('exit', resolve)) });
-}
-
-interface Cell {
-  bytes: number;
-  persistent: boolean;
-  ack: boolean;
-  confirms: boolean;
-}
-
-let seq = 0;
-async function runCell(broker: Broker, cell: Cell, count: number, rate = 0): Promise<{ rate: number; p50?: number; p99?: number }> {
-  const queue = `bench-${cell.persistent ? 'durable' : 'transient'}-${seq++}`;
-  const consumer = client(['consume', broker.url, queue, String(count), cell.ack ? '1' : '0', rate ? '1' : '0']);
-  await lineFields(consumer, 'ready');
-  const publisher = client(['publish', broker.url, queue, String(count), String(cell.bytes), cell.persistent ? '1' : '0', cell.confirms ? '1' : '0', String(rate)]);
-  const [, first] = await lineFields(publisher, 'first');
-  const [, last, p50, p99] = await lineFields(consumer, 'last');
-  await Promise.all([publisher.exited, consumer.exited]);
-  return { rate: (count * 1000) / (Number(last) - Number(first)), p50: p50 === undefined ? undefined : Number(p50), p99: p99 === undefined ? undefined : Number(p99) };
-}
 
 const cells: Cell[] = [];
 for (const confirms of [false, true]) for (const bytes of [16, 1024]) for (const persistent of [false, true]) for (const ack of [false, true]) cells.push({ bytes, persistent, ack, confirms });
@@ -115,7 +30,7 @@ const only = process.env.BENCH_AMQP_ONLY;
 // Both brokers run side by side (an idle RabbitMQ uses ~0.3% of a core) and take turns cell by cell,
 // the first one alternating between runs, so a machine that slows down mid-run slows both alike.
 const brokers: Broker[] = [];
-for (const start of only === 'wharf' ? [startWharf] : only === 'rabbitmq' ? [startRabbit] : [startRabbit, startWharf]) brokers.push(await start());
+for (const start of only === 'wharf' ? [startWharf] : only === 'rabbitmq' ? [startRabbit] : [startRabbit, startWharf]) brokers.push(await start(TMP));
 for (let run = 0; run < RUNS; run++) {
   const turn = run % 2 === 0 ? brokers : [...brokers].reverse();
   for (const cell of cells) {
@@ -143,7 +58,7 @@ printTable(`consumer latency at a steady 10k msg/s (16 B, transient, ack, client
 ]);
 
 if (QUEUED > 0) {
-  const broker = await startWharf();
+  const broker = await startWharf(TMP);
   let peak = 0;
   const rss = () => Number(fs.readFileSync(`/proc/${broker.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
   const sampler = setInterval(() => (peak = Math.max(peak, rss())), 250);

@@ -3,6 +3,7 @@
  *   publish <url> <queue> <count> <bytes> <persistent:0|1> <confirms:0|1> [rate] [waitForConsumer:0|1]   prints "first <ms>" (epoch, sub-ms)
  *   consume <url> <queue> <count> <ack:0|1> [latency:0|1]                              prints "ready", then "last <ms>" [p50 p99]
  * Each first sends/consumes a 10k warm-up through `<queue>-warm`; the publisher starts measuring once it is drained.
+ * BENCH_AMQP_QUEUE_TYPE=quorum makes the consumer declare quorum queues.
  */
 import amqp, { type Channel, type ConfirmChannel } from 'amqplib';
 
@@ -64,8 +65,10 @@ async function consume(): Promise<void> {
   const channel = await conn.createChannel();
   if (ack) await channel.prefetch(1000);
   const durable = !queue.includes('transient');
-  await channel.assertQueue(`${queue}-warm`, { durable });
-  await channel.assertQueue(queue, { durable });
+  const type = process.env.BENCH_AMQP_QUEUE_TYPE;
+  const options = type ? { durable: true, arguments: { 'x-queue-type': type } } : { durable };
+  await channel.assertQueue(`${queue}-warm`, options);
+  await channel.assertQueue(queue, options);
   const drain = (target: string, n: number, onMessage?: (content: Buffer) => void) =>
     new Promise<void>((resolve) => {
       let got = 0;

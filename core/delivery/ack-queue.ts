@@ -142,14 +142,17 @@ export class AckQueue {
     return true;
   }
 
-  /** Back to ready, ahead of fresh messages, counted as one more attempt. */
-  requeue(offset: number): boolean {
+  /**
+   * Back to ready, ahead of fresh messages, counted as one more attempt: at its place by offset among the
+   * requeued ones, or (`inReturnOrder`) after them, as a queue that serves returns in the order they came.
+   */
+  requeue(offset: number, inReturnOrder = false): boolean {
     const message = this.inFlight.get(offset);
     if (!message) return false;
     this.inFlight.delete(offset);
     message.attempts++;
     message.deadline = Infinity;
-    const at = this.requeued.findIndex((m) => m.offset > offset);
+    const at = inReturnOrder ? -1 : this.requeued.findIndex((m) => m.offset > offset);
     this.requeued.splice(at < 0 ? this.requeued.length : at, 0, message);
     this.changed();
     this.notify();

@@ -25,6 +25,7 @@ import { AmqpCounters } from './amqp-stats.ts';
 import { UserDirectory } from './auth.ts';
 import { AmqpConnection } from './connection.ts';
 import { Definitions } from './model/definitions.ts';
+import { DirectReplyTo } from './model/direct-reply-to.ts';
 import { Vhost } from './model/vhost.ts';
 
 /** The AMQP listeners (plaintext `amqp`, TLS `amqp-tls`), their vhosts, and flow control on memory and disk alarms. */
@@ -34,6 +35,7 @@ export class AmqpServer implements AmqpContext {
   users!: UserDirectory;
   clock!: Clock;
   readonly counters = new AmqpCounters();
+  private readonly replyTo = new DirectReplyTo();
   private latency: LatencyHistogram | undefined;
   private readonly latencies = new Map<string, HistogramSeries>();
   private memoryAlarm = false;
@@ -60,7 +62,7 @@ export class AmqpServer implements AmqpContext {
     this.ackStore = await AckStateStore.open(engine, this.clock, logger);
     const definitions = await Definitions.open(engine);
     for (const name of section.vhosts) {
-      const vhost = new Vhost(name, { topics, ackStore: this.ackStore, definitions, clock: this.clock, logger, segmentBytes: section.segmentBytes, counters: this.counters });
+      const vhost = new Vhost(name, { topics, ackStore: this.ackStore, definitions, clock: this.clock, logger, segmentBytes: section.segmentBytes, counters: this.counters, replyTo: this.replyTo });
       await vhost.open();
       this.vhosts.set(name, vhost);
     }

@@ -6,6 +6,7 @@ import type { Permission, TopicPermissions } from './auth.ts';
 import type { AmqpConnection } from './connection.ts';
 import {
   contentFrames,
+  encodePropertiesBytes,
   FrameType,
   isBasicPublish,
   parseMethod,
@@ -20,12 +21,17 @@ import {
 import { ContentAssembler } from './content-assembler.ts';
 import { PublisherConfirms } from './publisher-confirms.ts';
 import { storedMessageOf } from './model/published-properties.ts';
-import { checkConsumerArguments } from './model/queue-arguments.ts';
+import { DirectReplyTo, REPLY_TO_QUEUE, type ReplyConsumer } from './model/direct-reply-to.ts';
+import { withDeliveryCount } from './model/delivery-count.ts';
+import { checkConsumerArguments, consumerPriority } from './model/queue-arguments.ts';
 import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
 import { decodeMessageKey, STORED_ROUTING_AT, storedPropertiesAt, type StoredMessage } from './model/stored-message.ts';
 import type { Vhost } from './model/vhost.ts';
 
 type PublishArgs = DecodedPublish['args'];
+
+/** What a quorum queue makes of prefetch 0 (no limit): 2000 unacked messages, as RabbitMQ 3.10 gives Ra. */
+const QUORUM_UNLIMITED_PREFETCH = 2000;
 
 interface Unacked {
   delivery: Delivery;
@@ -45,6 +51,7 @@ class Consumer implements QueueConsumer {
     readonly noAck: boolean,
     readonly exclusive: boolean,
     readonly prefetch: number,
+    readonly priority: number,
     private readonly channel: AmqpChannel,
   ) {
     this.tagBytes = Buffer.from(tag, 'utf8');
@@ -63,12 +70,21 @@ class Consumer implements QueueConsumer {
   }
 }
 
+/** The channel's consumer of direct replies (amq.rabbitmq.reply-to): no queue, no acks. */
+interface ReplyConsumerState {
+  tag: string;
+  tagBytes: Buffer;
+  /** The name requests carry as reply_to, `amq.rabbitmq.reply-to.<channel>.<key>`. */
+  name: string;
+}
+
 /**
  * One AMQP channel: content assembly, exchange/queue/basic/confirm/tx methods, consumers with their
  * prefetch, delivery tags, acks, publisher confirms (coalesced with multiple=true) and transactions.
  */
-export class AmqpChannel {
+export class AmqpChannel implements ReplyConsumer {
   readonly stats = new ChannelStats();
+  private replyConsumer: ReplyConsumerState | undefined;
   private readonly content: ContentAssembler;
   private readonly publishes = new PublishDecoder();
   private readonly propertiesDecoder = new PropertiesDecoder();
@@ -210,6 +226,7 @@ export class AmqpChannel {
 
   /** Consumers go, unacked messages are requeued as redelivered. */
   release(): void {
+    this.cancelReplyConsumer();
     for (const consumer of this.consumers.values()) consumer.queue.removeConsumer(consumer.tag);
     this.consumers.clear();
     this.requeueUnacked();
@@ -233,7 +250,8 @@ export class AmqpChannel {
       this.unacked.set(tag, { delivery, consumer });
       consumer.unacked++;
     }
-    const { key, value, attempts } = delivery.message;
+    const { key, value } = delivery.message;
+    const attempts = delivery.queue.deliveryCount(delivery.message);
     const stats = delivery.queue.stats;
     stats.delivered++;
     stats.deliveredBytes += value?.length ?? 0;
@@ -245,8 +263,23 @@ export class AmqpChannel {
       this.stats.redeliver++;
       stats.redelivered++;
     }
-    const propertiesAt = storedPropertiesAt(key);
-    writeDeliver(this.connection.outbound, this.id, consumer.tagBytes, tag, attempts > 0, key!, STORED_ROUTING_AT, propertiesAt, value ?? EMPTY, this.connection.frameMax);
+    // A quorum queue tells a redelivery's count in a header.
+    const stored = attempts > 0 && delivery.queue.args.type === 'quorum' ? withDeliveryCount(key!, attempts) : key!;
+    writeDeliver(this.connection.outbound, this.id, consumer.tagBytes, tag, attempts > 0, stored, STORED_ROUTING_AT, storedPropertiesAt(stored), value ?? EMPTY, this.connection.frameMax);
+  }
+
+  /** Direct reply-to: a reply to this channel's reply consumer, with the channel's next delivery tag left unused, as RabbitMQ. */
+  deliverReply(routingKey: string, message: StoredMessage, body: Buffer): void {
+    const reply = this.replyConsumer;
+    if (!reply || this.closing) return;
+    const args = { consumerTag: reply.tag, deliveryTag: this.nextDeliveryTag, redelivered: false, exchange: '', routingKey };
+    this.connection.send(contentFrames(this.id, 'basic.deliver', args, message.properties, body, this.connection.frameMax));
+  }
+
+  private cancelReplyConsumer(): void {
+    if (!this.replyConsumer) return;
+    this.vhost.replyTo.unregister(this.replyConsumer.name);
+    this.replyConsumer = undefined;
   }
 
   serverCancel(consumer: Consumer): void {
@@ -307,6 +340,7 @@ export class AmqpChannel {
       case 'basic.consume':
         return this.consume(method.args);
       case 'basic.cancel': {
+        if (this.replyConsumer?.tag === method.args.consumerTag) this.cancelReplyConsumer();
         const consumer = this.consumers.get(method.args.consumerTag);
         if (consumer) {
           this.consumers.delete(consumer.tag);
@@ -392,6 +426,7 @@ export class AmqpChannel {
       }
       case 'queue.declare': {
         const a = method.args;
+        if (a.queue.startsWith(REPLY_TO_QUEUE)) return this.declareReplyTo(a);
         if (!a.passive && a.queue !== '') this.check('configure', 'queue', a.queue);
         const queue = await vhost.declareQueue({ name: a.queue, passive: a.passive, durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: a.arguments }, conn);
         this.lastQueue = queue.name;
@@ -436,18 +471,40 @@ export class AmqpChannel {
     }
   }
 
+  /** basic.consume on amq.rabbitmq.reply-to: one no-ack reply consumer per channel, RabbitMQ's 406 texts otherwise. */
+  private consumeReplies(a: MethodArgs['basic.consume']): void {
+    if (this.consumers.has(a.consumerTag)) throw amqpError.notAllowed(`attempt to reuse consumer tag '${a.consumerTag}'`);
+    if (!a.noAck) throw amqpError.precondition('reply consumer cannot acknowledge');
+    if (this.replyConsumer) throw amqpError.precondition('reply consumer already set');
+    const tag = a.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url')}` : a.consumerTag;
+    this.replyConsumer = { tag, tagBytes: Buffer.from(tag, 'utf8'), name: this.vhost.replyTo.register(this) };
+    if (!a.nowait) this.connection.sendMethod(this.id, 'basic.consume-ok', { consumerTag: tag });
+  }
+
+  /** Every declare of the pseudo-queue is passive: it exists (with one consumer) while its reply consumer does. */
+  private declareReplyTo(a: MethodArgs['queue.declare']): void {
+    const name = a.queue.replace(/[\r\n]/g, '');
+    if (name !== REPLY_TO_QUEUE && !(DirectReplyTo.isReplyName(name) && this.vhost.replyTo.find(name))) throw amqpError.notFoundQueue(name, this.vhost.name);
+    if (!a.nowait) this.connection.sendMethod(this.id, 'queue.declare-ok', { queue: name, messageCount: 0, consumerCount: 1 });
+  }
+
   private consume(a: MethodArgs['basic.consume']): void {
+    if (a.queue === REPLY_TO_QUEUE) return this.consumeReplies(a);
     const name = this.queueName(a.queue);
     this.check('read', 'queue', name);
     const queue = this.vhost.queue(name, this.connection.id);
     if (queue.failed) throw amqpError.crashed(name, this.vhost.name);
     const tag = a.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url')}` : a.consumerTag;
     if (this.consumers.has(tag)) throw amqpError.notAllowed(`attempt to reuse consumer tag '${tag}'`);
-    checkConsumerArguments(a.arguments, name, this.vhost.name);
-    if (queue.hasExclusiveConsumer || (a.exclusive && queue.consumerCount > 0)) {
+    checkConsumerArguments(a.arguments, name, this.vhost.name, queue.args.type);
+    const quorum = queue.args.type === 'quorum';
+    // A quorum queue (3.10) records exclusive consumers but does not enforce them.
+    if (!quorum && (queue.hasExclusiveConsumer || (a.exclusive && queue.consumerCount > 0))) {
       throw amqpError.accessRefused(`queue '${name}' in vhost '${this.vhost.name}' in exclusive use`);
     }
-    const consumer = new Consumer(tag, queue, a.noAck, a.exclusive, this.prefetch, this);
+    if (quorum && this.globalPrefetch > 0) throw amqpError.notImplemented(`queue '${name}' in vhost '${this.vhost.name}' does not support global qos`);
+    const prefetch = quorum && this.prefetch === 0 ? QUORUM_UNLIMITED_PREFETCH : this.prefetch;
+    const consumer = new Consumer(tag, queue, a.noAck, a.exclusive && !quorum, prefetch, consumerPriority(a.arguments), this);
     this.consumers.set(tag, consumer);
     if (!a.nowait) this.connection.sendMethod(this.id, 'basic.consume-ok', { consumerTag: tag });
     queue.addConsumer(consumer);
@@ -488,12 +545,15 @@ export class AmqpChannel {
       this.stats.get++;
       stats.got++;
     }
-    if (delivery.message.attempts > 0) {
+    const attempts = queue.deliveryCount(delivery.message);
+    if (attempts > 0) {
       this.stats.redeliver++;
       stats.redelivered++;
     }
-    const stored = decodeMessageKey(delivery.message.key);
-    const args = { deliveryTag: tag, redelivered: delivery.message.attempts > 0, exchange: stored.exchange, routingKey: stored.routingKey, messageCount: queue.messageCount };
+    // A quorum queue's basic.get always tells the delivery count, 0 the first time.
+    const key = queue.args.type === 'quorum' ? withDeliveryCount(delivery.message.key!, attempts) : delivery.message.key;
+    const stored = decodeMessageKey(key);
+    const args = { deliveryTag: tag, redelivered: attempts > 0, exchange: stored.exchange, routingKey: stored.routingKey, messageCount: queue.messageCount };
     this.connection.send(contentFrames(this.id, 'basic.get-ok', args, stored.properties, delivery.message.value ?? EMPTY, this.connection.frameMax));
   }
 
@@ -538,7 +598,8 @@ export class AmqpChannel {
         this.writableTopics = this.connection.access.topicPermissions(this.vhost.name, args.exchange);
       }
       if (this.writableTopics) this.checkTopic('write', args.exchange, args.routingKey, this.writableTopics);
-      const properties = this.propertiesDecoder.decode(propertyBytes);
+      let properties = this.propertiesDecoder.decode(propertyBytes);
+      if (properties.replyTo === REPLY_TO_QUEUE) ({ properties, propertyBytes } = this.replyToRewritten(args.exchange, properties));
       if (properties.userId !== undefined && properties.userId !== this.connection.user) {
         throw amqpError.precondition(`user_id property set to '${properties.userId}' but authenticated user was '${this.connection.user}'`);
       }
@@ -549,6 +610,14 @@ export class AmqpChannel {
       this.confirms?.track(seq, Promise.resolve(false));
       throw err instanceof AmqpError ? err.during('basic.publish') : err;
     }
+  }
+
+  /** A request naming amq.rabbitmq.reply-to as reply_to gets this channel's reply name instead; it needs a reply consumer. */
+  private replyToRewritten(exchange: string, properties: Readonly<BasicProperties>): { properties: BasicProperties; propertyBytes: Buffer } {
+    this.vhost.exchange(exchange);
+    if (!this.replyConsumer) throw amqpError.precondition('fast reply consumer does not exist');
+    const rewritten = { ...properties, replyTo: this.replyConsumer.name };
+    return { properties: rewritten, propertyBytes: encodePropertiesBytes(rewritten) };
   }
 
   private settle(deliveryTag: number, multiple: boolean, kind: 'ack' | 'reject', requeue: boolean): void {

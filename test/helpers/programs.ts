@@ -13,6 +13,7 @@ const PROGRAMS = {
   'confluent-kafka': { check: ['/usr/bin/python3', '-c', 'from confluent_kafka import Producer, Consumer'], package: 'python3-confluent-kafka' },
   pika: { check: ['/usr/bin/python3', '-c', 'from pika import BlockingConnection, ConnectionParameters'], package: 'python3-pika' },
   'amqp-tools': { check: ['amqp-publish', '--help'], package: 'amqp-tools' },
+  celery: { check: ['/usr/bin/python3', '-c', 'import celery.bin.celery, kombu'], package: 'python3-celery' },
   etcd: { check: ['etcd', '--version'], package: 'etcd-server' },
   sarama: { check: ['sh', '-c', 'go version && gcc --version && test -d /usr/share/gocode/src/github.com/Shopify/sarama'], package: 'golang-go golang-github-shopify-sarama-dev gcc' },
   openssl: { check: ['openssl', 'version'], package: 'openssl' },

@@ -22,7 +22,7 @@ export function queueJson(vhost: string, queue: AmqpQueue, node: string, rates?:
   return {
     name: queue.name,
     vhost,
-    type: 'classic',
+    type: queue.args.type,
     durable: queue.spec.durable,
     auto_delete: queue.spec.autoDelete,
     exclusive: queue.spec.exclusiveOwner !== null,
@@ -40,6 +40,7 @@ export function queueJson(vhost: string, queue: AmqpQueue, node: string, rates?:
     head_message_timestamp: null,
     ...withRates(depth),
     message_bytes_ready: queue.readyByteCount,
+    ...(queue.args.type === 'quorum' ? { leader: node, members: [node], online: [node] } : {}),
     message_stats: withRates(queueMessageStats(queue.stats)),
   };
 }

@@ -157,7 +157,7 @@ async function getMessages(vhost: Vhost, request: AdminRequest): Promise<Json[]>
       queue.stats.delivered++;
       queue.stats.got++;
       queue.stats.deliveredBytes += delivery.message.value?.length ?? 0;
-      if (delivery.message.attempts > 0) queue.stats.redelivered++;
+      if (queue.deliveryCount(delivery.message) > 0) queue.stats.redelivered++;
       out.push(messageJson(delivery, queue.messageCount, body.encoding === 'base64', truncate));
     }
   } finally {
@@ -177,7 +177,7 @@ function messageJson(delivery: Delivery, messageCount: number, base64: boolean, 
   const text = base64 ? undefined : utf8(shown);
   return {
     payload_bytes: body.length,
-    redelivered: delivery.message.attempts > 0,
+    redelivered: delivery.queue.deliveryCount(delivery.message) > 0,
     exchange: stored.exchange,
     routing_key: stored.routingKey,
     message_count: messageCount,

@@ -4,6 +4,14 @@ import { typeName } from './field-terms.ts';
 import { MAX_EXPIRY_MS } from './published-properties.ts';
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
+export type QueueType = 'classic' | 'quorum';
+export type DeadLetterStrategy = 'at-most-once' | 'at-least-once';
+
+/**
+ * A quorum queue's delivery limit when it sets none: RabbitMQ 4's default. (RabbitMQ 3.10 has no default:
+ * a quorum queue without x-delivery-limit redelivers a message forever.)
+ */
+export const DEFAULT_DELIVERY_LIMIT = 20;
 
 export interface QueueArguments {
   messageTtl?: number;
@@ -15,6 +23,11 @@ export interface QueueArguments {
   deadLetterRoutingKey?: string;
   maxPriority?: number;
   singleActiveConsumer: boolean;
+  type: QueueType;
+  /** Quorum: a message returned more often than this is dead-lettered (`delivery_limit`). */
+  deliveryLimit?: number;
+  /** Quorum: at-least-once only with reject-publish, as RabbitMQ falls back to at-most-once otherwise. */
+  deadLetterStrategy: DeadLetterStrategy;
 }
 
 /** The arguments a classic queue takes, in the order RabbitMQ compares them on redeclaration. */
@@ -34,18 +47,42 @@ export const CLASSIC_QUEUE_ARGUMENTS = [
   'x-queue-master-locator',
 ] as const;
 
-/** Arguments only quorum or stream queues take: a classic queue refuses them by name. */
-const OTHER_QUEUE_TYPES_ARGUMENTS = new Set([
+/** The arguments a quorum queue takes, in the order RabbitMQ compares them on redeclaration. */
+export const QUORUM_QUEUE_ARGUMENTS = [
+  'x-dead-letter-exchange',
+  'x-dead-letter-routing-key',
   'x-dead-letter-strategy',
-  'x-delivery-limit',
-  'x-initial-cluster-size',
-  'x-max-age',
-  'x-max-in-memory-bytes',
+  'x-expires',
+  'x-max-length',
+  'x-max-length-bytes',
   'x-max-in-memory-length',
-  'x-queue-leader-locator',
+  'x-max-in-memory-bytes',
+  'x-overflow',
+  'x-single-active-consumer',
+  'x-queue-type',
   'x-quorum-initial-group-size',
-  'x-stream-max-segment-size-bytes',
-]);
+  'x-delivery-limit',
+  'x-message-ttl',
+  'x-queue-leader-locator',
+] as const;
+
+/** What a stream queue takes: only for refusing them by name on the other types. */
+const STREAM_QUEUE_ARGUMENTS = ['x-max-length-bytes', 'x-queue-type', 'x-max-age', 'x-stream-max-segment-size-bytes', 'x-initial-cluster-size', 'x-queue-leader-locator'];
+
+const ALL_QUEUE_ARGUMENTS = new Set<string>([...CLASSIC_QUEUE_ARGUMENTS, ...QUORUM_QUEUE_ARGUMENTS, ...STREAM_QUEUE_ARGUMENTS]);
+
+/** RabbitMQ's name for each queue type's module, as its texts print it. */
+const TYPE_MODULES: Record<QueueType, string> = { classic: 'rabbit_classic_queue', quorum: 'rabbit_quorum_queue' };
+
+/** The arguments of a queue type, in RabbitMQ's comparison order. */
+export function queueTypeArguments(type: QueueType): readonly string[] {
+  return type === 'quorum' ? QUORUM_QUEUE_ARGUMENTS : CLASSIC_QUEUE_ARGUMENTS;
+}
+
+/** The type `x-queue-type` names (classic when absent or unknown). */
+export function queueTypeOf(args: FieldTable): QueueType {
+  return fieldText(args.get('x-queue-type')) === 'quorum' ? 'quorum' : 'classic';
+}
 
 const OVERFLOWS: readonly string[] = ['drop-head', 'reject-publish', 'reject-publish-dlx'];
 
@@ -60,29 +97,44 @@ const nonNegative: Check = (v, args) => integer(v, args) ?? (fieldInteger(v)! < 
 const expiry = (n: bigint) => (n < 0n ? `{value_negative,${n}}` : n > MAX_EXPIRY_MS ? `{value_too_large,${n}}` : undefined);
 const string = (check: (text: string, args: FieldTable) => string | undefined): Check => (v, args) => (v.type === 'S' ? check(v.value.toString('utf8'), args) : unacceptable(v));
 
-/** RabbitMQ's validators for a classic queue, in the order it runs them. */
+const groupSize: Check = (v, args) => nonNegative(v, args) ?? (fieldInteger(v) === 0n ? '{value_zero,0}' : undefined);
+
+/** RabbitMQ's validators (rabbit_amqqueue:declare_args/0), in the order it runs them; each type runs those of its own arguments. */
 const CHECKS: ReadonlyArray<[string, Check]> = [
   ['x-expires', (v, args) => integer(v, args) ?? (fieldInteger(v) === 0n ? '{value_zero,0}' : expiry(fieldInteger(v)!))],
   ['x-message-ttl', (v, args) => integer(v, args) ?? expiry(fieldInteger(v)!)],
   ['x-dead-letter-exchange', string(() => undefined)],
   ['x-dead-letter-routing-key', string((_, args) => (args.has('x-dead-letter-exchange') ? undefined : 'routing_key_but_no_dlx_defined'))],
+  ['x-dead-letter-strategy', string((text) => (text === 'at-most-once' || text === 'at-least-once' ? undefined : 'invalid_dlx_strategy'))],
   ['x-max-length', nonNegative],
   ['x-max-length-bytes', nonNegative],
+  ['x-max-in-memory-length', nonNegative],
+  ['x-max-in-memory-bytes', nonNegative],
   ['x-max-priority', (v, args) => nonNegative(v, args) ?? (fieldInteger(v)! > 255n ? `{max_value_exceeded,${fieldInteger(v)}}` : undefined)],
   ['x-overflow', string((text) => (OVERFLOWS.includes(text) ? undefined : 'invalid_overflow'))],
   ['x-queue-mode', string((text) => (text === 'default' || text === 'lazy' ? undefined : quoted(`unsupported queue mode '${text}'`)))],
   ['x-queue-version', (v, args) => nonNegative(v, args) ?? (fieldInteger(v) === 1n || fieldInteger(v) === 2n ? undefined : quoted(`unsupported queue version '${fieldInteger(v)}'`))],
   ['x-single-active-consumer', (v) => (v.type === 't' ? undefined : unacceptable(v))],
+  ['x-quorum-initial-group-size', groupSize],
+  ['x-queue-leader-locator', string((text) => (['client-local', 'balanced', 'random', 'least-leaders'].includes(text) ? undefined : 'invalid_queue_locator_arg'))],
 ];
 
 const checkQueueType = string((text) => (['classic', 'quorum', 'stream'].includes(text) ? undefined : quoted(`unsupported queue type '${text}'`)));
 
+/** What a queue.declare asks for besides its arguments: quorum queues refuse some of it. */
+export interface DeclaredProperties {
+  durable: boolean;
+  exclusive: boolean;
+  autoDelete: boolean;
+}
+
 /**
  * Refuses the arguments of a queue about to be created as RabbitMQ does, with its 406 texts: the dead-letter
- * exchange's type, the queue type, each argument's validator in RabbitMQ's order, then arguments of other
- * queue types. Only classic queues exist here: quorum and stream are refused as unsupported.
+ * exchange's type, the queue type, each of its type's validators in RabbitMQ's order, then arguments of other
+ * queue types by name; a quorum queue then refuses auto-delete, exclusive and non-durable. Streams are refused
+ * as unsupported.
  */
-export function checkQueueArguments(args: FieldTable, queue: string, vhost: string): void {
+export function checkQueueArguments(args: FieldTable, queue: string, vhost: string, declared: DeclaredProperties): void {
   const where = `queue '${queue}' in vhost '${vhost}'`;
   const dlx = args.get('x-dead-letter-exchange');
   if (dlx !== undefined && dlx.type !== 'S') throw amqpError.precondition(`invalid type '${typeName(dlx)}' for arg 'x-dead-letter-exchange' in ${where}`);
@@ -91,16 +143,30 @@ export function checkQueueArguments(args: FieldTable, queue: string, vhost: stri
   if (queueType !== undefined) {
     const error = checkQueueType(queueType, args);
     if (error) throw invalid('x-queue-type', error);
-    if (fieldText(queueType) !== 'classic') throw invalid('x-queue-type', quoted(`unsupported queue type '${fieldText(queueType)}'`));
+    if (fieldText(queueType) === 'stream') throw invalid('x-queue-type', quoted(`unsupported queue type '${fieldText(queueType)}'`));
   }
+  const type = queueTypeOf(args);
+  const own = queueTypeArguments(type);
   for (const [name, check] of CHECKS) {
-    const value = args.get(name);
+    const value = own.includes(name) ? args.get(name) : undefined;
     const error = value === undefined ? undefined : check(value, args);
     if (error) throw invalid(name, error);
   }
   for (const name of args.keys()) {
-    if (OTHER_QUEUE_TYPES_ARGUMENTS.has(name)) throw amqpError.precondition(`invalid arg '${name}' for ${where} of queue type rabbit_classic_queue`);
+    if (ALL_QUEUE_ARGUMENTS.has(name) && !own.includes(name)) throw amqpError.precondition(`invalid arg '${name}' for ${where} of queue type ${TYPE_MODULES[type]}`);
   }
+  if (type === 'quorum') {
+    const durable = declared.durable && !declared.exclusive;
+    if (declared.autoDelete) throw amqpError.precondition(`invalid property 'auto-delete' for ${where}`);
+    if (declared.exclusive) throw amqpError.precondition(`invalid property 'exclusive-owner' for ${where}`);
+    if (!durable) throw amqpError.precondition(`invalid property 'non-durable' for ${where}`);
+  }
+}
+
+/** A server-named queue (an empty name in queue.declare) is only for classic queues. */
+export function checkServerNamed(args: FieldTable): void {
+  const type = queueTypeOf(args);
+  if (type !== 'classic') throw amqpError.precondition(`Cannot declare a server-named queue for type ${TYPE_MODULES[type]}`);
 }
 
 /** What the queue does with its (already checked) arguments; values of the wrong type are ignored. */
@@ -114,26 +180,43 @@ export function parseQueueArguments(args: FieldTable): QueueArguments {
   const dlrk = args.get('x-dead-letter-routing-key');
   const sac = args.get('x-single-active-consumer');
   const maxPriority = number('x-max-priority');
+  const type = queueTypeOf(args);
+  const limit = fieldInteger(args.get('x-delivery-limit'));
+  const rejectPublish = overflow === 'reject-publish';
   return {
     messageTtl: number('x-message-ttl'),
     expires: number('x-expires') || undefined,
     maxLength: number('x-max-length'),
     maxLengthBytes: number('x-max-length-bytes'),
-    overflow: overflow !== undefined && OVERFLOWS.includes(overflow) ? (overflow as Overflow) : 'drop-head',
+    // A quorum queue takes reject-publish-dlx but, as RabbitMQ 3.10, runs it as drop-head.
+    overflow: overflow !== undefined && OVERFLOWS.includes(overflow) && !(type === 'quorum' && overflow === 'reject-publish-dlx') ? (overflow as Overflow) : 'drop-head',
     deadLetterExchange: dlx?.type === 'S' ? dlx.value.toString('utf8') : undefined,
     deadLetterRoutingKey: dlrk?.type === 'S' ? dlrk.value.toString('utf8') : undefined,
     maxPriority: maxPriority === undefined ? undefined : Math.min(maxPriority, 255),
     singleActiveConsumer: sac?.type === 't' && sac.value,
+    type,
+    deliveryLimit: type !== 'quorum' ? undefined : limit === undefined ? DEFAULT_DELIVERY_LIMIT : Number(limit),
+    deadLetterStrategy: type === 'quorum' && rejectPublish && fieldText(args.get('x-dead-letter-strategy')) === 'at-least-once' ? 'at-least-once' : 'at-most-once',
   };
 }
 
-/** basic.consume arguments on a classic queue: `x-priority` an integer, `x-cancel-on-ha-failover` a bool, stream-only ones refused. */
-export function checkConsumerArguments(args: FieldTable, queue: string, vhost: string): void {
+/**
+ * basic.consume arguments: `x-priority` an integer; `x-cancel-on-ha-failover` a bool on classic queues;
+ * arguments of other queue types refused by name (a quorum queue takes only x-priority and x-credit).
+ */
+export function checkConsumerArguments(args: FieldTable, queue: string, vhost: string, type: QueueType = 'classic'): void {
   const where = `queue '${queue}' in vhost '${vhost}'`;
   const priority = args.get('x-priority');
   const priorityError = priority === undefined ? undefined : integer(priority, args);
   if (priorityError) throw amqpError.precondition(`invalid arg 'x-priority' for ${where}: ${priorityError}`);
-  const failover = args.get('x-cancel-on-ha-failover');
+  const failover = type === 'classic' ? args.get('x-cancel-on-ha-failover') : undefined;
   if (failover !== undefined && failover.type !== 't') throw amqpError.precondition(`invalid arg 'x-cancel-on-ha-failover' for ${where}: ${unacceptable(failover)}`);
-  if (args.has('x-stream-offset')) throw amqpError.precondition(`invalid arg 'x-stream-offset' for ${where} of queue type rabbit_classic_queue`);
+  const foreign = type === 'classic' ? ['x-stream-offset'] : ['x-cancel-on-ha-failover', 'x-stream-offset'];
+  for (const name of args.keys()) if (foreign.includes(name)) throw amqpError.precondition(`invalid arg '${name}' for ${where} of queue type ${TYPE_MODULES[type]}`);
+}
+
+/** A consumer's `x-priority` (0 when absent). */
+export function consumerPriority(args: FieldTable): number {
+  const priority = fieldInteger(args.get('x-priority'));
+  return priority === undefined ? 0 : Number(priority);
 }

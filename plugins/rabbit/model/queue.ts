@@ -27,6 +27,8 @@ export interface QueueConsumer {
   readonly tag: string;
   readonly noAck: boolean;
   readonly exclusive: boolean;
+  /** `x-priority`: consumers of the highest priority with credit are served first. */
+  readonly priority: number;
   /** May it take another message now (prefetch window, socket not backed up)? */
   ready(): boolean;
   deliver(delivery: Delivery): void;
@@ -34,11 +36,31 @@ export interface QueueConsumer {
   cancelled(): void;
 }
 
-export type DeadLetterReason = 'expired' | 'rejected' | 'maxlen';
+export type DeadLetterReason = 'expired' | 'rejected' | 'maxlen' | 'delivery_limit';
+
+/** Consumers of one `x-priority`, served round robin. */
+interface PriorityGroup {
+  priority: number;
+  consumers: QueueConsumer[];
+  next: number;
+}
+
+/**
+ * How long an at-least-once dead-lettered message waits before it is offered to the dead-letter exchange
+ * again. (RabbitMQ retries every dead_letter_worker_publisher_confirm_timeout, 2 minutes by default.)
+ */
+const DEAD_LETTER_RETRY_MS = 1000;
+
+/**
+ * The record header of a message a quorum queue put back at its tail (nack or reject with requeue): how
+ * often it had been returned before, as the re-appended record starts its own attempts over.
+ */
+const RETURNS_HEADER = 'x-returns';
 
 /** What a queue asks of its vhost. */
 export interface QueueHooks {
-  deadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason): void;
+  /** Resolves true once every queue the dead-letter exchange routed it to stored it; false if none did. */
+  deadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason): Promise<boolean>;
   /** No consumers any more (auto-delete) or unused past x-expires. */
   unused(queue: AmqpQueue, why: 'auto-delete' | 'expires'): void;
   /** A log of the queue could not be read (damaged on disk): the queue is down, its consumers were cancelled. */
@@ -46,14 +68,17 @@ export interface QueueHooks {
 }
 
 /**
- * A RabbitMQ classic queue over one AckQueue per priority level: consumers served round robin under
- * their prefetch, TTL expiry at the head, max-length with its three overflow modes, single active
- * consumer, and the lifecycle hooks for exclusive, auto-delete and x-expires queues.
+ * A RabbitMQ classic or quorum queue over one AckQueue per priority level: consumers served by priority,
+ * round robin within one, under their prefetch; TTL expiry at the head, max-length with its overflow modes,
+ * single active consumer, and the lifecycle hooks for exclusive, auto-delete and x-expires queues. A quorum
+ * queue also counts returns against its delivery limit and may dead-letter at least once.
  */
 export class AmqpQueue {
   readonly stats = new QueueStats();
+  /** In the order they were added: the single active consumer is the first. */
   private readonly consumers: QueueConsumer[] = [];
-  private roundRobin = 0;
+  /** The same consumers by priority, highest first. */
+  private readonly groups: PriorityGroup[] = [];
   private hadConsumer = false;
   private pumping = false;
   private pumpAgain = false;
@@ -61,6 +86,11 @@ export class AmqpQueue {
   private expiryAt = Infinity;
   private expiresTimer: Timer | undefined;
   private readyBytes = 0;
+  /** Messages (and their bytes) taken for at-least-once dead-lettering and not yet stored by its targets. */
+  private deadLettering = 0;
+  private deadLetteringBytes = 0;
+  /** Quorum reject-publish: over the limit, refusing publishes until back at 80% of it. */
+  private publishersBlocked = false;
   private deleted = false;
   private failure: BrokerError | undefined;
   private readonly unsubscribes: Array<() => void>;
@@ -113,11 +143,16 @@ export class AmqpQueue {
     return this.levels;
   }
 
-  /** Messages delivered and not yet acknowledged. */
+  /** Messages delivered and not yet acknowledged (not those held for at-least-once dead-lettering). */
   get unackedCount(): number {
-    let count = 0;
+    let count = -this.deadLettering;
     for (let i = 0; i < this.levels.length; i++) count += this.levels[i]!.inFlightCount;
     return count;
+  }
+
+  /** Messages waiting for the dead-letter exchange's queues to take them (at-least-once). */
+  get deadLetteringCount(): number {
+    return this.deadLettering;
   }
 
   /** Bytes of the ready messages. */
@@ -136,10 +171,12 @@ export class AmqpQueue {
   /** Appends a message; resolves true once stored under the queue's flush policy, false if refused for length. */
   enqueue(message: StoredMessage, body: Buffer): Promise<boolean> {
     if (this.deleted) return Promise.resolve(true);
-    if (this.overLimit(body.length)) {
+    if (this.args.type === 'quorum') {
+      if (this.args.overflow === 'reject-publish' && this.rejectingPublishes()) return Promise.resolve(false);
+    } else if (this.overLimit(body.length)) {
       if (this.args.overflow === 'reject-publish') return Promise.resolve(false);
       if (this.args.overflow === 'reject-publish-dlx') {
-        this.hooks.deadLetter(this, { offset: -1, timestamp: this.clock.now(), key: encodeMessageKey(message), value: body, headers: [], attempts: 0, deadline: Infinity }, 'maxlen');
+        void this.hooks.deadLetter(this, { offset: -1, timestamp: this.clock.now(), key: encodeMessageKey(message), value: body, headers: [], attempts: 0, deadline: Infinity }, 'maxlen');
         return Promise.resolve(false);
       }
     }
@@ -148,6 +185,7 @@ export class AmqpQueue {
     this.stats.published++;
     this.stats.publishedBytes += body.length;
     const batch = this.appenders[level]!.appendInBatch({ key: encodeMessageKey(message), value: body, timestamp: this.clock.now() });
+    if (this.args.type === 'quorum' && this.args.overflow === 'reject-publish' && this.quorumOverLimit()) this.publishersBlocked = true;
     if (batch !== this.lastBatch) {
       this.lastBatch = batch;
       this.lastBatchStored = batch.then(this.afterStored);
@@ -164,6 +202,10 @@ export class AmqpQueue {
 
   addConsumer(consumer: QueueConsumer): void {
     this.consumers.push(consumer);
+    let at = this.groups.findIndex((g) => g.priority <= consumer.priority);
+    if (at < 0) at = this.groups.length;
+    if (this.groups[at]?.priority !== consumer.priority) this.groups.splice(at, 0, { priority: consumer.priority, consumers: [], next: 0 });
+    this.groups[at]!.consumers.push(consumer);
     this.hadConsumer = true;
     this.touch();
     this.pump();
@@ -175,6 +217,7 @@ export class AmqpQueue {
     this.failure = failure;
     this.expiryTimer?.cancel();
     this.hooks.crashed(this, failure);
+    this.groups.length = 0;
     for (const consumer of this.consumers.splice(0)) consumer.cancelled();
   };
 
@@ -182,7 +225,12 @@ export class AmqpQueue {
   removeConsumer(tag: string): boolean {
     const at = this.consumers.findIndex((c) => c.tag === tag);
     if (at < 0) return false;
-    this.consumers.splice(at, 1);
+    const [consumer] = this.consumers.splice(at, 1);
+    const group = this.groups.find((g) => g.priority === consumer!.priority)!;
+    const index = group.consumers.indexOf(consumer!);
+    group.consumers.splice(index, 1);
+    if (group.next > index) group.next--;
+    if (group.consumers.length === 0) this.groups.splice(this.groups.indexOf(group), 1);
     this.touch();
     if (this.consumers.length === 0 && this.hadConsumer && this.spec.autoDelete) this.hooks.unused(this, 'auto-delete');
     else this.pump();
@@ -212,21 +260,87 @@ export class AmqpQueue {
     delivery.queue.levels[delivery.level]!.ack(delivery.message.offset);
   }
 
-  requeue(delivery: Delivery): void {
+  /** How often a message was returned to the queue (a quorum queue's delivery count). */
+  deliveryCount(message: QueuedMessage): number {
+    const { headers } = message;
+    if (headers.length === 0) return message.attempts;
+    const returns = headers.find((h) => h.key === RETURNS_HEADER)?.value;
+    return message.attempts + (returns?.length === 4 ? returns.readUInt32BE(0) : 0);
+  }
+
+  /**
+   * Back to ready: a classic queue puts it back at its place. A quorum queue dead-letters (or drops) a message
+   * returned more often than its delivery limit; else a nack or reject puts it at the queue's tail and a
+   * closing channel's `returned` messages go first, in the order they came back (rabbit_fifo).
+   */
+  requeue(delivery: Delivery, returned = false): void {
     if (this.deleted) return;
-    if (this.levels[delivery.level]!.requeue(delivery.message.offset)) this.readyBytes += delivery.message.value?.length ?? 0;
+    const { level, message } = delivery;
+    const { deliveryLimit } = this.args;
+    if (deliveryLimit !== undefined && this.deliveryCount(message) + 1 > deliveryLimit) {
+      this.discard(level, message, 'delivery_limit');
+      return;
+    }
+    if (this.args.type === 'quorum' && !returned) return this.requeueAtTail(level, message);
+    if (this.levels[level]!.requeue(message.offset, this.args.type === 'quorum')) this.readyBytes += message.value?.length ?? 0;
+  }
+
+  /** Appends the message again (with its delivery count) and lets the old record go once the new one is stored. */
+  private requeueAtTail(level: number, message: QueuedMessage): void {
+    const queue = this.levels[level]!;
+    if (!queue.inFlightMessage(message.offset)) return;
+    const returns = Buffer.allocUnsafe(4);
+    returns.writeUInt32BE(this.deliveryCount(message) + 1, 0);
+    this.readyBytes += message.value?.length ?? 0;
+    this.appenders[level]!.appendInBatch({ key: message.key, value: message.value, timestamp: message.timestamp, headers: [{ key: RETURNS_HEADER, value: returns }] }).then(
+      () => queue.ack(message.offset),
+      () => queue.requeue(message.offset, true),
+    );
   }
 
   /** Rejected without requeue: dead-lettered when the queue has a DLX, else dropped. */
   reject(delivery: Delivery): void {
-    const level = this.levels[delivery.level]!;
-    if (!level.ack(delivery.message.offset)) return;
-    if (this.args.deadLetterExchange !== undefined) this.hooks.deadLetter(this, delivery.message, 'rejected');
+    if (!this.levels[delivery.level]!.inFlightMessage(delivery.message.offset)) return;
+    this.discard(delivery.level, delivery.message, 'rejected');
+  }
+
+  /**
+   * A taken message leaves the queue for `reason`: dead-lettered if the queue has a DLX. At least once, it
+   * stays in flight until the queues the DLX routes it to have stored it, and is offered again until they do.
+   */
+  private discard(level: number, message: QueuedMessage, reason: DeadLetterReason): void {
+    const queue = this.levels[level]!;
+    if (this.args.deadLetterExchange === undefined) {
+      queue.drop(message);
+      return;
+    }
+    if (this.args.deadLetterStrategy === 'at-most-once') {
+      queue.drop(message);
+      void this.hooks.deadLetter(this, message, reason);
+      return;
+    }
+    const bytes = message.value?.length ?? 0;
+    this.deadLettering++;
+    this.deadLetteringBytes += bytes;
+    const settled = () => {
+      this.deadLettering--;
+      this.deadLetteringBytes -= bytes;
+    };
+    const attempt = (): void => {
+      if (this.deleted || !queue.inFlightMessage(message.offset)) return settled();
+      const retry = () => void this.clock.setTimeout(attempt, DEAD_LETTER_RETRY_MS);
+      this.hooks.deadLetter(this, message, reason).then((stored) => {
+        if (!stored) return retry();
+        queue.ack(message.offset);
+        settled();
+      }, retry);
+    };
+    attempt();
   }
 
   /** Deliveries a channel gives back when it closes: requeued, lowest offsets first. */
   requeueAll(deliveries: readonly Delivery[]): void {
-    for (const d of [...deliveries].sort((a, b) => b.message.offset - a.message.offset)) this.requeue(d);
+    for (const d of [...deliveries].sort((a, b) => a.message.offset - b.message.offset)) this.requeue(d, true);
     this.pump();
   }
 
@@ -269,6 +383,7 @@ export class AmqpQueue {
     this.expiresTimer?.cancel();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     for (const level of this.levels) level.close();
+    this.groups.length = 0;
     return this.consumers.splice(0);
   }
 
@@ -284,6 +399,23 @@ export class AmqpQueue {
 
   private levelFor(priority: number): number {
     return this.levels.length === 1 ? 0 : Math.min(priority, this.levels.length - 1);
+  }
+
+  /**
+   * A quorum queue takes messages until it is over its limit (messages held for at-least-once dead-lettering
+   * count), then refuses them until it is back at 80% of it, as RabbitMQ's rabbit_fifo.
+   */
+  private rejectingPublishes(): boolean {
+    if (!this.publishersBlocked) return false;
+    const { maxLength, maxLengthBytes } = this.args;
+    const below = (limit: number | undefined, value: number) => limit === undefined || value <= Math.trunc(limit * 0.8);
+    if (below(maxLength, this.messageCount + this.deadLettering) && below(maxLengthBytes, this.readyBytes + this.deadLetteringBytes)) this.publishersBlocked = false;
+    return this.publishersBlocked;
+  }
+
+  private quorumOverLimit(): boolean {
+    const { maxLength, maxLengthBytes } = this.args;
+    return (maxLength !== undefined && this.messageCount + this.deadLettering > maxLength) || (maxLengthBytes !== undefined && this.readyBytes + this.deadLetteringBytes > maxLengthBytes);
   }
 
   private overLimit(extraBytes: number): boolean {
@@ -304,18 +436,26 @@ export class AmqpQueue {
       const message = level.take()!;
       level.drop(message);
       this.readyBytes -= message.value?.length ?? 0;
-      if (this.args.deadLetterExchange !== undefined) this.hooks.deadLetter(this, message, 'maxlen');
+      if (this.args.deadLetterExchange !== undefined) void this.hooks.deadLetter(this, message, 'maxlen');
     }
   }
 
+  /**
+   * The consumer to serve next: of the highest priority with credit, round robin among equals; lower
+   * priorities only while all higher ones are blocked. A single active consumer is the first added, whatever
+   * its priority (RabbitMQ 3.10).
+   */
   private nextConsumer(): QueueConsumer | undefined {
     if (this.consumers.length === 0) return undefined;
     if (this.args.singleActiveConsumer) return this.consumers[0]!.ready() ? this.consumers[0] : undefined;
-    for (let i = 0; i < this.consumers.length; i++) {
-      const consumer = this.consumers[(this.roundRobin + i) % this.consumers.length]!;
-      if (consumer.ready()) {
-        this.roundRobin = (this.roundRobin + i + 1) % this.consumers.length;
-        return consumer;
+    for (const group of this.groups) {
+      const { consumers } = group;
+      for (let i = 0; i < consumers.length; i++) {
+        const consumer = consumers[(group.next + i) % consumers.length]!;
+        if (consumer.ready()) {
+          group.next = (group.next + i + 1) % consumers.length;
+          return consumer;
+        }
       }
     }
     return undefined;
@@ -345,8 +485,8 @@ export class AmqpQueue {
       const message = settled ? queue.takeSettled()! : queue.take()!;
       this.readyBytes -= message.value?.length ?? 0;
       if (this.expiry(message) <= now) {
-        if (!settled) queue.drop(message);
-        if (this.args.deadLetterExchange !== undefined) this.hooks.deadLetter(this, message, 'expired');
+        if (!settled) this.discard(level, message, 'expired');
+        else if (this.args.deadLetterExchange !== undefined) void this.hooks.deadLetter(this, message, 'expired');
         continue;
       }
       return { queue: this, level, message };
@@ -382,9 +522,8 @@ export class AmqpQueue {
     for (const queue of this.levels) {
       for (let head = queue.peek(); head && this.expiry(head) <= now; head = queue.peek()) {
         queue.take();
-        queue.drop(head);
         this.readyBytes -= head.value?.length ?? 0;
-        if (this.args.deadLetterExchange !== undefined) this.hooks.deadLetter(this, head, 'expired');
+        this.discard(this.levels.indexOf(queue), head, 'expired');
       }
     }
     this.scheduleExpiry();

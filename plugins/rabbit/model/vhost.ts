@@ -4,10 +4,11 @@ import { amqpError } from '../amqp-error.ts';
 import type { AmqpCounters } from '../amqp-stats.ts';
 import { fieldText, type BasicProperties, type FieldTable, type FieldValue } from '../codec/index.ts';
 import { deadLetter, isDeadLetterCycle, textArray } from './dead-letter.ts';
+import { DirectReplyTo } from './direct-reply-to.ts';
 import { decodeArguments, Definitions, encodeArguments, type StoredBinding } from './definitions.ts';
 import { Exchange, EXCHANGE_TYPES, type Binding, type Destination, type ExchangeSpec, type ExchangeType } from './exchange.ts';
 import { equivalentArguments, printTerm, printValue, typeName } from './field-terms.ts';
-import { checkQueueArguments, CLASSIC_QUEUE_ARGUMENTS, parseQueueArguments } from './queue-arguments.ts';
+import { checkQueueArguments, checkServerNamed, parseQueueArguments, queueTypeArguments } from './queue-arguments.ts';
 import { AmqpQueue, type DeadLetterReason, type QueueHooks, type QueueSpec } from './queue.ts';
 import { storedPersistent, type StoredMessage } from './stored-message.ts';
 
@@ -22,6 +23,8 @@ export interface VhostServices {
   logger: Logger;
   segmentBytes: number;
   counters: AmqpCounters;
+  /** The reply consumers of every vhost's channels (a reply goes to its channel whatever the vhost, as in RabbitMQ). */
+  replyTo: DirectReplyTo;
 }
 
 export interface QueueDeclaration {
@@ -98,6 +101,11 @@ export class Vhost implements QueueHooks {
     for (const queue of [...this.queues.values()]) if (!queue.spec.durable) await this.removeQueue(queue);
   }
 
+  /** Direct reply-to's consumers, shared by all vhosts. */
+  get replyTo(): DirectReplyTo {
+    return this.services.replyTo;
+  }
+
   exchange(name: string): Exchange {
     const exchange = this.exchanges.get(name);
     if (!exchange) throw amqpError.notFoundExchange(name, this.name);
@@ -162,6 +170,7 @@ export class Vhost implements QueueHooks {
   }
 
   async declareQueue(d: QueueDeclaration, connection: number): Promise<AmqpQueue> {
+    if (d.name === '' && !d.passive) checkServerNamed(d.arguments);
     const name = d.name === '' ? `amq.gen-${randomBytes(16).toString('base64url')}` : d.name;
     await this.removing.get(name);
     const pending = this.creating.get(name);
@@ -177,7 +186,7 @@ export class Vhost implements QueueHooks {
     }
     if (d.passive) throw amqpError.notFoundQueue(name, this.name);
     if (d.name.startsWith('amq.')) throw amqpError.accessRefused(`queue name '${d.name}' contains reserved prefix 'amq.*'`);
-    checkQueueArguments(d.arguments, name, this.name);
+    checkQueueArguments(d.arguments, name, this.name, d);
     const durable = d.durable && !d.exclusive;
     const creation = (async () => {
       const queue = await this.createQueue({ name, durable, exclusiveOwner: d.exclusive ? connection : null, autoDelete: d.autoDelete, arguments: d.arguments });
@@ -254,26 +263,43 @@ export class Vhost implements QueueHooks {
     if (exchange.name === '' && cc === undefined && bcc === undefined) {
       // The default exchange without sender-selected routing: the routing key names the queue.
       const queue = this.queues.get(routingKey);
-      return queue ? { routed: 1, stored: queue.enqueue(message, body) } : NOT_ROUTED;
+      if (queue) return { routed: 1, stored: queue.enqueue(message, body) };
+      if (DirectReplyTo.isReplyName(routingKey)) this.services.replyTo.find(routingKey)?.deliverReply(routingKey, message, body);
+      return NOT_ROUTED;
     }
     const keys = cc === undefined && bcc === undefined ? [routingKey] : [routingKey, ...textArray(cc), ...textArray(bcc)];
+    if (exchange.name === '') this.deliverReplies(keys, message, body);
     return this.store(this.route(exchange, keys, headers), message, body);
   }
 
-  /** QueueHooks: rewrite and republish through the queue's dead-letter exchange. */
-  deadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason): void {
+  /**
+   * Direct reply-to: the default exchange hands a reply to each reply consumer its keys name, with the first
+   * routing key, as RabbitMQ (which counts none of them as routed, so a mandatory reply also comes back).
+   */
+  private deliverReplies(keys: readonly string[], message: StoredMessage, body: Buffer): void {
+    for (const key of new Set(keys)) if (DirectReplyTo.isReplyName(key)) this.services.replyTo.find(key)?.deliverReply(keys[0]!, message, body);
+  }
+
+  /** QueueHooks: rewrite and republish through the queue's dead-letter exchange; true once stored wherever it was routed. */
+  deadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason): Promise<boolean> {
     const dlx = queue.args.deadLetterExchange;
     const exchange = dlx === undefined ? undefined : this.exchanges.get(dlx);
-    if (!exchange) return;
+    if (!exchange) return Promise.resolve(false);
     try {
       const dead = deadLetter(message.key, queue.name, reason, queue.args.deadLetterRoutingKey, this.services.clock.now());
       const routed = [...this.route(exchange, dead.routingKeys, dead.headers)];
       const targets = reason === 'rejected' ? routed : routed.filter((q) => !isDeadLetterCycle(dead.headers, q.name));
-      void this.store(new Set(targets), { ...dead.message, exchange: dlx! }, message.value ?? Buffer.alloc(0)).stored.catch((err: unknown) =>
-        this.services.logger.error({ err, queue: queue.name }, 'dead-lettering failed'),
+      const result = this.store(new Set(targets), { ...dead.message, exchange: dlx! }, message.value ?? Buffer.alloc(0));
+      return result.stored.then(
+        (stored) => stored && result.routed > 0,
+        (err: unknown) => {
+          this.services.logger.error({ err, queue: queue.name }, 'dead-lettering failed');
+          return false;
+        },
       );
     } catch (err) {
       this.services.logger.error({ err, queue: queue.name }, 'could not dead-letter a message');
+      return Promise.resolve(false);
     }
   }
 
@@ -326,14 +352,14 @@ export class Vhost implements QueueHooks {
     return { routed: queues.size, stored: Promise.all(stored).then((all) => all.every(Boolean)) };
   }
 
-  /** RabbitMQ's order: exclusivity (405 if it differs), durable, auto_delete, then the classic queue arguments. */
+  /** RabbitMQ's order: exclusivity (405 if it differs), durable, auto_delete, then the arguments of the queue's type. */
   private checkEquivalent(queue: AmqpQueue, d: QueueDeclaration, connection: number): void {
     if (queue.spec.exclusiveOwner !== (d.exclusive ? connection : null)) throw amqpError.locked(queue.name, this.name);
     const where = `queue '${queue.name}' in vhost '${this.name}'`;
     const durable = d.durable && !d.exclusive;
     if (queue.spec.durable !== durable) throw inequivalent('durable', `'${durable}'`, `'${queue.spec.durable}'`, where);
     if (queue.spec.autoDelete !== d.autoDelete) throw inequivalent('auto_delete', `'${d.autoDelete}'`, `'${queue.spec.autoDelete}'`, where);
-    assertArgumentsEquivalent(queue.spec.arguments, d.arguments, CLASSIC_QUEUE_ARGUMENTS, where);
+    assertArgumentsEquivalent(queue.spec.arguments, d.arguments, queueTypeArguments(queue.args.type), where);
   }
 
   private async createQueue(spec: QueueSpec): Promise<AmqpQueue> {
