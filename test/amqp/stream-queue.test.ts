@@ -224,12 +224,12 @@ describe('stream queues over AMQP 0-9-1', () => {
 
     // The stream protocol reads the same record as an AMQP 1.0 message.
     const client = await broker.connect();
-    const read: Array<{ content: Buffer; applicationProperties?: Record<string, unknown>; properties?: Record<string, unknown> }> = [];
+    const read: Array<{ content: Buffer; applicationProperties?: Record<string, unknown>; messageProperties?: Record<string, unknown> }> = [];
     await client.declareConsumer({ stream: 's-cross', offset: Offset.first() }, (msg) => void read.push(msg as never));
     await eventually(() => expect(read.length).toBe(1));
     expect(read[0]!.content.toString()).toBe('hello');
     expect(read[0]!.applicationProperties).toMatchObject({ trace: 'abc', seq: '7', 'x-basic-type': 'greeting' });
-    expect(read[0]!.properties).toMatchObject({ messageId: 'id-1', contentType: 'text/plain' });
+    expect(read[0]!.messageProperties).toMatchObject({ messageId: 'id-1', contentType: 'text/plain' });
     await client.close();
 
     // Kafka sees the body as the value and the string headers as headers.
@@ -253,7 +253,7 @@ describe('stream queues over AMQP 0-9-1', () => {
     await ch.waitForConfirms();
     await ch.prefetch(1);
     const [m] = await take(ch, 's-typed', 1, { 'x-stream-offset': 'first' });
-    expect(m!.properties.headers).toMatchObject({ n: 42, big: 5_000_000_000, neg: -3, flag: true, off: false, ratio: 0.5, when: 1_700_000_000, 'x-stream-offset': 0 });
+    expect(m!.properties.headers).toMatchObject({ n: 42, big: 5_000_000_000, neg: -3, flag: true, off: false, ratio: 0.5, when: { '!': 'timestamp', value: 1_700_000_000 }, 'x-stream-offset': 0 });
     expect(Buffer.from(m!.properties.headers!.raw as Buffer)).toEqual(Buffer.from([1, 2]));
     await ch.deleteQueue('s-typed');
     await connection.close();
@@ -264,6 +264,7 @@ describe('stream queues over AMQP 0-9-1', () => {
     await client.createStream({ stream: 's-native', arguments: {} });
     const publisher = await client.declarePublisher({ stream: 's-native' });
     for (let i = 0; i < 3; i++) await publisher.send(Buffer.from(`native${i}`), { applicationProperties: { seq: `${i}` } });
+    await publisher.flush();
 
     const connection = await connect();
     const { ch } = await channel(connection);
@@ -274,6 +275,7 @@ describe('stream queues over AMQP 0-9-1', () => {
     expect(offsets(got)).toEqual([0, 1, 2]);
     expect(got.map((m) => m.properties.headers!.seq)).toEqual(['0', '1', '2']);
     expect(got[0]!.fields.routingKey).toBe('s-native');
+    await publisher.close();
     await client.deleteStream({ stream: 's-native' });
     await client.close();
     await eventually(async () => {
