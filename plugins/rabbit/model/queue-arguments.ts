@@ -216,9 +216,8 @@ export function parseQueueArguments(args: FieldTable): QueueArguments {
 export function checkConsumerArguments(args: FieldTable, queue: string, vhost: string, type: QueueType = 'classic'): void {
   const where = `queue '${queue}' in vhost '${vhost}'`;
   const offset = type === 'stream' ? args.get('x-stream-offset') : undefined;
-  if (offset !== undefined && streamOffsetOf(offset, 0) === undefined) {
-    throw amqpError.precondition(`invalid arg 'x-stream-offset' for ${where}: {invalid_stream_offset_arg,{longstr,<<${quoted(fieldText(offset)!)}>>}}`);
-  }
+  // RabbitMQ 3.10.8's channel crashes formatting this refusal: the connection closes with 541 INTERNAL_ERROR.
+  if (offset !== undefined && streamOffsetOf(offset, 0) === undefined) throw amqpError.channelCrashed();
   const priority = args.get('x-priority');
   const priorityError = priority === undefined ? undefined : integer(priority, args);
   if (priorityError) throw amqpError.precondition(`invalid arg 'x-priority' for ${where}: ${priorityError}`);
