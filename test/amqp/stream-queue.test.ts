@@ -6,6 +6,8 @@ import { kafka } from '../../plugins/kafka/index.ts';
 import { rabbit } from '../../plugins/rabbit/index.ts';
 import { TOKENS, type TopicRegistry } from '../../core/index.ts';
 import { startStream, type StreamTestBroker } from '../helpers/stream.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { startAdmin } from '../helpers/admin.ts';
 
 /** Stream queues over AMQP 0-9-1 (x-queue-type: stream), and the same streams over the stream protocol and Kafka. */
 const stream = { 'x-queue-type': 'stream' };
@@ -285,4 +287,32 @@ describe('stream queues over AMQP 0-9-1', () => {
     });
     await connection.close();
   });
+
+  it('a stream queue and its messages survive a restart; the management API shows type stream', async () => {
+    const dir = tempDir();
+    let admin = await startAdmin([rabbit()], {}, dir.path);
+    const url = () => `amqp://guest:guest@127.0.0.1:${admin.port('amqp')}`;
+    try {
+      let connection = await amqp.connect(url());
+      const ch = await connection.createConfirmChannel();
+      await ch.assertQueue('s-restart', { durable: true, arguments: { ...stream, 'x-max-age': '1D' } });
+      await publishEach(ch, 's-restart', 3);
+      await connection.close();
+      const shown = (await admin.api('GET', '/api/queues/%2F/s-restart')).body as Record<string, unknown>;
+      expect([shown.type, shown.durable, shown.arguments]).toEqual(['stream', true, { 'x-queue-type': 'stream', 'x-max-age': '1D' }]);
+      await admin.stop();
+      admin = await startAdmin([rabbit()], {}, dir.path);
+      connection = await amqp.connect(url());
+      const again = await connection.createChannel();
+      await again.prefetch(10);
+      expect((await again.checkQueue('s-restart')).messageCount).toBe(3);
+      const got = await take(again, 's-restart', 3, { 'x-stream-offset': 'first' });
+      expect(bodies(got)).toEqual(['m0', 'm1', 'm2']);
+      expect(offsets(got)).toEqual([0, 1, 2]);
+      await connection.close();
+    } finally {
+      await admin.stop();
+      dir.remove();
+    }
+  }, 30_000);
 });
