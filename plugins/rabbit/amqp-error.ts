@@ -52,7 +52,8 @@ export class AmqpError extends Error {
     /** Login failures close the connection with 403. */
     readonly forceConnection = false,
   ) {
-    const replyText = `${NAMES[code] ?? 'ERROR'} - ${detail}`;
+    // RabbitMQ's text for a crashed channel is the name alone.
+    const replyText = detail === '' ? (NAMES[code] ?? 'ERROR') : `${NAMES[code] ?? 'ERROR'} - ${detail}`;
     super(replyText);
     this.replyText = replyText;
   }
@@ -65,7 +66,8 @@ export class AmqpError extends Error {
   during(method: MethodName): AmqpError {
     if (this.classId !== 0) return this;
     const [classId, methodId] = METHOD_IDS[method];
-    return new AmqpError(this.code, this.replyText.slice(this.replyText.indexOf(' - ') + 3), classId, methodId, this.forceConnection);
+    const dash = this.replyText.indexOf(' - ');
+    return new AmqpError(this.code, dash < 0 ? '' : this.replyText.slice(dash + 3), classId, methodId, this.forceConnection);
   }
 }
 
@@ -82,6 +84,8 @@ export const amqpError = {
   /** RabbitMQ's answer for a queue whose process crashed (here: whose log is damaged). */
   crashed: (queue: string, vhost: string) => new AmqpError(ReplyCode.notFound, `queue '${queue}' in vhost '${vhost}' has crashed and failed to restart`),
   notImplemented: (detail: string) => new AmqpError(ReplyCode.notImplemented, detail),
+  /** What RabbitMQ answers when the channel process crashed: 541 and no detail. */
+  channelCrashed: () => new AmqpError(ReplyCode.internalError, ''),
   notAllowed: (detail: string) => new AmqpError(ReplyCode.notAllowed, detail),
   commandInvalid: (detail: string) => new AmqpError(ReplyCode.commandInvalid, detail),
   channelError: (detail: string) => new AmqpError(ReplyCode.channelError, detail),

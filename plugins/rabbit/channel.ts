@@ -23,7 +23,8 @@ import { PublisherConfirms } from './publisher-confirms.ts';
 import { storedMessageOf } from './model/published-properties.ts';
 import { DirectReplyTo, REPLY_TO_QUEUE, type ReplyConsumer } from './model/direct-reply-to.ts';
 import { withDeliveryCount } from './model/delivery-count.ts';
-import { checkConsumerArguments, consumerPriority } from './model/queue-arguments.ts';
+import { checkConsumerArguments, consumerPriority, streamOffsetOf } from './model/queue-arguments.ts';
+import { StreamQueue } from './model/stream-queue.ts';
 import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
 import { decodeMessageKey, STORED_ROUTING_AT, storedPropertiesAt, type StoredMessage } from './model/stored-message.ts';
 import type { Vhost } from './model/vhost.ts';
@@ -498,6 +499,7 @@ export class AmqpChannel implements ReplyConsumer {
     if (this.consumers.has(tag)) throw amqpError.notAllowed(`attempt to reuse consumer tag '${tag}'`);
     checkConsumerArguments(a.arguments, name, this.vhost.name, queue.args.type);
     const quorum = queue.args.type === 'quorum';
+    if (queue instanceof StreamQueue) return this.consumeStream(queue, tag, a);
     // A quorum queue (3.10) records exclusive consumers but does not enforce them.
     if (!quorum && (queue.hasExclusiveConsumer || (a.exclusive && queue.consumerCount > 0))) {
       throw amqpError.accessRefused(`queue '${name}' in vhost '${this.vhost.name}' in exclusive use`);
@@ -510,11 +512,28 @@ export class AmqpChannel implements ReplyConsumer {
     queue.addConsumer(consumer);
   }
 
+  /**
+   * A stream consumer, as RabbitMQ 3.10: it needs a prefetch (its credit) and manual acks, no global qos; it
+   * reads from its `x-stream-offset` on.
+   */
+  private consumeStream(queue: StreamQueue, tag: string, a: MethodArgs['basic.consume']): void {
+    const where = `queue '${queue.name}' in vhost '${this.vhost.name}'`;
+    if (this.prefetch === 0) throw amqpError.precondition(`consumer prefetch count is not set for '${where}'`);
+    if (a.noAck) throw amqpError.notImplemented(`automatic acknowledgement not supported by stream queues ${where}`);
+    if (this.globalPrefetch > 0) throw amqpError.notImplemented(`${where} does not support global qos`);
+    const offset = streamOffsetOf(a.arguments.get('x-stream-offset'), Date.now())!;
+    const consumer = new Consumer(tag, queue, false, false, this.prefetch, 0, this);
+    this.consumers.set(tag, consumer);
+    if (!a.nowait) this.connection.sendMethod(this.id, 'basic.consume-ok', { consumerTag: tag });
+    queue.addConsumer(consumer, offset);
+  }
+
   private get(a: MethodArgs['basic.get']): void {
     const name = this.queueName(a.queue);
     this.check('read', 'queue', name);
     const queue = this.vhost.queue(name, this.connection.id);
     if (queue.failed) throw amqpError.crashed(name, this.vhost.name);
+    if (queue instanceof StreamQueue) throw amqpError.notImplemented(`basic.get not supported by stream queues queue '${name}' in vhost '${this.vhost.name}'`);
     const delivery = queue.get(a.noAck);
     if (delivery) return this.sendGetOk(queue, delivery, a.noAck);
     if (queue.messageCount === 0) return this.sendGetEmpty(queue);
@@ -637,6 +656,9 @@ export class AmqpChannel implements ReplyConsumer {
   }
 
   private settleOne(tag: number, { delivery, consumer }: Unacked, kind: 'ack' | 'reject', requeue: boolean): void {
+    if (kind === 'reject' && delivery.queue instanceof StreamQueue) {
+      throw amqpError.notImplemented(`basic.nack and basic.reject not supported by stream queues queue '${delivery.queue.name}' in vhost '${this.vhost.name}'`);
+    }
     this.unacked.delete(tag);
     if (consumer) consumer.unacked--;
     const { queue } = delivery;

@@ -2,9 +2,10 @@ import { fieldInteger, fieldText, type FieldTable, type FieldValue } from '../co
 import { amqpError } from '../amqp-error.ts';
 import { typeName } from './field-terms.ts';
 import { MAX_EXPIRY_MS } from './published-properties.ts';
+import { parseMaxAge } from '../../../core/index.ts';
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
-export type QueueType = 'classic' | 'quorum';
+export type QueueType = 'classic' | 'quorum' | 'stream';
 export type DeadLetterStrategy = 'at-most-once' | 'at-least-once';
 
 /**
@@ -66,22 +67,23 @@ export const QUORUM_QUEUE_ARGUMENTS = [
   'x-queue-leader-locator',
 ] as const;
 
-/** What a stream queue takes: only for refusing them by name on the other types. */
-const STREAM_QUEUE_ARGUMENTS = ['x-max-length-bytes', 'x-queue-type', 'x-max-age', 'x-stream-max-segment-size-bytes', 'x-initial-cluster-size', 'x-queue-leader-locator'];
+/** The arguments a stream queue takes, in the order RabbitMQ compares them on redeclaration. */
+export const STREAM_QUEUE_ARGUMENTS = ['x-max-length-bytes', 'x-queue-type', 'x-max-age', 'x-stream-max-segment-size-bytes', 'x-initial-cluster-size', 'x-queue-leader-locator'];
 
 const ALL_QUEUE_ARGUMENTS = new Set<string>([...CLASSIC_QUEUE_ARGUMENTS, ...QUORUM_QUEUE_ARGUMENTS, ...STREAM_QUEUE_ARGUMENTS]);
 
 /** RabbitMQ's name for each queue type's module, as its texts print it. */
-const TYPE_MODULES: Record<QueueType, string> = { classic: 'rabbit_classic_queue', quorum: 'rabbit_quorum_queue' };
+const TYPE_MODULES: Record<QueueType, string> = { classic: 'rabbit_classic_queue', quorum: 'rabbit_quorum_queue', stream: 'rabbit_stream_queue' };
 
 /** The arguments of a queue type, in RabbitMQ's comparison order. */
 export function queueTypeArguments(type: QueueType): readonly string[] {
-  return type === 'quorum' ? QUORUM_QUEUE_ARGUMENTS : CLASSIC_QUEUE_ARGUMENTS;
+  return type === 'quorum' ? QUORUM_QUEUE_ARGUMENTS : type === 'stream' ? STREAM_QUEUE_ARGUMENTS : CLASSIC_QUEUE_ARGUMENTS;
 }
 
 /** The type `x-queue-type` names (classic when absent or unknown). */
 export function queueTypeOf(args: FieldTable): QueueType {
-  return fieldText(args.get('x-queue-type')) === 'quorum' ? 'quorum' : 'classic';
+  const type = fieldText(args.get('x-queue-type'));
+  return type === 'quorum' || type === 'stream' ? type : 'classic';
 }
 
 const OVERFLOWS: readonly string[] = ['drop-head', 'reject-publish', 'reject-publish-dlx'];
@@ -116,6 +118,9 @@ const CHECKS: ReadonlyArray<[string, Check]> = [
   ['x-queue-version', (v, args) => nonNegative(v, args) ?? (fieldInteger(v) === 1n || fieldInteger(v) === 2n ? undefined : quoted(`unsupported queue version '${fieldInteger(v)}'`))],
   ['x-single-active-consumer', (v) => (v.type === 't' ? undefined : unacceptable(v))],
   ['x-quorum-initial-group-size', groupSize],
+  ['x-max-age', string((text) => (parseMaxAge(text) === undefined ? 'invalid_max_age' : undefined))],
+  ['x-stream-max-segment-size-bytes', nonNegative],
+  ['x-initial-cluster-size', groupSize],
   ['x-queue-leader-locator', string((text) => (['client-local', 'balanced', 'random', 'least-leaders'].includes(text) ? undefined : 'invalid_queue_locator_arg'))],
 ];
 
@@ -143,7 +148,6 @@ export function checkQueueArguments(args: FieldTable, queue: string, vhost: stri
   if (queueType !== undefined) {
     const error = checkQueueType(queueType, args);
     if (error) throw invalid('x-queue-type', error);
-    if (fieldText(queueType) === 'stream') throw invalid('x-queue-type', quoted(`unsupported queue type '${fieldText(queueType)}'`));
   }
   const type = queueTypeOf(args);
   const own = queueTypeArguments(type);
@@ -155,13 +159,18 @@ export function checkQueueArguments(args: FieldTable, queue: string, vhost: stri
   for (const name of args.keys()) {
     if (ALL_QUEUE_ARGUMENTS.has(name) && !own.includes(name)) throw amqpError.precondition(`invalid arg '${name}' for ${where} of queue type ${TYPE_MODULES[type]}`);
   }
-  if (type === 'quorum') {
+  if (type !== 'classic') {
     const durable = declared.durable && !declared.exclusive;
     if (declared.autoDelete) throw amqpError.precondition(`invalid property 'auto-delete' for ${where}`);
     if (declared.exclusive) throw amqpError.precondition(`invalid property 'exclusive-owner' for ${where}`);
     if (!durable) throw amqpError.precondition(`invalid property 'non-durable' for ${where}`);
   }
+  const segmentSize = type === 'stream' ? fieldInteger(args.get('x-stream-max-segment-size-bytes')) : undefined;
+  if (segmentSize !== undefined && segmentSize > MAX_STREAM_SEGMENT_SIZE) throw amqpError.precondition('Exceeded max value for x-stream-max-segment-size-bytes');
 }
+
+/** RabbitMQ's largest x-stream-max-segment-size-bytes. */
+const MAX_STREAM_SEGMENT_SIZE = 3_000_000_000n;
 
 /** A server-named queue (an empty name in queue.declare) is only for classic queues. */
 export function checkServerNamed(args: FieldTable): void {
@@ -206,12 +215,15 @@ export function parseQueueArguments(args: FieldTable): QueueArguments {
  */
 export function checkConsumerArguments(args: FieldTable, queue: string, vhost: string, type: QueueType = 'classic'): void {
   const where = `queue '${queue}' in vhost '${vhost}'`;
+  const offset = type === 'stream' ? args.get('x-stream-offset') : undefined;
+  // RabbitMQ 3.10.8's channel crashes formatting this refusal: the connection closes with 541 INTERNAL_ERROR.
+  if (offset !== undefined && streamOffsetOf(offset, 0) === undefined) throw amqpError.channelCrashed();
   const priority = args.get('x-priority');
   const priorityError = priority === undefined ? undefined : integer(priority, args);
   if (priorityError) throw amqpError.precondition(`invalid arg 'x-priority' for ${where}: ${priorityError}`);
   const failover = type === 'classic' ? args.get('x-cancel-on-ha-failover') : undefined;
   if (failover !== undefined && failover.type !== 't') throw amqpError.precondition(`invalid arg 'x-cancel-on-ha-failover' for ${where}: ${unacceptable(failover)}`);
-  const foreign = type === 'classic' ? ['x-stream-offset'] : ['x-cancel-on-ha-failover', 'x-stream-offset'];
+  const foreign = type === 'classic' ? ['x-stream-offset'] : type === 'quorum' ? ['x-cancel-on-ha-failover', 'x-stream-offset'] : ['x-priority', 'x-cancel-on-ha-failover'];
   for (const name of args.keys()) if (foreign.includes(name)) throw amqpError.precondition(`invalid arg '${name}' for ${where} of queue type ${TYPE_MODULES[type]}`);
 }
 
@@ -219,4 +231,25 @@ export function checkConsumerArguments(args: FieldTable, queue: string, vhost: s
 export function consumerPriority(args: FieldTable): number {
   const priority = fieldInteger(args.get('x-priority'));
   return priority === undefined ? 0 : Number(priority);
+}
+
+/** Where a stream consumer starts: `first`, `last`, `next`, an offset, or a time (ms since epoch). */
+export type StreamOffset = { kind: 'first' | 'last' | 'next' } | { kind: 'offset'; offset: number } | { kind: 'timestamp'; ms: number };
+
+/**
+ * A stream consumer's `x-stream-offset`, as RabbitMQ 3.10 parses it: first, last or next; an AMQP timestamp
+ * (seconds); another string as an interval before `now` (`1h`, `30m`, `7D`...); any other value an offset.
+ * Undefined for a string that is none of those.
+ */
+export function streamOffsetOf(value: FieldValue | undefined, now: number): StreamOffset | undefined {
+  if (value === undefined) return { kind: 'next' };
+  const text = fieldText(value);
+  if (text === 'first' || text === 'last' || text === 'next') return { kind: text };
+  if (value.type === 'T') return { kind: 'timestamp', ms: Number(value.value) * 1000 };
+  if (value.type === 'S') {
+    const interval = parseMaxAge(text!);
+    return interval === undefined ? undefined : { kind: 'timestamp', ms: now - interval };
+  }
+  const offset = fieldInteger(value);
+  return { kind: 'offset', offset: offset === undefined || offset < 0n ? 0 : Number(offset) };
 }

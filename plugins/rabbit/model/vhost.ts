@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AckQueue, BatchingAppender, BrokerError, type AckStateStore, type Clock, type Logger, type QueuedMessage, type TopicRegistry } from '../../../core/index.ts';
+import { AckQueue, BatchingAppender, BrokerError, STREAM_ATTRIBUTE, streamOfTopic, streamTopic, streamTopicConfig, type AckStateStore, type Clock, type Logger, type QueuedMessage, type StreamAttributes, type TopicDescriptor, type TopicRegistry } from '../../../core/index.ts';
 import { amqpError } from '../amqp-error.ts';
 import type { AmqpCounters } from '../amqp-stats.ts';
 import { fieldText, type BasicProperties, type FieldTable, type FieldValue } from '../codec/index.ts';
@@ -8,7 +8,9 @@ import { DirectReplyTo } from './direct-reply-to.ts';
 import { decodeArguments, Definitions, encodeArguments, type StoredBinding } from './definitions.ts';
 import { Exchange, EXCHANGE_TYPES, type Binding, type Destination, type ExchangeSpec, type ExchangeType } from './exchange.ts';
 import { equivalentArguments, printTerm, printValue, typeName } from './field-terms.ts';
+import { parseMaxAge } from '../../../core/index.ts';
 import { checkQueueArguments, checkServerNamed, parseQueueArguments, queueTypeArguments } from './queue-arguments.ts';
+import { StreamQueue } from './stream-queue.ts';
 import { AmqpQueue, type DeadLetterReason, type QueueHooks, type QueueSpec } from './queue.ts';
 import { storedPersistent, type StoredMessage } from './stored-message.ts';
 
@@ -72,6 +74,7 @@ export class Vhost implements QueueHooks {
   private readonly removing = new Map<string, Promise<void>>();
   /** Called when a queue goes away, so channels can cancel its consumers. */
   onQueueDeleted: (queue: AmqpQueue) => void = () => undefined;
+  private unwatchStreams: (() => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -91,6 +94,11 @@ export class Vhost implements QueueHooks {
       const source = this.exchanges.get(b.source);
       if (source) source.bind(binding({ kind: b.destinationKind, name: b.destination }, b.routingKey, decodeArguments(Buffer.from(b.arguments))));
     }
+    for (const topic of this.services.topics.list()) if (!this.queues.has(this.streamNameOf(topic) ?? '')) this.attachStream(topic);
+    this.unwatchStreams = this.services.topics.onChange((event) => {
+      if (event.type === 'created') this.attachStream(event.topic);
+      else if (event.type === 'deleted') this.detachStream(event.topic);
+    });
     const live = new Set([...this.queues.values()].flatMap((q) => levelTopics(this.name, q.name, levelCount(q.args.maxPriority))));
     for (const topic of this.services.topics.list({ includeInternal: true })) {
       if (topic.name.startsWith(topicPrefix(this.name)) && !live.has(topic.name)) await this.services.topics.delete(topic.name);
@@ -98,6 +106,7 @@ export class Vhost implements QueueHooks {
   }
 
   async close(): Promise<void> {
+    this.unwatchStreams?.();
     for (const queue of [...this.queues.values()]) if (!queue.spec.durable) await this.removeQueue(queue);
   }
 
@@ -365,6 +374,7 @@ export class Vhost implements QueueHooks {
   private async createQueue(spec: QueueSpec): Promise<AmqpQueue> {
     const args = parseQueueArguments(spec.arguments);
     const { topics, ackStore, clock, segmentBytes } = this.services;
+    if (args.type === 'stream') return this.createStream(spec);
     const levels: AckQueue[] = [];
     const appenders: BatchingAppender[] = [];
     for (const [level, topicName] of levelTopics(this.name, spec.name, levelCount(args.maxPriority)).entries()) {
@@ -389,6 +399,53 @@ export class Vhost implements QueueHooks {
     return queue;
   }
 
+  /** A stream queue over its core stream topic, created with the queue's retention and segment arguments unless it exists. */
+  private async createStream(spec: QueueSpec): Promise<AmqpQueue> {
+    const { topics } = this.services;
+    const name = streamTopic(this.name, spec.name);
+    if (!topics.get(name)) {
+      const maxAge = fieldText(spec.arguments.get('x-max-age'));
+      const number = (arg: string) => {
+        const value = spec.arguments.get(arg);
+        return value && (value.type === 'l' || value.type === 'I' || value.type === 'i' || value.type === 's' || value.type === 'u' || value.type === 'b' || value.type === 'B') ? Number(value.value) : undefined;
+      };
+      const config = streamTopicConfig({ maxAgeMs: maxAge === undefined ? undefined : parseMaxAge(maxAge), maxLengthBytes: number('x-max-length-bytes'), maxSegmentSizeBytes: number('x-stream-max-segment-size-bytes') });
+      const attributes: StreamAttributes = { vhost: this.name };
+      await topics.create(name, { partitions: 1, config, attributes: { [STREAM_ATTRIBUTE]: attributes } }).catch((err: unknown) => {
+        if (!BrokerError.is(err, 'TOPIC_EXISTS')) throw err;
+      });
+    }
+    const existing = this.queues.get(spec.name);
+    if (existing instanceof StreamQueue) return existing;
+    const queue = new StreamQueue(spec, parseQueueArguments(spec.arguments), topics.log(name, 0)!, this, this.services.clock, this.services.logger);
+    this.queues.set(spec.name, queue);
+    return queue;
+  }
+
+  /** The stream of this vhost a topic is (declared by the stream protocol or as a stream queue), else undefined. */
+  private streamNameOf(topic: TopicDescriptor): string | undefined {
+    const attributes = topic.attributes[STREAM_ATTRIBUTE] as StreamAttributes | undefined;
+    if (!attributes || (attributes.vhost ?? '/') !== this.name || topic.partitions !== 1) return undefined;
+    return streamOfTopic(this.name, topic.name);
+  }
+
+  /** A stream the stream protocol declared shows as a stream queue (the queue is only in memory: the topic is its definition). */
+  private attachStream(topic: TopicDescriptor): void {
+    const name = this.streamNameOf(topic);
+    if (name === undefined || this.queues.has(name) || this.creating.has(name)) return;
+    const log = this.services.topics.log(topic.name, 0);
+    if (!log) return;
+    const spec: QueueSpec = { name, durable: true, exclusiveOwner: null, autoDelete: false, arguments: new Map([['x-queue-type', { type: 'S', value: Buffer.from('stream') }]]) };
+    this.queues.set(name, new StreamQueue(spec, parseQueueArguments(spec.arguments), log, this, this.services.clock, this.services.logger));
+  }
+
+  /** The stream's topic was deleted (by another protocol): its queue goes too. */
+  private detachStream(topic: TopicDescriptor): void {
+    const name = streamOfTopic(this.name, topic.name);
+    const queue = name === undefined ? undefined : this.queues.get(name);
+    if (queue instanceof StreamQueue && queue.log.topic === topic.name) void this.removeQueue(queue).catch((err: unknown) => this.services.logger.error({ err, queue: name }, 'queue deletion failed'));
+  }
+
   private removeQueue(queue: AmqpQueue): Promise<void> {
     if (this.queues.get(queue.name) !== queue) return Promise.resolve();
     this.queues.delete(queue.name);
@@ -408,6 +465,12 @@ export class Vhost implements QueueHooks {
     this.onQueueDeleted(queue);
     for (const exchange of this.exchanges.values()) for (const b of exchange.unbindDestination({ kind: 'queue', name: queue.name })) await this.forgetBinding(exchange, b, false);
     if (queue.spec.durable) await this.services.definitions.deleteQueue(this.name, queue.name);
+    if (queue instanceof StreamQueue) {
+      await this.services.topics.delete(queue.log.topic).catch((err: unknown) => {
+        if (!BrokerError.is(err, 'TOPIC_NOT_FOUND')) throw err;
+      });
+      return;
+    }
     for (const [level, topicName] of levelTopics(this.name, queue.name, levelCount(queue.args.maxPriority)).entries()) {
       await this.services.ackStore.remove(`${this.name}\u0000${queue.name}\u0000${level}`);
       await this.services.topics.delete(topicName).catch((err: unknown) => {
