@@ -67,6 +67,8 @@ export const RABBITMQ = {
   fdAlarm: family('gauge', 'rabbitmq_alarms_file_descriptor_limit', 'is 1 if file descriptor limit alarm is in effect'),
 } as const;
 
+/** Queues per block of a per-queue family (see `perQueue`). */
+const QUEUE_BLOCK = 64;
 const PROMETHEUS_CLIENT_VERSION = (createRequire(import.meta.url)('prom-client/package.json') as { version: string }).version;
 const AMQP = new LabelSet({ protocol: 'amqp' });
 const AMQP091 = new LabelSet({ protocol: 'amqp091' });
@@ -79,17 +81,26 @@ const CLASSIC = new LabelSet({ protocol: 'amqp091', queue_type: 'rabbit_classic_
  */
 export function contributeAmqpMetrics(metrics: Metrics, server: AmqpServer, identity: AmqpIdentity, disk: DiskMonitor): () => void {
   /** A family with a series per queue, each vhost's queues one block: the lines of a vhost whose queues are unchanged are copied. */
+  /**
+   * A family with a series per queue, in blocks of QUEUE_BLOCK queues of a vhost: the lines of a block whose
+   * queues are unchanged are copied, so a busy queue re-renders its block only.
+   */
   const perQueue = (spec: FamilySpec, value: (queue: AmqpQueue) => number, labels: LabelCache<AmqpQueue, string>) => {
     const scratch = new BlockScratch<string>();
     return metrics.family(spec).contribute((emit) => {
       for (const vhost of server.vhosts.values()) {
         let count = 0;
+        let block = 0;
         for (const queue of vhost.queues.values()) {
           scratch.ensure(count);
           scratch.values[count] = value(queue);
           scratch.labels[count++] = labels.of(queue, vhost.name);
+          if (count === QUEUE_BLOCK) {
+            emit.block(scratch.block(`${vhost.name}\0${block++}`), scratch.values, scratch.labels, count);
+            count = 0;
+          }
         }
-        emit.block(scratch.block(vhost.name), scratch.values, scratch.labels, count);
+        if (count > 0) emit.block(scratch.block(`${vhost.name}\0${block}`), scratch.values, scratch.labels, count);
       }
       scratch.sweep();
     });
