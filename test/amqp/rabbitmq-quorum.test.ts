@@ -1,22 +1,11 @@
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAmqp, type AmqpTestBroker } from '../helpers/amqp.ts';
-import { hasProgram } from '../helpers/programs.ts';
-import { startRabbitMq, type RabbitMq } from '../helpers/rabbitmq.ts';
+import { describeDifferential, type DifferentialCase } from '../helpers/amqp-differential.ts';
 
 /**
  * Quorum queues, consumer priorities, single active consumer and direct reply-to, run with amqplib against
  * Wharf and, where Debian's rabbitmq-server is installed, against RabbitMQ 3.10.8 in the same run: both must
  * give the answer written here. `rabbitmq` holds RabbitMQ's answer where Wharf differs on purpose.
  */
-interface Case {
-  name: string;
-  run(connect: () => Promise<ChannelModel>, id: string): Promise<string>;
-  expected: string;
-  /** RabbitMQ 3.10.8's answer, where Wharf follows RabbitMQ 4 instead. */
-  rabbitmq?: string;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const quorum = { 'x-queue-type': 'quorum' };
 
@@ -69,7 +58,7 @@ const deathOf = (m: { properties: { headers?: Record<string, unknown> } }) => {
   return `reason ${String(death!.reason)} queue ${String(death!.queue)} count ${String(death!.count)} first ${String(h['x-first-death-reason'])}`;
 };
 
-const CASES: Case[] = [
+const CASES: DifferentialCase[] = [
   // Declaring: the properties and arguments a quorum queue refuses, in RabbitMQ's words.
   { name: 'a quorum queue must be durable', run: (c, id) => outcome(c, (ch) => ch.assertQueue(id, { durable: false, arguments: quorum })), expected: "406 PRECONDITION_FAILED - invalid property 'non-durable' for queue 'Q' in vhost '/'" },
   { name: 'a quorum queue cannot auto-delete', run: (c, id) => outcome(c, (ch) => ch.assertQueue(id, { durable: true, autoDelete: true, arguments: quorum })), expected: "406 PRECONDITION_FAILED - invalid property 'auto-delete' for queue 'Q' in vhost '/'" },
@@ -276,7 +265,7 @@ const CASES: Case[] = [
     expected: 'ack ack nack; 1 ready',
   },
   ...(['classic', 'quorum'] as const).map(
-    (type): Case => ({
+    (type): DifferentialCase => ({
       name: `messages nacked with requeue on a ${type} queue: ${type === 'quorum' ? 'back at the tail, in the order they came back' : 'back at their places'}`,
       run: (c, id) =>
         withChannel(c, async (ch) => {
@@ -294,7 +283,7 @@ const CASES: Case[] = [
     }),
   ),
   ...(['classic', 'quorum'] as const).map(
-    (type): Case => ({
+    (type): DifferentialCase => ({
       name: `unacked messages of a closed channel on a ${type} queue: ${type === 'quorum' ? 'first, in the order they were delivered' : 'back at their places'}`,
       run: (c, id) =>
         withChannel(c, async (ch, connection) => {
@@ -360,7 +349,7 @@ const CASES: Case[] = [
     expected: 'a:1 a:3 b:2 b:4',
   },
   ...(['classic', 'quorum'] as const).map(
-    (type): Case => ({
+    (type): DifferentialCase => ({
       name: `single active consumer on a ${type} queue: the first consumer is active whatever the priorities`,
       run: (c, id) =>
         withChannel(c, async (ch, connection) => {
@@ -471,29 +460,4 @@ const CASES: Case[] = [
   },
 ];
 
-let wharf: AmqpTestBroker;
-const rabbitPresent = hasProgram('rabbitmq', 'the RabbitMQ side of the quorum, priority and direct reply-to cases');
-let rabbit: RabbitMq | undefined;
-
-beforeAll(async () => {
-  [wharf, rabbit] = await Promise.all([startAmqp(), rabbitPresent ? startRabbitMq() : undefined]);
-}, 120_000);
-afterAll(async () => {
-  await wharf?.stop();
-  await rabbit?.stop();
-}, 30_000);
-
-const connectTo = (port: number) => () => amqp.connect({ protocol: 'amqp', hostname: '127.0.0.1', port, username: 'guest', password: 'guest' });
-let counter = 0;
-/** A fresh queue name per case and broker; answers print it as Q. */
-const run = async (c: Case, port: number) => {
-  const id = `qq-${++counter}-${process.pid}`;
-  return (await c.run(connectTo(port), id)).replaceAll(id, 'Q');
-};
-
-describe('quorum queues, consumer priorities, direct reply-to', () => {
-  for (const c of CASES) {
-    it(`Wharf: ${c.name}`, async () => expect(await run(c, wharf.port)).toBe(c.expected), 20_000);
-    it.skipIf(!rabbitPresent)(`RabbitMQ 3.10.8: ${c.name}`, async () => expect(await run(c, rabbit!.port)).toBe(c.rabbitmq ?? c.expected), 20_000);
-  }
-});
+describeDifferential('quorum queues, consumer priorities, direct reply-to', 'qq', CASES);

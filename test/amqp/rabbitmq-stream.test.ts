@@ -1,19 +1,10 @@
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAmqp, type AmqpTestBroker } from '../helpers/amqp.ts';
-import { hasProgram } from '../helpers/programs.ts';
-import { startRabbitMq, type RabbitMq } from '../helpers/rabbitmq.ts';
+import { describeDifferential, type DifferentialCase } from '../helpers/amqp-differential.ts';
 
 /**
  * Stream queues over AMQP 0-9-1, run with amqplib against Wharf and, where Debian's rabbitmq-server is
  * installed, against RabbitMQ 3.10.8 in the same run: both must give the answer written here.
  */
-interface Case {
-  name: string;
-  run(connect: () => Promise<ChannelModel>, id: string): Promise<string>;
-  expected: string;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const stream = { 'x-queue-type': 'stream' };
 
@@ -67,7 +58,7 @@ const cleanup = async (ch: Channel, id: string) => void (await ch.deleteQueue(id
 
 const declared = (args: Record<string, unknown>, options: amqp.Options.AssertQueue = { durable: true }) => (c: () => Promise<ChannelModel>, id: string) => outcome(c, (ch) => ch.assertQueue(id, { ...options, arguments: { ...stream, ...args } }));
 
-const CASES: Case[] = [
+const CASES: DifferentialCase[] = [
   { name: 'a stream must be durable', run: declared({}, { durable: false }), expected: "406 PRECONDITION_FAILED - invalid property 'non-durable' for queue 'Q' in vhost '/'" },
   { name: 'a stream cannot be exclusive', run: declared({}, { durable: true, exclusive: true }), expected: "406 PRECONDITION_FAILED - invalid property 'exclusive-owner' for queue 'Q' in vhost '/'" },
   { name: 'a stream cannot auto-delete', run: declared({}, { durable: true, autoDelete: true }), expected: "406 PRECONDITION_FAILED - invalid property 'auto-delete' for queue 'Q' in vhost '/'" },
@@ -138,7 +129,7 @@ const CASES: Case[] = [
       ],
     ['a bad x-stream-offset (RabbitMQ 3.10.8 crashes the channel)', async (ch: Channel, id: string) => ch.consume(id, () => undefined, { noAck: false, arguments: { 'x-stream-offset': 'abc' } }), '541 INTERNAL_ERROR'],
     ] as const
-  ).map(([name, act, expected]): Case => ({
+  ).map(([name, act, expected]): DifferentialCase => ({
     name,
     run: async (c, id) => {
       const setup = await c();
@@ -166,7 +157,7 @@ const CASES: Case[] = [
       ['from a timestamp a minute ago', { 'x-stream-offset': { '!': 'timestamp', value: 'NOW-60' } }, 3, 'm0@0 m1@1 m2@2'],
       ['from a timestamp in the future', { 'x-stream-offset': { '!': 'timestamp', value: 'NOW+3600' } }, 0, ''],
     ] as const
-  ).map(([name, args, count, expected]): Case => ({
+  ).map(([name, args, count, expected]): DifferentialCase => ({
     name: `consume ${name}`,
     run: async (c, id) => {
       const connection = await c();
@@ -257,29 +248,4 @@ const CASES: Case[] = [
   },
 ];
 
-let wharf: AmqpTestBroker;
-const rabbitPresent = hasProgram('rabbitmq', 'the RabbitMQ side of the stream queue cases');
-let rabbit: RabbitMq | undefined;
-
-beforeAll(async () => {
-  [wharf, rabbit] = await Promise.all([startAmqp(), rabbitPresent ? startRabbitMq() : undefined]);
-}, 120_000);
-afterAll(async () => {
-  await wharf?.stop();
-  await rabbit?.stop();
-}, 30_000);
-
-const connectTo = (port: number) => () => amqp.connect({ protocol: 'amqp', hostname: '127.0.0.1', port, username: 'guest', password: 'guest' });
-let counter = 0;
-/** A fresh stream name per case and broker; answers print it as Q. */
-const run = async (c: Case, port: number) => {
-  const id = `sq-${++counter}-${process.pid}`;
-  return (await c.run(connectTo(port), id)).replaceAll(id, 'Q');
-};
-
-describe('stream queues over AMQP 0-9-1, as RabbitMQ 3.10.8', () => {
-  for (const c of CASES) {
-    it(`Wharf: ${c.name}`, async () => expect(await run(c, wharf.port)).toBe(c.expected), 20_000);
-    it.skipIf(!rabbitPresent)(`RabbitMQ 3.10.8: ${c.name}`, async () => expect(await run(c, rabbit!.port)).toBe(c.expected), 20_000);
-  }
-});
+describeDifferential('stream queues over AMQP 0-9-1, as RabbitMQ 3.10.8', 'sq', CASES);
