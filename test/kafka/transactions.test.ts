@@ -252,8 +252,17 @@ describe('Kafka transactions with kafkajs', () => {
       expect((await offsetCommit('ghost', -1)).topics[0]!.partitions[0]!.errorCode).toBe(25);
       expect((await offsetCommit('', 3)).topics[0]!.partitions[0]!.errorCode).toBe(22);
       expect((await offsetCommit('', -1)).topics[0]!.partitions[0]!.errorCode).toBe(0);
+      // require_stable (KIP-447): the offset committed in the open transaction makes the partition unstable.
+      const offsetFetch = async (version: number, requireStable: boolean) => {
+        const topics = [{ name: 'strict', partitionIndexes: [0] }];
+        const response = await wire.request(ApiKeys.OffsetFetch, version, { groupId: 'strict-group', topics, requireStable, groups: [{ groupId: 'strict-group', memberId: null, memberEpoch: -1, topics }] });
+        const partition = (version >= 8 ? response.groups[0]!.topics : response.topics)[0]!.partitions[0]!;
+        return [partition.errorCode, Number(partition.committedOffset)];
+      };
+      expect([await offsetFetch(7, true), await offsetFetch(8, true), await offsetFetch(7, false)]).toEqual([[88, -1], [88, -1], [0, -1]]);
       const ended = await wire.request(ApiKeys.EndTxn, 3, { transactionalId: 'strict', producerId: again.producerId, producerEpoch: again.producerEpoch, committed: false });
       expect(ended.errorCode).toBe(0);
+      await eventually(async () => (await offsetFetch(8, true)).join() === [0, -1].join(), 5000, 'the aborted offsets to be dropped');
     } finally {
       wire.close();
     }

@@ -195,6 +195,16 @@ export class TransactionCoordinator {
     return KafkaError.NONE;
   }
 
+  /** The group's `topic\u0000partition` keys with an offset committed in a transaction not yet complete (Kafka's pending transactional offsets). */
+  pendingOffsetKeys(group: string): Set<string> {
+    const keys = new Set<string>();
+    for (const txn of this.log.values()) {
+      if (txn.state !== 'Ongoing' && !isPreparing(txn.state)) continue;
+      for (const o of txn.offsets[group] ?? []) keys.add(partitionKey(o.topic, o.partition));
+    }
+    return keys;
+  }
+
   private producerRefusal(txn: TxnMetadata | undefined, producerId: number, producerEpoch: number, fenced: KafkaErrorCode): KafkaErrorCode | undefined {
     if (txn === undefined || txn.producerId !== producerId) return KafkaError.INVALID_PRODUCER_ID_MAPPING;
     if (txn.producerEpoch !== producerEpoch) return fenced;
