@@ -19,5 +19,7 @@ export const kafkaConfigFields = {
   connectionsMaxReauthMs: field.integer(0, 'an authenticated session lasts this long unless the client re-authenticates (connections.max.reauth.ms, KIP-368); 0 forever', { min: 0 }),
   transactionMaxTimeoutMs: field.integer(900_000, 'the longest transaction timeout a producer may ask for (transaction.max.timeout.ms)', { min: 1 }),
   transactionAbortCheckMs: field.integer(10_000, 'how often transactions past their timeout are looked for and aborted (transaction.abort.timed.out.transaction.cleanup.interval.ms)', { min: 1 }),
+  transactionalIdExpirationMs: field.integer(604_800_000, 'a transactional id unused this long is forgotten (transactional.id.expiration.ms)', { min: 1 }),
+  transactionRemoveExpiredCheckMs: field.integer(3_600_000, 'how often expired transactional ids are looked for (transaction.remove.expired.transaction.cleanup.interval.ms)', { min: 1 }),
   drainTimeoutMs: field.integer(5000, 'how long a stopping broker waits for in-flight requests', { min: 0 }),
 } as const;

@@ -88,7 +88,12 @@ export class KafkaServer {
           producerIds,
           clock,
           logger,
-          settings: { maxTimeoutMs: settings.transactionMaxTimeoutMs, abortTimedOutIntervalMs: settings.transactionAbortCheckMs },
+          settings: {
+            maxTimeoutMs: settings.transactionMaxTimeoutMs,
+            abortTimedOutIntervalMs: settings.transactionAbortCheckMs,
+            idExpirationMs: settings.transactionalIdExpirationMs,
+            removeExpiredIntervalMs: settings.transactionRemoveExpiredCheckMs,
+          },
         });
     this.detachers.push(
       topics.onChange((event) => event.type === 'deleted' && traffic.delete(event.topic.name)),

@@ -269,6 +269,36 @@ describe('Kafka transactions with kafkajs', () => {
   });
 });
 
+describe('Kafka transactions: transactional id expiration', () => {
+  it('forgets an id unused for transactional.id.expiration.ms (its next InitProducerId gets a new producer id), never one with a transaction open', async () => {
+    const broker = await start({ kafka: { transactionalIdExpirationMs: 400, transactionRemoveExpiredCheckMs: 100 } });
+    await createTopic(broker, 'expiring', 1);
+    const wire = await KafkaWire.connect(broker.port);
+    try {
+      const init = (id: string) => wire.request(ApiKeys.InitProducerId, 1, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+      const state = async (id: string) => (await wire.request(ApiKeys.DescribeTransactions, 0, { transactionalIds: [id] })).transactionStates[0]!;
+      const idle = await init('idle');
+      const open = await init('open');
+      const added = await wire.request(ApiKeys.AddPartitionsToTxn, 3, {
+        transactions: [],
+        v3AndBelowTransactionalId: 'open',
+        v3AndBelowProducerId: open.producerId,
+        v3AndBelowProducerEpoch: open.producerEpoch,
+        v3AndBelowTopics: [{ name: 'expiring', partitions: [0] }],
+      });
+      expect(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(0);
+      expect((await state('idle')).errorCode).toBe(0);
+      await eventually(async () => (await state('idle')).errorCode === 105, 5000, 'the idle id to expire');
+      expect(await state('open')).toMatchObject({ errorCode: 0, transactionState: 'Ongoing' });
+      const again = await init('idle');
+      expect(again.errorCode).toBe(0);
+      expect([again.producerId === idle.producerId, again.producerEpoch]).toEqual([false, 0]);
+    } finally {
+      wire.close();
+    }
+  });
+});
+
 describe('Kafka transactions: authorization and recovery', () => {
   it('needs WRITE on the transactional id: InitProducerId without it is TRANSACTIONAL_ID_AUTHORIZATION_FAILED', async () => {
     const broker = await startSecureKafka();

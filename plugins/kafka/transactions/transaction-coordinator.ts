@@ -25,6 +25,10 @@ export interface TransactionSettings {
   maxTimeoutMs: number;
   /** transaction.abort.timed.out.transaction.cleanup.interval.ms: how often timed-out transactions are looked for. */
   abortTimedOutIntervalMs: number;
+  /** transactional.id.expiration.ms: an id whose transaction ended (or never began) this long ago is forgotten. */
+  idExpirationMs: number;
+  /** transaction.remove.expired.transaction.cleanup.interval.ms: how often expired ids are looked for. */
+  removeExpiredIntervalMs: number;
 }
 
 interface Deps {
@@ -56,7 +60,7 @@ export class TransactionCoordinator {
   private readonly pending = new Set<string>();
   private readonly completing = new Map<string, Promise<void>>();
   private readonly partitionSets = new WeakMap<TxnMetadata, Set<string>>();
-  private timer: Timer | undefined;
+  private readonly timers: Timer[] = [];
   private closed = false;
 
   private constructor(
@@ -68,14 +72,15 @@ export class TransactionCoordinator {
   static async open(engine: StorageEngine, flush: FlushPolicy, deps: Deps): Promise<TransactionCoordinator> {
     const coordinator = new TransactionCoordinator(await MetadataLog.open<TxnMetadata>(engine, TRANSACTION_LOG, { flush }), deps);
     for (const txn of coordinator.log.values()) if (isPreparing(txn.state)) coordinator.complete(txn);
-    coordinator.scheduleTimeoutCheck();
+    coordinator.every(deps.settings.abortTimedOutIntervalMs, () => coordinator.abortTimedOut());
+    coordinator.every(deps.settings.removeExpiredIntervalMs, () => coordinator.removeExpired());
     return coordinator;
   }
 
   /** Stops the timeout checks and waits for the completions under way (their markers are written). */
   async close(): Promise<void> {
     this.closed = true;
-    this.timer?.cancel();
+    for (const timer of this.timers) timer.cancel();
     await Promise.all(this.completing.values());
   }
 
@@ -314,12 +319,36 @@ export class TransactionCoordinator {
     );
   }
 
-  private scheduleTimeoutCheck(): void {
-    if (this.closed) return;
-    this.timer = this.deps.clock.setTimeout(() => {
-      this.abortTimedOut();
-      this.scheduleTimeoutCheck();
-    }, this.deps.settings.abortTimedOutIntervalMs);
+  private every(intervalMs: number, task: () => void): void {
+    const slot = this.timers.length;
+    const schedule = (): void => {
+      if (this.closed) return;
+      this.timers[slot] = this.deps.clock.setTimeout(() => {
+        task();
+        schedule();
+      }, intervalMs);
+    };
+    schedule();
+  }
+
+  /**
+   * Kafka's removeExpiredTransactionalIds: an id with no transaction under way whose last update is older
+   * than transactional.id.expiration.ms is deleted from the log (a tombstone); its next InitProducerId gets
+   * a new producer id.
+   */
+  private removeExpired(): void {
+    const horizon = this.deps.clock.now() - this.deps.settings.idExpirationMs;
+    for (const txn of [...this.log.values()]) {
+      const ended = txn.state === 'Empty' || txn.state === 'CompleteCommit' || txn.state === 'CompleteAbort';
+      if (!ended || txn.updateTimestamp > horizon || this.pending.has(txn.transactionalId)) continue;
+      const id = txn.transactionalId;
+      this.pending.add(id);
+      this.log
+        .delete(id)
+        .then(() => this.deps.logger.info({ transactionalId: id, producerId: txn.producerId }, 'transactional id expired'))
+        .catch((err: unknown) => this.deps.logger.warn({ err, transactionalId: id }, 'expiring a transactional id failed'))
+        .finally(() => this.pending.delete(id));
+    }
   }
 
   /** Kafka's abortTimedOutTransactions: open transactions past their timeout are aborted under a bumped epoch. */
