@@ -9,6 +9,7 @@ import {
   type Clock,
   type Cluster,
   type ConnectionBudget,
+  type CoordinationBackend,
   type DiskMonitor,
   type GroupCoordinator,
   type HistogramSeries,
@@ -118,7 +119,9 @@ export class KafkaServer {
       this.transactions,
     );
     this.detachers.push(() => context.topicIds.close());
-    await context.quotas.open(container.get<StorageEngine>(TOKENS.StorageEngine));
+    const coordination = cluster.clustered ? { backend: container.get<CoordinationBackend>(TOKENS.Coordination), logger } : undefined;
+    await context.quotas.open(container.get<StorageEngine>(TOKENS.StorageEngine), coordination);
+    this.detachers.push(() => context.quotas.close());
     const histogram = metrics.histogram(WHARF_HISTOGRAMS.requestDuration);
     const latency: Array<HistogramSeries | undefined> = [];
     const dispatch = createDispatch(context, (apiKey) => (latency[apiKey] ??= histogram.labels({ protocol: 'kafka', api: apisByKey.get(apiKey)?.name ?? String(apiKey) })));

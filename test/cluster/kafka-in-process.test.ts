@@ -115,6 +115,36 @@ describe('Kafka across a cluster in one process', () => {
     await admin.disconnect();
   });
 
+  it('shares client quotas across the cluster: set on one broker, described by every broker, enforced by a broker that did not store them', async () => {
+    const cluster = await startCluster([1, 2, 3]);
+    const wires = await Promise.all(cluster.map((b) => KafkaWire.connect(kafkaPort(b))));
+    try {
+      const entity = [{ entityType: 'client-id', entityName: 'wire-test' }];
+      const altered = await wires[0]!.request(ApiKeys.AlterClientQuotas, 1, { validateOnly: false, entries: [{ entity, ops: [{ key: 'producer_byte_rate', value: 100_000, remove: false }] }] });
+      expect(altered.entries[0]!.errorCode).toBe(0);
+      const describe = (wire: KafkaWire) => wire.request(ApiKeys.DescribeClientQuotas, 1, { strict: false, components: [{ entityType: 'client-id', matchType: 0, match: 'wire-test' }] });
+      for (const wire of wires) await eventually(async () => (await describe(wire)).entries?.[0]?.values[0]?.value === 100_000, 5000, 'the quota on every broker');
+
+      const create = await wires[0]!.request(ApiKeys.CreateTopics, 4, { timeoutMs: 5000, validateOnly: false, topics: [{ name: 'quoted', numPartitions: 1, replicationFactor: 3, assignments: [], configs: [] }] });
+      expect(create.topics[0]!.errorCode).toBe(0);
+      const partitionLeader = async () => (await wires[0]!.request(ApiKeys.Metadata, 9, { ...defaultMetadataRequest(), topics: [{ name: 'quoted', topicId: Buffer.alloc(16) }] })).topics[0]!.partitions[0]?.leaderId ?? -1;
+      await eventually(async () => (await partitionLeader()) > 0, 10_000, 'a leader for the topic');
+      const leader = wires[(await partitionLeader()) - 1]!;
+      const produce = { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'quoted', partitionData: [{ index: 0, records: encodeRecordBatch({ records: [{ value: Buffer.alloc(100_000, 1) }] }) }] }] };
+      // Kafka's window counts at least 10 one-second samples: about 1 MB goes through before the throttle.
+      const throttles: number[] = [];
+      for (let i = 0; i < 12; i++) throttles.push((await leader.request(ApiKeys.Produce, 9, produce)).throttleTimeMs);
+      expect(throttles.slice(0, 9)).toEqual(Array(9).fill(0));
+      expect(throttles[11]).toBeGreaterThan(0);
+
+      const removed = await wires[2]!.request(ApiKeys.AlterClientQuotas, 1, { validateOnly: false, entries: [{ entity, ops: [{ key: 'producer_byte_rate', value: 0, remove: true }] }] });
+      expect(removed.entries[0]!.errorCode).toBe(0);
+      for (const wire of wires) await eventually(async () => (await describe(wire)).entries?.length === 0, 5000, 'the quota gone from every broker');
+    } finally {
+      for (const wire of wires) wire.close();
+    }
+  });
+
   it('answers ElectLeaders from the partition state: not needed while preferred replicas lead, done once the controller moves a leadership back to its preferred replica', async () => {
     const store = new MemoryCoordinationStore();
     const cluster = await startCluster([1, 2, 3], { leaderRebalanceIntervalMs: 3000 }, store);

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { MetadataLog, type StorageEngine } from '../../../core/index.ts';
+import { CoordinatedMap, MetadataLog, type CoordinationBackend, type Logger, type StorageEngine } from '../../../core/index.ts';
 import { KafkaError } from '../error-codes.ts';
 
 export const USER = 'user';
@@ -36,16 +36,33 @@ export function entityKey(entity: QuotaEntity): string {
   return JSON.stringify([USER, CLIENT_ID, IP].map((type) => (type in entity ? [type, entity[type as keyof QuotaEntity]] : null)));
 }
 
+/** Where the quotas are kept: what the store needs of a metadata log or a coordinated map. */
+type QuotaMap = Pick<MetadataLog<StoredQuota>, 'size' | 'get' | 'values' | 'write'>;
+
 /**
- * Client quotas (KIP-55, KIP-546) by entity, kept durably in a compacted internal log (`__wharf_kafka-client-quotas`)
- * and replayed on start. Validation follows Kafka's controller: known entity types once each, ip alone,
- * known keys, positive values, integral byte rates.
+ * Client quotas (KIP-55, KIP-546) by entity. On one node they are kept in a compacted internal log
+ * (`__wharf_kafka-client-quotas`) and replayed on start; in a cluster in the coordination store
+ * (`kafka/client-quotas/`), so every broker enforces the same quotas, each on its own traffic, as Kafka's
+ * brokers do. Validation follows Kafka's controller: known entity types once each, ip alone, known keys,
+ * positive values, integral byte rates.
  */
 export class ClientQuotaStore {
-  private constructor(private readonly log: MetadataLog<StoredQuota>) {}
+  private constructor(
+    private readonly log: QuotaMap,
+    /** Stops following the coordination store (nothing to do on one node). */
+    readonly close: () => void = () => undefined,
+  ) {}
 
   static async open(engine: StorageEngine): Promise<ClientQuotaStore> {
     return new ClientQuotaStore(await MetadataLog.open<StoredQuota>(engine, 'kafka-client-quotas'));
+  }
+
+  /** Cluster mode; `onChange` hears of every change, whichever broker made it. */
+  static async coordinated(backend: CoordinationBackend, logger: Logger, onChange: () => void): Promise<ClientQuotaStore> {
+    const map = new CoordinatedMap<StoredQuota>(backend, 'kafka/client-quotas/', logger);
+    map.onChange(onChange);
+    await map.open();
+    return new ClientQuotaStore(map, () => map.close());
   }
 
   get size(): number {

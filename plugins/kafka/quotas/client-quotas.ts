@@ -1,4 +1,4 @@
-import type { StorageEngine } from '../../../core/index.ts';
+import type { CoordinationBackend, Logger, StorageEngine } from '../../../core/index.ts';
 import { ClientQuotaStore, CLIENT_ID, USER, type QuotaEntity } from './client-quota-store.ts';
 import { QUOTA_SAMPLES, QUOTA_SAMPLE_MS, SampledRate, throttleTimeMs } from './sampled-rate.ts';
 
@@ -26,8 +26,13 @@ export class ClientQuotas {
   private readonly rates = new Map<string, SampledRate>();
   private readonly resolved = new Map<string, Applicable | null>();
 
-  async open(engine: StorageEngine): Promise<void> {
-    this.store = await ClientQuotaStore.open(engine);
+  /** On one node from the storage engine; in a cluster from the coordination store, shared by every broker. */
+  async open(engine: StorageEngine, cluster?: { backend: CoordinationBackend; logger: Logger }): Promise<void> {
+    this.store = cluster ? await ClientQuotaStore.coordinated(cluster.backend, cluster.logger, () => this.changed()) : await ClientQuotaStore.open(engine);
+  }
+
+  close(): void {
+    this.store?.close();
   }
 
   get stored(): ClientQuotaStore {
