@@ -13,6 +13,8 @@ export interface FetchPartition {
   fetchOffset: number;
   maxBytes: number;
   currentLeaderEpoch: number;
+  /** v12+: the epoch of the last record the client fetched, -1 if unknown (KIP-595's divergence check). */
+  lastFetchedEpoch: number;
 }
 
 /** What a fetch found in one partition, as far as sessions care. */
@@ -182,7 +184,7 @@ function requestedPartitions(request: FetchRequest, byId: boolean, nameOf: (topi
   return request.topics.flatMap((t) => {
     const topic = byId ? (nameOf(t.topicId) ?? '') : t.topic;
     const topicId = byId ? t.topicId : NO_TOPIC_ID;
-    return t.partitions.map((p) => ({ topic, topicId, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch }));
+    return t.partitions.map((p) => ({ topic, topicId, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch, lastFetchedEpoch: p.lastFetchedEpoch }));
   });
 }
 

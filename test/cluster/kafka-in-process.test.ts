@@ -246,5 +246,31 @@ describe('Kafka across a cluster in one process', () => {
     expect(await ask(leader, -1, now.leaderEpoch + 1)).toMatchObject({ errorCode: KafkaError.NONE, leaderEpoch: -1, endOffset: -1 });
     expect((await ask(leader, first.leaderEpoch, first.leaderEpoch)).errorCode).toBe(KafkaError.FENCED_LEADER_EPOCH);
     expect((await ask(follower, -1, first.leaderEpoch)).errorCode).toBe(KafkaError.NOT_LEADER_OR_FOLLOWER);
+
+    // Fetch v12+ checks last_fetched_epoch the same way (KIP-595): a client whose log goes on in an epoch past
+    // where the leader ended it is told the diverging epoch instead of records.
+    const wire = await KafkaWire.connect(kafkaPort(leader));
+    try {
+      const fetch = async (fetchOffset: number, lastFetchedEpoch: number) =>
+        (
+          await wire.request(ApiKeys.Fetch, 12, {
+            ...defaultFetchRequest(),
+            maxWaitMs: 0,
+            sessionEpoch: -1,
+            topics: [{ ...defaultFetchRequestFetchTopic(), topic: 'epochs', partitions: [{ ...defaultFetchRequestFetchPartition(), partition: 0, fetchOffset, lastFetchedEpoch, partitionMaxBytes: 1 << 16 }] }],
+          })
+        ).responses[0]!.partitions[0]!;
+      const diverged = await fetch(5, first.leaderEpoch);
+      expect(diverged).toMatchObject({ errorCode: KafkaError.NONE, divergingEpoch: { epoch: first.leaderEpoch, endOffset: 3 } });
+      expect((diverged.records as Buffer).length).toBe(0);
+      const agreeing = await fetch(3, first.leaderEpoch);
+      // No divergence: the tagged field is left out (null once decoded).
+      expect(agreeing).toMatchObject({ errorCode: KafkaError.NONE, divergingEpoch: null });
+      expect((agreeing.records as Buffer).length).toBeGreaterThan(0);
+      expect(await fetch(5, now.leaderEpoch)).toMatchObject({ errorCode: KafkaError.NONE, divergingEpoch: null });
+      expect((await fetch(3, now.leaderEpoch + 1)).errorCode).toBe(KafkaError.OFFSET_OUT_OF_RANGE);
+    } finally {
+      wire.close();
+    }
   });
 });

@@ -1,10 +1,11 @@
-import { BATCH_HEADER_SIZE, BatchField, BrokerError, LOG_OVERHEAD, firstEventOrTimeout, readInt64, type ReadResult } from '../../../core/index.ts';
+import { BATCH_HEADER_SIZE, BatchField, BrokerError, LOG_OVERHEAD, firstEventOrTimeout, readInt64, type PartitionLog, type ReadResult } from '../../../core/index.ts';
 import type { FetchRequest, FetchResponse, FetchResponseFetchableTopicResponse, FetchResponsePartitionData } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
 import type { FetchPartition } from '../fetch-sessions.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
 import { CurrentLeaders } from '../current-leader.ts';
 import { recordsIn } from '../kafka-traffic.ts';
+import { leaderEpochsOf } from '../leader-epochs.ts';
 import { NO_TOPIC_ID } from '../topic-ids.ts';
 
 /**
@@ -95,6 +96,13 @@ async function readAll(ctx: KafkaContext, wanted: readonly FetchPartition[], rea
       continue;
     }
     const log = leadership.log;
+    if (w.lastFetchedEpoch >= 0) {
+      const diverged = divergence(ctx, w, log);
+      if (diverged !== undefined) {
+        out.push(diverged);
+        continue;
+      }
+    }
     try {
       const skip: boolean = anyData && budget <= 0;
       const lastStableOffset = log.lastStableOffset;
@@ -112,6 +120,19 @@ async function readAll(ctx: KafkaContext, wanted: readonly FetchPartition[], rea
     }
   }
   return out;
+}
+
+/**
+ * Kafka's readRecords check of `last_fetched_epoch` (v12+, KIP-595): when that epoch ended on this leader
+ * before the fetch offset, or the leader never had it, the answer is no records and the diverging epoch
+ * (where the client's log must be cut); an epoch the leader cannot place, or an offset before the log
+ * start, is OFFSET_OUT_OF_RANGE. Undefined when the client's log agrees with the leader's.
+ */
+function divergence(ctx: KafkaContext, w: FetchPartition, log: PartitionLog): FetchResponsePartitionData | undefined {
+  const end = leaderEpochsOf(ctx, w.topic, w.partition, log).requestedEndOffset(w.lastFetchedEpoch, log.logEndOffset);
+  if (end.epoch < 0 || end.endOffset < 0 || w.fetchOffset < log.logStartOffset) return partitionError(w.partition, KafkaError.OFFSET_OUT_OF_RANGE, log.highWatermark, log.logStartOffset);
+  if (end.epoch >= w.lastFetchedEpoch && end.endOffset >= w.fetchOffset) return undefined;
+  return { ...partitionError(w.partition, KafkaError.NONE, log.highWatermark, log.logStartOffset), lastStableOffset: log.lastStableOffset, divergingEpoch: { epoch: end.epoch, endOffset: end.endOffset }, records: EMPTY };
 }
 
 function partitionError(partition: number, errorCode: number, highWatermark: number, logStartOffset: number): FetchResponsePartitionData {

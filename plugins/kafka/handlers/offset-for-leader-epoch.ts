@@ -1,7 +1,7 @@
-import { LeaderEpochCache } from '../../../core/index.ts';
 import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse, OffsetForLeaderEpochResponseEpochEndOffset } from '../codec/index.ts';
 import { KafkaError } from '../error-codes.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
+import { leaderEpochsOf } from '../leader-epochs.ts';
 import { CLUSTER_NAME } from '../security/acl-codes.ts';
 
 /**
@@ -29,9 +29,7 @@ function endOffset(ctx: KafkaContext, topic: string, partition: number, currentL
   const leadership = ctx.leaderLog(topic, partition, currentLeaderEpoch);
   if ('error' in leadership) return result(partition, leadership.error);
   const { log } = leadership;
-  const recorded = ctx.topics.replicaLog(topic, partition)?.leaderEpochs;
-  const epochs = recorded && recorded.all.length > 0 ? recorded : new LeaderEpochCache([{ epoch: 0, startOffset: log.logStartOffset }]);
-  const end = epochs.requestedEndOffset(leaderEpoch, log.logEndOffset);
+  const end = leaderEpochsOf(ctx, topic, partition, log).requestedEndOffset(leaderEpoch, log.logEndOffset);
   return result(partition, KafkaError.NONE, end.epoch, end.endOffset);
 }
 
