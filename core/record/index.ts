@@ -9,6 +9,7 @@ export {
   BatchField,
   COMPRESSION_MASK,
   CONTROL_FLAG,
+  TRANSACTIONAL_FLAG,
   CURRENT_MAGIC,
   LOG_OVERHEAD,
   RecordBatch,

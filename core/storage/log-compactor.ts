@@ -1,15 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchField, CONTROL_FLAG, deleteHorizonOf, emptyBatchOf, filterRecords, forEachRecord, readInt64 } from '../record/index.ts';
+import { BatchField, CONTROL_FLAG, TRANSACTIONAL_FLAG, deleteHorizonOf, emptyBatchOf, filterRecords, forEachRecord, readInt64 } from '../record/index.ts';
+import { AbortedBatches } from './aborted-batches.ts';
 import { BatchScanner } from './batch-scanner.ts';
 import { KeyOffsetMap } from './key-offset-map.ts';
 import { compactionConfigOf, type LogConfig } from './log-config.ts';
 import type { LogSegment } from './log-segment.ts';
+import type { AbortedTransaction } from './partition-transactions.ts';
 import type { ProducerStateTable } from './producer-state.ts';
 
 /** The part of a log the compactor works on (SegmentedLog). */
 export interface CompactableLog {
   readonly config: LogConfig;
   readonly highWatermark: number;
+  /** Below the high watermark while a transaction is open or its marker not yet replicated. */
+  readonly lastStableOffset: number;
   readonly logStartOffset: number;
   /** Offsets below this were cleaned by an earlier pass (Kafka's cleaner checkpoint). */
   readonly cleanedTo: number;
@@ -19,6 +23,8 @@ export interface CompactableLog {
   readonly segmentList: readonly LogSegment[];
   readonly producerTable: ProducerStateTable;
   readonly isClosing: boolean;
+  /** The aborted transactions that overlap [from, to). */
+  abortedTransactions(from: number, to: number): readonly AbortedTransaction[];
   /** A new, empty segment file that will replace segments from `baseOffset` on. */
   createCleanedSegment(baseOffset: number): LogSegment;
   /** Puts `cleaned` in place of `group` unless the log changed meanwhile; false (and `cleaned` deleted) if it did. */
@@ -30,7 +36,7 @@ export interface CompactableLog {
 export interface CleanableRange {
   /** The first offset not yet cleaned. */
   firstDirty: number;
-  /** Where cleaning must stop: the active segment, the high watermark or min.compaction.lag.ms, at a segment start. */
+  /** Where cleaning must stop: the active segment, the last stable offset or min.compaction.lag.ms, at a segment start. */
   firstUncleanable: number;
   cleanBytes: number;
   dirtyBytes: number;
@@ -82,7 +88,8 @@ export function cleanableRange(log: CompactableLog, now: number): CleanableRange
       continue;
     }
     const tooYoung = minCompactionLagMs > 0 && segment.largestTimestamp > now - minCompactionLagMs;
-    if (segment === active || segment.nextOffset > log.highWatermark || tooYoung) {
+    // Kafka's firstUncleanableDirtyOffset: an open transaction's records may still be aborted.
+    if (segment === active || segment.nextOffset > log.lastStableOffset || tooYoung) {
       firstUncleanable = segment.baseOffset;
       break;
     }
@@ -98,8 +105,10 @@ export function cleanableRange(log: CompactableLog, now: number): CleanableRange
  * One cleaning pass, Kafka's LogCleaner: maps every key in the dirty range to its last offset, then
  * rewrites the segments below the end of that range, group by group, keeping a record only if no later
  * record has its key. A tombstone a pass keeps marks its batch with a delete horizon delete.retention.ms
- * ahead (KIP-534); a pass after that drops it. Records without a key go; control batches and an
- * idempotent producer's last batch stay (empty if need be). Offsets never change: the log gains gaps.
+ * ahead (KIP-534); a pass after that drops it. Records without a key go, and so do aborted transactions'
+ * records, which never count as a key's latest; control batches and an idempotent producer's last batch
+ * stay (empty if need be). Offsets never change: the log gains gaps. Nothing at or past the last stable
+ * offset is cleaned.
  * Works at most a few milliseconds per turn of the event loop.
  */
 export async function compactLog(log: CompactableLog, now: number, limits: CompactionLimits = defaultCompactionLimits): Promise<CompactionStats | undefined> {
@@ -160,6 +169,7 @@ async function mapKeys(
     // The first segment is mapped whole whatever the limit, so every pass makes progress.
     if (key !== null && offset >= range.firstDirty && !keys.put(key, offset, first)) overflowed = true;
   };
+  const aborted = new AbortedBatches(log.abortedTransactions(range.firstDirty, range.firstUncleanable));
   for (const segment of log.segmentList) {
     if (segment.nextOffset <= range.firstDirty) continue;
     if (segment.baseOffset >= range.firstUncleanable || keys.full) break;
@@ -167,7 +177,7 @@ async function mapKeys(
     for (let batch = scanner.next(); batch !== undefined && !overflowed; batch = scanner.next()) {
       if (batch.lastOffset < range.firstDirty) continue;
       const bytes = scanner.bytesOf(batch);
-      if ((bytes.readInt16BE(BatchField.attributes) & CONTROL_FLAG) === 0) forEachRecord(bytes, 0, record);
+      if (!isControl(bytes) && !isAborted(bytes, batch.baseOffset, aborted)) forEachRecord(bytes, 0, record);
       stats.bytesRead += batch.size;
       if (await pacer.advance()) {
         if (log.isClosing) return undefined;
@@ -190,6 +200,7 @@ async function rewrite(
   now: number,
 ): Promise<void> {
   const scanner = new BatchScanner(segment.file, 0, READ_WINDOW);
+  const aborted = new AbortedBatches(log.abortedTransactions(segment.baseOffset, segment.nextOffset));
   const newHorizon = now + compactionConfigOf(log.config).deleteRetentionMs;
   let horizon: number | undefined;
   let keptTombstone = false;
@@ -207,13 +218,18 @@ async function rewrite(
     const bytes = scanner.bytesOf(batch);
     const records = bytes.readInt32BE(BatchField.recordCount);
     let kept = bytes;
-    if ((bytes.readInt16BE(BatchField.attributes) & CONTROL_FLAG) === 0) {
-      horizon = deleteHorizonOf(bytes);
-      keptTombstone = false;
-      const filtered = filterRecords(bytes, retain, horizonToSet);
-      if (keptTombstone) stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, horizon ?? newHorizon);
-      if (filtered.kept === 'some') kept = filtered.batch;
-      else if (filtered.kept === 'none') kept = isProducersLastBatch(log, bytes, batch.lastOffset) ? emptyBatchOf(bytes) : EMPTY;
+    // Markers stay: a reader needs them to end its transactions.
+    if (!isControl(bytes)) {
+      if (isAborted(bytes, batch.baseOffset, aborted)) {
+        kept = isProducersLastBatch(log, bytes, batch.lastOffset) ? emptyBatchOf(bytes) : EMPTY;
+      } else {
+        horizon = deleteHorizonOf(bytes);
+        keptTombstone = false;
+        const filtered = filterRecords(bytes, retain, horizonToSet);
+        if (keptTombstone) stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, horizon ?? newHorizon);
+        if (filtered.kept === 'some') kept = filtered.batch;
+        else if (filtered.kept === 'none') kept = isProducersLastBatch(log, bytes, batch.lastOffset) ? emptyBatchOf(bytes) : EMPTY;
+      }
       stats.recordsRemoved += records - (kept.length === 0 ? 0 : kept.readInt32BE(BatchField.recordCount));
     }
     // The segment's own copy of the bytes: the scanner's window is reused by the next read.
@@ -232,6 +248,14 @@ async function rewrite(
       if (log.isClosing) throw ABORTED;
     }
   }
+}
+
+function isControl(batch: Buffer): boolean {
+  return (batch.readInt16BE(BatchField.attributes) & CONTROL_FLAG) !== 0;
+}
+
+function isAborted(batch: Buffer, baseOffset: number, aborted: AbortedBatches): boolean {
+  return (batch.readInt16BE(BatchField.attributes) & TRANSACTIONAL_FLAG) !== 0 && aborted.contains(readInt64(batch, BatchField.producerId), baseOffset);
 }
 
 function isProducersLastBatch(log: CompactableLog, batch: Buffer, lastOffset: number): boolean {

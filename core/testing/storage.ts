@@ -622,6 +622,32 @@ export function runStorageConformance(name: string, factory: StorageHarnessFacto
         expect(log.producerState.check(sent)).toMatchObject({ kind: 'duplicate', baseOffset: 0 });
       });
 
+      it('cleans nothing from the last stable offset on, drops aborted transactions\' records and keeps markers', async () => {
+        const log = await compacted();
+        const transactional = (producerId: number, key: string, value: string): Buffer =>
+          encodeRecordBatch({ producerId, producerEpoch: 0, baseSequence: 0, transactional: true, records: [{ key: Buffer.from(key), value: Buffer.from(value) }] });
+        const keysOf = async () => (await readAll(log)).filter(([, key]) => key?.startsWith('k'));
+        await log.append(keyed([['k0', 'committed'], ['k1', 'old']]));
+        const open = (await log.append(transactional(5, 'k0', 'aborted'))).baseOffset;
+        await log.append(transactional(6, 'k1', 'new'));
+        await log.roll();
+        await log.append(keyed([['k2', 'x']]));
+        await log.roll();
+        expect(log.lastStableOffset).toBe(open);
+        await log.compact();
+        // Both transactions may still abort: their keys' earlier values stay.
+        expect(await keysOf()).toEqual([[0, 'k0', 'committed'], [1, 'k1', 'old'], [open, 'k0', 'aborted'], [open + 1, 'k1', 'new'], [open + 2, 'k2', 'x']]);
+        const abort = (await log.append(encodeTxnMarker(ControlType.abort, 5, 0, 0, clock.now()))).baseOffset;
+        const commit = (await log.append(encodeTxnMarker(ControlType.commit, 6, 0, 0, clock.now()))).baseOffset;
+        await log.append(keyed([['k3', 'y']]));
+        await log.roll();
+        expect(log.lastStableOffset).toBe(log.highWatermark);
+        await log.compact();
+        expect(await keysOf()).toEqual([[0, 'k0', 'committed'], [open + 1, 'k1', 'new'], [open + 2, 'k2', 'x'], [commit + 1, 'k3', 'y']]);
+        const { records } = await log.read(0, 1 << 20);
+        expect(batchesOf(records).filter((b) => b.isControl).map((b) => b.baseOffset)).toEqual([abort, commit]);
+      });
+
       it('only compacts logs whose policy says so, and retention leaves a compact-only log alone', async () => {
         const plain = await engine.openLog({ topic: 'plain', partition: 0 }, config({ segmentBytes: 1024, retentionMs: 1000 }));
         for (let i = 0; i < 5; i++) await plain.append(keyed([['k', `v${i}`]]));

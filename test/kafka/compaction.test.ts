@@ -97,6 +97,55 @@ describe('Kafka log compaction (cleanup.policy=compact)', () => {
     });
   });
 
+  it('never lets an open transaction\'s record supersede a key, and removes an aborted transaction\'s records (kafkajs)', async () => {
+    const kafka = await start();
+    const client = kafka.client();
+    const admin = client.admin();
+    await admin.connect();
+    cleanups.push(() => admin.disconnect());
+    await admin.createTopics({ topics: [{ topic: 'txn-changelog', numPartitions: 1, configEntries: COMPACTED }] });
+    const producer = client.producer();
+    await producer.connect();
+    cleanups.push(() => producer.disconnect());
+    const transactional = client.producer({ transactionalId: 'compacting-txn', idempotent: true, maxInFlightRequests: 1 });
+    await transactional.connect();
+    cleanups.push(() => transactional.disconnect());
+    const fill = async (prefix: string, count: number) => {
+      for (let i = 0; i < count; i++) await producer.send({ topic: 'txn-changelog', messages: [{ key: `${prefix}${i}`, value: 'x'.repeat(80) }] });
+    };
+    await producer.send({ topic: 'txn-changelog', messages: [{ key: 'k0', value: 'committed' }] });
+    await fill('before', 30);
+    const transaction = await transactional.transaction();
+    const [sent] = await transaction.send({ topic: 'txn-changelog', messages: [{ key: 'k0', value: 'aborted' }] });
+    const abortedOffset = Number(sent!.baseOffset);
+    await fill('during', 30);
+    // The segments before the transaction are cleaned; the transaction's segment and later ones wait for it.
+    await eventually(() => cleanedTo(kafka, 'txn-changelog') > 0, 15_000, 'the cleaner to clean below the open transaction');
+    await transaction.abort();
+    await fill('after', 30);
+    const high = Number((await admin.fetchTopicOffsets('txn-changelog'))[0]!.high);
+    await eventually(() => cleanedTo(kafka, 'txn-changelog') > abortedOffset, 15_000, 'the cleaner to pass the aborted transaction');
+
+    for (const readUncommitted of [true, false]) {
+      const consumer = client.consumer({ groupId: `txn-reader-${readUncommitted}`, readUncommitted });
+      await consumer.connect();
+      cleanups.push(() => consumer.disconnect());
+      await consumer.subscribe({ topic: 'txn-changelog', fromBeginning: true });
+      const seen: Array<[number, string, string]> = [];
+      let last = -1;
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) seen.push([Number(m.offset), m.key!.toString(), m.value!.toString()]);
+          last = Number(batch.lastOffset());
+        },
+      });
+      await eventually(() => last >= high - 1, 15_000, 'the consumer to reach the end');
+      await consumer.stop();
+      expect(seen.filter(([, key]) => key === 'k0')).toEqual([[0, 'k0', 'committed']]);
+      expect(seen.some(([offset]) => offset === abortedOffset)).toBe(false);
+    }
+  });
+
   it.skipIf(!hasProgram('kcat', 'the kcat compaction test'))('kcat: keys and tombstones produced with -K -Z read back compacted from the beginning', async () => {
     const kafka = await start();
     const admin = kafka.client().admin();

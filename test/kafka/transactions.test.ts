@@ -102,7 +102,15 @@ describe('Kafka transactions with confluent-kafka (librdkafka)', () => {
     await kafkajs.connect();
     await kafkajs.send({ topic: 'abandoned', messages: [{ value: 'after', partition: 0 }] });
     await kafkajs.disconnect();
-    await new Promise((r) => setTimeout(r, 1500));
+    const state = async () => {
+      const wire = await KafkaWire.connect(broker.port);
+      try {
+        return (await wire.request(ApiKeys.DescribeTransactions, 0, { transactionalIds: ['slow'] })).transactionStates[0]!.transactionState;
+      } finally {
+        wire.close();
+      }
+    };
+    await eventually(async () => (await state()) === 'CompleteAbort', 20_000, 'the timed-out transaction to be aborted');
     expect((await consume(broker, 'abandoned', 'read_committed')).values).toEqual(['after']);
     const answered = waitForLine(producer, /^commit failed|^committed/);
     producer.stdin!.write('\n');
