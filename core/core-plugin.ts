@@ -19,6 +19,7 @@ import { definePlugin, type BrokerPlugin } from './plugin.ts';
 import { SingleNodeReplicator } from './replication/single-node-replicator.ts';
 import { ClusterReplicator } from './replication/cluster-replicator.ts';
 import { ReplicaManager } from './replication/replica-manager.ts';
+import { TxnMarkerChannel } from './replication/txn-marker-channel.ts';
 import type { Cluster } from './cluster/cluster.ts';
 import { CoordinatedCluster } from './cluster/coordinated-cluster.ts';
 import { SingleNodeCluster } from './cluster/single-node-cluster.ts';
@@ -64,6 +65,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
         if (!replaced.has(TOKENS.Replicator)) bind(TOKENS.Replicator).to(clustered ? ClusterReplicator : SingleNodeReplicator).inSingletonScope();
         bind<Cluster>(TOKENS.Cluster).to(clustered ? CoordinatedCluster : SingleNodeCluster).inSingletonScope();
         if (clustered) bind(TOKENS.ReplicaManager).to(ReplicaManager).inSingletonScope();
+        if (clustered) bind(TOKENS.TxnMarkers).to(TxnMarkerChannel).inSingletonScope();
         bind(TOKENS.TopicRegistry).to(TopicRegistry).inSingletonScope();
         bind(TOKENS.ListenerRegistry).to(ListenerRegistry).inSingletonScope();
         bind(TOKENS.ConnectionBudget).toConstantValue(new ConnectionBudget(config.maxConnections, openFileLimit()));

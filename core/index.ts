@@ -37,6 +37,8 @@ export * from './topics/index.ts';
 export type { ReplicaLog, Replicator } from './replication/replicator.ts';
 export { LeaderEpochCache, type EpochEndOffset, type EpochEntry } from './storage/leader-epoch-cache.ts';
 export { SingleNodeReplicator } from './replication/single-node-replicator.ts';
+export type { TxnMarkerChannel } from './replication/txn-marker-channel.ts';
+export type { MarkersRequest } from './replication/replication-protocol.ts';
 export * from './cluster/index.ts';
 export { LengthPrefixedFrames } from './net/length-prefixed-frames.ts';
 export { RequestMemory } from './net/request-memory.ts';

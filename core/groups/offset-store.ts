@@ -7,6 +7,7 @@ import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import type { StorageEngine } from '../storage/partition-log.ts';
 import { TOKENS } from '../tokens.ts';
+import { LeaderShards, type Coordination } from '../topics/leader-shards.ts';
 import { MetadataLog } from '../topics/metadata-log.ts';
 import type { TopicRegistry } from '../topics/topic-registry.ts';
 
@@ -35,23 +36,26 @@ export interface StoredOffset extends GroupOffset {
   group: string;
 }
 
-/** Where a group is coordinated, as a protocol needs to answer. */
-export type Coordination =
-  | { readonly state: 'here' }
-  | { readonly state: 'loading' }
-  | { readonly state: 'elsewhere'; readonly nodeId: number }
-  | { readonly state: 'unavailable' };
+export type { Coordination } from '../topics/leader-shards.ts';
 
 /** Cluster mode's replicated committed offsets: Kafka's name, so tools recognise it; hidden from clients. */
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
 const key = (group: string, topic: string, partition: number): string => `${group}\u0000${topic}\u0000${partition}`;
+/**
+ * An offset committed in a transaction not yet decided (cluster mode): kept in the offsets log under
+ * its producer id until the transaction's marker reaches this partition's leader.
+ */
+const PENDING_PREFIX = '\u0001txn\u0000';
+const pendingKey = (producerId: number, group: string, topic: string, partition: number): string => `${PENDING_PREFIX}${producerId}\u0000${key(group, topic, partition)}`;
 
 /** One partition of the offsets log, loaded while this broker coordinates its groups. */
 interface Shard {
   readonly log: MetadataLog<StoredOffset>;
   /** group -> (key -> offset), a secondary index over the log's state. */
   readonly byGroup: Map<string, Map<string, StoredOffset>>;
+  /** producer id -> (pending key -> offset): offsets committed in transactions still open. */
+  readonly pending: Map<number, Map<string, StoredOffset>>;
 }
 
 /**
@@ -64,10 +68,8 @@ interface Shard {
 @injectable()
 export class OffsetStore {
   private readonly shards = new Map<number, Shard>();
-  private readonly loading = new Map<number, Promise<void>>();
   private readonly unloadListeners = new Set<(owns: (group: string) => boolean) => void>();
-  private readonly unsubscribe: Array<() => void> = [];
-  private creatingTopic: Promise<void> | undefined;
+  private placement: LeaderShards<StoredOffset> | undefined;
 
   constructor(
     @inject(TOKENS.StorageEngine) private readonly engine: StorageEngine,
@@ -83,19 +85,17 @@ export class OffsetStore {
       this.shards.set(0, shardOf(await MetadataLog.open<StoredOffset>(this.engine, 'offsets')));
       return;
     }
-    this.unsubscribe.push(
-      this.cluster.onChange((change) => {
-        if (change.partitions.some((p) => p.topic === OFFSETS_TOPIC)) this.reconcile();
-      }),
-      this.topics.onChange((event) => {
-        if (event.topic.name === OFFSETS_TOPIC) this.reconcile();
-      }),
-    );
-    this.reconcile();
+    this.placement = new LeaderShards<StoredOffset>(this.cluster, this.topics, this.clock, this.logger, {
+      topic: OFFSETS_TOPIC,
+      partitions: this.config.replication.offsetsPartitions,
+      loaded: (partition, log) => this.shards.set(partition, shardOf(log)),
+      unloaded: (partition) => this.unload(partition),
+    });
+    this.placement.open();
   }
 
   close(): void {
-    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
+    this.placement?.close();
   }
 
   /** Calls `listener` with a predicate over group ids whenever groups stop being coordinated here. */
@@ -106,22 +106,12 @@ export class OffsetStore {
 
   /** The offsets partition a group belongs to (Kafka: abs(groupId.hashCode) % partitions). */
   partitionFor(group: string): number {
-    return this.cluster.clustered ? (javaHash(group) & 0x7fffffff) % this.config.replication.offsetsPartitions : 0;
+    return this.placement?.partitionFor(group) ?? 0;
   }
 
   /** Whether this broker coordinates the group now; in a cluster the offsets topic is created on first need. */
   coordination(group: string): Coordination {
-    if (!this.cluster.clustered) return { state: 'here' };
-    const partition = this.partitionFor(group);
-    const state = this.cluster.partitionState(OFFSETS_TOPIC, partition);
-    if (!state) {
-      this.ensureTopic();
-      return { state: 'unavailable' };
-    }
-    if (state.leader < 0) return { state: 'unavailable' };
-    if (state.leader !== this.cluster.nodeId) return { state: 'elsewhere', nodeId: state.leader };
-    if (!this.cluster.leads(OFFSETS_TOPIC, partition)) return { state: 'unavailable' };
-    return this.shards.has(partition) ? { state: 'here' } : { state: 'loading' };
+    return this.placement?.coordination(this.partitionFor(group)) ?? { state: 'here' };
   }
 
   /** Stores the commits as one batch; resolves once they are committed. */
@@ -134,6 +124,59 @@ export class OffsetStore {
     ]);
     for (const [k, stored] of changes) index(shard, k, stored);
     await shard.log.write(changes);
+  }
+
+  /**
+   * Kafka's TxnOffsetCommit at the group coordinator (cluster mode): the offsets are stored under the
+   * producer and become the group's only when the transaction's commit marker arrives.
+   */
+  async commitTransactional(group: string, producerId: number, commits: readonly OffsetCommit[]): Promise<void> {
+    const shard = this.shardFor(group);
+    const now = this.clock.now();
+    let pending = shard.pending.get(producerId);
+    if (!pending) shard.pending.set(producerId, (pending = new Map()));
+    const changes = commits.map((c): [string, StoredOffset] => [
+      pendingKey(producerId, group, c.topic, c.partition),
+      { group, topic: c.topic, partition: c.partition, offset: c.offset, leaderEpoch: c.leaderEpoch ?? -1, metadata: c.metadata ?? null, commitTimestamp: now },
+    ]);
+    for (const [k, stored] of changes) pending.set(k, stored);
+    await shard.log.write(changes);
+  }
+
+  /**
+   * A transaction marker for an offsets partition (Kafka's handleTxnCompletion): the producer's pending
+   * offsets there become committed (commit) or are dropped (abort), in one batch. NOT_COORDINATOR when
+   * this broker does not lead the partition, COORDINATOR_LOADING while it loads it.
+   */
+  async completeTransaction(partition: number, producerId: number, commit: boolean): Promise<void> {
+    const shard = this.shards.get(partition);
+    if (!shard) {
+      if (this.placement?.isLoading(partition)) throw new BrokerError('COORDINATOR_LOADING', `offsets partition ${partition} is loading`);
+      throw new BrokerError('NOT_COORDINATOR', `this broker does not lead offsets partition ${partition}`);
+    }
+    const pending = shard.pending.get(producerId);
+    if (!pending) return;
+    shard.pending.delete(producerId);
+    const now = this.clock.now();
+    const changes: Array<readonly [string, StoredOffset | undefined]> = [];
+    for (const [pk, stored] of pending) {
+      changes.push([pk, undefined]);
+      if (!commit) continue;
+      const committed = { ...stored, commitTimestamp: now };
+      const k = key(stored.group, stored.topic, stored.partition);
+      index(shard, k, committed);
+      changes.push([k, committed]);
+    }
+    await shard.log.write(changes);
+  }
+
+  /** The group's `topic\u0000partition` keys with an offset committed in a transaction not yet decided. */
+  pendingKeys(group: string): Set<string> {
+    const keys = new Set<string>();
+    for (const pending of this.shards.get(this.partitionFor(group))?.pending.values() ?? []) {
+      for (const stored of pending.values()) if (stored.group === group) keys.add(`${stored.topic}\u0000${stored.partition}`);
+    }
+    return keys;
   }
 
   fetch(group: string, topic: string, partition: number): CommittedOffset | undefined {
@@ -205,60 +248,25 @@ export class OffsetStore {
     return shard;
   }
 
-  /** Loads the partitions this broker has come to lead and drops the ones it no longer leads. */
-  private reconcile(): void {
-    for (let p = 0; p < this.config.replication.offsetsPartitions; p++) {
-      const leads = this.cluster.partitionState(OFFSETS_TOPIC, p) !== undefined && this.cluster.leads(OFFSETS_TOPIC, p);
-      if (leads && !this.shards.has(p) && !this.loading.has(p)) this.load(p);
-      else if (!leads && this.shards.has(p)) this.unload(p);
-    }
-  }
-
-  private load(partition: number): void {
-    const log = this.topics.log(OFFSETS_TOPIC, partition);
-    if (!log) return;
-    const started = this.clock.now();
-    const loading = MetadataLog.load<StoredOffset>(log)
-      .then((metadata) => {
-        if (this.cluster.leads(OFFSETS_TOPIC, partition)) {
-          this.shards.set(partition, shardOf(metadata));
-          this.logger.info({ partition, groups: this.shards.get(partition)!.byGroup.size, ms: this.clock.now() - started }, 'loaded group offsets');
-        }
-      })
-      .catch((err: unknown) => this.logger.error({ err, partition }, 'loading group offsets failed'))
-      .finally(() => {
-        this.loading.delete(partition);
-        this.reconcile();
-      });
-    this.loading.set(partition, loading);
-  }
-
   private unload(partition: number): void {
     this.shards.delete(partition);
     this.logger.info({ partition }, 'no longer coordinating the groups of this offsets partition');
     for (const listener of this.unloadListeners) listener((group) => this.partitionFor(group) === partition);
   }
-
-  private ensureTopic(): void {
-    if (this.creatingTopic || this.topics.get(OFFSETS_TOPIC)) return;
-    this.creatingTopic = this.topics
-      .create(OFFSETS_TOPIC, {
-        partitions: this.config.replication.offsetsPartitions,
-        internal: true,
-        replicated: true,
-        config: { retentionMs: -1, segmentBytes: 16 * 1024 * 1024, flush: 'always', cleanupPolicy: 'compact', deleteRetentionMs: 0 },
-      })
-      .then(() => this.logger.info({ partitions: this.config.replication.offsetsPartitions }, 'created the offsets topic'))
-      .catch((err: unknown) => {
-        if (!BrokerError.is(err, 'TOPIC_EXISTS')) this.logger.warn({ err: (err as Error).message }, 'could not create the offsets topic yet');
-      })
-      .finally(() => (this.creatingTopic = undefined));
-  }
 }
 
 function shardOf(log: MetadataLog<StoredOffset>): Shard {
-  const shard: Shard = { log, byGroup: new Map() };
-  for (const [k, stored] of log.entries()) index(shard, k, stored);
+  const shard: Shard = { log, byGroup: new Map(), pending: new Map() };
+  for (const [k, stored] of log.entries()) {
+    if (!k.startsWith(PENDING_PREFIX)) {
+      index(shard, k, stored);
+      continue;
+    }
+    const producerId = Number(k.slice(PENDING_PREFIX.length, k.indexOf('\u0000', PENDING_PREFIX.length)));
+    let pending = shard.pending.get(producerId);
+    if (!pending) shard.pending.set(producerId, (pending = new Map()));
+    pending.set(k, stored);
+  }
   return shard;
 }
 
@@ -266,11 +274,4 @@ function index(shard: Shard, k: string, stored: StoredOffset): void {
   let offsets = shard.byGroup.get(stored.group);
   if (!offsets) shard.byGroup.set(stored.group, (offsets = new Map()));
   offsets.set(k, stored);
-}
-
-/** Java's String.hashCode over UTF-16 code units. */
-function javaHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
 }

@@ -1,22 +1,10 @@
-import net from 'node:net';
 import type { CoordinatedCluster } from '../cluster/coordinated-cluster.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
-import { LengthPrefixedFrames } from '../net/length-prefixed-frames.ts';
 import type { PartitionReplica } from './partition-replica.ts';
-import {
-  decodeFetchResponse,
-  decodeFrame,
-  decodeHelloResponse,
-  encodeFetchRequest,
-  encodeHello,
-  FrameKind,
-  PROTOCOL_VERSION,
-  type FetchRequest,
-  type FetchResponse,
-} from './replication-protocol.ts';
+import { PeerConnection } from './peer-connection.ts';
+import type { FetchRequest } from './replication-protocol.ts';
 
-const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const FETCH_MAX_BYTES = 16 * 1024 * 1024;
 const BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 1000;
@@ -36,7 +24,7 @@ export interface FetcherSettings {
  */
 export class ReplicaFetcher {
   private readonly replicas = new Set<PartitionReplica>();
-  private connection: FetchConnection | undefined;
+  private connection: PeerConnection | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
   private running: Promise<void> | undefined;
@@ -111,11 +99,11 @@ export class ReplicaFetcher {
     this.connection?.close();
   }
 
-  private async connect(): Promise<FetchConnection> {
+  private async connect(): Promise<PeerConnection> {
     if (this.connection?.open) return this.connection;
     const endpoint = this.cluster.state.brokers.get(this.leaderId)?.endpoints.replication;
     if (!endpoint) throw new BrokerError('LEADER_NOT_AVAILABLE', `broker ${this.leaderId} has no replication endpoint registered`);
-    const connection = await FetchConnection.open(endpoint.host, endpoint.port, this.settings.localAddress);
+    const connection = await PeerConnection.open(endpoint.host, endpoint.port, this.settings.localAddress);
     try {
       await connection.hello(await this.cluster.clusterId(), this.cluster.nodeId, this.cluster.session.epoch);
     } catch (err) {
@@ -138,99 +126,5 @@ export class ReplicaFetcher {
         done();
       };
     });
-  }
-}
-
-/** One connection to a leader's replication listener: a hello, then one fetch at a time. */
-class FetchConnection {
-  private readonly frames = new LengthPrefixedFrames(MAX_RESPONSE_BYTES);
-  private pending: { resolve: (frame: ReturnType<typeof decodeFrame>) => void; reject: (err: Error) => void; timer: NodeJS.Timeout } | undefined;
-  private correlationId = 0;
-  private closed = false;
-
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => this.fail(err));
-    socket.on('close', () => this.fail(new BrokerError('STORAGE_IO', 'replication connection closed')));
-  }
-
-  static open(host: string, port: number, localAddress?: string): Promise<FetchConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port, localAddress, noDelay: true });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new BrokerError('TIMEOUT', `connecting to ${host}:${port} timed out`));
-      }, 5000);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.off('error', reject);
-        resolve(new FetchConnection(socket));
-      });
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
-  }
-
-  get open(): boolean {
-    return !this.closed;
-  }
-
-  async hello(clusterId: string, nodeId: number, brokerEpoch: number): Promise<void> {
-    const frame = await this.call(encodeHello(++this.correlationId, { version: PROTOCOL_VERSION, clusterId, nodeId, brokerEpoch }), 10_000);
-    if (frame.kind !== FrameKind.hello) throw new BrokerError('MALFORMED_INPUT', 'expected a hello response');
-    const answer = decodeHelloResponse(frame.header);
-    if (answer.error !== null) throw new BrokerError(answer.error, `the leader refused this replica: ${answer.message ?? answer.error}`);
-  }
-
-  async fetch(request: FetchRequest, timeoutMs: number): Promise<FetchResponse> {
-    const frame = await this.call(encodeFetchRequest(++this.correlationId, request), timeoutMs);
-    if (frame.kind !== FrameKind.fetch) throw new BrokerError('MALFORMED_INPUT', 'expected a fetch response');
-    return decodeFetchResponse(frame.header, frame.payload);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.socket.destroy();
-  }
-
-  private call(chunks: Buffer[], timeoutMs: number): Promise<ReturnType<typeof decodeFrame>> {
-    if (this.closed) return Promise.reject(new BrokerError('STORAGE_IO', 'replication connection closed'));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.fail(new BrokerError('TIMEOUT', `no replication response within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending = { resolve, reject, timer };
-      this.socket.cork();
-      for (const chunk of chunks) this.socket.write(chunk);
-      this.socket.uncork();
-    });
-  }
-
-  private onData(chunk: Buffer): void {
-    try {
-      for (const bytes of this.frames.push(chunk)) {
-        const frame = decodeFrame(bytes);
-        const pending = this.pending;
-        if (!pending || !frame.response || frame.correlationId !== this.correlationId) throw new BrokerError('MALFORMED_INPUT', 'unexpected replication response');
-        this.pending = undefined;
-        clearTimeout(pending.timer);
-        pending.resolve(frame);
-      }
-    } catch (err) {
-      this.fail(err as Error);
-    }
-  }
-
-  private fail(err: Error): void {
-    const pending = this.pending;
-    this.pending = undefined;
-    if (pending) {
-      clearTimeout(pending.timer);
-      pending.reject(err);
-    }
-    this.close();
   }
 }

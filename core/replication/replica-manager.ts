@@ -15,7 +15,8 @@ import type { ClusterReplicator } from './cluster-replicator.ts';
 import { PartitionReplica } from './partition-replica.ts';
 import { ReplicaFetcher } from './replica-fetcher.ts';
 import { ReplicationConnection, type Peer, type ReplicationService } from './replication-server.ts';
-import type { FetchedPartition, FetchRequest, FetchResponse } from './replication-protocol.ts';
+import type { FetchedPartition, FetchRequest, FetchResponse, MarkersRequest, MarkersResponse } from './replication-protocol.ts';
+import type { TxnMarkerChannel } from './txn-marker-channel.ts';
 
 const HANDOVER_TIMEOUT_MS = 5000;
 
@@ -44,6 +45,7 @@ export class ReplicaManager implements ReplicationService {
     @inject(TOKENS.Config) private readonly config: BrokerConfig,
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Logger) logger: Logger,
+    @inject(TOKENS.TxnMarkers) private readonly markers: TxnMarkerChannel,
   ) {
     this.cluster = cluster as CoordinatedCluster;
     this.logger = logger.child({ component: 'replication' });
@@ -96,6 +98,7 @@ export class ReplicaManager implements ReplicationService {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.markers.stop();
     this.lagTimer?.cancel();
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
@@ -136,6 +139,10 @@ export class ReplicaManager implements ReplicationService {
       partitions = await serve();
     }
     return { partitions };
+  }
+
+  serveMarkers(_peer: Peer, request: MarkersRequest): Promise<MarkersResponse> {
+    return this.markers.writeHere(request);
   }
 
   private appendOrTimeout(request: FetchRequest, ms: number): Promise<void> {
@@ -210,6 +217,6 @@ export function advertisedHost(host: string): string {
 }
 
 /** A broker bound to one IP address connects to its peers from it too (multi-homed hosts, per-address firewall rules); else the kernel picks. */
-function sourceAddress(host: string): string | undefined {
+export function sourceAddress(host: string): string | undefined {
   return net.isIP(host) !== 0 && host !== '0.0.0.0' && host !== '::' ? host : undefined;
 }

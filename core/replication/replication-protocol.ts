@@ -8,7 +8,7 @@ import { malformed, type ErrorCode } from '../errors.ts';
  * log views and appended by the follower as they are; the header says how many bytes each owns.
  * A response echoes its request's kind with the high bit set. Pure functions: no I/O.
  */
-export const FrameKind = { hello: 1, fetch: 2 } as const;
+export const FrameKind = { hello: 1, fetch: 2, markers: 3 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 const RESPONSE_BIT = 0x80;
 const PREFIX_BYTES = 9;
@@ -60,6 +60,24 @@ export interface FetchResponse {
   readonly partitions: readonly FetchedPartition[];
 }
 
+/**
+ * Transaction markers a transaction coordinator asks a partition's leader to write (Kafka's
+ * WriteTxnMarkers between brokers): one producer's commit or abort in each named partition.
+ */
+export interface MarkersRequest {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  /** The coordinator's epoch (the leader epoch of its transaction log partition). */
+  readonly coordinatorEpoch: number;
+  readonly commit: boolean;
+  readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>;
+}
+
+/** Per partition of the request, in its order: null once the marker is committed, else why not. */
+export interface MarkersResponse {
+  readonly errors: ReadonlyArray<ErrorCode | null>;
+}
+
 export interface Frame {
   readonly kind: FrameKind;
   readonly response: boolean;
@@ -86,7 +104,7 @@ export function decodeFrame(frame: Buffer): Frame {
   if (frame.length < PREFIX_BYTES) throw malformed(`replication frame of ${frame.length} bytes is too short`);
   const kindByte = frame.readUInt8(0);
   const kind = (kindByte & ~RESPONSE_BIT) as FrameKind;
-  if (kind !== FrameKind.hello && kind !== FrameKind.fetch) throw malformed(`unknown replication frame kind ${kindByte}`);
+  if (kind !== FrameKind.hello && kind !== FrameKind.fetch && kind !== FrameKind.markers) throw malformed(`unknown replication frame kind ${kindByte}`);
   const headerLength = frame.readUInt32BE(5);
   if (headerLength > frame.length - PREFIX_BYTES) throw malformed('replication frame header overruns the frame');
   let header: unknown;
@@ -166,6 +184,36 @@ export function encodeHelloResponse(correlationId: number, response: HelloRespon
 export function decodeHelloResponse(header: unknown): HelloResponse {
   const h = record(header, 'hello response');
   return { error: h.x === null ? null : (text(h.x, 'error') as ErrorCode), message: h.m === null ? null : text(h.m, 'message'), nodeId: int(h.n, 'nodeId') };
+}
+
+export function encodeMarkersRequest(correlationId: number, request: MarkersRequest): Buffer[] {
+  return encodeFrame(FrameKind.markers, false, correlationId, {
+    i: request.producerId,
+    e: request.producerEpoch,
+    c: request.coordinatorEpoch,
+    k: request.commit,
+    p: request.partitions.map((p) => [p.topic, p.partition]),
+  });
+}
+
+export function decodeMarkersRequest(header: unknown): MarkersRequest {
+  const h = record(header, 'markers request');
+  if (typeof h.k !== 'boolean') throw malformed('markers commit flag is not a boolean');
+  const partitions = list(h.p, 'marker partitions').map((entry) => {
+    const p = list(entry, 'marker partition');
+    if (p.length !== 2) throw malformed('marker partition has the wrong arity');
+    return { topic: text(p[0], 'topic'), partition: int(p[1], 'partition') };
+  });
+  return { producerId: int(h.i, 'producerId'), producerEpoch: int(h.e, 'producerEpoch'), coordinatorEpoch: int(h.c, 'coordinatorEpoch'), commit: h.k, partitions };
+}
+
+export function encodeMarkersResponse(correlationId: number, response: MarkersResponse): Buffer[] {
+  return encodeFrame(FrameKind.markers, true, correlationId, { x: response.errors });
+}
+
+export function decodeMarkersResponse(header: unknown): MarkersResponse {
+  const h = record(header, 'markers response');
+  return { errors: list(h.x, 'marker errors').map((e) => (e === null ? null : (text(e, 'marker error') as ErrorCode))) };
 }
 
 function record(value: unknown, what: string): Record<string, unknown> {

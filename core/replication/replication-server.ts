@@ -7,12 +7,16 @@ import {
   decodeFetchRequest,
   decodeFrame,
   decodeHello,
+  decodeMarkersRequest,
   encodeFetchResponse,
   encodeHelloResponse,
+  encodeMarkersResponse,
   FrameKind,
   PROTOCOL_VERSION,
   type FetchRequest,
   type FetchResponse,
+  type MarkersRequest,
+  type MarkersResponse,
 } from './replication-protocol.ts';
 
 /** Requests are small (a list of partitions); anything bigger is not a follower. */
@@ -27,11 +31,13 @@ export interface ReplicationService {
   /** Why a broker claiming to be `peer` of `clusterId` may not fetch here, or undefined. */
   admit(clusterId: string, peer: Peer): Promise<{ error: ErrorCode; message: string } | undefined>;
   serveFetch(peer: Peer, request: FetchRequest): Promise<FetchResponse>;
+  /** Writes transaction markers into the partitions led here, for a peer's transaction coordinator. */
+  serveMarkers(peer: Peer, request: MarkersRequest): Promise<MarkersResponse>;
 }
 
 /**
- * The leader side of one follower's connection: a hello naming the cluster and the follower's
- * registration, then fetches answered one at a time, in order. Anything else closes the connection
+ * The leader side of one peer's connection: a hello naming the cluster and the peer's registration,
+ * then fetches (a follower) or marker writes (a transaction coordinator) answered one at a time, in order. Anything else closes the connection
  * (logged), never the broker.
  */
 export class ReplicationConnection implements Connection {
@@ -90,7 +96,11 @@ export class ReplicationConnection implements Connection {
       this.peer = { nodeId: hello.nodeId, brokerEpoch: hello.brokerEpoch };
       return;
     }
-    if (!this.peer) throw new BrokerError('MALFORMED_INPUT', 'fetch before hello');
+    if (!this.peer) throw new BrokerError('MALFORMED_INPUT', 'request before hello');
+    if (frame.kind === FrameKind.markers) {
+      this.write(encodeMarkersResponse(frame.correlationId, await this.service.serveMarkers(this.peer, decodeMarkersRequest(frame.header))));
+      return;
+    }
     const request = decodeFetchRequest(frame.header);
     if (request.replicaId !== this.peer.nodeId) throw new BrokerError('MALFORMED_INPUT', `replica ${request.replicaId} fetches on broker ${this.peer.nodeId}'s connection`);
     const response = await this.service.serveFetch({ nodeId: request.replicaId, brokerEpoch: request.brokerEpoch }, request);

@@ -61,7 +61,7 @@ export class KafkaContext {
     readonly security: Security,
     /** Per-topic messages and bytes in and out, for the metrics registry. */
     readonly traffic: KafkaTraffic,
-    /** The transaction coordinator; undefined in cluster mode, where transactions are not coordinated yet. */
+    /** The transaction coordinator (undefined only before the server opens it). */
     readonly transactions: TransactionCoordinator | undefined,
   ) {
     this.topicIds = new TopicIds(topics);

@@ -20,6 +20,7 @@ import {
   type PluginContext,
   type Security,
   type StorageEngine,
+  type TxnMarkerChannel,
   type TlsCredentials,
   type TopicRegistry,
 } from '../../core/index.ts';
@@ -36,6 +37,7 @@ import { KafkaSession, type SaslSettings } from './security/kafka-session.ts';
 import { PRE_AUTHENTICATION_MAX_BYTES } from './security/sasl.ts';
 import { SUPPORTED_MECHANISMS } from './security/sasl-mechanisms.ts';
 import { TransactionCoordinator } from './transactions/transaction-coordinator.ts';
+import { TransactionStateTopic } from './transactions/transaction-state-topic.ts';
 
 /** The Kafka listeners (plaintext `kafka`, TLS `kafka-tls`), the context their handlers share, and its metrics and admin views. */
 export class KafkaServer {
@@ -81,21 +83,26 @@ export class KafkaServer {
     const traffic = new KafkaTraffic();
     const clock = container.get<Clock>(TOKENS.Clock);
     const producerIds = new ProducerIds(cluster);
-    this.transactions = cluster.clustered
-      ? undefined
-      : await TransactionCoordinator.open(container.get<StorageEngine>(TOKENS.StorageEngine), config.topics.flush, {
-          topics,
-          offsets,
-          producerIds,
-          clock,
-          logger,
-          settings: {
-            maxTimeoutMs: settings.transactionMaxTimeoutMs,
-            abortTimedOutIntervalMs: settings.transactionAbortCheckMs,
-            idExpirationMs: settings.transactionalIdExpirationMs,
-            removeExpiredIntervalMs: settings.transactionRemoveExpiredCheckMs,
-          },
-        });
+    const transactionDeps = {
+      topics,
+      offsets,
+      producerIds,
+      clock,
+      logger,
+      settings: {
+        maxTimeoutMs: settings.transactionMaxTimeoutMs,
+        abortTimedOutIntervalMs: settings.transactionAbortCheckMs,
+        idExpirationMs: settings.transactionalIdExpirationMs,
+        removeExpiredIntervalMs: settings.transactionRemoveExpiredCheckMs,
+      },
+    };
+    if (cluster.clustered) {
+      const state = new TransactionStateTopic(cluster, topics, settings.transactionLogPartitions, clock, logger);
+      this.detachers.push(() => state.close());
+      this.transactions = TransactionCoordinator.openClustered(state, container.get<TxnMarkerChannel>(TOKENS.TxnMarkers), transactionDeps);
+    } else {
+      this.transactions = await TransactionCoordinator.open(container.get<StorageEngine>(TOKENS.StorageEngine), config.topics.flush, transactionDeps);
+    }
     this.detachers.push(
       topics.onChange((event) => event.type === 'deleted' && traffic.delete(event.topic.name)),
       contributeKafkaMetrics({ metrics, traffic, listeners: wanted, topics, offsets, coordinator }),

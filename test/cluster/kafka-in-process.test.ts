@@ -26,7 +26,7 @@ async function startCluster(ids: number[], replication: Record<string, unknown> 
         logLevel: process.env.WHARF_TEST_LOG ?? 'warn',
         replication: { port: 'auto', fetchMaxWaitMs: 200, lagMaxMs: 2000, offsetsPartitions: 4, ...replication },
         topics: { flush: 'never' },
-        kafka: { port: 'auto' },
+        kafka: { port: 'auto', transactionLogPartitions: 4 },
         groups: { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 1000 },
       },
     });
@@ -272,5 +272,66 @@ describe('Kafka across a cluster in one process', () => {
     } finally {
       wire.close();
     }
+  });
+
+  it('runs kafkajs transactions with the coordinator on another broker than the data leader: a commit is read by read_committed, an abort never; offsets sent in a transaction reach the group on commit only', async () => {
+    const cluster = await startCluster([1, 2, 3]);
+    const client = new Kafka({ clientId: 'cluster-txn', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'txn-data', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    const dataLeader = (await admin.fetchTopicMetadata({ topics: ['txn-data'] })).topics[0]!.partitions[0]!.leader;
+
+    // Kafka's placement: the leader of the id's __transaction_state partition; pick an id whose coordinator does not lead the data.
+    const wire = await KafkaWire.connect(kafkaPort(cluster[0]!));
+    const coordinatorOf = async (key: string, keyType: number): Promise<number> => {
+      let nodeId = -1;
+      await eventually(async () => {
+        const found = await wire.request(ApiKeys.FindCoordinator, 3, { key, keyType, coordinatorKeys: [] });
+        nodeId = found.errorCode === KafkaError.NONE ? found.nodeId : -1;
+        return nodeId >= 0;
+      }, 10_000, `a coordinator for ${key}`);
+      return nodeId;
+    };
+    let transactionalId = '';
+    let coordinator = -1;
+    for (let i = 0; coordinator < 0 || coordinator === dataLeader; i++) {
+      transactionalId = `txn-${i}`;
+      coordinator = await coordinatorOf(transactionalId, 1);
+    }
+    let group = '';
+    for (let i = 0; group === '' || (await coordinatorOf(group, 0)) === coordinator; i++) group = `txn-group-${i}`;
+    wire.close();
+
+    const producer = client.producer({ transactionalId, maxInFlightRequests: 1, idempotent: true });
+    await producer.connect();
+    const run = async (values: string[], offset: string, commit: boolean): Promise<void> => {
+      const txn = await producer.transaction();
+      await txn.send({ topic: 'txn-data', acks: -1, messages: values.map((value) => ({ value })) });
+      await txn.sendOffsets({ consumerGroupId: group, topics: [{ topic: 'txn-data', partitions: [{ partition: 0, offset }] }] });
+      await (commit ? txn.commit() : txn.abort());
+    };
+    await run(['c0', 'c1', 'c2'], '3', true);
+    await run(['a0', 'a1'], '99', false);
+    await run(['c3'], '6', true);
+    await producer.disconnect();
+
+    const read = async (readUncommitted: boolean, expected: number): Promise<string[]> => {
+      const consumer = client.consumer({ groupId: `reader-${readUncommitted}`, readUncommitted, sessionTimeout: 6000, heartbeatInterval: 500 });
+      const seen: string[] = [];
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'txn-data', fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+      await eventually(() => seen.length >= expected, 20_000, `${expected} records read`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await consumer.disconnect();
+      return seen;
+    };
+    expect(await read(false, 4)).toEqual(['c0', 'c1', 'c2', 'c3']);
+    // The aborted records were written: only their abort marker keeps read_committed from them.
+    expect(await read(true, 6)).toEqual(['c0', 'c1', 'c2', 'a0', 'a1', 'c3']);
+    const offsets = await admin.fetchOffsets({ groupId: group, topics: ['txn-data'] });
+    expect(offsets[0]!.partitions).toEqual([expect.objectContaining({ partition: 0, offset: '6' })]);
+    await admin.disconnect();
   });
 });

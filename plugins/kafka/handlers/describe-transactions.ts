@@ -23,6 +23,8 @@ export const handleDescribeTransactions: Handler<DescribeTransactionsRequest, De
     if (!session.allows('describe', 'transactional-id', transactionalId)) return state(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     if (ctx.transactions === undefined) return state(KafkaError.COORDINATOR_NOT_AVAILABLE);
     if (transactionalId === '') return state(KafkaError.INVALID_REQUEST);
+    const elsewhere = ctx.transactions.coordinatorError(transactionalId);
+    if (elsewhere !== undefined) return state(elsewhere);
     const txn = ctx.transactions.get(transactionalId);
     if (txn === undefined || txn.state === 'Dead') return state(KafkaError.TRANSACTIONAL_ID_NOT_FOUND);
     const topics = new Map<string, number[]>();

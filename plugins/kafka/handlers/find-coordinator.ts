@@ -9,8 +9,8 @@ const TRANSACTION = 1;
 const SHARE = 2;
 
 /**
- * A group's coordinator is the leader of its offsets partition (this broker on a single node); a
- * transactional id's is this broker on a single node (cluster mode has none yet).
+ * A group's coordinator is the leader of its `__consumer_offsets` partition, a transactional id's the
+ * leader of its `__transaction_state` partition (this broker on a single node).
  */
 export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = (ctx, request, header, connection) => {
   const keys = header.apiVersion >= 4 ? request.coordinatorKeys : [request.key];
@@ -48,11 +48,9 @@ function shareCoordinator(session: KafkaSession, key: string, keyType: number, v
 function locate(ctx: KafkaContext, key: string, keyType: number, listener: string): FindCoordinatorResponseCoordinator {
   const unavailable = (errorMessage: string): FindCoordinatorResponseCoordinator => ({ key, nodeId: -1, host: '', port: -1, errorCode: KafkaError.COORDINATOR_NOT_AVAILABLE, errorMessage });
   let nodeId = ctx.node.nodeId;
-  if (keyType === TRANSACTION) {
-    if (ctx.transactions === undefined) return unavailable('transactions are not coordinated in cluster mode yet');
-  } else if (keyType === GROUP) {
-    const coordination = ctx.offsets.coordination(key);
-    if (coordination.state === 'unavailable') return unavailable('the group coordinator is not available yet');
+  if (keyType === TRANSACTION || keyType === GROUP) {
+    const coordination = keyType === GROUP ? ctx.offsets.coordination(key) : ctx.transactions?.coordination(key);
+    if (coordination === undefined || coordination.state === 'unavailable') return unavailable(`the ${keyType === GROUP ? 'group' : 'transaction'} coordinator is not available yet`);
     if (coordination.state === 'elsewhere') nodeId = coordination.nodeId;
   } else return { key, nodeId: -1, host: '', port: -1, errorCode: KafkaError.INVALID_REQUEST, errorMessage: `unknown coordinator key type ${keyType}` };
   const endpoint = ctx.endpoint(nodeId, listener);

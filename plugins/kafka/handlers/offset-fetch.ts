@@ -36,7 +36,7 @@ function fetchGroup(
 ): { errorCode: number; topics: OffsetFetchResponseOffsetFetchResponseTopic[] } {
   const refused = session.allows('describe', 'group', groupId) ? ctx.coordinatorError(groupId) : KafkaError.GROUP_AUTHORIZATION_FAILED;
   if (refused !== undefined) return { errorCode: refused, topics: [] };
-  const unstable = requireStable ? ctx.transactions?.pendingOffsetKeys(groupId) : undefined;
+  const unstable = !requireStable ? undefined : ctx.cluster.clustered ? ctx.offsets.pendingKeys(groupId) : ctx.transactions?.pendingOffsetKeys(groupId);
   const requested = named ?? committedTopics(ctx.offsets.fetchAll(groupId)).filter((t) => session.allows('describe', 'topic', t.name));
   return {
     errorCode: KafkaError.NONE,

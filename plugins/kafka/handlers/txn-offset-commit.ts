@@ -1,6 +1,7 @@
 import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../codec/index.ts';
-import { KafkaError } from '../error-codes.ts';
+import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
+import type { PendingOffset } from '../transactions/transaction-metadata.ts';
 
 /**
  * Kafka's handleTxnOffsetCommitRequest: WRITE on the transactional id, READ on the group, READ on each
@@ -27,9 +28,24 @@ export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCom
   const offsets = request.topics
     .filter((t) => topicError(t.name) === undefined)
     .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: Number(p.committedOffset), leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })));
-  const errorCode = offsets.length === 0 ? KafkaError.NONE : await ctx.transactions.commitOffsets(request.transactionalId, Number(request.producerId), request.producerEpoch, request.groupId, offsets);
+  const errorCode = offsets.length === 0 ? KafkaError.NONE : await commit(ctx, request, offsets);
   return respond((name) => topicError(name) ?? errorCode);
 };
+
+/**
+ * On a single node the offsets wait in the transaction's state; in a cluster the group's coordinator (this
+ * broker, not in general the transaction's) keeps them under the producer in `__consumer_offsets` until
+ * the transaction's marker for that partition arrives, as Kafka's group coordinator does.
+ */
+async function commit(ctx: KafkaContext, request: TxnOffsetCommitRequest, offsets: PendingOffset[]): Promise<number> {
+  if (!ctx.cluster.clustered) return ctx.transactions!.commitOffsets(request.transactionalId, Number(request.producerId), request.producerEpoch, request.groupId, offsets);
+  try {
+    await ctx.offsets.commitTransactional(request.groupId, Number(request.producerId), offsets);
+    return KafkaError.NONE;
+  } catch (err) {
+    return kafkaErrorOf(err);
+  }
+}
 
 /**
  * v3 (KIP-447), Kafka's doTxnCommitOffsets: a member id the group does not have is UNKNOWN_MEMBER_ID, a

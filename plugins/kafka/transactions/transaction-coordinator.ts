@@ -1,4 +1,18 @@
-import { ControlType, MetadataLog, encodeTxnMarker, type Clock, type FlushPolicy, type Logger, type OffsetStore, type StorageEngine, type Timer, type TopicRegistry } from '../../../core/index.ts';
+import {
+  ControlType,
+  MetadataLog,
+  OFFSETS_TOPIC,
+  encodeTxnMarker,
+  type Clock,
+  type Coordination,
+  type FlushPolicy,
+  type Logger,
+  type OffsetStore,
+  type StorageEngine,
+  type Timer,
+  type TopicRegistry,
+  type TxnMarkerChannel,
+} from '../../../core/index.ts';
 import { KafkaError, type KafkaErrorCode } from '../error-codes.ts';
 import type { ProducerIds } from '../producer-ids.ts';
 import {
@@ -12,10 +26,11 @@ import {
   type TxnMetadata,
   type TxnState,
 } from './transaction-metadata.ts';
+import type { TransactionStateTopic, TxnPlacement, TxnStore } from './transaction-state-topic.ts';
 
 /** The transaction log: Kafka's __transaction_state, a compacted core internal log keyed by transactional id. */
 export const TRANSACTION_LOG = 'kafka-transactions';
-/** Single node: the coordinator's epoch never changes (Kafka's is the leader epoch of the log partition). */
+/** Single node: the coordinator's epoch never changes (in a cluster it is the leader epoch of the log partition). */
 const COORDINATOR_EPOCH = 0;
 /** A marker or state write that failed (a full disk, say) is retried after this long, as Kafka's marker channel retries. */
 const RETRY_BACKOFF_MS = 1000;
@@ -40,6 +55,12 @@ interface Deps {
   settings: TransactionSettings;
 }
 
+/** Cluster mode: where ids are coordinated, and the channel that has partition leaders write the markers. */
+interface Clustered {
+  placement: TxnPlacement;
+  markers: TxnMarkerChannel;
+}
+
 export interface InitResult {
   errorCode: KafkaErrorCode;
   producerId: number;
@@ -49,11 +70,15 @@ export interface InitResult {
 const failedInit = (errorCode: KafkaErrorCode): InitResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
 
 /**
- * Kafka's TransactionCoordinator on one node: the state of every transactional id lives in a compacted
- * internal log and is written before a transition is answered; ending a transaction writes Prepare*,
- * answers, then writes a marker into every partition of the transaction, applies (on commit) the
- * offsets committed in it, and writes Complete*. A Prepare* found on start is completed. Transactions
- * older than their timeout are aborted with the producer's epoch bumped, which fences it.
+ * Kafka's TransactionCoordinator: the state of every transactional id lives in a compacted log and is
+ * written before a transition is answered; ending a transaction writes Prepare*, answers, then writes a
+ * marker into every partition of the transaction, applies (on commit) the offsets committed in it, and
+ * writes Complete*. A Prepare* found on start is completed. Transactions older than their timeout are
+ * aborted with the producer's epoch bumped, which fences it. On a single node the log is one internal
+ * log and the markers are written here. In a cluster (`openClustered`) the log is the replicated
+ * `__transaction_state`, this broker coordinates the ids of the partitions it leads, and each marker
+ * (one per data partition, one per group's `__consumer_offsets` partition) is written by that
+ * partition's leader through the marker channel.
  */
 export class TransactionCoordinator {
   /** Transactional ids with a state write in flight: other requests for them get CONCURRENT_TRANSACTIONS. */
@@ -64,17 +89,33 @@ export class TransactionCoordinator {
   private closed = false;
 
   private constructor(
-    private readonly log: MetadataLog<TxnMetadata>,
+    private readonly log: TxnStore,
     private readonly deps: Deps,
+    private readonly clustered?: Clustered,
   ) {}
 
   /** `flush`: the topics' flush policy, which the transaction log follows (as Kafka's __transaction_state follows log.flush.*). */
   static async open(engine: StorageEngine, flush: FlushPolicy, deps: Deps): Promise<TransactionCoordinator> {
     const coordinator = new TransactionCoordinator(await MetadataLog.open<TxnMetadata>(engine, TRANSACTION_LOG, { flush }), deps);
     for (const txn of coordinator.log.values()) if (isPreparing(txn.state)) coordinator.complete(txn);
-    coordinator.every(deps.settings.abortTimedOutIntervalMs, () => coordinator.abortTimedOut());
-    coordinator.every(deps.settings.removeExpiredIntervalMs, () => coordinator.removeExpired());
+    coordinator.startChecks();
     return coordinator;
+  }
+
+  /** Cluster mode: ids are coordinated by the leader of their `__transaction_state` partition. */
+  static openClustered(state: TransactionStateTopic, markers: TxnMarkerChannel, deps: Deps): TransactionCoordinator {
+    const coordinator = new TransactionCoordinator(state, deps, { placement: state, markers });
+    state.onLoaded = (txns) => {
+      for (const txn of txns) if (isPreparing(txn.state)) coordinator.complete(txn);
+    };
+    state.open();
+    coordinator.startChecks();
+    return coordinator;
+  }
+
+  /** Where the id is coordinated: always here on a single node. */
+  coordination(transactionalId: string): Coordination {
+    return this.clustered?.placement.coordination(transactionalId) ?? HERE;
   }
 
   /** Stops the timeout checks and waits for the completions under way (their markers are written). */
@@ -96,6 +137,8 @@ export class TransactionCoordinator {
   async initProducerId(transactionalId: string, timeoutMs: number, expected: { producerId: number; epoch: number } | undefined): Promise<InitResult> {
     if (transactionalId === '') return failedInit(KafkaError.INVALID_REQUEST);
     if (!(timeoutMs > 0 && timeoutMs <= this.deps.settings.maxTimeoutMs)) return failedInit(KafkaError.INVALID_TRANSACTION_TIMEOUT);
+    const elsewhere = this.coordinatorError(transactionalId);
+    if (elsewhere !== undefined) return failedInit(elsewhere);
     if (this.pending.has(transactionalId)) return failedInit(KafkaError.CONCURRENT_TRANSACTIONS);
     this.pending.add(transactionalId);
     try {
@@ -125,6 +168,8 @@ export class TransactionCoordinator {
   /** AddPartitionsToTxn (partitions) and AddOffsetsToTxn (a group): Kafka's handleAddPartitionsToTransaction. */
   async add(transactionalId: string, producerId: number, producerEpoch: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, groups: readonly string[]): Promise<KafkaErrorCode> {
     if (transactionalId === '') return KafkaError.INVALID_REQUEST;
+    const elsewhere = this.coordinatorError(transactionalId);
+    if (elsewhere !== undefined) return elsewhere;
     const txn = this.log.get(transactionalId);
     const refused = this.producerRefusal(txn, producerId, producerEpoch, KafkaError.PRODUCER_FENCED);
     if (refused !== undefined) return refused;
@@ -163,6 +208,8 @@ export class TransactionCoordinator {
   /** EndTxn: Kafka's handleEndTransaction (transaction version 1: the client's epoch must be the current one). */
   async end(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean): Promise<KafkaErrorCode> {
     if (transactionalId === '') return KafkaError.INVALID_REQUEST;
+    const elsewhere = this.coordinatorError(transactionalId);
+    if (elsewhere !== undefined) return elsewhere;
     const txn = this.log.get(transactionalId);
     const refused = this.producerRefusal(txn, producerId, producerEpoch, KafkaError.PRODUCER_FENCED);
     if (refused !== undefined) return refused;
@@ -192,6 +239,9 @@ export class TransactionCoordinator {
    * verification): its transaction is open and holds the partition. Answered from memory.
    */
   verify(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partition: number): KafkaErrorCode {
+    // In a cluster the partition's leader is not, in general, the coordinator: no verification, as Kafka
+    // before KIP-890 (the partition's producer state still refuses an epoch older than the last marker's).
+    if (this.clustered !== undefined) return KafkaError.NONE;
     const txn = this.log.get(transactionalId);
     const refused = this.producerRefusal(txn, producerId, producerEpoch, KafkaError.INVALID_PRODUCER_EPOCH);
     if (refused !== undefined) return refused;
@@ -208,6 +258,24 @@ export class TransactionCoordinator {
       for (const o of txn.offsets[group] ?? []) keys.add(partitionKey(o.topic, o.partition));
     }
     return keys;
+  }
+
+  /** Kafka's NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS / COORDINATOR_NOT_AVAILABLE for an id not served here now. */
+  coordinatorError(transactionalId: string): KafkaErrorCode | undefined {
+    switch (this.coordination(transactionalId).state) {
+      case 'here':
+        return undefined;
+      case 'loading':
+        return KafkaError.COORDINATOR_LOAD_IN_PROGRESS;
+      case 'elsewhere':
+        return KafkaError.NOT_COORDINATOR;
+      default:
+        return KafkaError.COORDINATOR_NOT_AVAILABLE;
+    }
+  }
+
+  private owns(transactionalId: string): boolean {
+    return this.clustered?.placement.owns(transactionalId) ?? true;
   }
 
   private producerRefusal(txn: TxnMetadata | undefined, producerId: number, producerEpoch: number, fenced: KafkaErrorCode): KafkaErrorCode | undefined {
@@ -279,7 +347,7 @@ export class TransactionCoordinator {
       return KafkaError.NONE;
     } catch (err) {
       this.deps.logger.warn({ err, transactionalId: next.transactionalId, state: next.state }, 'writing transaction state failed');
-      return KafkaError.COORDINATOR_NOT_AVAILABLE;
+      return this.owns(next.transactionalId) ? KafkaError.COORDINATOR_NOT_AVAILABLE : KafkaError.NOT_COORDINATOR;
     }
   }
 
@@ -289,14 +357,13 @@ export class TransactionCoordinator {
     if (this.completing.has(id)) return;
     const commit = txn.state === 'PrepareCommit';
     const run = (async () => {
-      for (;;) {
+      while (this.owns(id)) {
         try {
           await this.writeMarkers(txn, commit);
-          if (commit) for (const [group, offsets] of Object.entries(txn.offsets)) await this.deps.offsets.commit(group, offsets);
           await this.log.put(id, { ...txn, state: commit ? 'CompleteCommit' : 'CompleteAbort', partitions: [], groups: [], offsets: {}, updateTimestamp: this.deps.clock.now() });
           return;
         } catch (err) {
-          if (this.closed) return;
+          if (this.closed || !this.owns(id)) return;
           this.deps.logger.warn({ err, transactionalId: id }, 'completing a transaction failed; retrying');
           await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, RETRY_BACKOFF_MS));
         }
@@ -305,8 +372,26 @@ export class TransactionCoordinator {
     this.completing.set(id, run);
   }
 
-  /** One marker per partition of the transaction (a deleted topic has none to write). */
+  /**
+   * One marker per partition of the transaction (a deleted topic has none to write), then on a single
+   * node the offsets committed in it reach their groups; in a cluster each group's offsets partition
+   * takes a marker too, which makes the offsets its coordinator holds for the producer visible.
+   */
   private async writeMarkers(txn: TxnMetadata, commit: boolean): Promise<void> {
+    if (this.clustered !== undefined) {
+      const { placement, markers } = this.clustered;
+      const id = txn.transactionalId;
+      const offsetsPartitions = new Set(txn.groups.map((group) => this.deps.offsets.partitionFor(group)));
+      const partitions = [...txn.partitions.map(parsePartitionKey), ...[...offsetsPartitions].map((partition) => ({ topic: OFFSETS_TOPIC, partition }))];
+      const request = { producerId: txn.producerId, producerEpoch: txn.producerEpoch, coordinatorEpoch: placement.coordinatorEpoch(id), commit, partitions };
+      await markers.send(request, () => !this.closed && placement.owns(id));
+      return;
+    }
+    await this.writeLocalMarkers(txn, commit);
+    if (commit) for (const [group, offsets] of Object.entries(txn.offsets)) await this.deps.offsets.commit(group, offsets);
+  }
+
+  private async writeLocalMarkers(txn: TxnMetadata, commit: boolean): Promise<void> {
     const type = commit ? ControlType.commit : ControlType.abort;
     const now = this.deps.clock.now();
     await Promise.all(
@@ -317,6 +402,11 @@ export class TransactionCoordinator {
         await log.append(encodeTxnMarker(type, txn.producerId, txn.producerEpoch, COORDINATOR_EPOCH, now), { acks: 'all' });
       }),
     );
+  }
+
+  private startChecks(): void {
+    this.every(this.deps.settings.abortTimedOutIntervalMs, () => this.abortTimedOut());
+    this.every(this.deps.settings.removeExpiredIntervalMs, () => this.removeExpired());
   }
 
   private every(intervalMs: number, task: () => void): void {
@@ -362,6 +452,8 @@ export class TransactionCoordinator {
     }
   }
 }
+
+const HERE: Coordination = { state: 'here' };
 
 /** Kafka's isValidProducerId for an InitProducerId that names the producer it had (KIP-360). */
 function validExpectedProducer(txn: TxnMetadata, expected: { producerId: number; epoch: number }): boolean {
