@@ -334,4 +334,53 @@ describe('Kafka across a cluster in one process', () => {
     expect(offsets[0]!.partitions).toEqual([expect.objectContaining({ partition: 0, offset: '6' })]);
     await admin.disconnect();
   });
+
+  it('keeps a transactional id\'s producer and epoch across a coordinator change: other brokers answer NOT_COORDINATOR, the successor bumps the same producer\'s epoch and fences the old one', async () => {
+    const cluster = await startCluster([1, 2, 3]);
+    const admin = new Kafka({ clientId: 'fence-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'fenced-data', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const wires = new Map(await Promise.all(cluster.map(async (b) => [b.get<Cluster>(TOKENS.Cluster).nodeId, await KafkaWire.connect(kafkaPort(b))] as const)));
+    const id = 'fenced-across';
+    const coordinatorOf = async (asked: KafkaWire): Promise<number> => {
+      let nodeId = -1;
+      await eventually(async () => {
+        const found = await asked.request(ApiKeys.FindCoordinator, 3, { key: id, keyType: 1, coordinatorKeys: [] });
+        nodeId = found.errorCode === KafkaError.NONE ? found.nodeId : -1;
+        return nodeId >= 0;
+      }, 10_000, 'the transaction coordinator');
+      return nodeId;
+    };
+    const init = async (wire: KafkaWire) => {
+      let answer = await wire.request(ApiKeys.InitProducerId, 4, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+      await eventually(async () => {
+        if (answer.errorCode !== KafkaError.COORDINATOR_LOAD_IN_PROGRESS && answer.errorCode !== KafkaError.NOT_COORDINATOR) return true;
+        answer = await wire.request(ApiKeys.InitProducerId, 4, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+        return false;
+      }, 10_000, 'InitProducerId on the new coordinator');
+      return answer;
+    };
+    const first = await coordinatorOf(wires.get(1)!);
+    const other = [1, 2, 3].find((n) => n !== first)!;
+    expect((await wires.get(other)!.request(ApiKeys.InitProducerId, 4, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 })).errorCode).toBe(KafkaError.NOT_COORDINATOR);
+    const before = await init(wires.get(first)!);
+    expect(before.errorCode).toBe(KafkaError.NONE);
+
+    await cluster.find((b) => b.get<Cluster>(TOKENS.Cluster).nodeId === first)!.stop();
+    wires.get(first)!.close();
+    const successor = await coordinatorOf(wires.get(other)!);
+    expect(successor).not.toBe(first);
+    const after = await init(wires.get(successor)!);
+    expect(after).toMatchObject({ errorCode: KafkaError.NONE, producerId: before.producerId, producerEpoch: before.producerEpoch + 1 });
+    const fenced = await wires.get(successor)!.request(ApiKeys.AddPartitionsToTxn, 3, {
+      transactions: [],
+      v3AndBelowTransactionalId: id,
+      v3AndBelowProducerId: before.producerId,
+      v3AndBelowProducerEpoch: before.producerEpoch,
+      v3AndBelowTopics: [{ name: 'fenced-data', partitions: [0] }],
+    });
+    expect(fenced.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(KafkaError.PRODUCER_FENCED);
+    for (const [nodeId, wire] of wires) if (nodeId !== first) wire.close();
+  });
 });
