@@ -1,4 +1,4 @@
-import { BrokerError, type ErrorCode } from '../../core/index.ts';
+import { BrokerError, type Coordination, type ErrorCode } from '../../core/index.ts';
 
 /** Kafka's wire error codes (clients/.../common/protocol/Errors.java), the ones Wharf answers with. */
 export const KafkaError = {
@@ -131,4 +131,21 @@ export function kafkaErrorFor(code: ErrorCode | undefined): KafkaErrorCode {
 /** The Kafka code for anything thrown by the core. */
 export function kafkaErrorOf(err: unknown): KafkaErrorCode {
   return BrokerError.is(err) ? kafkaErrorFor(err.code) : KafkaError.UNKNOWN_SERVER_ERROR;
+}
+
+/**
+ * Why this broker cannot serve a coordinator request (Kafka's NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
+ * COORDINATOR_NOT_AVAILABLE), or undefined when it coordinates the key.
+ */
+export function coordinatorErrorOf(coordination: Coordination): KafkaErrorCode | undefined {
+  switch (coordination.state) {
+    case 'here':
+      return undefined;
+    case 'loading':
+      return KafkaError.COORDINATOR_LOAD_IN_PROGRESS;
+    case 'elsewhere':
+      return KafkaError.NOT_COORDINATOR;
+    default:
+      return KafkaError.COORDINATOR_NOT_AVAILABLE;
+  }
 }

@@ -1,5 +1,5 @@
 import type { Clock, Cluster, DiskMonitor, GroupCoordinator, Logger, OffsetStore, PartitionLog, Security, TopicDescriptor, TopicRegistry, BrokerConfig, ValuesOf } from '../../core/index.ts';
-import { KafkaError, type KafkaErrorCode } from './error-codes.ts';
+import { coordinatorErrorOf, KafkaError, type KafkaErrorCode } from './error-codes.ts';
 import { FetchSessionCache } from './fetch-sessions.ts';
 import type { kafkaConfigFields } from './kafka-config.ts';
 import type { CLOSE_CONNECTION, KafkaConnection } from './kafka-connection.ts';
@@ -79,16 +79,7 @@ export class KafkaContext {
    * COORDINATOR_NOT_AVAILABLE), or undefined when it coordinates the group.
    */
   coordinatorError(group: string): KafkaErrorCode | undefined {
-    switch (this.offsets.coordination(group).state) {
-      case 'here':
-        return undefined;
-      case 'loading':
-        return KafkaError.COORDINATOR_LOAD_IN_PROGRESS;
-      case 'elsewhere':
-        return KafkaError.NOT_COORDINATOR;
-      default:
-        return KafkaError.COORDINATOR_NOT_AVAILABLE;
-    }
+    return coordinatorErrorOf(this.offsets.coordination(group));
   }
 
   /** The live brokers' addresses on `listener` (a client on the TLS listener is told the TLS ones; on a single node: this broker). */

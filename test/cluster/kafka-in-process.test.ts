@@ -38,6 +38,17 @@ async function startCluster(ids: number[], replication: Record<string, unknown> 
 
 const kafkaPort = (b: Broker): number => b.listeners().find((l) => l.protocol === 'kafka')!.port;
 
+/** FindCoordinator (v3) asked until it names a broker: key type 0 a group, 1 a transactional id. */
+async function findCoordinator(wire: KafkaWire, key: string, keyType: number): Promise<number> {
+  let nodeId = -1;
+  await eventually(async () => {
+    const found = await wire.request(ApiKeys.FindCoordinator, 3, { key, keyType, coordinatorKeys: [] });
+    nodeId = found.errorCode === KafkaError.NONE ? found.nodeId : -1;
+    return nodeId >= 0;
+  }, 10_000, `a coordinator for ${key}`);
+  return nodeId;
+}
+
 describe('Kafka across a cluster in one process', () => {
   it('serves metadata from every broker, replicates acks=all produces, and moves a group to the new coordinator after a leader leaves', async () => {
     const cluster = await startCluster([1, 2, 3]);
@@ -284,15 +295,7 @@ describe('Kafka across a cluster in one process', () => {
 
     // Kafka's placement: the leader of the id's __transaction_state partition; pick an id whose coordinator does not lead the data.
     const wire = await KafkaWire.connect(kafkaPort(cluster[0]!));
-    const coordinatorOf = async (key: string, keyType: number): Promise<number> => {
-      let nodeId = -1;
-      await eventually(async () => {
-        const found = await wire.request(ApiKeys.FindCoordinator, 3, { key, keyType, coordinatorKeys: [] });
-        nodeId = found.errorCode === KafkaError.NONE ? found.nodeId : -1;
-        return nodeId >= 0;
-      }, 10_000, `a coordinator for ${key}`);
-      return nodeId;
-    };
+    const coordinatorOf = (key: string, keyType: number): Promise<number> => findCoordinator(wire, key, keyType);
     let transactionalId = '';
     let coordinator = -1;
     for (let i = 0; coordinator < 0 || coordinator === dataLeader; i++) {
@@ -343,15 +346,7 @@ describe('Kafka across a cluster in one process', () => {
     await admin.disconnect();
     const wires = new Map(await Promise.all(cluster.map(async (b) => [b.get<Cluster>(TOKENS.Cluster).nodeId, await KafkaWire.connect(kafkaPort(b))] as const)));
     const id = 'fenced-across';
-    const coordinatorOf = async (asked: KafkaWire): Promise<number> => {
-      let nodeId = -1;
-      await eventually(async () => {
-        const found = await asked.request(ApiKeys.FindCoordinator, 3, { key: id, keyType: 1, coordinatorKeys: [] });
-        nodeId = found.errorCode === KafkaError.NONE ? found.nodeId : -1;
-        return nodeId >= 0;
-      }, 10_000, 'the transaction coordinator');
-      return nodeId;
-    };
+    const coordinatorOf = (asked: KafkaWire): Promise<number> => findCoordinator(asked, id, 1);
     const init = async (wire: KafkaWire) => {
       let answer = await wire.request(ApiKeys.InitProducerId, 4, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
       await eventually(async () => {

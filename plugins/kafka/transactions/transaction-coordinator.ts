@@ -13,7 +13,7 @@ import {
   type TopicRegistry,
   type TxnMarkerChannel,
 } from '../../../core/index.ts';
-import { KafkaError, type KafkaErrorCode } from '../error-codes.ts';
+import { coordinatorErrorOf, KafkaError, type KafkaErrorCode } from '../error-codes.ts';
 import type { ProducerIds } from '../producer-ids.ts';
 import {
   NO_PRODUCER_EPOCH,
@@ -262,16 +262,7 @@ export class TransactionCoordinator {
 
   /** Kafka's NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS / COORDINATOR_NOT_AVAILABLE for an id not served here now. */
   coordinatorError(transactionalId: string): KafkaErrorCode | undefined {
-    switch (this.coordination(transactionalId).state) {
-      case 'here':
-        return undefined;
-      case 'loading':
-        return KafkaError.COORDINATOR_LOAD_IN_PROGRESS;
-      case 'elsewhere':
-        return KafkaError.NOT_COORDINATOR;
-      default:
-        return KafkaError.COORDINATOR_NOT_AVAILABLE;
-    }
+    return coordinatorErrorOf(this.coordination(transactionalId));
   }
 
   private owns(transactionalId: string): boolean {
