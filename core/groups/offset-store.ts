@@ -56,6 +56,8 @@ interface Shard {
   readonly byGroup: Map<string, Map<string, StoredOffset>>;
   /** producer id -> (pending key -> offset): offsets committed in transactions still open. */
   readonly pending: Map<number, Map<string, StoredOffset>>;
+  /** producer id -> the newest epoch its offsets or markers carried here: an older one is a zombie's. */
+  readonly epochs: Map<number, number>;
 }
 
 /**
@@ -130,8 +132,11 @@ export class OffsetStore {
    * Kafka's TxnOffsetCommit at the group coordinator (cluster mode): the offsets are stored under the
    * producer and become the group's only when the transaction's commit marker arrives.
    */
-  async commitTransactional(group: string, producerId: number, commits: readonly OffsetCommit[]): Promise<void> {
+  async commitTransactional(group: string, producerId: number, producerEpoch: number, commits: readonly OffsetCommit[]): Promise<void> {
     const shard = this.shardFor(group);
+    const newest = shard.epochs.get(producerId) ?? -1;
+    if (producerEpoch < newest) throw new BrokerError('INVALID_PRODUCER_EPOCH', `producer ${producerId} epoch ${producerEpoch} is older than ${newest}`);
+    shard.epochs.set(producerId, producerEpoch);
     const now = this.clock.now();
     let pending = shard.pending.get(producerId);
     if (!pending) shard.pending.set(producerId, (pending = new Map()));
@@ -145,15 +150,17 @@ export class OffsetStore {
 
   /**
    * A transaction marker for an offsets partition (Kafka's handleTxnCompletion): the producer's pending
-   * offsets there become committed (commit) or are dropped (abort), in one batch. NOT_COORDINATOR when
-   * this broker does not lead the partition, COORDINATOR_LOADING while it loads it.
+   * offsets there become committed (commit) or are dropped (abort), in one batch, and offsets of an older
+   * epoch are refused from then on. NOT_COORDINATOR when this broker does not lead the partition,
+   * COORDINATOR_LOADING while it loads it.
    */
-  async completeTransaction(partition: number, producerId: number, commit: boolean): Promise<void> {
+  async completeTransaction(partition: number, producerId: number, producerEpoch: number, commit: boolean): Promise<void> {
     const shard = this.shards.get(partition);
     if (!shard) {
       if (this.placement?.isLoading(partition)) throw new BrokerError('COORDINATOR_LOADING', `offsets partition ${partition} is loading`);
       throw new BrokerError('NOT_COORDINATOR', `this broker does not lead offsets partition ${partition}`);
     }
+    shard.epochs.set(producerId, Math.max(producerEpoch, shard.epochs.get(producerId) ?? -1));
     const pending = shard.pending.get(producerId);
     if (!pending) return;
     shard.pending.delete(producerId);
@@ -256,7 +263,7 @@ export class OffsetStore {
 }
 
 function shardOf(log: MetadataLog<StoredOffset>): Shard {
-  const shard: Shard = { log, byGroup: new Map(), pending: new Map() };
+  const shard: Shard = { log, byGroup: new Map(), pending: new Map(), epochs: new Map() };
   for (const [k, stored] of log.entries()) {
     if (!k.startsWith(PENDING_PREFIX)) {
       index(shard, k, stored);

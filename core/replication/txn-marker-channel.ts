@@ -94,7 +94,7 @@ export class TxnMarkerChannel {
     try {
       if (!this.exists(p)) return 'TOPIC_NOT_FOUND';
       if (p.topic === OFFSETS_TOPIC) {
-        await this.offsets.completeTransaction(p.partition, request.producerId, request.commit);
+        await this.offsets.completeTransaction(p.partition, request.producerId, request.producerEpoch, request.commit);
         return null;
       }
       const log = this.cluster.leads(p.topic, p.partition) ? this.topics.log(p.topic, p.partition) : undefined;

@@ -338,7 +338,7 @@ describe('Kafka across a cluster in one process', () => {
     await admin.disconnect();
   });
 
-  it('keeps a transactional id\'s producer and epoch across a coordinator change: other brokers answer NOT_COORDINATOR, the successor bumps the same producer\'s epoch and fences the old one', async () => {
+  it('keeps a transaction across a coordinator change: other brokers answer NOT_COORDINATOR; the successor aborts the open transaction under a bumped epoch of the same producer, which fences the old epoch at the coordinator and at the group coordinator', async () => {
     const cluster = await startCluster([1, 2, 3]);
     const admin = new Kafka({ clientId: 'fence-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
@@ -346,28 +346,47 @@ describe('Kafka across a cluster in one process', () => {
     await admin.disconnect();
     const wires = new Map(await Promise.all(cluster.map(async (b) => [b.get<Cluster>(TOKENS.Cluster).nodeId, await KafkaWire.connect(kafkaPort(b))] as const)));
     const id = 'fenced-across';
-    const coordinatorOf = (asked: KafkaWire): Promise<number> => findCoordinator(asked, id, 1);
     const init = async (wire: KafkaWire) => {
-      let answer = await wire.request(ApiKeys.InitProducerId, 4, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
-      await eventually(async () => {
-        if (answer.errorCode !== KafkaError.COORDINATOR_LOAD_IN_PROGRESS && answer.errorCode !== KafkaError.NOT_COORDINATOR) return true;
-        answer = await wire.request(ApiKeys.InitProducerId, 4, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
-        return false;
-      }, 10_000, 'InitProducerId on the new coordinator');
+      const ask = () => wire.request(ApiKeys.InitProducerId, 4, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+      let answer = await ask();
+      const retriable: number[] = [KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.NOT_COORDINATOR, KafkaError.CONCURRENT_TRANSACTIONS];
+      await eventually(async () => !retriable.includes(answer.errorCode) || ((answer = await ask()), false), 10_000, 'InitProducerId answered');
       return answer;
     };
-    const first = await coordinatorOf(wires.get(1)!);
+    const first = await findCoordinator(wires.get(1)!, id, 1);
     const other = [1, 2, 3].find((n) => n !== first)!;
     expect((await wires.get(other)!.request(ApiKeys.InitProducerId, 4, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 })).errorCode).toBe(KafkaError.NOT_COORDINATOR);
     const before = await init(wires.get(first)!);
     expect(before.errorCode).toBe(KafkaError.NONE);
 
+    // An open transaction with offsets for a group coordinated by a broker that stays.
+    let group = '';
+    for (let i = 0; group === '' || (await findCoordinator(wires.get(other)!, group, 0)) === first; i++) group = `fenced-group-${i}`;
+    const groupWire = wires.get(await findCoordinator(wires.get(other)!, group, 0))!;
+    const added = await wires.get(first)!.request(ApiKeys.AddOffsetsToTxn, 3, { transactionalId: id, producerId: before.producerId, producerEpoch: before.producerEpoch, groupId: group });
+    expect(added.errorCode).toBe(KafkaError.NONE);
+    const commitOffset = (producerEpoch: number, offset: number) =>
+      groupWire.request(ApiKeys.TxnOffsetCommit, 3, {
+        transactionalId: id, groupId: group, producerId: before.producerId, producerEpoch, generationId: -1, memberId: '', groupInstanceId: null,
+        topics: [{ name: 'fenced-data', partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      }).then((r) => r.topics[0]!.partitions[0]!.errorCode);
+    const fetchOffset = async () => {
+      const topics = [{ name: 'fenced-data', partitionIndexes: [0] }];
+      const partition = (await groupWire.request(ApiKeys.OffsetFetch, 7, { groupId: group, topics, requireStable: true, groups: [] })).topics[0]!.partitions[0]!;
+      return [partition.errorCode, Number(partition.committedOffset)];
+    };
+    expect(await commitOffset(before.producerEpoch, 5)).toBe(KafkaError.NONE);
+    expect(await fetchOffset()).toEqual([KafkaError.UNSTABLE_OFFSET_COMMIT, -1]);
+
     await cluster.find((b) => b.get<Cluster>(TOKENS.Cluster).nodeId === first)!.stop();
     wires.get(first)!.close();
-    const successor = await coordinatorOf(wires.get(other)!);
+    const successor = await findCoordinator(wires.get(other)!, id, 1);
     expect(successor).not.toBe(first);
+    // The successor found the transaction open in the replicated log: aborted under epoch + 1 first, then epoch + 2 is handed out.
     const after = await init(wires.get(successor)!);
-    expect(after).toMatchObject({ errorCode: KafkaError.NONE, producerId: before.producerId, producerEpoch: before.producerEpoch + 1 });
+    expect(after).toMatchObject({ errorCode: KafkaError.NONE, producerId: before.producerId, producerEpoch: before.producerEpoch + 2 });
+    await eventually(async () => (await fetchOffset()).join() === [KafkaError.NONE, -1].join(), 10_000, 'the aborted offsets dropped by the group coordinator');
+    expect(await commitOffset(before.producerEpoch, 7)).toBe(KafkaError.INVALID_PRODUCER_EPOCH);
     const fenced = await wires.get(successor)!.request(ApiKeys.AddPartitionsToTxn, 3, {
       transactions: [],
       v3AndBelowTransactionalId: id,

@@ -40,7 +40,7 @@ export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCom
 async function commit(ctx: KafkaContext, request: TxnOffsetCommitRequest, offsets: PendingOffset[]): Promise<number> {
   if (!ctx.cluster.clustered) return ctx.transactions!.commitOffsets(request.transactionalId, Number(request.producerId), request.producerEpoch, request.groupId, offsets);
   try {
-    await ctx.offsets.commitTransactional(request.groupId, Number(request.producerId), offsets);
+    await ctx.offsets.commitTransactional(request.groupId, Number(request.producerId), request.producerEpoch, offsets);
     return KafkaError.NONE;
   } catch (err) {
     return kafkaErrorOf(err);
