@@ -7,10 +7,14 @@ import {
   decodeFrame,
   decodeHello,
   decodeHelloResponse,
+  decodeMarkersRequest,
+  decodeMarkersResponse,
   encodeFetchRequest,
   encodeFetchResponse,
   encodeHello,
   encodeHelloResponse,
+  encodeMarkersRequest,
+  encodeMarkersResponse,
   FrameKind,
 } from './replication-protocol.ts';
 
@@ -59,12 +63,29 @@ describe('replication protocol', () => {
     expect(decodeHelloResponse(decodeFrame(wire(encodeHelloResponse(7, answer))).header)).toEqual(answer);
   });
 
+  it('round-trips transaction marker requests and their per-partition answers', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(2 ** 31),
+        fc.record({ producerId: fc.nat(), producerEpoch: fc.nat(32767), coordinatorEpoch: fc.nat(), commit: fc.boolean(), partitions: fc.array(fc.record({ topic: fc.string({ maxLength: 30 }), partition: fc.nat(1000) }), { maxLength: 5 }) }),
+        (id, request) => {
+          const frame = decodeFrame(wire(encodeMarkersRequest(id, request)));
+          expect(frame).toMatchObject({ kind: FrameKind.markers, response: false, correlationId: id });
+          expect(decodeMarkersRequest(frame.header)).toEqual(request);
+        },
+      ),
+    );
+    const answer = { errors: [null, 'NOT_LEADER' as const, 'NOT_ENOUGH_REPLICAS' as const] };
+    expect(decodeMarkersResponse(decodeFrame(wire(encodeMarkersResponse(3, answer))).header)).toEqual(answer);
+  });
+
   it('turns any bytes into a frame and a typed request, or a MALFORMED_INPUT error, quickly', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
         try {
           const frame = decodeFrame(Buffer.from(bytes));
           if (frame.kind === FrameKind.fetch) (frame.response ? decodeFetchResponse(frame.header, frame.payload) : decodeFetchRequest(frame.header));
+          else if (frame.kind === FrameKind.markers) (frame.response ? decodeMarkersResponse(frame.header) : decodeMarkersRequest(frame.header));
           else (frame.response ? decodeHelloResponse(frame.header) : decodeHello(frame.header));
         } catch (err) {
           expect(BrokerError.is(err, 'MALFORMED_INPUT')).toBe(true);
