@@ -233,18 +233,12 @@ export class OffsetStore {
     if (changes.length > 0) await shard.log.write(changes);
   }
 
-  /** Drops a topic's offsets from every group coordinated here (the topic was deleted). */
+  /** Drops a topic's offsets, committed or pending in a transaction, from every group coordinated here (the topic was deleted). */
   async deleteTopic(topic: string): Promise<void> {
     for (const shard of this.shards.values()) {
       const changes: Array<readonly [string, undefined]> = [];
-      for (const [group, offsets] of shard.byGroup) {
-        for (const [k, stored] of offsets) {
-          if (stored.topic !== topic) continue;
-          offsets.delete(k);
-          changes.push([k, undefined]);
-        }
-        if (offsets.size === 0) shard.byGroup.delete(group);
-      }
+      dropTopic(shard.byGroup, topic, changes);
+      dropTopic(shard.pending, topic, changes);
       await shard.log.write(changes);
     }
   }
@@ -281,4 +275,16 @@ function index(shard: Shard, k: string, stored: StoredOffset): void {
   let offsets = shard.byGroup.get(stored.group);
   if (!offsets) shard.byGroup.set(stored.group, (offsets = new Map()));
   offsets.set(k, stored);
+}
+
+/** Removes the topic's offsets from an index (by group or by producer), adding their tombstones to `changes`. */
+function dropTopic<K>(offsetsBy: Map<K, Map<string, StoredOffset>>, topic: string, changes: Array<readonly [string, undefined]>): void {
+  for (const [owner, offsets] of offsetsBy) {
+    for (const [k, stored] of offsets) {
+      if (stored.topic !== topic) continue;
+      offsets.delete(k);
+      changes.push([k, undefined]);
+    }
+    if (offsets.size === 0) offsetsBy.delete(owner);
+  }
 }
