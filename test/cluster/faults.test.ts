@@ -213,11 +213,14 @@ describe.skipIf(!enabled)('cluster faults (etcd + 3 broker processes)', () => {
     await restoreAll();
   }, 120_000);
 
-  it('refuses garbage, a wrong cluster and a stale broker epoch on the replication listener, and keeps serving', async () => {
+  it('refuses garbage, a marker write before the hello, a wrong cluster and a stale broker epoch on the replication listener, and keeps serving', async () => {
     const target = cluster.brokers[0]!;
     const garbage = await rawExchange(target.replicationPort, Buffer.from('GET / HTTP/1.1\r\n\r\n'));
     expect(garbage.closed).toBe(true);
-    const { encodeHello } = await import('../../core/replication/replication-protocol.ts');
+    const { encodeHello, encodeMarkersRequest } = await import('../../core/replication/replication-protocol.ts');
+    // Transaction markers are written only for a peer admitted by its hello (a live member of this cluster).
+    const markers = await rawExchange(target.replicationPort, Buffer.concat(encodeMarkersRequest(1, { producerId: 1, producerEpoch: 0, coordinatorEpoch: 0, commit: true, partitions: [{ topic: 'still-serving', partition: 0 }] })));
+    expect(markers).toEqual({ data: Buffer.alloc(0), closed: true });
     const wrongCluster = await rawExchange(target.replicationPort, Buffer.concat(encodeHello(1, { version: 1, clusterId: 'not-this-one', nodeId: 2, brokerEpoch: 1 })));
     expect(wrongCluster.closed).toBe(true);
     expect(wrongCluster.data.toString('latin1')).toContain('not this cluster');
