@@ -59,7 +59,8 @@ export class TxnMarkerChannel {
       for (const p of remaining) {
         const leader = this.cluster.partitionState(p.topic, p.partition)?.leader ?? -1;
         if (leader < 0) failed.push(p);
-        else byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
+        else if (byLeader.has(leader)) byLeader.get(leader)!.push(p);
+        else byLeader.set(leader, [p]);
       }
       await Promise.all(
         [...byLeader].map(async ([leader, partitions]) => {
