@@ -456,7 +456,7 @@ export class AmqpChannel implements ReplyConsumer {
       case 'queue.purge': {
         const name = this.queueName(method.args.queue);
         this.check('read', 'queue', name);
-        const messageCount = vhost.queue(name, conn).purge();
+        const messageCount = vhost.purgeQueue(vhost.queue(name, conn));
         if (!method.args.nowait) this.connection.sendMethod(this.id, 'queue.purge-ok', { messageCount });
         return;
       }
@@ -500,13 +500,13 @@ export class AmqpChannel implements ReplyConsumer {
     checkConsumerArguments(a.arguments, name, this.vhost.name, queue.args.type);
     const quorum = queue.args.type === 'quorum';
     if (queue instanceof StreamQueue) return this.consumeStream(queue, tag, a);
-    // A quorum queue (3.10) records exclusive consumers but does not enforce them.
+    // RabbitMQ 3.10.8 enforces exclusive consumers on classic queues only: quorum and stream queues record the flag.
     if (!quorum && (queue.hasExclusiveConsumer || (a.exclusive && queue.consumerCount > 0))) {
       throw amqpError.accessRefused(`queue '${name}' in vhost '${this.vhost.name}' in exclusive use`);
     }
     if (quorum && this.globalPrefetch > 0) throw amqpError.notImplemented(`queue '${name}' in vhost '${this.vhost.name}' does not support global qos`);
     const prefetch = quorum && this.prefetch === 0 ? QUORUM_UNLIMITED_PREFETCH : this.prefetch;
-    const consumer = new Consumer(tag, queue, a.noAck, a.exclusive && !quorum, prefetch, consumerPriority(a.arguments), this);
+    const consumer = new Consumer(tag, queue, a.noAck, a.exclusive, prefetch, consumerPriority(a.arguments), this);
     this.consumers.set(tag, consumer);
     if (!a.nowait) this.connection.sendMethod(this.id, 'basic.consume-ok', { consumerTag: tag });
     queue.addConsumer(consumer);
@@ -522,7 +522,7 @@ export class AmqpChannel implements ReplyConsumer {
     if (a.noAck) throw amqpError.notImplemented(`automatic acknowledgement not supported by stream queues ${where}`);
     if (this.globalPrefetch > 0) throw amqpError.notImplemented(`${where} does not support global qos`);
     const offset = streamOffsetOf(a.arguments.get('x-stream-offset'), Date.now())!;
-    const consumer = new Consumer(tag, queue, false, false, this.prefetch, 0, this);
+    const consumer = new Consumer(tag, queue, false, a.exclusive, this.prefetch, 0, this);
     this.consumers.set(tag, consumer);
     if (!a.nowait) this.connection.sendMethod(this.id, 'basic.consume-ok', { consumerTag: tag });
     queue.addConsumer(consumer, offset);

@@ -66,10 +66,6 @@ export class StreamQueue extends AmqpQueue {
     return this.cursors.length;
   }
 
-  override get hasExclusiveConsumer(): boolean {
-    return false;
-  }
-
   override enqueue(message: StoredMessage, body: Buffer): Promise<boolean> {
     if (this.gone) return Promise.resolve(true);
     const properties = decodeProperties(message.properties, 0, message.properties.length);
@@ -158,10 +154,6 @@ export class StreamQueue extends AmqpQueue {
 
   override requeueAll(): void {
     this.pump();
-  }
-
-  override purge(): number {
-    return 0;
   }
 
   override deliveryCount(): number {

@@ -128,6 +128,12 @@ export class Vhost implements QueueHooks {
     return queue;
   }
 
+  /** queue.purge: the ready messages it dropped. A stream cannot be purged (RabbitMQ: 540 NOT_IMPLEMENTED). */
+  purgeQueue(queue: AmqpQueue): number {
+    if (queue instanceof StreamQueue) throw amqpError.notImplemented(`queue.purge not supported by stream queues queue '${queue.name}' in vhost '${this.name}'`);
+    return queue.purge();
+  }
+
   async declareExchange(d: ExchangeDeclaration): Promise<Exchange> {
     const existing = this.exchanges.get(d.name);
     const defaultExchange = () => amqpError.accessRefused('operation not permitted on the default exchange');
