@@ -12,6 +12,7 @@ export {
   CURRENT_MAGIC,
   LOG_OVERHEAD,
   RecordBatch,
+  TRANSACTIONAL_FLAG,
   batchSizeAt,
   checkClientBatch,
   decodeRecords,

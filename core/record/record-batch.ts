@@ -34,7 +34,7 @@ const MIN_RECORD_SIZE = 7;
 
 export const COMPRESSION_MASK = 0x07;
 const LOG_APPEND_TIME_FLAG = 0x08;
-const TRANSACTIONAL_FLAG = 0x10;
+export const TRANSACTIONAL_FLAG = 0x10;
 export const CONTROL_FLAG = 0x20;
 
 export interface RecordHeader {

@@ -1,6 +1,6 @@
 import { pack, unpack } from 'msgpackr';
 import { BrokerError } from '../errors.ts';
-import { BatchField, CONTROL_FLAG, controlTypeAt, readInt64 } from '../record/index.ts';
+import { BatchField, CONTROL_FLAG, controlTypeAt, readInt64, TRANSACTIONAL_FLAG } from '../record/index.ts';
 import { PartitionTransactions } from './partition-transactions.ts';
 
 /** Kafka keeps each producer's last five batches to recognise retries (ProducerStateEntry.NUM_BATCHES_TO_RETAIN). */
@@ -10,7 +10,6 @@ export const PRODUCER_ID_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 const INT32_MAX = 2 ** 31 - 1;
 /** Version 2 adds the open and aborted transactions; version 1 snapshots (none) still load. */
 const SNAPSHOT_VERSION = 2;
-const TRANSACTIONAL_FLAG = 0x10;
 const FIELDS_PER_BATCH = 5;
 
 interface BatchMetadata {

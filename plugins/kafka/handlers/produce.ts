@@ -1,4 +1,4 @@
-import { BatchField, BrokerError, DEFAULT_MAX_MESSAGE_BYTES, RecordBatch, isCompacted, type AppendResult, type PartitionLog } from '../../../core/index.ts';
+import { BatchField, BrokerError, DEFAULT_MAX_MESSAGE_BYTES, RecordBatch, TRANSACTIONAL_FLAG, isCompacted, type AppendResult, type PartitionLog } from '../../../core/index.ts';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf, type KafkaErrorCode } from '../error-codes.ts';
 import { CurrentLeaders } from '../current-leader.ts';
@@ -61,8 +61,6 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponse> = async (ct
   for (const t of responses) for (const p of t.partitionResponses) if (p.errorCode === KafkaError.NOT_LEADER_OR_FOLLOWER) p.currentLeader = leaders.of(t.name, p.index);
   return { responses, throttleTimeMs: 0, nodeEndpoints: leaders.endpoints() };
 };
-
-const TRANSACTIONAL_FLAG = 0x10;
 
 /** Kafka checks WRITE on the topic before anything else about the partition. */
 const UNAUTHORIZED = failed(KafkaError.TOPIC_AUTHORIZATION_FAILED);
