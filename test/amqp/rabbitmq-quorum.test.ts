@@ -8,6 +8,8 @@ import { describeDifferential, type DifferentialCase } from '../helpers/amqp-dif
  */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const quorum = { 'x-queue-type': 'quorum' };
+/** Both brokers' dead_letter_worker_publisher_confirm_timeout here (RabbitMQ's default is 3 minutes). */
+const DEAD_LETTER_SETTLE_TIMEOUT_MS = 2000;
 
 /** 'ok', or how the channel or connection closed: code and RabbitMQ's text. */
 async function outcome(connect: () => Promise<ChannelModel>, steps: (ch: Channel) => Promise<unknown>): Promise<string> {
@@ -264,6 +266,32 @@ const CASES: DifferentialCase[] = [
       }),
     expected: 'ack ack nack; 1 ready',
   },
+  {
+    name: 'at-least-once dead-lettering: a dead letter its full target refused is published again when the settle timeout passed, not before',
+    run: (c, id) =>
+      withChannel(c, async (_, connection) => {
+        const ch = await connection.createConfirmChannel();
+        await ch.assertExchange(`${id}-dlx`, 'direct', { durable: false });
+        await ch.assertQueue(`${id}-target`, { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+        await ch.bindQueue(`${id}-target`, `${id}-dlx`, id);
+        await ch.assertQueue(id, { durable: true, arguments: { ...quorum, 'x-overflow': 'reject-publish', 'x-dead-letter-strategy': 'at-least-once', 'x-dead-letter-exchange': `${id}-dlx` } });
+        const answers = [await confirmed(ch, `${id}-target`, 'filler'), await confirmed(ch, id, 'm')];
+        ch.reject((await getOne(ch, id)) as amqp.GetMessage, false);
+        await sleep(200); // refused by the full target
+        const rejectedAt = Date.now();
+        ch.ack((await getOne(ch, `${id}-target`)) as amqp.GetMessage);
+        await sleep(DEAD_LETTER_SETTLE_TIMEOUT_MS / 2);
+        const early = (await ch.checkQueue(`${id}-target`)).messageCount;
+        const late = await getOne(ch, `${id}-target`, false, 3 * DEAD_LETTER_SETTLE_TIMEOUT_MS);
+        const waited = Date.now() - rejectedAt;
+        const source = (await ch.checkQueue(id)).messageCount;
+        for (const q of [id, `${id}-target`]) await ch.deleteQueue(q);
+        await ch.deleteExchange(`${id}-dlx`);
+        const timely = waited > DEAD_LETTER_SETTLE_TIMEOUT_MS / 2 && waited < 2 * DEAD_LETTER_SETTLE_TIMEOUT_MS;
+        return `${answers.join(' ')}; target after ${DEAD_LETTER_SETTLE_TIMEOUT_MS / 2} ms: ${early}; then ${late ? late.content.toString() : 'nothing'}${timely ? ' within the settle timeout' : ` after ${waited} ms`}; source ${source}`;
+      }),
+    expected: 'ack ack; target after 1000 ms: 0; then m within the settle timeout; source 0',
+  },
   ...(['classic', 'quorum'] as const).map(
     (type): DifferentialCase => ({
       name: `messages nacked with requeue on a ${type} queue: ${type === 'quorum' ? 'back at the tail, in the order they came back' : 'back at their places'}`,
@@ -460,4 +488,7 @@ const CASES: DifferentialCase[] = [
   },
 ];
 
-describeDifferential('quorum queues, consumer priorities, direct reply-to', 'qq', CASES);
+describeDifferential('quorum queues, consumer priorities, direct reply-to', 'qq', CASES, {
+  wharf: { deadLetterWorkerPublisherConfirmTimeoutMs: DEAD_LETTER_SETTLE_TIMEOUT_MS },
+  rabbitmq: { rabbitSettings: { dead_letter_worker_publisher_confirm_timeout: DEAD_LETTER_SETTLE_TIMEOUT_MS } },
+});
