@@ -292,6 +292,31 @@ const CASES: DifferentialCase[] = [
       }),
     expected: 'ack ack; target after 1000 ms: 0; then m within the settle timeout; source 0',
   },
+  {
+    name: 'at-least-once dead-lettering: published again only to the target that refused it, not to one that stored it',
+    run: (c, id) =>
+      withChannel(c, async (_, connection) => {
+        const ch = await connection.createConfirmChannel();
+        await ch.assertExchange(`${id}-dlx`, 'fanout', { durable: false });
+        await ch.assertQueue(`${id}-full`, { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+        await ch.assertQueue(`${id}-open`, { durable: true });
+        for (const target of ['full', 'open']) await ch.bindQueue(`${id}-${target}`, `${id}-dlx`, '');
+        await ch.assertQueue(id, { durable: true, arguments: { ...quorum, 'x-overflow': 'reject-publish', 'x-dead-letter-strategy': 'at-least-once', 'x-dead-letter-exchange': `${id}-dlx` } });
+        await confirmed(ch, `${id}-full`, 'filler');
+        await confirmed(ch, id, 'm');
+        ch.reject((await getOne(ch, id)) as amqp.GetMessage, false);
+        await sleep(200);
+        ch.ack((await getOne(ch, `${id}-full`)) as amqp.GetMessage);
+        await getOne(ch, `${id}-full`, true, 3 * DEAD_LETTER_SETTLE_TIMEOUT_MS);
+        await sleep(DEAD_LETTER_SETTLE_TIMEOUT_MS + 500); // a later turn of the timer, if one would come
+        const counts = [];
+        for (const q of [id, `${id}-full`, `${id}-open`]) counts.push((await ch.checkQueue(q)).messageCount);
+        for (const q of [id, `${id}-full`, `${id}-open`]) await ch.deleteQueue(q);
+        await ch.deleteExchange(`${id}-dlx`);
+        return `source ${counts[0]}, refusing target ${counts[1]} more, storing target ${counts[2]}`;
+      }),
+    expected: 'source 0, refusing target 0 more, storing target 1',
+  },
   ...(['classic', 'quorum'] as const).map(
     (type): DifferentialCase => ({
       name: `messages nacked with requeue on a ${type} queue: ${type === 'quorum' ? 'back at the tail, in the order they came back' : 'back at their places'}`,
