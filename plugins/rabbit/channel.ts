@@ -25,6 +25,7 @@ import { DirectReplyTo, REPLY_TO_QUEUE, type ReplyConsumer } from './model/direc
 import { withDeliveryCount } from './model/delivery-count.ts';
 import { checkConsumerArguments, consumerPriority, streamOffsetOf } from './model/queue-arguments.ts';
 import { StreamQueue } from './model/stream-queue.ts';
+import { streamFilterOf } from './model/stream-filter.ts';
 import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
 import { decodeMessageKey, STORED_ROUTING_AT, storedPropertiesAt, type StoredMessage } from './model/stored-message.ts';
 import type { Vhost } from './model/vhost.ts';
@@ -525,7 +526,7 @@ export class AmqpChannel implements ReplyConsumer {
     const consumer = new Consumer(tag, queue, false, a.exclusive, this.prefetch, 0, this);
     this.consumers.set(tag, consumer);
     if (!a.nowait) this.connection.sendMethod(this.id, 'basic.consume-ok', { consumerTag: tag });
-    queue.addConsumer(consumer, offset);
+    queue.addConsumer(consumer, offset, streamFilterOf(a.arguments));
   }
 
   private get(a: MethodArgs['basic.get']): void {

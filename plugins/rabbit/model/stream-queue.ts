@@ -2,6 +2,7 @@ import { batchSizeAt, forEachRecord, isAbortedBatch, readCommitted, RecordBatch,
 import { decodeProperties } from '../codec/index.ts';
 import type { QueueArguments, StreamOffset } from './queue-arguments.ts';
 import { AmqpQueue, type Delivery, type QueueConsumer, type QueueHooks, type QueueSpec } from './queue.ts';
+import { batchMatches, type StreamFilter } from './stream-filter.ts';
 import { amqp10MessageOf, streamDeliveryKey } from './stream-message.ts';
 import type { StoredMessage } from './stored-message.ts';
 
@@ -22,6 +23,8 @@ interface Cursor {
   /** Batches read and not yet delivered, from `pendingAt`. */
   pending: Buffer;
   pendingAt: number;
+  /** Only batches with a message it wants are delivered (x-stream-filter). */
+  readonly filter: StreamFilter | undefined;
   /** Kafka transactions aborted among the pending batches: theirs are skipped. */
   aborted: readonly AbortedTransaction[];
   /** False until its start is known (a timestamp is looked up). */
@@ -94,9 +97,9 @@ export class StreamQueue extends AmqpQueue {
     return this.appending;
   }
 
-  override addConsumer(consumer: QueueConsumer, offset: StreamOffset = { kind: 'next' }): void {
+  override addConsumer(consumer: QueueConsumer, offset: StreamOffset = { kind: 'next' }, filter?: StreamFilter): void {
     const log = this.log;
-    const cursor: Cursor = { consumer, start: 0, startAtBatch: false, next: log.highWatermark, pending: EMPTY, pendingAt: 0, aborted: NONE_ABORTED, positioned: true, serving: false, again: false, closed: false };
+    const cursor: Cursor = { consumer, filter, start: 0, startAtBatch: false, next: log.highWatermark, pending: EMPTY, pendingAt: 0, aborted: NONE_ABORTED, positioned: true, serving: false, again: false, closed: false };
     switch (offset.kind) {
       case 'first':
         cursor.next = log.logStartOffset;
@@ -229,6 +232,7 @@ export class StreamQueue extends AmqpQueue {
     if (batch.lastOffset < cursor.next) return;
     cursor.next = batch.lastOffset + 1;
     if (batch.isControl || isAbortedBatch(buf, pos, cursor.aborted)) return;
+    if (cursor.filter && !batchMatches(buf, pos, cursor.filter)) return;
     if (cursor.startAtBatch) {
       cursor.start = batch.baseOffset;
       cursor.startAtBatch = false;
