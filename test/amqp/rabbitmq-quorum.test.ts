@@ -53,6 +53,23 @@ async function getOne(ch: Channel, queue: string, noAck = false, waitMs = 3000):
 const confirmed = (ch: amqp.ConfirmChannel, queue: string, body: string) =>
   new Promise<string>((resolve) => ch.sendToQueue(queue, Buffer.from(body), {}, (err) => resolve(err ? 'nack' : 'ack')));
 
+/**
+ * A quorum queue `id` dead-lettering at least once through the fanout `id-dlx` to `id-full`, which holds a
+ * message and refuses more (and to `also`, if given); its message 'm' rejected, so refused by `id-full`.
+ * The publisher confirms, as 'ack' or 'nack'.
+ */
+async function deadLetterToFullTarget(ch: amqp.ConfirmChannel, id: string, also?: string): Promise<string[]> {
+  await ch.assertExchange(`${id}-dlx`, 'fanout', { durable: false });
+  await ch.assertQueue(`${id}-full`, { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+  if (also !== undefined) await ch.assertQueue(also, { durable: true });
+  for (const target of [`${id}-full`, ...(also === undefined ? [] : [also])]) await ch.bindQueue(target, `${id}-dlx`, '');
+  await ch.assertQueue(id, { durable: true, arguments: { ...quorum, 'x-overflow': 'reject-publish', 'x-dead-letter-strategy': 'at-least-once', 'x-dead-letter-exchange': `${id}-dlx` } });
+  const answers = [await confirmed(ch, `${id}-full`, 'filler'), await confirmed(ch, id, 'm')];
+  ch.reject((await getOne(ch, id)) as amqp.GetMessage, false);
+  await sleep(200); // refused by the full target
+  return answers;
+}
+
 const headersOf = (m: { properties: { headers?: Record<string, unknown> } }) => JSON.stringify(m.properties.headers ?? {});
 const deathOf = (m: { properties: { headers?: Record<string, unknown> } }) => {
   const h = m.properties.headers ?? {};
@@ -271,21 +288,15 @@ const CASES: DifferentialCase[] = [
     run: (c, id) =>
       withChannel(c, async (_, connection) => {
         const ch = await connection.createConfirmChannel();
-        await ch.assertExchange(`${id}-dlx`, 'direct', { durable: false });
-        await ch.assertQueue(`${id}-target`, { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
-        await ch.bindQueue(`${id}-target`, `${id}-dlx`, id);
-        await ch.assertQueue(id, { durable: true, arguments: { ...quorum, 'x-overflow': 'reject-publish', 'x-dead-letter-strategy': 'at-least-once', 'x-dead-letter-exchange': `${id}-dlx` } });
-        const answers = [await confirmed(ch, `${id}-target`, 'filler'), await confirmed(ch, id, 'm')];
-        ch.reject((await getOne(ch, id)) as amqp.GetMessage, false);
-        await sleep(200); // refused by the full target
+        const answers = await deadLetterToFullTarget(ch, id);
         const rejectedAt = Date.now();
-        ch.ack((await getOne(ch, `${id}-target`)) as amqp.GetMessage);
+        ch.ack((await getOne(ch, `${id}-full`)) as amqp.GetMessage);
         await sleep(DEAD_LETTER_SETTLE_TIMEOUT_MS / 2);
-        const early = (await ch.checkQueue(`${id}-target`)).messageCount;
-        const late = await getOne(ch, `${id}-target`, false, 3 * DEAD_LETTER_SETTLE_TIMEOUT_MS);
+        const early = (await ch.checkQueue(`${id}-full`)).messageCount;
+        const late = await getOne(ch, `${id}-full`, false, 3 * DEAD_LETTER_SETTLE_TIMEOUT_MS);
         const waited = Date.now() - rejectedAt;
         const source = (await ch.checkQueue(id)).messageCount;
-        for (const q of [id, `${id}-target`]) await ch.deleteQueue(q);
+        for (const q of [id, `${id}-full`]) await ch.deleteQueue(q);
         await ch.deleteExchange(`${id}-dlx`);
         const timely = waited > DEAD_LETTER_SETTLE_TIMEOUT_MS / 2 && waited < 2 * DEAD_LETTER_SETTLE_TIMEOUT_MS;
         return `${answers.join(' ')}; target after ${DEAD_LETTER_SETTLE_TIMEOUT_MS / 2} ms: ${early}; then ${late ? late.content.toString() : 'nothing'}${timely ? ' within the settle timeout' : ` after ${waited} ms`}; source ${source}`;
@@ -297,15 +308,7 @@ const CASES: DifferentialCase[] = [
     run: (c, id) =>
       withChannel(c, async (_, connection) => {
         const ch = await connection.createConfirmChannel();
-        await ch.assertExchange(`${id}-dlx`, 'fanout', { durable: false });
-        await ch.assertQueue(`${id}-full`, { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
-        await ch.assertQueue(`${id}-open`, { durable: true });
-        for (const target of ['full', 'open']) await ch.bindQueue(`${id}-${target}`, `${id}-dlx`, '');
-        await ch.assertQueue(id, { durable: true, arguments: { ...quorum, 'x-overflow': 'reject-publish', 'x-dead-letter-strategy': 'at-least-once', 'x-dead-letter-exchange': `${id}-dlx` } });
-        await confirmed(ch, `${id}-full`, 'filler');
-        await confirmed(ch, id, 'm');
-        ch.reject((await getOne(ch, id)) as amqp.GetMessage, false);
-        await sleep(200);
+        await deadLetterToFullTarget(ch, id, `${id}-open`);
         ch.ack((await getOne(ch, `${id}-full`)) as amqp.GetMessage);
         await getOne(ch, `${id}-full`, true, 3 * DEAD_LETTER_SETTLE_TIMEOUT_MS);
         await sleep(DEAD_LETTER_SETTLE_TIMEOUT_MS + 500); // a later turn of the timer, if one would come
