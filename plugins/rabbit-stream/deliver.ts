@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { BatchField, COMPRESSION_MASK, CONTROL_FLAG, decompress, StreamEntryEncoder, VarintReader } from '../../core/index.ts';
+import { BatchField, COMPRESSION_MASK, CONTROL_FLAG, decompress, isAbortedBatch, StreamEntryEncoder, VarintReader, type AbortedTransaction } from '../../core/index.ts';
 import { Command } from './protocol.ts';
 
 /** Osiris chunk header: magic/version, type, entries, records, timestamp, epoch, first offset, crc, data length, trailer length, bloom size, reserved. */
@@ -13,7 +13,7 @@ const CHUNK_DATA_TARGET = 256 * 1024;
 const MAX_ENTRIES = 0xffff;
 
 export interface Chunk {
-  /** The Deliver frame; undefined when the batches read hold nothing a consumer sees (transaction markers). */
+  /** The Deliver frame; undefined when the batches read hold nothing a consumer sees (transaction markers, aborted transactions). */
   frame: Buffer | undefined;
   /** Where the next unread batch begins in the buffer. */
   next: number;
@@ -25,13 +25,14 @@ export interface Chunk {
  * Stored record batches as one Deliver frame: consecutive batches become one osiris user chunk of simple
  * entries, each an AMQP 1.0 message built around the stored body (one buffer per chunk, no object per
  * record). The first batch may begin before `fromOffset`: the chunk holds it whole, as osiris delivers
- * the chunk an offset falls in, and clients skip what they did not ask for.
+ * the chunk an offset falls in, and clients skip what they did not ask for. Transaction markers and the
+ * batches of `aborted` Kafka transactions are left out: a chunk ends before them.
  */
 export class ChunkEncoder {
   private readonly entries = new StreamEntryEncoder();
   private readonly parts: Array<{ records: Buffer; start: number; count: number }> = [];
 
-  encode(subscriptionId: number, batches: Buffer, pos: number, fromOffset: number): Chunk {
+  encode(subscriptionId: number, batches: Buffer, pos: number, fromOffset: number, aborted: readonly AbortedTransaction[]): Chunk {
     const parts = this.parts;
     parts.length = 0;
     let dataLength = 0;
@@ -48,8 +49,8 @@ export class ChunkEncoder {
       const lastOffset = baseOffset + batches.readInt32BE(pos + BatchField.lastOffsetDelta);
       const attributes = batches.readInt16BE(pos + BatchField.attributes);
       const count = batches.readInt32BE(pos + BatchField.recordCount);
-      if (lastOffset < nextOffset || (attributes & CONTROL_FLAG) !== 0 || count === 0) {
-        if (firstOffset >= 0 && lastOffset >= nextOffset) break; // a marker ends the contiguous run
+      if (lastOffset < nextOffset || (attributes & CONTROL_FLAG) !== 0 || count === 0 || isAbortedBatch(batches, pos, aborted)) {
+        if (firstOffset >= 0 && lastOffset >= nextOffset) break; // a marker or an aborted batch ends the contiguous run
         nextOffset = Math.max(nextOffset, lastOffset + 1);
         pos = batchEnd;
         continue;

@@ -2,7 +2,9 @@ import type net from 'node:net';
 import {
   BrokerError,
   LengthPrefixedFrames,
+  readCommitted,
   StreamBatchBuilder,
+  type AbortedTransaction,
   type Logger,
   type PartitionLog,
 } from '../../core/index.ts';
@@ -43,6 +45,8 @@ interface Subscription {
   /** Batches read and not yet delivered (credit ran out), from `pendingAt`. */
   pending: Buffer;
   pendingAt: number;
+  /** Kafka transactions aborted among the pending batches: theirs are not delivered. */
+  aborted: readonly AbortedTransaction[];
   credit: number;
   /** False for a waiting member of a single-active-consumer group: nothing is delivered to it. */
   active: boolean;
@@ -630,6 +634,7 @@ export class StreamConnection {
       nextOffset,
       pending: EMPTY,
       pendingAt: 0,
+      aborted: [],
       credit,
       active: !singleActive,
       group: singleActive ? reference : undefined,
@@ -765,18 +770,18 @@ export class StreamConnection {
   private async deliver(s: Subscription): Promise<void> {
     while (!s.closed && !this.closed && s.active && s.credit > 0) {
       if (s.pendingAt >= s.pending.length) {
-        if (s.nextOffset >= s.log.highWatermark) return;
         if (s.nextOffset < s.log.logStartOffset) s.nextOffset = s.log.logStartOffset;
-        const { records } = await s.log.read(s.nextOffset, READ_BYTES);
+        const { records, aborted } = await readCommitted(s.log, s.nextOffset, READ_BYTES);
         if (records.length === 0 || s.closed) return;
         s.pending = records;
         s.pendingAt = 0;
+        s.aborted = aborted;
       }
       let writable = true;
       this.socket.cork();
       try {
         while (s.pendingAt < s.pending.length && s.credit > 0 && s.active) {
-          const chunk = this.chunks.encode(s.id, s.pending, s.pendingAt, s.nextOffset);
+          const chunk = this.chunks.encode(s.id, s.pending, s.pendingAt, s.nextOffset, s.aborted);
           s.pendingAt = chunk.next;
           s.nextOffset = chunk.nextOffset;
           if (chunk.frame) {

@@ -1,4 +1,5 @@
 import { BrokerError, field, type ConfigField } from '../../core/index.ts';
+import { DEFAULT_DEAD_LETTER_SETTLE_TIMEOUT_MS } from './model/dead-letter-worker.ts';
 
 export interface UserSpec {
   name: string;
@@ -58,5 +59,6 @@ export const amqpConfigFields = {
   users: json<UserSpec[]>([GUEST], 'users the security store does not hold, as JSON: [{name, password or passwordHash, loopbackOnly, tags: ["administrator"], permissions: {vhost: {configure, write, read}}}]', checkUsers),
   loopbackUsers: json<string[]>(['guest'], "users that may connect only from a loopback address, as a JSON array (RabbitMQ's loopback_users; [] for none)", checkNames('amqp.loopbackUsers')),
   vhosts: json<string[]>(['/'], 'virtual hosts as a JSON array', checkNames('amqp.vhosts')),
+  deadLetterWorkerPublisherConfirmTimeoutMs: field.integer(DEFAULT_DEAD_LETTER_SETTLE_TIMEOUT_MS, "at-least-once dead-lettering of quorum queues: how long a dead letter waits for its target queues before it is published again, and how often they are checked (RabbitMQ's dead_letter_worker_publisher_confirm_timeout)", { min: 1 }),
   drainTimeoutMs: field.integer(5000, 'how long a stopping broker waits for in-flight work', { min: 0 }),
 } as const;

@@ -62,7 +62,7 @@ export class AmqpServer implements AmqpContext {
     this.ackStore = await AckStateStore.open(engine, this.clock, logger);
     const definitions = await Definitions.open(engine);
     for (const name of section.vhosts) {
-      const vhost = new Vhost(name, { topics, ackStore: this.ackStore, definitions, clock: this.clock, logger, segmentBytes: section.segmentBytes, counters: this.counters, replyTo: this.replyTo });
+      const vhost = new Vhost(name, { topics, ackStore: this.ackStore, definitions, clock: this.clock, logger, segmentBytes: section.segmentBytes, counters: this.counters, replyTo: this.replyTo, deadLetterSettleTimeoutMs: section.deadLetterWorkerPublisherConfirmTimeoutMs });
       await vhost.open();
       this.vhosts.set(name, vhost);
     }

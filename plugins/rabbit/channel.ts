@@ -25,6 +25,7 @@ import { DirectReplyTo, REPLY_TO_QUEUE, type ReplyConsumer } from './model/direc
 import { withDeliveryCount } from './model/delivery-count.ts';
 import { checkConsumerArguments, consumerPriority, streamOffsetOf } from './model/queue-arguments.ts';
 import { StreamQueue } from './model/stream-queue.ts';
+import { streamFilterOf } from './model/stream-filter.ts';
 import type { AmqpQueue, Delivery, QueueConsumer } from './model/queue.ts';
 import { decodeMessageKey, STORED_ROUTING_AT, storedPropertiesAt, type StoredMessage } from './model/stored-message.ts';
 import type { Vhost } from './model/vhost.ts';
@@ -456,7 +457,7 @@ export class AmqpChannel implements ReplyConsumer {
       case 'queue.purge': {
         const name = this.queueName(method.args.queue);
         this.check('read', 'queue', name);
-        const messageCount = vhost.queue(name, conn).purge();
+        const messageCount = vhost.purgeQueue(vhost.queue(name, conn));
         if (!method.args.nowait) this.connection.sendMethod(this.id, 'queue.purge-ok', { messageCount });
         return;
       }
@@ -500,13 +501,13 @@ export class AmqpChannel implements ReplyConsumer {
     checkConsumerArguments(a.arguments, name, this.vhost.name, queue.args.type);
     const quorum = queue.args.type === 'quorum';
     if (queue instanceof StreamQueue) return this.consumeStream(queue, tag, a);
-    // A quorum queue (3.10) records exclusive consumers but does not enforce them.
+    // RabbitMQ 3.10.8 enforces exclusive consumers on classic queues only: quorum and stream queues record the flag.
     if (!quorum && (queue.hasExclusiveConsumer || (a.exclusive && queue.consumerCount > 0))) {
       throw amqpError.accessRefused(`queue '${name}' in vhost '${this.vhost.name}' in exclusive use`);
     }
     if (quorum && this.globalPrefetch > 0) throw amqpError.notImplemented(`queue '${name}' in vhost '${this.vhost.name}' does not support global qos`);
     const prefetch = quorum && this.prefetch === 0 ? QUORUM_UNLIMITED_PREFETCH : this.prefetch;
-    const consumer = new Consumer(tag, queue, a.noAck, a.exclusive && !quorum, prefetch, consumerPriority(a.arguments), this);
+    const consumer = new Consumer(tag, queue, a.noAck, a.exclusive, prefetch, consumerPriority(a.arguments), this);
     this.consumers.set(tag, consumer);
     if (!a.nowait) this.connection.sendMethod(this.id, 'basic.consume-ok', { consumerTag: tag });
     queue.addConsumer(consumer);
@@ -522,10 +523,10 @@ export class AmqpChannel implements ReplyConsumer {
     if (a.noAck) throw amqpError.notImplemented(`automatic acknowledgement not supported by stream queues ${where}`);
     if (this.globalPrefetch > 0) throw amqpError.notImplemented(`${where} does not support global qos`);
     const offset = streamOffsetOf(a.arguments.get('x-stream-offset'), Date.now())!;
-    const consumer = new Consumer(tag, queue, false, false, this.prefetch, 0, this);
+    const consumer = new Consumer(tag, queue, false, a.exclusive, this.prefetch, 0, this);
     this.consumers.set(tag, consumer);
     if (!a.nowait) this.connection.sendMethod(this.id, 'basic.consume-ok', { consumerTag: tag });
-    queue.addConsumer(consumer, offset);
+    queue.addConsumer(consumer, offset, streamFilterOf(a.arguments));
   }
 
   private get(a: MethodArgs['basic.get']): void {

@@ -236,4 +236,34 @@ describe.skipIf(!present)('Wharf beside RabbitMQ 3.10.8', () => {
     const badLogin = { headers: { authorization: `Basic ${Buffer.from('guest:wrong').toString('base64')}` } };
     expect(await api(wharf.base, '/api/overview', badLogin)).toEqual(await api(refBase, '/api/overview', badLogin));
   });
+
+  it('exclusive consumers of quorum and stream queues are listed exclusive; purging a stream is a bad request', async () => {
+    const refBase = `http://127.0.0.1:${reference.managementPort}`;
+    const views = await Promise.all(
+      [[reference.port, refBase], [wharf.port('amqp'), wharf.base]].map(async ([port, base]) => {
+        const connection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+        try {
+          const ch = await connection.createChannel();
+          await ch.prefetch(5);
+          for (const type of ['quorum', 'stream']) {
+            await ch.assertQueue(`exclusive-${type}`, { durable: true, arguments: { 'x-queue-type': type } });
+            await ch.consume(`exclusive-${type}`, () => undefined, { exclusive: true, consumerTag: `tag-${type}` });
+          }
+          let consumers: any[] = [];
+          await eventually(async () => {
+            consumers = ((await api(base as string, '/api/consumers')).body as any[]).filter((c) => c.queue.name.startsWith('exclusive-'));
+            return consumers.length === 2;
+          }, 30_000, 'the two consumers listed');
+          const purge = await api(base as string, '/api/queues/%2F/exclusive-stream/contents', { method: 'DELETE' });
+          for (const type of ['quorum', 'stream']) await ch.deleteQueue(`exclusive-${type}`);
+          return { consumers: consumers.map((c) => [c.queue.name, c.consumer_tag, c.exclusive]).sort(), purge };
+        } finally {
+          await connection.close();
+        }
+      }),
+    );
+    expect(views[0]!.consumers).toEqual([['exclusive-quorum', 'tag-quorum', true], ['exclusive-stream', 'tag-stream', true]]);
+    expect(views[0]!.purge).toEqual({ status: 400, body: { error: 'bad_request', reason: "queue.purge not supported by stream queues queue 'exclusive-stream' in vhost '/'" } });
+    expect(views[1]).toEqual(views[0]);
+  });
 });

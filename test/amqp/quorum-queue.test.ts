@@ -9,6 +9,8 @@ import { tempDir } from '../helpers/temp-dir.ts';
 /** Quorum queues on Wharf where the answer takes longer than a differential case: dead-lettering at least once, restarts, the management API. */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const quorum = { 'x-queue-type': 'quorum' };
+/** At-least-once dead-lettering tries again every second here, not every 3 minutes. */
+const SETTLE_FAST = { amqp: { deadLetterWorkerPublisherConfirmTimeoutMs: 1000 } };
 
 async function getOne(ch: amqp.Channel, queue: string, waitMs = 3000): Promise<amqp.GetMessage | false> {
   for (const until = Date.now() + waitMs; ; await sleep(20)) {
@@ -21,7 +23,7 @@ const dir = tempDir();
 let admin: AdminTestBroker;
 const connect = () => amqp.connect(`amqp://guest:guest@127.0.0.1:${admin.port('amqp')}`);
 beforeAll(async () => {
-  admin = await startAdmin([rabbit()], {}, dir.path);
+  admin = await startAdmin([rabbit()], SETTLE_FAST, dir.path);
 });
 afterAll(async () => {
   await admin?.stop();
@@ -41,7 +43,7 @@ describe('quorum queues', () => {
       await sleep(200);
       await ch.assertQueue(`${name}-parked`, { durable: true });
       await ch.bindQueue(`${name}-parked`, `${name}-dlx`, name);
-      const parked = await getOne(ch, `${name}-parked`, 2000);
+      const parked = await getOne(ch, `${name}-parked`, 3000);
       expect(parked ? parked.content.toString() : 'lost').toBe(strategy === 'at-least-once' ? 'precious' : 'lost');
       expect((await ch.checkQueue(name)).messageCount).toBe(0);
       await connection.close();
@@ -57,7 +59,7 @@ describe('quorum queues', () => {
     await sleep(100);
     await connection.close();
     await admin.broker.stop();
-    admin = await startAdmin([rabbit()], {}, dir.path);
+    admin = await startAdmin([rabbit()], SETTLE_FAST, dir.path);
     connection = await connect();
     ch = await connection.createChannel();
     const again = (await getOne(ch, 'restarted')) as amqp.GetMessage;

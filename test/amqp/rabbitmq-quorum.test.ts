@@ -8,6 +8,8 @@ import { describeDifferential, type DifferentialCase } from '../helpers/amqp-dif
  */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const quorum = { 'x-queue-type': 'quorum' };
+/** Both brokers' dead_letter_worker_publisher_confirm_timeout here (RabbitMQ's default is 3 minutes). */
+const DEAD_LETTER_SETTLE_TIMEOUT_MS = 2000;
 
 /** 'ok', or how the channel or connection closed: code and RabbitMQ's text. */
 async function outcome(connect: () => Promise<ChannelModel>, steps: (ch: Channel) => Promise<unknown>): Promise<string> {
@@ -50,6 +52,23 @@ async function getOne(ch: Channel, queue: string, noAck = false, waitMs = 3000):
 /** Publishes one message on a confirm channel: 'ack' or 'nack'. */
 const confirmed = (ch: amqp.ConfirmChannel, queue: string, body: string) =>
   new Promise<string>((resolve) => ch.sendToQueue(queue, Buffer.from(body), {}, (err) => resolve(err ? 'nack' : 'ack')));
+
+/**
+ * A quorum queue `id` dead-lettering at least once through the fanout `id-dlx` to `id-full`, which holds a
+ * message and refuses more (and to `also`, if given); its message 'm' rejected, so refused by `id-full`.
+ * The publisher confirms, as 'ack' or 'nack'.
+ */
+async function deadLetterToFullTarget(ch: amqp.ConfirmChannel, id: string, also?: string): Promise<string[]> {
+  await ch.assertExchange(`${id}-dlx`, 'fanout', { durable: false });
+  await ch.assertQueue(`${id}-full`, { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+  if (also !== undefined) await ch.assertQueue(also, { durable: true });
+  for (const target of [`${id}-full`, ...(also === undefined ? [] : [also])]) await ch.bindQueue(target, `${id}-dlx`, '');
+  await ch.assertQueue(id, { durable: true, arguments: { ...quorum, 'x-overflow': 'reject-publish', 'x-dead-letter-strategy': 'at-least-once', 'x-dead-letter-exchange': `${id}-dlx` } });
+  const answers = [await confirmed(ch, `${id}-full`, 'filler'), await confirmed(ch, id, 'm')];
+  ch.reject((await getOne(ch, id)) as amqp.GetMessage, false);
+  await sleep(200); // refused by the full target
+  return answers;
+}
 
 const headersOf = (m: { properties: { headers?: Record<string, unknown> } }) => JSON.stringify(m.properties.headers ?? {});
 const deathOf = (m: { properties: { headers?: Record<string, unknown> } }) => {
@@ -264,6 +283,43 @@ const CASES: DifferentialCase[] = [
       }),
     expected: 'ack ack nack; 1 ready',
   },
+  {
+    name: 'at-least-once dead-lettering: a dead letter its full target refused is published again when the settle timeout passed, not before',
+    run: (c, id) =>
+      withChannel(c, async (_, connection) => {
+        const ch = await connection.createConfirmChannel();
+        const answers = await deadLetterToFullTarget(ch, id);
+        const rejectedAt = Date.now();
+        ch.ack((await getOne(ch, `${id}-full`)) as amqp.GetMessage);
+        await sleep(DEAD_LETTER_SETTLE_TIMEOUT_MS / 2);
+        const early = (await ch.checkQueue(`${id}-full`)).messageCount;
+        const late = await getOne(ch, `${id}-full`, false, 3 * DEAD_LETTER_SETTLE_TIMEOUT_MS);
+        const waited = Date.now() - rejectedAt;
+        const source = (await ch.checkQueue(id)).messageCount;
+        for (const q of [id, `${id}-full`]) await ch.deleteQueue(q);
+        await ch.deleteExchange(`${id}-dlx`);
+        const timely = waited > DEAD_LETTER_SETTLE_TIMEOUT_MS / 2 && waited < 2 * DEAD_LETTER_SETTLE_TIMEOUT_MS;
+        return `${answers.join(' ')}; target after ${DEAD_LETTER_SETTLE_TIMEOUT_MS / 2} ms: ${early}; then ${late ? late.content.toString() : 'nothing'}${timely ? ' within the settle timeout' : ` after ${waited} ms`}; source ${source}`;
+      }),
+    expected: 'ack ack; target after 1000 ms: 0; then m within the settle timeout; source 0',
+  },
+  {
+    name: 'at-least-once dead-lettering: published again only to the target that refused it, not to one that stored it',
+    run: (c, id) =>
+      withChannel(c, async (_, connection) => {
+        const ch = await connection.createConfirmChannel();
+        await deadLetterToFullTarget(ch, id, `${id}-open`);
+        ch.ack((await getOne(ch, `${id}-full`)) as amqp.GetMessage);
+        await getOne(ch, `${id}-full`, true, 3 * DEAD_LETTER_SETTLE_TIMEOUT_MS);
+        await sleep(DEAD_LETTER_SETTLE_TIMEOUT_MS + 500); // a later turn of the timer, if one would come
+        const counts = [];
+        for (const q of [id, `${id}-full`, `${id}-open`]) counts.push((await ch.checkQueue(q)).messageCount);
+        for (const q of [id, `${id}-full`, `${id}-open`]) await ch.deleteQueue(q);
+        await ch.deleteExchange(`${id}-dlx`);
+        return `source ${counts[0]}, refusing target ${counts[1]} more, storing target ${counts[2]}`;
+      }),
+    expected: 'source 0, refusing target 0 more, storing target 1',
+  },
   ...(['classic', 'quorum'] as const).map(
     (type): DifferentialCase => ({
       name: `messages nacked with requeue on a ${type} queue: ${type === 'quorum' ? 'back at the tail, in the order they came back' : 'back at their places'}`,
@@ -460,4 +516,7 @@ const CASES: DifferentialCase[] = [
   },
 ];
 
-describeDifferential('quorum queues, consumer priorities, direct reply-to', 'qq', CASES);
+describeDifferential('quorum queues, consumer priorities, direct reply-to', 'qq', CASES, {
+  wharf: { deadLetterWorkerPublisherConfirmTimeoutMs: DEAD_LETTER_SETTLE_TIMEOUT_MS },
+  rabbitmq: { rabbitSettings: { dead_letter_worker_publisher_confirm_timeout: DEAD_LETTER_SETTLE_TIMEOUT_MS } },
+});

@@ -102,6 +102,7 @@ const CASES: DifferentialCase[] = [
     [
       ['a no-ack consumer is refused', async (ch: Channel, id: string) => ch.consume(id, () => undefined, { noAck: true }), "540 NOT_IMPLEMENTED - automatic acknowledgement not supported by stream queues queue 'Q' in vhost '/'"],
       ['basic.get is refused', async (ch: Channel, id: string) => ch.get(id, { noAck: false }), "540 NOT_IMPLEMENTED - basic.get not supported by stream queues queue 'Q' in vhost '/'"],
+      ['queue.purge is refused', async (ch: Channel, id: string) => ch.purgeQueue(id), "540 NOT_IMPLEMENTED - queue.purge not supported by stream queues queue 'Q' in vhost '/'"],
       [
         'global qos is refused',
         async (ch: Channel, id: string) => {

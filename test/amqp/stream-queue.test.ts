@@ -316,3 +316,42 @@ describe('stream queues over AMQP 0-9-1', () => {
     }
   }, 30_000);
 });
+
+describe('stream filtering over AMQP 0-9-1 (RabbitMQ 3.13 semantics)', () => {
+  it('a consumer with x-stream-filter gets the batches (chunks) holding a message it wants, whole; x-stream-match-unfiltered adds those without a filter value', async () => {
+    const connection = await connect();
+    const ch = await connection.createConfirmChannel();
+    await ch.assertQueue('filtered', { durable: true, arguments: stream });
+    const send = (body: string, value?: string) => ch.sendToQueue('filtered', Buffer.from(body), value === undefined ? {} : { headers: { 'x-stream-filter-value': value } });
+    // One batch each, waiting for the confirm.
+    for (const [body, value] of [['apple-1', 'apple'], ['banana-1', 'banana'], ['plain-1', undefined], ['cherry-1', 'cherry']] as const) {
+      send(body, value);
+      await ch.waitForConfirms();
+    }
+    // A Kafka producer writes two messages as one batch: a chunk with two filter values.
+    const producer = new Kafka({ clientId: 'filter', brokers: [`127.0.0.1:${kafkaPort}`], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic: 'filtered', messages: [{ value: 'apple-2', headers: { 'x-stream-filter-value': 'apple' } }, { value: 'banana-2', headers: { 'x-stream-filter-value': 'banana' } }] });
+    await producer.disconnect();
+
+    const read = async (args: Record<string, unknown>): Promise<string> => {
+      const reader = await connection.createChannel();
+      await reader.prefetch(100);
+      const got: string[] = [];
+      await reader.consume('filtered', (m) => m && (got.push(`${m.content.toString()}@${String(m.properties.headers?.['x-stream-offset'])}`), reader.ack(m)), { arguments: { 'x-stream-offset': 'first', ...args } });
+      await sleep(500);
+      await reader.close();
+      return got.join(' ');
+    };
+    expect(await read({ 'x-stream-filter': 'apple' })).toBe('apple-1@0 apple-2@4 banana-2@5');
+    expect(await read({ 'x-stream-filter': ['banana', 'cherry'] })).toBe('banana-1@1 cherry-1@3 apple-2@4 banana-2@5');
+    expect(await read({ 'x-stream-filter': 'cherry', 'x-stream-match-unfiltered': true })).toBe('plain-1@2 cherry-1@3');
+    expect(await read({ 'x-stream-filter': 'durian' })).toBe('');
+    const everything = 'apple-1@0 banana-1@1 plain-1@2 cherry-1@3 apple-2@4 banana-2@5';
+    expect(await read({})).toBe(everything);
+    // A filter that is neither a string nor an array filters nothing, as RabbitMQ ignores it.
+    expect(await read({ 'x-stream-filter': 7 })).toBe(everything);
+    await ch.deleteQueue('filtered');
+    await connection.close();
+  });
+});

@@ -2,7 +2,7 @@ import amqp, { type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAmqp, type AmqpTestBroker } from './amqp.ts';
 import { hasProgram } from './programs.ts';
-import { startRabbitMq, type RabbitMq } from './rabbitmq.ts';
+import { startRabbitMq, type RabbitMq, type RabbitMqOptions } from './rabbitmq.ts';
 
 /** One scenario run with amqplib against each broker: its answer, as text, must be `expected`. */
 export interface DifferentialCase {
@@ -14,17 +14,24 @@ export interface DifferentialCase {
   rabbitmq?: string;
 }
 
+/** The same setting given to both brokers, where a case needs one. */
+export interface DifferentialSettings {
+  /** Wharf's `amqp` configuration section. */
+  wharf?: Record<string, unknown>;
+  rabbitmq?: RabbitMqOptions;
+}
+
 /**
  * Runs every case against Wharf and, where Debian's rabbitmq-server is installed (else one skip line),
  * against RabbitMQ 3.10.8 started beside it in the same run.
  */
-export function describeDifferential(title: string, idPrefix: string, cases: readonly DifferentialCase[]): void {
+export function describeDifferential(title: string, idPrefix: string, cases: readonly DifferentialCase[], settings: DifferentialSettings = {}): void {
   let wharf: AmqpTestBroker;
   const rabbitPresent = hasProgram('rabbitmq', `the RabbitMQ side of ${title}`);
   let rabbit: RabbitMq | undefined;
 
   beforeAll(async () => {
-    [wharf, rabbit] = await Promise.all([startAmqp(), rabbitPresent ? startRabbitMq() : undefined]);
+    [wharf, rabbit] = await Promise.all([startAmqp({ amqp: settings.wharf }), rabbitPresent ? startRabbitMq(settings.rabbitmq) : undefined]);
   }, 120_000);
   afterAll(async () => {
     await wharf?.stop();

@@ -20,6 +20,8 @@ export interface RabbitMqOptions {
   management?: boolean;
   /** Enable rabbitmq_prometheus on a port chosen per run. */
   prometheus?: boolean;
+  /** Settings of the rabbit application (`-rabbit name value`), such as dead_letter_worker_publisher_confirm_timeout. */
+  rabbitSettings?: Record<string, number>;
 }
 
 function freePort(): Promise<number> {
@@ -67,7 +69,7 @@ export async function startRabbitMq(options: RabbitMqOptions = {}): Promise<Rabb
     RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
     RABBITMQ_NODE_PORT: String(port),
     RABBITMQ_DIST_PORT: String(distPort),
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: ['-kernel inet_dist_use_interface {127,0,0,1}', ...Object.entries(options.rabbitSettings ?? {}).map(([name, value]) => `-rabbit ${name} ${value}`)].join(' '),
     RABBITMQ_MNESIA_BASE: path.join(dir.path, 'mnesia'),
     RABBITMQ_LOG_BASE: path.join(dir.path, 'log'),
     RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir.path, 'enabled_plugins'),

@@ -97,11 +97,11 @@ export function queueRoutes(ctx: ManagementContext): AdminRoute[] {
       method: 'DELETE',
       path: '/api/queues/:vhost/:name/contents',
       summary: 'purges a queue\'s ready messages',
-      handler: (request) => {
+      handler: async (request) => {
         const vhost = vhostOf(ctx, request);
         const queue = queueOf(vhost, request.params.name!);
         requirePermission(ctx, request, vhost, 'read', 'queue', queue.name);
-        queue.purge();
+        await asHttp(() => vhost.purgeQueue(queue));
         return AdminReply.noContent;
       },
     },

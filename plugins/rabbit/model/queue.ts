@@ -1,5 +1,6 @@
 import type { AckQueue, BatchingAppender, BrokerError, Clock, QueuedMessage, Timer } from '../../../core/index.ts';
 import { QueueStats } from '../amqp-stats.ts';
+import type { DeadLetterRouting, DeadLetterWorker } from './dead-letter-worker.ts';
 import type { FieldTable } from '../codec/index.ts';
 import type { QueueArguments } from './queue-arguments.ts';
 import { encodeMessageKey, storedExpiry, type StoredMessage } from './stored-message.ts';
@@ -46,12 +47,6 @@ interface PriorityGroup {
 }
 
 /**
- * How long an at-least-once dead-lettered message waits before it is offered to the dead-letter exchange
- * again. (RabbitMQ retries every dead_letter_worker_publisher_confirm_timeout, 2 minutes by default.)
- */
-const DEAD_LETTER_RETRY_MS = 1000;
-
-/**
  * The record header of a message a quorum queue put back at its tail (nack or reject with requeue): how
  * often it had been returned before, as the re-appended record starts its own attempts over.
  */
@@ -61,6 +56,8 @@ const RETURNS_HEADER = 'x-returns';
 export interface QueueHooks {
   /** Resolves true once every queue the dead-letter exchange routed it to stored it; false if none did. */
   deadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason): Promise<boolean>;
+  /** At least once: routes the dead letter and publishes it to the queues not in `settled`. */
+  forwardDeadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason, settled: ReadonlySet<string>): DeadLetterRouting;
   /** No consumers any more (auto-delete) or unused past x-expires. */
   unused(queue: AmqpQueue, why: 'auto-delete' | 'expires'): void;
   /** A log of the queue could not be read (damaged on disk): the queue is down, its consumers were cancelled. */
@@ -86,9 +83,6 @@ export class AmqpQueue {
   private expiryAt = Infinity;
   private expiresTimer: Timer | undefined;
   private readyBytes = 0;
-  /** Messages (and their bytes) taken for at-least-once dead-lettering and not yet stored by its targets. */
-  private deadLettering = 0;
-  private deadLetteringBytes = 0;
   /** Quorum reject-publish: over the limit, refusing publishes until back at 80% of it. */
   private publishersBlocked = false;
   private deleted = false;
@@ -106,6 +100,8 @@ export class AmqpQueue {
     private readonly appenders: BatchingAppender[],
     private readonly hooks: QueueHooks,
     private readonly clock: Clock,
+    /** A quorum queue's at-least-once dead-lettering. */
+    private readonly deadLetters?: DeadLetterWorker,
   ) {
     this.unsubscribes = levels.map((level) => level.onAvailable(() => this.pump()));
     this.unsubscribes.push(...levels.map((level) => level.onFailure(this.crash)));
@@ -143,16 +139,25 @@ export class AmqpQueue {
     return this.levels;
   }
 
-  /** Messages delivered and not yet acknowledged (not those held for at-least-once dead-lettering). */
+  /** Messages delivered and not yet acknowledged (not those moving to at-least-once dead-lettering). */
   get unackedCount(): number {
-    let count = -this.deadLettering;
+    let count = -(this.deadLetters?.moving ?? 0);
     for (let i = 0; i < this.levels.length; i++) count += this.levels[i]!.inFlightCount;
     return count;
   }
 
   /** Messages waiting for the dead-letter exchange's queues to take them (at-least-once). */
   get deadLetteringCount(): number {
-    return this.deadLettering;
+    return this.deadLetters?.count ?? 0;
+  }
+
+  private get deadLetteringBytes(): number {
+    return this.deadLetters?.bytes ?? 0;
+  }
+
+  /** Starts at-least-once dead-lettering (the vhost's exchanges and bindings are in place). */
+  startDeadLettering(): void {
+    this.deadLetters?.start((message, reason, settled) => this.hooks.forwardDeadLetter(this, message, reason, settled));
   }
 
   /** Bytes of the ready messages. */
@@ -306,7 +311,7 @@ export class AmqpQueue {
 
   /**
    * A taken message leaves the queue for `reason`: dead-lettered if the queue has a DLX. At least once, it
-   * stays in flight until the queues the DLX routes it to have stored it, and is offered again until they do.
+   * moves to the dead-letter worker's discards log, which offers it to the DLX until its queues stored it.
    */
   private discard(level: number, message: QueuedMessage, reason: DeadLetterReason): void {
     const queue = this.levels[level]!;
@@ -314,28 +319,15 @@ export class AmqpQueue {
       queue.drop(message);
       return;
     }
-    if (this.args.deadLetterStrategy === 'at-most-once') {
+    if (this.args.deadLetterStrategy === 'at-most-once' || !this.deadLetters) {
       queue.drop(message);
       void this.hooks.deadLetter(this, message, reason);
       return;
     }
-    const bytes = message.value?.length ?? 0;
-    this.deadLettering++;
-    this.deadLetteringBytes += bytes;
-    const settled = () => {
-      this.deadLettering--;
-      this.deadLetteringBytes -= bytes;
-    };
-    const attempt = (): void => {
-      if (this.deleted || !queue.inFlightMessage(message.offset)) return settled();
-      const retry = () => void this.clock.setTimeout(attempt, DEAD_LETTER_RETRY_MS);
-      this.hooks.deadLetter(this, message, reason).then((stored) => {
-        if (!stored) return retry();
-        queue.ack(message.offset);
-        settled();
-      }, retry);
-    };
-    attempt();
+    this.deadLetters.hold(message, reason).then(
+      () => queue.ack(message.offset),
+      () => queue.requeue(message.offset, true),
+    );
   }
 
   /** Deliveries a channel gives back when it closes: requeued, lowest offsets first. */
@@ -383,6 +375,7 @@ export class AmqpQueue {
     this.expiresTimer?.cancel();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     for (const level of this.levels) level.close();
+    this.deadLetters?.close();
     this.groups.length = 0;
     return this.consumers.splice(0);
   }
@@ -409,13 +402,13 @@ export class AmqpQueue {
     if (!this.publishersBlocked) return false;
     const { maxLength, maxLengthBytes } = this.args;
     const below = (limit: number | undefined, value: number) => limit === undefined || value <= Math.trunc(limit * 0.8);
-    if (below(maxLength, this.messageCount + this.deadLettering) && below(maxLengthBytes, this.readyBytes + this.deadLetteringBytes)) this.publishersBlocked = false;
+    if (below(maxLength, this.messageCount + this.deadLetteringCount) && below(maxLengthBytes, this.readyBytes + this.deadLetteringBytes)) this.publishersBlocked = false;
     return this.publishersBlocked;
   }
 
   private quorumOverLimit(): boolean {
     const { maxLength, maxLengthBytes } = this.args;
-    return (maxLength !== undefined && this.messageCount + this.deadLettering > maxLength) || (maxLengthBytes !== undefined && this.readyBytes + this.deadLetteringBytes > maxLengthBytes);
+    return (maxLength !== undefined && this.messageCount + this.deadLetteringCount > maxLength) || (maxLengthBytes !== undefined && this.readyBytes + this.deadLetteringBytes > maxLengthBytes);
   }
 
   private overLimit(extraBytes: number): boolean {

@@ -1,13 +1,15 @@
-import { batchSizeAt, forEachRecord, RecordBatch, StreamBatchBuilder, type Clock, type Logger, type PartitionLog, type QueuedMessage, type RecordHeader } from '../../../core/index.ts';
+import { batchSizeAt, forEachRecord, isAbortedBatch, readCommitted, RecordBatch, StreamBatchBuilder, type AbortedTransaction, type Clock, type Logger, type PartitionLog, type QueuedMessage, type RecordHeader } from '../../../core/index.ts';
 import { decodeProperties } from '../codec/index.ts';
 import type { QueueArguments, StreamOffset } from './queue-arguments.ts';
 import { AmqpQueue, type Delivery, type QueueConsumer, type QueueHooks, type QueueSpec } from './queue.ts';
+import { batchMatches, type StreamFilter } from './stream-filter.ts';
 import { amqp10MessageOf, streamDeliveryKey } from './stream-message.ts';
 import type { StoredMessage } from './stored-message.ts';
 
 /** Bytes a consumer's cursor reads from the log at a time. */
 const READ_BYTES = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
+const NONE_ABORTED: readonly AbortedTransaction[] = [];
 
 /** One consumer's place in the stream. */
 interface Cursor {
@@ -21,6 +23,10 @@ interface Cursor {
   /** Batches read and not yet delivered, from `pendingAt`. */
   pending: Buffer;
   pendingAt: number;
+  /** Only batches with a message it wants are delivered (x-stream-filter). */
+  readonly filter: StreamFilter | undefined;
+  /** Kafka transactions aborted among the pending batches: theirs are skipped. */
+  aborted: readonly AbortedTransaction[];
   /** False until its start is known (a timestamp is looked up). */
   positioned: boolean;
   serving: boolean;
@@ -32,8 +38,9 @@ interface Cursor {
  * A RabbitMQ stream queue over AMQP 0-9-1: a core stream topic (one partition) shared with the stream
  * protocol and Kafka. Publishes are appended as AMQP 1.0 messages with core's stream mapping, batched per
  * turn of the event loop; each consumer reads the log with its own cursor, a batch (osiris: a chunk) at a
- * time while its prefetch has room, with the record's offset in an `x-stream-offset` header. Acks only give
- * credit back; nothing is ever removed by consuming.
+ * time while its prefetch has room, with the record's offset in an `x-stream-offset` header. Like every
+ * stream reader it sees committed data only: nothing past the last stable offset, no aborted Kafka
+ * transaction, no transaction marker. Acks only give credit back; nothing is ever removed by consuming.
  */
 export class StreamQueue extends AmqpQueue {
   private readonly cursors: Cursor[] = [];
@@ -66,10 +73,6 @@ export class StreamQueue extends AmqpQueue {
     return this.cursors.length;
   }
 
-  override get hasExclusiveConsumer(): boolean {
-    return false;
-  }
-
   override enqueue(message: StoredMessage, body: Buffer): Promise<boolean> {
     if (this.gone) return Promise.resolve(true);
     const properties = decodeProperties(message.properties, 0, message.properties.length);
@@ -94,9 +97,9 @@ export class StreamQueue extends AmqpQueue {
     return this.appending;
   }
 
-  override addConsumer(consumer: QueueConsumer, offset: StreamOffset = { kind: 'next' }): void {
+  override addConsumer(consumer: QueueConsumer, offset: StreamOffset = { kind: 'next' }, filter?: StreamFilter): void {
     const log = this.log;
-    const cursor: Cursor = { consumer, start: 0, startAtBatch: false, next: log.highWatermark, pending: EMPTY, pendingAt: 0, positioned: true, serving: false, again: false, closed: false };
+    const cursor: Cursor = { consumer, filter, start: 0, startAtBatch: false, next: log.highWatermark, pending: EMPTY, pendingAt: 0, aborted: NONE_ABORTED, positioned: true, serving: false, again: false, closed: false };
     switch (offset.kind) {
       case 'first':
         cursor.next = log.logStartOffset;
@@ -160,10 +163,6 @@ export class StreamQueue extends AmqpQueue {
     this.pump();
   }
 
-  override purge(): number {
-    return 0;
-  }
-
   override deliveryCount(): number {
     return 0;
   }
@@ -207,12 +206,12 @@ export class StreamQueue extends AmqpQueue {
     const log = this.log;
     while (!cursor.closed && cursor.consumer.ready()) {
       if (cursor.pendingAt >= cursor.pending.length) {
-        if (cursor.next >= log.highWatermark) return;
         if (cursor.next < log.logStartOffset) cursor.next = log.logStartOffset;
-        const { records } = await log.read(cursor.next, READ_BYTES);
+        const { records, aborted } = await readCommitted(log, cursor.next, READ_BYTES);
         if (cursor.closed || records.length === 0) return;
         cursor.pending = records;
         cursor.pendingAt = 0;
+        cursor.aborted = aborted;
       }
       this.deliverBatch(cursor);
     }
@@ -232,7 +231,8 @@ export class StreamQueue extends AmqpQueue {
     const batch = new RecordBatch(buf, pos);
     if (batch.lastOffset < cursor.next) return;
     cursor.next = batch.lastOffset + 1;
-    if (batch.isControl) return;
+    if (batch.isControl || isAbortedBatch(buf, pos, cursor.aborted)) return;
+    if (cursor.filter && !batchMatches(buf, pos, cursor.filter)) return;
     if (cursor.startAtBatch) {
       cursor.start = batch.baseOffset;
       cursor.startAtBatch = false;

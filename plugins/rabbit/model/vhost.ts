@@ -4,12 +4,13 @@ import { amqpError } from '../amqp-error.ts';
 import type { AmqpCounters } from '../amqp-stats.ts';
 import { fieldText, type BasicProperties, type FieldTable, type FieldValue } from '../codec/index.ts';
 import { deadLetter, isDeadLetterCycle, textArray } from './dead-letter.ts';
+import { DeadLetterWorker, type DeadLetterRouting } from './dead-letter-worker.ts';
 import { DirectReplyTo } from './direct-reply-to.ts';
 import { decodeArguments, Definitions, encodeArguments, type StoredBinding } from './definitions.ts';
 import { Exchange, EXCHANGE_TYPES, type Binding, type Destination, type ExchangeSpec, type ExchangeType } from './exchange.ts';
 import { equivalentArguments, printTerm, printValue, typeName } from './field-terms.ts';
 import { parseMaxAge } from '../../../core/index.ts';
-import { checkQueueArguments, checkServerNamed, parseQueueArguments, queueTypeArguments } from './queue-arguments.ts';
+import { checkQueueArguments, checkServerNamed, parseQueueArguments, queueTypeArguments, type QueueArguments } from './queue-arguments.ts';
 import { StreamQueue } from './stream-queue.ts';
 import { AmqpQueue, type DeadLetterReason, type QueueHooks, type QueueSpec } from './queue.ts';
 import { storedPersistent, type StoredMessage } from './stored-message.ts';
@@ -27,6 +28,8 @@ export interface VhostServices {
   counters: AmqpCounters;
   /** The reply consumers of every vhost's channels (a reply goes to its channel whatever the vhost, as in RabbitMQ). */
   replyTo: DirectReplyTo;
+  /** How long at-least-once dead-lettering waits for target queues before it publishes again (RabbitMQ's dead_letter_worker_publisher_confirm_timeout). */
+  deadLetterSettleTimeoutMs: number;
 }
 
 export interface QueueDeclaration {
@@ -75,6 +78,8 @@ export class Vhost implements QueueHooks {
   /** Called when a queue goes away, so channels can cancel its consumers. */
   onQueueDeleted: (queue: AmqpQueue) => void = () => undefined;
   private unwatchStreams: (() => void) | undefined;
+  /** Definitions, exchanges and bindings are restored: dead-letter workers may start. */
+  private opened = false;
 
   constructor(
     readonly name: string,
@@ -94,12 +99,14 @@ export class Vhost implements QueueHooks {
       const source = this.exchanges.get(b.source);
       if (source) source.bind(binding({ kind: b.destinationKind, name: b.destination }, b.routingKey, decodeArguments(Buffer.from(b.arguments))));
     }
+    this.opened = true;
+    for (const queue of this.queues.values()) queue.startDeadLettering();
     for (const topic of this.services.topics.list()) if (!this.queues.has(this.streamNameOf(topic) ?? '')) this.attachStream(topic);
     this.unwatchStreams = this.services.topics.onChange((event) => {
       if (event.type === 'created') this.attachStream(event.topic);
       else if (event.type === 'deleted') this.detachStream(event.topic);
     });
-    const live = new Set([...this.queues.values()].flatMap((q) => levelTopics(this.name, q.name, levelCount(q.args.maxPriority))));
+    const live = new Set([...this.queues.values()].flatMap((q) => queueTopics(this.name, q.name, q.args)));
     for (const topic of this.services.topics.list({ includeInternal: true })) {
       if (topic.name.startsWith(topicPrefix(this.name)) && !live.has(topic.name)) await this.services.topics.delete(topic.name);
     }
@@ -126,6 +133,12 @@ export class Vhost implements QueueHooks {
     if (!queue) throw amqpError.notFoundQueue(name, this.name);
     if (queue.spec.exclusiveOwner !== null && queue.spec.exclusiveOwner !== connection) throw amqpError.locked(name, this.name);
     return queue;
+  }
+
+  /** queue.purge: the ready messages it dropped. A stream cannot be purged (RabbitMQ: 540 NOT_IMPLEMENTED). */
+  purgeQueue(queue: AmqpQueue): number {
+    if (queue instanceof StreamQueue) throw amqpError.notImplemented(`queue.purge not supported by stream queues queue '${queue.name}' in vhost '${this.name}'`);
+    return queue.purge();
   }
 
   async declareExchange(d: ExchangeDeclaration): Promise<Exchange> {
@@ -291,24 +304,47 @@ export class Vhost implements QueueHooks {
 
   /** QueueHooks: rewrite and republish through the queue's dead-letter exchange; true once stored wherever it was routed. */
   deadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason): Promise<boolean> {
+    const routed = this.routeDeadLetter(queue, message, reason);
+    if (!routed) return Promise.resolve(false);
+    const result = this.store(new Set(routed.targets), routed.message, message.value ?? Buffer.alloc(0));
+    return result.stored.then(
+      (stored) => stored && result.routed > 0,
+      (err: unknown) => {
+        this.services.logger.error({ err, queue: queue.name }, 'dead-lettering failed');
+        return false;
+      },
+    );
+  }
+
+  /** QueueHooks: at-least-once dead-lettering publishes to the queues the DLX routes to now, but those that stored it already. */
+  forwardDeadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason, settled: ReadonlySet<string>): DeadLetterRouting {
+    const routed = this.routeDeadLetter(queue, message, reason);
+    if (!routed) return { targets: [], stored: new Map() };
+    const body = message.value ?? Buffer.alloc(0);
+    const stored = new Map<string, Promise<boolean>>();
+    for (const target of routed.targets) {
+      if (settled.has(target.name)) continue;
+      stored.set(target.name, target.enqueue(routed.message, body).catch((err: unknown) => {
+        this.services.logger.error({ err, queue: queue.name, target: target.name }, 'dead-lettering failed');
+        return false;
+      }));
+    }
+    return { targets: routed.targets.map((q) => q.name), stored };
+  }
+
+  /** The dead letter of `message` and the queues its DLX routes it to (dead-letter cycles left out), or undefined without a DLX. */
+  private routeDeadLetter(queue: AmqpQueue, message: QueuedMessage, reason: DeadLetterReason): { message: StoredMessage; targets: AmqpQueue[] } | undefined {
     const dlx = queue.args.deadLetterExchange;
     const exchange = dlx === undefined ? undefined : this.exchanges.get(dlx);
-    if (!exchange) return Promise.resolve(false);
+    if (!exchange) return undefined;
     try {
       const dead = deadLetter(message.key, queue.name, reason, queue.args.deadLetterRoutingKey, this.services.clock.now());
       const routed = [...this.route(exchange, dead.routingKeys, dead.headers)];
       const targets = reason === 'rejected' ? routed : routed.filter((q) => !isDeadLetterCycle(dead.headers, q.name));
-      const result = this.store(new Set(targets), { ...dead.message, exchange: dlx! }, message.value ?? Buffer.alloc(0));
-      return result.stored.then(
-        (stored) => stored && result.routed > 0,
-        (err: unknown) => {
-          this.services.logger.error({ err, queue: queue.name }, 'dead-lettering failed');
-          return false;
-        },
-      );
+      return { message: { ...dead.message, exchange: dlx! }, targets };
     } catch (err) {
       this.services.logger.error({ err, queue: queue.name }, 'could not dead-letter a message');
-      return Promise.resolve(false);
+      return undefined;
     }
   }
 
@@ -393,10 +429,24 @@ export class Vhost implements QueueHooks {
       levels.push(queue);
       appenders.push(new BatchingAppender(log));
     }
-    const queue = new AmqpQueue(spec, args, levels, appenders, this, clock);
+    const queue = new AmqpQueue(spec, args, levels, appenders, this, clock, await this.openDeadLetterWorker(spec, args));
     this.queues.set(spec.name, queue);
     queue.checkHealth();
+    if (this.opened) queue.startDeadLettering();
     return queue;
+  }
+
+  /** A quorum queue dead-lettering at least once keeps its dead letters in a discards log until their targets stored them. */
+  private async openDeadLetterWorker(spec: QueueSpec, args: QueueArguments): Promise<DeadLetterWorker | undefined> {
+    const topicName = discardsTopic(this.name, spec.name, args);
+    if (topicName === undefined) return undefined;
+    const { topics, ackStore, clock, segmentBytes } = this.services;
+    if (!topics.get(topicName)) {
+      await topics.create(topicName, { partitions: 1, internal: true, config: { segmentBytes, retentionMs: -1, retentionBytes: -1 }, attributes: { amqp: { vhost: this.name, queue: spec.name, discards: true } } });
+    }
+    const log = topics.log(topicName, 0)!;
+    const discards = await AckQueue.open(discardsAckId(this.name, spec.name), log, ackStore);
+    return new DeadLetterWorker(discards, new BatchingAppender(log), clock, this.services.deadLetterSettleTimeoutMs);
   }
 
   /** A stream queue over its core stream topic, created with the queue's retention and segment arguments unless it exists. */
@@ -471,8 +521,10 @@ export class Vhost implements QueueHooks {
       });
       return;
     }
-    for (const [level, topicName] of levelTopics(this.name, queue.name, levelCount(queue.args.maxPriority)).entries()) {
-      await this.services.ackStore.remove(`${this.name}\u0000${queue.name}\u0000${level}`);
+    const discards = discardsTopic(this.name, queue.name, queue.args);
+    if (discards !== undefined) await this.services.ackStore.remove(discardsAckId(this.name, queue.name));
+    for (let level = 0; level < levelCount(queue.args.maxPriority); level++) await this.services.ackStore.remove(`${this.name}\u0000${queue.name}\u0000${level}`);
+    for (const topicName of queueTopics(this.name, queue.name, queue.args)) {
       await this.services.topics.delete(topicName).catch((err: unknown) => {
         if (!BrokerError.is(err, 'TOPIC_NOT_FOUND')) throw err;
       });
@@ -535,6 +587,21 @@ const topicPrefix = (vhost: string): string => `amqp:${encodeURIComponent(vhost)
 function levelTopics(vhost: string, queue: string, levels: number): string[] {
   const base = `${topicPrefix(vhost)}${encodeURIComponent(queue)}`;
   return Array.from({ length: levels }, (_, level) => (level === 0 ? base : `${base}:p${level}`));
+}
+
+/** A quorum queue's discards log, where at-least-once dead letters wait for their targets (rabbit_fifo's dlx state). */
+function discardsTopic(vhost: string, queue: string, args: QueueArguments): string | undefined {
+  if (args.type !== 'quorum' || args.deadLetterStrategy !== 'at-least-once' || args.deadLetterExchange === undefined) return undefined;
+  return `${topicPrefix(vhost)}${encodeURIComponent(queue)}:dlx`;
+}
+
+const discardsAckId = (vhost: string, queue: string): string => `${vhost}\u0000${queue}\u0000dlx`;
+
+/** Every log topic of a queue: its levels and its discards log. */
+function queueTopics(vhost: string, queue: string, args: QueueArguments): string[] {
+  const topics = levelTopics(vhost, queue, levelCount(args.maxPriority));
+  const discards = discardsTopic(vhost, queue, args);
+  return discards === undefined ? topics : [...topics, discards];
 }
 
 function levelCount(maxPriority: number | undefined): number {
