@@ -13,6 +13,7 @@ import { rabbit } from '../../plugins/rabbit/index.ts';
 import { rocket } from '../../plugins/rocket/index.ts';
 import { memoryStorage } from '../../plugins/storage-memory/index.ts';
 import { hasProgram } from '../helpers/programs.ts';
+import { Producer, quietLogger } from '../helpers/rocket.ts';
 
 const ARTIFACTS = path.join(import.meta.dirname, '..', '..', 'test-artifacts', 'console');
 const GUEST = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
@@ -149,9 +150,25 @@ describe.skipIf(!hasProgram('chromium', 'the web console tests'))('web console',
     ]);
   });
 
-  it('shows the AMQP connection with its client', async () => {
-    await open('#/connections', '.connections table');
-    expect(await text()).toMatch(/guest\s+\/\s+amqplib [\d.]+ console-invoicer/);
+  it('shows the client connections of every protocol (a kafkajs producer, a RocketMQ producer, the amqplib connection) and the AMQP connection with its client', async () => {
+    const port = (protocol: string) => broker.listeners().find((l) => l.protocol === protocol)!.port;
+    const kafkaProducer = new Kafka({ clientId: 'console-live', brokers: [`127.0.0.1:${port('kafka')}`], logLevel: logLevel.NOTHING }).producer();
+    await kafkaProducer.connect();
+    const rocketProducer = new Producer({ endpoints: `127.0.0.1:${port('rocketmq')}`, namespace: '', logger: quietLogger } as never);
+    await rocketProducer.startup();
+    await rocketProducer.send({ topic: 'console-rocket', body: Buffer.from('x') } as never);
+    try {
+      await open('#/connections', '.connections table');
+      expect(await text()).toMatch(/guest\s+\/\s+amqplib [\d.]+ console-invoicer/);
+      const cells = (selector: string) => page.$$eval(selector, (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.innerText.trim())));
+      expect(await cells('tr.connection.kafka')).toContainEqual(['kafka', expect.stringMatching(/^127\.0\.0\.1:\d+$/), '', 'console-live', '', 'no', expect.any(String), expect.stringMatching(/\d/), expect.stringMatching(/\d/)]);
+      expect(await cells('tr.connection.rocketmq')).toContainEqual(['rocketmq', expect.stringMatching(/^127\.0\.0\.1:\d+$/), '', (rocketProducer as any).clientId, expect.stringMatching(/^HTTP \S+/), 'no', expect.any(String), expect.any(String), expect.any(String)]);
+      expect(await cells('tr.connection.amqp')).toContainEqual(['amqp', expect.stringMatching(/^127\.0\.0\.1:\d+$/), 'guest', 'console-invoicer', expect.stringMatching(/^amqplib [\d.]+$/), 'no', expect.any(String), expect.any(String), expect.any(String)]);
+      await shoot('connections');
+    } finally {
+      await rocketProducer.shutdown();
+      await kafkaProducer.disconnect();
+    }
   });
 
   it('browses a queue and a partition without consuming', async () => {
