@@ -7,6 +7,7 @@ import { ApiKeys } from '../../plugins/kafka/codec/index.ts';
 import { rabbit } from '../../plugins/rabbit/index.ts';
 import { rabbitStream } from '../../plugins/rabbit-stream/index.ts';
 import { rocket } from '../../plugins/rocket/index.ts';
+import { runSecurityCommand } from '../../bin/security-cli.ts';
 import { KafkaWire } from '../helpers/kafka-wire.ts';
 import { startAdmin, type AdminTestBroker } from '../helpers/admin.ts';
 import { eventually } from '../helpers/kafka.ts';
@@ -189,6 +190,11 @@ describe('/api/wharf/connections', () => {
     await rocketProducer.startup();
     await rocketProducer.send({ topic: 'conn-rocket', body: Buffer.from('x') } as never);
     const amqpConnection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.port('amqp')}`, { clientProperties: { connection_name: 'conn-amqplib' } });
+    // A SCRAM login: the connection shows its user.
+    await runSecurityCommand('users', ['add', 'conn-erin', '--password', 'erin-secret', '--bootstrap-server', `127.0.0.1:${broker.port('kafka')}`]);
+    const scram = new Kafka({ clientId: 'conn-scram', brokers: [`127.0.0.1:${broker.port('kafka')}`], logLevel: logLevel.NOTHING, sasl: { mechanism: 'scram-sha-256', username: 'conn-erin', password: 'erin-secret' } }).admin();
+    await scram.connect();
+    await scram.listTopics();
     const stream = await streamConnect({ hostname: '127.0.0.1', port: broker.port('rabbitmq-stream'), username: 'guest', password: 'guest', vhost: '/' });
     try {
       const listed = (await broker.api('GET', '/api/wharf/connections')).body as any[];
@@ -205,6 +211,7 @@ describe('/api/wharf/connections', () => {
       const amqpEntry = listed.find((c) => c.protocol === 'amqp');
       expect(amqpEntry).toMatchObject({ user: 'guest', client_id: 'conn-amqplib', client_software: { name: 'amqplib' }, peer_port: (amqpConnection as any).connection.stream.localPort, details: { vhost: '/' } });
       expect(listed.find((c) => c.protocol === 'stream')).toMatchObject({ listener: 'rabbitmq-stream', user: 'guest', peer_host: '127.0.0.1', details: { vhost: '/' } });
+      expect(listed.find((c) => c.client_id === 'conn-scram')).toMatchObject({ protocol: 'kafka', user: 'conn-erin', details: { principal: 'User:conn-erin', sasl_mechanism: 'SCRAM-SHA-256' } });
       const one = (await broker.api('GET', `/api/wharf/connections/kafka/${kafkajs.id}`)).body;
       expect(one.client_id).toBe('conn-kafkajs');
       expect((await broker.api('GET', '/api/wharf/connections/kafka/999999')).status).toBe(404);
@@ -215,12 +222,13 @@ describe('/api/wharf/connections', () => {
       expect(rabbitList[0]).toMatchObject({ protocol: 'AMQP 0-9-1', user: 'guest', vhost: '/', client_properties: expect.objectContaining({ connection_name: 'conn-amqplib' }) });
     } finally {
       await stream.close();
+      await scram.disconnect();
       await amqpConnection.close();
       await rocketProducer.shutdown();
       wire.close();
       await producer.disconnect();
     }
-    const ours = (c: any) => ['conn-kafkajs', 'wire-test', 'conn-amqplib'].includes(c.client_id) || c.protocol === 'stream';
+    const ours = (c: any) => ['conn-kafkajs', 'conn-scram', 'wire-test', 'conn-amqplib'].includes(c.client_id) || c.protocol === 'stream';
     await eventually(async () => !((await broker.api('GET', '/api/wharf/connections')).body as any[]).some(ours), 10_000, 'the closed connections to be gone from the list');
   });
 });
