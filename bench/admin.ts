@@ -1,6 +1,6 @@
 /**
- * The admin HTTP server's cost, on one broker (storage-memory: storage-fs needs ~3 descriptors per partition, more than
- * this machine's 20,000 for 10,000 partitions) holding 10,000 Kafka partitions
+ * The admin HTTP server's cost, on one broker (storage-fs, which keeps at most what the open-file limit leaves of its
+ * segment files open; BENCH_ADMIN_STORAGE=memory for storage-memory) holding 10,000 Kafka partitions
  * (100 topics × 100, one record each, a group with an offset committed on every one) and 1,000 durable AMQP
  * queues (one message each):
  *  - GET /metrics: answer time (median and max of 20 scrapes after 3 warm-ups), body size, series;
@@ -24,6 +24,7 @@ const RUNS = Number(process.env.BENCH_ADMIN_RUNS ?? 5);
 const RECORDS = Number(process.env.BENCH_ADMIN_RECORDS ?? 1_500_000);
 const MESSAGES = Number(process.env.BENCH_ADMIN_MESSAGES ?? 200_000);
 const PROFILE = process.env.BENCH_ADMIN_PROFILE === '1';
+const STORAGE = process.env.BENCH_ADMIN_STORAGE ?? 'fs';
 const TOPICS = 100;
 const PARTITIONS = 100;
 const QUEUES = 1000;
@@ -43,7 +44,8 @@ interface Wharf {
 async function startWharf(): Promise<Wharf> {
   const [kafkaPort, amqpPort, httpPort] = [await freePort(), await freePort(), await freePort()];
   const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', TMP] : [];
-  const args = ['start', '--storage', 'memory', '--kafka-port', String(kafkaPort), '--amqp-port', String(amqpPort), '--rocket-port', '0', '--stream-port', '0', '--http-port', String(httpPort), '--groups-initial-rebalance-delay-ms', '0', '--host', '127.0.0.1', '--log-level', 'warn'];
+  const storage = STORAGE === 'fs' ? ['--storage', 'fs', '--data-dir', path.join(TMP, 'data')] : ['--storage', STORAGE];
+  const args = ['start', ...storage, '--kafka-port', String(kafkaPort), '--amqp-port', String(amqpPort), '--rocket-port', '0', '--stream-port', '0', '--http-port', String(httpPort), '--groups-initial-rebalance-delay-ms', '0', '--host', '127.0.0.1', '--log-level', 'warn'];
   const child = spawn(process.execPath, [...profile, path.join(ROOT, 'bin/wharf.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   await lineMatching(child, /^Wharf ready/);
   return { child, kafka: `127.0.0.1:${kafkaPort}`, amqp: `amqp://guest:guest@127.0.0.1:${amqpPort}`, http: `http://127.0.0.1:${httpPort}`, stop: stopper(child) };

@@ -1,4 +1,10 @@
 import { injectable } from 'inversify';
+import type { ClientConnection } from './tcp-listener.ts';
+
+/** A listener whose open connections can be listed. */
+export interface ConnectionSource {
+  clients(): ClientConnection[];
+}
 
 export interface ListenerAddress {
   protocol: string;
@@ -13,6 +19,7 @@ export interface ListenerAddress {
 export class ListenerRegistry {
   private readonly addresses: ListenerAddress[] = [];
   private readonly accessByProtocol = new Map<string, string>();
+  private readonly sources = new Set<ConnectionSource>();
 
   add(address: ListenerAddress): void {
     this.addresses.push(address);
@@ -20,6 +27,20 @@ export class ListenerRegistry {
 
   remove(protocol: string): void {
     for (let i = this.addresses.length - 1; i >= 0; i--) if (this.addresses[i]!.protocol === protocol) this.addresses.splice(i, 1);
+  }
+
+  /** A listener that serves connections (added once it is bound, removed when it stops). */
+  track(source: ConnectionSource): void {
+    this.sources.add(source);
+  }
+
+  untrack(source: ConnectionSource): void {
+    this.sources.delete(source);
+  }
+
+  /** Every open client connection of every listener. */
+  clients(): ClientConnection[] {
+    return [...this.sources].flatMap((source) => source.clients());
   }
 
   list(): readonly ListenerAddress[] {

@@ -3,7 +3,7 @@ import type { Logger } from '../logging.ts';
 import type { ConnectionBudget } from './connection-budget.ts';
 import type { ListenerRegistry } from './listener-registry.ts';
 import { RecurringWarning } from './recurring-warning.ts';
-import { TlsTerminator, type ListenerTls } from './tls-terminator.ts';
+import { isTls, TlsTerminator, type ListenerTls } from './tls-terminator.ts';
 
 /** The protocol side of one accepted socket. */
 export interface Connection {
@@ -11,6 +11,42 @@ export interface Connection {
   drain?(): Promise<void>;
   /** Close now. */
   close(): void;
+  /** Who is connected, as far as the protocol knows it yet (for the connections admin view). */
+  describe?(): ClientDescription;
+}
+
+/** What a protocol knows of the client on a connection. */
+export interface ClientDescription {
+  /** The user it authenticated as (undefined: not yet, or anonymous). */
+  user?: string;
+  /** The id the client gives itself (Kafka client.id, RocketMQ x-mq-client-id, AMQP connection_name). */
+  clientId?: string;
+  /** The client library, if it says (Kafka KIP-511, AMQP client properties, RocketMQ x-mq-language). */
+  clientSoftware?: { name: string; version: string };
+  /** Protocol details worth showing (AMQP vhost, channels...). */
+  details?: Record<string, unknown>;
+}
+
+/** One open client connection as the admin views list it. */
+export interface ClientConnection extends ClientDescription {
+  /** The listener it came in on (`kafka`, `kafka-tls`, `amqp`, `rocketmq`, `stream`...). */
+  listener: string;
+  /** Unique within the listener. */
+  id: number;
+  peerHost: string;
+  peerPort: number;
+  tls: boolean;
+  /** ms since the epoch. */
+  connectedAt: number;
+  /** Bytes read from and written to the socket the protocol reads (on TLS, the decrypted stream). */
+  bytesIn: number;
+  bytesOut: number;
+}
+
+interface Accepted {
+  connection: Connection;
+  id: number;
+  connectedAt: number;
 }
 
 /** Makes the protocol side of a socket this listener accepted (a `tls.TLSSocket` once its handshake is done, on a TLS listener). */
@@ -52,7 +88,7 @@ export class TcpListener {
   /** Admitted before `serve()`: they wait, unread. */
   private readonly waiting = new Set<net.Socket>();
   /** The sockets protocols read (TCP, or TLS over it) and their connections. */
-  private readonly connections = new Map<net.Socket, Connection>();
+  private readonly connections = new Map<net.Socket, Accepted>();
   private readonly tls: TlsTerminator | undefined;
   private accept: Accept | undefined;
   private nextId = 1;
@@ -78,6 +114,25 @@ export class TcpListener {
 
   get connectionCount(): number {
     return this.admitted.size;
+  }
+
+  /** The connections handed to the protocol and still open, described. */
+  clients(): ClientConnection[] {
+    const out: ClientConnection[] = [];
+    for (const [socket, accepted] of this.connections) {
+      out.push({
+        listener: this.options.protocol,
+        id: accepted.id,
+        peerHost: socket.remoteAddress ?? '',
+        peerPort: socket.remotePort ?? 0,
+        tls: isTls(socket),
+        connectedAt: accepted.connectedAt,
+        bytesIn: socket.bytesRead,
+        bytesOut: socket.bytesWritten,
+        ...accepted.connection.describe?.(),
+      });
+    }
+    return out;
   }
 
   /** Binds and serves at once. */
@@ -111,6 +166,7 @@ export class TcpListener {
       server.on('error', (err) => this.onServerError(err));
       this.servers.push(server);
       this.options.registry.add({ protocol, host: address, port: chosen, ...(this.options.tls ? { tls: this.options.tls.mode } : {}) });
+      this.options.registry.track(this);
     }
     return chosen;
   }
@@ -126,8 +182,9 @@ export class TcpListener {
   async stop(drainTimeoutMs: number): Promise<void> {
     this.stopped = true;
     this.options.registry.remove(this.options.protocol);
+    this.options.registry.untrack(this);
     const closed = this.servers.splice(0).map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
-    const connections = [...this.connections.values()];
+    const connections = [...this.connections.values()].map((a) => a.connection);
     if (drainTimeoutMs > 0 && connections.length > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -136,7 +193,7 @@ export class TcpListener {
       ]);
       clearTimeout(timer);
     }
-    for (const connection of this.connections.values()) connection.close();
+    for (const { connection } of this.connections.values()) connection.close();
     for (const socket of this.connections.keys()) socket.destroy();
     for (const socket of this.admitted) socket.destroy();
     this.connections.clear();
@@ -193,7 +250,7 @@ export class TcpListener {
     const id = this.nextId++;
     const logger = this.options.logger.child({ conn: id, protocol: this.options.protocol });
     try {
-      this.connections.set(socket, this.accept!(socket, id, logger));
+      this.connections.set(socket, { connection: this.accept!(socket, id, logger), id, connectedAt: Date.now() });
     } catch (err) {
       logger.error({ err }, 'failed to accept a connection');
       socket.destroy();

@@ -8,11 +8,13 @@ import {
   type DiskMonitor,
   type ListenerRegistry,
   type Metrics,
+  type Security,
   type StorageEngine,
   type TopicRegistry,
 } from '../../core/index.ts';
 import { AdminServer } from './admin-server.ts';
 import { httpConfigFields } from './http-config.ts';
+import { securityRoutes } from './security-routes.ts';
 import { serverRoutes } from './server-routes.ts';
 
 /**
@@ -33,9 +35,8 @@ export function adminHttp() {
       const metrics = container.get<Metrics>(TOKENS.Metrics);
       const listeners = container.get<ListenerRegistry>(TOKENS.ListenerRegistry);
       metrics.enableProcessMetrics();
-      removeRoutes = endpoints.add(
-        'admin-http',
-        serverRoutes({
+      removeRoutes = endpoints.add('admin-http', [
+        ...serverRoutes({
           config,
           status: container.get<BrokerStatus>(TOKENS.BrokerStatus),
           metrics,
@@ -46,7 +47,8 @@ export function adminHttp() {
           disk: container.get<DiskMonitor>(TOKENS.DiskMonitor),
           cluster: container.get<Cluster>(TOKENS.Cluster),
         }),
-      );
+        ...securityRoutes(container.get<Security>(TOKENS.Security)),
+      ]);
       server = new AdminServer({ settings: section, host: config.host, endpoints, listeners, logger });
       await server.start();
     },

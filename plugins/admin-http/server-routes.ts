@@ -1,5 +1,8 @@
 import {
+  AdminError,
   AdminReply,
+  type AdminRequest,
+  type ClientConnection,
   WHARF_VERSION,
   type AdminEndpoints,
   type AdminRoute,
@@ -43,6 +46,22 @@ export function serverRoutes(s: ServerRouteSources): AdminRoute[] {
     { method: 'GET', path: '/metrics', access: 'public', summary: 'Prometheus exposition: wharf_* families and the RabbitMQ families Grafana dashboards use', handler: metrics },
     { method: 'GET', path: '/metrics/per-object', access: 'public', summary: 'the same as /metrics (its series are per object already), for RabbitMQ scrape configs', handler: metrics },
     { method: 'GET', path: '/api/wharf/overview', summary: 'this broker: version, uptime, listeners, storage, disk, cluster', handler: () => overview(s) },
+    {
+      method: 'GET',
+      path: '/api/wharf/connections',
+      summary: 'open client connections of every protocol (Kafka, AMQP, RabbitMQ Stream, RocketMQ): peer, user, client id and software, bytes in and out, when connected',
+      handler: (request) => visibleConnections(s, request).map(connectionJson),
+    },
+    {
+      method: 'GET',
+      path: '/api/wharf/connections/:listener/:id',
+      summary: 'one client connection, by its listener and id',
+      handler: (request) => {
+        const found = visibleConnections(s, request).find((c) => c.listener === request.params.listener && String(c.id) === request.params.id);
+        if (!found) throw AdminError.notFound();
+        return connectionJson(found);
+      },
+    },
     {
       method: 'GET',
       path: '/api/wharf/endpoints',
@@ -97,5 +116,37 @@ function overview(s: ServerRouteSources): object {
       controller_id: s.cluster.controllerId(),
       members: s.cluster.members().map((m) => ({ node_id: m.nodeId, endpoints: m.endpoints })),
     },
+  };
+}
+
+/** Users without administrator or monitoring see their own connections only (RabbitMQ's rule for /api/connections). */
+function visibleConnections(s: ServerRouteSources, request: AdminRequest): ClientConnection[] {
+  const { name, tags } = request.principal!;
+  const everyone = tags.includes('administrator') || tags.includes('monitoring');
+  return s.listeners.clients().filter((c) => everyone || c.user === name);
+}
+
+/** The protocol a listener serves: its name without the `-tls` of a TLS port. */
+function protocolOf(listener: string): string {
+  const protocol = listener.endsWith('-tls') ? listener.slice(0, -4) : listener;
+  return protocol === 'rabbitmq-stream' ? 'stream' : protocol;
+}
+
+function connectionJson(c: ClientConnection): object {
+  return {
+    protocol: protocolOf(c.listener),
+    listener: c.listener,
+    id: c.id,
+    name: `${c.peerHost}:${c.peerPort}`,
+    tls: c.tls,
+    peer_host: c.peerHost,
+    peer_port: c.peerPort,
+    user: c.user ?? null,
+    client_id: c.clientId ?? null,
+    client_software: c.clientSoftware ?? null,
+    connected_at: c.connectedAt,
+    bytes_in: c.bytesIn,
+    bytes_out: c.bytesOut,
+    details: c.details ?? {},
   };
 }

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { BrokerError, LengthPrefixedFrames, type Connection, type Logger, type RequestMemory } from '../../core/index.ts';
+import { ANONYMOUS, BrokerError, userNameOf, LengthPrefixedFrames, type ClientDescription, type Connection, type Logger, type RequestMemory } from '../../core/index.ts';
 import type { KafkaSession } from './security/kafka-session.ts';
 
 /** Closes the connection in reply order: every reply before it is written first. */
@@ -55,6 +55,10 @@ export class KafkaConnection implements Connection {
   /** While a quota throttles the client (KIP-219): nothing more is read, and requests already framed wait. */
   private muteTimer: NodeJS.Timeout | undefined;
   private readonly held: Buffer[] = [];
+  /** The client.id of its latest request header. */
+  clientId: string | undefined;
+  /** What its ApiVersions v3+ request named (KIP-511). */
+  clientSoftware: { name: string; version: string } | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -82,6 +86,16 @@ export class KafkaConnection implements Connection {
 
   get clientHost(): string {
     return `/${this.socket.remoteAddress ?? 'unknown'}`;
+  }
+
+  describe(): ClientDescription {
+    const principal = this.session.principal;
+    return {
+      user: principal === ANONYMOUS ? undefined : (userNameOf(principal) ?? principal),
+      clientId: this.clientId,
+      clientSoftware: this.clientSoftware,
+      details: { principal, sasl_mechanism: this.session.mechanism ?? null },
+    };
   }
 
   drain(): Promise<void> {

@@ -108,6 +108,7 @@ export function createDispatch(ctx: KafkaContext, latency: (apiKey: number) => H
     if (session.raw && session.exchange) return rawToken(ctx, connection, frame);
     const started = performance.now();
     const header = parseRequestHeader(frame);
+    if (header.clientId !== null) connection.clientId = header.clientId;
     const supported = supportedRange.get(header.apiKey);
     if (header.apiKey === ApiKeys.ApiVersions.key && supported && header.apiVersion > supported.max) {
       return encodeResponse(ApiKeys.ApiVersions, 0, header.correlationId, apiVersionsResponse(KafkaError.UNSUPPORTED_VERSION));

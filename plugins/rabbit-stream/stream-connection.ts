@@ -5,6 +5,7 @@ import {
   readCommitted,
   StreamBatchBuilder,
   type AbortedTransaction,
+  type ClientDescription,
   type Logger,
   type PartitionLog,
 } from '../../core/index.ts';
@@ -66,6 +67,8 @@ export class StreamConnection {
   private readonly frames: LengthPrefixedFrames;
   private frameMax: number;
   private user: StreamUser | undefined;
+  /** What the client said of itself in PeerProperties (product, version, connection_name). */
+  private clientProperties = new Map<string, string>();
   private saslMechanism: string | undefined;
   vhost = '/';
   private readonly publishers = new Map<number, Publisher>();
@@ -95,6 +98,16 @@ export class StreamConnection {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  describe(): ClientDescription {
+    const product = this.clientProperties.get('product');
+    return {
+      user: this.user?.name,
+      clientId: this.clientProperties.get('connection_name'),
+      clientSoftware: product === undefined ? undefined : { name: product, version: this.clientProperties.get('version') ?? '' },
+      details: { vhost: this.vhost ?? null },
+    };
   }
 
   private received(chunk: Buffer): void {
@@ -267,7 +280,7 @@ export class StreamConnection {
   // ---- handshake
 
   private peerProperties(correlationId: number, r: FrameReader): void {
-    r.properties();
+    this.clientProperties = r.properties();
     this.state = 'sasl';
     const properties = new Map([
       ['product', 'RabbitMQ'],

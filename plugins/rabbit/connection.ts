@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { BrokerError, isTls, verifiedClientCertificate, type Connection, type Logger } from '../../core/index.ts';
+import { BrokerError, isTls, verifiedClientCertificate, type ClientDescription, type Connection, type Logger } from '../../core/index.ts';
 import { AmqpError, amqpError, ReplyCode } from './amqp-error.ts';
 import type { AmqpContext } from './amqp-context.ts';
 import { SERVER_VERSION } from './amqp-context.ts';
@@ -180,6 +180,20 @@ export class AmqpConnection implements Connection {
 
   drain(): Promise<void> {
     return Promise.resolve();
+  }
+
+  describe(): ClientDescription {
+    const text = (key: string) => {
+      const field = this.clientProperties.get(key);
+      return field?.type === 'S' || field?.type === 'x' ? field.value.toString() : undefined;
+    };
+    const product = text('product');
+    return {
+      user: this.user === '' ? undefined : this.user,
+      clientId: text('connection_name'),
+      clientSoftware: product === undefined ? undefined : { name: product, version: text('version') ?? '' },
+      details: { vhost: this.vhost?.name ?? null, channels: this.openChannels.size },
+    };
   }
 
   close(): void {

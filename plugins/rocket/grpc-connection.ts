@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Connection, Logger } from '../../core/index.ts';
+import type { ClientDescription, Connection, Logger } from '../../core/index.ts';
 
 /** What every HTTP/2 client sends first (RFC 9113 §3.4). */
 const CLIENT_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -25,6 +25,8 @@ export class GrpcConnection implements Connection {
     private readonly injector: Http2Injector,
     handshakeTimeoutMs: number,
     private readonly logger: Logger,
+    /** What the broker knows of the client whose calls come from `address:port`. */
+    private readonly describeClient: (peer: string) => ClientDescription = () => ({}),
   ) {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     this.handshakeTimer = setTimeout(() => this.refuse('no HTTP/2 preface in time'), handshakeTimeoutMs);
@@ -39,6 +41,10 @@ export class GrpcConnection implements Connection {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  describe(): ClientDescription {
+    return this.describeClient(`${this.socket.remoteAddress}:${this.socket.remotePort}`);
   }
 
   private readonly onData = (chunk: Buffer): void => {

@@ -24,7 +24,7 @@ import {
 } from '../../core/index.ts';
 import { rocketAdminRoutes } from './admin-views.ts';
 import { RocketAccess } from './auth/rocket-access.ts';
-import { ClientRegistry } from './clients.ts';
+import { ClientRegistry, describeClient } from './clients.ts';
 import { GrpcConnection } from './grpc-connection.ts';
 import { ackMessage, changeInvisibleDuration, forwardMessageToDeadLetterQueue, receiveMessage } from './handlers/consume.ts';
 import { heartbeat, notifyClientTermination, queryAssignment, queryRoute } from './handlers/route.ts';
@@ -131,7 +131,7 @@ export class RocketServer {
     }));
     const port = await listener.bind();
     Object.assign(ctx, { storeHost: `${hostAddresses(config.host)[0]}:${port}` });
-    listener.serve((socket, _id, connectionLogger) => new GrpcConnection(socket, injector, section.handshakeTimeoutMs, connectionLogger));
+    listener.serve((socket, _id, connectionLogger) => new GrpcConnection(socket, injector, section.handshakeTimeoutMs, connectionLogger, (peer) => describeClient(clients.onPeer(peer))));
     this.clientSweep = setInterval(() => clients.expire(), section.clientTimeoutMs);
     this.clientSweep.unref();
   }
@@ -189,7 +189,7 @@ export class RocketServer {
       if (refused) return void refused.then((status) => callback(null, { status }));
       const caller = this.caller(call.metadata);
       if (!caller) return callback(null, { status: { code: 'CLIENT_ID_REQUIRED', message: 'x-mq-client-id is required' } });
-      this.ctx!.clients.touch(caller.clientId);
+      this.noteCaller(caller.clientId, call.metadata, call.getPeer());
       Promise.resolve()
         .then(() => handler(this.ctx!, call.request as never, caller))
         .then(
@@ -232,7 +232,7 @@ export class RocketServer {
           call.end();
           return;
         }
-        this.ctx!.clients.touch(caller.clientId);
+        this.noteCaller(caller.clientId, call.metadata, call.getPeer());
         call.on('cancelled', () => caller.controller.abort());
         void receiveMessage(this.ctx!, call.request as never, caller, (response) => call.write(response))
           .catch((err: unknown) => logger.error({ err }, 'rocketmq receive failed'))
@@ -267,6 +267,19 @@ export class RocketServer {
       this.latencies.set(rpc, series);
     }
     return series;
+  }
+
+  /** A call the access check let through: its client is alive, on the connection from `peer`, with this software and user. */
+  private noteCaller(clientId: string, metadata: Metadata, peer: string): void {
+    const session = this.ctx!.clients.touch(clientId, peer);
+    if (session.software !== undefined) return;
+    const text = (key: string) => {
+      const value = metadata.get(key)[0];
+      return typeof value === 'string' ? value : '';
+    };
+    session.software = { name: text('x-mq-language'), version: text('x-mq-client-version') };
+    const credential = /Credential=([^,\s]+)/.exec(text('authorization'));
+    if (credential) session.user = credential[1];
   }
 
   private clientId(metadata: Metadata): string | undefined {

@@ -10,22 +10,81 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-fs-'));
 }
 
-runStorageConformance('storage-fs', async (clock) => {
-  const dir = tempDir();
-  const make = () => new SegmentedStorageEngine(new FsSegmentStore(dir), new SingleNodeReplicator(), clock, createRootLogger('silent'));
-  let engine = make();
-  return {
-    engine,
-    async reopen({ clean }) {
-      if (clean) await engine.close();
-      engine = make();
-      return engine;
-    },
-    async cleanup() {
-      await engine.close().catch(() => undefined);
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+for (const openFiles of [undefined, 2]) {
+  runStorageConformance(openFiles === undefined ? 'storage-fs' : `storage-fs with ${openFiles} segment files open at most`, async (clock) => {
+    const dir = tempDir();
+    const make = () => new SegmentedStorageEngine(new FsSegmentStore(dir, { openFiles }), new SingleNodeReplicator(), clock, createRootLogger('silent'));
+    let engine = make();
+    return {
+      engine,
+      async reopen({ clean }) {
+        if (clean) await engine.close();
+        engine = make();
+        return engine;
+      },
+      async cleanup() {
+        await engine.close().catch(() => undefined);
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  });
+}
+
+/** Descriptors this process holds on files under `dir`. */
+function descriptorsUnder(dir: string): number {
+  let count = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir)) count++;
+    } catch {
+      // closed since the listing
+    }
+  }
+  return count;
+}
+
+describe('FsSegmentStore with a bound on open segment files', () => {
+  it('closes the least recently used idle file to open another and reopens it, by its new name after a rename, on its next use', async () => {
+    const dir = tempDir();
+    const store = new FsSegmentStore(dir, { openFiles: 2 });
+    const files = ['a', 'b', 'c'].map((name, i) => {
+      const file = store.createFile('t-0', `${name}.log`);
+      file.append(Buffer.from(`file ${i}`));
+      return file;
+    });
+    expect(descriptorsUnder(dir)).toBe(2);
+    expect(store.descriptors.evictions).toBe(1);
+    expect(files[0]!.read(0, 100).toString()).toBe('file 0'); // reopened; b, the least recently used, closed
+    expect(store.descriptors.evictions).toBe(2);
+    await store.renameFile('t-0', 'b.log', 'renamed.log');
+    files[1]!.append(Buffer.from(' more'));
+    expect(fs.readFileSync(path.join(dir, 't-0', 'renamed.log'), 'utf8')).toBe('file 1 more');
+    expect(descriptorsUnder(dir)).toBe(2);
+    // A file deleted while it holds a descriptor keeps it (and its bytes); one deleted while closed reports it.
+    await store.deleteFile('t-0', 'renamed.log');
+    expect(files[1]!.read(0, 100).toString()).toBe('file 1 more');
+    await store.deleteFile('t-0', 'c.log'); // closed to reopen b
+    expect(() => files[2]!.read(0, 100)).toThrow(/deleted while closed/);
+    for (const file of files) await file.close();
+    expect(descriptorsUnder(dir)).toBe(0);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('never closes a descriptor a sync is using, and syncs bytes appended before the file was closed to make room', async () => {
+    const dir = tempDir();
+    const store = new FsSegmentStore(dir, { openFiles: 2 });
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => store.createFile('t-0', `${name}.log`));
+    a!.append(Buffer.from('a'));
+    b!.append(Buffer.from('b'));
+    const syncs = [a!.sync(), b!.sync()]; // one runs at a time (half the bound); each holds its descriptor meanwhile
+    c!.append(Buffer.from('c')); // closes whichever is idle, never the one syncing
+    await Promise.all(syncs);
+    for (const file of [a!, b!, c!]) await file.sync();
+    expect([a!, b!, c!].map((file) => file.read(0, 1).toString())).toEqual(['a', 'b', 'c']);
+    expect(descriptorsUnder(dir)).toBeLessThanOrEqual(2);
+    for (const file of [a!, b!, c!]) await file.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
 
 describe('FsSegmentStore', () => {

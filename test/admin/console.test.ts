@@ -13,6 +13,8 @@ import { rabbit } from '../../plugins/rabbit/index.ts';
 import { rocket } from '../../plugins/rocket/index.ts';
 import { memoryStorage } from '../../plugins/storage-memory/index.ts';
 import { hasProgram } from '../helpers/programs.ts';
+import { Producer, quietLogger } from '../helpers/rocket.ts';
+import { runSecurityCommand } from '../../bin/security-cli.ts';
 
 const ARTIFACTS = path.join(import.meta.dirname, '..', '..', 'test-artifacts', 'console');
 const GUEST = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
@@ -149,9 +151,56 @@ describe.skipIf(!hasProgram('chromium', 'the web console tests'))('web console',
     ]);
   });
 
-  it('shows the AMQP connection with its client', async () => {
-    await open('#/connections', '.connections table');
-    expect(await text()).toMatch(/guest\s+\/\s+amqplib [\d.]+ console-invoicer/);
+  it('shows the client connections of every protocol (a kafkajs producer, a RocketMQ producer, the amqplib connection) and the AMQP connection with its client', async () => {
+    const port = (protocol: string) => broker.listeners().find((l) => l.protocol === protocol)!.port;
+    const kafkaProducer = new Kafka({ clientId: 'console-live', brokers: [`127.0.0.1:${port('kafka')}`], logLevel: logLevel.NOTHING }).producer();
+    await kafkaProducer.connect();
+    const rocketProducer = new Producer({ endpoints: `127.0.0.1:${port('rocketmq')}`, namespace: '', logger: quietLogger } as never);
+    await rocketProducer.startup();
+    await rocketProducer.send({ topic: 'console-rocket', body: Buffer.from('x') } as never);
+    try {
+      await open('#/connections', '.connections table');
+      expect(await text()).toMatch(/guest\s+\/\s+amqplib [\d.]+ console-invoicer/);
+      const cells = (selector: string) => page.$$eval(selector, (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.innerText.trim())));
+      expect(await cells('tr.connection.kafka')).toContainEqual(['kafka', expect.stringMatching(/^127\.0\.0\.1:\d+$/), '', 'console-live', '', 'no', expect.any(String), expect.stringMatching(/\d/), expect.stringMatching(/\d/)]);
+      expect(await cells('tr.connection.rocketmq')).toContainEqual(['rocketmq', expect.stringMatching(/^127\.0\.0\.1:\d+$/), '', (rocketProducer as any).clientId, expect.stringMatching(/^HTTP \S+/), 'no', expect.any(String), expect.any(String), expect.any(String)]);
+      expect(await cells('tr.connection.amqp')).toContainEqual(['amqp', expect.stringMatching(/^127\.0\.0\.1:\d+$/), 'guest', 'console-invoicer', expect.stringMatching(/^amqplib [\d.]+$/), 'no', expect.any(String), expect.any(String), expect.any(String)]);
+      await shoot('connections');
+    } finally {
+      await rocketProducer.shutdown();
+      await kafkaProducer.disconnect();
+    }
+  });
+
+  it('shows the users and ACL bindings the CLI and kafkajs created (the security page, administrators only)', async () => {
+    const port = (protocol: string) => broker.listeners().find((l) => l.protocol === protocol)!.port;
+    const bootstrap = ['--bootstrap-server', `127.0.0.1:${port('kafka')}`];
+    expect(await runSecurityCommand('users', ['add', 'console-carol', '--password', 'carol-secret', ...bootstrap])).toBe('user console-carol added');
+    const admin = client.admin();
+    await admin.connect();
+    try {
+      // kafkajs's enums: resourceType TOPIC 2, GROUP 3; patternType LITERAL 3, PREFIXED 4; operation READ 3, WRITE 4; permission DENY 2, ALLOW 3.
+      await admin.createAcls({
+        acl: [
+          { resourceType: 2, resourceName: 'console-orders', resourcePatternType: 3, principal: 'User:console-carol', host: '*', operation: 3, permissionType: 3 },
+          { resourceType: 3, resourceName: 'console-', resourcePatternType: 4, principal: 'User:console-carol', host: '10.0.0.1', operation: 4, permissionType: 2 },
+        ],
+      } as never);
+    } finally {
+      await admin.disconnect();
+    }
+    await open('#/security', '.security tr.acl');
+    const cells = (selector: string) => page.$$eval(selector, (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.innerText.trim())));
+    expect(await cells('tr.user')).toContainEqual(['console-carol', 'SCRAM-SHA-256, SCRAM-SHA-512', 'no', 'no', 'no', '']);
+    expect(await cells('tr.acl')).toEqual([
+      ['User:console-carol', 'allow', 'read', 'topic', 'console-orders', 'literal', '*'],
+      ['User:console-carol', 'deny', 'write', 'group', 'console-', 'prefixed', '10.0.0.1'],
+    ]);
+    expect(await text('.security .cards')).toMatch(/ACL bindings\s*2/);
+    await shoot('security');
+    // The API behind it is for administrators: a management user is refused.
+    expect((await fetch(new URL('/api/wharf/security/acls', base), { headers: { authorization: GUEST } })).status).toBe(200);
+    expect((await fetch(new URL('/api/wharf/security/acls', base))).status).toBe(401);
   });
 
   it('browses a queue and a partition without consuming', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafka } from '../../plugins/kafka/index.ts';
 import { rabbit } from '../../plugins/rabbit/index.ts';
 import { rocket } from '../../plugins/rocket/index.ts';
+import { runSecurityCommand } from '../../bin/security-cli.ts';
 import { startAdmin, type AdminTestBroker } from '../helpers/admin.ts';
 
 /** The admin HTTP server's edges: probes, authentication, refusals of malformed input, and fuzzed requests over raw sockets. */
@@ -61,6 +62,29 @@ describe('admin HTTP server', () => {
     expect(JSON.parse((await get('/api/vhosts', basic('other:o'))).body).map((v: { name: string }) => v.name)).toEqual(['other']);
     expect((await get('/api/queues/%2F', basic('other:o'))).status).toBe(401);
     expect((await get('/api/wharf/kafka/topics', basic('guest:wrong'))).status).toBe(401);
+  });
+
+  it('serves the security store\'s users and ACLs to administrators only, and each user only its own client connections unless it monitors', async () => {
+    for (const path of ['/api/wharf/security', '/api/wharf/security/users', '/api/wharf/security/acls']) {
+      expect(JSON.parse((await get(path, basic('watcher:w'))).body), path).toEqual({ error: 'not_authorized', reason: 'Not administrator user' });
+      expect((await get(path, basic('other:o'))).status, path).toBe(401);
+      expect((await get(path, basic('guest:guest'))).status, path).toBe(200);
+    }
+    expect(await runSecurityCommand('users', ['add', 'dora', '--password', 'dora-secret', '--bootstrap-server', `127.0.0.1:${broker.port('kafka')}`])).toBe('user dora added');
+    const users = JSON.parse((await get('/api/wharf/security/users', basic('guest:guest'))).body) as Array<Record<string, unknown>>;
+    expect(users).toEqual([{ name: 'dora', principal: 'User:dora', scram_mechanisms: ['SCRAM-SHA-256', 'SCRAM-SHA-512'], amqp_password: false, rocketmq_secret_key: false, super_user: false, tags: [] }]);
+
+    const mine = await amqp.connect(`amqp://other:o@127.0.0.1:${broker.port('amqp')}/other`);
+    const theirs = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.port('amqp')}`);
+    try {
+      const seenBy = async (credentials: string) => (JSON.parse((await get('/api/wharf/connections', basic(credentials))).body) as Array<{ user: string }>).map((c) => c.user).sort();
+      expect(await seenBy('other:o')).toEqual(['other']);
+      expect(await seenBy('watcher:w')).toEqual(['guest', 'other']);
+      expect((await get('/api/wharf/connections', basic('app:a'))).status).toBe(401);
+    } finally {
+      await mine.close();
+      await theirs.close();
+    }
   });
 
   it('changes and takes messages only as the user\'s AMQP permissions allow; Wharf\'s topic and group changes need an administrator', async () => {

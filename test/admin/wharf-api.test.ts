@@ -1,9 +1,14 @@
 import amqp from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
+import { connect as streamConnect } from 'rabbitmq-stream-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafka } from '../../plugins/kafka/index.ts';
+import { ApiKeys } from '../../plugins/kafka/codec/index.ts';
 import { rabbit } from '../../plugins/rabbit/index.ts';
+import { rabbitStream } from '../../plugins/rabbit-stream/index.ts';
 import { rocket } from '../../plugins/rocket/index.ts';
+import { runSecurityCommand } from '../../bin/security-cli.ts';
+import { KafkaWire } from '../helpers/kafka-wire.ts';
 import { startAdmin, type AdminTestBroker } from '../helpers/admin.ts';
 import { eventually } from '../helpers/kafka.ts';
 import { Producer, quietLogger, receiveAll, SimpleConsumer } from '../helpers/rocket.ts';
@@ -12,7 +17,7 @@ import { Producer, quietLogger, receiveAll, SimpleConsumer } from '../helpers/ro
 let broker: AdminTestBroker;
 
 beforeAll(async () => {
-  broker = await startAdmin([kafka(), rabbit(), rocket()]);
+  broker = await startAdmin([kafka(), rabbit(), rocket(), rabbitStream()]);
 });
 
 afterAll(async () => {
@@ -169,5 +174,61 @@ describe('/api/wharf/amqp', () => {
     expect([queue.messages_ready, queue.messages_unacknowledged]).toEqual([2, 1]);
     channel.ack(held as amqp.GetMessage);
     await connection.close();
+  });
+});
+
+describe('/api/wharf/connections', () => {
+  it('lists the open connections of every protocol with client id and software, peer, user, bytes and connect time; /api/connections keeps RabbitMQ\'s AMQP-only shape', async () => {
+    const before = Date.now();
+    const producer = new Kafka({ clientId: 'conn-kafkajs', brokers: [`127.0.0.1:${broker.port('kafka')}`], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic: 'conn-topic', messages: [{ value: 'x' }] });
+    // KIP-511: an ApiVersions v3 request names the client's software (kafkajs sends v2, without it).
+    const wire = await KafkaWire.connect(broker.port('kafka'));
+    await wire.request(ApiKeys.ApiVersions, 3, { clientSoftwareName: 'wire-test-client', clientSoftwareVersion: '9.8.7' });
+    const rocketProducer = new Producer({ endpoints: `127.0.0.1:${broker.port('rocketmq')}`, namespace: '', logger: quietLogger } as never);
+    await rocketProducer.startup();
+    await rocketProducer.send({ topic: 'conn-rocket', body: Buffer.from('x') } as never);
+    const amqpConnection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.port('amqp')}`, { clientProperties: { connection_name: 'conn-amqplib' } });
+    // A SCRAM login: the connection shows its user.
+    await runSecurityCommand('users', ['add', 'conn-erin', '--password', 'erin-secret', '--bootstrap-server', `127.0.0.1:${broker.port('kafka')}`]);
+    const scram = new Kafka({ clientId: 'conn-scram', brokers: [`127.0.0.1:${broker.port('kafka')}`], logLevel: logLevel.NOTHING, sasl: { mechanism: 'scram-sha-256', username: 'conn-erin', password: 'erin-secret' } }).admin();
+    await scram.connect();
+    await scram.listTopics();
+    const stream = await streamConnect({ hostname: '127.0.0.1', port: broker.port('rabbitmq-stream'), username: 'guest', password: 'guest', vhost: '/' });
+    try {
+      const listed = (await broker.api('GET', '/api/wharf/connections')).body as any[];
+      const kafkajs = listed.find((c) => c.client_id === 'conn-kafkajs');
+      expect(kafkajs).toMatchObject({ protocol: 'kafka', listener: 'kafka', tls: false, peer_host: '127.0.0.1', user: null, client_software: null, details: { principal: 'User:ANONYMOUS' } });
+      expect(kafkajs.bytes_in).toBeGreaterThan(0);
+      expect(kafkajs.bytes_out).toBeGreaterThan(0);
+      expect(kafkajs.connected_at).toBeGreaterThanOrEqual(before - 1000);
+      expect(kafkajs.connected_at).toBeLessThanOrEqual(Date.now());
+      expect(listed.find((c) => c.client_id === 'wire-test')).toMatchObject({ protocol: 'kafka', peer_port: wire.socket.localPort, client_software: { name: 'wire-test-client', version: '9.8.7' } });
+      const rocketmq = listed.find((c) => c.protocol === 'rocketmq' && c.client_id === (rocketProducer as any).clientId);
+      expect(rocketmq).toMatchObject({ listener: 'rocketmq', peer_host: '127.0.0.1', client_software: { name: 'HTTP', version: expect.any(String) }, details: { client_type: 'PRODUCER' } });
+      expect(rocketmq.bytes_in).toBeGreaterThan(0);
+      const amqpEntry = listed.find((c) => c.protocol === 'amqp');
+      expect(amqpEntry).toMatchObject({ user: 'guest', client_id: 'conn-amqplib', client_software: { name: 'amqplib' }, peer_port: (amqpConnection as any).connection.stream.localPort, details: { vhost: '/' } });
+      expect(listed.find((c) => c.protocol === 'stream')).toMatchObject({ listener: 'rabbitmq-stream', user: 'guest', peer_host: '127.0.0.1', details: { vhost: '/' } });
+      expect(listed.find((c) => c.client_id === 'conn-scram')).toMatchObject({ protocol: 'kafka', user: 'conn-erin', details: { principal: 'User:conn-erin', sasl_mechanism: 'SCRAM-SHA-256' } });
+      const one = (await broker.api('GET', `/api/wharf/connections/kafka/${kafkajs.id}`)).body;
+      expect(one.client_id).toBe('conn-kafkajs');
+      expect((await broker.api('GET', '/api/wharf/connections/kafka/999999')).status).toBe(404);
+
+      // RabbitMQ's own endpoint: AMQP connections only, in RabbitMQ's shape (rabbitmqadmin reads it).
+      const rabbitList = (await broker.api('GET', '/api/connections')).body as any[];
+      expect(rabbitList).toHaveLength(1);
+      expect(rabbitList[0]).toMatchObject({ protocol: 'AMQP 0-9-1', user: 'guest', vhost: '/', client_properties: expect.objectContaining({ connection_name: 'conn-amqplib' }) });
+    } finally {
+      await stream.close();
+      await scram.disconnect();
+      await amqpConnection.close();
+      await rocketProducer.shutdown();
+      wire.close();
+      await producer.disconnect();
+    }
+    const ours = (c: any) => ['conn-kafkajs', 'conn-scram', 'wire-test', 'conn-amqplib'].includes(c.client_id) || c.protocol === 'stream';
+    await eventually(async () => !((await broker.api('GET', '/api/wharf/connections')).body as any[]).some(ours), 10_000, 'the closed connections to be gone from the list');
   });
 });

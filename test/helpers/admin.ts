@@ -24,7 +24,7 @@ export interface Sample {
 /** A broker with the given protocol plugins and the admin HTTP server, every listener on an OS-chosen loopback port. */
 export async function startAdmin(plugins: BrokerPlugin<never>[], config: Record<string, unknown> = {}, dataDir?: string): Promise<AdminTestBroker> {
   const sections = new Set(plugins.map((p) => p.config?.name));
-  const ports = Object.fromEntries(['kafka', 'amqp', 'rocket'].filter((name) => sections.has(name)).map((name) => [name, { port: 'auto', ...(config[name] as object) }]));
+  const ports = Object.fromEntries(['kafka', 'amqp', 'rocket', 'stream'].filter((name) => sections.has(name)).map((name) => [name, { port: 'auto', ...(config[name] as object) }]));
   const broker = await createBroker({
     plugins: [dataDir ? fsStorage() : memoryStorage(), ...plugins, adminHttp()],
     config: {

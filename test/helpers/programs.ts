@@ -19,6 +19,7 @@ const PROGRAMS = {
   openssl: { check: ['openssl', 'version'], package: 'openssl' },
   rabbitmq: { check: ['test', '-x', '/usr/lib/rabbitmq/bin/rabbitmq-server'], package: 'rabbitmq-server' },
   rabbitmqadmin: { check: ['rabbitmqadmin', '--version'], package: 'rabbitmq-server' },
+  escript: { check: ['sh', '-c', 'command -v escript'], package: 'erlang-base' },
   chromium: { check: ['chromium', '--version'], package: 'chromium' },
   prlimit: { check: ['prlimit', '--version'], package: 'util-linux' },
   // A private network namespace (root): a non-loopback address no one outside can reach.

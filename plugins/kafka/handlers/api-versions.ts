@@ -3,7 +3,11 @@ import { KafkaError } from '../error-codes.ts';
 import type { Handler } from '../kafka-context.ts';
 import { SUPPORTED_APIS } from '../supported-apis.ts';
 
-export const handleApiVersions: Handler<ApiVersionsRequest, ApiVersionsResponse> = () => apiVersionsResponse(KafkaError.NONE);
+/** Answers the table; a v3+ request names the client's software (KIP-511), kept for the connections view. */
+export const handleApiVersions: Handler<ApiVersionsRequest, ApiVersionsResponse> = (_ctx, request, _header, connection) => {
+  if (request.clientSoftwareName) connection.clientSoftware = { name: request.clientSoftwareName, version: request.clientSoftwareVersion ?? '' };
+  return apiVersionsResponse(KafkaError.NONE);
+};
 
 /** The advertised table; with an error (KIP-511), only the ApiVersions range itself. */
 export function apiVersionsResponse(errorCode: number): ApiVersionsResponse {

@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
 import { connectionName } from '../amqp-metrics.ts';
 import type { ChannelStats, QueueStats } from '../amqp-stats.ts';
 import type { AmqpChannel } from '../channel.ts';
 import { fieldText } from '../codec/index.ts';
 import type { AmqpConnection } from '../connection.ts';
-import { encodeArguments } from '../model/definitions.ts';
 import type { Binding, Exchange } from '../model/exchange.ts';
 import type { AmqpQueue } from '../model/queue.ts';
+import { propertiesKey } from './binding-key.ts';
 import { tableToJson, type Json } from './json-values.ts';
+
+export { propertiesKey } from './binding-key.ts';
 import type { MessageRates } from './message-rates.ts';
 
 /** The JSON shapes of RabbitMQ 3.10's management API, field for field where Wharf has the fact. */
@@ -66,14 +67,6 @@ export const queueRateKey = (vhost: string, queue: string, name: string): string
 export function exchangeJson(vhost: string, exchange: Exchange): Record<string, Json> {
   const { spec } = exchange;
   return { name: spec.name, vhost, type: spec.type, durable: spec.durable, auto_delete: spec.autoDelete, internal: spec.internal, arguments: tableToJson(spec.arguments) };
-}
-
-/** RabbitMQ's binding identity in URLs: the routing key, `~` if empty, and `~<hash>` of the arguments if any. */
-export function propertiesKey(routingKey: string, args: Binding['arguments']): string {
-  const key = routingKey === '' ? '' : encodeURIComponent(routingKey);
-  if (args.size === 0) return key === '' ? '~' : key;
-  const hash = createHash('sha256').update(encodeArguments(args)).digest().subarray(0, 4).toString('base64url');
-  return `${key}~${hash}`;
 }
 
 export function bindingJson(vhost: string, source: string, b: Binding): Record<string, Json> {

@@ -44,7 +44,10 @@ export function jsonToTable(json: unknown, what = 'arguments', depth = 0): Field
   if (typeof json !== 'object' || Array.isArray(json)) throw AdminError.badRequest(`${what} must be a JSON object`);
   if (depth > MAX_DEPTH) throw AdminError.badRequest(`${what} are nested too deeply`);
   const table: FieldTable = new Map();
-  for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
+  // RabbitMQ builds a table from a decoded JSON object by folding over an Erlang map: in key order (up to 32 keys).
+  const entries = Object.entries(json as Record<string, unknown>);
+  if (entries.length <= 32) entries.sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  for (const [name, value] of entries) {
     if (Buffer.byteLength(name) > 255) throw AdminError.badRequest(`${what}: the name ${JSON.stringify(name.slice(0, 32))}... is longer than 255 bytes`);
     table.set(name, jsonToValue(value, what, depth));
   }

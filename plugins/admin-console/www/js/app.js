@@ -13,6 +13,7 @@ const PAGES = {
   connections: () => import('./pages/connections.js'),
   browse: () => import('./pages/browse.js'),
   definitions: () => import('./pages/definitions.js'),
+  security: () => import('./pages/security.js'),
 };
 
 const main = document.getElementById('main');

@@ -4,7 +4,13 @@ import { badge, bytes, count, duration, h, section, table } from '../dom.js';
 export const title = 'Connections';
 
 export async function render({ rates, refresh }) {
-  const [amqp, kafkaGroups, rocketGroups] = await Promise.all([served('/api/connections'), served('/api/wharf/kafka/groups'), served('/api/wharf/rocketmq/groups'), rates.sample()]);
+  const [all, amqp, kafkaGroups, rocketGroups] = await Promise.all([
+    served('/api/wharf/connections'),
+    served('/api/connections'),
+    served('/api/wharf/kafka/groups'),
+    served('/api/wharf/rocketmq/groups'),
+    rates.sample(),
+  ]);
   const kafkaMembers = (await Promise.all(kafkaGroups.slice(0, 50).map((g) => api(`/api/wharf/kafka/groups/${encodeURIComponent(g.group)}`).catch(() => undefined))))
     .filter(Boolean)
     .flatMap((d) => d.members.map((m) => ({ protocol: 'kafka', group: d.group, client: m.client_id, detail: `${m.client_host} · ${m.member_id}` })));
@@ -20,6 +26,25 @@ export async function render({ rates, refresh }) {
     { class: 'page connections' },
     h('h1', null, 'Connections'),
     h('div', { class: 'cards' }, [...rates.connections].map(([protocol, n]) => h('div', { class: 'card' }, h('div', { class: 'label' }, badge(protocol)), h('div', { class: 'value' }, count(n)), h('div', { class: 'detail' }, 'open connections')))),
+    section(
+      'Client connections',
+      h('p', { class: 'muted' }, 'Every protocol: Kafka, AMQP, RabbitMQ Stream, RocketMQ.'),
+      table(
+        [
+          { label: 'Protocol', cell: (c) => badge(c.protocol) },
+          { label: 'Peer', cell: (c) => c.name },
+          { label: 'User', cell: (c) => c.user ?? '' },
+          { label: 'Client id', cell: (c) => c.client_id ?? '' },
+          { label: 'Software', cell: (c) => (c.client_software ? `${c.client_software.name} ${c.client_software.version}`.trim() : '') },
+          { label: 'TLS', cell: (c) => (c.tls ? 'yes' : 'no') },
+          { label: 'Age', cell: (c) => duration(now - c.connected_at), num: true },
+          { label: 'Received', cell: (c) => bytes(c.bytes_in), num: true },
+          { label: 'Sent', cell: (c) => bytes(c.bytes_out), num: true },
+        ],
+        [...all].sort((a, b) => a.protocol.localeCompare(b.protocol) || a.connected_at - b.connected_at),
+        { empty: 'No client connections.', rowClass: (c) => `connection ${c.protocol}` },
+      ),
+    ),
     section(
       h('span', null, badge('amqp'), ' connections'),
       table(
