@@ -1,4 +1,5 @@
 import {
+  BrokerError,
   ControlType,
   MetadataLog,
   OFFSETS_TOPIC,
@@ -355,6 +356,11 @@ export class TransactionCoordinator {
           return;
         } catch (err) {
           if (this.closed || !this.owns(id)) return;
+          if (BrokerError.is(err, 'TRANSACTION_COORDINATOR_FENCED') || BrokerError.is(err, 'INVALID_PRODUCER_EPOCH')) {
+            // Kafka's TransactionMarkerRequestCompletionHandler: a newer coordinator or producer epoch has ended it; stop sending.
+            this.deps.logger.info({ transactionalId: id, error: err.code }, 'a transaction marker was refused as stale; this coordinator stops completing the transaction');
+            return;
+          }
           this.deps.logger.warn({ err, transactionalId: id }, 'completing a transaction failed; retrying');
           await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, RETRY_BACKOFF_MS));
         }
@@ -375,7 +381,7 @@ export class TransactionCoordinator {
       const offsetsPartitions = new Set(txn.groups.map((group) => this.deps.offsets.partitionFor(group)));
       const partitions = [...txn.partitions.map(parsePartitionKey), ...[...offsetsPartitions].map((partition) => ({ topic: OFFSETS_TOPIC, partition }))];
       const request = { producerId: txn.producerId, producerEpoch: txn.producerEpoch, coordinatorEpoch: placement.coordinatorEpoch(id), commit, partitions };
-      await markers.send(request, () => !this.closed && placement.owns(id));
+      await markers.send(request, () => !this.closed && placement.owns(id) && placement.coordinatorEpoch(id) === request.coordinatorEpoch);
       return;
     }
     await this.writeLocalMarkers(txn, commit);
