@@ -186,7 +186,13 @@ export class OffsetStore {
       index(shard, k, committed);
       changes.push([k, committed]);
     }
-    await shard.log.write(changes, framing);
+    try {
+      await shard.log.write(changes, framing);
+    } catch (err) {
+      // Not committed: the coordinator retries the marker, which must find the offsets still pending.
+      if (pending && !shard.pending.has(producerId)) shard.pending.set(producerId, pending);
+      throw err;
+    }
   }
 
   /** The group's `topic\u0000partition` keys with an offset committed in a transaction not yet decided. */

@@ -36,7 +36,7 @@ export interface LeaderShardsOptions<V> {
  */
 export class LeaderShards<V> {
   private readonly shards = new Map<number, MetadataLog<V>>();
-  /** The leader epoch under which each loaded (or loading) partition was taken over: Kafka's coordinator epoch. */
+  /** The leader epoch under which each loaded partition was taken over: Kafka's coordinator epoch. */
   private readonly loadedEpochs = new Map<number, number>();
   private readonly loading = new Set<number>();
   private readonly unsubscribe: Array<() => void> = [];
@@ -118,7 +118,7 @@ export class LeaderShards<V> {
       const stale = this.shards.has(p) && this.loadedEpochs.get(p) !== this.leaderEpoch(p);
       if ((!leads || stale) && this.shards.has(p)) {
         this.shards.delete(p);
-        this.logger.info({ topic, partition: p, stale }, 'no longer coordinating the keys of this partition under the epoch it was loaded in');
+        this.logger.info({ topic, partition: p, newLeaderEpoch: leads && stale }, 'no longer coordinating the keys of this partition');
         this.options.unloaded(p);
       }
       if (leads && !this.shards.has(p) && !this.loading.has(p)) this.load(p);
