@@ -30,6 +30,7 @@ export const ErrorCatalogue = {
   INVALID_PRODUCER_EPOCH: 'the producer epoch is older than the newest epoch the log has seen',
   OUT_OF_ORDER_SEQUENCE: "the batch's sequence number does not follow the producer's last one",
   INVALID_TXN_STATE: 'the producer wrote outside of the transaction it has open, or into one it has not opened',
+  TRANSACTION_COORDINATOR_FENCED: "the transaction marker carries an older coordinator epoch than the producer's last marker here",
 
   // topics
   TOPIC_NOT_FOUND: 'the topic does not exist',

@@ -5,6 +5,7 @@ import type { Cluster } from '../cluster/cluster.ts';
 import type { BrokerConfig } from '../config.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
+import { ControlType, encodeTxnMarker } from '../record/index.ts';
 import type { StorageEngine } from '../storage/partition-log.ts';
 import { TOKENS } from '../tokens.ts';
 import { LeaderShards, type Coordination } from '../topics/leader-shards.ts';
@@ -56,8 +57,14 @@ interface Shard {
   readonly byGroup: Map<string, Map<string, StoredOffset>>;
   /** producer id -> (pending key -> offset): offsets committed in transactions still open. */
   readonly pending: Map<number, Map<string, StoredOffset>>;
-  /** producer id -> the newest epoch its offsets or markers carried here: an older one is a zombie's. */
-  readonly epochs: Map<number, number>;
+}
+
+/** A transaction coordinator's marker for an offsets partition (Kafka's WriteTxnMarkers entry). */
+export interface OffsetsMarker {
+  producerId: number;
+  producerEpoch: number;
+  coordinatorEpoch: number;
+  commit: boolean;
 }
 
 /**
@@ -130,13 +137,15 @@ export class OffsetStore {
 
   /**
    * Kafka's TxnOffsetCommit at the group coordinator (cluster mode): the offsets are stored under the
-   * producer and become the group's only when the transaction's commit marker arrives.
+   * producer, in a transactional batch of its epoch, and become the group's only when the transaction's
+   * commit marker arrives. An epoch older than the newest the partition's log holds for the producer (its
+   * offsets or markers, kept by the log's producer state, so a new coordinator has it) is
+   * INVALID_PRODUCER_EPOCH, as Kafka's offsets log refuses the zombie's batch.
    */
   async commitTransactional(group: string, producerId: number, producerEpoch: number, commits: readonly OffsetCommit[]): Promise<void> {
     const shard = this.shardFor(group);
-    const newest = shard.epochs.get(producerId) ?? -1;
+    const newest = shard.log.producerState.epochOf(producerId);
     if (producerEpoch < newest) throw new BrokerError('INVALID_PRODUCER_EPOCH', `producer ${producerId} epoch ${producerEpoch} is older than ${newest}`);
-    shard.epochs.set(producerId, producerEpoch);
     const now = this.clock.now();
     let pending = shard.pending.get(producerId);
     if (!pending) shard.pending.set(producerId, (pending = new Map()));
@@ -145,28 +154,31 @@ export class OffsetStore {
       { group, topic: c.topic, partition: c.partition, offset: c.offset, leaderEpoch: c.leaderEpoch ?? -1, metadata: c.metadata ?? null, commitTimestamp: now },
     ]);
     for (const [k, stored] of changes) pending.set(k, stored);
-    await shard.log.write(changes);
+    await shard.log.write(changes, { producer: { id: producerId, epoch: producerEpoch } });
   }
 
   /**
-   * A transaction marker for an offsets partition (Kafka's handleTxnCompletion): the producer's pending
-   * offsets there become committed (commit) or are dropped (abort), in one batch, and offsets of an older
-   * epoch are refused from then on. NOT_COORDINATOR when this broker does not lead the partition,
-   * COORDINATOR_LOADING while it loads it.
+   * A transaction marker for an offsets partition (Kafka's marker append then handleTxnCompletion): the
+   * marker is written to the partition's log, checked as any partition's leader checks one
+   * (INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED), and in the same append the producer's
+   * pending offsets there become committed (commit) or are dropped (abort). NOT_COORDINATOR when this
+   * broker does not lead the partition, COORDINATOR_LOADING while it loads it.
    */
-  async completeTransaction(partition: number, producerId: number, producerEpoch: number, commit: boolean): Promise<void> {
+  async completeTransaction(partition: number, marker: OffsetsMarker): Promise<void> {
     const shard = this.shards.get(partition);
     if (!shard) {
       if (this.placement?.isLoading(partition)) throw new BrokerError('COORDINATOR_LOADING', `offsets partition ${partition} is loading`);
       throw new BrokerError('NOT_COORDINATOR', `this broker does not lead offsets partition ${partition}`);
     }
-    shard.epochs.set(producerId, Math.max(producerEpoch, shard.epochs.get(producerId) ?? -1));
-    const pending = shard.pending.get(producerId);
-    if (!pending) return;
-    shard.pending.delete(producerId);
+    const { producerId, producerEpoch, coordinatorEpoch, commit } = marker;
+    const stale = shard.log.producerState.checkMarker(producerId, producerEpoch, coordinatorEpoch);
+    if (stale) throw stale;
     const now = this.clock.now();
+    const framing = { marker: encodeTxnMarker(commit ? ControlType.commit : ControlType.abort, producerId, producerEpoch, coordinatorEpoch, now) };
+    const pending = shard.pending.get(producerId);
+    shard.pending.delete(producerId);
     const changes: Array<readonly [string, StoredOffset | undefined]> = [];
-    for (const [pk, stored] of pending) {
+    for (const [pk, stored] of pending ?? []) {
       changes.push([pk, undefined]);
       if (!commit) continue;
       const committed = { ...stored, commitTimestamp: now };
@@ -174,7 +186,13 @@ export class OffsetStore {
       index(shard, k, committed);
       changes.push([k, committed]);
     }
-    await shard.log.write(changes);
+    try {
+      await shard.log.write(changes, framing);
+    } catch (err) {
+      // Not committed: the coordinator retries the marker, which must find the offsets still pending.
+      if (pending && !shard.pending.has(producerId)) shard.pending.set(producerId, pending);
+      throw err;
+    }
   }
 
   /** The group's `topic\u0000partition` keys with an offset committed in a transaction not yet decided. */
@@ -257,7 +275,7 @@ export class OffsetStore {
 }
 
 function shardOf(log: MetadataLog<StoredOffset>): Shard {
-  const shard: Shard = { log, byGroup: new Map(), pending: new Map(), epochs: new Map() };
+  const shard: Shard = { log, byGroup: new Map(), pending: new Map() };
   for (const [k, stored] of log.entries()) {
     if (!k.startsWith(PENDING_PREFIX)) {
       index(shard, k, stored);

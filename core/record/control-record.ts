@@ -27,6 +27,17 @@ export function encodeTxnMarker(type: ControlTypeCode, producerId: number, produ
  * ControlRecordType.parse), or undefined when the record cannot be read. Control batches are never compressed.
  */
 export function controlTypeAt(buf: Buffer, pos: number): number | undefined {
+  const key = controlRecordAt(buf, pos)?.key;
+  return key != null && key.length >= 4 ? key.readInt16BE(2) : undefined;
+}
+
+/** The coordinator epoch a transaction marker at `pos` carries (Kafka's EndTransactionMarker), or -1 when it cannot be read. */
+export function markerCoordinatorEpochAt(buf: Buffer, pos: number): number {
+  const value = controlRecordAt(buf, pos)?.value;
+  return value != null && value.length >= 6 ? value.readInt32BE(2) : -1;
+}
+
+function controlRecordAt(buf: Buffer, pos: number): { key: Buffer | null; value: Buffer | null } | undefined {
   try {
     const end = pos + LOG_OVERHEAD + buf.readInt32BE(pos + BatchField.batchLength);
     const reader = new VarintReader(buf, pos + BatchField.records, Math.min(end, buf.length));
@@ -35,7 +46,13 @@ export function controlTypeAt(buf: Buffer, pos: number): number | undefined {
     reader.varint(10); // timestamp delta
     reader.varint(); // offset delta
     const key = reader.bytes(reader.varint());
-    return key !== null && key.length >= 4 ? key.readInt16BE(2) : undefined;
+    let value: Buffer | null = null;
+    try {
+      value = reader.bytes(reader.varint());
+    } catch {
+      // A key without a readable value still names the control type.
+    }
+    return { key, value };
   } catch {
     return undefined;
   }

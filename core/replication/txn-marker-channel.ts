@@ -48,7 +48,9 @@ export class TxnMarkerChannel {
   /**
    * Resolves once every partition's leader has committed the marker (a partition whose topic is gone
    * takes none). Retries until then; rejects with NOT_COORDINATOR once `stillCoordinating` says the
-   * caller has lost the right to complete the transaction.
+   * caller has lost the right to complete the transaction, and with TRANSACTION_COORDINATOR_FENCED or
+   * INVALID_PRODUCER_EPOCH when a leader refuses the marker as stale (a newer coordinator or producer
+   * epoch wrote one there): the sender is deposed and stops, as Kafka's marker completion handler.
    */
   async send(request: MarkersRequest, stillCoordinating: () => boolean): Promise<void> {
     let remaining = request.partitions.filter((p) => this.exists(p));
@@ -62,6 +64,7 @@ export class TxnMarkerChannel {
         else if (byLeader.has(leader)) byLeader.get(leader)!.push(p);
         else byLeader.set(leader, [p]);
       }
+      let fenced: ErrorCode | undefined;
       await Promise.all(
         [...byLeader].map(async ([leader, partitions]) => {
           const part = { ...request, partitions };
@@ -69,11 +72,16 @@ export class TxnMarkerChannel {
           partitions.forEach((p, i) => {
             const error = errors[i] ?? null;
             if (error === null || error === 'TOPIC_NOT_FOUND' || !this.exists(p)) return;
+            if (error === 'TRANSACTION_COORDINATOR_FENCED' || error === 'INVALID_PRODUCER_EPOCH') {
+              fenced = error;
+              return;
+            }
             failed.push(p);
             if (attempt === 1 || attempt % 20 === 0) this.logger.warn({ topic: p.topic, partition: p.partition, leader, error, attempt }, 'transaction marker not written yet; retrying');
           });
         }),
       );
+      if (fenced !== undefined) throw new BrokerError(fenced, `a leader refused producer ${request.producerId}'s marker of epoch ${request.producerEpoch} under coordinator epoch ${request.coordinatorEpoch} as stale`);
       remaining = failed;
       if (remaining.length > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, Math.min(MAX_RETRY_BACKOFF_MS, RETRY_BACKOFF_MS * attempt)));
     }
@@ -95,11 +103,14 @@ export class TxnMarkerChannel {
     try {
       if (!this.exists(p)) return 'TOPIC_NOT_FOUND';
       if (p.topic === OFFSETS_TOPIC) {
-        await this.offsets.completeTransaction(p.partition, request.producerId, request.producerEpoch, request.commit);
+        await this.offsets.completeTransaction(p.partition, request);
         return null;
       }
       const log = this.cluster.leads(p.topic, p.partition) ? this.topics.log(p.topic, p.partition) : undefined;
       if (!log) return 'NOT_LEADER';
+      // Checked and appended in one turn, so no other marker of the producer comes between.
+      const stale = log.producerState.checkMarker(request.producerId, request.producerEpoch, request.coordinatorEpoch);
+      if (stale) return stale.code;
       const type = request.commit ? ControlType.commit : ControlType.abort;
       await log.append(encodeTxnMarker(type, request.producerId, request.producerEpoch, request.coordinatorEpoch, this.clock.now()), { acks: 'all' });
       return null;

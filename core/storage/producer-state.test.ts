@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeRecordBatch, setBaseOffset } from '../record/index.ts';
+import { pack } from 'msgpackr';
+import { ControlType, encodeRecordBatch, encodeTxnMarker, setBaseOffset } from '../record/index.ts';
 import { ProducerStateTable } from './producer-state.ts';
 
 const NOW = 1_700_000_000_000;
@@ -79,5 +80,29 @@ describe('ProducerStateTable', () => {
     expect(table.size).toBe(1);
     expect(table.check(batch(0, 1, 0, 2))).toMatchObject({ kind: 'duplicate' });
     expect(table.check(batch(9, 1, 0, 1))).toEqual({ kind: 'append' });
+  });
+
+  it('refuses a marker from an older coordinator epoch or producer epoch than the last marker, and keeps the coordinator epoch in snapshots', () => {
+    const table = new ProducerStateTable();
+    table.update(stored(encodeRecordBatch({ producerId: 7, producerEpoch: 2, baseSequence: 0, transactional: true, timestamp: NOW, records: [{ value: Buffer.from('t') }] }), 0), 0);
+    expect(table.checkMarker(7, 2, 0)).toBeUndefined();
+    table.update(stored(encodeTxnMarker(ControlType.abort, 7, 2, 5, NOW), 1), 0);
+    expect(table.describe()[0]).toMatchObject({ producerId: 7, coordinatorEpoch: 5 });
+    expect(table.checkMarker(7, 2, 5)).toBeUndefined();
+    expect(table.checkMarker(7, 3, 6)).toBeUndefined();
+    expect(table.checkMarker(7, 2, 4)?.code).toBe('TRANSACTION_COORDINATOR_FENCED');
+    expect(table.checkMarker(7, 1, 9)?.code).toBe('INVALID_PRODUCER_EPOCH');
+    expect(table.checkMarker(8, 0, 0)).toBeUndefined();
+    const copy = ProducerStateTable.decode(table.encode());
+    expect(copy.checkMarker(7, 2, 4)?.code).toBe('TRANSACTION_COORDINATOR_FENCED');
+    expect(copy.describe()).toEqual(table.describe());
+  });
+
+  it('loads a version 2 snapshot (no coordinator epochs): its producers have none yet', () => {
+    const v2 = pack({ version: 2, producers: [[7, 3, NOW, 0, 1, 40, 41, NOW]], open: [], aborted: [] });
+    const table = ProducerStateTable.decode(v2);
+    expect(table.describe()).toEqual([{ producerId: 7, producerEpoch: 3, lastSequence: 1, lastTimestamp: NOW, coordinatorEpoch: -1, currentTxnStartOffset: -1 }]);
+    expect(table.check(batch(0, 2, 3))).toMatchObject({ kind: 'duplicate', baseOffset: 40 });
+    expect(table.checkMarker(7, 3, 0)).toBeUndefined();
   });
 });

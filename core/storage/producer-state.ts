@@ -1,6 +1,6 @@
 import { pack, unpack } from 'msgpackr';
 import { BrokerError } from '../errors.ts';
-import { BatchField, CONTROL_FLAG, TRANSACTIONAL_FLAG, controlTypeAt, readInt64 } from '../record/index.ts';
+import { BatchField, CONTROL_FLAG, TRANSACTIONAL_FLAG, controlTypeAt, markerCoordinatorEpochAt, readInt64 } from '../record/index.ts';
 import { PartitionTransactions } from './partition-transactions.ts';
 
 /** Kafka keeps each producer's last five batches to recognise retries (ProducerStateEntry.NUM_BATCHES_TO_RETAIN). */
@@ -8,9 +8,14 @@ export const BATCHES_TO_RETAIN = 5;
 /** Kafka's `producer.id.expiration.ms` default: a producer whose last batch is older is forgotten. */
 export const PRODUCER_ID_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 const INT32_MAX = 2 ** 31 - 1;
-/** Version 2 adds the open and aborted transactions; version 1 snapshots (none) still load. */
-const SNAPSHOT_VERSION = 2;
+/**
+ * Version 3 adds each producer's coordinator epoch (after its last timestamp); version 2 added the open and
+ * aborted transactions. Older snapshots still load (coordinator epoch -1, no transactions before 2).
+ */
+const SNAPSHOT_VERSION = 3;
 const FIELDS_PER_BATCH = 5;
+/** Fields before a producer's batches in a snapshot row, by snapshot version. */
+const producerFields = (version: number): number => (version >= 3 ? 4 : 3);
 
 interface BatchMetadata {
   firstSequence: number;
@@ -24,6 +29,8 @@ interface BatchMetadata {
 interface ProducerEntry {
   epoch: number;
   lastTimestamp: number;
+  /** The coordinator epoch of the producer's last marker here, -1 before one (Kafka's ProducerStateEntry.coordinatorEpoch). */
+  coordinatorEpoch: number;
   /** Oldest first, at most BATCHES_TO_RETAIN, all of `epoch`. */
   batches: BatchMetadata[];
 }
@@ -34,6 +41,8 @@ export interface ProducerDescription {
   producerEpoch: number;
   lastSequence: number;
   lastTimestamp: number;
+  /** The coordinator epoch of its last transaction marker here, or -1. */
+  coordinatorEpoch: number;
   /** The first offset of its open transaction here, or -1. */
   currentTxnStartOffset: number;
 }
@@ -53,6 +62,14 @@ export interface ProducerStateView {
    * follow the last one is OUT_OF_ORDER_SEQUENCE. Batches without a producer id always append.
    */
   check(batch: Buffer, pos?: number): ProducerBatchCheck;
+  /**
+   * Checks a transaction marker a coordinator asks the leader to write, as Kafka's appendEndTxnMarker:
+   * INVALID_PRODUCER_EPOCH when the producer's epoch here is newer, TRANSACTION_COORDINATOR_FENCED when
+   * its last marker came from a newer coordinator epoch (the sender is a deposed coordinator).
+   */
+  checkMarker(producerId: number, producerEpoch: number, coordinatorEpoch: number): BrokerError | undefined;
+  /** The producer's newest epoch in this log, -1 when it is not known (Kafka's checkProducerEpoch for a coordinator's append). */
+  epochOf(producerId: number): number;
   /** Every producer known to the log. */
   describe(): ProducerDescription[];
 }
@@ -106,6 +123,20 @@ export class ProducerStateTable implements ProducerStateView {
     return APPEND;
   }
 
+  checkMarker(producerId: number, producerEpoch: number, coordinatorEpoch: number): BrokerError | undefined {
+    const entry = this.producers.get(producerId);
+    if (entry === undefined) return undefined;
+    if (producerEpoch < entry.epoch) return new BrokerError('INVALID_PRODUCER_EPOCH', `epoch of producer ${producerId} is ${producerEpoch}, which is smaller than the last seen epoch ${entry.epoch}`);
+    if (coordinatorEpoch < entry.coordinatorEpoch) {
+      return new BrokerError('TRANSACTION_COORDINATOR_FENCED', `invalid coordinator epoch for producer ${producerId}: ${coordinatorEpoch} (zombie), ${entry.coordinatorEpoch} (current)`);
+    }
+    return undefined;
+  }
+
+  epochOf(producerId: number): number {
+    return this.producers.get(producerId)?.epoch ?? -1;
+  }
+
   /**
    * Records the stored batch at `pos` (offset assigned, timestamps final). A new epoch replaces the
    * producer's batches, as in Kafka, whatever the order: replicated batches are not checked.
@@ -119,7 +150,7 @@ export class ProducerStateTable implements ProducerStateView {
     const baseOffset = readInt64(batch, pos + BatchField.baseOffset);
     const timestamp = readInt64(batch, pos + BatchField.maxTimestamp);
     let entry = this.producers.get(producerId);
-    if (entry === undefined) this.producers.set(producerId, (entry = { epoch, lastTimestamp: timestamp, batches: [] }));
+    if (entry === undefined) this.producers.set(producerId, (entry = { epoch, lastTimestamp: timestamp, coordinatorEpoch: -1, batches: [] }));
     else if (entry.epoch !== epoch) {
       entry.epoch = epoch;
       entry.batches.length = 0;
@@ -128,6 +159,7 @@ export class ProducerStateTable implements ProducerStateView {
     if ((attributes & CONTROL_FLAG) !== 0) {
       // A transaction marker ends the producer's transaction here; it has no sequence (Kafka's appendEndTxnMarker).
       this.transactions.marker(producerId, controlTypeAt(batch, pos) ?? -1, baseOffset);
+      entry.coordinatorEpoch = markerCoordinatorEpochAt(batch, pos);
       entry.lastTimestamp = timestamp;
       return;
     }
@@ -168,6 +200,7 @@ export class ProducerStateTable implements ProducerStateView {
       producerEpoch: entry.epoch,
       lastSequence: entry.batches[entry.batches.length - 1]?.lastSequence ?? -1,
       lastTimestamp: entry.lastTimestamp,
+      coordinatorEpoch: entry.coordinatorEpoch,
       currentTxnStartOffset: this.transactions.firstOffsetOf(producerId) ?? -1,
     }));
   }
@@ -177,11 +210,11 @@ export class ProducerStateTable implements ProducerStateView {
     this.transactions.clear();
   }
 
-  /** The table as snapshot bytes (msgpack): every producer with its epoch, last timestamp and retained batches. */
+  /** The table as snapshot bytes (msgpack): every producer with its epoch, last timestamp, coordinator epoch and retained batches. */
   encode(): Buffer {
     const producers: number[][] = [];
     for (const [producerId, entry] of this.producers) {
-      const row = [producerId, entry.epoch, entry.lastTimestamp];
+      const row = [producerId, entry.epoch, entry.lastTimestamp, entry.coordinatorEpoch];
       for (const b of entry.batches) row.push(b.firstSequence, b.lastSequence, b.baseOffset, b.lastOffset, b.timestamp);
       producers.push(row);
     }
@@ -197,20 +230,22 @@ export class ProducerStateTable implements ProducerStateView {
       throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot is not msgpack', { cause: err });
     }
     const { version, producers, open, aborted } = (value ?? {}) as { version?: unknown; producers?: unknown; open?: unknown; aborted?: unknown };
-    if ((version !== 1 && version !== SNAPSHOT_VERSION) || !Array.isArray(producers)) throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot has an unknown layout');
+    if ((version !== 1 && version !== 2 && version !== SNAPSHOT_VERSION) || !Array.isArray(producers)) throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot has an unknown layout');
     const table = new ProducerStateTable();
-    if (version === SNAPSHOT_VERSION && !table.transactions.decode(open, aborted)) throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot has malformed transactions');
+    if (version !== 1 && !table.transactions.decode(open, aborted)) throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot has malformed transactions');
+    const head = producerFields(version);
     for (const row of producers as unknown[]) {
-      if (!Array.isArray(row) || row.length < 3 || (row.length - 3) % FIELDS_PER_BATCH !== 0 || (row.length - 3) / FIELDS_PER_BATCH > BATCHES_TO_RETAIN || !row.every(Number.isSafeInteger)) {
+      if (!Array.isArray(row) || row.length < head || (row.length - head) % FIELDS_PER_BATCH !== 0 || (row.length - head) / FIELDS_PER_BATCH > BATCHES_TO_RETAIN || !row.every(Number.isSafeInteger)) {
         throw new BrokerError('CORRUPT_RECORD', 'producer state snapshot has a malformed producer');
       }
       const [producerId, epoch, lastTimestamp] = row as number[];
+      const coordinatorEpoch = head > 3 ? (row[3] as number) : -1;
       const batches: BatchMetadata[] = [];
-      for (let i = 3; i < row.length; i += FIELDS_PER_BATCH) {
+      for (let i = head; i < row.length; i += FIELDS_PER_BATCH) {
         const [firstSequence, lastSequence, baseOffset, lastOffset, timestamp] = (row as number[]).slice(i, i + FIELDS_PER_BATCH) as [number, number, number, number, number];
         batches.push({ firstSequence, lastSequence, baseOffset, lastOffset, timestamp });
       }
-      table.producers.set(producerId!, { epoch: epoch!, lastTimestamp: lastTimestamp!, batches });
+      table.producers.set(producerId!, { epoch: epoch!, lastTimestamp: lastTimestamp!, coordinatorEpoch, batches });
     }
     return table;
   }

@@ -508,6 +508,32 @@ export function runStorageConformance(name: string, factory: StorageHarnessFacto
         expect((await open(settings)).abortedTransactions(0, Number.MAX_SAFE_INTEGER).map((a) => a.producerId)).toEqual([1, 3]);
       });
 
+      it('keeps each producer\'s coordinator epoch of its last marker across rolls, a clean close and a crash: an older one is TRANSACTION_COORDINATOR_FENCED', async () => {
+        const settings = { segmentBytes: 1024, indexIntervalBytes: 128 };
+        const log = await open(settings);
+        await log.append(txnBatch(4, 0));
+        await log.append(encodeTxnMarker(ControlType.commit, 4, 0, 6, clock.now()));
+        for (let i = 0; i < 20; i++) await log.append(batch(2, clock.now(), 40));
+        expect(log.segmentCount).toBeGreaterThan(1);
+        const expectFenced = (l: PartitionLog) => {
+          expect(l.producerState.checkMarker(4, 0, 5)?.code).toBe('TRANSACTION_COORDINATOR_FENCED');
+          expect(l.producerState.checkMarker(4, 0, 6)).toBeUndefined();
+          expect(l.producerState.describe().find((p) => p.producerId === 4)?.coordinatorEpoch).toBe(6);
+        };
+        expectFenced(log);
+        if (!harness.reopen) return;
+        engine = await harness.reopen({ clean: true });
+        await engine.open();
+        const reopened = await open(settings);
+        expectFenced(reopened);
+        await reopened.append(encodeTxnMarker(ControlType.abort, 4, 1, 8, clock.now()));
+        engine = await harness.reopen({ clean: false });
+        await engine.open();
+        const recovered = await open(settings);
+        expect(recovered.producerState.checkMarker(4, 1, 7)?.code).toBe('TRANSACTION_COORDINATOR_FENCED');
+        expect(recovered.producerState.checkMarker(4, 0, 9)?.code).toBe('INVALID_PRODUCER_EPOCH');
+      });
+
       it('forgets aborted transactions whose segments are deleted', async () => {
         const log = await open({ segmentBytes: 1024, indexIntervalBytes: 128 });
         await log.append(txnBatch(7, 0));

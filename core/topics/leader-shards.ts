@@ -16,6 +16,12 @@ export interface LeaderShardsOptions<V> {
   /** The replicated, compacted internal topic (`__consumer_offsets`, `__transaction_state`). */
   topic: string;
   partitions: number;
+  /**
+   * The topic's replicas and min.insync.replicas, each capped by the live brokers at creation (Kafka
+   * refuses to create its internal topics until that many brokers are alive). Default: the cluster's
+   * topic defaults.
+   */
+  replication?: { readonly factor: number; readonly minInsyncReplicas: number };
   /** A partition this broker has come to lead, replayed. */
   loaded(partition: number, log: MetadataLog<V>): void;
   /** A partition this broker no longer leads. */
@@ -30,6 +36,8 @@ export interface LeaderShardsOptions<V> {
  */
 export class LeaderShards<V> {
   private readonly shards = new Map<number, MetadataLog<V>>();
+  /** The leader epoch under which each loaded partition was taken over: Kafka's coordinator epoch. */
+  private readonly loadedEpochs = new Map<number, number>();
   private readonly loading = new Set<number>();
   private readonly unsubscribe: Array<() => void> = [];
   private creatingTopic: Promise<void> | undefined;
@@ -76,8 +84,16 @@ export class LeaderShards<V> {
     return this.loading.has(partition);
   }
 
-  /** The partition's leader epoch (Kafka's coordinator epoch), -1 when unknown. */
+  /**
+   * Kafka's coordinator epoch: the partition's leader epoch when this broker loaded it, -1 when it has
+   * not. A new leader epoch reloads the partition (Kafka's onElection), so a coordinator that lost and
+   * regained the leadership works under the new epoch.
+   */
   epoch(partition: number): number {
+    return this.shards.has(partition) ? (this.loadedEpochs.get(partition) ?? -1) : -1;
+  }
+
+  private leaderEpoch(partition: number): number {
     return this.cluster.partitionState(this.options.topic, partition)?.leaderEpoch ?? -1;
   }
 
@@ -91,7 +107,7 @@ export class LeaderShards<V> {
     if (state.leader < 0) return { state: 'unavailable' };
     if (state.leader !== this.cluster.nodeId) return { state: 'elsewhere', nodeId: state.leader };
     if (!this.cluster.leads(this.options.topic, partition)) return { state: 'unavailable' };
-    return this.shards.has(partition) ? { state: 'here' } : { state: 'loading' };
+    return this.shards.has(partition) && this.loadedEpochs.get(partition) === state.leaderEpoch ? { state: 'here' } : { state: 'loading' };
   }
 
   /** Loads the partitions this broker has come to lead and drops the ones it no longer leads. */
@@ -99,12 +115,13 @@ export class LeaderShards<V> {
     const { topic, partitions } = this.options;
     for (let p = 0; p < partitions; p++) {
       const leads = this.cluster.partitionState(topic, p) !== undefined && this.cluster.leads(topic, p);
-      if (leads && !this.shards.has(p) && !this.loading.has(p)) this.load(p);
-      else if (!leads && this.shards.has(p)) {
+      const stale = this.shards.has(p) && this.loadedEpochs.get(p) !== this.leaderEpoch(p);
+      if ((!leads || stale) && this.shards.has(p)) {
         this.shards.delete(p);
-        this.logger.info({ topic, partition: p }, 'no longer coordinating the keys of this partition');
+        this.logger.info({ topic, partition: p, newLeaderEpoch: leads && stale }, 'no longer coordinating the keys of this partition');
         this.options.unloaded(p);
       }
+      if (leads && !this.shards.has(p) && !this.loading.has(p)) this.load(p);
     }
   }
 
@@ -113,12 +130,14 @@ export class LeaderShards<V> {
     const log = this.topics.log(topic, partition);
     if (!log) return;
     const started = this.clock.now();
+    const epoch = this.leaderEpoch(partition);
     this.loading.add(partition);
     MetadataLog.load<V>(log)
       .then((metadata) => {
-        if (!this.cluster.leads(topic, partition)) return;
+        if (!this.cluster.leads(topic, partition) || this.leaderEpoch(partition) !== epoch) return;
         this.shards.set(partition, metadata);
-        this.logger.info({ topic, partition, keys: metadata.size, ms: this.clock.now() - started }, 'loaded a coordinator partition');
+        this.loadedEpochs.set(partition, epoch);
+        this.logger.info({ topic, partition, epoch, keys: metadata.size, ms: this.clock.now() - started }, 'loaded a coordinator partition');
         this.options.loaded(partition, metadata);
       })
       .catch((err: unknown) => this.logger.error({ err, topic, partition }, 'loading a coordinator partition failed'))
@@ -129,14 +148,23 @@ export class LeaderShards<V> {
   }
 
   private ensureTopic(): void {
-    const { topic, partitions } = this.options;
+    const { topic, partitions, replication } = this.options;
     if (this.creatingTopic || this.topics.get(topic)) return;
+    const factor = replication && Math.max(1, Math.min(replication.factor, this.cluster.topicStore?.liveBrokers() ?? 1));
     this.creatingTopic = this.topics
       .create(topic, {
         partitions,
         internal: true,
         replicated: true,
-        config: { retentionMs: -1, segmentBytes: 16 * 1024 * 1024, flush: 'always', cleanupPolicy: 'compact', deleteRetentionMs: 0 },
+        ...(factor === undefined ? {} : { replicationFactor: factor }),
+        config: {
+          retentionMs: -1,
+          segmentBytes: 16 * 1024 * 1024,
+          flush: 'always',
+          cleanupPolicy: 'compact',
+          deleteRetentionMs: 0,
+          ...(factor === undefined ? {} : { minInsyncReplicas: Math.min(replication!.minInsyncReplicas, factor) }),
+        },
       })
       .then(() => this.logger.info({ topic, partitions }, 'created a coordinator topic'))
       .catch((err: unknown) => {

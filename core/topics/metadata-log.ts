@@ -2,6 +2,18 @@ import { pack, unpack } from 'msgpackr';
 import { RecordBatch, decodeRecords, encodeRecordBatch, type RecordInput } from '../record/index.ts';
 import type { FlushPolicy, LogConfig } from '../storage/log-config.ts';
 import type { PartitionLog, StorageEngine } from '../storage/partition-log.ts';
+import type { ProducerStateView } from '../storage/producer-state.ts';
+
+/**
+ * How a write is framed, for a log a transaction coordinator's markers also reach (`__consumer_offsets`):
+ * `producer` makes the changes a transactional batch of that producer, so the log's producer state
+ * holds its epoch as Kafka's offsets log does; `marker` is a transaction marker appended just before
+ * the changes, in the same append.
+ */
+export interface WriteFraming {
+  producer?: { readonly id: number; readonly epoch: number };
+  marker?: Buffer;
+}
 
 /** Internal logs are named `__wharf_<name>`; the topic registry leaves them alone. */
 export const INTERNAL_LOG_PREFIX = '__wharf_';
@@ -56,7 +68,9 @@ export class MetadataLog<V> {
       if (bytes.length === 0) break;
       for (let pos = 0; pos < bytes.length; ) {
         const batch = new RecordBatch(bytes, pos);
-        for (const record of decodeRecords(batch.bytes)) {
+        // A transaction marker holds no key of the state.
+        const keyed = batch.isControl ? [] : decodeRecords(batch.bytes);
+        for (const record of keyed) {
           records++;
           if (record.key === null) continue;
           const key = record.key.toString('utf8');
@@ -72,6 +86,11 @@ export class MetadataLog<V> {
 
   get size(): number {
     return this.state.size;
+  }
+
+  /** The producers whose batches and markers the log holds (transactional writes only). */
+  get producerState(): ProducerStateView {
+    return this.log.producerState;
   }
 
   has(key: string): boolean {
@@ -101,8 +120,11 @@ export class MetadataLog<V> {
   }
 
   /** Several changes in one batch: all or none survive a crash. `undefined` deletes. */
-  async write(changes: ReadonlyArray<readonly [string, V | undefined]>): Promise<void> {
-    if (changes.length === 0) return;
+  async write(changes: ReadonlyArray<readonly [string, V | undefined]>, framing: WriteFraming = {}): Promise<void> {
+    if (changes.length === 0) {
+      if (framing.marker) await this.log.append(framing.marker);
+      return;
+    }
     const records: RecordInput[] = [];
     const previous = changes.map(([key]) => this.state.get(key));
     for (const [key, value] of changes) {
@@ -111,7 +133,9 @@ export class MetadataLog<V> {
       records.push({ key: Buffer.from(key, 'utf8'), value: value === undefined ? null : pack(value) });
     }
     try {
-      await this.log.append(encodeRecordBatch({ records }));
+      const { producer, marker } = framing;
+      const batch = encodeRecordBatch(producer ? { records, producerId: producer.id, producerEpoch: producer.epoch, baseSequence: 0, transactional: true } : { records });
+      await this.log.append(marker ? Buffer.concat([marker, batch]) : batch);
     } catch (err) {
       // Not stored (a full disk, say): the state goes back to what is on disk, unless a later write changed it.
       changes.forEach(([key, value], i) => {

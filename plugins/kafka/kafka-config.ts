@@ -18,6 +18,8 @@ export const kafkaConfigFields = {
   saslMechanisms: field.string('PLAIN,SCRAM-SHA-256,SCRAM-SHA-512', "SASL mechanisms the Kafka listener offers (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), comma-separated; '' turns SASL off"),
   connectionsMaxReauthMs: field.integer(0, 'an authenticated session lasts this long unless the client re-authenticates (connections.max.reauth.ms, KIP-368); 0 forever', { min: 0 }),
   transactionLogPartitions: field.integer(16, 'cluster mode: partitions of the replicated transaction log __transaction_state (transaction.state.log.num.partitions)', { min: 1, max: 1000 }),
+  transactionLogReplicationFactor: field.integer(3, 'cluster mode: replicas of __transaction_state, at most the brokers alive when it is created (transaction.state.log.replication.factor)', { min: 1, max: 100 }),
+  transactionLogMinIsr: field.integer(2, 'cluster mode: min.insync.replicas of __transaction_state, at most its replicas (transaction.state.log.min.isr)', { min: 1, max: 100 }),
   transactionMaxTimeoutMs: field.integer(900_000, 'the longest transaction timeout a producer may ask for (transaction.max.timeout.ms)', { min: 1 }),
   transactionAbortCheckMs: field.integer(10_000, 'how often transactions past their timeout are looked for and aborted (transaction.abort.timed.out.transaction.cleanup.interval.ms)', { min: 1 }),
   transactionalIdExpirationMs: field.integer(604_800_000, 'a transactional id unused this long is forgotten (transactional.id.expiration.ms)', { min: 1 }),

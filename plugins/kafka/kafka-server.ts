@@ -97,7 +97,14 @@ export class KafkaServer {
       },
     };
     if (cluster.clustered) {
-      const state = new TransactionStateTopic(cluster, topics, settings.transactionLogPartitions, clock, logger);
+      const state = new TransactionStateTopic(
+        cluster,
+        topics,
+        settings.transactionLogPartitions,
+        { factor: settings.transactionLogReplicationFactor, minInsyncReplicas: settings.transactionLogMinIsr },
+        clock,
+        logger,
+      );
       this.detachers.push(() => state.close());
       this.transactions = TransactionCoordinator.openClustered(state, container.get<TxnMarkerChannel>(TOKENS.TxnMarkers), transactionDeps);
     } else {

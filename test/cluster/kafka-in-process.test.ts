@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBroker, encodeRecordBatch, MemoryCoordinationStore, TOKENS, type Broker, type Cluster, type TopicRegistry } from '../../core/index.ts';
+import { createBroker, encodeRecordBatch, MemoryCoordinationStore, TOKENS, type Broker, type Cluster, type TopicRegistry, type TxnMarkerChannel } from '../../core/index.ts';
 import { memoryCoordination } from '../../core/testing/index.ts';
 import { ApiKeys, defaultFetchRequest, defaultFetchRequestFetchPartition, defaultFetchRequestFetchTopic, defaultMetadataRequest } from '../../plugins/kafka/codec/index.ts';
 import { KafkaError } from '../../plugins/kafka/error-codes.ts';
@@ -48,6 +48,26 @@ async function findCoordinator(wire: KafkaWire, key: string, keyType: number): P
   }, 10_000, `a coordinator for ${key}`);
   return nodeId;
 }
+
+/** InitProducerId (v4) for a transactional id, asked again while the answer is retriable. */
+async function initProducer(wire: KafkaWire, transactionalId: string): Promise<{ errorCode: number; producerId: number; producerEpoch: number }> {
+  const ask = () => wire.request(ApiKeys.InitProducerId, 4, { transactionalId, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+  let answer = await ask();
+  const retriable: number[] = [KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.NOT_COORDINATOR, KafkaError.CONCURRENT_TRANSACTIONS];
+  await eventually(async () => !retriable.includes(answer.errorCode) || ((answer = await ask()), false), 10_000, 'InitProducerId answered');
+  return answer;
+}
+
+/** TxnOffsetCommit (v3) of one offset of partition 0 of `topic`; the partition's error code. */
+async function txnOffsetCommit(wire: KafkaWire, txn: { transactionalId: string; groupId: string; producerId: number; producerEpoch: number }, topic: string, offset: number): Promise<number> {
+  const answer = await wire.request(ApiKeys.TxnOffsetCommit, 3, {
+    ...txn, generationId: -1, memberId: '', groupInstanceId: null,
+    topics: [{ name: topic, partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }],
+  });
+  return answer.topics[0]!.partitions[0]!.errorCode;
+}
+
+const nodeIdOf = (b: Broker): number => b.get<Cluster>(TOKENS.Cluster).nodeId;
 
 describe('Kafka across a cluster in one process', () => {
   it('serves metadata from every broker, replicates acks=all produces, and moves a group to the new coordinator after a leader leaves', async () => {
@@ -344,15 +364,9 @@ describe('Kafka across a cluster in one process', () => {
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'fenced-data', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
     await admin.disconnect();
-    const wires = new Map(await Promise.all(cluster.map(async (b) => [b.get<Cluster>(TOKENS.Cluster).nodeId, await KafkaWire.connect(kafkaPort(b))] as const)));
+    const wires = new Map(await Promise.all(cluster.map(async (b) => [nodeIdOf(b), await KafkaWire.connect(kafkaPort(b))] as const)));
     const id = 'fenced-across';
-    const init = async (wire: KafkaWire) => {
-      const ask = () => wire.request(ApiKeys.InitProducerId, 4, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
-      let answer = await ask();
-      const retriable: number[] = [KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.NOT_COORDINATOR, KafkaError.CONCURRENT_TRANSACTIONS];
-      await eventually(async () => !retriable.includes(answer.errorCode) || ((answer = await ask()), false), 10_000, 'InitProducerId answered');
-      return answer;
-    };
+    const init = (wire: KafkaWire) => initProducer(wire, id);
     const first = await findCoordinator(wires.get(1)!, id, 1);
     const other = [1, 2, 3].find((n) => n !== first)!;
     expect((await wires.get(other)!.request(ApiKeys.InitProducerId, 4, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 })).errorCode).toBe(KafkaError.NOT_COORDINATOR);
@@ -365,11 +379,7 @@ describe('Kafka across a cluster in one process', () => {
     const groupWire = wires.get(await findCoordinator(wires.get(other)!, group, 0))!;
     const added = await wires.get(first)!.request(ApiKeys.AddOffsetsToTxn, 3, { transactionalId: id, producerId: before.producerId, producerEpoch: before.producerEpoch, groupId: group });
     expect(added.errorCode).toBe(KafkaError.NONE);
-    const commitOffset = (producerEpoch: number, offset: number) =>
-      groupWire.request(ApiKeys.TxnOffsetCommit, 3, {
-        transactionalId: id, groupId: group, producerId: before.producerId, producerEpoch, generationId: -1, memberId: '', groupInstanceId: null,
-        topics: [{ name: 'fenced-data', partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }],
-      }).then((r) => r.topics[0]!.partitions[0]!.errorCode);
+    const commitOffset = (producerEpoch: number, offset: number) => txnOffsetCommit(groupWire, { transactionalId: id, groupId: group, producerId: before.producerId, producerEpoch }, 'fenced-data', offset);
     const fetchOffset = async () => {
       const topics = [{ name: 'fenced-data', partitionIndexes: [0] }];
       const partition = (await groupWire.request(ApiKeys.OffsetFetch, 7, { groupId: group, topics, requireStable: true, groups: [] })).topics[0]!.partitions[0]!;
@@ -396,5 +406,92 @@ describe('Kafka across a cluster in one process', () => {
     });
     expect(fenced.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(KafkaError.PRODUCER_FENCED);
     for (const [nodeId, wire] of wires) if (nodeId !== first) wire.close();
+  });
+
+  it('refuses a marker of a deposed transaction coordinator: once the successor has written its marker under the newer coordinator epoch, an older coordinator epoch is TRANSACTION_COORDINATOR_FENCED (an older producer epoch INVALID_PRODUCER_EPOCH), the sender stops, and the log is unchanged; __transaction_state has 3 replicas and min.insync.replicas 2', async () => {
+    const cluster = await startCluster([1, 2, 3]);
+    const admin = new Kafka({ clientId: 'zombie-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'zombie-data', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    const dataLeader = (await admin.fetchTopicMetadata({ topics: ['zombie-data'] })).topics[0]!.partitions[0]!.leader;
+    await admin.disconnect();
+    const brokerOf = (nodeId: number) => cluster.find((b) => nodeIdOf(b) === nodeId)!;
+    const wires = new Map(await Promise.all(cluster.map(async (b) => [nodeIdOf(b), await KafkaWire.connect(kafkaPort(b))] as const)));
+    let id = '';
+    let first = -1;
+    for (let i = 0; first < 0 || first === dataLeader; i++) first = await findCoordinator(wires.get(dataLeader)!, (id = `zombie-${i}`), 1);
+    const before = await initProducer(wires.get(first)!, id);
+    expect(before.errorCode).toBe(KafkaError.NONE);
+    const added = await wires.get(first)!.request(ApiKeys.AddPartitionsToTxn, 3, {
+      transactions: [], v3AndBelowTransactionalId: id, v3AndBelowProducerId: before.producerId, v3AndBelowProducerEpoch: before.producerEpoch,
+      v3AndBelowTopics: [{ name: 'zombie-data', partitions: [0] }],
+    });
+    expect(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(KafkaError.NONE);
+
+    await brokerOf(first).stop();
+    wires.get(first)!.close();
+    const successor = await findCoordinator(wires.get(dataLeader)!, id, 1);
+    // The successor aborted the open transaction under epoch + 1: its marker is in the data partition.
+    expect(await initProducer(wires.get(successor)!, id)).toMatchObject({ errorCode: KafkaError.NONE, producerEpoch: before.producerEpoch + 2 });
+    const described = await wires.get(dataLeader)!.request(ApiKeys.DescribeProducers, 0, { topics: [{ name: 'zombie-data', partitionIndexes: [0] }] });
+    const producer = described.topics[0]!.partitions[0]!.activeProducers[0]!;
+    expect(producer).toMatchObject({ producerId: before.producerId, producerEpoch: before.producerEpoch + 1 });
+    // Kafka's coordinator epoch: the leader epoch of the id's __transaction_state partition when the successor loaded it.
+    const statePartitions = brokerOf(successor).get<TopicRegistry>(TOKENS.TopicRegistry).get('__transaction_state')!.partitions;
+    const clusterView = brokerOf(successor).get<Cluster>(TOKENS.Cluster);
+    const ledBySuccessor = Array.from({ length: statePartitions }, (_, p) => clusterView.partitionState('__transaction_state', p)!).filter((p) => p.leader === successor);
+    expect(ledBySuccessor.map((p) => p.leaderEpoch)).toContain(producer.coordinatorEpoch);
+    expect(producer.coordinatorEpoch).toBeGreaterThan(0);
+
+    const log = brokerOf(dataLeader).get<TopicRegistry>(TOKENS.TopicRegistry).log('zombie-data', 0)!;
+    const end = log.logEndOffset;
+    // The deposed coordinator's late marker, sent over the replication listener by a broker that does not lead the data.
+    const sender = [1, 2, 3].find((n) => n !== first && n !== dataLeader)!;
+    const channel = brokerOf(sender).get<TxnMarkerChannel>(TOKENS.TxnMarkers);
+    const marker = { producerId: Number(before.producerId), producerEpoch: before.producerEpoch + 1, commit: true, partitions: [{ topic: 'zombie-data', partition: 0 }] };
+    await expect(channel.send({ ...marker, coordinatorEpoch: producer.coordinatorEpoch - 1 }, () => true)).rejects.toMatchObject({ code: 'TRANSACTION_COORDINATOR_FENCED' });
+    await expect(channel.send({ ...marker, producerEpoch: before.producerEpoch, coordinatorEpoch: producer.coordinatorEpoch }, () => true)).rejects.toMatchObject({ code: 'INVALID_PRODUCER_EPOCH' });
+    expect(log.logEndOffset).toBe(end);
+    const again = (await wires.get(dataLeader)!.request(ApiKeys.DescribeProducers, 0, { topics: [{ name: 'zombie-data', partitionIndexes: [0] }] })).topics[0]!.partitions[0]!.activeProducers[0];
+    expect(again).toMatchObject({ producerEpoch: before.producerEpoch + 1, coordinatorEpoch: producer.coordinatorEpoch });
+
+    // Kafka's transaction.state.log.replication.factor 3 and transaction.state.log.min.isr 2.
+    expect(brokerOf(successor).get<TopicRegistry>(TOKENS.TopicRegistry).get('__transaction_state')!.config.minInsyncReplicas).toBe(2);
+    for (let p = 0; p < statePartitions; p++) expect(clusterView.partitionState('__transaction_state', p)!.replicas).toHaveLength(3);
+    for (const [nodeId, wire] of wires) if (nodeId !== first) wire.close();
+  });
+
+  it('refuses a TxnOffsetCommit of an old producer epoch after the group coordinator changes: the successor has the epoch from the __consumer_offsets partition it loads', async () => {
+    const cluster = await startCluster([1, 2, 3]);
+    const admin = new Kafka({ clientId: 'moved-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'moved-data', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const wires = new Map(await Promise.all(cluster.map(async (b) => [nodeIdOf(b), await KafkaWire.connect(kafkaPort(b))] as const)));
+    const id = 'moved-offsets';
+    const coordinator = await findCoordinator(wires.get(1)!, id, 1);
+    let groupId = '';
+    let groupCoordinator = -1;
+    for (let i = 0; groupCoordinator < 0 || groupCoordinator === coordinator; i++) groupCoordinator = await findCoordinator(wires.get(coordinator)!, (groupId = `moved-group-${i}`), 0);
+    const before = await initProducer(wires.get(coordinator)!, id);
+    const added = await wires.get(coordinator)!.request(ApiKeys.AddOffsetsToTxn, 3, { transactionalId: id, producerId: before.producerId, producerEpoch: before.producerEpoch, groupId });
+    expect(added.errorCode).toBe(KafkaError.NONE);
+    const txn = (producerEpoch: number) => ({ transactionalId: id, groupId, producerId: before.producerId, producerEpoch });
+    expect(await txnOffsetCommit(wires.get(groupCoordinator)!, txn(before.producerEpoch), 'moved-data', 3)).toBe(KafkaError.NONE);
+    // A new epoch: the open transaction is aborted under epoch + 1, whose marker reaches the group's offsets partition.
+    expect(await initProducer(wires.get(coordinator)!, id)).toMatchObject({ errorCode: KafkaError.NONE, producerEpoch: before.producerEpoch + 2 });
+
+    await cluster.find((b) => nodeIdOf(b) === groupCoordinator)!.stop();
+    wires.get(groupCoordinator)!.close();
+    const successor = await findCoordinator(wires.get(coordinator)!, groupId, 0);
+    expect(successor).not.toBe(groupCoordinator);
+    let refused = -1;
+    await eventually(async () => {
+      refused = await txnOffsetCommit(wires.get(successor)!, txn(before.producerEpoch), 'moved-data', 5);
+      return refused !== KafkaError.NOT_COORDINATOR && refused !== KafkaError.COORDINATOR_LOAD_IN_PROGRESS;
+    }, 10_000, 'the successor answering TxnOffsetCommit');
+    expect(refused).toBe(KafkaError.INVALID_PRODUCER_EPOCH);
+    expect(await txnOffsetCommit(wires.get(successor)!, txn(before.producerEpoch + 2), 'moved-data', 6)).toBe(KafkaError.NONE);
+    for (const [nodeId, wire] of wires) if (nodeId !== groupCoordinator) wire.close();
   });
 });

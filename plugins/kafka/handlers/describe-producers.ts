@@ -12,10 +12,7 @@ export const handleDescribeProducers: Handler<DescribeProducersRequest, Describe
       if (!connection.session.allows('read', 'topic', t.name)) return answer(KafkaError.TOPIC_AUTHORIZATION_FAILED);
       const leadership = ctx.leaderLog(t.name, partitionIndex);
       if ('error' in leadership) return answer(leadership.error);
-      return answer(
-        KafkaError.NONE,
-        leadership.log.producerState.describe().map((p) => ({ ...p, coordinatorEpoch: -1 })),
-      );
+      return answer(KafkaError.NONE, leadership.log.producerState.describe());
     }),
   })),
 });

@@ -1,4 +1,5 @@
 import {
+  BrokerError,
   ControlType,
   MetadataLog,
   OFFSETS_TOPIC,
@@ -342,11 +343,16 @@ export class TransactionCoordinator {
     }
   }
 
-  /** Writes the markers of a Prepare* state, applies committed offsets, then stores Complete*; retried until it succeeds. */
+  /**
+   * Writes the markers of a Prepare* state, applies committed offsets, then stores Complete*; retried until
+   * it succeeds, this broker stops coordinating the id, or a leader refuses a marker as stale (deposed).
+   * A run that stopped because the id's partition was reloaded (a new coordinator epoch) starts again.
+   */
   private complete(txn: TxnMetadata): void {
     const id = txn.transactionalId;
     if (this.completing.has(id)) return;
     const commit = txn.state === 'PrepareCommit';
+    let deposed = false;
     const run = (async () => {
       while (this.owns(id)) {
         try {
@@ -355,11 +361,21 @@ export class TransactionCoordinator {
           return;
         } catch (err) {
           if (this.closed || !this.owns(id)) return;
+          if (BrokerError.is(err, 'TRANSACTION_COORDINATOR_FENCED') || BrokerError.is(err, 'INVALID_PRODUCER_EPOCH')) {
+            // Kafka's TransactionMarkerRequestCompletionHandler: a newer coordinator or producer epoch has ended it; stop sending.
+            this.deps.logger.info({ transactionalId: id, error: err.code }, 'a transaction marker was refused as stale; this coordinator stops completing the transaction');
+            deposed = true;
+            return;
+          }
           this.deps.logger.warn({ err, transactionalId: id }, 'completing a transaction failed; retrying');
           await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, RETRY_BACKOFF_MS));
         }
       }
-    })().finally(() => this.completing.delete(id));
+    })().finally(() => {
+      this.completing.delete(id);
+      const current = this.log.get(id);
+      if (!deposed && !this.closed && current !== undefined && isPreparing(current.state) && this.owns(id)) this.complete(current);
+    });
     this.completing.set(id, run);
   }
 
@@ -375,7 +391,7 @@ export class TransactionCoordinator {
       const offsetsPartitions = new Set(txn.groups.map((group) => this.deps.offsets.partitionFor(group)));
       const partitions = [...txn.partitions.map(parsePartitionKey), ...[...offsetsPartitions].map((partition) => ({ topic: OFFSETS_TOPIC, partition }))];
       const request = { producerId: txn.producerId, producerEpoch: txn.producerEpoch, coordinatorEpoch: placement.coordinatorEpoch(id), commit, partitions };
-      await markers.send(request, () => !this.closed && placement.owns(id));
+      await markers.send(request, () => !this.closed && placement.owns(id) && placement.coordinatorEpoch(id) === request.coordinatorEpoch);
       return;
     }
     await this.writeLocalMarkers(txn, commit);

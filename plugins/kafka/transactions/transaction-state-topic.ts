@@ -17,7 +17,7 @@ export interface TxnPlacement {
   coordination(transactionalId: string): Coordination;
   /** Whether this broker still coordinates the id (a completion under way stops when not). */
   owns(transactionalId: string): boolean;
-  /** Kafka's coordinator epoch: the leader epoch of the id's transaction log partition. */
+  /** Kafka's coordinator epoch: the leader epoch of the id's transaction log partition when this broker loaded it; -1 when it has not. */
   coordinatorEpoch(transactionalId: string): number;
 }
 
@@ -31,10 +31,12 @@ export class TransactionStateTopic implements TxnStore, TxnPlacement {
   private readonly shards: LeaderShards<TxnMetadata>;
   onLoaded: (txns: Iterable<TxnMetadata>) => void = () => undefined;
 
-  constructor(cluster: Cluster, topics: TopicRegistry, partitions: number, clock: Clock, logger: Logger) {
+  /** `replication`: transaction.state.log.replication.factor and transaction.state.log.min.isr. */
+  constructor(cluster: Cluster, topics: TopicRegistry, partitions: number, replication: { factor: number; minInsyncReplicas: number }, clock: Clock, logger: Logger) {
     this.shards = new LeaderShards<TxnMetadata>(cluster, topics, clock, logger, {
       topic: TRANSACTION_STATE_TOPIC,
       partitions,
+      replication,
       loaded: (_partition, log) => this.onLoaded(log.values()),
       unloaded: () => undefined,
     });
@@ -73,7 +75,7 @@ export class TransactionStateTopic implements TxnStore, TxnPlacement {
   }
 
   coordinatorEpoch(transactionalId: string): number {
-    return Math.max(0, this.shards.epoch(this.shards.partitionFor(transactionalId)));
+    return this.shards.epoch(this.shards.partitionFor(transactionalId));
   }
 
   private shardOf(transactionalId: string): MetadataLog<TxnMetadata> | undefined {
