@@ -95,8 +95,8 @@ describe('Kafka across a cluster in one process', () => {
     const victim = cluster.find((b) => b.get<Cluster>(TOKENS.Cluster).nodeId === 1)!;
     await victim.stop();
     for (let i = 30; i < 60; i++) await producer.send({ topic: 'events', acks: -1, messages: [{ key: `k${i}`, value: `v${i}` }] });
-    await eventually(() => seen.length >= 60, 30_000, '60 messages consumed after broker 1 left');
-    expect(new Set(seen).size).toBe(60);
+    // At least once: a group that moves re-reads from its last commit, so some values may come twice.
+    await eventually(() => new Set(seen).size === 60, 30_000, 'all 60 messages consumed after broker 1 left');
     const after = await admin.fetchTopicMetadata({ topics: ['events'] });
     for (const p of after.topics[0]!.partitions) {
       expect(p.leader).not.toBe(1);
