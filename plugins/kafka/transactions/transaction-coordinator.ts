@@ -51,9 +51,9 @@ const failedInit = (errorCode: KafkaErrorCode): InitResult => ({ errorCode, prod
 /**
  * Kafka's TransactionCoordinator on one node: the state of every transactional id lives in a compacted
  * internal log and is written before a transition is answered; ending a transaction writes Prepare*,
- * answers, then writes a marker into every partition of the transaction, applies (on commit) the
- * offsets committed in it, and writes Complete*. A Prepare* found on start is completed. Transactions
- * older than their timeout are aborted with the producer's epoch bumped, which fences it.
+ * answers, then (the answer written) writes a marker into every partition of the transaction, applies
+ * (on commit) the offsets committed in it, and writes Complete*. A Prepare* found on start is completed.
+ * Transactions older than their timeout are aborted with the producer's epoch bumped, which fences it.
  */
 export class TransactionCoordinator {
   /** Transactional ids with a state write in flight: other requests for them get CONCURRENT_TRANSACTIONS. */
@@ -289,6 +289,10 @@ export class TransactionCoordinator {
     if (this.completing.has(id)) return;
     const commit = txn.state === 'PrepareCommit';
     const run = (async () => {
+      // As Kafka, EndTxn is answered once Prepare* is stored and the markers come after: the answer is
+      // written in this turn's microtasks, the markers in its check phase, before that client's next
+      // request can be read.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       for (;;) {
         try {
           await this.writeMarkers(txn, commit);
