@@ -53,4 +53,6 @@ low, high = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'bench-check'}
 if remaining or high != expected:
     print(f'{topic} [{partition}]: ends at offset {high}, not {expected} ({remaining} records unacknowledged)', file=sys.stderr)
     sys.exit(1)
-print('seconds', elapsed, flush=True)
+# One write: with PYTHONUNBUFFERED print() writes its pieces separately, and the producers' lines interleave.
+sys.stdout.write(f'seconds {elapsed}\n')
+sys.stdout.flush()
