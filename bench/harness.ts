@@ -98,7 +98,8 @@ export function shell(script: string): Promise<{ seconds: number; cpu: number; s
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.once('exit', (code) => {
+    // 'close', not 'exit': the output is all read only once the pipes close.
+    child.once('close', (code) => {
       if (code !== 0) return reject(new Error(`${script}: exit ${code}: ${err}`));
       const seconds = (performance.now() - start) / 1000;
       const lines = out.trim().split('\n');

@@ -1,8 +1,11 @@
 """confluent-kafka (librdkafka) producer for bench/kafka-transactions.ts: <bootstrap> <topic> <mode> <records> [partition].
-mode 'idempotent': enable.idempotence; 'transactional': the same plus a transactional id, committing every 1,000 records.
-Prints 'seconds <elapsed>' from the first produce after a warm-up record until every record is acknowledged (and the last transaction committed)."""
+mode 'idempotent': enable.idempotence; 'flushed': the same, waiting for every record to be acknowledged each 1,000
+(the transactional pattern without the transaction); 'transactional': a transactional id, committing every 1,000.
+Prints 'seconds <elapsed>' from the first produce after a warm-up record until every record is acknowledged (and the
+last transaction committed); exits 1, printing nothing, if the partition does not end where every record (and, when
+transactional, every commit marker) stored would put it."""
 import sys, time
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 bootstrap, topic, mode, records = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 partition = int(sys.argv[5]) if len(sys.argv) > 5 else 0
@@ -11,7 +14,7 @@ config = {'bootstrap.servers': bootstrap, 'enable.idempotence': True, 'linger.ms
           'queue.buffering.max.messages': 2000000, 'queue.buffering.max.kbytes': 2097151}
 transactional = mode == 'transactional'
 if transactional:
-    config['transactional.id'] = f'bench-{time.time()}'
+    config['transactional.id'] = f'bench-{time.time()}-{partition}'
 p = Producer(config)
 if transactional:
     p.init_transactions(30)
@@ -37,7 +40,19 @@ for start in range(0, records, PER_TXN):
                 p.poll(0.01)
     if transactional:
         p.commit_transaction(30)
+    elif mode == 'flushed':
+        p.flush(30)
     else:
         p.poll(0)
-p.flush(60)
-print('seconds', time.perf_counter() - started, flush=True)
+remaining = p.flush(60)
+elapsed = time.perf_counter() - started
+# Checked after the timed part, so the producer's configuration (and cost) stays the plain one.
+transactions = -(-records // PER_TXN) + 1
+expected = records + 1 + (transactions if transactional else 0)
+low, high = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'bench-check'}).get_watermark_offsets(TopicPartition(topic, partition), 30)
+if remaining or high != expected:
+    print(f'{topic} [{partition}]: ends at offset {high}, not {expected} ({remaining} records unacknowledged)', file=sys.stderr)
+    sys.exit(1)
+# One write: with PYTHONUNBUFFERED print() writes its pieces separately, and the producers' lines interleave.
+sys.stdout.write(f'seconds {elapsed}\n')
+sys.stdout.flush()

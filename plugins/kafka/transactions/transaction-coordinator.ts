@@ -72,9 +72,9 @@ const failedInit = (errorCode: KafkaErrorCode): InitResult => ({ errorCode, prod
 
 /**
  * Kafka's TransactionCoordinator: the state of every transactional id lives in a compacted log and is
- * written before a transition is answered; ending a transaction writes Prepare*, answers, then writes a
- * marker into every partition of the transaction, applies (on commit) the offsets committed in it, and
- * writes Complete*. A Prepare* found on start is completed. Transactions older than their timeout are
+ * written before a transition is answered; ending a transaction writes Prepare*, answers, then (the
+ * answer written) writes a marker into every partition of the transaction, applies (on commit) the
+ * offsets committed in it, and writes Complete*. A Prepare* found on start is completed. Transactions older than their timeout are
  * aborted with the producer's epoch bumped, which fences it. On a single node the log is one internal
  * log and the markers are written here. In a cluster (`openClustered`) the log is the replicated
  * `__transaction_state`, this broker coordinates the ids of the partitions it leads, and each marker
@@ -354,6 +354,10 @@ export class TransactionCoordinator {
     const commit = txn.state === 'PrepareCommit';
     let deposed = false;
     const run = (async () => {
+      // As Kafka, EndTxn is answered once Prepare* is stored and the markers come after: the answer is
+      // written in this turn's microtasks, the markers in its check phase, before that client's next
+      // request can be read.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.owns(id)) {
         try {
           await this.writeMarkers(txn, commit);
