@@ -17,13 +17,13 @@ export class AbortedBatches {
     }
   }
 
-  /** Whether `producerId`'s transactional batch at `offset` was aborted; offsets must not go back between calls. */
-  contains(producerId: number, offset: number): boolean {
+  /** The aborted transaction `producerId`'s transactional batch at `offset` belongs to; offsets must not go back between calls. */
+  transactionAt(producerId: number, offset: number): AbortedTransaction | undefined {
     const entry = this.byProducer.get(producerId);
-    if (entry === undefined) return false;
+    if (entry === undefined) return undefined;
     const { transactions } = entry;
     while (entry.next < transactions.length && transactions[entry.next]!.lastOffset < offset) entry.next++;
     const transaction = transactions[entry.next];
-    return transaction !== undefined && transaction.firstOffset <= offset;
+    return transaction !== undefined && transaction.firstOffset <= offset ? transaction : undefined;
   }
 }

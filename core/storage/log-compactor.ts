@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchField, CONTROL_FLAG, TRANSACTIONAL_FLAG, deleteHorizonOf, emptyBatchOf, filterRecords, forEachRecord, readInt64 } from '../record/index.ts';
 import { AbortedBatches } from './aborted-batches.ts';
+import { TransactionCleaning } from './transaction-cleaning.ts';
 import { BatchScanner } from './batch-scanner.ts';
 import { KeyOffsetMap } from './key-offset-map.ts';
 import { compactionConfigOf, type LogConfig } from './log-config.ts';
@@ -25,6 +26,8 @@ export interface CompactableLog {
   readonly isClosing: boolean;
   /** The aborted transactions that overlap [from, to). */
   abortedTransactions(from: number, to: number): readonly AbortedTransaction[];
+  /** Drops these from the aborted index: the cleaner removed every record of theirs. */
+  forgetAbortedTransactions(transactions: readonly AbortedTransaction[]): void;
   /** A new, empty segment file that will replace segments from `baseOffset` on. */
   createCleanedSegment(baseOffset: number): LogSegment;
   /** Puts `cleaned` in place of `group` unless the log changed meanwhile; false (and `cleaned` deleted) if it did. */
@@ -106,8 +109,9 @@ export function cleanableRange(log: CompactableLog, now: number): CleanableRange
  * rewrites the segments below the end of that range, group by group, keeping a record only if no later
  * record has its key. A tombstone a pass keeps marks its batch with a delete horizon delete.retention.ms
  * ahead (KIP-534); a pass after that drops it. Records without a key go, and so do aborted transactions'
- * records, which never count as a key's latest; control batches and an idempotent producer's last batch
- * stay (empty if need be). Offsets never change: the log gains gaps. Nothing at or past the last stable
+ * records, which never count as a key's latest; a transaction marker stays while a record of its
+ * transaction does and then until its delete horizon, as a tombstone; an idempotent producer's last batch
+ * stays (empty if need be). Offsets never change: the log gains gaps. Nothing at or past the last stable
  * offset is cleaned.
  * Works at most a few milliseconds per turn of the event loop.
  */
@@ -129,11 +133,12 @@ export async function compactLog(log: CompactableLog, now: number, limits: Compa
   const dirtyEnd = await mapKeys(log, range, keys, pacer, stats);
   if (dirtyEnd === undefined) return stats;
   const cleanable = log.segmentList.slice(0, -1).filter((s) => s.nextOffset <= dirtyEnd);
+  const transactions = new TransactionCleaning(log.abortedTransactions(cleanable[0]?.baseOffset ?? dirtyEnd, dirtyEnd));
   for (const group of groupBySize(cleanable, log.config.segmentBytes)) {
     const cleaned = log.createCleanedSegment(group[0]!.baseOffset);
     try {
       for (const segment of group) {
-        await rewrite(log, segment, cleaned, keys, pacer, stats, now);
+        await rewrite(log, segment, cleaned, keys, transactions, pacer, stats, now);
         if (log.isClosing) throw ABORTED;
       }
     } catch (err) {
@@ -146,6 +151,7 @@ export async function compactLog(log: CompactableLog, now: number, limits: Compa
     stats.bytesWritten += cleaned.size;
   }
   await log.markCleanedTo(dirtyEnd, stats.tombstonesExpireAt);
+  log.forgetAbortedTransactions(transactions.emptiedBelow(dirtyEnd));
   stats.cleanedTo = dirtyEnd;
   stats.segmentsAfter = log.segmentList.length;
   stats.completed = true;
@@ -177,7 +183,7 @@ async function mapKeys(
     for (let batch = scanner.next(); batch !== undefined && !overflowed; batch = scanner.next()) {
       if (batch.lastOffset < range.firstDirty) continue;
       const bytes = scanner.bytesOf(batch);
-      if (!isControl(bytes) && !isAborted(bytes, batch.baseOffset, aborted)) forEachRecord(bytes, 0, record);
+      if (!isControl(bytes) && !isAbortedData(bytes, batch.baseOffset, aborted)) forEachRecord(bytes, 0, record);
       stats.bytesRead += batch.size;
       if (await pacer.advance()) {
         if (log.isClosing) return undefined;
@@ -195,12 +201,12 @@ async function rewrite(
   segment: LogSegment,
   cleaned: LogSegment,
   keys: KeyOffsetMap,
+  transactions: TransactionCleaning,
   pacer: Pacer,
   stats: CompactionStats,
   now: number,
 ): Promise<void> {
   const scanner = new BatchScanner(segment.file, 0, READ_WINDOW);
-  const aborted = new AbortedBatches(log.abortedTransactions(segment.baseOffset, segment.nextOffset));
   const newHorizon = now + compactionConfigOf(log.config).deleteRetentionMs;
   let horizon: number | undefined;
   let keptTombstone = false;
@@ -218,9 +224,20 @@ async function rewrite(
     const bytes = scanner.bytesOf(batch);
     const records = bytes.readInt32BE(BatchField.recordCount);
     let kept = bytes;
-    // Markers stay: a reader needs them to end its transactions.
-    if (!isControl(bytes)) {
-      if (isAborted(bytes, batch.baseOffset, aborted)) {
+    if (isControl(bytes)) {
+      // A marker stays while a record of its transaction does, then until its delete horizon (KIP-534).
+      if (transactions.endsNoRecord(bytes, batch.baseOffset)) {
+        const markerHorizon = deleteHorizonOf(bytes);
+        if (records === 0 || (markerHorizon !== undefined && now > markerHorizon)) kept = EMPTY;
+        else if (markerHorizon !== undefined) stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, markerHorizon);
+        else {
+          const marked = filterRecords(bytes, KEEP, () => newHorizon);
+          if (marked.kept === 'some') kept = marked.batch;
+          stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, newHorizon);
+        }
+      }
+    } else {
+      if (transactions.isAbortedData(bytes, batch.baseOffset)) {
         kept = isProducersLastBatch(log, bytes, batch.lastOffset) ? emptyBatchOf(bytes) : EMPTY;
       } else {
         horizon = deleteHorizonOf(bytes);
@@ -254,8 +271,8 @@ function isControl(batch: Buffer): boolean {
   return (batch.readInt16BE(BatchField.attributes) & CONTROL_FLAG) !== 0;
 }
 
-function isAborted(batch: Buffer, baseOffset: number, aborted: AbortedBatches): boolean {
-  return (batch.readInt16BE(BatchField.attributes) & TRANSACTIONAL_FLAG) !== 0 && aborted.contains(readInt64(batch, BatchField.producerId), baseOffset);
+function isAbortedData(batch: Buffer, baseOffset: number, aborted: AbortedBatches): boolean {
+  return (batch.readInt16BE(BatchField.attributes) & TRANSACTIONAL_FLAG) !== 0 && aborted.transactionAt(readInt64(batch, BatchField.producerId), baseOffset) !== undefined;
 }
 
 function isProducersLastBatch(log: CompactableLog, batch: Buffer, lastOffset: number): boolean {
@@ -301,3 +318,4 @@ class Pacer {
 }
 
 const EMPTY = Buffer.alloc(0);
+const KEEP = (): boolean => true;

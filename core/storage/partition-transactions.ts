@@ -85,6 +85,13 @@ export class PartitionTransactions {
     if (n > 0) this.aborted = this.aborted.slice(n);
   }
 
+  /** Forgets these aborted transactions (the cleaner removed their records). */
+  forget(transactions: readonly AbortedTransaction[]): void {
+    if (transactions.length === 0) return;
+    const gone = new Set(transactions);
+    this.aborted = this.aborted.filter((t) => !gone.has(t));
+  }
+
   clear(): void {
     this.open.clear();
     this.completing = [];

@@ -136,6 +136,10 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     return this.producers.table.transactions.abortedIn(from, to);
   }
 
+  forgetAbortedTransactions(transactions: readonly AbortedTransaction[]): void {
+    this.producers.table.transactions.forget(transactions);
+  }
+
   get producerTable(): ProducerStateTable {
     return this.producers.table;
   }

@@ -2,8 +2,8 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BrokerError } from '../errors.ts';
-import { BatchField, Compression, ControlType, LOG_OVERHEAD, RecordBatch, crc32c, decodeRecords, encodeRecordBatch, encodeTxnMarker, validateRecordBatch } from '../record/index.ts';
-import { defaultLogConfig, type LogConfig } from '../storage/log-config.ts';
+import { BatchField, Compression, ControlType, type ControlTypeCode, LOG_OVERHEAD, RecordBatch, crc32c, decodeRecords, encodeRecordBatch, encodeTxnMarker, validateRecordBatch } from '../record/index.ts';
+import { defaultCompactionConfig, defaultLogConfig, type LogConfig } from '../storage/log-config.ts';
 import type { LogId, PartitionLog, StorageEngine } from '../storage/partition-log.ts';
 import { ManualClock } from './manual-clock.ts';
 
@@ -648,30 +648,48 @@ export function runStorageConformance(name: string, factory: StorageHarnessFacto
         expect(log.producerState.check(sent)).toMatchObject({ kind: 'duplicate', baseOffset: 0 });
       });
 
-      it('cleans nothing from the last stable offset on, drops aborted transactions\' records and keeps markers', async () => {
+      it('cleans nothing from the last stable offset on, drops aborted transactions\' records, and drops a marker once its transaction has no record left and its delete horizon has passed', async () => {
         const log = await compacted();
-        const transactional = (producerId: number, key: string, value: string): Buffer =>
-          encodeRecordBatch({ producerId, producerEpoch: 0, baseSequence: 0, transactional: true, records: [{ key: Buffer.from(key), value: Buffer.from(value) }] });
-        const keysOf = async () => (await readAll(log)).filter(([, key]) => key?.startsWith('k'));
+        const transactional = (producerId: number, baseSequence: number, key: string, value: string): Buffer =>
+          encodeRecordBatch({ producerId, producerEpoch: 0, baseSequence, transactional: true, records: [{ key: Buffer.from(key), value: Buffer.from(value) }] });
+        const marker = async (type: ControlTypeCode, producerId: number) => (await log.append(encodeTxnMarker(type, producerId, 0, 0, clock.now()))).baseOffset;
+        const keysOf = async () => (await readAll(log)).filter(([, key]) => key?.startsWith('k')).map(([offset, key, value]) => `${offset} ${key}=${value}`);
+        const markers = async () => batchesOf((await log.read(0, 1 << 20)).records).filter((b) => b.isControl).map((b) => b.baseOffset);
         await log.append(keyed([['k0', 'committed'], ['k1', 'old']]));
-        const open = (await log.append(transactional(5, 'k0', 'aborted'))).baseOffset;
-        await log.append(transactional(6, 'k1', 'new'));
+        const open = (await log.append(transactional(5, 0, 'k0', 'aborted'))).baseOffset;
+        await log.append(transactional(6, 0, 'k1', 'new'));
         await log.roll();
         await log.append(keyed([['k2', 'x']]));
         await log.roll();
         expect(log.lastStableOffset).toBe(open);
         await log.compact();
         // Both transactions may still abort: their keys' earlier values stay.
-        expect(await keysOf()).toEqual([[0, 'k0', 'committed'], [1, 'k1', 'old'], [open, 'k0', 'aborted'], [open + 1, 'k1', 'new'], [open + 2, 'k2', 'x']]);
-        const abort = (await log.append(encodeTxnMarker(ControlType.abort, 5, 0, 0, clock.now()))).baseOffset;
-        const commit = (await log.append(encodeTxnMarker(ControlType.commit, 6, 0, 0, clock.now()))).baseOffset;
+        expect(await keysOf()).toEqual(['0 k0=committed', '1 k1=old', `${open} k0=aborted`, `${open + 1} k1=new`, `${open + 2} k2=x`]);
+        const abort = await marker(ControlType.abort, 5);
+        const commit = await marker(ControlType.commit, 6);
+        // Producer 5 goes on: the aborted batch is no longer its last, which the cleaner would keep (empty).
+        const later = (await log.append(transactional(5, 1, 'k5', 'later'))).baseOffset;
+        const commitLater = await marker(ControlType.commit, 5);
         await log.append(keyed([['k3', 'y']]));
         await log.roll();
         expect(log.lastStableOffset).toBe(log.highWatermark);
         await log.compact();
-        expect(await keysOf()).toEqual([[0, 'k0', 'committed'], [open + 1, 'k1', 'new'], [open + 2, 'k2', 'x'], [commit + 1, 'k3', 'y']]);
-        const { records } = await log.read(0, 1 << 20);
-        expect(batchesOf(records).filter((b) => b.isControl).map((b) => b.baseOffset)).toEqual([abort, commit]);
+        const survivors = ['0 k0=committed', `${open + 1} k1=new`, `${open + 2} k2=x`, `${later} k5=later`, `${commitLater + 1} k3=y`];
+        expect(await keysOf()).toEqual(survivors);
+        // The pass that removed the aborted records keeps their marker and index entry (a reader may hold the old segment).
+        expect(await markers()).toEqual([abort, commit, commitLater]);
+        expect(log.abortedTransactions(0, log.logEndOffset)).toHaveLength(1);
+        const next = (await log.append(keyed([['k4', 'z']]))).baseOffset;
+        await log.roll();
+        await log.compact();
+        expect(log.abortedTransactions(0, log.logEndOffset)).toEqual([]);
+        expect(await markers()).toEqual([abort, commit, commitLater]);
+        clock.advance(defaultCompactionConfig.deleteRetentionMs + 1);
+        expect(log.compactionState(clock.now())).toMatchObject({ due: true });
+        await log.compact();
+        // Committed transactions whose records are still there keep their markers.
+        expect(await markers()).toEqual([commit, commitLater]);
+        expect(await keysOf()).toEqual([...survivors, `${next} k4=z`]);
       });
 
       it('only compacts logs whose policy says so, and retention leaves a compact-only log alone', async () => {

@@ -96,7 +96,9 @@ describe('Kafka transactions with confluent-kafka (librdkafka)', () => {
   it.skipIf(!hasConfluent)('aborts a transaction left open past its timeout, fencing its producer; read_committed consumers then go on', async () => {
     const broker = await start({ kafka: { transactionAbortCheckMs: 100 } });
     await createTopic(broker, 'abandoned');
-    const producer = spawnClient(['open', broker.brokers[0]!, 'abandoned', 'slow', '1000']);
+    // librdkafka needs message.timeout.ms <= transaction.timeout.ms, and a first send can take a second
+    // (FindCoordinator, metadata, AddPartitionsToTxn): a shorter timeout fails the messages in the client.
+    const producer = spawnClient(['open', broker.brokers[0]!, 'abandoned', 'slow', '3000']);
     await waitForLine(producer, /^open$/);
     const kafkajs = broker.client().producer();
     await kafkajs.connect();
