@@ -5,6 +5,7 @@ import type { Cluster } from '../cluster/cluster.ts';
 import type { BrokerConfig } from '../config.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
+import { ChangeMark } from '../metrics/change-mark.ts';
 import type { StorageEngine } from '../storage/partition-log.ts';
 import { TOKENS } from '../tokens.ts';
 import { MetadataLog } from '../topics/metadata-log.ts';
@@ -65,6 +66,8 @@ interface Shard {
 export class OffsetStore {
   private readonly shards = new Map<number, Shard>();
   private readonly loading = new Map<number, Promise<void>>();
+  /** Per group with offsets here: touched by every commit or deletion of them (see `changesOf`). */
+  private readonly changes = new Map<string, ChangeMark>();
   private readonly unloadListeners = new Set<(owns: (group: string) => boolean) => void>();
   private readonly unsubscribe: Array<() => void> = [];
   private creatingTopic: Promise<void> | undefined;
@@ -80,7 +83,7 @@ export class OffsetStore {
 
   async open(): Promise<void> {
     if (!this.cluster.clustered) {
-      this.shards.set(0, shardOf(await MetadataLog.open<StoredOffset>(this.engine, 'offsets')));
+      this.loaded(0, shardOf(await MetadataLog.open<StoredOffset>(this.engine, 'offsets')));
       return;
     }
     this.unsubscribe.push(
@@ -133,6 +136,7 @@ export class OffsetStore {
       { group, topic: c.topic, partition: c.partition, offset: c.offset, leaderEpoch: c.leaderEpoch ?? -1, metadata: c.metadata ?? null, commitTimestamp: now },
     ]);
     for (const [k, stored] of changes) index(shard, k, stored);
+    this.changed(group);
     await shard.log.write(changes);
   }
 
@@ -146,9 +150,17 @@ export class OffsetStore {
     return [...(offsets?.values() ?? [])].map(({ group: _group, ...rest }) => rest);
   }
 
-  /** Every committed offset of a group as stored, without copies (for metrics: read, never keep). */
+  /**
+   * Every committed offset of a group as stored, without copies (for metrics: read, and kept no longer
+   * than the group's `changesOf` mark stays untouched).
+   */
   committed(group: string): Iterable<Readonly<StoredOffset>> {
     return this.shards.get(this.partitionFor(group))?.byGroup.get(group)?.values() ?? [];
+  }
+
+  /** Touched by every commit or deletion of the group's offsets here; undefined while it has none (a new one when it has again). */
+  changesOf(group: string): ChangeMark | undefined {
+    return this.changes.get(group);
   }
 
   /** Groups with committed offsets that this broker coordinates. */
@@ -167,6 +179,7 @@ export class OffsetStore {
     const shard = this.shardFor(group);
     const keys = [...(shard.byGroup.get(group)?.keys() ?? [])];
     shard.byGroup.delete(group);
+    this.changed(group);
     await shard.log.write(keys.map((k) => [k, undefined] as const));
   }
 
@@ -180,6 +193,7 @@ export class OffsetStore {
       if (offsets?.delete(k)) changes.push([k, undefined]);
     }
     if (offsets?.size === 0) shard.byGroup.delete(group);
+    this.changed(group);
     if (changes.length > 0) await shard.log.write(changes);
   }
 
@@ -188,12 +202,14 @@ export class OffsetStore {
     for (const shard of this.shards.values()) {
       const changes: Array<readonly [string, undefined]> = [];
       for (const [group, offsets] of shard.byGroup) {
+        const before = changes.length;
         for (const [k, stored] of offsets) {
           if (stored.topic !== topic) continue;
           offsets.delete(k);
           changes.push([k, undefined]);
         }
         if (offsets.size === 0) shard.byGroup.delete(group);
+        if (changes.length > before) this.changed(group);
       }
       await shard.log.write(changes);
     }
@@ -221,7 +237,7 @@ export class OffsetStore {
     const loading = MetadataLog.load<StoredOffset>(log)
       .then((metadata) => {
         if (this.cluster.leads(OFFSETS_TOPIC, partition)) {
-          this.shards.set(partition, shardOf(metadata));
+          this.loaded(partition, shardOf(metadata));
           this.logger.info({ partition, groups: this.shards.get(partition)!.byGroup.size, ms: this.clock.now() - started }, 'loaded group offsets');
         }
       })
@@ -233,8 +249,26 @@ export class OffsetStore {
     this.loading.set(partition, loading);
   }
 
+  private loaded(partition: number, shard: Shard): void {
+    this.shards.set(partition, shard);
+    for (const group of shard.byGroup.keys()) this.changed(group);
+  }
+
+  /** Touches the group's mark; drops it once the group has no offsets here (a later one is new). */
+  private changed(group: string): void {
+    if (!this.shards.get(this.partitionFor(group))?.byGroup.has(group)) {
+      this.changes.delete(group);
+      return;
+    }
+    const mark = this.changes.get(group);
+    if (mark) mark.touch();
+    else this.changes.set(group, new ChangeMark());
+  }
+
   private unload(partition: number): void {
+    const shard = this.shards.get(partition);
     this.shards.delete(partition);
+    for (const group of shard?.byGroup.keys() ?? []) this.changed(group);
     this.logger.info({ partition }, 'no longer coordinating the groups of this offsets partition');
     for (const listener of this.unloadListeners) listener((group) => this.partitionFor(group) === partition);
   }

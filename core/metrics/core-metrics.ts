@@ -25,7 +25,7 @@ export function contributeCoreMetrics({ metrics, config, topics, disk, cluster }
   const partitionLabels = new PartitionLabels();
   /**
    * A family with a series per partition here of the topics listed (internal ones too with
-   * `includeInternal`), each topic's partitions one block: an idle topic's lines are copied.
+   * `includeInternal`), each topic's partitions one block, read again only when the topic's logs changed.
    */
   const perPartition = (spec: FamilySpec, includeInternal: boolean, value: (log: PartitionLog) => number | undefined) => {
     const blocks = new WeakMap<readonly unknown[], SeriesBlock>();
@@ -34,6 +34,9 @@ export function contributeCoreMetrics({ metrics, config, topics, disk, cluster }
       for (const topic of topics.list({ includeInternal })) {
         const logs = topics.logsOf(topic.name);
         if (!logs) continue;
+        let block = blocks.get(logs);
+        if (!block) blocks.set(logs, (block = new SeriesBlock()));
+        if (emit.cached(block, topics.changesOf(topic.name))) continue;
         const labels = partitionLabels.of(topic.name, logs);
         const count = topic.partitions;
         if (values.length < count) values = new Float64Array(count);
@@ -41,8 +44,6 @@ export function contributeCoreMetrics({ metrics, config, topics, disk, cluster }
           const log = logs[p];
           values[p] = (log && value(log)) ?? NaN;
         }
-        let block = blocks.get(logs);
-        if (!block) blocks.set(logs, (block = new SeriesBlock()));
         emit.block(block, values, labels, count);
       }
     });

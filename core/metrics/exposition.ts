@@ -6,6 +6,8 @@ export interface WriterMark {
   readonly kept: number;
 }
 
+let scrapes = 0;
+
 /** Kept lines shorter than this are copied into the answer; longer ones are sent from where they are kept. */
 const KEPT_BY_REFERENCE = 1024;
 
@@ -18,6 +20,8 @@ const KEPT_BY_REFERENCE = 1024;
  * headers. The buffer for the rest grows and is reused from scrape to scrape.
  */
 export class ExpositionWriter {
+  /** Differs from every other scrape's (a new one at each `reset`): state that several families read is read once per scrape. */
+  scrape = ++scrapes;
   private bytes = Buffer.allocUnsafe(64 * 1024);
   private used = 0;
   /** Kept buffers written by reference, and where in the written bytes each one goes. */
@@ -83,6 +87,7 @@ export class ExpositionWriter {
 
   /** Starts over, keeping the buffer for the next scrape. */
   reset(): void {
+    this.scrape = ++scrapes;
     this.used = 0;
     this.kept.length = this.keptAt.length = 0;
   }

@@ -23,6 +23,8 @@ export interface Emit {
    * to `block`.
    */
   cached(block: SeriesBlock, ...marks: ReadonlyArray<ChangeMark | undefined>): boolean;
+  /** The scrape being written (a number no other scrape has): state several families read can be read once per scrape. */
+  readonly scrape: number;
 }
 
 /** Fills a family at scrape time from state that already exists (queue depth, log offsets, counters kept by a plugin). */
@@ -106,6 +108,7 @@ export class ScrapeFamily {
           out.writeKept(block.written);
           return true;
         },
+        scrape: out.scrape,
       },
     );
     for (const contributor of this.contributors) {

@@ -51,31 +51,16 @@ export class SeriesBlock {
   }
 }
 
-/** A contributor's reused arrays for reading blocks, and its blocks by key. */
-export class BlockScratch<K> {
+/** A contributor's reused arrays for reading a block's values and label sets. */
+export class BlockScratch {
   values = new Float64Array(64);
   labels: LabelSet[] = [];
-  private readonly blocks = new Map<K, SeriesBlock>();
-  private readonly asked = new Set<K>();
 
   /** Room for one more series after `count`. */
   ensure(count: number): void {
     if (count < this.values.length) return;
-    const grown = new Float64Array(this.values.length * 2);
+    const grown = new Float64Array(Math.max(this.values.length * 2, count + 1));
     grown.set(this.values);
     this.values = grown;
-  }
-
-  block(key: K): SeriesBlock {
-    this.asked.add(key);
-    let block = this.blocks.get(key);
-    if (!block) this.blocks.set(key, (block = new SeriesBlock()));
-    return block;
-  }
-
-  /** Forgets the blocks of keys not asked for since the last sweep (a deleted group, vhost). */
-  sweep(): void {
-    for (const key of this.blocks.keys()) if (!this.asked.has(key)) this.blocks.delete(key);
-    this.asked.clear();
   }
 }

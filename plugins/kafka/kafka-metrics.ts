@@ -1,4 +1,18 @@
-import { BlockScratch, LabelCache, LabelSet, WHARF, type GroupCoordinator, type Metrics, type OffsetStore, type StoredOffset, type TcpListener, type TopicRegistry } from '../../core/index.ts';
+import {
+  BlockScratch,
+  ChangeMark,
+  LabelCache,
+  LabelSet,
+  SeriesBlock,
+  WHARF,
+  type Emit,
+  type GroupCoordinator,
+  type Metrics,
+  type OffsetStore,
+  type StoredOffset,
+  type TcpListener,
+  type TopicRegistry,
+} from '../../core/index.ts';
 import type { KafkaTraffic, TopicTraffic } from './kafka-traffic.ts';
 
 export interface KafkaMetricSources {
@@ -20,8 +34,7 @@ const KAFKA = new LabelSet({ protocol: 'kafka' });
  */
 export function contributeKafkaMetrics({ metrics, traffic, listeners, topics, offsets, coordinator }: KafkaMetricSources): () => void {
   const topicLabels = new LabelCache((_counts: TopicTraffic, topic: string) => ({ protocol: 'kafka', topic }));
-  const lagLabels = new LabelCache((committed: StoredOffset) => ({ protocol: 'kafka', group: committed.group, topic: committed.topic, partition: committed.partition }));
-  const lag = new BlockScratch<string>();
+  const lag = new GroupLags(topics, offsets);
   const perTopic = (spec: (typeof WHARF)[keyof typeof WHARF], read: (t: TopicTraffic) => number) =>
     metrics.family(spec).contribute((emit) => {
       for (const [topic, counts] of traffic.entries()) emit(read(counts), topicLabels.of(counts, topic));
@@ -33,20 +46,7 @@ export function contributeKafkaMetrics({ metrics, traffic, listeners, topics, of
     perTopic(WHARF.bytesOut, (t) => t.bytesOut),
     metrics.family(WHARF.connections).contribute((emit) => emit(sum(listeners, (l) => l.connectionCount), KAFKA)),
     metrics.family(WHARF.connectionsOpened).contribute((emit) => emit(sum(listeners, (l) => l.acceptedCount), KAFKA)),
-    metrics.family(WHARF.groupLag).contribute((emit) => {
-      // A block per group: the lines of a group whose lags are unchanged are copied.
-      for (const group of offsets.groups()) {
-        let count = 0;
-        for (const committed of offsets.committed(group)) {
-          lag.ensure(count);
-          const log = topics.log(committed.topic, committed.partition);
-          lag.values[count] = log ? Math.max(0, log.highWatermark - committed.offset) : NaN;
-          lag.labels[count++] = lagLabels.of(committed);
-        }
-        emit.block(lag.block(group), lag.values, lag.labels, count);
-      }
-      lag.sweep();
-    }),
+    metrics.family(WHARF.groupLag).contribute((emit) => lag.emit(emit)),
     metrics.family(WHARF.groupMembers).contribute((emit) => {
       for (const listing of coordinator.list()) emit(coordinator.memberCount(listing.groupId), { protocol: 'kafka', group: listing.groupId });
     }),
@@ -60,4 +60,69 @@ function sum<T>(items: readonly T[], value: (item: T) => number): number {
   let total = 0;
   for (const item of items) total += value(item);
   return total;
+}
+
+/** One group's committed offsets as last read, by topic: each topic's lags are one block. */
+interface GroupLag {
+  readAt: number;
+  seenIn: number;
+  readonly byTopic: Map<string, TopicLag>;
+}
+
+interface TopicLag {
+  readonly offsets: Readonly<StoredOffset>[];
+  readonly block: SeriesBlock;
+}
+
+/**
+ * Per group and partition, the committed offset's lag behind the high watermark. A group's lags on one
+ * topic are a block, read again only when the group committed (its offsets are regrouped then) or the
+ * topic's logs changed: an idle group costs a look at two marks per topic.
+ */
+class GroupLags {
+  private readonly labels = new LabelCache((committed: StoredOffset) => ({ protocol: 'kafka', group: committed.group, topic: committed.topic, partition: committed.partition }));
+  private readonly scratch = new BlockScratch();
+  private readonly groups = new Map<string, GroupLag>();
+  private scrapes = 0;
+
+  constructor(
+    private readonly topics: TopicRegistry,
+    private readonly offsets: OffsetStore,
+  ) {}
+
+  emit(emit: Emit): void {
+    const scrape = ++this.scrapes;
+    const { scratch } = this;
+    for (const group of this.offsets.groups()) {
+      const committedMark = this.offsets.changesOf(group);
+      let lag = this.groups.get(group);
+      if (!lag) this.groups.set(group, (lag = { readAt: -1, seenIn: 0, byTopic: new Map() }));
+      lag.seenIn = scrape;
+      if (committedMark === undefined || committedMark.changedAt > lag.readAt) this.regroup(group, lag);
+      for (const [topic, { offsets, block }] of lag.byTopic) {
+        if (emit.cached(block, committedMark, this.topics.changesOf(topic))) continue;
+        let count = 0;
+        for (const committed of offsets) {
+          scratch.ensure(count);
+          const log = this.topics.log(topic, committed.partition);
+          scratch.values[count] = log ? Math.max(0, log.highWatermark - committed.offset) : NaN;
+          scratch.labels[count++] = this.labels.of(committed);
+        }
+        emit.block(block, scratch.values, scratch.labels, count);
+      }
+    }
+    for (const [group, lag] of this.groups) if (lag.seenIn !== scrape) this.groups.delete(group);
+  }
+
+  /** Reads the group's offsets again (a commit replaces them), by topic; a topic's block is kept while it has offsets. */
+  private regroup(group: string, lag: GroupLag): void {
+    for (const { offsets } of lag.byTopic.values()) offsets.length = 0;
+    for (const committed of this.offsets.committed(group)) {
+      let byTopic = lag.byTopic.get(committed.topic);
+      if (!byTopic) lag.byTopic.set(committed.topic, (byTopic = { offsets: [], block: new SeriesBlock() }));
+      byTopic.offsets.push(committed);
+    }
+    for (const [topic, { offsets }] of lag.byTopic) if (offsets.length === 0) lag.byTopic.delete(topic);
+    lag.readAt = ChangeMark.now();
+  }
 }
