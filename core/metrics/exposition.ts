@@ -77,7 +77,8 @@ export class ExpositionWriter {
    * scrapes; the text is unchanged (a long copy replaces the bytes written, as a reference).
    */
   keepSince(mark: WriterMark): Buffer {
-    const lines = Buffer.from(this.bytes.subarray(mark.used, this.used));
+    const lines = Buffer.allocUnsafe(this.used - mark.used);
+    this.bytes.copy(lines, 0, mark.used, this.used);
     if (lines.length >= KEPT_BY_REFERENCE) {
       this.truncate(mark);
       this.writeKept(lines);
@@ -97,7 +98,8 @@ export class ExpositionWriter {
    * buffers as they are. The chunks are the caller's: later scrapes change none of them.
    */
   chunks(): Buffer[] {
-    const own = Buffer.from(this.bytes.subarray(0, this.used));
+    const own = Buffer.allocUnsafe(this.used);
+    this.bytes.copy(own, 0, 0, this.used);
     const chunks: Buffer[] = [];
     let from = 0;
     for (let i = 0; i < this.kept.length; i++) {
