@@ -14,7 +14,7 @@ export interface Emit {
   (value: number, labels?: Labels | LabelSet): void;
   /**
    * Reports a group of series at once: `values[i]` with `labels[i]` for i < count (NaN: no series), read
-   * into a reused array; when they equal the block's last scrape, its lines are copied.
+   * into a reused array; when they equal the block's last scrape, its kept lines are sent again.
    */
   block(block: SeriesBlock, values: Float64Array, labels: readonly LabelSet[], count: number): void;
   /**
