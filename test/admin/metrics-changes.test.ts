@@ -114,6 +114,21 @@ describe('every change of the broker state shows in the next scrape', () => {
   };
   const lag = (samples: Sample[], partition: number) => samples.filter((s) => s.name === 'wharf_consumer_group_lag' && s.labels.group === 'kept-group' && s.labels.topic === 'kept' && s.labels.partition === String(partition));
 
+  it('answers the chunks with their length, as one body; HEAD with the headers only', async () => {
+    const get = await fetch(`${broker.base}/metrics`);
+    const body = Buffer.from(await get.arrayBuffer());
+    expect(get.status).toBe(200);
+    expect(get.headers.get('content-type')).toContain('text/plain');
+    expect(Number(get.headers.get('content-length'))).toBe(body.length);
+    expect(body.toString()).toContain('# TYPE wharf_partition_high_watermark gauge');
+    const head = await fetch(`${broker.base}/metrics`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get('content-length'))).toBeGreaterThan(0);
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+    // The connection is still good for the next request.
+    expect((await fetch(`${broker.base}/health/live`)).status).toBe(200);
+  });
+
   it("a topic's logs: appends, commits, rolls, deleted records, truncation, new partitions, deletion", async () => {
     await topics.create('kept', { partitions: 2 });
     let s = await broker.scrape();
