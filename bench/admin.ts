@@ -14,9 +14,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import amqp from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
 import { cpuSeconds, fmt, freePort, lineFields, lineMatching, median, printTable, shell, stopper } from './harness.ts';
+import { queuesWithAMessage, recordInEveryPartition } from './lib/metrics-objects.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TMP = path.join(ROOT, '.bench-tmp/admin');
@@ -61,11 +61,8 @@ async function request(method: string, url: string, body?: unknown): Promise<voi
 async function populate(wharf: Wharf): Promise<void> {
   const topics = Array.from({ length: TOPICS }, (_, i) => `metrics-topic-${i}`);
   for (const topic of topics) await request('PUT', `${wharf.http}/api/wharf/kafka/topics/${topic}`, { partitions: PARTITIONS });
+  await recordInEveryPartition(wharf.kafka, topics, PARTITIONS, RECORD);
   const kafka = new Kafka({ clientId: 'bench-admin', brokers: [wharf.kafka], logLevel: logLevel.NOTHING });
-  const producer = kafka.producer();
-  await producer.connect();
-  await producer.sendBatch({ topicMessages: topics.map((topic) => ({ topic, messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, value: RECORD })) })) });
-  await producer.disconnect();
   // One consumer reads every partition and commits: a committed offset (and a lag series) per partition.
   const consumer = kafka.consumer({ groupId: 'bench-group' });
   await consumer.connect();
@@ -78,14 +75,7 @@ async function populate(wharf: Wharf): Promise<void> {
   while ((await committed()) < TOPICS * PARTITIONS) await new Promise((resolve) => setTimeout(resolve, 1000));
   await consumer.disconnect();
 
-  const connection = await amqp.connect(wharf.amqp);
-  const channel = await connection.createConfirmChannel();
-  for (let i = 0; i < QUEUES; i++) {
-    await channel.assertQueue(`metrics-queue-${i}`, { durable: true });
-    channel.sendToQueue(`metrics-queue-${i}`, Buffer.from(RECORD), { persistent: true });
-  }
-  await channel.waitForConfirms();
-  await connection.close();
+  await queuesWithAMessage(wharf.amqp, QUEUES, RECORD);
 }
 
 async function scrape(wharf: Wharf): Promise<{ ms: number; bytes: number; series: number }> {

@@ -27,18 +27,27 @@ export interface AdminRequest {
   readonly headers: Readonly<Record<string, string | undefined>>;
 }
 
-/** An answer other than `200` with a JSON body: a status, an optional body (JSON, or text with a content type) and headers. */
+/** An answer other than `200` with a JSON body: a status, an optional body (JSON, text or bytes with a content type, `ChunkedBody`) and headers. */
 export class AdminReply {
   constructor(
     readonly status: number,
     readonly body?: unknown,
     readonly headers: Readonly<Record<string, string>> = {},
-    /** Called once the answer has been written out or abandoned: a body lent by its owner can be given back. */
-    readonly sent?: () => void,
   ) {}
 
   static readonly created = new AdminReply(201);
   static readonly noContent = new AdminReply(204);
+}
+
+/** A body of bytes sent as these buffers in order, never joined: a large answer assembled from parts kept elsewhere (/metrics). */
+export class ChunkedBody {
+  readonly length: number;
+
+  constructor(readonly chunks: readonly Buffer[]) {
+    let length = 0;
+    for (const chunk of chunks) length += chunk.length;
+    this.length = length;
+  }
 }
 
 /** A refusal with RabbitMQ's JSON error shape, `{"error": ..., "reason": ...}`. */

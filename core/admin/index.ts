@@ -2,6 +2,7 @@ export {
   AdminEndpoints,
   AdminError,
   AdminReply,
+  ChunkedBody,
   bodyObject,
   bytesJson,
   queryInteger,

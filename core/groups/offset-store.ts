@@ -6,6 +6,7 @@ import type { BrokerConfig } from '../config.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { ControlType, encodeTxnMarker } from '../record/index.ts';
+import { ChangeMark } from '../metrics/change-mark.ts';
 import type { StorageEngine } from '../storage/partition-log.ts';
 import { TOKENS } from '../tokens.ts';
 import { LeaderShards, type Coordination } from '../topics/leader-shards.ts';
@@ -77,6 +78,8 @@ export interface OffsetsMarker {
 @injectable()
 export class OffsetStore {
   private readonly shards = new Map<number, Shard>();
+  /** Per group with offsets here: touched by every commit or deletion of them (see `changesOf`). */
+  private readonly changes = new Map<string, ChangeMark>();
   private readonly unloadListeners = new Set<(owns: (group: string) => boolean) => void>();
   private placement: LeaderShards<StoredOffset> | undefined;
 
@@ -91,13 +94,13 @@ export class OffsetStore {
 
   async open(): Promise<void> {
     if (!this.cluster.clustered) {
-      this.shards.set(0, shardOf(await MetadataLog.open<StoredOffset>(this.engine, 'offsets')));
+      this.loaded(0, shardOf(await MetadataLog.open<StoredOffset>(this.engine, 'offsets')));
       return;
     }
     this.placement = new LeaderShards<StoredOffset>(this.cluster, this.topics, this.clock, this.logger, {
       topic: OFFSETS_TOPIC,
       partitions: this.config.replication.offsetsPartitions,
-      loaded: (partition, log) => this.shards.set(partition, shardOf(log)),
+      loaded: (partition, log) => this.loaded(partition, shardOf(log)),
       unloaded: (partition) => this.unload(partition),
     });
     this.placement.open();
@@ -132,6 +135,7 @@ export class OffsetStore {
       { group, topic: c.topic, partition: c.partition, offset: c.offset, leaderEpoch: c.leaderEpoch ?? -1, metadata: c.metadata ?? null, commitTimestamp: now },
     ]);
     for (const [k, stored] of changes) index(shard, k, stored);
+    this.changed(group);
     await shard.log.write(changes);
   }
 
@@ -185,6 +189,7 @@ export class OffsetStore {
       const k = key(stored.group, stored.topic, stored.partition);
       index(shard, k, committed);
       changes.push([k, committed]);
+      this.changed(stored.group);
     }
     try {
       await shard.log.write(changes, framing);
@@ -214,9 +219,17 @@ export class OffsetStore {
     return [...(offsets?.values() ?? [])].map(({ group: _group, ...rest }) => rest);
   }
 
-  /** Every committed offset of a group as stored, without copies (for metrics: read, never keep). */
+  /**
+   * Every committed offset of a group as stored, without copies (for metrics: read, and kept no longer
+   * than the group's `changesOf` mark stays untouched).
+   */
   committed(group: string): Iterable<Readonly<StoredOffset>> {
     return this.shards.get(this.partitionFor(group))?.byGroup.get(group)?.values() ?? [];
+  }
+
+  /** Touched by every commit or deletion of the group's offsets here; undefined while it has none (a new one when it has again). */
+  changesOf(group: string): ChangeMark | undefined {
+    return this.changes.get(group);
   }
 
   /** Groups with committed offsets that this broker coordinates. */
@@ -235,6 +248,7 @@ export class OffsetStore {
     const shard = this.shardFor(group);
     const keys = [...(shard.byGroup.get(group)?.keys() ?? [])];
     shard.byGroup.delete(group);
+    this.changed(group);
     await shard.log.write(keys.map((k) => [k, undefined] as const));
   }
 
@@ -248,6 +262,7 @@ export class OffsetStore {
       if (offsets?.delete(k)) changes.push([k, undefined]);
     }
     if (offsets?.size === 0) shard.byGroup.delete(group);
+    this.changed(group);
     if (changes.length > 0) await shard.log.write(changes);
   }
 
@@ -255,7 +270,7 @@ export class OffsetStore {
   async deleteTopic(topic: string): Promise<void> {
     for (const shard of this.shards.values()) {
       const changes: Array<readonly [string, undefined]> = [];
-      dropTopic(shard.byGroup, topic, changes);
+      dropTopic(shard.byGroup, topic, changes, (group) => this.changed(group));
       dropTopic(shard.pending, topic, changes);
       await shard.log.write(changes);
     }
@@ -267,8 +282,26 @@ export class OffsetStore {
     return shard;
   }
 
+  private loaded(partition: number, shard: Shard): void {
+    this.shards.set(partition, shard);
+    for (const group of shard.byGroup.keys()) this.changed(group);
+  }
+
+  /** Touches the group's mark; drops it once the group has no offsets here (a later one is new). */
+  private changed(group: string): void {
+    if (!this.shards.get(this.partitionFor(group))?.byGroup.has(group)) {
+      this.changes.delete(group);
+      return;
+    }
+    const mark = this.changes.get(group);
+    if (mark) mark.touch();
+    else this.changes.set(group, new ChangeMark());
+  }
+
   private unload(partition: number): void {
+    const shard = this.shards.get(partition);
     this.shards.delete(partition);
+    for (const group of shard?.byGroup.keys() ?? []) this.changed(group);
     this.logger.info({ partition }, 'no longer coordinating the groups of this offsets partition');
     for (const listener of this.unloadListeners) listener((group) => this.partitionFor(group) === partition);
   }
@@ -296,13 +329,15 @@ function index(shard: Shard, k: string, stored: StoredOffset): void {
 }
 
 /** Removes the topic's offsets from an index (by group or by producer), adding their tombstones to `changes`. */
-function dropTopic<K>(offsetsBy: Map<K, Map<string, StoredOffset>>, topic: string, changes: Array<readonly [string, undefined]>): void {
+function dropTopic<K>(offsetsBy: Map<K, Map<string, StoredOffset>>, topic: string, changes: Array<readonly [string, undefined]>, dropped?: (owner: K) => void): void {
   for (const [owner, offsets] of offsetsBy) {
+    const before = changes.length;
     for (const [k, stored] of offsets) {
       if (stored.topic !== topic) continue;
       offsets.delete(k);
       changes.push([k, undefined]);
     }
     if (offsets.size === 0) offsetsBy.delete(owner);
+    if (changes.length > before) dropped?.(owner);
   }
 }

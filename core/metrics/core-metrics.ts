@@ -2,7 +2,8 @@ import type { Cluster } from '../cluster/cluster.ts';
 import type { BrokerConfig } from '../config.ts';
 import type { DiskMonitor } from '../storage/disk-monitor.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
-import type { TopicRegistry } from '../topics/topic-registry.ts';
+import type { TopicDescriptor, TopicRegistry } from '../topics/topic-registry.ts';
+import type { ChangeMark } from './change-mark.ts';
 import { WHARF } from './families.ts';
 import { LabelSet } from './label-set.ts';
 import { SeriesBlock } from './series-block.ts';
@@ -22,28 +23,28 @@ export interface CoreMetricSources {
  * the cluster view: offsets and storage per partition, disk, cluster, build. Returns the remover.
  */
 export function contributeCoreMetrics({ metrics, config, topics, disk, cluster }: CoreMetricSources): () => void {
-  const partitionLabels = new PartitionLabels();
+  const topicLogs = new TopicLogs(topics);
+  let families = 0;
   /**
    * A family with a series per partition here of the topics listed (internal ones too with
-   * `includeInternal`), each topic's partitions one block: an idle topic's lines are copied.
+   * `includeInternal`), each topic's partitions one block, read again only when the topic's logs changed.
    */
   const perPartition = (spec: FamilySpec, includeInternal: boolean, value: (log: PartitionLog) => number | undefined) => {
-    const blocks = new WeakMap<readonly unknown[], SeriesBlock>();
+    const family = families++;
     let values = new Float64Array(64);
     return metrics.family(spec).contribute((emit) => {
-      for (const topic of topics.list({ includeInternal })) {
-        const logs = topics.logsOf(topic.name);
-        if (!logs) continue;
-        const labels = partitionLabels.of(topic.name, logs);
-        const count = topic.partitions;
+      for (const topic of topicLogs.list(emit.scrape)) {
+        if (topic.descriptor.internal && !includeInternal) continue;
+        const block = (topic.blocks[family] ??= new SeriesBlock());
+        if (emit.cached(block, topic.changes)) continue;
+        const { logs } = topic;
+        const count = topic.descriptor.partitions;
         if (values.length < count) values = new Float64Array(count);
         for (let p = 0; p < count; p++) {
           const log = logs[p];
           values[p] = (log && value(log)) ?? NaN;
         }
-        let block = blocks.get(logs);
-        if (!block) blocks.set(logs, (block = new SeriesBlock()));
-        emit.block(block, values, labels, count);
+        emit.block(block, values, topic.labels, count);
       }
     });
   };
@@ -77,17 +78,43 @@ export function contributeCoreMetrics({ metrics, config, topics, disk, cluster }
   };
 }
 
-/** The label sets of each topic's partitions, by partition: rendered on first scrape, kept with the topic's array of logs. */
-class PartitionLabels {
-  private readonly byTopic = new WeakMap<readonly unknown[], LabelSet[]>();
+/** A topic with logs here as the per-partition families read it. */
+interface TopicLogsEntry {
+  descriptor: TopicDescriptor;
+  changes: ChangeMark | undefined;
+  readonly logs: readonly (PartitionLog | undefined)[];
+  /** By partition, rendered once. */
+  readonly labels: LabelSet[];
+  /** By family. */
+  readonly blocks: SeriesBlock[];
+}
 
-  of(topic: string, logs: readonly unknown[]): readonly LabelSet[] {
-    let labels = this.byTopic.get(logs);
-    if (!labels) {
-      labels = [];
-      this.byTopic.set(logs, labels);
+/**
+ * The topics with logs here (internal ones included), listed once per scrape for the four per-partition
+ * families. A topic's entry, its label sets and blocks live as long as its array of logs: a topic deleted
+ * and created again, or given partitions, starts anew.
+ */
+class TopicLogs {
+  private scrape = Number.NaN;
+  private readonly listed: TopicLogsEntry[] = [];
+  private readonly byLogs = new WeakMap<readonly unknown[], TopicLogsEntry>();
+
+  constructor(private readonly topics: TopicRegistry) {}
+
+  list(scrape: number): readonly TopicLogsEntry[] {
+    if (scrape === this.scrape) return this.listed;
+    this.scrape = scrape;
+    this.listed.length = 0;
+    for (const descriptor of this.topics.list({ includeInternal: true })) {
+      const logs = this.topics.logsOf(descriptor.name);
+      if (!logs) continue;
+      let entry = this.byLogs.get(logs);
+      if (!entry) this.byLogs.set(logs, (entry = { descriptor, changes: undefined, logs, labels: [], blocks: [] }));
+      entry.descriptor = descriptor;
+      entry.changes = this.topics.changesOf(descriptor.name);
+      for (let p = entry.labels.length; p < logs.length; p++) entry.labels.push(new LabelSet({ topic: descriptor.name, partition: p }));
+      this.listed.push(entry);
     }
-    for (let p = labels.length; p < logs.length; p++) labels.push(new LabelSet({ topic, partition: p }));
-    return labels;
+    return this.listed;
   }
 }

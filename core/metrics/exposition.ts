@@ -1,14 +1,32 @@
 import type { Labels } from './scrape-family.ts';
 
+/** Where a writer's text ended, to cut back to (`truncate`) or to keep what followed (`keepSince`). */
+export interface WriterMark {
+  readonly used: number;
+  readonly kept: number;
+}
+
+let scrapes = 0;
+
+/** Kept lines shorter than this are copied into the answer; longer ones are sent from where they are kept. */
+const KEPT_BY_REFERENCE = 1024;
+
 /**
- * Prometheus text exposition (0.0.4), written as bytes into one buffer that grows and is reused from
- * scrape to scrape. A scrape of 10,000 partitions is tens of thousands of series: a sample line is
- * copied from bytes rendered once (the family's name, the series' `LabelSet`) and its value's digits,
- * so a scrape makes no string or object per series.
+ * Prometheus text exposition (0.0.4), written as bytes. A scrape of 10,000 partitions is tens of thousands
+ * of series: a sample line is copied from bytes rendered once (the family's name, the series' `LabelSet`)
+ * and its value's digits, so a scrape makes no string or object per series. The lines of a block that
+ * did not change since the last scrape are not written at all: the answer is a list of chunks that sends
+ * the block's kept buffer as it is (`writeKept`), so an idle broker's scrape copies little more than its
+ * headers. The buffer for the rest grows and is reused from scrape to scrape.
  */
 export class ExpositionWriter {
+  /** Differs from every other scrape's (a new one at each `reset`): state that several families read is read once per scrape. */
+  scrape = ++scrapes;
   private bytes = Buffer.allocUnsafe(64 * 1024);
   private used = 0;
+  /** Kept buffers written by reference, and where in the written bytes each one goes. */
+  private readonly kept: Buffer[] = [];
+  private readonly keptAt: number[] = [];
 
   /** Writes text (any characters: UTF-8). */
   write(text: string): void {
@@ -21,6 +39,13 @@ export class ExpositionWriter {
     this.reserve(bytes.length);
     this.bytes.set(bytes, this.used);
     this.used += bytes.length;
+  }
+
+  /** Writes bytes that are never changed once made (a block's kept lines): long ones go into the answer by reference. */
+  writeKept(bytes: Buffer): void {
+    if (bytes.length < KEPT_BY_REFERENCE) return this.copy(bytes);
+    this.kept.push(bytes);
+    this.keptAt.push(this.used);
   }
 
   /** One sample line: `name`, the label text (`{a="x"}` or empty), a space, the value, a newline. */
@@ -36,33 +61,60 @@ export class ExpositionWriter {
     this.used = at;
   }
 
-  /** Where the text ends now, to cut back to with `truncate`. */
-  mark(): number {
-    return this.used;
+  /** Where the text ends now. */
+  mark(): WriterMark {
+    return { used: this.used, kept: this.kept.length };
   }
 
-  truncate(mark: number): void {
-    this.used = mark;
+  /** Cuts the text back to `mark`. */
+  truncate(mark: WriterMark): void {
+    this.used = mark.used;
+    this.kept.length = this.keptAt.length = mark.kept;
   }
 
-  /** The bytes written since `mark`, in the writer's buffer (valid until it is written again). */
-  since(mark: number): Uint8Array {
-    return this.bytes.subarray(mark, this.used);
+  /**
+   * A copy of the bytes written since `mark` (samples only, nothing kept by reference), to keep for later
+   * scrapes; the text is unchanged (a long copy replaces the bytes written, as a reference).
+   */
+  keepSince(mark: WriterMark): Buffer {
+    const lines = Buffer.allocUnsafe(this.used - mark.used);
+    this.bytes.copy(lines, 0, mark.used, this.used);
+    if (lines.length >= KEPT_BY_REFERENCE) {
+      this.truncate(mark);
+      this.writeKept(lines);
+    }
+    return lines;
   }
 
   /** Starts over, keeping the buffer for the next scrape. */
   reset(): void {
+    this.scrape = ++scrapes;
     this.used = 0;
+    this.kept.length = this.keptAt.length = 0;
   }
 
-  /** The text written, in the writer's buffer: valid until the writer is reset or written again. */
-  text(): Buffer {
-    return this.bytes.subarray(0, this.used);
+  /**
+   * The text written, as chunks to send in order: the bytes written here copied out once, the kept
+   * buffers as they are. The chunks are the caller's: later scrapes change none of them.
+   */
+  chunks(): Buffer[] {
+    const own = Buffer.allocUnsafe(this.used);
+    this.bytes.copy(own, 0, 0, this.used);
+    const chunks: Buffer[] = [];
+    let from = 0;
+    for (let i = 0; i < this.kept.length; i++) {
+      const at = this.keptAt[i]!;
+      if (at > from) chunks.push(own.subarray(from, at));
+      chunks.push(this.kept[i]!);
+      from = at;
+    }
+    if (this.used > from) chunks.push(own.subarray(from));
+    return chunks;
   }
 
-  /** A copy of the text written. */
+  /** The text written, in one buffer. */
   toBuffer(): Buffer {
-    return Buffer.from(this.text());
+    return Buffer.concat(this.chunks());
   }
 
   private reserve(bytes: number): void {

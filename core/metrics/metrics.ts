@@ -33,7 +33,7 @@ export class Metrics {
   private readonly own = new Map<string, ScrapeFamily | LatencyHistogram>();
   private processMetrics = false;
   private static readonly SLICE_MS = 5;
-  /** The writer between scrapes, keeping its buffer; a scrape while another one's text is lent makes its own. */
+  /** The writer between scrapes, keeping its buffer; a scrape while another one is being written makes its own. */
   private idleWriter: ExpositionWriter | undefined = new ExpositionWriter();
 
   constructor(@inject(TOKENS.Logger) private readonly logger: Logger) {}
@@ -72,27 +72,19 @@ export class Metrics {
 
   /** The exposition (Prometheus 0.0.4 text): Wharf's families, then prom-client's. */
   async scrape(): Promise<Buffer> {
-    const { text, release } = await this.scrapeLent();
-    try {
-      return Buffer.from(text);
-    } finally {
-      release();
-    }
+    return Buffer.concat(await this.scrapeChunks());
   }
 
   /**
-   * The exposition in the writer's own buffer, lent until `release()` (for an answer that writes it out
-   * and gives it back): no copy, and the next scrape reuses the memory. Written a few families at a
-   * time: between slices of SLICE_MS the event loop serves clients, so a large scrape never holds
-   * producers back for all of its time.
+   * The exposition as chunks to send in order (see ExpositionWriter): the lines of blocks unchanged since
+   * the last scrape are their kept buffers, not copies. The chunks are the caller's to keep as long as it
+   * needs (a slow reader's answer is not touched by later scrapes). Written a few families at a time:
+   * between slices of SLICE_MS the event loop serves clients, so a large scrape never holds producers
+   * back for all of its time.
    */
-  async scrapeLent(): Promise<{ text: Buffer; release: () => void }> {
+  async scrapeChunks(): Promise<Buffer[]> {
     const out = this.idleWriter ?? new ExpositionWriter();
     this.idleWriter = undefined;
-    const release = () => {
-      out.reset();
-      this.idleWriter = out;
-    };
     try {
       let sliceStart = performance.now();
       for (const family of this.own.values()) {
@@ -103,10 +95,10 @@ export class Metrics {
         }
       }
       out.write(await this.registry.metrics());
-      return { text: out.text(), release: once(release) };
-    } catch (err) {
-      release();
-      throw err;
+      return out.chunks();
+    } finally {
+      out.reset();
+      this.idleWriter = out;
     }
   }
 
@@ -120,14 +112,5 @@ export class Metrics {
 
   private readonly failed = (err: unknown, family: string): void => {
     this.logger.error({ err, family }, 'a metrics contributor failed; its series are missing from this scrape');
-  };
-}
-
-function once(fn: () => void): () => void {
-  let called = false;
-  return () => {
-    if (called) return;
-    called = true;
-    fn();
   };
 }

@@ -1,4 +1,5 @@
 import { familyHeader, labelText, type ExpositionWriter } from './exposition.ts';
+import type { ChangeMark } from './change-mark.ts';
 import { LabelSet } from './label-set.ts';
 import type { SeriesBlock } from './series-block.ts';
 
@@ -13,9 +14,17 @@ export interface Emit {
   (value: number, labels?: Labels | LabelSet): void;
   /**
    * Reports a group of series at once: `values[i]` with `labels[i]` for i < count (NaN: no series), read
-   * into a reused array; when they equal the block's last scrape, its lines are copied.
+   * into a reused array; when they equal the block's last scrape, its kept lines are sent again.
    */
   block(block: SeriesBlock, values: Float64Array, labels: readonly LabelSet[], count: number): void;
+  /**
+   * Writes the block's kept lines again when none of `marks` (the state its values are read from) was
+   * touched since they were rendered, and returns true; false when its values must be read and passed
+   * to `block`.
+   */
+  cached(block: SeriesBlock, ...marks: ReadonlyArray<ChangeMark | undefined>): boolean;
+  /** The scrape being written (a number no other scrape has): state several families read can be read once per scrape. */
+  readonly scrape: number;
 }
 
 /** Fills a family at scrape time from state that already exists (queue depth, log offsets, counters kept by a plugin). */
@@ -86,14 +95,20 @@ export class ScrapeFamily {
       },
       {
         block(block: SeriesBlock, values: Float64Array, labels: readonly LabelSet[], count: number) {
-          if (block.unchanged(values, labels, count)) return out.copy(block.written);
+          if (block.unchanged(values, labels, count)) return out.writeKept(block.written);
           const start = out.mark();
           for (let i = 0; i < count; i++) {
             const value = values[i]!;
             if (value === value) out.sample(nameBytes, labels[i]!.bytes, value);
           }
-          block.keep(values, labels, count, out.since(start));
+          block.keep(values, labels, count, out.keepSince(start));
         },
+        cached(block: SeriesBlock, ...marks: ReadonlyArray<ChangeMark | undefined>) {
+          if (!block.isCurrent(...marks)) return false;
+          out.writeKept(block.written);
+          return true;
+        },
+        scrape: out.scrape,
       },
     );
     for (const contributor of this.contributors) {

@@ -99,6 +99,11 @@ export interface PartitionLog {
   updateConfig(config: LogConfig): void;
   /** Calls `listener` whenever the high watermark moves; returns the unsubscribe function. */
   watch(listener: (highWatermark: number) => void): () => void;
+  /**
+   * Calls `listener` after every change of what the log reports of itself: log start, high watermark,
+   * size, segments (metrics render a log's series again only then); returns the unsubscribe function.
+   */
+  onChange(listener: () => void): () => void;
   flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -65,6 +65,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
   private failure: BrokerError | undefined;
   private flushTimer: Timer | undefined;
   private readonly listeners = new Set<(highWatermark: number) => void>();
+  private readonly changeListeners = new Set<() => void>();
   private readonly background = new Set<Promise<void>>();
   private closed = false;
   /** Set once close() begins: no more segment deletions or rolls start, so none races the log's removal. */
@@ -195,6 +196,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     }
     this.producers.appended(batches, withProducers, nextOffset, this.active.baseOffset);
     this.dirty.add(this.active.file);
+    this.changed();
     this.scheduleIntervalFlush();
     const result: AppendResult = { baseOffset, lastOffset: nextOffset - 1, logAppendTime };
     return this.options.replicator.commit(this, nextOffset, acks).then(() => result);
@@ -240,6 +242,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     }
     this.producers.appended(batches, withProducers, nextOffset, this.active.baseOffset);
     this.dirty.add(this.active.file);
+    this.changed();
     this.scheduleIntervalFlush();
     if (this.config.flush.kind === 'always') await this.syncTo(nextOffset);
   }
@@ -256,6 +259,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     this.segments.push(this.createSegment(offset));
     this.logStartOffset = offset;
     this.highWatermark = this.durableEndOffset = offset;
+    this.changed();
     await Promise.all(removed.map((s) => this.deleteSegment(s)));
     await this.producers.truncatedFully();
     if (this.epochs.truncateFromEnd(0)) await this.writeEpochs();
@@ -323,6 +327,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     }
     this.highWatermark = Math.min(this.highWatermark, this.logEndOffset);
     this.durableEndOffset = Math.min(this.durableEndOffset, this.logEndOffset);
+    this.changed();
     if (this.epochs.truncateFromEnd(this.logEndOffset)) await this.writeEpochs();
     await this.writeCheckpoint(Math.min(this.segments[this.segments.length - 1]!.baseOffset, this.logEndOffset), false);
   }
@@ -332,6 +337,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     const target = Math.min(offset, this.highWatermark);
     if (target <= this.logStartOffset) return;
     this.logStartOffset = target;
+    this.changed();
     await this.oneDeletionAtATime(async () => {
       // As in Kafka, the active segment stays (it is not rolled to be deleted): a queue whose consumers
       // keep up would otherwise roll, delete and checkpoint a tiny segment every few acknowledgements.
@@ -375,6 +381,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     }
     if (deleted > 0) {
       this.logStartOffset = Math.max(this.logStartOffset, this.segments[0]!.baseOffset);
+      this.changed();
       await this.writeCheckpoint(this.recoveryPointNow(), false);
     }
     return deleted;
@@ -393,6 +400,15 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
   watch(listener: (highWatermark: number) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
   }
 
   flush(): Promise<void> {
@@ -416,6 +432,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     await this.writeCheckpoint(this.logEndOffset, true);
     await Promise.all(this.segments.map((s) => s.file.close()));
     this.listeners.clear();
+    this.changeListeners.clear();
   }
 
   syncTo(endOffset: number): Promise<void> {
@@ -431,6 +448,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     if (offset <= this.highWatermark) return;
     this.highWatermark = offset;
     for (const listener of this.listeners) listener(offset);
+    this.changed();
   }
 
   /**
@@ -503,6 +521,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     const next = this.createSegment(old.nextOffset);
     this.segments.push(next);
     this.producers.rolled(next.baseOffset, old.baseOffset);
+    this.changed();
     this.track(
       (async () => {
         await old.file.sync();
@@ -562,6 +581,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
       await cleaned.file.sync();
       await store.renameFile(dir, cleanedFileName(base), swap);
       this.segments.splice(at, group.length, cleaned);
+      this.changed();
       for (const segment of group) await this.deleteSegment(segment);
       await store.renameFile(dir, swap, segmentFileName(base, '.log'));
       await cleaned.persistIndexes(store, dir);
@@ -595,6 +615,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
       if ((segment.size === 0 && next === undefined) || !eligible(segment, next)) break;
       if (next === undefined) this.rollActive();
       this.segments.shift();
+      this.changed();
       count++;
       await this.deleteSegment(segment);
     }

@@ -4,6 +4,7 @@ import type { Clock, Timer } from '../clock.ts';
 import type { BrokerConfig } from '../config.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
+import { ChangeMark } from '../metrics/change-mark.ts';
 import type { Cluster, ClusterTopicStore } from '../cluster/cluster.ts';
 import type { ReplicaLog } from '../replication/replicator.ts';
 import type { DiskMonitor } from '../storage/disk-monitor.ts';
@@ -63,6 +64,8 @@ const MAX_PARTITIONS = 100_000;
 export class TopicRegistry {
   private metadata: MetadataLog<TopicDescriptor> | undefined;
   private readonly logs = new Map<string, Array<ReplicaLog | undefined>>();
+  /** Per topic with logs here: touched by every change of them (see `changesOf`). */
+  private readonly changes = new Map<string, ChangeMark>();
   /** Cluster topics as this broker last applied them. */
   private readonly clusterTopics = new Map<string, TopicDescriptor>();
   private readonly syncs = new Map<string, Promise<void>>();
@@ -110,6 +113,7 @@ export class TopicRegistry {
     await this.retentionRunning;
     await Promise.all(this.syncs.values());
     this.logs.clear();
+    this.changes.clear();
     this.listeners.clear();
   }
 
@@ -134,6 +138,15 @@ export class TopicRegistry {
   /** A topic's partition logs by partition (holes where this broker hosts no replica), or undefined while it has none open here. */
   logsOf(topic: string): readonly (PartitionLog | undefined)[] | undefined {
     return this.logs.get(topic);
+  }
+
+  /**
+   * Touched by every change of what the topic's logs here report (appends, high watermark, retention,
+   * segments) and of their set (partitions added, replicas opened): metrics read a topic's logs again
+   * only when it moved. Undefined while the topic has no logs here.
+   */
+  changesOf(topic: string): ChangeMark | undefined {
+    return this.changes.get(topic);
   }
 
   /** A topic's partition logs, by partition (a cluster topic has holes where this broker hosts no replica). */
@@ -191,6 +204,7 @@ export class TopicRegistry {
     }
     await this.store.delete(name);
     this.logs.delete(name);
+    this.changes.delete(name);
     this.emit({ type: 'deleted', topic });
     for (let p = 0; p < topic.partitions; p++) await this.engine.deleteLog({ topic: name, partition: p });
     return topic;
@@ -263,6 +277,7 @@ export class TopicRegistry {
       const logs = this.logs.get(name) ?? [];
       this.clusterTopics.delete(name);
       this.logs.delete(name);
+      this.changes.delete(name);
       this.emit({ type: 'deleted', topic: before });
       for (let p = 0; p < logs.length; p++) if (logs[p]) await this.engine.deleteLog({ topic: name, partition: p });
     }
@@ -282,6 +297,7 @@ export class TopicRegistry {
     }
     logs.length = Math.max(logs.length, topic.partitions);
     this.logs.set(name, logs);
+    this.watchLogs(name, opened.map((p) => logs[p]!));
     this.clusterTopics.set(name, topic);
     if (!current) this.emit({ type: 'created', topic });
     else if (current.partitions < topic.partitions) this.emit({ type: 'partitions', topic, previous: current.partitions });
@@ -326,7 +342,17 @@ export class TopicRegistry {
     const config = logConfigFor(topic.config, this.config.topics);
     const logs: ReplicaLog[] = [];
     for (let p = from; p < topic.partitions; p++) logs.push(await this.engine.openLog({ topic: topic.name, partition: p }, config));
+    this.watchLogs(topic.name, logs);
     return logs;
+  }
+
+  /** Makes every change of these logs, newly part of the topic, touch its mark; touches it (the set of logs changed). */
+  private watchLogs(name: string, logs: readonly PartitionLog[]): void {
+    let mark = this.changes.get(name);
+    if (mark) mark.touch();
+    else this.changes.set(name, (mark = new ChangeMark()));
+    const touch = () => mark.touch();
+    for (const log of logs) log.onChange(touch);
   }
 
   private emit(event: TopicEvent): void {

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import {
   AdminError,
   AdminReply,
+  ChunkedBody,
   hostAddresses,
   permits,
   type AdminEndpoints,
@@ -124,7 +125,6 @@ export class AdminServer {
     if (route.access !== 'public' && !principal) return reply;
     const result = await route.handler({ params, query: singleValued(request.query as Record<string, string | string[] | undefined>), body: request.body, principal, headers: request.headers as Record<string, string | undefined> });
     if (!(result instanceof AdminReply)) return send(reply, 200, result);
-    if (result.sent) reply.raw.once('close', result.sent);
     reply.headers(result.headers);
     return send(reply, result.status, result.body);
   }
@@ -174,11 +174,26 @@ export class AdminServer {
 function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
   reply.code(status);
   if (body === undefined) return reply.send();
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+  if (typeof body === 'string' || Buffer.isBuffer(body) || body instanceof ChunkedBody) {
     if (!reply.hasHeader('content-type')) reply.header('content-type', 'text/plain; charset=utf-8');
-    return reply.send(body);
+    return body instanceof ChunkedBody ? sendChunks(reply, body) : reply.send(body);
   }
   return reply.header('content-type', 'application/json').header('cache-control', 'no-cache').send(JSON.stringify(body));
+}
+
+/**
+ * Writes the chunks to the socket as they are, in one gathered write (corked: one writev for the lot),
+ * never joined into one buffer. The reply is taken from fastify (hijacked), which would copy or pipe them.
+ */
+function sendChunks(reply: FastifyReply, body: ChunkedBody): FastifyReply {
+  reply.hijack();
+  const response = reply.raw;
+  response.writeHead(reply.statusCode, { ...reply.getHeaders(), 'content-length': body.length } as http.OutgoingHttpHeaders);
+  response.cork();
+  for (const chunk of body.chunks) response.write(chunk);
+  // end() uncorks fully: the head and every chunk go out together.
+  response.end();
+  return reply;
 }
 
 /** `Authorization: Basic base64(user:password)`; the password may contain colons, the user may not. */

@@ -3,6 +3,7 @@ import {
   AdminReply,
   type AdminRequest,
   type ClientConnection,
+  ChunkedBody,
   WHARF_VERSION,
   type AdminEndpoints,
   type AdminRoute,
@@ -30,10 +31,7 @@ export interface ServerRouteSources {
 
 /** What the admin server answers itself: probes, metrics, the broker overview and the endpoint index. */
 export function serverRoutes(s: ServerRouteSources): AdminRoute[] {
-  const metrics = async (): Promise<AdminReply> => {
-    const { text, release } = await s.metrics.scrapeLent();
-    return new AdminReply(200, text, { 'content-type': s.metrics.contentType }, release);
-  };
+  const metrics = async (): Promise<AdminReply> => new AdminReply(200, new ChunkedBody(await s.metrics.scrapeChunks()), { 'content-type': s.metrics.contentType });
   return [
     { method: 'GET', path: '/health/live', access: 'public', summary: 'liveness: 200 while the process answers HTTP', handler: () => ({ status: 'ok' }) },
     {

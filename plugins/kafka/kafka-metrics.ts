@@ -1,4 +1,5 @@
-import { BlockScratch, LabelCache, LabelSet, WHARF, type GroupCoordinator, type Metrics, type OffsetStore, type StoredOffset, type TcpListener, type TopicRegistry } from '../../core/index.ts';
+import { LabelCache, LabelSet, WHARF, type GroupCoordinator, type Metrics, type OffsetStore, type TcpListener, type TopicRegistry } from '../../core/index.ts';
+import { GroupLags } from './group-lags.ts';
 import type { KafkaTraffic, TopicTraffic } from './kafka-traffic.ts';
 
 export interface KafkaMetricSources {
@@ -20,8 +21,7 @@ const KAFKA = new LabelSet({ protocol: 'kafka' });
  */
 export function contributeKafkaMetrics({ metrics, traffic, listeners, topics, offsets, coordinator }: KafkaMetricSources): () => void {
   const topicLabels = new LabelCache((_counts: TopicTraffic, topic: string) => ({ protocol: 'kafka', topic }));
-  const lagLabels = new LabelCache((committed: StoredOffset) => ({ protocol: 'kafka', group: committed.group, topic: committed.topic, partition: committed.partition }));
-  const lag = new BlockScratch<string>();
+  const lag = new GroupLags(topics, offsets);
   const perTopic = (spec: (typeof WHARF)[keyof typeof WHARF], read: (t: TopicTraffic) => number) =>
     metrics.family(spec).contribute((emit) => {
       for (const [topic, counts] of traffic.entries()) emit(read(counts), topicLabels.of(counts, topic));
@@ -33,20 +33,7 @@ export function contributeKafkaMetrics({ metrics, traffic, listeners, topics, of
     perTopic(WHARF.bytesOut, (t) => t.bytesOut),
     metrics.family(WHARF.connections).contribute((emit) => emit(sum(listeners, (l) => l.connectionCount), KAFKA)),
     metrics.family(WHARF.connectionsOpened).contribute((emit) => emit(sum(listeners, (l) => l.acceptedCount), KAFKA)),
-    metrics.family(WHARF.groupLag).contribute((emit) => {
-      // A block per group: the lines of a group whose lags are unchanged are copied.
-      for (const group of offsets.groups()) {
-        let count = 0;
-        for (const committed of offsets.committed(group)) {
-          lag.ensure(count);
-          const log = topics.log(committed.topic, committed.partition);
-          lag.values[count] = log ? Math.max(0, log.highWatermark - committed.offset) : NaN;
-          lag.labels[count++] = lagLabels.of(committed);
-        }
-        emit.block(lag.block(group), lag.values, lag.labels, count);
-      }
-      lag.sweep();
-    }),
+    metrics.family(WHARF.groupLag).contribute((emit) => lag.emit(emit)),
     metrics.family(WHARF.groupMembers).contribute((emit) => {
       for (const listing of coordinator.list()) emit(coordinator.memberCount(listing.groupId), { protocol: 'kafka', group: listing.groupId });
     }),

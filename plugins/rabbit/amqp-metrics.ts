@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { BlockScratch, LabelCache, LabelSet, WHARF, type DiskMonitor, type Emit, type FamilySpec, type Metrics } from '../../core/index.ts';
+import { BlockScratch, LabelCache, LabelSet, SeriesBlock, WHARF, type DiskMonitor, type Emit, type FamilySpec, type Metrics } from '../../core/index.ts';
 import { SERVER_VERSION } from './amqp-context.ts';
 import type { AmqpServer } from './amqp-server.ts';
 import { ChannelStats } from './amqp-stats.ts';
 import type { AmqpQueue } from './model/queue.ts';
+import { QUEUE_FIELDS, QueueField as F, QueueSnapshot } from './queue-snapshot.ts';
 
 /** How this node names itself to RabbitMQ tools: `rabbitmq_node`, the management API's `node`. */
 export interface AmqpIdentity {
@@ -67,8 +68,6 @@ export const RABBITMQ = {
   fdAlarm: family('gauge', 'rabbitmq_alarms_file_descriptor_limit', 'is 1 if file descriptor limit alarm is in effect'),
 } as const;
 
-/** Queues per block of a per-queue family (see `perQueue`). */
-const QUEUE_BLOCK = 64;
 const PROMETHEUS_CLIENT_VERSION = (createRequire(import.meta.url)('prom-client/package.json') as { version: string }).version;
 const AMQP = new LabelSet({ protocol: 'amqp' });
 const AMQP091 = new LabelSet({ protocol: 'amqp091' });
@@ -80,29 +79,29 @@ const CLASSIC = new LabelSet({ protocol: 'amqp091', queue_type: 'rabbit_classic_
  * counters the connections, channels and queues keep. Returns the remover.
  */
 export function contributeAmqpMetrics(metrics: Metrics, server: AmqpServer, identity: AmqpIdentity, disk: DiskMonitor): () => void {
-  /** A family with a series per queue, each vhost's queues one block: the lines of a vhost whose queues are unchanged are copied. */
+  const snapshot = new QueueSnapshot(server);
   /**
-   * A family with a series per queue, in blocks of QUEUE_BLOCK queues of a vhost: the lines of a block whose
-   * queues are unchanged are copied, so a busy queue re-renders its block only.
+   * A family with a series per queue, in the snapshot's blocks of QUEUE_BLOCK queues of a vhost: the lines
+   * of a block whose queues are unchanged are sent as kept, so a busy queue re-renders its block only.
    */
-  const perQueue = (spec: FamilySpec, value: (queue: AmqpQueue) => number, labels: LabelCache<AmqpQueue, string>) => {
-    const scratch = new BlockScratch<string>();
+  const perQueue = (spec: FamilySpec, value: (row: Float64Array, at: number) => number, labels: LabelCache<AmqpQueue, string>) => {
+    const scratch = new BlockScratch();
+    const blocks: SeriesBlock[] = [];
     return metrics.family(spec).contribute((emit) => {
-      for (const vhost of server.vhosts.values()) {
-        let count = 0;
-        let block = 0;
-        for (const queue of vhost.queues.values()) {
-          scratch.ensure(count);
-          scratch.values[count] = value(queue);
-          scratch.labels[count++] = labels.of(queue, vhost.name);
-          if (count === QUEUE_BLOCK) {
-            emit.block(scratch.block(`${vhost.name}\0${block++}`), scratch.values, scratch.labels, count);
-            count = 0;
-          }
+      snapshot.refresh(emit.scrape);
+      const queueBlocks = snapshot.blocks;
+      for (let b = 0; b < queueBlocks.length; b++) {
+        const { queues, rows, changes, vhost, count } = queueBlocks[b]!;
+        const block = (blocks[b] ??= new SeriesBlock());
+        if (emit.cached(block, changes)) continue;
+        scratch.ensure(count);
+        for (let i = 0; i < count; i++) {
+          scratch.values[i] = value(rows, i * QUEUE_FIELDS);
+          scratch.labels[i] = labels.of(queues[i]!, vhost);
         }
-        if (count > 0) emit.block(scratch.block(`${vhost.name}\0${block}`), scratch.values, scratch.labels, count);
+        emit.block(block, scratch.values, scratch.labels, count);
       }
-      scratch.sweep();
+      blocks.length = queueBlocks.length;
     });
   };
   const wharfLabels = new LabelCache((queue: AmqpQueue, vhost: string) => ({ protocol: 'amqp', vhost, queue: queue.name }));
@@ -111,15 +110,15 @@ export function contributeAmqpMetrics(metrics: Metrics, server: AmqpServer, iden
   const counters = server.counters;
   const one = (spec: FamilySpec, value: () => number, labels?: LabelSet) => metrics.family(spec).contribute((emit) => emit(value(), labels));
   const removers = [
-    perQueue(WHARF.messagesIn, (q) => q.stats.published, wharfLabels),
-    perQueue(WHARF.bytesIn, (q) => q.stats.publishedBytes, wharfLabels),
-    perQueue(WHARF.messagesOut, (q) => q.stats.delivered, wharfLabels),
-    perQueue(WHARF.bytesOut, (q) => q.stats.deliveredBytes, wharfLabels),
-    perQueue(WHARF.redeliveries, (q) => q.stats.redelivered, wharfLabels),
-    perQueue(WHARF.acks, (q) => q.stats.acked, wharfLabels),
-    perQueue(WHARF.queueReady, (q) => q.messageCount, wharfLabels),
-    perQueue(WHARF.queueUnacked, (q) => q.unackedCount, wharfLabels),
-    perQueue(WHARF.consumers, (q) => q.consumerCount, wharfLabels),
+    perQueue(WHARF.messagesIn, (r, at) => r[at + F.published]!, wharfLabels),
+    perQueue(WHARF.bytesIn, (r, at) => r[at + F.publishedBytes]!, wharfLabels),
+    perQueue(WHARF.messagesOut, (r, at) => r[at + F.delivered]!, wharfLabels),
+    perQueue(WHARF.bytesOut, (r, at) => r[at + F.deliveredBytes]!, wharfLabels),
+    perQueue(WHARF.redeliveries, (r, at) => r[at + F.redelivered]!, wharfLabels),
+    perQueue(WHARF.acks, (r, at) => r[at + F.acked]!, wharfLabels),
+    perQueue(WHARF.queueReady, (r, at) => r[at + F.ready]!, wharfLabels),
+    perQueue(WHARF.queueUnacked, (r, at) => r[at + F.unacked]!, wharfLabels),
+    perQueue(WHARF.consumers, (r, at) => r[at + F.consumers]!, wharfLabels),
     metrics.family(WHARF.confirms).contribute((emit) => totals(emit, (s) => s.confirm, AMQP)),
     one(WHARF.connections, () => server.openConnections.size, AMQP),
     one(WHARF.connectionsOpened, () => counters.connectionsOpened, AMQP),
@@ -143,10 +142,10 @@ export function contributeAmqpMetrics(metrics: Metrics, server: AmqpServer, iden
         for (const [number, channel] of connection.openChannels) emit(count(channel.consumerList), { channel: `${connectionName(connection)} (${number})` });
       }
     }),
-    perQueue(RABBITMQ.queueReady, (q) => q.messageCount, rabbitLabels),
-    perQueue(RABBITMQ.queueUnacked, (q) => q.unackedCount, rabbitLabels),
-    perQueue(RABBITMQ.queueMessages, (q) => q.messageCount + q.unackedCount, rabbitLabels),
-    perQueue(RABBITMQ.queueConsumers, (q) => q.consumerCount, rabbitLabels),
+    perQueue(RABBITMQ.queueReady, (r, at) => r[at + F.ready]!, rabbitLabels),
+    perQueue(RABBITMQ.queueUnacked, (r, at) => r[at + F.unacked]!, rabbitLabels),
+    perQueue(RABBITMQ.queueMessages, (r, at) => r[at + F.ready]! + r[at + F.unacked]!, rabbitLabels),
+    perQueue(RABBITMQ.queueConsumers, (r, at) => r[at + F.consumers]!, rabbitLabels),
     metrics.family(RABBITMQ.received).contribute((emit) => totals(emit, (s) => s.publish, AMQP091)),
     metrics.family(RABBITMQ.receivedConfirm).contribute((emit) => totals(emit, (s) => s.publishConfirm, AMQP091)),
     metrics.family(RABBITMQ.routed).contribute((emit) => totals(emit, (s) => s.routed, AMQP091)),
