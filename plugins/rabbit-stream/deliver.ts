@@ -7,8 +7,12 @@ const CHUNK_HEADER_SIZE = 48;
 /** Frame size, key, version, subscription id. */
 const DELIVER_PREFIX = 4 + 2 + 2 + 1;
 const OSIRIS_MAGIC_VERSION = 0x50;
-/** A chunk gathers consecutive batches up to about this many bytes of entries (osiris writes big chunks under load too). */
-const CHUNK_DATA_TARGET = 256 * 1024;
+/**
+ * A chunk gathers consecutive batches up to about this many bytes of entries (osiris writes big chunks
+ * under load too). Clients pay per chunk (rabbitmq-stream-js-client formats every Deliver it decodes)
+ * and per socket read of a partial frame (it copies what it holds so far): 512 KiB balances the two.
+ */
+const CHUNK_DATA_TARGET = 512 * 1024;
 const FIRST_SCRATCH_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 /** Entries per chunk: the header counts them in a uint16. */

@@ -101,8 +101,8 @@ describe('stream protocol flow: confirms and credit', () => {
     const wire = await connected();
     expect(await answered(wire, request(0x0d, 10, str('credited'), int32(0)))).toBe(1);
     expect(await answered(wire, declarePublisher(11, 1, '', 'credited'))).toBe(1);
-    // Three 150 KB messages, one per read: chunks are cut near 256 KB, so they make two chunks.
-    const big = Buffer.alloc(150 * 1024, 'b');
+    // Three 300 KB messages, one per read: chunks are cut near 512 KB, so they make two chunks.
+    const big = Buffer.alloc(300 * 1024, 'b');
     for (let id = 1; id <= 3; id++) {
       wire.send(publish(1, [{ id, body: big }]));
       expect((await wire.frame())!.readUInt16BE(0)).toBe(0x03);
