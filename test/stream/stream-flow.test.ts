@@ -1,20 +1,36 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { hasProgram } from '../helpers/programs.ts';
+import { startRabbitMq, type RabbitMq } from '../helpers/rabbitmq.ts';
 import { codeOf, int32, open, request, str, StreamWire } from '../helpers/stream-wire.ts';
 import { startStream, type StreamTestBroker } from '../helpers/stream.ts';
 
+const rabbitPresent = hasProgram('rabbitmq', 'the RabbitMQ 3.10.8 side of the stream confirm cases');
+let rabbit: RabbitMq | undefined;
 let broker: StreamTestBroker | undefined;
 const wires: StreamWire[] = [];
+beforeAll(async () => {
+  if (rabbitPresent) rabbit = await startRabbitMq({ stream: true });
+}, 90_000);
+afterAll(async () => {
+  await rabbit?.stop();
+});
 afterEach(async () => {
   for (const w of wires.splice(0)) w.close();
   await broker?.stop();
   broker = undefined;
 });
 
-async function connected(): Promise<StreamWire> {
-  const wire = await StreamWire.connect(broker!.port);
+async function connected(port = broker!.port): Promise<StreamWire> {
+  const wire = await StreamWire.connect(port);
   wires.push(wire);
   expect(await open(wire)).toBe(1);
   return wire;
+}
+
+/** The stream port of each broker a differential case runs against: Wharf, and RabbitMQ 3.10.8 when installed. */
+async function targets(): Promise<Array<{ name: string; port: number }>> {
+  broker = await startStream();
+  return [{ name: 'wharf', port: broker.port }, ...(rabbit ? [{ name: 'rabbitmq', port: rabbit.streamPort }] : [])];
 }
 
 async function answered(wire: StreamWire, body: Buffer): Promise<number> {
@@ -65,36 +81,40 @@ async function framesUntilQuiet(wire: StreamWire, quietMs = 300): Promise<Buffer
 const chunkOf = (deliver: Buffer) => ({ entries: deliver.readUInt16BE(7), firstOffset: Number(deliver.readBigUInt64BE(29)) });
 
 describe('stream protocol flow: confirms and credit', () => {
-  it('confirms the Publish frames of one socket read in one PublishConfirm, once stored (RabbitMQ confirms per osiris write)', async () => {
-    broker = await startStream();
-    const wire = await connected();
-    expect(await answered(wire, request(0x0d, 10, str('confirmed'), int32(0)))).toBe(1);
-    expect(await answered(wire, declarePublisher(11, 7, '', 'confirmed'))).toBe(1);
-    const frames = [0, 1, 2, 3, 4].map((f) => publish(7, [0, 1, 2].map((i) => ({ id: f * 3 + i + 1, body: Buffer.from(`m${f * 3 + i + 1}`) }))));
-    wire.sendTogether(...frames);
-    const confirms = (await framesUntilQuiet(wire)).filter((f) => f.readUInt16BE(0) === 0x03);
-    expect(confirms).toHaveLength(1);
-    expect(confirms[0]![4]).toBe(7);
-    expect(publishingIds(confirms[0]!)).toEqual([...Array(15).keys()].map((i) => i + 1));
-    expect(await answered(wire, subscribe(12, 1, 'confirmed', 10))).toBe(1);
-    const deliver = (await wire.frame())!;
-    expect(deliver.readUInt16BE(0)).toBe(0x08);
-    expect(chunkOf(deliver)).toEqual({ entries: 15, firstOffset: 0 });
-  });
+  it('confirms the Publish frames of one socket read in one PublishConfirm, once stored, as RabbitMQ 3.10.8 (one confirm per osiris write)', async () => {
+    for (const { name, port } of await targets()) {
+      const wire = await connected(port);
+      const stream = `confirmed-${Date.now()}`;
+      expect(await answered(wire, request(0x0d, 10, str(stream), int32(0))), name).toBe(1);
+      expect(await answered(wire, declarePublisher(11, 7, '', stream)), name).toBe(1);
+      const frames = [0, 1, 2, 3, 4].map((f) => publish(7, [0, 1, 2].map((i) => ({ id: f * 3 + i + 1, body: Buffer.from(`m${f * 3 + i + 1}`) }))));
+      wire.sendTogether(...frames);
+      const confirms = (await framesUntilQuiet(wire)).filter((f) => f.readUInt16BE(0) === 0x03);
+      expect(confirms, name).toHaveLength(1);
+      expect(confirms[0]![4], name).toBe(7);
+      expect(publishingIds(confirms[0]!), name).toEqual([...Array(15).keys()].map((i) => i + 1));
+      expect(await answered(wire, subscribe(12, 1, stream, 10)), name).toBe(1);
+      const deliver = (await wire.frame())!;
+      expect(deliver.readUInt16BE(0), name).toBe(0x08);
+      expect(chunkOf(deliver), name).toEqual({ entries: 15, firstOffset: 0 });
+    }
+  }, 60_000);
 
-  it('confirms a named publisher’s duplicates sent in the same read without storing them twice', async () => {
-    broker = await startStream();
-    const wire = await connected();
-    expect(await answered(wire, request(0x0d, 10, str('deduplicated'), int32(0)))).toBe(1);
-    expect(await answered(wire, declarePublisher(11, 3, 'writer', 'deduplicated'))).toBe(1);
-    const message = (id: number) => ({ id, body: Buffer.from(`m${id}`) });
-    wire.sendTogether(publish(3, [message(1), message(2), message(3)]), publish(3, [message(2), message(3), message(4)]));
-    const ids = (await framesUntilQuiet(wire)).filter((f) => f.readUInt16BE(0) === 0x03).flatMap(publishingIds);
-    expect(ids.sort((a, b) => a - b)).toEqual([1, 2, 2, 3, 3, 4]);
-    expect(await answered(wire, subscribe(12, 1, 'deduplicated', 10))).toBe(1);
-    const delivered = (await framesUntilQuiet(wire)).filter((f) => f.readUInt16BE(0) === 0x08);
-    expect(delivered.reduce((n, f) => n + chunkOf(f).entries, 0)).toBe(4);
-  });
+  it('confirms a named publisher’s duplicates sent in the same read without storing them twice, as RabbitMQ 3.10.8', async () => {
+    for (const { name, port } of await targets()) {
+      const wire = await connected(port);
+      const stream = `deduplicated-${Date.now()}`;
+      expect(await answered(wire, request(0x0d, 10, str(stream), int32(0))), name).toBe(1);
+      expect(await answered(wire, declarePublisher(11, 3, 'writer', stream)), name).toBe(1);
+      const message = (id: number) => ({ id, body: Buffer.from(`m${id}`) });
+      wire.sendTogether(publish(3, [message(1), message(2), message(3)]), publish(3, [message(2), message(3), message(4)]));
+      const ids = (await framesUntilQuiet(wire)).filter((f) => f.readUInt16BE(0) === 0x03).flatMap(publishingIds);
+      expect(ids.sort((a, b) => a - b), name).toEqual([1, 2, 2, 3, 3, 4]);
+      expect(await answered(wire, subscribe(12, 1, stream, 10)), name).toBe(1);
+      const delivered = (await framesUntilQuiet(wire)).filter((f) => f.readUInt16BE(0) === 0x08);
+      expect(delivered.reduce((n, f) => n + chunkOf(f).entries, 0), name).toBe(4);
+    }
+  }, 60_000);
 
   it('sends one chunk per credit: the next only after the next Credit, then what arrived meanwhile', async () => {
     broker = await startStream();
