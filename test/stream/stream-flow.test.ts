@@ -77,16 +77,22 @@ async function framesUntilQuiet(wire: StreamWire, quietMs = 300): Promise<Buffer
   }
 }
 
+/** A connection to `port` with a new stream (named after `prefix`) and a publisher on it. */
+async function withPublisher(name: string, port: number, prefix: string, publisherId: number, reference: string): Promise<{ wire: StreamWire; stream: string }> {
+  const wire = await connected(port);
+  const stream = `${prefix}-${Date.now()}`;
+  expect(await answered(wire, request(0x0d, 10, str(stream), int32(0))), name).toBe(1);
+  expect(await answered(wire, declarePublisher(11, publisherId, reference, stream)), name).toBe(1);
+  return { wire, stream };
+}
+
 /** The entry count and first offset of a Deliver frame's chunk. */
 const chunkOf = (deliver: Buffer) => ({ entries: deliver.readUInt16BE(7), firstOffset: Number(deliver.readBigUInt64BE(29)) });
 
 describe('stream protocol flow: confirms and credit', () => {
   it('confirms the Publish frames of one socket read in one PublishConfirm, once stored, as RabbitMQ 3.10.8 (one confirm per osiris write)', async () => {
     for (const { name, port } of await targets()) {
-      const wire = await connected(port);
-      const stream = `confirmed-${Date.now()}`;
-      expect(await answered(wire, request(0x0d, 10, str(stream), int32(0))), name).toBe(1);
-      expect(await answered(wire, declarePublisher(11, 7, '', stream)), name).toBe(1);
+      const { wire, stream } = await withPublisher(name, port, 'confirmed', 7, '');
       const frames = [0, 1, 2, 3, 4].map((f) => publish(7, [0, 1, 2].map((i) => ({ id: f * 3 + i + 1, body: Buffer.from(`m${f * 3 + i + 1}`) }))));
       wire.sendTogether(...frames);
       const confirms = (await framesUntilQuiet(wire)).filter((f) => f.readUInt16BE(0) === 0x03);
@@ -102,10 +108,7 @@ describe('stream protocol flow: confirms and credit', () => {
 
   it('confirms a named publisher’s duplicates sent in the same read without storing them twice, as RabbitMQ 3.10.8', async () => {
     for (const { name, port } of await targets()) {
-      const wire = await connected(port);
-      const stream = `deduplicated-${Date.now()}`;
-      expect(await answered(wire, request(0x0d, 10, str(stream), int32(0))), name).toBe(1);
-      expect(await answered(wire, declarePublisher(11, 3, 'writer', stream)), name).toBe(1);
+      const { wire, stream } = await withPublisher(name, port, 'deduplicated', 3, 'writer');
       const message = (id: number) => ({ id, body: Buffer.from(`m${id}`) });
       wire.sendTogether(publish(3, [message(1), message(2), message(3)]), publish(3, [message(2), message(3), message(4)]));
       const ids = (await framesUntilQuiet(wire)).filter((f) => f.readUInt16BE(0) === 0x03).flatMap(publishingIds);
