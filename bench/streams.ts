@@ -5,7 +5,8 @@
  * Wharf runs twice: with `--topics-flush always` (its default: fdatasync before a confirm) and `never`
  * (the OS writes back, as RabbitMQ's osiris does). RabbitMQ is skipped when Debian's rabbitmq-server is
  * not installed. Each figure also shows the client's CPU per message: near the wall time per message, the
- * client (one JavaScript thread) is the limit, whatever the broker does. BENCH_STREAM_ONLY (wharf | rabbitmq), BENCH_STREAM_RUNS (3), BENCH_STREAM_COUNT (500,000 for 100 B; a fifth of it for 1 KiB).
+ * client (one JavaScript thread) is the limit, whatever the broker does. BENCH_STREAM_ONLY (wharf |
+ * rabbitmq), BENCH_STREAM_RUNS (3), BENCH_STREAM_COUNT (500,000 for 100 B; a fifth of it for 1 KiB).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
