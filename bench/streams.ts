@@ -4,7 +4,9 @@
  * `first`, 100 B and 1 KiB bodies, with the broker's CPU per message (from /proc) beside each figure.
  * Wharf runs twice: with `--topics-flush always` (its default: fdatasync before a confirm) and `never`
  * (the OS writes back, as RabbitMQ's osiris does). RabbitMQ is skipped when Debian's rabbitmq-server is
- * not installed. BENCH_STREAM_ONLY (wharf | rabbitmq), BENCH_STREAM_RUNS (3), BENCH_STREAM_COUNT (500,000 for 100 B; a fifth of it for 1 KiB).
+ * not installed. Each figure also shows the client's CPU per message: near the wall time per message, the
+ * client (one JavaScript thread) is the limit, whatever the broker does. BENCH_STREAM_ONLY (wharf |
+ * rabbitmq), BENCH_STREAM_RUNS (3), BENCH_STREAM_COUNT (500,000 for 100 B; a fifth of it for 1 KiB).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -96,13 +98,21 @@ function worker(args: string[]): ChildProcess & { exited: Promise<unknown> } {
   return Object.assign(child, { exited: new Promise((resolve) => child.once('exit', resolve)) });
 }
 
-/** msg/s and broker CPU µs per message of one phase. */
-async function phase(broker: Broker, args: string[], count: number): Promise<{ rate: number; cpuUs: number }> {
+interface Phase {
+  rate: number;
+  /** Broker CPU µs per message. */
+  cpuUs: number;
+  /** Client CPU µs per message. */
+  clientUs: number;
+}
+
+/** msg/s, broker and client CPU µs per message of one phase. */
+async function phase(broker: Broker, args: string[], count: number): Promise<Phase> {
   const cpuBefore = cpuSeconds(broker.pid);
   const child = worker(args);
-  const [, ms] = await lineFields(child, 'done');
+  const [, ms, clientMs] = await lineFields(child, 'done');
   await child.exited;
-  return { rate: (count * 1000) / Number(ms), cpuUs: ((cpuSeconds(broker.pid) - cpuBefore) * 1e6) / count };
+  return { rate: (count * 1000) / Number(ms), cpuUs: ((cpuSeconds(broker.pid) - cpuBefore) * 1e6) / count, clientUs: (Number(clientMs) * 1000) / count };
 }
 
 fs.rmSync(TMP, { recursive: true, force: true });
@@ -115,14 +125,15 @@ if (only !== 'wharf') {
 }
 if (only !== 'rabbitmq') brokers.push(await startWharf('always'), await startWharf('never'));
 
-type Row = Map<string, { rate: number[]; cpu: number[] }>;
+type Row = Map<string, { rate: number[]; cpu: number[]; client: number[] }>;
 const rows = new Map<string, Row>();
-const record = (cell: string, broker: string, r: { rate: number; cpuUs: number }) => {
+const record = (cell: string, broker: string, r: Phase) => {
   if (!rows.has(cell)) rows.set(cell, new Map());
   const row = rows.get(cell)!;
-  if (!row.has(broker)) row.set(broker, { rate: [], cpu: [] });
+  if (!row.has(broker)) row.set(broker, { rate: [], cpu: [], client: [] });
   row.get(broker)!.rate.push(r.rate);
   row.get(broker)!.cpu.push(r.cpuUs);
+  row.get(broker)!.client.push(r.clientUs);
 };
 
 let seq = 0;
@@ -141,7 +152,8 @@ for (let run = 0; run < RUNS; run++) {
       record(`${bytes} B publish, confirms`, broker.name, published);
       const consumed = await phase(broker, ['consume', String(broker.port), stream, String(count)], count);
       record(`${bytes} B consume from first`, broker.name, consumed);
-      process.stderr.write(`${broker.name}: ${bytes} B: publish ${fmt(published.rate)} msg/s (${published.cpuUs.toFixed(1)} µs CPU/msg), consume ${fmt(consumed.rate)} msg/s (${consumed.cpuUs.toFixed(1)} µs CPU/msg)\n`);
+      const cpu = (p: Phase) => `${p.cpuUs.toFixed(1)} µs CPU/msg, client ${p.clientUs.toFixed(1)} µs of ${(1e6 / p.rate).toFixed(1)}`;
+      process.stderr.write(`${broker.name}: ${bytes} B: publish ${fmt(published.rate)} msg/s (${cpu(published)}), consume ${fmt(consumed.rate)} msg/s (${cpu(consumed)})\n`);
     }
   }
 }
@@ -152,10 +164,10 @@ const reference = names.find((n) => n.startsWith('rabbitmq'));
 const wharfDefault = names.find((n) => n.includes('always'));
 const compared = reference !== undefined && wharfDefault !== undefined;
 printTable(
-  `stream protocol msg/s (broker CPU µs per message), rabbitmq-stream-js-client in its own process, median of ${RUNS} (${fmt(COUNT)} × 100 B, ${fmt(COUNT / 5)} × 1 KiB)`,
+  `stream protocol msg/s (broker / client CPU µs per message), rabbitmq-stream-js-client in its own process, median of ${RUNS} (${fmt(COUNT)} × 100 B, ${fmt(COUNT / 5)} × 1 KiB)`,
   ['cell', ...names, ...(compared ? ['wharf (always) / rabbitmq', 'target'] : [])],
   [...rows].map(([cell, row]) => {
-    const cellOf = (n: string) => `${fmt(median(row.get(n)!.rate))} (${median(row.get(n)!.cpu).toFixed(1)} µs)`;
+    const cellOf = (n: string) => `${fmt(median(row.get(n)!.rate))} (${median(row.get(n)!.cpu).toFixed(1)} / ${median(row.get(n)!.client).toFixed(1)} µs)`;
     const ratio = compared ? [`${(median(row.get(wharfDefault)!.rate) / median(row.get(reference)!.rate)).toFixed(2)}×`, '≥ 2×'] : [];
     return [cell, ...names.map(cellOf), ...ratio];
   }),

@@ -1,7 +1,8 @@
 /**
  * A rabbitmq-stream-js-client load generator for bench/streams.ts.
- *   publish <port> <stream> <count> <bytes>  creates the stream, publishes with confirms; prints `done <ms>`
- *   consume <port> <stream> <count>          reads from first until count; prints `done <ms>`
+ *   publish <port> <stream> <count> <bytes>  creates the stream, publishes with confirms; prints `done <ms> <cpu ms>`
+ *   consume <port> <stream> <count>          reads from first until count; prints `done <ms> <cpu ms>`
+ * (<cpu ms>: this process's CPU time over the same span, to tell whether the client is the limit)
  */
 import { createRequire } from 'node:module';
 import { connect, Offset } from 'rabbitmq-stream-js-client';
@@ -37,19 +38,26 @@ if (mode === 'publish') {
   );
   const body = Buffer.alloc(Number(bytesText), 'x');
   const started = performance.now();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < count; i++) await publisher.send(body);
   await publisher.flush();
   await done;
-  console.log(`done ${performance.now() - started}`);
+  console.log(`done ${performance.now() - started} ${cpuMs(cpu)}`);
 } else {
   let received = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await new Promise<void>((resolve) => {
     void client.declareConsumer({ stream: stream!, offset: Offset.first() }, () => {
       if (++received === count) resolve();
     });
   });
-  console.log(`done ${performance.now() - started}`);
+  console.log(`done ${performance.now() - started} ${cpuMs(cpu)}`);
 }
 await client.close().catch(() => {});
+
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since);
+  return (user + system) / 1000;
+}
 process.exit(0);

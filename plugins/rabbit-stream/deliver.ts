@@ -7,8 +7,14 @@ const CHUNK_HEADER_SIZE = 48;
 /** Frame size, key, version, subscription id. */
 const DELIVER_PREFIX = 4 + 2 + 2 + 1;
 const OSIRIS_MAGIC_VERSION = 0x50;
-/** A chunk gathers consecutive batches up to about this many bytes of entries (osiris writes big chunks under load too). */
-const CHUNK_DATA_TARGET = 256 * 1024;
+/**
+ * A chunk gathers consecutive batches up to about this many bytes of entries (osiris writes big chunks
+ * under load too). Clients pay per chunk (rabbitmq-stream-js-client formats every Deliver it decodes)
+ * and per socket read of a partial frame (it copies what it holds so far): 512 KiB balances the two.
+ */
+const CHUNK_DATA_TARGET = 512 * 1024;
+const FIRST_SCRATCH_BYTES = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 /** Entries per chunk: the header counts them in a uint16. */
 const MAX_ENTRIES = 0xffff;
 
@@ -23,18 +29,17 @@ export interface Chunk {
 
 /**
  * Stored record batches as one Deliver frame: consecutive batches become one osiris user chunk of simple
- * entries, each an AMQP 1.0 message built around the stored body (one buffer per chunk, no object per
- * record). The first batch may begin before `fromOffset`: the chunk holds it whole, as osiris delivers
- * the chunk an offset falls in, and clients skip what they did not ask for. Transaction markers and the
- * batches of `aborted` Kafka transactions are left out: a chunk ends before them.
+ * entries, each an AMQP 1.0 message built around the stored body in one pass (one buffer per chunk, no
+ * object per record). The first batch may begin before `fromOffset`: the chunk holds it whole, as osiris
+ * delivers the chunk an offset falls in, and clients skip what they did not ask for. Transaction markers
+ * and the batches of `aborted` Kafka transactions are left out: a chunk ends before them.
  */
 export class ChunkEncoder {
   private readonly entries = new StreamEntryEncoder();
-  private readonly parts: Array<{ records: Buffer; start: number; count: number }> = [];
+  /** Where a chunk's entries are written as they are encoded (one pass), then copied into the frame. */
+  private scratch = EMPTY;
 
   encode(subscriptionId: number, batches: Buffer, pos: number, fromOffset: number, aborted: readonly AbortedTransaction[]): Chunk {
-    const parts = this.parts;
-    parts.length = 0;
     let dataLength = 0;
     let entries = 0;
     let firstOffset = -1;
@@ -69,10 +74,12 @@ export class ChunkEncoder {
       for (let i = 0; i < count; i++) {
         const length = reader.varint();
         const recordStart = reader.offset;
-        dataLength += 4 + this.entries.measure(records, recordStart, recordStart + length);
+        const size = this.entries.measure(records, recordStart, recordStart + length);
+        this.reserve(dataLength + 4 + size);
+        this.scratch.writeUInt32BE(size, dataLength); // simple entry: top bit 0, then the size
+        dataLength = this.entries.write(records, this.scratch, dataLength + 4);
         reader.offset = recordStart + length;
       }
-      parts.push({ records, start, count });
       if (firstOffset < 0) {
         firstOffset = baseOffset;
         epoch = Math.max(0, batches.readInt32BE(pos + BatchField.partitionLeaderEpoch));
@@ -83,7 +90,7 @@ export class ChunkEncoder {
       nextOffset = lastOffset + 1;
       pos = batchEnd;
     }
-    if (parts.length === 0) return { frame: undefined, next: pos, nextOffset };
+    if (entries === 0) return { frame: undefined, next: pos, nextOffset };
     const frame = Buffer.allocUnsafe(DELIVER_PREFIX + CHUNK_HEADER_SIZE + dataLength);
     frame.writeUInt32BE(frame.length - 4, 0);
     frame.writeUInt16BE(Command.deliver, 4);
@@ -97,23 +104,18 @@ export class ChunkEncoder {
     frame.writeBigInt64BE(timestamp, chunk + 8);
     frame.writeBigUInt64BE(BigInt(epoch), chunk + 16);
     frame.writeBigUInt64BE(BigInt(firstOffset), chunk + 24);
+    frame.writeInt32BE(crc32(this.scratch.subarray(0, dataLength)) | 0, chunk + 32);
     frame.writeUInt32BE(dataLength, chunk + 36);
     frame.writeUInt32BE(0, chunk + 40); // trailer length
     frame.writeUInt32BE(0, chunk + 44); // bloom size and reserved
-    let out = chunk + CHUNK_HEADER_SIZE;
-    for (const { records, start, count } of parts) {
-      const reader = new VarintReader(records, start, records.length);
-      for (let i = 0; i < count; i++) {
-        const length = reader.varint();
-        const recordStart = reader.offset;
-        const size = this.entries.measure(records, recordStart, recordStart + length);
-        frame.writeUInt32BE(size, out); // simple entry: top bit 0, then the size
-        out = this.entries.write(records, frame, out + 4);
-        reader.offset = recordStart + length;
-      }
-    }
-    parts.length = 0;
-    frame.writeInt32BE(crc32(frame.subarray(chunk + CHUNK_HEADER_SIZE)) | 0, chunk + 32);
+    this.scratch.copy(frame, chunk + CHUNK_HEADER_SIZE, 0, dataLength);
     return { frame, next: pos, nextOffset };
+  }
+
+  private reserve(bytes: number): void {
+    if (bytes <= this.scratch.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(bytes, this.scratch.length * 2, FIRST_SCRATCH_BYTES));
+    this.scratch.copy(grown);
+    this.scratch = grown;
   }
 }

@@ -135,6 +135,12 @@ export class FrameReader {
     return v;
   }
 
+  /** Steps over `n` bytes that must be there. */
+  skip(n: number): void {
+    this.need(n);
+    this.pos += n;
+  }
+
   uint64(): bigint {
     this.need(8);
     const v = this.buf.readBigUInt64BE(this.pos);

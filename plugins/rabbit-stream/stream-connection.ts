@@ -10,6 +10,7 @@ import {
   type PartitionLog,
 } from '../../core/index.ts';
 import { ChunkEncoder } from './deliver.ts';
+import { ConfirmQueue, PublishingIds } from './publish-confirms.ts';
 import { Code, Command, FrameReader, FrameWriter, OffsetType, RESPONSE, response, SERVER_COMMAND_VERSIONS } from './protocol.ts';
 import type { StreamServer } from './stream-server.ts';
 import type { StreamUser } from './stream-users.ts';
@@ -48,6 +49,8 @@ interface Subscription {
   pendingAt: number;
   /** Kafka transactions aborted among the pending batches: theirs are not delivered. */
   aborted: readonly AbortedTransaction[];
+  /** A Deliver frame built ahead, waiting for credit (`nextOffset` is already past it). */
+  ready: Buffer | undefined;
   credit: number;
   /** False for a waiting member of a single-active-consumer group: nothing is delivered to it. */
   active: boolean;
@@ -75,6 +78,13 @@ export class StreamConnection {
   private readonly subscriptions = new Map<number, Subscription>();
   private readonly builder = new StreamBatchBuilder();
   private readonly chunks = new ChunkEncoder();
+  /** The publisher whose publishes `builder` holds, appended as one batch at the end of the socket read. */
+  private batching: Publisher | undefined;
+  private readonly batchIds = new PublishingIds();
+  private readonly confirms = new ConfirmQueue(
+    (frames) => this.writeAll(frames),
+    () => this.frameMax,
+  );
   private pendingPublishBytes = 0;
   private paused = false;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -121,7 +131,7 @@ export class StreamConnection {
       return;
     }
     for (const frame of frames) {
-      if (this.closed || this.state === 'closing') return;
+      if (this.closed || this.state === 'closing') break;
       try {
         this.handle(frame);
       } catch (err) {
@@ -131,9 +141,11 @@ export class StreamConnection {
           this.logger.error({ err }, 'stream frame failed');
           this.refuse(Code.internalError, 'internal error');
         }
-        return;
+        break;
       }
     }
+    if (this.closed || this.state === 'closing') this.dropPublishes();
+    else this.flushPublishes();
   }
 
   /**
@@ -169,6 +181,7 @@ export class StreamConnection {
     const r = new FrameReader(frame);
     const key = r.uint16();
     const version = r.uint16();
+    if (key !== Command.publish) this.flushPublishes();
     if (key === Command.heartbeat) return;
     if (key === Command.publish) {
       if (this.state !== 'open') throw new BrokerError('MALFORMED_INPUT', 'publish before open');
@@ -514,46 +527,68 @@ export class StreamConnection {
     return this.publishers.values();
   }
 
+  /**
+   * A Publish frame: its messages join the batch of the publisher's publishes in this socket read
+   * (appended as one batch when the read ends or another publisher or command comes), its ids that
+   * batch's confirm. A duplicate (deduplication) is confirmed with the batch, not stored.
+   */
   private publish(r: FrameReader, version: number): void {
     const publisherId = r.uint8();
     const count = r.count(12);
     const publisher = this.publishers.get(publisherId);
-    const confirm = new FrameWriter(4 + 2 + 2 + 1 + 4 + count * 8).uint16(Command.publishConfirm).uint16(1).uint8(publisherId).int32(count);
+    const storing = publisher !== undefined && !this.server.readOnly;
+    if (storing && this.batching !== publisher) this.flushPublishes();
     const tracking = publisher?.tracking;
     const reference = publisher?.reference;
     let last = tracking && reference !== undefined ? (tracking.get(reference) ?? -1n) : -1n;
-    let highest = -1n;
+    let stored = 0;
     const buf = r.buf;
     for (let i = 0; i < count; i++) {
-      const publishingId = r.uint64();
+      const idAt = r.pos;
+      r.skip(8);
       if (version >= 2) r.string(); // filter value
       const length = r.int32();
       if (length < 0 || length > r.remaining) throw new BrokerError('MALFORMED_INPUT', 'message length out of range');
       const start = r.pos;
       r.pos += length;
-      confirm.uint64(publishingId);
       if (!publisher) continue;
-      if (tracking && publishingId <= last) continue; // a duplicate: confirmed, not stored
-      if (tracking) last = publishingId;
-      if (publishingId > highest) highest = publishingId;
+      if (tracking) {
+        const publishingId = buf.readBigUInt64BE(idAt);
+        if (publishingId <= last) {
+          if (storing) this.batchIds.add(buf, idAt);
+          continue;
+        }
+        last = publishingId;
+      }
+      stored++;
+      if (!storing) continue;
+      this.batchIds.add(buf, idAt);
       this.builder.add(buf, start, start + length);
     }
-    if (!publisher) {
-      this.publishError(publisherId, r, version, Code.publisherDoesNotExist);
+    if (!publisher) return this.publishErrors(publisherId, this.idsOf(r, version), Code.publisherDoesNotExist);
+    if (!storing) {
+      // Read-only storage: nothing is stored; a frame of duplicates only is still confirmed.
+      const ids = this.idsOf(r, version);
+      if (stored > 0) this.publishErrors(publisherId, ids, Code.internalError);
+      else this.confirms.confirm(publisherId, ids);
       return;
     }
-    const confirmFrame = confirm.finish();
-    if (this.builder.count === 0) {
-      this.write(confirmFrame);
-      return;
-    }
-    if (this.server.readOnly) {
-      this.builder.reset();
-      this.publishError(publisherId, r, version, Code.internalError);
-      return;
-    }
-    const batch = this.builder.build(Date.now(), tracking && reference !== undefined ? { reference: publisher.referenceBytes!, publishingId: last } : undefined);
     if (tracking && reference !== undefined) tracking.set(reference, last);
+    this.batching = publisher;
+  }
+
+  /** Appends the batch the publishes read so far make; its ids are confirmed once it is stored. */
+  private flushPublishes(): void {
+    const publisher = this.batching;
+    if (!publisher) return;
+    this.batching = undefined;
+    const ids = this.batchIds.take();
+    if (this.builder.count === 0) {
+      this.confirms.confirm(publisher.id, ids);
+      return;
+    }
+    const { tracking, reference } = publisher;
+    const batch = this.builder.build(Date.now(), tracking && reference !== undefined ? { reference: publisher.referenceBytes!, publishingId: tracking.get(reference)! } : undefined);
     const bytes = batch.length;
     this.pendingPublishBytes += bytes;
     if (this.pendingPublishBytes > MAX_PENDING_PUBLISH_BYTES && !this.paused) {
@@ -563,15 +598,25 @@ export class StreamConnection {
     publisher.log.append(batch).then(
       () => {
         this.appended(bytes);
-        this.write(confirmFrame);
+        this.confirms.confirm(publisher.id, ids);
       },
       (err: unknown) => {
         this.appended(bytes);
         if (tracking) this.server.tracking.forget(publisher.topic);
         this.logger.warn({ err, stream: publisher.stream }, 'stream append failed');
-        this.publishError(publisherId, new FrameReader(confirmFrame, 13), 0, Code.internalError);
+        this.publishErrors(publisher.id, ids, Code.internalError);
       },
     );
+  }
+
+  /** Forgets the publishes not appended yet (the connection is refused); their deduplication state is reloaded from the log. */
+  private dropPublishes(): void {
+    const publisher = this.batching;
+    if (!publisher) return;
+    this.batching = undefined;
+    this.batchIds.take();
+    this.builder.reset();
+    if (publisher.tracking) this.server.tracking.forget(publisher.topic);
   }
 
   private appended(bytes: number): void {
@@ -582,20 +627,35 @@ export class StreamConnection {
     }
   }
 
-  /** PublishError for every publishing id of a Publish frame (`version` 0: a list of bare ids, as a confirm carries). */
-  private publishError(publisherId: number, r: FrameReader, version: number, code: number): void {
-    r.pos = version === 0 ? 9 : 5;
-    const count = r.int32();
-    const w = new FrameWriter(4 + 9 + count * 10).uint16(Command.publishError).uint16(1).uint8(publisherId).int32(count);
-    for (let i = 0; i < count; i++) {
-      const publishingId = r.uint64();
-      if (version >= 1) {
-        if (version >= 2) r.string();
-        r.bytes();
-      }
-      w.uint64(publishingId).uint16(code);
+  /** The publishing ids of a Publish frame (8 bytes each), read again from its start. */
+  private idsOf(r: FrameReader, version: number): Buffer {
+    r.pos = 5;
+    const ids = new PublishingIds();
+    for (let i = r.int32(); i > 0; i--) {
+      ids.add(r.buf, r.pos);
+      r.skip(8);
+      if (version >= 2) r.string();
+      r.bytes();
     }
+    return ids.take();
+  }
+
+  /** PublishError with `code` for every id of `ids` (8 bytes each). */
+  private publishErrors(publisherId: number, ids: Buffer, code: number): void {
+    const count = ids.length / 8;
+    const w = new FrameWriter(4 + 9 + count * 10).uint16(Command.publishError).uint16(1).uint8(publisherId).int32(count);
+    for (let at = 0; at < ids.length; at += 8) w.uint64(ids.readBigUInt64BE(at)).uint16(code);
     this.write(w.finish());
+  }
+
+  private writeAll(frames: Buffer[]): void {
+    if (frames.length === 1) {
+      this.write(frames[0]!);
+      return;
+    }
+    this.socket.cork();
+    for (const frame of frames) this.write(frame);
+    this.socket.uncork();
   }
 
   // ---- consuming
@@ -648,6 +708,7 @@ export class StreamConnection {
       pending: EMPTY,
       pendingAt: 0,
       aborted: [],
+      ready: undefined,
       credit,
       active: !singleActive,
       group: singleActive ? reference : undefined,
@@ -713,6 +774,7 @@ export class StreamConnection {
     }
     subscription.nextOffset = offset;
     subscription.pending = EMPTY;
+    subscription.ready = undefined;
     subscription.active = true;
     this.pump(subscription);
   }
@@ -764,6 +826,7 @@ export class StreamConnection {
         if (err instanceof BrokerError && err.code === 'OFFSET_OUT_OF_RANGE') {
           subscription.nextOffset = subscription.log.logStartOffset;
           subscription.pending = EMPTY;
+          subscription.ready = undefined;
           subscription.again = true;
           return;
         }
@@ -780,33 +843,44 @@ export class StreamConnection {
       });
   }
 
+  /**
+   * Writes a chunk per credit. The next chunk is built as soon as the last one is written, credit or
+   * not: a client granting one credit per chunk it has handled (the usual policy) finds it ready
+   * instead of waiting for the read and encoding.
+   */
   private async deliver(s: Subscription): Promise<void> {
-    while (!s.closed && !this.closed && s.active && s.credit > 0) {
+    while (!s.closed && !this.closed && s.active) {
+      if (!s.ready) {
+        const frame = await this.nextChunk(s);
+        if (!frame || s.closed || !s.active) return;
+        s.ready = frame;
+      }
+      if (s.credit === 0) return;
+      const frame = s.ready;
+      s.ready = undefined;
+      s.credit--;
+      if (!this.write(frame) && !this.closed) await this.drained();
+    }
+  }
+
+  /** The Deliver frame of the next chunk past the subscription's offset, if the log has committed one. */
+  private async nextChunk(s: Subscription): Promise<Buffer | undefined> {
+    for (;;) {
       if (s.pendingAt >= s.pending.length) {
+        if (s.nextOffset >= s.log.highWatermark) return undefined;
         if (s.nextOffset < s.log.logStartOffset) s.nextOffset = s.log.logStartOffset;
-        const { records, aborted } = await readCommitted(s.log, s.nextOffset, READ_BYTES);
-        if (records.length === 0 || s.closed) return;
+        const from = s.nextOffset;
+        const { records, aborted } = await readCommitted(s.log, from, READ_BYTES);
+        if (records.length === 0 || s.closed || s.nextOffset !== from) return undefined;
         s.pending = records;
         s.pendingAt = 0;
         s.aborted = aborted;
       }
-      let writable = true;
-      this.socket.cork();
-      try {
-        while (s.pendingAt < s.pending.length && s.credit > 0 && s.active) {
-          const chunk = this.chunks.encode(s.id, s.pending, s.pendingAt, s.nextOffset, s.aborted);
-          s.pendingAt = chunk.next;
-          s.nextOffset = chunk.nextOffset;
-          if (chunk.frame) {
-            writable = this.write(chunk.frame);
-            s.credit--;
-          }
-        }
-      } finally {
-        this.socket.uncork();
-      }
+      const chunk = this.chunks.encode(s.id, s.pending, s.pendingAt, s.nextOffset, s.aborted);
+      s.pendingAt = chunk.next;
+      s.nextOffset = chunk.nextOffset;
       if (s.pendingAt >= s.pending.length) s.pending = EMPTY;
-      if (!writable && !this.closed) await this.drained();
+      if (chunk.frame) return chunk.frame;
     }
   }
 
@@ -876,6 +950,8 @@ export class StreamConnection {
     this.closed = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     for (const s of [...this.subscriptions.values()]) this.endSubscription(s);
+    this.dropPublishes();
+    this.confirms.clear();
     this.publishers.clear();
     this.onClosed(this);
   }

@@ -12,6 +12,8 @@ export interface RabbitMq {
   managementPort: number;
   /** rabbitmq_prometheus's port, with the `prometheus` option. */
   prometheusPort: number;
+  /** rabbitmq_stream's port (the stream protocol), with the `stream` option. */
+  streamPort: number;
   stop(): Promise<void>;
 }
 
@@ -22,6 +24,8 @@ export interface RabbitMqOptions {
   prometheus?: boolean;
   /** Settings of the rabbit application (`-rabbit name value`), such as dead_letter_worker_publisher_confirm_timeout. */
   rabbitSettings?: Record<string, number>;
+  /** Enable rabbitmq_stream (the stream protocol) on a port chosen per run. */
+  stream?: boolean;
 }
 
 function freePort(): Promise<number> {
@@ -51,14 +55,15 @@ function accepts(port: number): Promise<boolean> {
  */
 export async function startRabbitMq(options: RabbitMqOptions = {}): Promise<RabbitMq> {
   const dir = tempDir('wharf-rabbitmq-');
-  const [port, distPort, epmdPort, managementPort, prometheusPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  const plugins = [...(options.management ? ['rabbitmq_management'] : []), ...(options.prometheus ? ['rabbitmq_prometheus'] : [])];
+  const [port, distPort, epmdPort, managementPort, prometheusPort, streamPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const plugins = [...(options.management ? ['rabbitmq_management'] : []), ...(options.prometheus ? ['rabbitmq_prometheus'] : []), ...(options.stream ? ['rabbitmq_stream'] : [])];
   fs.writeFileSync(path.join(dir.path, 'enabled_plugins'), `[${plugins.join(',')}].`);
   const conf = ['loopback_users = none'];
   // Statistics every 500 ms instead of 5 s, so that tests comparing them wait less.
   if (options.management || options.prometheus) conf.push('collect_statistics_interval = 500');
   if (options.management) conf.push(`management.tcp.ip = 127.0.0.1`, `management.tcp.port = ${managementPort}`);
   if (options.prometheus) conf.push(`prometheus.tcp.ip = 127.0.0.1`, `prometheus.tcp.port = ${prometheusPort}`);
+  if (options.stream) conf.push(`stream.listeners.tcp.1 = 127.0.0.1:${streamPort}`, 'stream.advertised_host = 127.0.0.1', `stream.advertised_port = ${streamPort}`);
   fs.writeFileSync(path.join(dir.path, 'rabbitmq.conf'), `${conf.join('\n')}\n`);
   const env = {
     ...process.env,
@@ -92,7 +97,11 @@ export async function startRabbitMq(options: RabbitMqOptions = {}): Promise<Rabb
     dir.remove();
   };
   const deadline = Date.now() + 60_000;
-  const ready = async () => (await accepts(port)) && (!options.management || (await accepts(managementPort))) && (!options.prometheus || (await accepts(prometheusPort)));
+  const ready = async () =>
+    (await accepts(port)) &&
+    (!options.management || (await accepts(managementPort))) &&
+    (!options.prometheus || (await accepts(prometheusPort))) &&
+    (!options.stream || (await accepts(streamPort)));
   while (!(await ready())) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
@@ -100,5 +109,5 @@ export async function startRabbitMq(options: RabbitMqOptions = {}): Promise<Rabb
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { port, managementPort, prometheusPort, stop };
+  return { port, managementPort, prometheusPort, streamPort, stop };
 }

@@ -30,9 +30,18 @@ export class StreamWire {
   }
 
   send(body: Buffer): void {
-    const size = Buffer.alloc(4);
-    size.writeUInt32BE(body.length);
-    this.socket.write(Buffer.concat([size, body]));
+    this.sendTogether(body);
+  }
+
+  /** Frames in one socket write (a server reads them together). */
+  sendTogether(...bodies: Buffer[]): void {
+    const parts: Buffer[] = [];
+    for (const body of bodies) {
+      const size = Buffer.alloc(4);
+      size.writeUInt32BE(body.length);
+      parts.push(size, body);
+    }
+    this.socket.write(Buffer.concat(parts));
   }
 
   /** The next frame (without its size), or undefined once the server closed the connection. */
