@@ -12,6 +12,7 @@ import { Controller } from './controller.ts';
 import { del, delPrefix, put, type CoordinationBackend, type Operation } from './coordination.ts';
 import { assignReplicas } from './leader-election.ts';
 import { newClusterId } from './single-node-cluster.ts';
+import { javaStringHash } from './java-string-hash.ts';
 
 /** Partition keys written per transaction when a topic is created or grown. */
 const PARTITIONS_PER_TXN = 100;
@@ -141,7 +142,7 @@ export class CoordinatedCluster implements Cluster, ClusterTopicStore {
       throw new BrokerError('INVALID_REPLICATION_FACTOR', `replication factor ${replicationFactor} is outside [1, ${live.length}] (live brokers)`);
     }
     const epochs = new Map(this.members().map((b) => [b.nodeId, b.epoch]));
-    const start = Math.abs(hashString(topic.name)) % live.length;
+    const start = Math.abs(javaStringHash(topic.name)) % live.length;
     const assignment = assignReplicas(live, topic.partitions, replicationFactor, start);
     const partitionOps = assignment.map((replicas, p) => put(keys.partition(topic.name, p), encode(initialState(replicas, epochs))));
     let revision = 0;
@@ -217,11 +218,4 @@ export class CoordinatedCluster implements Cluster, ClusterTopicStore {
 
 function initialState(replicas: readonly number[], epochs: ReadonlyMap<number, number>): StoredPartitionState {
   return { leader: replicas[0]!, leaderEpoch: 0, replicas, isr: replicas.map((id) => [id, epochs.get(id)!] as const) };
-}
-
-/** Java's String.hashCode, so placement is stable across brokers and restarts. */
-function hashString(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
 }

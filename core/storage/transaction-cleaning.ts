@@ -15,7 +15,7 @@ export class TransactionCleaning {
   /** Aborted transactions with a batch read in this pass. */
   private readonly abortedRead = new Set<AbortedTransaction>();
 
-  /** `aborted`: the aborted transactions that overlap the range the pass reads. */
+  /** `abortedInRange`: the aborted transactions that overlap the range the pass reads. */
   constructor(private readonly abortedInRange: readonly AbortedTransaction[]) {
     this.aborted = new AbortedBatches(abortedInRange);
   }

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Cluster } from '../cluster/cluster.ts';
+import { javaStringHash } from '../cluster/java-string-hash.ts';
 import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { MetadataLog } from './metadata-log.ts';
@@ -69,7 +70,7 @@ export class LeaderShards<V> {
 
   /** Kafka's partitionFor: abs(key.hashCode) % partitions. */
   partitionFor(key: string): number {
-    return (javaHash(key) & 0x7fffffff) % this.options.partitions;
+    return (javaStringHash(key) & 0x7fffffff) % this.options.partitions;
   }
 
   shard(partition: number): MetadataLog<V> | undefined {
@@ -115,10 +116,9 @@ export class LeaderShards<V> {
     const { topic, partitions } = this.options;
     for (let p = 0; p < partitions; p++) {
       const leads = this.cluster.partitionState(topic, p) !== undefined && this.cluster.leads(topic, p);
-      const stale = this.shards.has(p) && this.loadedEpochs.get(p) !== this.leaderEpoch(p);
-      if ((!leads || stale) && this.shards.has(p)) {
+      if (this.shards.has(p) && (!leads || this.loadedEpochs.get(p) !== this.leaderEpoch(p))) {
         this.shards.delete(p);
-        this.logger.info({ topic, partition: p, newLeaderEpoch: leads && stale }, 'no longer coordinating the keys of this partition');
+        this.logger.info({ topic, partition: p, newLeaderEpoch: leads }, 'no longer coordinating the keys of this partition');
         this.options.unloaded(p);
       }
       if (leads && !this.shards.has(p) && !this.loading.has(p)) this.load(p);
@@ -172,11 +172,4 @@ export class LeaderShards<V> {
       })
       .finally(() => (this.creatingTopic = undefined));
   }
-}
-
-/** Java's String.hashCode over UTF-16 code units. */
-function javaHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
 }

@@ -1,26 +1,6 @@
 import type { FieldTable, FieldValue } from '../codec/index.ts';
+import { typeName } from '../model/field-terms.ts';
 import { atom, binary, float, integer, list, phash2, tuple, type ErlangTerm } from './erlang-phash2.ts';
-
-/** RabbitMQ's type name of each AMQP field type (rabbit_binary_parser). */
-const TYPE_NAMES: Record<FieldValue['type'], string> = {
-  S: 'longstr',
-  x: 'binary',
-  t: 'bool',
-  b: 'byte',
-  B: 'unsignedbyte',
-  s: 'short',
-  u: 'unsignedshort',
-  I: 'signedint',
-  i: 'unsignedint',
-  l: 'long',
-  T: 'timestamp',
-  f: 'float',
-  d: 'double',
-  D: 'decimal',
-  A: 'array',
-  F: 'table',
-  V: 'void',
-};
 
 /**
  * RabbitMQ's binding identity in URLs (rabbit_mgmt_format:pack_binding_props): the routing key, `~` if empty,
@@ -39,7 +19,7 @@ export function propertiesKey(routingKey: string, args: FieldTable): string {
 function tableTerm(table: FieldTable, sorted: boolean): ErlangTerm {
   const entries = [...table];
   if (sorted) entries.sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  return list(entries.map(([name, value]) => tuple(binary(Buffer.from(name, 'utf8')), atom(TYPE_NAMES[value.type]), valueTerm(value))));
+  return list(entries.map(([name, value]) => tuple(binary(Buffer.from(name, 'utf8')), atom(typeName(value)), valueTerm(value))));
 }
 
 function valueTerm(field: FieldValue): ErlangTerm {
@@ -55,7 +35,7 @@ function valueTerm(field: FieldValue): ErlangTerm {
     case 'D':
       return tuple(integer(field.value.scale), integer(field.value.digits));
     case 'A':
-      return list(field.value.map((v) => tuple(atom(TYPE_NAMES[v.type]), valueTerm(v))));
+      return list(field.value.map((v) => tuple(atom(typeName(v)), valueTerm(v))));
     case 'F':
       return tableTerm(field.value, false);
     case 'V':
