@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchField, CONTROL_FLAG, TRANSACTIONAL_FLAG, deleteHorizonOf, emptyBatchOf, filterRecords, forEachRecord, readInt64 } from '../record/index.ts';
+import { BatchField, CONTROL_FLAG, TRANSACTIONAL_FLAG, deleteHorizonOf, emptyBatchOf, filterRecords, readInt64 } from '../record/index.ts';
 import { AbortedBatches } from './aborted-batches.ts';
 import { TransactionCleaning } from './transaction-cleaning.ts';
 import { BatchScanner } from './batch-scanner.ts';
-import { KeyOffsetMap } from './key-offset-map.ts';
+import { Kept, OUTCOME_FIELDS, type FilterOutcome } from './cleaning-kernel.ts';
+import { inThreadCleaningSession, threadCleaningSession, type CleaningSession } from './cleaning-threads.ts';
 import { compactionConfigOf, type LogConfig } from './log-config.ts';
 import type { LogSegment } from './log-segment.ts';
 import type { AbortedTransaction } from './partition-transactions.ts';
@@ -54,9 +55,11 @@ export interface CompactionLimits {
   maxKeys: number;
   /** Milliseconds of work between two turns of the event loop. */
   msPerTurn: number;
+  /** Record-level work on the process's cleaner thread (true) or between turns of the event loop. */
+  cleanerThread: boolean;
 }
 
-export const defaultCompactionLimits: Readonly<CompactionLimits> = Object.freeze({ maxKeys: 1_000_000, msPerTurn: 2 });
+export const defaultCompactionLimits: Readonly<CompactionLimits> = Object.freeze({ maxKeys: 1_000_000, msPerTurn: 2, cleanerThread: true });
 
 export interface CompactionStats {
   /** The pass cleaned every offset below this. */
@@ -113,7 +116,8 @@ export function cleanableRange(log: CompactableLog, now: number): CleanableRange
  * transaction does and then until its delete horizon, as a tombstone; an idempotent producer's last batch
  * stays (empty if need be). Offsets never change: the log gains gaps. Nothing at or past the last stable
  * offset is cleaned.
- * Works at most a few milliseconds per turn of the event loop.
+ * Decoding, mapping and filtering records run on the process's cleaner thread (cleaning-threads.ts); what
+ * stays on the event loop (reading segments, appending the survivors) yields every few milliseconds.
  */
 export async function compactLog(log: CompactableLog, now: number, limits: CompactionLimits = defaultCompactionLimits): Promise<CompactionStats | undefined> {
   const range = cleanableRange(log, now);
@@ -129,8 +133,16 @@ export async function compactLog(log: CompactableLog, now: number, limits: Compa
     completed: false,
   };
   const pacer = new Pacer(limits.msPerTurn);
-  const keys = new KeyOffsetMap(limits.maxKeys);
-  const dirtyEnd = await mapKeys(log, range, keys, pacer, stats);
+  const session = limits.cleanerThread ? threadCleaningSession(limits.maxKeys) : inThreadCleaningSession(limits.maxKeys);
+  try {
+    return await cleanPass(log, range, session, pacer, stats, now);
+  } finally {
+    session.end();
+  }
+}
+
+async function cleanPass(log: CompactableLog, range: CleanableRange, session: CleaningSession, pacer: Pacer, stats: CompactionStats, now: number): Promise<CompactionStats> {
+  const dirtyEnd = await mapKeys(log, range, session, pacer, stats);
   if (dirtyEnd === undefined) return stats;
   const cleanable = log.segmentList.slice(0, -1).filter((s) => s.nextOffset <= dirtyEnd);
   const transactions = new TransactionCleaning(log.abortedTransactions(cleanable[0]?.baseOffset ?? dirtyEnd, dirtyEnd));
@@ -138,7 +150,7 @@ export async function compactLog(log: CompactableLog, now: number, limits: Compa
     const cleaned = log.createCleanedSegment(group[0]!.baseOffset);
     try {
       for (const segment of group) {
-        await rewrite(log, segment, cleaned, keys, transactions, pacer, stats, now);
+        await rewrite(log, segment, cleaned, session, transactions, pacer, stats, now);
         if (log.isClosing) throw ABORTED;
       }
     } catch (err) {
@@ -161,34 +173,34 @@ export async function compactLog(log: CompactableLog, now: number, limits: Compa
 const ABORTED = new Error('compaction aborted: the log is closing');
 
 /** Kafka's buildOffsetMap: returns where the mapped range ends (a segment start), or undefined if the log closed. */
-async function mapKeys(
-  log: CompactableLog,
-  range: CleanableRange,
-  keys: KeyOffsetMap,
-  pacer: Pacer,
-  stats: CompactionStats,
-): Promise<number | undefined> {
+async function mapKeys(log: CompactableLog, range: CleanableRange, session: CleaningSession, pacer: Pacer, stats: CompactionStats): Promise<number | undefined> {
   let end = range.firstDirty;
   let first = true;
-  let overflowed = false;
-  const record = (offset: number, _timestamp: number, key: Buffer | null): void => {
-    // The first segment is mapped whole whatever the limit, so every pass makes progress.
-    if (key !== null && offset >= range.firstDirty && !keys.put(key, offset, first)) overflowed = true;
-  };
+  let full = false;
   const aborted = new AbortedBatches(log.abortedTransactions(range.firstDirty, range.firstUncleanable));
   for (const segment of log.segmentList) {
     if (segment.nextOffset <= range.firstDirty) continue;
-    if (segment.baseOffset >= range.firstUncleanable || keys.full) break;
+    if (segment.baseOffset >= range.firstUncleanable || full) break;
+    let overflowed = false;
+    const job = new Job(session);
+    const mapJob = async (): Promise<void> => {
+      if (job.isEmpty) return;
+      // The first segment is mapped whole whatever the limit, so every pass makes progress.
+      ({ overflowed, full } = await session.map(...job.take(), range.firstDirty, first));
+    };
     const scanner = new BatchScanner(segment.file, 0, READ_WINDOW);
     for (let batch = scanner.next(); batch !== undefined && !overflowed; batch = scanner.next()) {
       if (batch.lastOffset < range.firstDirty) continue;
       const bytes = scanner.bytesOf(batch);
-      if (!isControl(bytes) && !isAbortedData(bytes, batch.baseOffset, aborted)) forEachRecord(bytes, 0, record);
-      stats.bytesRead += batch.size;
-      if (await pacer.advance()) {
-        if (log.isClosing) return undefined;
+      if (!isControl(bytes) && !isAbortedData(bytes, batch.baseOffset, aborted)) {
+        if (job.wouldOverfill(bytes.length)) await mapJob();
+        job.add(bytes);
       }
+      stats.bytesRead += batch.size;
+      if ((await pacer.advance()) && log.isClosing) return undefined;
     }
+    if (!overflowed) await mapJob();
+    if (log.isClosing) return undefined;
     if (overflowed) break;
     end = segment.nextOffset;
     first = false;
@@ -196,11 +208,21 @@ async function mapKeys(
   return Math.min(end, range.firstUncleanable);
 }
 
+/** A batch of the segment being rewritten, waiting for its job's outcome to be appended in log order. */
+interface PendingBatch {
+  bytes: Buffer;
+  baseOffset: number;
+  lastOffset: number;
+  /** Its place in the job, or -1 if decided without one (markers, aborted transactions' batches). */
+  inJob: number;
+  kept: Buffer;
+}
+
 async function rewrite(
   log: CompactableLog,
   segment: LogSegment,
   cleaned: LogSegment,
-  keys: KeyOffsetMap,
+  session: CleaningSession,
   transactions: TransactionCleaning,
   pacer: Pacer,
   stats: CompactionStats,
@@ -208,50 +230,25 @@ async function rewrite(
 ): Promise<void> {
   const scanner = new BatchScanner(segment.file, 0, READ_WINDOW);
   const newHorizon = now + compactionConfigOf(log.config).deleteRetentionMs;
-  let horizon: number | undefined;
-  let keptTombstone = false;
-  const retain = (offset: number, key: Buffer | null, value: Buffer | null): boolean => {
-    if (key === null) return false;
-    if (offset < keys.get(key)) return false;
-    if (value !== null) return true;
-    if (horizon !== undefined && now > horizon) return false;
-    keptTombstone = true;
-    return true;
-  };
-  const horizonToSet = (): number | undefined => (keptTombstone && horizon === undefined ? newHorizon : undefined);
+  const job = new Job(session);
+  let pending: PendingBatch[] = [];
   let unsynced = 0;
-  for (let batch = scanner.next(); batch !== undefined; batch = scanner.next()) {
-    const bytes = scanner.bytesOf(batch);
-    const records = bytes.readInt32BE(BatchField.recordCount);
-    let kept = bytes;
-    if (isControl(bytes)) {
-      // A marker stays while a record of its transaction does, then until its delete horizon (KIP-534).
-      if (transactions.endsNoRecord(bytes, batch.baseOffset)) {
-        const markerHorizon = deleteHorizonOf(bytes);
-        if (records === 0 || (markerHorizon !== undefined && now > markerHorizon)) kept = EMPTY;
-        else if (markerHorizon !== undefined) stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, markerHorizon);
-        else {
-          const marked = filterRecords(bytes, KEEP, () => newHorizon);
-          if (marked.kept === 'some') kept = marked.batch;
-          stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, newHorizon);
-        }
+  const appendPending = async (): Promise<void> => {
+    const { outcomes, out } = job.isEmpty ? NO_OUTCOME : await session.filter(...job.take(), now, newHorizon);
+    for (const item of pending) {
+      let kept = item.kept;
+      if (item.inJob >= 0) {
+        const at = item.inJob * OUTCOME_FIELDS;
+        const outcome = outcomes[at]!;
+        if ((outcome & Kept.tombstoneFlag) !== 0) stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, deleteHorizonOf(item.bytes) ?? newHorizon);
+        const what = outcome & Kept.mask;
+        if (what === Kept.some) kept = out.subarray(outcomes[at + 1]!, outcomes[at + 1]! + outcomes[at + 2]!);
+        else if (what === Kept.none) kept = isProducersLastBatch(log, item.bytes, item.lastOffset) ? emptyBatchOf(item.bytes) : EMPTY;
+        stats.recordsRemoved += item.bytes.readInt32BE(BatchField.recordCount) - (kept.length === 0 ? 0 : kept.readInt32BE(BatchField.recordCount));
       }
-    } else {
-      if (transactions.isAbortedData(bytes, batch.baseOffset)) {
-        kept = isProducersLastBatch(log, bytes, batch.lastOffset) ? emptyBatchOf(bytes) : EMPTY;
-      } else {
-        horizon = deleteHorizonOf(bytes);
-        keptTombstone = false;
-        const filtered = filterRecords(bytes, retain, horizonToSet);
-        if (keptTombstone) stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, horizon ?? newHorizon);
-        if (filtered.kept === 'some') kept = filtered.batch;
-        else if (filtered.kept === 'none') kept = isProducersLastBatch(log, bytes, batch.lastOffset) ? emptyBatchOf(bytes) : EMPTY;
-      }
-      stats.recordsRemoved += records - (kept.length === 0 ? 0 : kept.readInt32BE(BatchField.recordCount));
-    }
-    // The segment's own copy of the bytes: the scanner's window is reused by the next read.
-    if (kept.length > 0) {
-      cleaned.append(kept === bytes ? Buffer.from(bytes) : kept, batch.baseOffset, batch.lastOffset, readInt64(kept, BatchField.maxTimestamp), now);
+      if (kept.length === 0) continue;
+      // The segment's own copy of a batch kept whole: the storage engine may keep what it is given.
+      cleaned.append(kept === item.bytes ? Buffer.from(kept) : kept, item.baseOffset, item.lastOffset, readInt64(kept, BatchField.maxTimestamp), now);
       unsynced += kept.length;
       // Synced as it grows: one sync of a whole cleaned segment at the swap would hold up every
       // producer's group commit behind it on the same disk.
@@ -260,12 +257,81 @@ async function rewrite(
         await cleaned.file.sync();
       }
     }
-    stats.bytesRead += batch.size;
-    if (await pacer.advance()) {
-      if (log.isClosing) throw ABORTED;
+    pending = [];
+  };
+  for (let batch = scanner.next(); batch !== undefined; batch = scanner.next()) {
+    const bytes = scanner.bytesOf(batch);
+    const item: PendingBatch = { bytes, baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, inJob: -1, kept: bytes };
+    if (isControl(bytes)) item.kept = keptMarker(bytes, batch.baseOffset, transactions, stats, now, newHorizon);
+    else if (transactions.isAbortedData(bytes, batch.baseOffset)) {
+      item.kept = isProducersLastBatch(log, bytes, batch.lastOffset) ? emptyBatchOf(bytes) : EMPTY;
+      stats.recordsRemoved += bytes.readInt32BE(BatchField.recordCount) - (item.kept.length === 0 ? 0 : item.kept.readInt32BE(BatchField.recordCount));
+    } else {
+      if (job.wouldOverfill(bytes.length)) await appendPending();
+      item.inJob = job.add(bytes);
     }
+    pending.push(item);
+    stats.bytesRead += batch.size;
+    if ((await pacer.advance()) && log.isClosing) throw ABORTED;
+  }
+  await appendPending();
+  if (log.isClosing) throw ABORTED;
+}
+
+/** A marker stays while a record of its transaction does, then until its delete horizon (KIP-534). */
+function keptMarker(bytes: Buffer, baseOffset: number, transactions: TransactionCleaning, stats: CompactionStats, now: number, newHorizon: number): Buffer {
+  if (!transactions.endsNoRecord(bytes, baseOffset)) return bytes;
+  const markerHorizon = deleteHorizonOf(bytes);
+  if (bytes.readInt32BE(BatchField.recordCount) === 0 || (markerHorizon !== undefined && now > markerHorizon)) return EMPTY;
+  if (markerHorizon !== undefined) {
+    stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, markerHorizon);
+    return bytes;
+  }
+  stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, newHorizon);
+  const marked = filterRecords(bytes, KEEP, () => newHorizon);
+  return marked.kept === 'some' ? marked.batch : bytes;
+}
+
+/** Whole batches copied back to back into a job buffer of the session, with their bounds. */
+class Job {
+  private buffer: Buffer | undefined;
+  private used = 0;
+  private bounds: number[] = [];
+
+  constructor(private readonly session: CleaningSession) {}
+
+  get isEmpty(): boolean {
+    return this.bounds.length === 0;
+  }
+
+  wouldOverfill(bytes: number): boolean {
+    return !this.isEmpty && this.used + bytes > this.session.jobBytes;
+  }
+
+  /** Adds a batch; returns its place in the job. */
+  add(batch: Buffer): number {
+    this.buffer ??= this.session.jobBuffer(batch.length);
+    if (this.used + batch.length > this.buffer.length) {
+      const larger = this.session.jobBuffer(this.used + batch.length);
+      this.buffer.copy(larger, 0, 0, this.used);
+      this.buffer = larger;
+    }
+    this.used += batch.copy(this.buffer, this.used);
+    this.bounds.push(this.used - batch.length, this.used);
+    return this.bounds.length / 2 - 1;
+  }
+
+  /** The job's buffer and bounds, leaving the job empty. */
+  take(): [Buffer, Int32Array] {
+    const taken: [Buffer, Int32Array] = [this.buffer!, Int32Array.from(this.bounds)];
+    this.buffer = undefined;
+    this.used = 0;
+    this.bounds = [];
+    return taken;
   }
 }
+
+const NO_OUTCOME: FilterOutcome = Object.freeze({ outcomes: new Int32Array(0), out: Buffer.alloc(0) });
 
 function isControl(batch: Buffer): boolean {
   return (batch.readInt16BE(BatchField.attributes) & CONTROL_FLAG) !== 0;

@@ -5,7 +5,7 @@ import type { Logger } from '../logging.ts';
 import { BatchField, batchSizeAt, readInt64, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '../record/index.ts';
 import type { ReplicaLog, Replicator } from '../replication/replicator.ts';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
-import { compactLog, cleanableRange, type CompactableLog, type CompactionStats } from './log-compactor.ts';
+import { compactLog, cleanableRange, defaultCompactionLimits, type CompactableLog, type CompactionStats } from './log-compactor.ts';
 import { compactionConfigOf, isCompacted, isDeletedByRetention, type LogConfig } from './log-config.ts';
 import { cleanedFileName, isCleanedFileName, parseSegmentFileName, parseSwapFileName, segmentFileName, swapFileName } from './log-names.ts';
 import { LogSegment } from './log-segment.ts';
@@ -47,6 +47,8 @@ export interface SegmentedLogOptions {
   onFull?: () => void;
   /** Told how long each group-commit sync took, in seconds (the fsync latency histogram). */
   onSync?: (seconds: number) => void;
+  /** Cleaning passes decode and filter records on the cleaner thread (default) rather than the event loop. */
+  cleanerThread?: boolean;
 }
 
 /** A partition log as a list of segments over a SegmentStore, with group commit and Kafka-style recovery. */
@@ -544,7 +546,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
   compact(now = this.options.clock.now()): Promise<CompactionStats | undefined> {
     if (!isCompacted(this.config) || this.closing) return Promise.resolve(undefined);
     const previous = this.compacting ?? Promise.resolve(undefined);
-    const run = previous.catch(() => undefined).then(() => (this.closing ? undefined : compactLog(this, now)));
+    const run = previous.catch(() => undefined).then(() => (this.closing ? undefined : compactLog(this, now, { ...defaultCompactionLimits, cleanerThread: this.options.cleanerThread ?? true })));
     this.compacting = run;
     void run.catch(() => undefined).finally(() => {
       if (this.compacting === run) this.compacting = undefined;

@@ -25,6 +25,8 @@ export class SegmentedStorageEngine implements StorageEngine {
   /** Compacts the logs whose cleanup policy says so. */
   readonly cleaner: LogCleaner;
   private readonly syncs: HistogramSeries | undefined;
+  /** Whether cleaning passes run their record-level work on the cleaner thread (log.cleaner.threads 1) or the event loop (0). */
+  cleanerThread: boolean;
 
   constructor(
     @inject(TOKENS.SegmentStore) private readonly store: SegmentStore,
@@ -36,6 +38,7 @@ export class SegmentedStorageEngine implements StorageEngine {
     @inject(TOKENS.Config) @optional() config?: BrokerConfig,
   ) {
     this.cleaner = new LogCleaner(() => this.openLogs, clock, logger, config?.topics.logCleanerBackoffMs);
+    this.cleanerThread = (config?.topics.logCleanerThreads ?? 1) > 0;
     this.syncs = metrics?.histogram(WHARF_HISTOGRAMS.fsyncDuration).labels();
   }
 
@@ -64,7 +67,7 @@ export class SegmentedStorageEngine implements StorageEngine {
     if (log === undefined) {
       const onFull = this.disk ? () => this.disk!.reportFull() : undefined;
       const onSync = this.syncs ? (seconds: number) => this.syncs!.observe(seconds) : undefined;
-      log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger, onFull, onSync });
+      log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger, onFull, onSync, cleanerThread: this.cleanerThread });
       this.logs.set(dir, log);
       log.then(
         (opened) => this.openLogs.add(opened),

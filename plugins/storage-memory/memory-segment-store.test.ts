@@ -3,20 +3,26 @@ import { createRootLogger, SegmentedStorageEngine, SingleNodeReplicator } from '
 import { runStorageConformance } from '../../core/testing/index.ts';
 import { MemorySegmentFile, MemorySegmentStore } from './memory-segment-store.ts';
 
-runStorageConformance('storage-memory', async (clock) => {
-  const store = new MemorySegmentStore();
-  const make = () => new SegmentedStorageEngine(store, new SingleNodeReplicator(), clock, createRootLogger('silent'));
-  let engine = make();
-  return {
-    engine,
-    async reopen({ clean }) {
-      if (clean) await engine.close();
-      engine = make();
+for (const cleanerThread of [true, false]) {
+  runStorageConformance(cleanerThread ? 'storage-memory' : 'storage-memory, the cleaner on the event loop', async (clock) => {
+    const store = new MemorySegmentStore();
+    const make = () => {
+      const engine = new SegmentedStorageEngine(store, new SingleNodeReplicator(), clock, createRootLogger('silent'));
+      engine.cleanerThread = cleanerThread;
       return engine;
-    },
-    cleanup: () => engine.close(),
-  };
-});
+    };
+    let engine = make();
+    return {
+      engine,
+      async reopen({ clean }) {
+        if (clean) await engine.close();
+        engine = make();
+        return engine;
+      },
+      cleanup: () => engine.close(),
+    };
+  });
+}
 
 describe('MemorySegmentFile', () => {
   it('reads ranges across packed and adopted blocks, and truncates', () => {

@@ -1,0 +1,64 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createRootLogger, defaultCompactionConfig, defaultLogConfig, encodeRecordBatch, SegmentedStorageEngine, SingleNodeReplicator, type PartitionLog } from '../core/index.ts';
+import { ManualClock } from '../core/testing/index.ts';
+import { MemorySegmentStore } from '../plugins/storage-memory/memory-segment-store.ts';
+
+/** Everything a log holds from its start, as stored bytes. */
+async function contents(log: PartitionLog): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (let offset = log.logStartOffset; offset < log.logEndOffset; ) {
+    const { records } = await log.read(offset, 1 << 20, log.logEndOffset);
+    if (records.length === 0) break;
+    parts.push(Buffer.from(records));
+    let pos = 0;
+    for (; pos < records.length; pos += 12 + records.readInt32BE(pos + 8)) offset = Number(records.readBigInt64BE(pos)) + records.readInt32BE(pos + 23) + 1;
+  }
+  return Buffer.concat(parts);
+}
+
+const record = fc.record({
+  key: fc.option(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'), { freq: 8 }),
+  value: fc.option(fc.string({ maxLength: 60 }), { freq: 6 }),
+});
+
+describe('the log cleaner thread', () => {
+  it('cleans exactly as a pass on the event loop does, over tombstones, keyless records and several passes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(record, { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 3 }), async (batches, passes) => {
+        const clock = new ManualClock();
+        const logs = await Promise.all(
+          [true, false].map(async (cleanerThread) => {
+            const engine = new SegmentedStorageEngine(new MemorySegmentStore(), new SingleNodeReplicator(), clock, createRootLogger('silent'));
+            engine.cleanerThread = cleanerThread;
+            await engine.open();
+            const log = await engine.openLog({ topic: 't', partition: 0 }, { ...defaultLogConfig, flush: { kind: 'never' }, segmentBytes: 1024, cleanupPolicy: 'compact', compaction: { ...defaultCompactionConfig, deleteRetentionMs: 1_000 } });
+            return { engine, log };
+          }),
+        );
+        try {
+          for (const records of batches) {
+            const batch = encodeRecordBatch({
+              timestamp: clock.now(),
+              records: records.map((r) => ({ key: r.key === null ? null : Buffer.from(r.key), value: r.value === null ? null : Buffer.from(r.value) })),
+            });
+            for (const { log } of logs) await log.append(Buffer.from(batch), { acks: 'leader' });
+            clock.advance(100);
+          }
+          for (let pass = 0; pass < passes; pass++) {
+            for (const { log } of logs) {
+              await log.roll();
+              await log.compact(clock.now());
+            }
+            clock.advance(2_000);
+          }
+          const [threaded, onLoop] = await Promise.all(logs.map(({ log }) => contents(log)));
+          expect(threaded!.equals(onLoop!)).toBe(true);
+        } finally {
+          for (const { engine } of logs) await engine.close();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
