@@ -1,8 +1,10 @@
 import type net from 'node:net';
 import {
+  BATCH_HEADER_SIZE,
   BrokerError,
   gzipBatch,
   LengthPrefixedFrames,
+  MAX_DECOMPRESSED_BYTES,
   readCommitted,
   StreamBatchBuilder,
   streamFilter,
@@ -649,15 +651,15 @@ export class StreamConnection {
    */
   private appendSubEntry(publisher: Publisher, frame: Buffer, entry: SubEntry, idAt: number): boolean {
     if (!addSubEntryMessages(frame, entry, this.subEntries)) return false;
-    this.flushPublishes();
-    this.batching = publisher;
     const { tracking, reference } = publisher;
     const publishingId = frame.readBigUInt64BE(idAt);
     const built = this.subEntries.build(Date.now(), tracking && reference !== undefined ? { reference: publisher.referenceBytes!, publishingId } : undefined, true);
+    // Readers decompress a batch's records up to MAX_DECOMPRESSED_BYTES: one past it could not be read back.
+    if (built.length - BATCH_HEADER_SIZE > MAX_DECOMPRESSED_BYTES) return false;
+    this.flushPublishes();
+    this.batching = publisher;
     if (tracking && reference !== undefined) tracking.set(reference, publishingId);
-    const ids = new PublishingIds();
-    ids.add(frame, idAt);
-    this.append(publisher, entry.compression === SubEntryCompression.gzip ? gzipBatch(built) : built, ids.take());
+    this.append(publisher, entry.compression === SubEntryCompression.gzip ? gzipBatch(built) : built, Buffer.from(frame.subarray(idAt, idAt + 8)));
     return true;
   }
 
