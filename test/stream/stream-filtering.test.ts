@@ -67,16 +67,24 @@ describe('stream filtering over the stream protocol (RabbitMQ 3.13)', () => {
     // A publisher without one sends Publish v1: messages without a filter value.
     const plain = await client.declarePublisher({ stream: 'fruit' });
     await publishChunk(plain, [['plain-1', undefined]]);
+    // Publish v2 without a filter value (length -1).
+    await publishChunk(filtered, [['plain-2', undefined]]);
     await publishChunk(filtered, [['cherry-1', 'cherry']]);
 
-    const everything = 'apple-1@0 apple-2@1 banana-1@2 apple-3@3 banana-2@4 plain-1@5 cherry-1@6';
+    const everything = 'apple-1@0 apple-2@1 banana-1@2 apple-3@3 banana-2@4 plain-1@5 plain-2@6 cherry-1@7';
     expect(await consume('fruit', undefined)).toBe(everything);
+    // The filter value is no part of the message: subscribers see the application properties published.
+    const properties: unknown[] = [];
+    const reader = await client.declareConsumer({ stream: 'fruit', offset: Offset.first() }, (m: Message) => void properties.push(m.applicationProperties));
+    await sleep(400);
+    await reader.close();
+    expect(properties[0]).toEqual({ state: 'apple' });
     // Chunks come whole: banana-2 shares its chunk with apple-3.
     expect(await consume('fruit', { values: ['apple'], matchUnfiltered: false })).toBe('apple-1@0 apple-2@1 apple-3@3 banana-2@4');
     // The client's post-filter runs on Deliver v2 only: it leaves the messages it wants.
     expect(await consume('fruit', { values: ['apple'], matchUnfiltered: false, postFilter: (m) => m.applicationProperties?.state === 'apple' })).toBe('apple-1@0 apple-2@1 apple-3@3');
-    expect(await consume('fruit', { values: ['banana', 'cherry'], matchUnfiltered: false })).toBe('banana-1@2 apple-3@3 banana-2@4 cherry-1@6');
-    expect(await consume('fruit', { values: ['cherry'], matchUnfiltered: true })).toBe('plain-1@5 cherry-1@6');
+    expect(await consume('fruit', { values: ['banana', 'cherry'], matchUnfiltered: false })).toBe('banana-1@2 apple-3@3 banana-2@4 cherry-1@7');
+    expect(await consume('fruit', { values: ['cherry'], matchUnfiltered: true })).toBe('plain-1@5 plain-2@6 cherry-1@7');
     expect(await consume('fruit', { values: ['durian'], matchUnfiltered: false })).toBe('');
 
     // AMQP 0-9-1 stream consumers filter on the values published over the stream protocol.
@@ -91,8 +99,8 @@ describe('stream filtering over the stream protocol (RabbitMQ 3.13)', () => {
       return got.join(' ');
     };
     expect(await read({ 'x-stream-filter': 'apple' })).toBe('apple-1@0 apple-2@1 apple-3@3 banana-2@4');
-    expect(await read({ 'x-stream-filter': 'cherry', 'x-stream-match-unfiltered': true })).toBe('plain-1@5 cherry-1@6');
-    // The filter value is no part of the message: an AMQP consumer sees only what was published.
+    expect(await read({ 'x-stream-filter': 'cherry', 'x-stream-match-unfiltered': true })).toBe('plain-1@5 plain-2@6 cherry-1@7');
+    // Nor does an AMQP consumer see it.
     const ch = await connection.createChannel();
     await ch.prefetch(1);
     const first = await new Promise<amqp.ConsumeMessage>((resolve) => void ch.consume('fruit', (m) => m && resolve(m), { arguments: { 'x-stream-offset': 'first' } }));
