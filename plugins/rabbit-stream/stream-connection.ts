@@ -601,14 +601,15 @@ export class StreamConnection {
           continue;
         }
         const problem = subEntryProblem(entry);
-        if (problem === undefined && tracking && buf.readBigUInt64BE(idAt) <= last) {
-          this.batchIds.add(buf, idAt);
-          continue;
-        }
         if (problem === undefined) {
-          if (tracking && reference !== undefined) tracking.set(reference, last);
+          const publishingId = buf.readBigUInt64BE(idAt);
+          if (tracking && publishingId <= last) {
+            this.batchIds.add(buf, idAt);
+            continue;
+          }
+          if (tracking && reference !== undefined) tracking.set(reference, last); // for the batch flushed before it
           if (this.appendSubEntry(publisher, buf, entry, idAt)) {
-            if (tracking) last = buf.readBigUInt64BE(idAt);
+            if (tracking) last = publishingId;
             continue;
           }
         }

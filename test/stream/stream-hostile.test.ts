@@ -127,6 +127,16 @@ describe('bad sub-entries', () => {
     }
   });
 
+  it('answers a sub-entry of an unknown publisher with PublishError 0x12 (publisher does not exist), as a message', async () => {
+    const wire = await publishing('bad-publisher');
+    try {
+      wire.send(publishFrame(7, [simpleEntry(1, 'a'), subEntry(2, 1, ['b', 'c']), simpleEntry(3, 'd')]));
+      expect(await outcome(wire)).toEqual(['error 1 18', 'error 2 18', 'error 3 18']);
+    } finally {
+      wire.close();
+    }
+  });
+
   it('closes the connection on a sub-entry running past its frame, and on one in Publish v2 (RabbitMQ parses them in v1 only)', async () => {
     const past = await publishing('bad-past');
     past.send(publishFrame(1, [subEntry(2, 0, ['a'], { dataLength: 1000 })]));
