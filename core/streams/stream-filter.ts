@@ -13,6 +13,9 @@ export interface StreamFilter {
   readonly matchUnfiltered: boolean;
 }
 
+const NOT_FOUND = -2;
+const NULL_VALUE = -1;
+
 /** The header an AMQP 0-9-1 publisher (or a Kafka producer) sets to give a message its filter value. */
 const FILTER_VALUE_HEADER = Buffer.from('x-stream-filter-value');
 
@@ -23,9 +26,10 @@ export function streamFilter(values: Iterable<string>, matchUnfiltered: boolean)
 /**
  * Whether the batch at `pos` (osiris: a chunk) holds a message the filter wants: one whose filter value
  * it lists, or one without a filter value when it matches unfiltered. A message's filter value is its
- * `x-amqp-filter-value` header (stream protocol Publish v2), else its `x-stream-filter-value` header
- * (AMQP 0-9-1 header, Kafka header). A matching batch is delivered whole, as RabbitMQ delivers a chunk
- * whose Bloom filter matches: consumers filter its messages on their side. Reads the records in place.
+ * first `x-amqp-filter-value` header (stream protocol Publish v2), else its first `x-stream-filter-value`
+ * header (AMQP 0-9-1 header, Kafka header); a null value is none. A matching batch is delivered whole,
+ * as RabbitMQ delivers a chunk whose Bloom filter matches: consumers filter its messages on their side.
+ * Reads the records in place.
  */
 export function batchMatchesFilter(buf: Buffer, pos: number, filter: StreamFilter): boolean {
   const batchEnd = pos + 12 + buf.readInt32BE(pos + BatchField.batchLength);
@@ -41,10 +45,11 @@ export function batchMatchesFilter(buf: Buffer, pos: number, filter: StreamFilte
     r.varint(); // offset delta
     r.bytes(r.varint()); // key
     r.bytes(r.varint()); // value
-    let ownAt = -1; // x-amqp-filter-value
-    let ownEnd = -1;
-    let headerAt = -1; // x-stream-filter-value
-    let headerEnd = -1;
+    // The first x-amqp-filter-value and x-stream-filter-value headers: NOT_FOUND, NULL_VALUE or where the value starts.
+    let own = NOT_FOUND;
+    let ownEnd = 0;
+    let plain = NOT_FOUND;
+    let plainEnd = 0;
     for (let h = r.varint(); h > 0; h--) {
       const keyLength = r.varint();
       const keyAt = r.offset;
@@ -52,20 +57,16 @@ export function batchMatchesFilter(buf: Buffer, pos: number, filter: StreamFilte
       const valueLength = r.varint();
       const valueAt = r.offset;
       r.bytes(valueLength);
-      if (valueLength < 0) continue;
-      if (nameIs(records, keyAt, keyAt + keyLength, HEADER.filterValue)) {
-        ownAt = valueAt;
+      if (own === NOT_FOUND && nameIs(records, keyAt, keyAt + keyLength, HEADER.filterValue)) {
+        own = valueLength < 0 ? NULL_VALUE : valueAt;
         ownEnd = valueAt + valueLength;
-      } else if (nameIs(records, keyAt, keyAt + keyLength, FILTER_VALUE_HEADER)) {
-        headerAt = valueAt;
-        headerEnd = valueAt + valueLength;
+      } else if (plain === NOT_FOUND && nameIs(records, keyAt, keyAt + keyLength, FILTER_VALUE_HEADER)) {
+        plain = valueLength < 0 ? NULL_VALUE : valueAt;
+        plainEnd = valueAt + valueLength;
       }
     }
-    if (ownAt < 0) {
-      ownAt = headerAt;
-      ownEnd = headerEnd;
-    }
-    if (ownAt < 0 ? filter.matchUnfiltered : wants(filter, records, ownAt, ownEnd)) return true;
+    const at = own !== NOT_FOUND ? own : plain;
+    if (at < 0 ? filter.matchUnfiltered : wants(filter, records, at, own !== NOT_FOUND ? ownEnd : plainEnd)) return true;
     r.offset = recordEnd;
   }
   return false;
