@@ -83,7 +83,7 @@ export class StreamBatchBuilder {
    * The batch (baseOffset 0, CreateTime `timestamp`). With `tracking`, the last record also carries the
    * publisher's reference and its last publishing id (`x-amqp-publisher`), which is how deduplication
    * survives a restart. A `subEntry` batch is one sub-entry of a stream Publish: its first record is
-   * marked `x-amqp-sub-entry`; it is built uncompressed (see compressBatch).
+   * marked `x-amqp-sub-entry`; it is built uncompressed (see gzipBatch).
    */
   build(timestamp: number, tracking?: { reference: Buffer; publishingId: bigint }, subEntry = false): Buffer {
     const l = this.layout;

@@ -9,7 +9,7 @@ export const SubEntryCompression = { none: 0, gzip: 1 } as const;
 /** rabbit_stream_utils' MAX_KNOWN_COMPRESSION_TYPE: none, gzip, snappy, lz4, zstd. */
 const MAX_KNOWN_COMPRESSION = 4;
 /** RabbitMQ's stream.max_uncompressed_sub_entry_batch_size default (64 MiB). */
-export const MAX_SUB_ENTRY_UNCOMPRESSED = MAX_DECOMPRESSED_BYTES;
+const MAX_SUB_ENTRY_UNCOMPRESSED = MAX_DECOMPRESSED_BYTES;
 /** Compression type, record count, uncompressed size, data size. */
 export const SUB_ENTRY_HEADER = 1 + 2 + 4 + 4;
 
