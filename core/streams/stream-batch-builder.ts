@@ -1,3 +1,5 @@
+import { gzipSync } from 'node:zlib';
+import { Compression } from '../record/compression.ts';
 import { crc32c } from '../record/crc32c.ts';
 import { writeInt64 } from '../record/int64.ts';
 import { BATCH_HEADER_SIZE, BatchField, CURRENT_MAGIC, LOG_OVERHEAD } from '../record/record-batch.ts';
@@ -20,7 +22,9 @@ const RECORD_SIZE = 17; // the record's encoding after its length varint
 const HEADER_COUNT = 18;
 const TYPED_APP_BYTES = 19; // bytes of the application-properties entries that are not string → string
 const TYPED_APP_COUNT = 20; // their element count (keys and values)
-const SLOTS = 21;
+const FILTER_START = 21; // the filter value (stream protocol Publish v2), in the message's buffer
+const FILTER_END = 22;
+const SLOTS = 23;
 
 const SECTION_INDEX: Readonly<Record<number, number>> = { [Section.header]: 0, [Section.deliveryAnnotations]: 1, [Section.messageAnnotations]: 2, [Section.properties]: 3, [Section.footer]: 4 };
 
@@ -44,8 +48,8 @@ export class StreamBatchBuilder {
     this.sources.length = 0;
   }
 
-  /** Adds the AMQP 1.0 message `buf[start, end)`. */
-  add(buf: Buffer, start: number, end: number): void {
+  /** Adds the AMQP 1.0 message `buf[start, end)`, with the filter value `buf[filterStart, filterEnd)` if filterStart >= 0. */
+  add(buf: Buffer, start: number, end: number, filterStart = -1, filterEnd = -1): void {
     if ((this.n + 1) * SLOTS > this.layout.length) {
       const grown = new Int32Array(this.layout.length * 2);
       grown.set(this.layout);
@@ -60,10 +64,12 @@ export class StreamBatchBuilder {
     l[at + END] = end;
     l[at + TYPED_APP_BYTES] = 0;
     l[at + TYPED_APP_COUNT] = 0;
+    l[at + FILTER_START] = filterStart;
+    l[at + FILTER_END] = filterEnd;
     try {
       parseSections(buf, start, end, l, at);
     } catch {
-      l.fill(-1, at + SECTIONS, at + SLOTS);
+      l.fill(-1, at + SECTIONS, at + FILTER_START);
       l[at + TYPED_APP_BYTES] = 0;
       l[at + TYPED_APP_COUNT] = 0;
       l[at + VALUE_START] = start;
@@ -76,16 +82,15 @@ export class StreamBatchBuilder {
   /**
    * The batch (baseOffset 0, CreateTime `timestamp`). With `tracking`, the last record also carries the
    * publisher's reference and its last publishing id (`x-amqp-publisher`), which is how deduplication
-   * survives a restart.
+   * survives a restart. A `subEntry` batch is one sub-entry of a stream Publish: its first record is
+   * marked `x-amqp-sub-entry`; it is built uncompressed (see gzipBatch).
    */
-  build(timestamp: number, tracking?: { reference: Buffer; publishingId: bigint }): Buffer {
+  build(timestamp: number, tracking?: { reference: Buffer; publishingId: bigint }, subEntry = false): Buffer {
     const l = this.layout;
     const lastAt = (this.n - 1) * SLOTS;
     const trackingBytes = tracking ? trackingHeaderSize(tracking.reference) : 0;
-    if (tracking) {
-      l[lastAt + RECORD_SIZE] = l[lastAt + RECORD_SIZE]! - varintSize(l[lastAt + HEADER_COUNT]!) + varintSize(l[lastAt + HEADER_COUNT]! + 1) + trackingBytes;
-      l[lastAt + HEADER_COUNT] = l[lastAt + HEADER_COUNT]! + 1;
-    }
+    if (tracking) addHeader(l, lastAt, trackingBytes);
+    if (subEntry) addHeader(l, 0, headerSize(HEADER.subEntry.length, 0));
     let size = BATCH_HEADER_SIZE;
     for (let i = 0; i < this.n; i++) size += varintSize(l[i * SLOTS + RECORD_SIZE]!) + l[i * SLOTS + RECORD_SIZE]!;
     const out = Buffer.allocUnsafe(size);
@@ -104,12 +109,34 @@ export class StreamBatchBuilder {
     let pos: number = BatchField.records;
     for (let i = 0; i < this.n; i++) {
       pos = writeRecord(this.sources[i]!, l, i * SLOTS, i, out, pos);
+      if (subEntry && i === 0) pos = writeVarint(out, writeHeaderKey(out, pos, HEADER.subEntry), 0);
       if (tracking && i === this.n - 1) pos = writeTrackingHeader(out, pos, tracking.reference, tracking.publishingId);
     }
     out.writeUInt32BE(crc32c(out, BatchField.attributes, size), BatchField.crc);
     this.reset();
     return out;
   }
+}
+
+/**
+ * `batch` (as build returns it) with its records gzip-compressed, as a Kafka producer's gzip batch: how a
+ * gzip sub-entry is stored, so Kafka consumers read it as such and stream consumers get it compressed.
+ */
+export function gzipBatch(batch: Buffer): Buffer {
+  const records = gzipSync(batch.subarray(BatchField.records));
+  const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + records.length);
+  batch.copy(out, 0, 0, BATCH_HEADER_SIZE);
+  records.copy(out, BATCH_HEADER_SIZE);
+  out.writeInt32BE(out.length - LOG_OVERHEAD, BatchField.batchLength);
+  out.writeInt16BE(Compression.gzip, BatchField.attributes);
+  out.writeUInt32BE(crc32c(out, BatchField.attributes, out.length), BatchField.crc);
+  return out;
+}
+
+/** Makes room in the record at `at` for one more header of `bytes` bytes. */
+function addHeader(l: Int32Array, at: number, bytes: number): void {
+  l[at + RECORD_SIZE] = l[at + RECORD_SIZE]! - varintSize(l[at + HEADER_COUNT]!) + varintSize(l[at + HEADER_COUNT]! + 1) + bytes;
+  l[at + HEADER_COUNT] = l[at + HEADER_COUNT]! + 1;
 }
 
 function parseSections(buf: Buffer, start: number, end: number, l: Int32Array, at: number): void {
@@ -208,6 +235,10 @@ function measure(buf: Buffer, l: Int32Array, at: number, index: number): void {
     headers++;
     size += headerSize(HEADER.body.length, 0);
   }
+  if (l[at + FILTER_START]! >= 0) {
+    headers++;
+    size += headerSize(HEADER.filterValue.length, l[at + FILTER_END]! - l[at + FILTER_START]!);
+  }
   const valueLength = l[at + VALUE_END]! - l[at + VALUE_START]!;
   // attributes, timestamp delta 0, offset delta, null key, value, header count
   size += 1 + 1 + varintSize(index) + 1 + varintSize(valueLength) + valueLength + varintSize(headers);
@@ -274,6 +305,12 @@ function writeRecord(buf: Buffer, l: Int32Array, at: number, index: number, out:
   if (l[at + VERBATIM] === 1) {
     pos = writeHeaderKey(out, pos, HEADER.body);
     pos = writeVarint(out, pos, 0);
+  }
+  const filterStart = l[at + FILTER_START]!;
+  if (filterStart >= 0) {
+    pos = writeHeaderKey(out, pos, HEADER.filterValue);
+    pos = writeVarint(out, pos, l[at + FILTER_END]! - filterStart);
+    pos += buf.copy(out, pos, filterStart, l[at + FILTER_END]!);
   }
   return pos;
 }

@@ -19,6 +19,7 @@ export class StreamEntryEncoder {
   private valueStart = 0;
   private valueEnd = 0;
   private verbatim = false;
+  private marked = false;
   private headersAt = 0;
   private headerCount = 0;
   private plainCount = 0;
@@ -46,6 +47,7 @@ export class StreamEntryEncoder {
     this.headersAt = this.pos;
     this.headerCount = count;
     this.verbatim = false;
+    this.marked = false;
     this.plainCount = 0;
     this.plainBytes = 0;
     let size = 0;
@@ -68,6 +70,7 @@ export class StreamEntryEncoder {
         r[slot * 2 + 1] = valueStart + Math.max(valueLen, 0);
         if (slot < KEPT) size += valueLen;
       } else if (nameIs(buf, keyStart, keyStart + keyLen, HEADER.body)) this.verbatim = true;
+      else if (nameIs(buf, keyStart, keyStart + keyLen, HEADER.subEntry)) this.marked = true;
     }
     this.recordEnd = this.pos;
     if (this.plainCount > 0 || r[TYPED_APP * 2]! >= 0) {
@@ -122,6 +125,11 @@ export class StreamEntryEncoder {
     // footer
     if (r[(KEPT - 1) * 2]! >= 0) pos += buf.copy(out, pos, r[(KEPT - 1) * 2]!, r[(KEPT - 1) * 2 + 1]!);
     return pos;
+  }
+
+  /** Whether the record measured last begins a sub-entry batch (`x-amqp-sub-entry`). */
+  get beginsSubEntry(): boolean {
+    return this.marked;
   }
 
   /** The size `measure` returned last. */

@@ -10,7 +10,11 @@
  * - `x-amqp-body` (empty) marks a value that holds the body sections as published (amqp-value,
  *   amqp-sequence, several data sections, or bytes that are not an AMQP 1.0 message);
  * - `x-amqp-publisher` on the last record of a batch: the stream publisher's reference and last
- *   publishing id (deduplication).
+ *   publishing id (deduplication);
+ * - `x-amqp-filter-value`: the filter value a stream protocol Publish v2 gave the message (see
+ *   stream-filter.ts; AMQP 0-9-1 publishers give theirs as the plain header `x-stream-filter-value`);
+ * - `x-amqp-sub-entry` (empty) on the first record of a batch: the batch is one sub-entry of a stream
+ *   protocol Publish, delivered to stream consumers as a sub-entry again (compressed as the batch is).
  * Header names starting `x-amqp-` are reserved: they are never shown as application properties.
  */
 export const HEADER = {
@@ -22,6 +26,8 @@ export const HEADER = {
   applicationProperties: Buffer.from('x-amqp-application-properties'),
   body: Buffer.from('x-amqp-body'),
   publisher: Buffer.from('x-amqp-publisher'),
+  filterValue: Buffer.from('x-amqp-filter-value'),
+  subEntry: Buffer.from('x-amqp-sub-entry'),
 } as const;
 
 /** The sections kept verbatim, in AMQP 1.0's order of sections (application properties and body come between properties and footer). */

@@ -68,7 +68,7 @@ export const SERVER_COMMAND_VERSIONS: ReadonlyArray<readonly [number, number, nu
   [Command.queryPublisherSequence, 1, 1],
   [Command.deletePublisher, 1, 1],
   [Command.subscribe, 1, 1],
-  [Command.deliver, 1, 1],
+  [Command.deliver, 1, 2],
   [Command.credit, 1, 1],
   [Command.storeOffset, 1, 1],
   [Command.queryOffset, 1, 1],
@@ -117,6 +117,13 @@ export class FrameReader {
   uint16(): number {
     this.need(2);
     const v = this.buf.readUInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  int16(): number {
+    this.need(2);
+    const v = this.buf.readInt16BE(this.pos);
     this.pos += 2;
     return v;
   }

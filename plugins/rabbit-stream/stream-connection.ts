@@ -1,15 +1,21 @@
 import type net from 'node:net';
 import {
+  BATCH_HEADER_SIZE,
   BrokerError,
+  gzipBatch,
   LengthPrefixedFrames,
+  MAX_DECOMPRESSED_BYTES,
   readCommitted,
   StreamBatchBuilder,
+  streamFilter,
   type AbortedTransaction,
   type ClientDescription,
   type Logger,
   type PartitionLog,
+  type StreamFilter,
 } from '../../core/index.ts';
 import { ChunkEncoder } from './deliver.ts';
+import { addSubEntryMessages, readSubEntry, SUB_ENTRY_FLAG, SubEntryCompression, subEntryProblem, type SubEntry } from './sub-entry.ts';
 import { ConfirmQueue, PublishingIds } from './publish-confirms.ts';
 import { Code, Command, FrameReader, FrameWriter, OffsetType, RESPONSE, response, SERVER_COMMAND_VERSIONS } from './protocol.ts';
 import type { StreamServer } from './stream-server.ts';
@@ -58,10 +64,30 @@ interface Subscription {
   group: string | undefined;
   /** The offset specification to fall back on when activated without one. */
   readonly initialOffset: number;
+  /** Only batches with a message it wants are delivered (filter.N, match-unfiltered). */
+  readonly filter: StreamFilter | undefined;
   pumping: boolean;
   again: boolean;
   closed: boolean;
   unwatch: () => void;
+}
+
+/**
+ * A subscription's filter, as RabbitMQ's rabbit_stream_utils:filter_spec: the values of its `filter.*`
+ * properties, and `match-unfiltered` = "true"; none without a `filter.` property.
+ */
+function filterOf(properties: ReadonlyMap<string, string>): StreamFilter | undefined {
+  const values: string[] = [];
+  for (const [key, value] of properties) if (key.startsWith('filter.')) values.push(value);
+  if (values.length === 0) return undefined;
+  return streamFilter(values, properties.get('match-unfiltered') === 'true');
+}
+
+/** Steps over one published entry after its publishing id: the filter value (v2), then a message or a sub-entry. */
+function skipEntry(r: FrameReader, version: number): void {
+  if (version >= 2) r.string();
+  if (r.remaining > 0 && (r.buf[r.pos]! & SUB_ENTRY_FLAG) !== 0) readSubEntry(r);
+  else r.bytes();
 }
 
 /** One client of the RabbitMQ Stream protocol: handshake, publishers, subscriptions, offsets. */
@@ -77,6 +103,8 @@ export class StreamConnection {
   private readonly publishers = new Map<number, Publisher>();
   private readonly subscriptions = new Map<number, Subscription>();
   private readonly builder = new StreamBatchBuilder();
+  /** Builds the batch of one sub-entry. */
+  private readonly subEntries = new StreamBatchBuilder();
   private readonly chunks = new ChunkEncoder();
   /** The publisher whose publishes `builder` holds, appended as one batch at the end of the socket read. */
   private batching: Publisher | undefined;
@@ -85,6 +113,8 @@ export class StreamConnection {
     (frames) => this.writeAll(frames),
     () => this.frameMax,
   );
+  /** The Deliver version the client reads (ExchangeCommandVersions). */
+  private deliverVersion = 1;
   private pendingPublishBytes = 0;
   private paused = false;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -443,11 +473,13 @@ export class StreamConnection {
     this.write(w.finish());
   }
 
+  /** The client's versions: Deliver v2 when it reads it (RabbitMQ's process_client_command_api); the server's in answer. */
   private exchangeCommandVersions(correlationId: number, r: FrameReader): void {
     for (let i = r.count(6); i > 0; i--) {
+      const key = r.uint16();
       r.uint16();
-      r.uint16();
-      r.uint16();
+      const max = r.uint16();
+      if (key === Command.deliver && max >= 2) this.deliverVersion = 2;
     }
     const w = response(Command.exchangeCommandVersions, correlationId, Code.ok).int32(SERVER_COMMAND_VERSIONS.length);
     for (const [key, min, max] of SERVER_COMMAND_VERSIONS) w.uint16(key).uint16(min).uint16(max);
@@ -530,7 +562,9 @@ export class StreamConnection {
   /**
    * A Publish frame: its messages join the batch of the publisher's publishes in this socket read
    * (appended as one batch when the read ends or another publisher or command comes), its ids that
-   * batch's confirm. A duplicate (deduplication) is confirmed with the batch, not stored.
+   * batch's confirm. A duplicate (deduplication) is confirmed with the batch, not stored. A sub-entry
+   * (v1) is appended as its own batch, after what the frame held before it; one RabbitMQ refuses (or
+   * whose data does not unpack) gets PublishError with the ids after it, as RabbitMQ does.
    */
   private publish(r: FrameReader, version: number): void {
     const publisherId = r.uint8();
@@ -538,6 +572,7 @@ export class StreamConnection {
     const publisher = this.publishers.get(publisherId);
     const storing = publisher !== undefined && !this.server.readOnly;
     if (storing && this.batching !== publisher) this.flushPublishes();
+    if (storing) this.batching = publisher;
     const tracking = publisher?.tracking;
     const reference = publisher?.reference;
     let last = tracking && reference !== undefined ? (tracking.get(reference) ?? -1n) : -1n;
@@ -546,7 +581,42 @@ export class StreamConnection {
     for (let i = 0; i < count; i++) {
       const idAt = r.pos;
       r.skip(8);
-      if (version >= 2) r.string(); // filter value
+      let filterStart = -1;
+      let filterEnd = -1;
+      if (version >= 2) {
+        const filterLength = r.int16();
+        if (filterLength >= 0) {
+          filterStart = r.pos;
+          r.skip(filterLength);
+          filterEnd = r.pos;
+        } else if (filterLength !== -1) throw new BrokerError('MALFORMED_INPUT', 'negative filter value length');
+      }
+      if (r.remaining > 0 && (buf[r.pos]! & SUB_ENTRY_FLAG) !== 0) {
+        // RabbitMQ reads sub-entries in v1 frames only: a v2 one fails its parse and the connection.
+        if (version >= 2) throw new BrokerError('MALFORMED_INPUT', 'sub-entry in a Publish v2');
+        const entry = readSubEntry(r);
+        if (!publisher) continue;
+        if (!storing) {
+          stored++;
+          continue;
+        }
+        const problem = subEntryProblem(entry);
+        if (problem === undefined) {
+          const publishingId = buf.readBigUInt64BE(idAt);
+          if (tracking && publishingId <= last) {
+            this.batchIds.add(buf, idAt);
+            continue;
+          }
+          if (tracking && reference !== undefined) tracking.set(reference, last); // for the batch flushed before it
+          if (this.appendSubEntry(publisher, buf, entry, idAt)) {
+            if (tracking) last = publishingId;
+            continue;
+          }
+        }
+        this.logger.warn({ stream: publisher.stream, problem: problem ?? 'data does not unpack' }, 'refusing a published sub-entry and the rest of its frame');
+        this.refuseRest(publisherId, r, version, idAt, count - i);
+        break;
+      }
       const length = r.int32();
       if (length < 0 || length > r.remaining) throw new BrokerError('MALFORMED_INPUT', 'message length out of range');
       const start = r.pos;
@@ -563,7 +633,7 @@ export class StreamConnection {
       stored++;
       if (!storing) continue;
       this.batchIds.add(buf, idAt);
-      this.builder.add(buf, start, start + length);
+      this.builder.add(buf, start, start + length, filterStart, filterEnd);
     }
     if (!publisher) return this.publishErrors(publisherId, this.idsOf(r, version), Code.publisherDoesNotExist);
     if (!storing) {
@@ -574,7 +644,36 @@ export class StreamConnection {
       return;
     }
     if (tracking && reference !== undefined) tracking.set(reference, last);
+  }
+
+  /**
+   * Stores a sub-entry as its own batch (gzip-compressed when it came so), after the batch of the
+   * publishes read before it; false when its data does not unpack.
+   */
+  private appendSubEntry(publisher: Publisher, frame: Buffer, entry: SubEntry, idAt: number): boolean {
+    if (!addSubEntryMessages(frame, entry, this.subEntries)) return false;
+    const { tracking, reference } = publisher;
+    const publishingId = frame.readBigUInt64BE(idAt);
+    const built = this.subEntries.build(Date.now(), tracking && reference !== undefined ? { reference: publisher.referenceBytes!, publishingId } : undefined, true);
+    // Readers decompress a batch's records up to MAX_DECOMPRESSED_BYTES: one past it could not be read back.
+    if (built.length - BATCH_HEADER_SIZE > MAX_DECOMPRESSED_BYTES) return false;
+    this.flushPublishes();
     this.batching = publisher;
+    if (tracking && reference !== undefined) tracking.set(reference, publishingId);
+    this.append(publisher, entry.compression === SubEntryCompression.gzip ? gzipBatch(built) : built, Buffer.from(frame.subarray(idAt, idAt + 8)));
+    return true;
+  }
+
+  /** PublishError (precondition failed) for the `left` entries from the one whose id is at `idAt`, as RabbitMQ refuses the rest of a frame after a refused sub-entry. */
+  private refuseRest(publisherId: number, r: FrameReader, version: number, idAt: number, left: number): void {
+    r.pos = idAt;
+    const ids = new PublishingIds();
+    for (let i = 0; i < left; i++) {
+      ids.add(r.buf, r.pos);
+      r.skip(8);
+      skipEntry(r, version);
+    }
+    this.publishErrors(publisherId, ids.take(), Code.preconditionFailed);
   }
 
   /** Appends the batch the publishes read so far make; its ids are confirmed once it is stored. */
@@ -588,7 +687,11 @@ export class StreamConnection {
       return;
     }
     const { tracking, reference } = publisher;
-    const batch = this.builder.build(Date.now(), tracking && reference !== undefined ? { reference: publisher.referenceBytes!, publishingId: tracking.get(reference)! } : undefined);
+    this.append(publisher, this.builder.build(Date.now(), tracking && reference !== undefined ? { reference: publisher.referenceBytes!, publishingId: tracking.get(reference)! } : undefined), ids);
+  }
+
+  /** Appends `batch` to the publisher's stream; `ids` are confirmed once it is stored. */
+  private append(publisher: Publisher, batch: Buffer, ids: Buffer): void {
     const bytes = batch.length;
     this.pendingPublishBytes += bytes;
     if (this.pendingPublishBytes > MAX_PENDING_PUBLISH_BYTES && !this.paused) {
@@ -602,7 +705,7 @@ export class StreamConnection {
       },
       (err: unknown) => {
         this.appended(bytes);
-        if (tracking) this.server.tracking.forget(publisher.topic);
+        if (publisher.tracking) this.server.tracking.forget(publisher.topic);
         this.logger.warn({ err, stream: publisher.stream }, 'stream append failed');
         this.publishErrors(publisher.id, ids, Code.internalError);
       },
@@ -634,8 +737,7 @@ export class StreamConnection {
     for (let i = r.int32(); i > 0; i--) {
       ids.add(r.buf, r.pos);
       r.skip(8);
-      if (version >= 2) r.string();
-      r.bytes();
+      skipEntry(r, version);
     }
     return ids.take();
   }
@@ -713,6 +815,7 @@ export class StreamConnection {
       active: !singleActive,
       group: singleActive ? reference : undefined,
       initialOffset: nextOffset,
+      filter: filterOf(properties),
       pumping: false,
       again: false,
       closed: false,
@@ -876,7 +979,7 @@ export class StreamConnection {
         s.pendingAt = 0;
         s.aborted = aborted;
       }
-      const chunk = this.chunks.encode(s.id, s.pending, s.pendingAt, s.nextOffset, s.aborted);
+      const chunk = this.chunks.encode(s.id, s.pending, s.pendingAt, s.nextOffset, s.aborted, { version: this.deliverVersion, committedChunkId: s.log.highWatermark - 1, filter: s.filter });
       s.pendingAt = chunk.next;
       s.nextOffset = chunk.nextOffset;
       if (s.pendingAt >= s.pending.length) s.pending = EMPTY;

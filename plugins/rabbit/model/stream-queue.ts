@@ -1,8 +1,7 @@
-import { batchSizeAt, forEachRecord, isAbortedBatch, readCommitted, RecordBatch, StreamBatchBuilder, type AbortedTransaction, type Clock, type Logger, type PartitionLog, type QueuedMessage, type RecordHeader } from '../../../core/index.ts';
+import { batchMatchesFilter, batchSizeAt, forEachRecord, isAbortedBatch, readCommitted, RecordBatch, StreamBatchBuilder, type AbortedTransaction, type Clock, type Logger, type PartitionLog, type QueuedMessage, type RecordHeader, type StreamFilter } from '../../../core/index.ts';
 import { decodeProperties } from '../codec/index.ts';
 import type { QueueArguments, StreamOffset } from './queue-arguments.ts';
 import { AmqpQueue, type Delivery, type QueueConsumer, type QueueHooks, type QueueSpec } from './queue.ts';
-import { batchMatches, type StreamFilter } from './stream-filter.ts';
 import { amqp10MessageOf, streamDeliveryKey } from './stream-message.ts';
 import type { StoredMessage } from './stored-message.ts';
 
@@ -232,7 +231,7 @@ export class StreamQueue extends AmqpQueue {
     if (batch.lastOffset < cursor.next) return;
     cursor.next = batch.lastOffset + 1;
     if (batch.isControl || isAbortedBatch(buf, pos, cursor.aborted)) return;
-    if (cursor.filter && !batchMatches(buf, pos, cursor.filter)) return;
+    if (cursor.filter && !batchMatchesFilter(buf, pos, cursor.filter)) return;
     if (cursor.startAtBatch) {
       cursor.start = batch.baseOffset;
       cursor.startAtBatch = false;
