@@ -12,17 +12,21 @@ export interface ScannedBatch {
 /**
  * Walks the batch headers of a segment file from a position, reading the file in windows so that
  * records are never touched. `window` holds the bytes last read; callers may slice results out of it.
+ * With `reuseWindow` (and a file that can readInto) every window is read into one buffer: what was
+ * sliced out of a window is then valid only until the next read.
  */
 export class BatchScanner {
   window: Buffer = Buffer.alloc(0);
   windowPosition = 0;
   position: number;
+  private reused: Buffer | undefined;
 
   constructor(
     private readonly file: SegmentFile,
     start: number,
     private readonly windowSize: number,
     private readonly end = file.size,
+    private readonly reuseWindow = false,
   ) {
     this.position = start;
   }
@@ -84,7 +88,13 @@ export class BatchScanner {
   }
 
   private fill(position: number, length: number): void {
-    this.window = this.file.read(position, Math.min(length, this.end - position));
+    const wanted = Math.min(length, this.end - position);
+    if (this.reuseWindow && this.file.readInto !== undefined) {
+      if (this.reused === undefined || this.reused.length < wanted) this.reused = Buffer.allocUnsafeSlow(Math.max(wanted, this.windowSize));
+      this.window = this.reused.subarray(0, this.file.readInto(this.reused.subarray(0, Math.max(wanted, 0)), position));
+    } else {
+      this.window = this.file.read(position, wanted);
+    }
     this.windowPosition = position;
   }
 }

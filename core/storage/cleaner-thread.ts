@@ -33,12 +33,16 @@ port.on('message', (request: CleanerRequest) => {
         kernels.delete(request.pass);
         return reply({});
       case 'map': {
-        const job = Buffer.from(request.job);
-        return reply({ mapped: kernelOf(request.pass).map(job, request.bounds, request.firstDirty, request.unbounded), job: request.job }, [request.job]);
+        const { memory, offset, length } = request.job;
+        return reply({ mapped: kernelOf(request.pass).map(Buffer.from(memory, offset, length), request.bounds, request.firstDirty, request.unbounded) });
       }
       case 'filter': {
-        const { outcomes, out } = kernelOf(request.pass).filter(Buffer.from(request.job), request.bounds, request.now, request.newHorizon);
-        return reply({ filtered: { outcomes, out: out.buffer as ArrayBuffer }, job: request.job }, [request.job, out.buffer as ArrayBuffer]);
+        const { memory, offset, length, outOffset, outLength } = request.job;
+        const into = Buffer.from(memory, outOffset, outLength);
+        const { outcomes, out } = kernelOf(request.pass).filter(Buffer.from(memory, offset, length), request.bounds, request.now, request.newHorizon, into);
+        // Survivors that did not fit the job's out region come back in memory of their own.
+        const own = out.buffer === memory ? undefined : (out.buffer as ArrayBuffer);
+        return reply({ filtered: { outcomes, outLength: out.length, out: own } }, own ? [own] : []);
       }
     }
   } catch (err) {

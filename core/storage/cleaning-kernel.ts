@@ -32,7 +32,7 @@ export class CleaningKernel {
    * record has that key; a kept tombstone marks its batch with a delete horizon `newHorizon` unless the
    * batch has one, and goes once `now` is past the batch's horizon.
    */
-  filter(job: Buffer, bounds: Int32Array, now: number, newHorizon: number): FilterOutcome {
+  filter(job: Buffer, bounds: Int32Array, now: number, newHorizon: number, into?: Buffer): FilterOutcome {
     const outcomes = new Int32Array((bounds.length / 2) * OUTCOME_FIELDS);
     const kept: Buffer[] = [];
     let keptBytes = 0;
@@ -59,8 +59,9 @@ export class CleaningKernel {
         keptBytes += filtered.batch.length;
       }
     }
-    // Its own memory, never a slice of Buffer's shared pool: it may be transferred to another thread.
-    const out = Buffer.from(new ArrayBuffer(keptBytes));
+    // `into` if the survivors fit, else memory of its own (never a slice of Buffer's shared pool: it may
+    // be transferred to another thread).
+    const out = into !== undefined && into.length >= keptBytes ? into.subarray(0, keptBytes) : Buffer.from(new ArrayBuffer(keptBytes));
     let at = 0;
     for (const batch of kept) at += batch.copy(out, at);
     return { outcomes, out };
@@ -75,7 +76,8 @@ export interface MapOutcome {
 
 /**
  * Per batch, OUTCOME_FIELDS numbers: what was kept (a Kept value, with Kept.tombstoneFlag if a tombstone
- * stayed), then for Kept.some where the rewritten batch is in `out` (start, length).
+ * stayed), then for Kept.some where the rewritten batch is in `out` (start, length). `out` is the
+ * buffer the caller offered when the survivors fit in it.
  */
 export interface FilterOutcome {
   outcomes: Int32Array;

@@ -6,7 +6,8 @@ import { CleaningKernel, type FilterOutcome, type MapOutcome } from './cleaning-
 
 /**
  * One cleaning pass's kernel, wherever it runs. A job is a buffer from jobBuffer(), filled with whole
- * batches; map() and filter() take it over (it may move to another thread) and give it back for reuse.
+ * batches and handed to map() or filter(); the pass gives it back with release() once it is done with the
+ * job's bytes and outcome (a filter outcome's `out` may live in the job's memory).
  */
 export interface CleaningSession {
   /** Bytes a job should hold: large when a thread of its own runs it, small when each job holds the event loop. */
@@ -14,6 +15,7 @@ export interface CleaningSession {
   jobBuffer(minBytes: number): Buffer;
   map(job: Buffer, bounds: Int32Array, firstDirty: number, unbounded: boolean): Promise<MapOutcome>;
   filter(job: Buffer, bounds: Int32Array, now: number, newHorizon: number): Promise<FilterOutcome>;
+  release(job: Buffer): void;
   end(): void;
 }
 
@@ -27,26 +29,35 @@ export function inThreadCleaningSession(maxKeys: number): CleaningSession {
   return new InThreadSession(new CleaningKernel(maxKeys));
 }
 
+/** Where a job is in shared memory: its batches, then room for the survivors of a filter. */
+export interface SharedJob {
+  memory: SharedArrayBuffer;
+  offset: number;
+  length: number;
+  outOffset: number;
+  outLength: number;
+}
+
 export type CleanerRequest =
   | { id: number; pass: number; op: 'begin'; maxKeys: number }
   | { id: number; pass: number; op: 'end' }
-  | { id: number; pass: number; op: 'map'; job: ArrayBuffer; bounds: Int32Array; firstDirty: number; unbounded: boolean }
-  | { id: number; pass: number; op: 'filter'; job: ArrayBuffer; bounds: Int32Array; now: number; newHorizon: number };
+  | { id: number; pass: number; op: 'map'; job: SharedJob; bounds: Int32Array; firstDirty: number; unbounded: boolean }
+  | { id: number; pass: number; op: 'filter'; job: SharedJob; bounds: Int32Array; now: number; newHorizon: number };
 
 export interface CleanerReply {
   id: number;
   mapped?: MapOutcome;
-  filtered?: { outcomes: Int32Array; out: ArrayBuffer };
-  /** The request's job, handed back for the next one. */
-  job?: ArrayBuffer;
+  /** `out` is absent when the survivors are in the job's out region. */
+  filtered?: { outcomes: Int32Array; outLength: number; out?: ArrayBuffer };
   error?: { code: ErrorCode; message: string };
 }
 
 type Request = CleanerRequest extends infer R ? (R extends CleanerRequest ? Omit<R, 'id'> : never) : never;
+type Pending = { resolve(reply: CleanerReply): void; reject(err: Error): void };
 
 class CleanerThread {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve(reply: CleanerReply): void; reject(err: Error): void }>();
+  private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private nextPass = 1;
   failed: Error | undefined;
@@ -67,18 +78,18 @@ class CleanerThread {
     return this.nextPass++;
   }
 
-  call(request: Request, transfer: ArrayBuffer[] = []): Promise<CleanerReply> {
+  call(request: Request): Promise<CleanerReply> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
     // Referenced only while it owes an answer: an idle cleaner thread never keeps the process alive.
     if (this.pending.size === 0) this.worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...request, id }, transfer);
+      this.worker.postMessage({ ...request, id });
     });
   }
 
-  private settle(id: number, how: (p: { resolve(reply: CleanerReply): void; reject(err: Error): void }) => void): void {
+  private settle(id: number, how: (p: Pending) => void): void {
     const p = this.pending.get(id);
     if (p === undefined) return;
     this.pending.delete(id);
@@ -106,12 +117,22 @@ function startWorker(): Worker {
 
 const THREAD_JOB_BYTES = 1024 * 1024;
 const IN_THREAD_JOB_BYTES = 64 * 1024;
+/** Jobs a pass has at once: two out on the thread and one being filled. */
+const SLOTS = 3;
+/** A job's out region: survivors may outgrow their batches a little (a delete horizon re-encodes timestamps). */
+const OUT_FACTOR = 1.25;
 
+/**
+ * Jobs live in memory shared with the cleaner thread, allocated once per pass: nothing is copied or
+ * transferred per job, and the event loop allocates nothing per job for the collector to chase.
+ */
 class ThreadSession implements CleaningSession {
   readonly jobBytes = THREAD_JOB_BYTES;
   private readonly pass: number;
   private readonly begun: Promise<CleanerReply>;
-  private readonly spare: ArrayBuffer[] = [];
+  private readonly slots: SharedJob[] = [];
+  private readonly free: Buffer[] = [];
+  private readonly jobs = new WeakMap<Buffer, SharedJob>();
 
   constructor(
     private readonly thread: CleanerThread,
@@ -123,48 +144,73 @@ class ThreadSession implements CleaningSession {
   }
 
   jobBuffer(minBytes: number): Buffer {
-    const spare = this.spare.pop();
-    // Its own memory, never a slice of Buffer's shared pool: it is transferred to the cleaner thread.
-    return Buffer.from(spare !== undefined && spare.byteLength >= minBytes ? spare : new ArrayBuffer(Math.max(minBytes, this.jobBytes)));
+    if (minBytes > this.jobBytes) return this.bufferOf(sharedJob(minBytes));
+    if (this.slots.length === 0) {
+      const slotBytes = this.jobBytes + Math.ceil(this.jobBytes * OUT_FACTOR);
+      const memory = new SharedArrayBuffer(slotBytes * SLOTS);
+      for (let i = 0; i < SLOTS; i++) {
+        const slot = { memory, offset: i * slotBytes, length: this.jobBytes, outOffset: i * slotBytes + this.jobBytes, outLength: slotBytes - this.jobBytes };
+        this.slots.push(slot);
+        this.free.push(this.bufferOf(slot));
+      }
+    }
+    const free = this.free.pop();
+    if (free === undefined) throw new BrokerError('INTERNAL', `a cleaning pass asked for more than ${SLOTS} jobs at once`);
+    return free;
+  }
+
+  release(job: Buffer): void {
+    if (this.slots.includes(this.jobs.get(job)!)) this.free.push(job);
   }
 
   async map(job: Buffer, bounds: Int32Array, firstDirty: number, unbounded: boolean): Promise<MapOutcome> {
     await this.begun;
-    const reply = await this.thread.call({ pass: this.pass, op: 'map', job: ownBuffer(job), bounds, firstDirty, unbounded }, [ownBuffer(job)]);
-    this.keepSpare(reply);
-    return reply.mapped!;
+    return (await this.thread.call({ pass: this.pass, op: 'map', job: this.sharedOf(job), bounds, firstDirty, unbounded })).mapped!;
   }
 
   async filter(job: Buffer, bounds: Int32Array, now: number, newHorizon: number): Promise<FilterOutcome> {
     await this.begun;
-    const reply = await this.thread.call({ pass: this.pass, op: 'filter', job: ownBuffer(job), bounds, now, newHorizon }, [ownBuffer(job)]);
-    this.keepSpare(reply);
-    return { outcomes: reply.filtered!.outcomes, out: Buffer.from(reply.filtered!.out) };
+    const shared = this.sharedOf(job);
+    const { outcomes, outLength, out } = (await this.thread.call({ pass: this.pass, op: 'filter', job: shared, bounds, now, newHorizon })).filtered!;
+    return { outcomes, out: out !== undefined ? Buffer.from(out) : Buffer.from(shared.memory, shared.outOffset, outLength) };
   }
 
   end(): void {
     this.thread.call({ pass: this.pass, op: 'end' }).catch(() => undefined);
   }
 
-  private keepSpare(reply: CleanerReply): void {
-    if (reply.job !== undefined && this.spare.length < 2) this.spare.push(reply.job);
+  private bufferOf(shared: SharedJob): Buffer {
+    const buffer = Buffer.from(shared.memory, shared.offset, shared.length);
+    this.jobs.set(buffer, shared);
+    return buffer;
+  }
+
+  private sharedOf(job: Buffer): SharedJob {
+    const shared = this.jobs.get(job);
+    if (shared === undefined) throw new BrokerError('INTERNAL', 'a cleaning job must come from jobBuffer()');
+    return shared;
   }
 }
 
-function ownBuffer(job: Buffer): ArrayBuffer {
-  if (job.byteOffset !== 0 || !(job.buffer instanceof ArrayBuffer)) throw new BrokerError('INTERNAL', 'a cleaning job must come from jobBuffer()');
-  return job.buffer;
+/** A job of its own for a batch larger than a slot. */
+function sharedJob(bytes: number): SharedJob {
+  const outLength = Math.ceil(bytes * OUT_FACTOR);
+  return { memory: new SharedArrayBuffer(bytes + outLength), offset: 0, length: bytes, outOffset: bytes, outLength };
 }
 
 class InThreadSession implements CleaningSession {
   readonly jobBytes = IN_THREAD_JOB_BYTES;
-  private job: Buffer | undefined;
+  private readonly free: Buffer[] = [];
 
   constructor(private readonly kernel: CleaningKernel) {}
 
   jobBuffer(minBytes: number): Buffer {
-    if (this.job === undefined || this.job.length < minBytes) this.job = Buffer.allocUnsafe(Math.max(minBytes, this.jobBytes));
-    return this.job;
+    const free = this.free.pop();
+    return free !== undefined && free.length >= minBytes ? free : Buffer.allocUnsafeSlow(Math.max(minBytes, this.jobBytes));
+  }
+
+  release(job: Buffer): void {
+    if (job.length === this.jobBytes && this.free.length < SLOTS) this.free.push(job);
   }
 
   async map(job: Buffer, bounds: Int32Array, firstDirty: number, unbounded: boolean): Promise<MapOutcome> {

@@ -3,7 +3,7 @@ import { BatchField, CONTROL_FLAG, TRANSACTIONAL_FLAG, deleteHorizonOf, emptyBat
 import { AbortedBatches } from './aborted-batches.ts';
 import { TransactionCleaning } from './transaction-cleaning.ts';
 import { BatchScanner } from './batch-scanner.ts';
-import { Kept, OUTCOME_FIELDS, type FilterOutcome } from './cleaning-kernel.ts';
+import { Kept, OUTCOME_FIELDS, type FilterOutcome, type MapOutcome } from './cleaning-kernel.ts';
 import { inThreadCleaningSession, threadCleaningSession, type CleaningSession } from './cleaning-threads.ts';
 import { compactionConfigOf, type LogConfig } from './log-config.ts';
 import type { LogSegment } from './log-segment.ts';
@@ -76,6 +76,7 @@ export interface CompactionStats {
 }
 
 const READ_WINDOW = 1024 * 1024;
+const JOBS_IN_FLIGHT = 2;
 const SYNC_EVERY_BYTES = 1024 * 1024;
 
 /** The dirty part of a compacted log that a pass may clean now; undefined when there is none. */
@@ -183,23 +184,35 @@ async function mapKeys(log: CompactableLog, range: CleanableRange, session: Clea
     if (segment.baseOffset >= range.firstUncleanable || full) break;
     let overflowed = false;
     const job = new Job(session);
-    const mapJob = async (): Promise<void> => {
-      if (job.isEmpty) return;
-      // The first segment is mapped whole whatever the limit, so every pass makes progress.
-      ({ overflowed, full } = await session.map(...job.take(), range.firstDirty, first));
-    };
-    const scanner = new BatchScanner(segment.file, 0, READ_WINDOW);
-    for (let batch = scanner.next(); batch !== undefined && !overflowed; batch = scanner.next()) {
-      if (batch.lastOffset < range.firstDirty) continue;
-      const bytes = scanner.bytesOf(batch);
-      if (!isControl(bytes) && !isAbortedData(bytes, batch.baseOffset, aborted)) {
-        if (job.wouldOverfill(bytes.length)) await mapJob();
-        job.add(bytes);
+    const submitted = new Submitted<MapOutcome, Buffer>();
+    const mapJob = (leave: number): Promise<void> => {
+      if (!job.isEmpty) {
+        const [buffer, bounds] = job.take();
+        // The first segment is mapped whole whatever the limit, so every pass makes progress.
+        submitted.add(buffer, session.map(buffer, bounds, range.firstDirty, first));
       }
-      stats.bytesRead += batch.size;
-      if ((await pacer.advance()) && log.isClosing) return undefined;
+      return submitted.take(leave, (outcome, buffer) => {
+        session.release(buffer);
+        overflowed ||= outcome.overflowed;
+        full = outcome.full;
+      });
+    };
+    try {
+      const scanner = new BatchScanner(segment.file, 0, READ_WINDOW, segment.file.size, true);
+      for (let batch = scanner.next(); batch !== undefined && !overflowed; batch = scanner.next()) {
+        if (batch.lastOffset < range.firstDirty) continue;
+        const bytes = scanner.bytesOf(batch);
+        if (!isControl(bytes) && !isAbortedData(bytes, batch.baseOffset, aborted)) {
+          if (job.wouldOverfill(bytes.length)) await mapJob(JOBS_IN_FLIGHT - 1);
+          job.add(bytes);
+        }
+        stats.bytesRead += batch.size;
+        if ((await pacer.advance()) && log.isClosing) return undefined;
+      }
+      await mapJob(0);
+    } finally {
+      await submitted.abandon();
     }
-    if (!overflowed) await mapJob();
     if (log.isClosing) return undefined;
     if (overflowed) break;
     end = segment.nextOffset;
@@ -210,12 +223,19 @@ async function mapKeys(log: CompactableLog, range: CleanableRange, session: Clea
 
 /** A batch of the segment being rewritten, waiting for its job's outcome to be appended in log order. */
 interface PendingBatch {
-  bytes: Buffer;
   baseOffset: number;
   lastOffset: number;
   /** Its place in the job, or -1 if decided without one (markers, aborted transactions' batches). */
   inJob: number;
+  /** What stays of a batch decided without a job. */
   kept: Buffer;
+}
+
+/** A filter job out on the session: the batches in it and the others read since the previous job, in log order. */
+interface FilterJob {
+  items: PendingBatch[];
+  buffer: Buffer | undefined;
+  bounds: Int32Array;
 }
 
 async function rewrite(
@@ -228,27 +248,41 @@ async function rewrite(
   stats: CompactionStats,
   now: number,
 ): Promise<void> {
-  const scanner = new BatchScanner(segment.file, 0, READ_WINDOW);
+  // The window is read into one buffer again and again: batches are copied out of it (into a job, or
+  // whole when decided here) before the next read.
+  const scanner = new BatchScanner(segment.file, 0, READ_WINDOW, segment.file.size, true);
   const newHorizon = now + compactionConfigOf(log.config).deleteRetentionMs;
+  // The cleaned segment's own copy, unless its store copies what it appends (the job's memory is reused).
+  const owned = (bytes: Buffer): Buffer => (cleaned.file.appendCopies ? bytes : Buffer.from(bytes));
   const job = new Job(session);
   let pending: PendingBatch[] = [];
+  const submitted = new Submitted<FilterOutcome, FilterJob>();
   let unsynced = 0;
-  const appendPending = async (): Promise<void> => {
-    const { outcomes, out } = job.isEmpty ? NO_OUTCOME : await session.filter(...job.take(), now, newHorizon);
-    for (const item of pending) {
+  const submit = (): void => {
+    if (job.isEmpty) {
+      submitted.add({ items: pending, buffer: undefined, bounds: NO_BOUNDS }, Promise.resolve(NO_OUTCOME));
+    } else {
+      const [buffer, bounds] = job.take();
+      submitted.add({ items: pending, buffer, bounds }, session.filter(buffer, bounds, now, newHorizon));
+    }
+    pending = [];
+  };
+  const append = async ({ outcomes, out }: FilterOutcome, { items, buffer, bounds }: FilterJob): Promise<void> => {
+    for (const item of items) {
       let kept = item.kept;
       if (item.inJob >= 0) {
+        const whole = buffer!.subarray(bounds[item.inJob * 2]!, bounds[item.inJob * 2 + 1]!);
         const at = item.inJob * OUTCOME_FIELDS;
         const outcome = outcomes[at]!;
-        if ((outcome & Kept.tombstoneFlag) !== 0) stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, deleteHorizonOf(item.bytes) ?? newHorizon);
+        if ((outcome & Kept.tombstoneFlag) !== 0) stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, deleteHorizonOf(whole) ?? newHorizon);
         const what = outcome & Kept.mask;
-        if (what === Kept.some) kept = out.subarray(outcomes[at + 1]!, outcomes[at + 1]! + outcomes[at + 2]!);
-        else if (what === Kept.none) kept = isProducersLastBatch(log, item.bytes, item.lastOffset) ? emptyBatchOf(item.bytes) : EMPTY;
-        stats.recordsRemoved += item.bytes.readInt32BE(BatchField.recordCount) - (kept.length === 0 ? 0 : kept.readInt32BE(BatchField.recordCount));
+        if (what === Kept.all) kept = owned(whole);
+        else if (what === Kept.some) kept = owned(out.subarray(outcomes[at + 1]!, outcomes[at + 1]! + outcomes[at + 2]!));
+        else kept = isProducersLastBatch(log, whole, item.lastOffset) ? emptyBatchOf(whole) : EMPTY;
+        stats.recordsRemoved += whole.readInt32BE(BatchField.recordCount) - (kept.length === 0 ? 0 : kept.readInt32BE(BatchField.recordCount));
       }
       if (kept.length === 0) continue;
-      // The segment's own copy of a batch kept whole: the storage engine may keep what it is given.
-      cleaned.append(kept === item.bytes ? Buffer.from(kept) : kept, item.baseOffset, item.lastOffset, readInt64(kept, BatchField.maxTimestamp), now);
+      cleaned.append(kept, item.baseOffset, item.lastOffset, readInt64(kept, BatchField.maxTimestamp), now);
       unsynced += kept.length;
       // Synced as it grows: one sync of a whole cleaned segment at the swap would hold up every
       // producer's group commit behind it on the same disk.
@@ -257,24 +291,32 @@ async function rewrite(
         await cleaned.file.sync();
       }
     }
-    pending = [];
+    if (buffer !== undefined) session.release(buffer);
   };
-  for (let batch = scanner.next(); batch !== undefined; batch = scanner.next()) {
-    const bytes = scanner.bytesOf(batch);
-    const item: PendingBatch = { bytes, baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, inJob: -1, kept: bytes };
-    if (isControl(bytes)) item.kept = keptMarker(bytes, batch.baseOffset, transactions, stats, now, newHorizon);
-    else if (transactions.isAbortedData(bytes, batch.baseOffset)) {
-      item.kept = isProducersLastBatch(log, bytes, batch.lastOffset) ? emptyBatchOf(bytes) : EMPTY;
-      stats.recordsRemoved += bytes.readInt32BE(BatchField.recordCount) - (item.kept.length === 0 ? 0 : item.kept.readInt32BE(BatchField.recordCount));
-    } else {
-      if (job.wouldOverfill(bytes.length)) await appendPending();
-      item.inJob = job.add(bytes);
+  try {
+    for (let batch = scanner.next(); batch !== undefined; batch = scanner.next()) {
+      const bytes = scanner.bytesOf(batch);
+      const item: PendingBatch = { baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, inJob: -1, kept: EMPTY };
+      if (isControl(bytes)) item.kept = keptMarker(Buffer.from(bytes), batch.baseOffset, transactions, stats, now, newHorizon);
+      else if (transactions.isAbortedData(bytes, batch.baseOffset)) {
+        item.kept = isProducersLastBatch(log, bytes, batch.lastOffset) ? emptyBatchOf(bytes) : EMPTY;
+        stats.recordsRemoved += bytes.readInt32BE(BatchField.recordCount) - (item.kept.length === 0 ? 0 : item.kept.readInt32BE(BatchField.recordCount));
+      } else {
+        if (job.wouldOverfill(bytes.length)) {
+          submit();
+          await submitted.take(JOBS_IN_FLIGHT - 1, append);
+        }
+        item.inJob = job.add(bytes);
+      }
+      pending.push(item);
+      stats.bytesRead += batch.size;
+      if ((await pacer.advance()) && log.isClosing) throw ABORTED;
     }
-    pending.push(item);
-    stats.bytesRead += batch.size;
-    if ((await pacer.advance()) && log.isClosing) throw ABORTED;
+    submit();
+    await submitted.take(0, append);
+  } finally {
+    await submitted.abandon();
   }
-  await appendPending();
   if (log.isClosing) throw ABORTED;
 }
 
@@ -290,6 +332,28 @@ function keptMarker(bytes: Buffer, baseOffset: number, transactions: Transaction
   stats.tombstonesExpireAt = Math.min(stats.tombstonesExpireAt, newHorizon);
   const marked = filterRecords(bytes, KEEP, () => newHorizon);
   return marked.kept === 'some' ? marked.batch : bytes;
+}
+
+/** Jobs handed to the cleaning session with what each belongs to, used in the order they went out. */
+class Submitted<Answer, Context> {
+  private readonly queue: Array<{ context: Context; answer: Promise<Answer> }> = [];
+
+  add(context: Context, answer: Promise<Answer>): void {
+    this.queue.push({ context, answer });
+  }
+
+  /** Uses the oldest answers until at most `leave` jobs are still out. */
+  async take(leave: number, use: (answer: Answer, context: Context) => unknown): Promise<void> {
+    while (this.queue.length > leave) {
+      const { context, answer } = this.queue.shift()!;
+      await use(await answer, context);
+    }
+  }
+
+  /** Waits out every answer still owed, so that none is left unobserved when a pass stops early. */
+  async abandon(): Promise<void> {
+    await Promise.allSettled(this.queue.splice(0).map((job) => job.answer));
+  }
 }
 
 /** Whole batches copied back to back into a job buffer of the session, with their bounds. */
@@ -314,6 +378,7 @@ class Job {
     if (this.used + batch.length > this.buffer.length) {
       const larger = this.session.jobBuffer(this.used + batch.length);
       this.buffer.copy(larger, 0, 0, this.used);
+      this.session.release(this.buffer);
       this.buffer = larger;
     }
     this.used += batch.copy(this.buffer, this.used);
@@ -332,6 +397,7 @@ class Job {
 }
 
 const NO_OUTCOME: FilterOutcome = Object.freeze({ outcomes: new Int32Array(0), out: Buffer.alloc(0) });
+const NO_BOUNDS = new Int32Array(0);
 
 function isControl(batch: Buffer): boolean {
   return (batch.readInt16BE(BatchField.attributes) & CONTROL_FLAG) !== 0;

@@ -39,6 +39,13 @@ export interface SegmentFile {
   append(data: Buffer | readonly Buffer[]): void;
   /** Bytes in [position, min(position + length, size)), contiguous. */
   read(position: number, length: number): Buffer;
+  /**
+   * Optional: read() into the caller's buffer, from `position`, as many bytes as `target` holds or the file
+   * has; returns how many. Stores that allocate for each read offer it to readers that reuse one buffer.
+   */
+  readInto?(target: Buffer, position: number): number;
+  /** True if append() has written or copied `data` when it returns, so the caller may reuse that memory. */
+  readonly appendCopies?: boolean;
   truncate(size: number): void;
   /** Resolves once every byte appended before the call is durable. */
   sync(): Promise<void>;

@@ -97,17 +97,27 @@ export class FsSegmentFile implements SegmentFile, CachedFile {
     this.size = position;
   }
 
+  /** Appends are written with writeSync before append() returns. */
+  readonly appendCopies = true;
+
   read(position: number, length: number): Buffer {
     const end = Math.min(position + length, this.size);
     if (position >= end) return Buffer.alloc(0);
-    const fd = this.descriptor();
     const buf = Buffer.allocUnsafe(end - position);
-    for (let got = 0; got < buf.length; ) {
-      const n = fs.readSync(fd, buf, got, buf.length - got, position + got);
-      if (n === 0) throw new BrokerError('STORAGE_IO', `${this.name} ended at ${position + got}, expected ${end}`);
+    this.readInto(buf, position);
+    return buf;
+  }
+
+  readInto(target: Buffer, position: number): number {
+    const length = Math.max(0, Math.min(target.length, this.size - position));
+    if (length === 0) return 0;
+    const fd = this.descriptor();
+    for (let got = 0; got < length; ) {
+      const n = fs.readSync(fd, target, got, length - got, position + got);
+      if (n === 0) throw new BrokerError('STORAGE_IO', `${this.name} ended at ${position + got}, expected ${position + length}`);
       got += n;
     }
-    return buf;
+    return length;
   }
 
   truncate(size: number): void {
