@@ -358,6 +358,70 @@ describe('Kafka across a cluster in one process', () => {
     await admin.disconnect();
   });
 
+  it('verifies a transactional Produce with the coordinator on another broker (KIP-890): refused before AddPartitionsToTxn (INVALID_TXN_STATE, TRANSACTION_ABORTABLE from Produce v11), accepted after it with one verification per transaction, asked again after the marker', async () => {
+    const cluster = await startCluster([1, 2, 3]);
+    const admin = new Kafka({ clientId: 'verify-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'verify-data', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    const dataLeader = (await admin.fetchTopicMetadata({ topics: ['verify-data'] })).topics[0]!.partitions[0]!.leader;
+    await admin.disconnect();
+    const brokerOf = (nodeId: number) => cluster.find((b) => nodeIdOf(b) === nodeId)!;
+    const wires = new Map(await Promise.all(cluster.map(async (b) => [nodeIdOf(b), await KafkaWire.connect(kafkaPort(b))] as const)));
+    let id = '';
+    let coordinator = -1;
+    for (let i = 0; coordinator < 0 || coordinator === dataLeader; i++) coordinator = await findCoordinator(wires.get(dataLeader)!, (id = `verify-${i}`), 1);
+    const producer = await initProducer(wires.get(coordinator)!, id);
+    expect(producer.errorCode).toBe(KafkaError.NONE);
+
+    // Count the questions the coordinator's broker answers for peers.
+    const channel = brokerOf(coordinator).get<TxnMarkerChannel>(TOKENS.TxnMarkers);
+    const answer = channel.verifyHere.bind(channel);
+    let asked = 0;
+    channel.verifyHere = (request) => {
+      asked++;
+      return answer(request);
+    };
+    const leaderWire = wires.get(dataLeader)!;
+    let sequence = 0;
+    const produce = async (version: number, value: string): Promise<number> => {
+      const records = encodeRecordBatch({ producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: sequence, transactional: true, records: [{ value: Buffer.from(value) }] });
+      const response = await leaderWire.request(ApiKeys.Produce, version, { transactionalId: id, acks: -1, timeoutMs: 5000, topicData: [{ name: 'verify-data', partitionData: [{ index: 0, records }] }] });
+      const errorCode = response.responses[0]!.partitionResponses[0]!.errorCode;
+      if (errorCode === KafkaError.NONE) sequence++;
+      return errorCode;
+    };
+    const addPartition = async () => {
+      const added = await wires.get(coordinator)!.request(ApiKeys.AddPartitionsToTxn, 3, {
+        transactions: [], v3AndBelowTransactionalId: id, v3AndBelowProducerId: producer.producerId, v3AndBelowProducerEpoch: producer.producerEpoch,
+        v3AndBelowTopics: [{ name: 'verify-data', partitions: [0] }],
+      });
+      return added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode;
+    };
+    const log = brokerOf(dataLeader).get<TopicRegistry>(TOKENS.TopicRegistry).log('verify-data', 0)!;
+
+    // Not in the transaction: Kafka's coordinator answers TRANSACTION_ABORTABLE, which producers before v11 read as INVALID_TXN_STATE.
+    expect(await produce(9, 'stray')).toBe(KafkaError.INVALID_TXN_STATE);
+    expect(await produce(11, 'stray')).toBe(KafkaError.TRANSACTION_ABORTABLE);
+    expect(asked).toBe(2);
+    expect(log.logEndOffset).toBe(0);
+
+    expect(await addPartition()).toBe(KafkaError.NONE);
+    for (const value of ['t0', 't1', 't2']) expect(await produce(9, value)).toBe(KafkaError.NONE);
+    // Only the first batch of the transaction in the partition asked the coordinator.
+    expect(asked).toBe(3);
+    expect(log.logEndOffset).toBe(3);
+
+    // The commit's marker ends the transaction here: the next transaction's first batch is asked about again, and refused until added.
+    expect((await wires.get(coordinator)!.request(ApiKeys.EndTxn, 3, { transactionalId: id, producerId: producer.producerId, producerEpoch: producer.producerEpoch, committed: true })).errorCode).toBe(KafkaError.NONE);
+    await eventually(() => log.lastStableOffset === log.logEndOffset && log.logEndOffset === 4, 10_000, 'the commit marker written');
+    expect(await produce(9, 'late')).toBe(KafkaError.INVALID_TXN_STATE);
+    expect(asked).toBe(4);
+    expect(await addPartition()).toBe(KafkaError.NONE);
+    expect(await produce(9, 'next')).toBe(KafkaError.NONE);
+    expect(asked).toBe(5);
+    for (const wire of wires.values()) wire.close();
+  });
+
   it('keeps a transaction across a coordinator change: other brokers answer NOT_COORDINATOR; the successor aborts the open transaction under a bumped epoch of the same producer, which fences the old epoch at the coordinator and at the group coordinator', async () => {
     const cluster = await startCluster([1, 2, 3]);
     const admin = new Kafka({ clientId: 'fence-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();

@@ -1,4 +1,4 @@
-import { BatchField, BrokerError, DEFAULT_MAX_MESSAGE_BYTES, RecordBatch, TRANSACTIONAL_FLAG, isCompacted, type AppendResult, type PartitionLog } from '../../../core/index.ts';
+import { BatchField, BrokerError, DEFAULT_MAX_MESSAGE_BYTES, RecordBatch, TRANSACTIONAL_FLAG, isCompacted, type AppendResult, type PartitionLog, type VerificationGuard } from '../../../core/index.ts';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf, type KafkaErrorCode } from '../error-codes.ts';
 import { CurrentLeaders } from '../current-leader.ts';
@@ -93,8 +93,14 @@ function appendPartition(
   };
   const invalid = checkBatchForLog(checked, limits);
   if (invalid) return failed(invalid.errorCode, invalid.message);
-  const txnRefusal = transactionRefusal(ctx, checked, transactionalId, topicName, partition);
-  if (txnRefusal !== undefined) return failed(txnRefusal);
+  const verification = verifyTransaction(ctx, log, checked, transactionalId, topicName, partition, version);
+  if (verification === undefined) return appendChecked(ctx, log, checked, topicName, partition, acks, timeoutMs, limits.logAppendTime);
+  if (!(verification instanceof Promise)) return verification;
+  return verification.then((refusal) => refusal ?? appendChecked(ctx, log, checked, topicName, partition, acks, timeoutMs, limits.logAppendTime));
+}
+
+/** The producer-state check and the append of a batch that passed every other check. */
+function appendChecked(ctx: KafkaContext, log: PartitionLog, checked: Buffer, topicName: string, partition: number, acks: number, timeoutMs: number, logAppendTime: boolean): PartitionResult | Promise<PartitionResult> {
   const check = log.producerState.check(checked);
   if (check.kind === 'rejected') return failed(kafkaErrorOf(check.error), check.error.message);
   if (check.kind === 'duplicate') {
@@ -102,10 +108,10 @@ function appendPartition(
     const original = { ...failed(KafkaError.NONE), baseOffset: check.baseOffset, logAppendTimeMs: check.timestamp };
     return committed(ctx, log, check.lastOffset + 1, timeoutMs).then((done) => (done ? { ...original, logStartOffset: log.logStartOffset } : failed(KafkaError.REQUEST_TIMED_OUT)));
   }
-  const logAppendTime = limits.logAppendTime ? ctx.clock.now() : undefined;
+  const stampedAt = logAppendTime ? ctx.clock.now() : undefined;
   let appended: Promise<AppendResult>;
   try {
-    appended = log.append(checked, { acks: acks === -1 ? 'all' : 'leader', logAppendTime });
+    appended = log.append(checked, { acks: acks === -1 ? 'all' : 'leader', logAppendTime: stampedAt });
   } catch (err) {
     appended = Promise.reject(err);
   }
@@ -123,17 +129,73 @@ function appendPartition(
   );
 }
 
+/** A verification's answer while it is under way, and once it said yes, until the guard is spent (the transaction opened or ended here). */
+const verifications = new WeakMap<VerificationGuard, KafkaErrorCode | Promise<KafkaErrorCode>>();
+
 /**
- * A transactional batch is appended only inside its producer's open transaction holding the partition
- * (Kafka's partition verification); others pass without a look at the coordinator.
+ * Kafka's transaction verification (KIP-890 part 1): a transactional batch is appended only inside its
+ * producer's open transaction. The first batch of a transaction in the partition asks the id's
+ * coordinator (here, or a peer: the one round trip), under a guard that a marker written meanwhile
+ * spends; later batches find the transaction open here and pass without asking. Undefined: append;
+ * a result: refused; a promise: the answer to wait for.
  */
-function transactionRefusal(ctx: KafkaContext, batch: Buffer, transactionalId: string | null, topic: string, partition: number): KafkaErrorCode | undefined {
+function verifyTransaction(
+  ctx: KafkaContext,
+  log: PartitionLog,
+  batch: Buffer,
+  transactionalId: string | null,
+  topic: string,
+  partition: number,
+  version: number,
+): PartitionResult | Promise<PartitionResult | undefined> | undefined {
   if ((batch.readInt16BE(BatchField.attributes) & TRANSACTIONAL_FLAG) === 0) return undefined;
+  if (transactionalId === null) return failed(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  if (ctx.transactions === undefined) return failed(KafkaError.COORDINATOR_NOT_AVAILABLE);
   const header = new RecordBatch(batch);
-  if (transactionalId === null) return KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-  if (ctx.transactions === undefined) return KafkaError.COORDINATOR_NOT_AVAILABLE;
-  const errorCode = ctx.transactions.verify(transactionalId, header.producerId, header.producerEpoch, topic, partition);
-  return errorCode === KafkaError.NONE ? undefined : errorCode;
+  const producerId = header.producerId;
+  const guard = log.producerState.startVerification(producerId, header.producerEpoch, ctx.clock.now());
+  if (guard === undefined) return undefined;
+  let answer = verifications.get(guard);
+  if (answer === undefined) verifications.set(guard, (answer = ctx.transactions.verify(transactionalId, producerId, header.producerEpoch, topic, partition)));
+  const settle = (errorCode: KafkaErrorCode): PartitionResult | undefined => {
+    if (errorCode !== KafkaError.NONE) {
+      verifications.delete(guard);
+      log.producerState.dropVerification(producerId, guard);
+      return verificationRefusal(errorCode, version);
+    }
+    verifications.set(guard, KafkaError.NONE);
+    // A marker written while the coordinator was asked has spent the guard: this batch belongs to no open transaction.
+    if (!log.producerState.holdsVerification(producerId, guard)) return failed(KafkaError.INVALID_TXN_STATE, 'Record was not part of an ongoing transaction');
+    return undefined;
+  };
+  return typeof answer === 'number' ? settle(answer) : answer.then(settle);
+}
+
+const ERROR_NAMES = new Map<number, string>(Object.entries(KafkaError).map(([name, code]) => [code, name]));
+
+/**
+ * The coordinator's answer as a producer reads it (Kafka's AddPartitionsToTxnManager and
+ * ReplicaManager.handleProduceAppend): PRODUCER_FENCED is INVALID_PRODUCER_EPOCH, TRANSACTION_ABORTABLE
+ * is INVALID_TXN_STATE before Produce v11, and the retriable ones are NOT_ENOUGH_REPLICAS, which every
+ * client retries without a metadata refresh.
+ */
+function verificationRefusal(errorCode: KafkaErrorCode, version: number): PartitionResult {
+  switch (errorCode) {
+    case KafkaError.PRODUCER_FENCED:
+      return failed(KafkaError.INVALID_PRODUCER_EPOCH);
+    case KafkaError.TRANSACTION_ABORTABLE:
+      return version > 10 ? failed(errorCode) : failed(KafkaError.INVALID_TXN_STATE, 'Partition was not added to the transaction');
+    case KafkaError.INVALID_TXN_STATE:
+      return failed(errorCode, 'Partition was not added to the transaction');
+    case KafkaError.CONCURRENT_TRANSACTIONS:
+    case KafkaError.NETWORK_EXCEPTION:
+    case KafkaError.COORDINATOR_LOAD_IN_PROGRESS:
+    case KafkaError.COORDINATOR_NOT_AVAILABLE:
+    case KafkaError.NOT_COORDINATOR:
+      return failed(KafkaError.NOT_ENOUGH_REPLICAS, `Unable to verify the partition has been added to the transaction. Underlying error: ${ERROR_NAMES.get(errorCode)}`);
+    default:
+      return failed(errorCode);
+  }
 }
 
 /** Resolves true once the high watermark reaches `endOffset`, false after `timeoutMs` (Kafka's delayed produce). */

@@ -106,6 +106,7 @@ export class TransactionCoordinator {
   /** Cluster mode: ids are coordinated by the leader of their `__transaction_state` partition. */
   static openClustered(state: TransactionStateTopic, markers: TxnMarkerChannel, deps: Deps): TransactionCoordinator {
     const coordinator = new TransactionCoordinator(state, deps, { placement: state, markers });
+    markers.serveVerification((request) => ({ errors: coordinator.verifyHere(request.transactionalId, request.producerId, request.producerEpoch, request.partitions) }));
     state.onLoaded = (txns) => {
       for (const txn of txns) if (isPreparing(txn.state)) coordinator.complete(txn);
     };
@@ -236,19 +237,41 @@ export class TransactionCoordinator {
   }
 
   /**
-   * Whether the producer may write a transactional batch to the partition now (Kafka's partition
-   * verification): its transaction is open and holds the partition. Answered from memory.
+   * Kafka's handleVerifyPartitionsInTransaction (AddPartitionsToTxn with verify_only): per partition NONE
+   * when the producer's open transaction holds it, TRANSACTION_ABORTABLE when not; one error for all when
+   * the id is not coordinated here, the producer is not the id's current one, or its transaction is ending.
+   * Answered from memory.
    */
-  verify(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partition: number): KafkaErrorCode {
-    // In a cluster the partition's leader is not, in general, the coordinator: no verification, as Kafka
-    // before KIP-890 (the partition's producer state still refuses an epoch older than the last marker's).
-    if (this.clustered !== undefined) return KafkaError.NONE;
+  verifyHere(transactionalId: string, producerId: number, producerEpoch: number, partitions: ReadonlyArray<{ topic: string; partition: number }>): KafkaErrorCode[] {
+    const all = (errorCode: KafkaErrorCode): KafkaErrorCode[] => partitions.map(() => errorCode);
+    if (transactionalId === '') return all(KafkaError.INVALID_REQUEST);
+    const elsewhere = this.coordinatorError(transactionalId);
+    if (elsewhere !== undefined) return all(elsewhere);
     const txn = this.log.get(transactionalId);
-    const refused = this.producerRefusal(txn, producerId, producerEpoch, KafkaError.INVALID_PRODUCER_EPOCH);
-    if (refused !== undefined) return refused;
-    if (isPreparing(txn!.state)) return KafkaError.CONCURRENT_TRANSACTIONS;
-    if (txn!.state !== 'Ongoing' || !this.partitionsOf(txn!).has(partitionKey(topic, partition))) return KafkaError.INVALID_TXN_STATE;
-    return KafkaError.NONE;
+    const refused = this.producerRefusal(txn, producerId, producerEpoch, KafkaError.PRODUCER_FENCED);
+    if (refused !== undefined) return all(refused);
+    if (isPreparing(txn!.state)) return all(KafkaError.CONCURRENT_TRANSACTIONS);
+    const held = this.partitionsOf(txn!);
+    return partitions.map((p) => (held.has(partitionKey(p.topic, p.partition)) ? KafkaError.NONE : KafkaError.TRANSACTION_ABORTABLE));
+  }
+
+  /**
+   * What a partition leader learns before the producer's first transactional batch there: the answer of
+   * the id's coordinator, at once when it is this broker, else over the replication listener (a peer that
+   * cannot be reached is NETWORK_EXCEPTION, as Kafka's AddPartitionsToTxnManager answers).
+   */
+  verify(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partition: number): KafkaErrorCode | Promise<KafkaErrorCode> {
+    const coordination = this.coordination(transactionalId);
+    if (coordination.state !== 'elsewhere' || this.clustered === undefined || transactionalId === '') {
+      return this.verifyHere(transactionalId, producerId, producerEpoch, [{ topic, partition }])[0]!;
+    }
+    return this.clustered.markers.verify(coordination.nodeId, { transactionalId, producerId, producerEpoch, partitions: [{ topic, partition }] }).then(
+      (answer) => answer.errors[0] as KafkaErrorCode,
+      (err: unknown) => {
+        this.deps.logger.debug({ err, transactionalId, coordinator: coordination.nodeId }, 'verifying a transaction with its coordinator failed');
+        return KafkaError.NETWORK_EXCEPTION;
+      },
+    );
   }
 
   /** The group's `topic\u0000partition` keys with an offset committed in a transaction not yet complete (Kafka's pending transactional offsets). */
