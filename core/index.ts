@@ -38,7 +38,7 @@ export type { ReplicaLog, Replicator } from './replication/replicator.ts';
 export { LeaderEpochCache, type EpochEndOffset, type EpochEntry } from './storage/leader-epoch-cache.ts';
 export { SingleNodeReplicator } from './replication/single-node-replicator.ts';
 export type { TxnMarkerChannel, TxnVerifier } from './replication/txn-marker-channel.ts';
-export type { MarkersRequest, VerifyRequest, VerifyResponse } from './replication/replication-protocol.ts';
+export type { MarkersRequest, MarkersResponse, VerifyRequest, VerifyResponse } from './replication/replication-protocol.ts';
 export * from './cluster/index.ts';
 export { LengthPrefixedFrames } from './net/length-prefixed-frames.ts';
 export { RequestMemory } from './net/request-memory.ts';

@@ -209,7 +209,7 @@ export function encodeMarkersRequest(correlationId: number, request: MarkersRequ
     e: request.producerEpoch,
     c: request.coordinatorEpoch,
     k: request.commit,
-    p: request.partitions.map((p) => [p.topic, p.partition]),
+    p: partitionPairs(request.partitions),
   });
 }
 
@@ -234,7 +234,7 @@ export function encodeVerifyRequest(correlationId: number, request: VerifyReques
     t: request.transactionalId,
     i: request.producerId,
     e: request.producerEpoch,
-    p: request.partitions.map((p) => [p.topic, p.partition]),
+    p: partitionPairs(request.partitions),
   });
 }
 
@@ -251,6 +251,8 @@ export function decodeVerifyResponse(header: unknown): VerifyResponse {
   const h = record(header, 'verify response');
   return { errors: list(h.x, 'verify errors').map((e) => int(e, 'verify error')) };
 }
+
+const partitionPairs = (partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>): Array<[string, number]> => partitions.map((p) => [p.topic, p.partition]);
 
 function topicPartitions(value: unknown, what: string): Array<{ topic: string; partition: number }> {
   return list(value, `${what} partitions`).map((entry) => {

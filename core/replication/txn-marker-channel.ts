@@ -25,8 +25,8 @@ export type TxnVerifier = (request: VerifyRequest) => VerifyResponse | Promise<V
 type MarkerPartition = MarkersRequest['partitions'][number];
 
 /**
- * Cluster mode's transaction markers (Kafka's TransactionMarkerChannelManager and the broker side of
- * WriteTxnMarkers): a transaction coordinator hands it one producer's commit or abort for a set of
+ * Transaction markers (Kafka's TransactionMarkerChannelManager and the broker side of WriteTxnMarkers;
+ * on a single node only `writeHere`, for the Kafka API): a transaction coordinator hands it one producer's commit or abort for a set of
  * partitions; each marker is written by the partition's leader, here or on a peer over the replication
  * listener, and retried (the leader looked up again) until that leader has committed it. A marker for a
  * `__consumer_offsets` partition is taken by the offset store there: the producer's pending offsets

@@ -69,6 +69,25 @@ async function txnOffsetCommit(wire: KafkaWire, txn: { transactionalId: string; 
 
 const nodeIdOf = (b: Broker): number => b.get<Cluster>(TOKENS.Cluster).nodeId;
 
+/**
+ * Three brokers with a one-partition topic on all of them, a raw connection to each, and a transactional id
+ * (`prefix`-n) whose coordinator does not lead the topic's partition.
+ */
+async function transactionAcrossBrokers(topic: string, prefix: string) {
+  const cluster = await startCluster([1, 2, 3]);
+  const admin = new Kafka({ clientId: `${prefix}-admin`, brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+  const dataLeader = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions[0]!.leader;
+  await admin.disconnect();
+  const brokerOf = (nodeId: number) => cluster.find((b) => nodeIdOf(b) === nodeId)!;
+  const wires = new Map(await Promise.all(cluster.map(async (b) => [nodeIdOf(b), await KafkaWire.connect(kafkaPort(b))] as const)));
+  let id = '';
+  let coordinator = -1;
+  for (let i = 0; coordinator < 0 || coordinator === dataLeader; i++) coordinator = await findCoordinator(wires.get(dataLeader)!, (id = `${prefix}-${i}`), 1);
+  return { cluster, dataLeader, brokerOf, wires, id, coordinator };
+}
+
 describe('Kafka across a cluster in one process', () => {
   it('serves metadata from every broker, replicates acks=all produces, and moves a group to the new coordinator after a leader leaves', async () => {
     const cluster = await startCluster([1, 2, 3]);
@@ -359,17 +378,7 @@ describe('Kafka across a cluster in one process', () => {
   });
 
   it('verifies a transactional Produce with the coordinator on another broker (KIP-890): refused before AddPartitionsToTxn (INVALID_TXN_STATE, TRANSACTION_ABORTABLE from Produce v11), accepted after it with one verification per transaction, asked again after the marker', async () => {
-    const cluster = await startCluster([1, 2, 3]);
-    const admin = new Kafka({ clientId: 'verify-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'verify-data', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
-    const dataLeader = (await admin.fetchTopicMetadata({ topics: ['verify-data'] })).topics[0]!.partitions[0]!.leader;
-    await admin.disconnect();
-    const brokerOf = (nodeId: number) => cluster.find((b) => nodeIdOf(b) === nodeId)!;
-    const wires = new Map(await Promise.all(cluster.map(async (b) => [nodeIdOf(b), await KafkaWire.connect(kafkaPort(b))] as const)));
-    let id = '';
-    let coordinator = -1;
-    for (let i = 0; coordinator < 0 || coordinator === dataLeader; i++) coordinator = await findCoordinator(wires.get(dataLeader)!, (id = `verify-${i}`), 1);
+    const { dataLeader, brokerOf, wires, id, coordinator } = await transactionAcrossBrokers('verify-data', 'verify');
     const producer = await initProducer(wires.get(coordinator)!, id);
     expect(producer.errorCode).toBe(KafkaError.NONE);
 
@@ -419,6 +428,14 @@ describe('Kafka across a cluster in one process', () => {
     expect(await addPartition()).toBe(KafkaError.NONE);
     expect(await produce(9, 'next')).toBe(KafkaError.NONE);
     expect(asked).toBe(5);
+    // WriteTxnMarkers (Admin.abortTransaction) is for the partition's leader: a follower refuses it and writes nothing.
+    const follower = [1, 2, 3].find((n) => n !== dataLeader)!;
+    const end = log.logEndOffset;
+    const atFollower = await wires.get(follower)!.request(ApiKeys.WriteTxnMarkers, 1, {
+      markers: [{ producerId: producer.producerId, producerEpoch: producer.producerEpoch, transactionResult: false, coordinatorEpoch: 0, topics: [{ name: 'verify-data', partitionIndexes: [0] }] }],
+    });
+    expect(atFollower.markers[0]!.topics[0]!.partitions[0]!.errorCode).toBe(KafkaError.NOT_LEADER_OR_FOLLOWER);
+    expect(log.logEndOffset).toBe(end);
     for (const wire of wires.values()) wire.close();
   });
 
@@ -473,17 +490,7 @@ describe('Kafka across a cluster in one process', () => {
   });
 
   it('refuses a marker of a deposed transaction coordinator: once the successor has written its marker under the newer coordinator epoch, an older coordinator epoch is TRANSACTION_COORDINATOR_FENCED (an older producer epoch INVALID_PRODUCER_EPOCH), the sender stops, and the log is unchanged; __transaction_state has 3 replicas and min.insync.replicas 2', async () => {
-    const cluster = await startCluster([1, 2, 3]);
-    const admin = new Kafka({ clientId: 'zombie-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'zombie-data', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
-    const dataLeader = (await admin.fetchTopicMetadata({ topics: ['zombie-data'] })).topics[0]!.partitions[0]!.leader;
-    await admin.disconnect();
-    const brokerOf = (nodeId: number) => cluster.find((b) => nodeIdOf(b) === nodeId)!;
-    const wires = new Map(await Promise.all(cluster.map(async (b) => [nodeIdOf(b), await KafkaWire.connect(kafkaPort(b))] as const)));
-    let id = '';
-    let first = -1;
-    for (let i = 0; first < 0 || first === dataLeader; i++) first = await findCoordinator(wires.get(dataLeader)!, (id = `zombie-${i}`), 1);
+    const { dataLeader, brokerOf, wires, id, coordinator: first } = await transactionAcrossBrokers('zombie-data', 'zombie');
     const before = await initProducer(wires.get(first)!, id);
     expect(before.errorCode).toBe(KafkaError.NONE);
     const added = await wires.get(first)!.request(ApiKeys.AddPartitionsToTxn, 3, {

@@ -12,6 +12,8 @@ import {
   type StorageEngine,
   type Timer,
   type TopicRegistry,
+  type MarkersRequest,
+  type MarkersResponse,
   type TxnMarkerChannel,
 } from '../../../core/index.ts';
 import { coordinatorErrorOf, KafkaError, type KafkaErrorCode } from '../error-codes.ts';
@@ -54,12 +56,13 @@ interface Deps {
   clock: Clock;
   logger: Logger;
   settings: TransactionSettings;
+  /** Where markers are written by partition leaders (every marker in a cluster; WriteTxnMarkers on any broker). */
+  markers: TxnMarkerChannel;
 }
 
-/** Cluster mode: where ids are coordinated, and the channel that has partition leaders write the markers. */
+/** Cluster mode: where ids are coordinated. */
 interface Clustered {
   placement: TxnPlacement;
-  markers: TxnMarkerChannel;
 }
 
 export interface InitResult {
@@ -104,9 +107,9 @@ export class TransactionCoordinator {
   }
 
   /** Cluster mode: ids are coordinated by the leader of their `__transaction_state` partition. */
-  static openClustered(state: TransactionStateTopic, markers: TxnMarkerChannel, deps: Deps): TransactionCoordinator {
-    const coordinator = new TransactionCoordinator(state, deps, { placement: state, markers });
-    markers.serveVerification((request) => ({ errors: coordinator.verifyHere(request.transactionalId, request.producerId, request.producerEpoch, request.partitions) }));
+  static openClustered(state: TransactionStateTopic, deps: Deps): TransactionCoordinator {
+    const coordinator = new TransactionCoordinator(state, deps, { placement: state });
+    deps.markers.serveVerification((request) => ({ errors: coordinator.verifyHere(request.transactionalId, request.producerId, request.producerEpoch, request.partitions) }));
     state.onLoaded = (txns) => {
       for (const txn of txns) if (isPreparing(txn.state)) coordinator.complete(txn);
     };
@@ -265,13 +268,22 @@ export class TransactionCoordinator {
     if (coordination.state !== 'elsewhere' || this.clustered === undefined || transactionalId === '') {
       return this.verifyHere(transactionalId, producerId, producerEpoch, [{ topic, partition }])[0]!;
     }
-    return this.clustered.markers.verify(coordination.nodeId, { transactionalId, producerId, producerEpoch, partitions: [{ topic, partition }] }).then(
+    return this.deps.markers.verify(coordination.nodeId, { transactionalId, producerId, producerEpoch, partitions: [{ topic, partition }] }).then(
       (answer) => answer.errors[0] as KafkaErrorCode,
       (err: unknown) => {
         this.deps.logger.debug({ err, transactionalId, coordinator: coordination.nodeId }, 'verifying a transaction with its coordinator failed');
         return KafkaError.NETWORK_EXCEPTION;
       },
     );
+  }
+
+  /**
+   * Kafka's WriteTxnMarkers at a partition leader (what Admin.abortTransaction sends for a hanging
+   * transaction): each partition led here takes the marker, checked against the producer's epochs there
+   * and written as a coordinator's marker is; per partition null once committed, else why not.
+   */
+  writeMarkersHere(request: MarkersRequest): Promise<MarkersResponse> {
+    return this.deps.markers.writeHere(request);
   }
 
   /** The group's `topic\u0000partition` keys with an offset committed in a transaction not yet complete (Kafka's pending transactional offsets). */
@@ -413,7 +425,8 @@ export class TransactionCoordinator {
    */
   private async writeMarkers(txn: TxnMetadata, commit: boolean): Promise<void> {
     if (this.clustered !== undefined) {
-      const { placement, markers } = this.clustered;
+      const { placement } = this.clustered;
+      const markers = this.deps.markers;
       const id = txn.transactionalId;
       const offsetsPartitions = new Set(txn.groups.map((group) => this.deps.offsets.partitionFor(group)));
       const partitions = [...txn.partitions.map(parsePartitionKey), ...[...offsetsPartitions].map((partition) => ({ topic: OFFSETS_TOPIC, partition }))];
