@@ -439,6 +439,45 @@ describe('Kafka across a cluster in one process', () => {
     for (const wire of wires.values()) wire.close();
   });
 
+  it('refuses a first transactional batch whose verification was answered after a marker ended the transaction there (the race KIP-890 closes): no batch lands after the abort marker to hang', async () => {
+    const { dataLeader, brokerOf, wires, id, coordinator } = await transactionAcrossBrokers('race-data', 'race');
+    const producer = await initProducer(wires.get(coordinator)!, id);
+    const added = await wires.get(coordinator)!.request(ApiKeys.AddPartitionsToTxn, 3, {
+      transactions: [], v3AndBelowTransactionalId: id, v3AndBelowProducerId: producer.producerId, v3AndBelowProducerEpoch: producer.producerEpoch,
+      v3AndBelowTopics: [{ name: 'race-data', partitions: [0] }],
+    });
+    expect(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(KafkaError.NONE);
+    // The coordinator's answer is held back until the abort marker is in the partition.
+    const channel = brokerOf(coordinator).get<TxnMarkerChannel>(TOKENS.TxnMarkers);
+    const answer = channel.verifyHere.bind(channel);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let asked!: () => void;
+    const askedOnce = new Promise<void>((resolve) => (asked = resolve));
+    channel.verifyHere = async (request) => {
+      asked();
+      await released;
+      return answer(request);
+    };
+    const records = encodeRecordBatch({ producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0, transactional: true, records: [{ value: Buffer.from('late') }] });
+    const produced = wires.get(dataLeader)!.request(ApiKeys.Produce, 9, { transactionalId: id, acks: -1, timeoutMs: 10_000, topicData: [{ name: 'race-data', partitionData: [{ index: 0, records }] }] });
+    await askedOnce;
+    // An admin's connection (the producer's answers its requests in order).
+    const adminWire = await KafkaWire.connect(kafkaPort(brokerOf(dataLeader)));
+    const aborted = await adminWire.request(ApiKeys.WriteTxnMarkers, 1, {
+      markers: [{ producerId: producer.producerId, producerEpoch: producer.producerEpoch, transactionResult: false, coordinatorEpoch: 0, topics: [{ name: 'race-data', partitionIndexes: [0] }] }],
+    });
+    expect(aborted.markers[0]!.topics[0]!.partitions[0]!.errorCode).toBe(KafkaError.NONE);
+    release();
+    const response = (await produced).responses[0]!.partitionResponses[0]!;
+    expect(response).toMatchObject({ errorCode: KafkaError.INVALID_TXN_STATE, errorMessage: 'Record was not part of an ongoing transaction' });
+    const log = brokerOf(dataLeader).get<TopicRegistry>(TOKENS.TopicRegistry).log('race-data', 0)!;
+    // Only the marker: nothing is open, so read_committed readers are not held.
+    expect([log.logEndOffset, log.lastStableOffset]).toEqual([1, 1]);
+    adminWire.close();
+    for (const wire of wires.values()) wire.close();
+  });
+
   it('keeps a transaction across a coordinator change: other brokers answer NOT_COORDINATOR; the successor aborts the open transaction under a bumped epoch of the same producer, which fences the old epoch at the coordinator and at the group coordinator', async () => {
     const cluster = await startCluster([1, 2, 3]);
     const admin = new Kafka({ clientId: 'fence-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();

@@ -129,8 +129,19 @@ function appendChecked(ctx: KafkaContext, log: PartitionLog, checked: Buffer, to
   );
 }
 
-/** A verification's answer while it is under way, and once it said yes, until the guard is spent (the transaction opened or ended here). */
-const verifications = new WeakMap<VerificationGuard, KafkaErrorCode | Promise<KafkaErrorCode>>();
+interface Verification {
+  readonly transactionalId: string;
+  answer: KafkaErrorCode | Promise<KafkaErrorCode>;
+  /** Another transactional id's batch carried the producer's id meanwhile: a refusal then leaves the guard alone. */
+  contested: boolean;
+}
+
+/**
+ * A verification's answer while it is under way, and once it said yes, until the guard is spent (the
+ * transaction opened or ended here). Shared only by batches naming the same transactional id: another id's
+ * batch carrying the producer's id is asked about on its own.
+ */
+const verifications = new WeakMap<VerificationGuard, Verification>();
 
 /**
  * Kafka's transaction verification (KIP-890 part 1): a transactional batch is appended only inside its
@@ -155,15 +166,23 @@ function verifyTransaction(
   const producerId = header.producerId;
   const guard = log.producerState.startVerification(producerId, header.producerEpoch, ctx.clock.now());
   if (guard === undefined) return undefined;
-  let answer = verifications.get(guard);
-  if (answer === undefined) verifications.set(guard, (answer = ctx.transactions.verify(transactionalId, producerId, header.producerEpoch, topic, partition)));
+  let verification = verifications.get(guard);
+  let answer: KafkaErrorCode | Promise<KafkaErrorCode>;
+  if (verification?.transactionalId === transactionalId) answer = verification.answer;
+  else {
+    answer = ctx.transactions.verify(transactionalId, producerId, header.producerEpoch, topic, partition);
+    if (verification === undefined) verifications.set(guard, (verification = { transactionalId, answer, contested: false }));
+    else verification.contested = true;
+  }
+  const own = verification.transactionalId === transactionalId;
   const settle = (errorCode: KafkaErrorCode): PartitionResult | undefined => {
     if (errorCode !== KafkaError.NONE) {
-      verifications.delete(guard);
-      log.producerState.dropVerification(producerId, guard);
+      if (own && verifications.get(guard) === verification) verifications.delete(guard);
+      // Refused guards are not kept (Kafka keeps them until producer.id.expiration.ms), unless another id's batch shares it.
+      if (own && !verification.contested) log.producerState.dropVerification(producerId, guard);
       return verificationRefusal(errorCode, version);
     }
-    verifications.set(guard, KafkaError.NONE);
+    if (own) verification.answer = KafkaError.NONE;
     // A marker written while the coordinator was asked has spent the guard: this batch belongs to no open transaction.
     if (!log.producerState.holdsVerification(producerId, guard)) return failed(KafkaError.INVALID_TXN_STATE, 'Record was not part of an ongoing transaction');
     return undefined;
