@@ -70,22 +70,24 @@ async function txnOffsetCommit(wire: KafkaWire, txn: { transactionalId: string; 
 const nodeIdOf = (b: Broker): number => b.get<Cluster>(TOKENS.Cluster).nodeId;
 
 /**
- * Three brokers with a one-partition topic on all of them, a raw connection to each, and a transactional id
- * (`prefix`-n) whose coordinator does not lead the topic's partition.
+ * Three brokers with a topic on all of them, a raw connection to each, and a transactional id (`prefix`-n)
+ * whose coordinator does not lead the topic's partitions led by `dataLeader` (the broker leading the most).
  */
-async function transactionAcrossBrokers(topic: string, prefix: string) {
+async function transactionAcrossBrokers(topic: string, prefix: string, numPartitions = 1) {
   const cluster = await startCluster([1, 2, 3]);
   const admin = new Kafka({ clientId: `${prefix}-admin`, brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
-  const dataLeader = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions[0]!.leader;
+  await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 3 }], waitForLeaders: true });
+  const leaders = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.sort((a, b) => a.partitionId - b.partitionId).map((p) => p.leader);
+  const count = (nodeId: number) => leaders.filter((l) => l === nodeId).length;
+  const dataLeader = [...leaders].sort((a, b) => count(b) - count(a))[0]!;
   await admin.disconnect();
   const brokerOf = (nodeId: number) => cluster.find((b) => nodeIdOf(b) === nodeId)!;
   const wires = new Map(await Promise.all(cluster.map(async (b) => [nodeIdOf(b), await KafkaWire.connect(kafkaPort(b))] as const)));
   let id = '';
   let coordinator = -1;
   for (let i = 0; coordinator < 0 || coordinator === dataLeader; i++) coordinator = await findCoordinator(wires.get(dataLeader)!, (id = `${prefix}-${i}`), 1);
-  return { cluster, dataLeader, brokerOf, wires, id, coordinator };
+  return { cluster, leaders, dataLeader, brokerOf, wires, id, coordinator };
 }
 
 describe('Kafka across a cluster in one process', () => {
@@ -436,6 +438,34 @@ describe('Kafka across a cluster in one process', () => {
     });
     expect(atFollower.markers[0]!.topics[0]!.partitions[0]!.errorCode).toBe(KafkaError.NOT_LEADER_OR_FOLLOWER);
     expect(log.logEndOffset).toBe(end);
+    for (const wire of wires.values()) wire.close();
+  });
+
+  it('asks the coordinator once for the first batches of one Produce request, whatever the number of partitions', async () => {
+    const { leaders, dataLeader, brokerOf, wires, id, coordinator } = await transactionAcrossBrokers('batched-data', 'batched', 4);
+    // Four partitions on three brokers: at least two share a leader.
+    const partitions = leaders.flatMap((leader, partition) => (leader === dataLeader ? [partition] : []));
+    expect(partitions.length).toBeGreaterThanOrEqual(2);
+    const producer = await initProducer(wires.get(coordinator)!, id);
+    const added = await wires.get(coordinator)!.request(ApiKeys.AddPartitionsToTxn, 3, {
+      transactions: [], v3AndBelowTransactionalId: id, v3AndBelowProducerId: producer.producerId, v3AndBelowProducerEpoch: producer.producerEpoch,
+      v3AndBelowTopics: [{ name: 'batched-data', partitions }],
+    });
+    expect(added.resultsByTopicV3AndBelow[0]!.resultsByPartition.map((p) => p.partitionErrorCode)).toEqual(partitions.map(() => KafkaError.NONE));
+    const channel = brokerOf(coordinator).get<TxnMarkerChannel>(TOKENS.TxnMarkers);
+    const answer = channel.verifyHere.bind(channel);
+    const questions: number[] = [];
+    channel.verifyHere = (request) => {
+      questions.push(request.partitions.length);
+      return answer(request);
+    };
+    const batch = (value: string) => encodeRecordBatch({ producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0, transactional: true, records: [{ value: Buffer.from(value) }] });
+    const produced = await wires.get(dataLeader)!.request(ApiKeys.Produce, 9, {
+      transactionalId: id, acks: -1, timeoutMs: 5000,
+      topicData: [{ name: 'batched-data', partitionData: partitions.map((index) => ({ index, records: batch(`p${index}`) })) }],
+    });
+    expect(produced.responses[0]!.partitionResponses.map((p) => p.errorCode)).toEqual(partitions.map(() => KafkaError.NONE));
+    expect(questions).toEqual([partitions.length]);
     for (const wire of wires.values()) wire.close();
   });
 

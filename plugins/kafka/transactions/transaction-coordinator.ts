@@ -30,6 +30,7 @@ import {
   type TxnState,
 } from './transaction-metadata.ts';
 import type { TransactionStateTopic, TxnPlacement, TxnStore } from './transaction-state-topic.ts';
+import { VerificationBatches } from './verification-batches.ts';
 
 /** The transaction log: Kafka's __transaction_state, a compacted core internal log keyed by transactional id. */
 export const TRANSACTION_LOG = 'kafka-transactions';
@@ -90,13 +91,16 @@ export class TransactionCoordinator {
   private readonly completing = new Map<string, Promise<void>>();
   private readonly partitionSets = new WeakMap<TxnMetadata, Set<string>>();
   private readonly timers: Timer[] = [];
+  private readonly questions: VerificationBatches;
   private closed = false;
 
   private constructor(
     private readonly log: TxnStore,
     private readonly deps: Deps,
     private readonly clustered?: Clustered,
-  ) {}
+  ) {
+    this.questions = new VerificationBatches(deps.markers, deps.logger);
+  }
 
   /** `flush`: the topics' flush policy, which the transaction log follows (as Kafka's __transaction_state follows log.flush.*). */
   static async open(engine: StorageEngine, flush: FlushPolicy, deps: Deps): Promise<TransactionCoordinator> {
@@ -260,21 +264,16 @@ export class TransactionCoordinator {
 
   /**
    * What a partition leader learns before the producer's first transactional batch there: the answer of
-   * the id's coordinator, at once when it is this broker, else over the replication listener (a peer that
-   * cannot be reached is NETWORK_EXCEPTION, as Kafka's AddPartitionsToTxnManager answers).
+   * the id's coordinator, at once when it is this broker, else over the replication listener, the
+   * partitions of one turn in one question (a peer that cannot be reached is NETWORK_EXCEPTION, as Kafka's
+   * AddPartitionsToTxnManager answers).
    */
   verify(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partition: number): KafkaErrorCode | Promise<KafkaErrorCode> {
     const coordination = this.coordination(transactionalId);
     if (coordination.state !== 'elsewhere' || this.clustered === undefined || transactionalId === '') {
       return this.verifyHere(transactionalId, producerId, producerEpoch, [{ topic, partition }])[0]!;
     }
-    return this.deps.markers.verify(coordination.nodeId, { transactionalId, producerId, producerEpoch, partitions: [{ topic, partition }] }).then(
-      (answer) => answer.errors[0] as KafkaErrorCode,
-      (err: unknown) => {
-        this.deps.logger.debug({ err, transactionalId, coordinator: coordination.nodeId }, 'verifying a transaction with its coordinator failed');
-        return KafkaError.NETWORK_EXCEPTION;
-      },
-    );
+    return this.questions.ask(coordination.nodeId, transactionalId, producerId, producerEpoch, topic, partition);
   }
 
   /**
