@@ -469,6 +469,25 @@ describe('Kafka across a cluster in one process', () => {
     for (const wire of wires.values()) wire.close();
   });
 
+  it('answers NOT_ENOUGH_REPLICAS (retriable) when the coordinator cannot answer the verification, and accepts the retry once it can', async () => {
+    const { dataLeader, brokerOf, wires, id, coordinator } = await transactionAcrossBrokers('unverified-data', 'unverified');
+    const producer = await initProducer(wires.get(coordinator)!, id);
+    await wires.get(coordinator)!.request(ApiKeys.AddPartitionsToTxn, 3, {
+      transactions: [], v3AndBelowTransactionalId: id, v3AndBelowProducerId: producer.producerId, v3AndBelowProducerEpoch: producer.producerEpoch,
+      v3AndBelowTopics: [{ name: 'unverified-data', partitions: [0] }],
+    });
+    // The coordinator's broker fails the question: it closes the leader's connection, as on any failed replication request.
+    const channel = brokerOf(coordinator).get<TxnMarkerChannel>(TOKENS.TxnMarkers);
+    const answer = channel.verifyHere.bind(channel);
+    channel.verifyHere = () => Promise.reject(new Error('the coordinator failed'));
+    const records = encodeRecordBatch({ producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0, transactional: true, records: [{ value: Buffer.from('retried') }] });
+    const produce = async () => (await wires.get(dataLeader)!.request(ApiKeys.Produce, 9, { transactionalId: id, acks: -1, timeoutMs: 5000, topicData: [{ name: 'unverified-data', partitionData: [{ index: 0, records: Buffer.from(records) }] }] })).responses[0]!.partitionResponses[0]!;
+    expect(await produce()).toMatchObject({ errorCode: KafkaError.NOT_ENOUGH_REPLICAS, errorMessage: 'Unable to verify the partition has been added to the transaction. Underlying error: NETWORK_EXCEPTION' });
+    channel.verifyHere = answer;
+    expect(await produce()).toMatchObject({ errorCode: KafkaError.NONE, baseOffset: 0 });
+    for (const wire of wires.values()) wire.close();
+  });
+
   it('refuses a first transactional batch whose verification was answered after a marker ended the transaction there (the race KIP-890 closes): no batch lands after the abort marker to hang', async () => {
     const { dataLeader, brokerOf, wires, id, coordinator } = await transactionAcrossBrokers('race-data', 'race');
     const producer = await initProducer(wires.get(coordinator)!, id);
