@@ -620,7 +620,7 @@ describe('Kafka across a cluster in one process', () => {
     for (const [nodeId, wire] of wires) if (nodeId !== first) wire.close();
   });
 
-  it('refuses a TxnOffsetCommit of an old producer epoch after the group coordinator changes: the successor has the epoch from the __consumer_offsets partition it loads', async () => {
+  it('refuses a TxnOffsetCommit whose group is not in the transaction (verified with the transaction coordinator, KIP-890) and one of an old producer epoch after the group coordinator changes: the successor has the epoch from the __consumer_offsets partition it loads', async () => {
     const cluster = await startCluster([1, 2, 3]);
     const admin = new Kafka({ clientId: 'moved-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
@@ -633,9 +633,12 @@ describe('Kafka across a cluster in one process', () => {
     let groupCoordinator = -1;
     for (let i = 0; groupCoordinator < 0 || groupCoordinator === coordinator; i++) groupCoordinator = await findCoordinator(wires.get(coordinator)!, (groupId = `moved-group-${i}`), 0);
     const before = await initProducer(wires.get(coordinator)!, id);
-    const added = await wires.get(coordinator)!.request(ApiKeys.AddOffsetsToTxn, 3, { transactionalId: id, producerId: before.producerId, producerEpoch: before.producerEpoch, groupId });
-    expect(added.errorCode).toBe(KafkaError.NONE);
     const txn = (producerEpoch: number) => ({ transactionalId: id, groupId, producerId: before.producerId, producerEpoch });
+    const addOffsets = async (producerEpoch: number) =>
+      (await wires.get(coordinator)!.request(ApiKeys.AddOffsetsToTxn, 3, { transactionalId: id, producerId: before.producerId, producerEpoch, groupId })).errorCode;
+    // The group coordinator verifies the offsets partition with the transaction coordinator (KIP-890): not added yet, refused.
+    expect(await txnOffsetCommit(wires.get(groupCoordinator)!, txn(before.producerEpoch), 'moved-data', 2)).toBe(KafkaError.INVALID_TXN_STATE);
+    expect(await addOffsets(before.producerEpoch)).toBe(KafkaError.NONE);
     expect(await txnOffsetCommit(wires.get(groupCoordinator)!, txn(before.producerEpoch), 'moved-data', 3)).toBe(KafkaError.NONE);
     // A new epoch: the open transaction is aborted under epoch + 1, whose marker reaches the group's offsets partition.
     expect(await initProducer(wires.get(coordinator)!, id)).toMatchObject({ errorCode: KafkaError.NONE, producerEpoch: before.producerEpoch + 2 });
@@ -650,6 +653,7 @@ describe('Kafka across a cluster in one process', () => {
       return refused !== KafkaError.NOT_COORDINATOR && refused !== KafkaError.COORDINATOR_LOAD_IN_PROGRESS;
     }, 10_000, 'the successor answering TxnOffsetCommit');
     expect(refused).toBe(KafkaError.INVALID_PRODUCER_EPOCH);
+    expect(await addOffsets(before.producerEpoch + 2)).toBe(KafkaError.NONE);
     expect(await txnOffsetCommit(wires.get(successor)!, txn(before.producerEpoch + 2), 'moved-data', 6)).toBe(KafkaError.NONE);
     for (const [nodeId, wire] of wires) if (nodeId !== groupCoordinator) wire.close();
   });

@@ -1,9 +1,10 @@
-import { BatchField, BrokerError, DEFAULT_MAX_MESSAGE_BYTES, RecordBatch, TRANSACTIONAL_FLAG, isCompacted, type AppendResult, type PartitionLog, type VerificationGuard } from '../../../core/index.ts';
+import { BatchField, BrokerError, DEFAULT_MAX_MESSAGE_BYTES, RecordBatch, TRANSACTIONAL_FLAG, isCompacted, type AppendResult, type PartitionLog } from '../../../core/index.ts';
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../codec/index.ts';
 import { KafkaError, kafkaErrorOf, type KafkaErrorCode } from '../error-codes.ts';
 import { CurrentLeaders } from '../current-leader.ts';
 import { CLOSE_CONNECTION, NO_RESPONSE, type Handler, type KafkaContext } from '../kafka-context.ts';
 import { checkBatchForLog, checkRequestRecords, requestRefusal } from '../produce-checks.ts';
+import { afterVerification, clientVerificationError, verifyPartition } from '../transactions/partition-verification.ts';
 
 type PartitionResult = Omit<ProduceResponsePartitionProduceResponse, 'index'>;
 
@@ -93,10 +94,7 @@ function appendPartition(
   };
   const invalid = checkBatchForLog(checked, limits);
   if (invalid) return failed(invalid.errorCode, invalid.message);
-  const verification = verifyTransaction(ctx, log, checked, transactionalId, topicName, partition, version);
-  if (verification === undefined) return appendChecked(ctx, log, checked, topicName, partition, acks, timeoutMs, limits.logAppendTime);
-  if (!(verification instanceof Promise)) return verification;
-  return verification.then((refusal) => refusal ?? appendChecked(ctx, log, checked, topicName, partition, acks, timeoutMs, limits.logAppendTime));
+  return verifiedAppend(ctx, log, checked, transactionalId, topicName, partition, version, () => appendChecked(ctx, log, checked, topicName, partition, acks, timeoutMs, limits.logAppendTime));
 }
 
 /** The producer-state check and the append of a batch that passed every other check. */
@@ -129,28 +127,11 @@ function appendChecked(ctx: KafkaContext, log: PartitionLog, checked: Buffer, to
   );
 }
 
-interface Verification {
-  readonly transactionalId: string;
-  answer: KafkaErrorCode | Promise<KafkaErrorCode>;
-  /** Another transactional id's batch carried the producer's id meanwhile: a refusal then leaves the guard alone. */
-  contested: boolean;
-}
-
 /**
- * A verification's answer while it is under way, and once it said yes, until the guard is spent (the
- * transaction opened or ended here). Shared only by batches naming the same transactional id: another id's
- * batch carrying the producer's id is asked about on its own.
+ * A transactional batch is appended only inside its producer's open transaction (Kafka's partition
+ * verification, see partition-verification.ts); the holds check and the append run in one turn.
  */
-const verifications = new WeakMap<VerificationGuard, Verification>();
-
-/**
- * Kafka's transaction verification (KIP-890 part 1): a transactional batch is appended only inside its
- * producer's open transaction. The first batch of a transaction in the partition asks the id's
- * coordinator (here, or a peer: the one round trip), under a guard that a marker written meanwhile
- * spends; later batches find the transaction open here and pass without asking. Undefined: append;
- * a result: refused; a promise: the answer to wait for.
- */
-function verifyTransaction(
+function verifiedAppend(
   ctx: KafkaContext,
   log: PartitionLog,
   batch: Buffer,
@@ -158,36 +139,16 @@ function verifyTransaction(
   topic: string,
   partition: number,
   version: number,
-): PartitionResult | Promise<PartitionResult | undefined> | undefined {
-  if ((batch.readInt16BE(BatchField.attributes) & TRANSACTIONAL_FLAG) === 0) return undefined;
+  append: () => PartitionResult | Promise<PartitionResult>,
+): PartitionResult | Promise<PartitionResult> {
+  if ((batch.readInt16BE(BatchField.attributes) & TRANSACTIONAL_FLAG) === 0) return append();
   if (transactionalId === null) return failed(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   if (ctx.transactions === undefined) return failed(KafkaError.COORDINATOR_NOT_AVAILABLE);
   const header = new RecordBatch(batch);
-  const producerId = header.producerId;
-  const guard = log.producerState.startVerification(producerId, header.producerEpoch, ctx.clock.now());
-  if (guard === undefined) return undefined;
-  let verification = verifications.get(guard);
-  let answer: KafkaErrorCode | Promise<KafkaErrorCode>;
-  if (verification?.transactionalId === transactionalId) answer = verification.answer;
-  else {
-    answer = ctx.transactions.verify(transactionalId, producerId, header.producerEpoch, topic, partition);
-    if (verification === undefined) verifications.set(guard, (verification = { transactionalId, answer, contested: false }));
-    else verification.contested = true;
-  }
-  const own = verification.transactionalId === transactionalId;
-  const settle = (errorCode: KafkaErrorCode): PartitionResult | undefined => {
-    if (errorCode !== KafkaError.NONE) {
-      if (own && verifications.get(guard) === verification) verifications.delete(guard);
-      // Refused guards are not kept (Kafka keeps them until producer.id.expiration.ms), unless another id's batch shares it.
-      if (own && !verification.contested) log.producerState.dropVerification(producerId, guard);
-      return verificationRefusal(errorCode, version);
-    }
-    if (own) verification.answer = KafkaError.NONE;
-    // A marker written while the coordinator was asked has spent the guard: this batch belongs to no open transaction.
-    if (!log.producerState.holdsVerification(producerId, guard)) return failed(KafkaError.INVALID_TXN_STATE, 'Record was not part of an ongoing transaction');
-    return undefined;
-  };
-  return typeof answer === 'number' ? settle(answer) : answer.then(settle);
+  const verification = verifyPartition(ctx.transactions, log, ctx.clock.now(), transactionalId, header.producerId, header.producerEpoch, topic, partition);
+  if (verification === undefined) return append();
+  // A promise of the append's promise is, once awaited, the append's result.
+  return afterVerification(verification, append, (errorCode) => verificationRefusal(errorCode, version)) as PartitionResult | Promise<PartitionResult>;
 }
 
 const ERROR_NAMES = new Map<number, string>(Object.entries(KafkaError).map(([name, code]) => [code, name]));
@@ -199,21 +160,20 @@ const ERROR_NAMES = new Map<number, string>(Object.entries(KafkaError).map(([nam
  * client retries without a metadata refresh.
  */
 function verificationRefusal(errorCode: KafkaErrorCode, version: number): PartitionResult {
-  switch (errorCode) {
-    case KafkaError.PRODUCER_FENCED:
-      return failed(KafkaError.INVALID_PRODUCER_EPOCH);
-    case KafkaError.TRANSACTION_ABORTABLE:
-      return version > 10 ? failed(errorCode) : failed(KafkaError.INVALID_TXN_STATE, 'Partition was not added to the transaction');
+  // The spent guard is the log's refusal; the coordinator's own is TRANSACTION_ABORTABLE.
+  if (errorCode === KafkaError.INVALID_TXN_STATE) return failed(errorCode, 'Record was not part of an ongoing transaction');
+  const answered = clientVerificationError(errorCode, version > 10);
+  switch (answered) {
     case KafkaError.INVALID_TXN_STATE:
-      return failed(errorCode, 'Partition was not added to the transaction');
+      return failed(answered, 'Partition was not added to the transaction');
     case KafkaError.CONCURRENT_TRANSACTIONS:
     case KafkaError.NETWORK_EXCEPTION:
     case KafkaError.COORDINATOR_LOAD_IN_PROGRESS:
     case KafkaError.COORDINATOR_NOT_AVAILABLE:
     case KafkaError.NOT_COORDINATOR:
-      return failed(KafkaError.NOT_ENOUGH_REPLICAS, `Unable to verify the partition has been added to the transaction. Underlying error: ${ERROR_NAMES.get(errorCode)}`);
+      return failed(KafkaError.NOT_ENOUGH_REPLICAS, `Unable to verify the partition has been added to the transaction. Underlying error: ${ERROR_NAMES.get(answered)}`);
     default:
-      return failed(errorCode);
+      return failed(answered);
   }
 }
 

@@ -259,7 +259,10 @@ export class TransactionCoordinator {
     if (refused !== undefined) return all(refused);
     if (isPreparing(txn!.state)) return all(KafkaError.CONCURRENT_TRANSACTIONS);
     const held = this.partitionsOf(txn!);
-    return partitions.map((p) => (held.has(partitionKey(p.topic, p.partition)) ? KafkaError.NONE : KafkaError.TRANSACTION_ABORTABLE));
+    // A group added with AddOffsetsToTxn puts its __consumer_offsets partition in the transaction, as in Kafka.
+    const holds = (p: { topic: string; partition: number }) =>
+      held.has(partitionKey(p.topic, p.partition)) || (p.topic === OFFSETS_TOPIC && txn!.groups.some((group) => this.deps.offsets.partitionFor(group) === p.partition));
+    return partitions.map((p) => (holds(p) ? KafkaError.NONE : KafkaError.TRANSACTION_ABORTABLE));
   }
 
   /**
