@@ -14,15 +14,16 @@ export interface Verification {
 
 interface Asked {
   readonly transactionalId: string;
+  readonly producerEpoch: number;
   answer: KafkaErrorCode | Promise<KafkaErrorCode>;
-  /** Another transactional id's write carried the producer's id meanwhile: a refusal then leaves the guard alone. */
+  /** Another id's or epoch's write carried the producer's id meanwhile: a refusal then leaves the guard alone. */
   contested: boolean;
 }
 
 /**
  * The answers under way, and once yes, until the guard is spent (the transaction opened or ended in the
- * partition). Shared only by writes naming the same transactional id: another id's write carrying the
- * producer's id is asked about on its own.
+ * partition). Shared only by writes naming the same transactional id and producer epoch: any other write
+ * carrying the producer's id (a zombie's older epoch, another id) is asked about on its own.
  */
 const asked = new WeakMap<VerificationGuard, Asked>();
 
@@ -45,14 +46,15 @@ export function verifyPartition(
   const guard = log.producerState.startVerification(producerId, producerEpoch, now);
   if (guard === undefined) return undefined;
   let entry = asked.get(guard);
+  const same = (e: Asked) => e.transactionalId === transactionalId && e.producerEpoch === producerEpoch;
   let answer: KafkaErrorCode | Promise<KafkaErrorCode>;
-  if (entry?.transactionalId === transactionalId) answer = entry.answer;
+  if (entry !== undefined && same(entry)) answer = entry.answer;
   else {
     answer = transactions.verify(transactionalId, producerId, producerEpoch, topic, partition);
-    if (entry === undefined) asked.set(guard, (entry = { transactionalId, answer, contested: false }));
+    if (entry === undefined) asked.set(guard, (entry = { transactionalId, producerEpoch, answer, contested: false }));
     else entry.contested = true;
   }
-  const own = entry.transactionalId === transactionalId;
+  const own = same(entry);
   return {
     answer,
     settle: (errorCode) => {
