@@ -94,6 +94,7 @@ function appendPartition(
   };
   const invalid = checkBatchForLog(checked, limits);
   if (invalid) return failed(invalid.errorCode, invalid.message);
+  if ((checked.readInt16BE(BatchField.attributes) & TRANSACTIONAL_FLAG) === 0) return appendChecked(ctx, log, checked, topicName, partition, acks, timeoutMs, limits.logAppendTime);
   return verifiedAppend(ctx, log, checked, transactionalId, topicName, partition, version, () => appendChecked(ctx, log, checked, topicName, partition, acks, timeoutMs, limits.logAppendTime));
 }
 
@@ -129,7 +130,7 @@ function appendChecked(ctx: KafkaContext, log: PartitionLog, checked: Buffer, to
 
 /**
  * A transactional batch is appended only inside its producer's open transaction (Kafka's partition
- * verification, see partition-verification.ts); the holds check and the append run in one turn.
+ * verification, see partition-verification.ts); the guard check and `append` run in one turn.
  */
 function verifiedAppend(
   ctx: KafkaContext,
@@ -141,7 +142,6 @@ function verifiedAppend(
   version: number,
   append: () => PartitionResult | Promise<PartitionResult>,
 ): PartitionResult | Promise<PartitionResult> {
-  if ((batch.readInt16BE(BatchField.attributes) & TRANSACTIONAL_FLAG) === 0) return append();
   if (transactionalId === null) return failed(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   if (ctx.transactions === undefined) return failed(KafkaError.COORDINATOR_NOT_AVAILABLE);
   const header = new RecordBatch(batch);
