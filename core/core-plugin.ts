@@ -65,7 +65,7 @@ export function corePlugin(replaced: ReadonlySet<symbol>, clustered: boolean): B
         if (!replaced.has(TOKENS.Replicator)) bind(TOKENS.Replicator).to(clustered ? ClusterReplicator : SingleNodeReplicator).inSingletonScope();
         bind<Cluster>(TOKENS.Cluster).to(clustered ? CoordinatedCluster : SingleNodeCluster).inSingletonScope();
         if (clustered) bind(TOKENS.ReplicaManager).to(ReplicaManager).inSingletonScope();
-        if (clustered) bind(TOKENS.TxnMarkers).to(TxnMarkerChannel).inSingletonScope();
+        bind(TOKENS.TxnMarkers).to(TxnMarkerChannel).inSingletonScope();
         bind(TOKENS.TopicRegistry).to(TopicRegistry).inSingletonScope();
         bind(TOKENS.ListenerRegistry).to(ListenerRegistry).inSingletonScope();
         bind(TOKENS.ConnectionBudget).toConstantValue(new ConnectionBudget(config.maxConnections, openFileLimit()));

@@ -28,7 +28,7 @@ export const TOKENS = {
   Cluster: Symbol.for('wharf.cluster.Cluster'),
   /** Cluster mode: this broker's replicas, fetchers and replication listener. */
   ReplicaManager: Symbol.for('wharf.replication.ReplicaManager'),
-  /** Cluster mode: transaction markers written by each partition's leader, here or on a peer (`TxnMarkerChannel`). */
+  /** Transaction markers written by each partition's leader, here or (cluster mode) on a peer (`TxnMarkerChannel`). */
   TxnMarkers: Symbol.for('wharf.replication.TxnMarkers'),
   /** Where protocol plugins announce the addresses they listen on. */
   ListenerRegistry: Symbol.for('wharf.net.ListenerRegistry'),

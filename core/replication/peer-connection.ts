@@ -6,20 +6,24 @@ import {
   decodeFrame,
   decodeHelloResponse,
   decodeMarkersResponse,
+  decodeVerifyResponse,
   encodeFetchRequest,
   encodeHello,
   encodeMarkersRequest,
+  encodeVerifyRequest,
   FrameKind,
   PROTOCOL_VERSION,
   type FetchRequest,
   type FetchResponse,
   type MarkersRequest,
   type MarkersResponse,
+  type VerifyRequest,
+  type VerifyResponse,
 } from './replication-protocol.ts';
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-/** One connection to a peer's replication listener: a hello, then one request at a time (fetches, marker writes). */
+/** One connection to a peer's replication listener: a hello, then one request at a time (fetches, marker writes, transaction verifications). */
 export class PeerConnection {
   private readonly frames = new LengthPrefixedFrames(MAX_RESPONSE_BYTES);
   private pending: { resolve: (frame: ReturnType<typeof decodeFrame>) => void; reject: (err: Error) => void; timer: NodeJS.Timeout } | undefined;
@@ -73,6 +77,14 @@ export class PeerConnection {
     if (frame.kind !== FrameKind.markers) throw new BrokerError('MALFORMED_INPUT', 'expected a markers response');
     const response = decodeMarkersResponse(frame.header);
     if (response.errors.length !== request.partitions.length) throw new BrokerError('MALFORMED_INPUT', 'markers response does not match the request');
+    return response;
+  }
+
+  async verify(request: VerifyRequest, timeoutMs: number): Promise<VerifyResponse> {
+    const frame = await this.call(encodeVerifyRequest(++this.correlationId, request), timeoutMs);
+    if (frame.kind !== FrameKind.verify) throw new BrokerError('MALFORMED_INPUT', 'expected a verify response');
+    const response = decodeVerifyResponse(frame.header);
+    if (response.errors.length !== request.partitions.length) throw new BrokerError('MALFORMED_INPUT', 'verify response does not match the request');
     return response;
   }
 

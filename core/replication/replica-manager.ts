@@ -15,7 +15,7 @@ import type { ClusterReplicator } from './cluster-replicator.ts';
 import { PartitionReplica } from './partition-replica.ts';
 import { ReplicaFetcher } from './replica-fetcher.ts';
 import { ReplicationConnection, type Peer, type ReplicationService } from './replication-server.ts';
-import type { FetchedPartition, FetchRequest, FetchResponse, MarkersRequest, MarkersResponse } from './replication-protocol.ts';
+import type { FetchedPartition, FetchRequest, FetchResponse, MarkersRequest, MarkersResponse, VerifyRequest, VerifyResponse } from './replication-protocol.ts';
 import type { TxnMarkerChannel } from './txn-marker-channel.ts';
 
 const HANDOVER_TIMEOUT_MS = 5000;
@@ -143,6 +143,10 @@ export class ReplicaManager implements ReplicationService {
 
   serveMarkers(_peer: Peer, request: MarkersRequest): Promise<MarkersResponse> {
     return this.markers.writeHere(request);
+  }
+
+  serveVerify(_peer: Peer, request: VerifyRequest): Promise<VerifyResponse> {
+    return this.markers.verifyHere(request);
   }
 
   private appendOrTimeout(request: FetchRequest, ms: number): Promise<void> {

@@ -9,12 +9,16 @@ import {
   decodeHelloResponse,
   decodeMarkersRequest,
   decodeMarkersResponse,
+  decodeVerifyRequest,
+  decodeVerifyResponse,
   encodeFetchRequest,
   encodeFetchResponse,
   encodeHello,
   encodeHelloResponse,
   encodeMarkersRequest,
   encodeMarkersResponse,
+  encodeVerifyRequest,
+  encodeVerifyResponse,
   FrameKind,
 } from './replication-protocol.ts';
 
@@ -79,6 +83,22 @@ describe('replication protocol', () => {
     expect(decodeMarkersResponse(decodeFrame(wire(encodeMarkersResponse(3, answer))).header)).toEqual(answer);
   });
 
+  it('round-trips transaction verification requests and their per-partition answers', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(2 ** 31),
+        fc.record({ transactionalId: fc.string({ maxLength: 30 }), producerId: fc.nat(), producerEpoch: fc.nat(32767), partitions: fc.array(fc.record({ topic: fc.string({ maxLength: 30 }), partition: fc.nat(1000) }), { maxLength: 5 }) }),
+        fc.array(fc.integer({ min: -1, max: 200 }), { maxLength: 5 }),
+        (id, request, errors) => {
+          const frame = decodeFrame(wire(encodeVerifyRequest(id, request)));
+          expect(frame).toMatchObject({ kind: FrameKind.verify, response: false, correlationId: id });
+          expect(decodeVerifyRequest(frame.header)).toEqual(request);
+          expect(decodeVerifyResponse(decodeFrame(wire(encodeVerifyResponse(id, { errors }))).header)).toEqual({ errors });
+        },
+      ),
+    );
+  });
+
   it('turns any bytes into a frame and a typed request, or a MALFORMED_INPUT error, quickly', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
@@ -86,6 +106,7 @@ describe('replication protocol', () => {
           const frame = decodeFrame(Buffer.from(bytes));
           if (frame.kind === FrameKind.fetch) (frame.response ? decodeFetchResponse(frame.header, frame.payload) : decodeFetchRequest(frame.header));
           else if (frame.kind === FrameKind.markers) (frame.response ? decodeMarkersResponse(frame.header) : decodeMarkersRequest(frame.header));
+          else if (frame.kind === FrameKind.verify) (frame.response ? decodeVerifyResponse(frame.header) : decodeVerifyRequest(frame.header));
           else (frame.response ? decodeHelloResponse(frame.header) : decodeHello(frame.header));
         } catch (err) {
           expect(BrokerError.is(err, 'MALFORMED_INPUT')).toBe(true);

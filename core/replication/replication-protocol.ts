@@ -8,7 +8,7 @@ import { malformed, type ErrorCode } from '../errors.ts';
  * log views and appended by the follower as they are; the header says how many bytes each owns.
  * A response echoes its request's kind with the high bit set. Pure functions: no I/O.
  */
-export const FrameKind = { hello: 1, fetch: 2, markers: 3 } as const;
+export const FrameKind = { hello: 1, fetch: 2, markers: 3, verify: 4 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 const RESPONSE_BIT = 0x80;
 const PREFIX_BYTES = 9;
@@ -78,6 +78,23 @@ export interface MarkersResponse {
   readonly errors: ReadonlyArray<ErrorCode | null>;
 }
 
+/**
+ * A partition leader asks a transaction coordinator whether the partitions are in the producer's
+ * ongoing transaction before it appends the producer's first transactional batch there (Kafka's
+ * AddPartitionsToTxn with verify_only, KIP-890).
+ */
+export interface VerifyRequest {
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>;
+}
+
+/** Per partition of the request, in its order: the coordinating protocol's own code, 0 when the transaction holds it. */
+export interface VerifyResponse {
+  readonly errors: readonly number[];
+}
+
 export interface Frame {
   readonly kind: FrameKind;
   readonly response: boolean;
@@ -104,7 +121,7 @@ export function decodeFrame(frame: Buffer): Frame {
   if (frame.length < PREFIX_BYTES) throw malformed(`replication frame of ${frame.length} bytes is too short`);
   const kindByte = frame.readUInt8(0);
   const kind = (kindByte & ~RESPONSE_BIT) as FrameKind;
-  if (kind !== FrameKind.hello && kind !== FrameKind.fetch && kind !== FrameKind.markers) throw malformed(`unknown replication frame kind ${kindByte}`);
+  if (kind !== FrameKind.hello && kind !== FrameKind.fetch && kind !== FrameKind.markers && kind !== FrameKind.verify) throw malformed(`unknown replication frame kind ${kindByte}`);
   const headerLength = frame.readUInt32BE(5);
   if (headerLength > frame.length - PREFIX_BYTES) throw malformed('replication frame header overruns the frame');
   let header: unknown;
@@ -192,18 +209,14 @@ export function encodeMarkersRequest(correlationId: number, request: MarkersRequ
     e: request.producerEpoch,
     c: request.coordinatorEpoch,
     k: request.commit,
-    p: request.partitions.map((p) => [p.topic, p.partition]),
+    p: partitionPairs(request.partitions),
   });
 }
 
 export function decodeMarkersRequest(header: unknown): MarkersRequest {
   const h = record(header, 'markers request');
   if (typeof h.k !== 'boolean') throw malformed('markers commit flag is not a boolean');
-  const partitions = list(h.p, 'marker partitions').map((entry) => {
-    const p = list(entry, 'marker partition');
-    if (p.length !== 2) throw malformed('marker partition has the wrong arity');
-    return { topic: text(p[0], 'topic'), partition: int(p[1], 'partition') };
-  });
+  const partitions = topicPartitions(h.p, 'marker');
   return { producerId: int(h.i, 'producerId'), producerEpoch: int(h.e, 'producerEpoch'), coordinatorEpoch: int(h.c, 'coordinatorEpoch'), commit: h.k, partitions };
 }
 
@@ -214,6 +227,39 @@ export function encodeMarkersResponse(correlationId: number, response: MarkersRe
 export function decodeMarkersResponse(header: unknown): MarkersResponse {
   const h = record(header, 'markers response');
   return { errors: list(h.x, 'marker errors').map((e) => (e === null ? null : (text(e, 'marker error') as ErrorCode))) };
+}
+
+export function encodeVerifyRequest(correlationId: number, request: VerifyRequest): Buffer[] {
+  return encodeFrame(FrameKind.verify, false, correlationId, {
+    t: request.transactionalId,
+    i: request.producerId,
+    e: request.producerEpoch,
+    p: partitionPairs(request.partitions),
+  });
+}
+
+export function decodeVerifyRequest(header: unknown): VerifyRequest {
+  const h = record(header, 'verify request');
+  return { transactionalId: text(h.t, 'transactionalId'), producerId: int(h.i, 'producerId'), producerEpoch: int(h.e, 'producerEpoch'), partitions: topicPartitions(h.p, 'verify') };
+}
+
+export function encodeVerifyResponse(correlationId: number, response: VerifyResponse): Buffer[] {
+  return encodeFrame(FrameKind.verify, true, correlationId, { x: response.errors });
+}
+
+export function decodeVerifyResponse(header: unknown): VerifyResponse {
+  const h = record(header, 'verify response');
+  return { errors: list(h.x, 'verify errors').map((e) => int(e, 'verify error')) };
+}
+
+const partitionPairs = (partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>): Array<[string, number]> => partitions.map((p) => [p.topic, p.partition]);
+
+function topicPartitions(value: unknown, what: string): Array<{ topic: string; partition: number }> {
+  return list(value, `${what} partitions`).map((entry) => {
+    const p = list(entry, `${what} partition`);
+    if (p.length !== 2) throw malformed(`${what} partition has the wrong arity`);
+    return { topic: text(p[0], 'topic'), partition: int(p[1], 'partition') };
+  });
 }
 
 function record(value: unknown, what: string): Record<string, unknown> {

@@ -8,15 +8,19 @@ import {
   decodeFrame,
   decodeHello,
   decodeMarkersRequest,
+  decodeVerifyRequest,
   encodeFetchResponse,
   encodeHelloResponse,
   encodeMarkersResponse,
+  encodeVerifyResponse,
   FrameKind,
   PROTOCOL_VERSION,
   type FetchRequest,
   type FetchResponse,
   type MarkersRequest,
   type MarkersResponse,
+  type VerifyRequest,
+  type VerifyResponse,
 } from './replication-protocol.ts';
 
 /** Requests are small (a list of partitions); anything bigger is not a follower. */
@@ -33,11 +37,13 @@ export interface ReplicationService {
   serveFetch(peer: Peer, request: FetchRequest): Promise<FetchResponse>;
   /** Writes transaction markers into the partitions led here, for a peer's transaction coordinator. */
   serveMarkers(peer: Peer, request: MarkersRequest): Promise<MarkersResponse>;
+  /** Answers a peer partition leader whether partitions are in a transaction coordinated here. */
+  serveVerify(peer: Peer, request: VerifyRequest): Promise<VerifyResponse>;
 }
 
 /**
  * The leader side of one peer's connection: a hello naming the cluster and the peer's registration,
- * then fetches (a follower) or marker writes (a transaction coordinator) answered one at a time, in order. Anything else closes the connection
+ * then fetches (a follower), marker writes (a transaction coordinator) or transaction verifications (a partition leader) answered one at a time, in order. Anything else closes the connection
  * (logged), never the broker.
  */
 export class ReplicationConnection implements Connection {
@@ -99,6 +105,10 @@ export class ReplicationConnection implements Connection {
     if (!this.peer) throw new BrokerError('MALFORMED_INPUT', 'request before hello');
     if (frame.kind === FrameKind.markers) {
       this.write(encodeMarkersResponse(frame.correlationId, await this.service.serveMarkers(this.peer, decodeMarkersRequest(frame.header))));
+      return;
+    }
+    if (frame.kind === FrameKind.verify) {
+      this.write(encodeVerifyResponse(frame.correlationId, await this.service.serveVerify(this.peer, decodeVerifyRequest(frame.header))));
       return;
     }
     const request = decodeFetchRequest(frame.header);

@@ -10,27 +10,37 @@ import { ControlType, encodeTxnMarker } from '../record/index.ts';
 import { TOKENS } from '../tokens.ts';
 import type { TopicRegistry } from '../topics/topic-registry.ts';
 import { PeerConnection } from './peer-connection.ts';
-import type { MarkersRequest, MarkersResponse } from './replication-protocol.ts';
+import type { MarkersRequest, MarkersResponse, VerifyRequest, VerifyResponse } from './replication-protocol.ts';
 import { sourceAddress } from './replica-manager.ts';
 
 const RETRY_BACKOFF_MS = 100;
 const MAX_RETRY_BACKOFF_MS = 1000;
 const RESPONSE_TIMEOUT_MS = 30_000;
+/** Kafka's request.timeout.ms for the leader's verification request to the coordinator. */
+const VERIFY_TIMEOUT_MS = 30_000;
+
+/** Answers, where transactions are coordinated, whether partitions are in a producer's transaction. */
+export type TxnVerifier = (request: VerifyRequest) => VerifyResponse | Promise<VerifyResponse>;
 
 type MarkerPartition = MarkersRequest['partitions'][number];
 
 /**
- * Cluster mode's transaction markers (Kafka's TransactionMarkerChannelManager and the broker side of
- * WriteTxnMarkers): a transaction coordinator hands it one producer's commit or abort for a set of
+ * Transaction markers (Kafka's TransactionMarkerChannelManager and the broker side of WriteTxnMarkers;
+ * on a single node only `writeHere`, for the Kafka API): a transaction coordinator hands it one producer's commit or abort for a set of
  * partitions; each marker is written by the partition's leader, here or on a peer over the replication
  * listener, and retried (the leader looked up again) until that leader has committed it. A marker for a
  * `__consumer_offsets` partition is taken by the offset store there: the producer's pending offsets
- * become the group's, or are dropped.
+ * become the group's, or are dropped. It also carries partition verification (KIP-890): a leader asks
+ * the coordinator, over its own connections so as not to wait behind markers, whether a producer's
+ * transaction holds a partition; the protocol that coordinates transactions answers (`serveVerification`).
  */
 @injectable()
 export class TxnMarkerChannel {
   private readonly connections = new Map<number, Promise<PeerConnection>>();
   private readonly queues = new Map<number, Promise<unknown>>();
+  private readonly verifyConnections = new Map<number, Promise<PeerConnection>>();
+  private readonly verifyQueues = new Map<number, Promise<unknown>>();
+  private verifier: TxnVerifier | undefined;
   private readonly cluster: CoordinatedCluster;
   private stopped = false;
 
@@ -93,10 +103,41 @@ export class TxnMarkerChannel {
     return { errors };
   }
 
+  /** Sets who answers verifications here (the transaction coordinator of the protocol that has one). */
+  serveVerification(verifier: TxnVerifier): void {
+    this.verifier = verifier;
+  }
+
+  /** The coordinator side; NOT_SUPPORTED where no protocol coordinates transactions. */
+  async verifyHere(request: VerifyRequest): Promise<VerifyResponse> {
+    if (!this.verifier) throw new BrokerError('NOT_SUPPORTED', 'no transaction coordinator on this broker answers verifications');
+    return this.verifier(request);
+  }
+
+  /**
+   * The leader side: asks the coordinator on broker `nodeId` (this one included). Rejects when the peer
+   * cannot be reached or does not answer in time (Kafka's NETWORK_EXCEPTION for the verification).
+   */
+  async verify(nodeId: number, request: VerifyRequest): Promise<VerifyResponse> {
+    if (this.stopped) throw new BrokerError('BROKER_STATE', 'the broker is stopping');
+    if (nodeId === this.cluster.nodeId) return this.verifyHere(request);
+    return this.serialized(this.verifyQueues, nodeId, async () => {
+      try {
+        const connection = await this.connect(this.verifyConnections, nodeId);
+        return await connection.verify(request, VERIFY_TIMEOUT_MS);
+      } catch (err) {
+        this.verifyConnections.delete(nodeId);
+        throw err;
+      }
+    });
+  }
+
   stop(): void {
     this.stopped = true;
-    for (const connection of this.connections.values()) void connection.then((c) => c.close(), () => undefined);
-    this.connections.clear();
+    for (const pool of [this.connections, this.verifyConnections]) {
+      for (const connection of pool.values()) void connection.then((c) => c.close(), () => undefined);
+      pool.clear();
+    }
   }
 
   private async writeOne(request: MarkersRequest, p: MarkerPartition): Promise<ErrorCode | null> {
@@ -122,18 +163,19 @@ export class TxnMarkerChannel {
   /** One request at a time per peer (its connection answers in order). */
   private writeAt(leader: number, request: MarkersRequest): Promise<ReadonlyArray<ErrorCode | null>> {
     if (leader === this.cluster.nodeId) return this.writeHere(request).then((r) => r.errors);
-    const previous = this.queues.get(leader) ?? Promise.resolve();
-    const next = previous.then(
-      () => this.callPeer(leader, request),
-      () => this.callPeer(leader, request),
-    );
-    this.queues.set(leader, next);
+    return this.serialized(this.queues, leader, () => this.callPeer(leader, request));
+  }
+
+  private serialized<T>(queues: Map<number, Promise<unknown>>, nodeId: number, call: () => Promise<T>): Promise<T> {
+    const previous = queues.get(nodeId) ?? Promise.resolve();
+    const next = previous.then(call, call);
+    queues.set(nodeId, next);
     return next;
   }
 
   private async callPeer(leader: number, request: MarkersRequest): Promise<ReadonlyArray<ErrorCode | null>> {
     try {
-      const connection = await this.connect(leader);
+      const connection = await this.connect(this.connections, leader);
       return (await connection.markers(request, RESPONSE_TIMEOUT_MS)).errors;
     } catch (err) {
       this.connections.delete(leader);
@@ -141,13 +183,13 @@ export class TxnMarkerChannel {
     }
   }
 
-  private connect(nodeId: number): Promise<PeerConnection> {
-    const existing = this.connections.get(nodeId);
+  private connect(pool: Map<number, Promise<PeerConnection>>, nodeId: number): Promise<PeerConnection> {
+    const existing = pool.get(nodeId);
     if (existing) {
       return existing.then((c) => {
         if (c.open) return c;
-        this.connections.delete(nodeId);
-        return this.connect(nodeId);
+        pool.delete(nodeId);
+        return this.connect(pool, nodeId);
       });
     }
     const opening = (async () => {
@@ -162,8 +204,8 @@ export class TxnMarkerChannel {
       }
       return connection;
     })();
-    opening.catch(() => this.connections.delete(nodeId));
-    this.connections.set(nodeId, opening);
+    opening.catch(() => pool.delete(nodeId));
+    pool.set(nodeId, opening);
     return opening;
   }
 

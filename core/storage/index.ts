@@ -3,7 +3,7 @@ export { compactLog, defaultCompactionLimits, type CompactionLimits, type Compac
 export { checkLogConfig, compactionConfigOf, defaultCompactionConfig, isCompacted, isDeletedByRetention, type CleanupPolicy, type CompactionConfig, defaultLogConfig, formatFlushPolicy, parseFlushPolicy, MAX_SEGMENT_BYTES, type FlushPolicy, type LogConfig } from './log-config.ts';
 export type { Acks, AppendOptions, AppendResult, CompactionState, LogId, OffsetAndTimestamp, PartitionLog, ReadResult, StorageEngine } from './partition-log.ts';
 export { logDirName, parseLogDirName, parseSegmentFileName, parseSnapshotFileName, segmentFileName, snapshotFileName } from './log-names.ts';
-export { ProducerStateTable, type ProducerBatchCheck, type ProducerDescription, type ProducerStateView } from './producer-state.ts';
+export { ProducerStateTable, type ProducerBatchCheck, type ProducerDescription, type ProducerStateView, type VerificationGuard } from './producer-state.ts';
 export { PartitionTransactions, type AbortedTransaction } from './partition-transactions.ts';
 export { SegmentedLog } from './segmented-log.ts';
 export { SegmentedStorageEngine } from './segmented-storage-engine.ts';

@@ -98,6 +98,33 @@ describe('ProducerStateTable', () => {
     expect(copy.describe()).toEqual(table.describe());
   });
 
+  it('keeps a verification guard until the producer\'s next transactional batch or marker here (Kafka\'s VerificationGuard): none is needed while its transaction is open, and one spent by a marker no longer holds', () => {
+    const table = new ProducerStateTable();
+    const txnBatch = (baseSequence: number) => encodeRecordBatch({ producerId: 7, producerEpoch: 2, baseSequence, transactional: true, timestamp: NOW, records: [{ value: Buffer.from('t') }] });
+    const guard = table.startVerification(7, 2, NOW)!;
+    expect(guard).toBeDefined();
+    // A second batch verified meanwhile shares the guard; a newer epoch replaces it.
+    expect(table.startVerification(7, 2, NOW)).toBe(guard);
+    expect(table.holdsVerification(7, guard)).toBe(true);
+    table.update(stored(txnBatch(0), 0), 0);
+    // The transaction is open here: no verification, and the guard it was appended under still holds.
+    expect(table.startVerification(7, 2, NOW)).toBeUndefined();
+    expect(table.holdsVerification(7, guard)).toBe(true);
+    table.update(stored(encodeTxnMarker(ControlType.commit, 7, 2, 0, NOW), 1), 0);
+    const next = table.startVerification(7, 2, NOW)!;
+    expect(next).not.toBe(guard);
+    // The abort marker of a timed-out transaction lands while the coordinator is asked: the answer no longer lets the batch in.
+    table.update(stored(encodeTxnMarker(ControlType.abort, 7, 3, 0, NOW), 2), 0);
+    expect(table.holdsVerification(7, next)).toBe(false);
+    const refused = table.startVerification(7, 3, NOW)!;
+    table.dropVerification(7, refused);
+    expect(table.holdsVerification(7, refused)).toBe(false);
+    // Guards expire with producer.id.expiration.ms, as Kafka's verification entries.
+    const stale = table.startVerification(9, 0, NOW)!;
+    table.removeExpired(NOW + 10, 5);
+    expect(table.holdsVerification(9, stale)).toBe(false);
+  });
+
   it('loads a version 2 snapshot (no coordinator epochs): its producers have none yet', () => {
     const v2 = pack({ version: 2, producers: [[7, 3, NOW, 0, 1, 40, 41, NOW]], open: [], aborted: [] });
     const table = ProducerStateTable.decode(v2);

@@ -70,6 +70,15 @@ export interface ProducerStateView {
   checkMarker(producerId: number, producerEpoch: number, coordinatorEpoch: number): BrokerError | undefined;
   /** The producer's newest epoch in this log, -1 when it is not known (Kafka's checkProducerEpoch for a coordinator's append). */
   epochOf(producerId: number): number;
+  /**
+   * Kafka's maybeStartTransactionVerification: undefined while the producer's transaction is open here
+   * (its first batch was verified), else the producer's guard here, made if it has none.
+   */
+  startVerification(producerId: number, producerEpoch: number, now: number): VerificationGuard | undefined;
+  /** Whether a transactional batch verified under `guard` may be appended now: the transaction is open here, or the guard is still the producer's. */
+  holdsVerification(producerId: number, guard: VerificationGuard): boolean;
+  /** Drops the producer's guard if it is still `guard` (its verification was refused). */
+  dropVerification(producerId: number, guard: VerificationGuard): void;
   /** Every producer known to the log. */
   describe(): ProducerDescription[];
 }
@@ -77,11 +86,23 @@ export interface ProducerStateView {
 const APPEND: ProducerBatchCheck = Object.freeze({ kind: 'append' });
 
 /**
+ * Kafka's VerificationGuard: one verification of a producer's transaction in a partition, under way or
+ * answered, valid until the producer's next transactional batch or marker here. An append presents the
+ * guard it was verified under; a marker written meanwhile has ended it, and the batch is refused.
+ */
+export interface VerificationGuard {
+  readonly producerEpoch: number;
+  readonly createdAt: number;
+}
+
+/**
  * One log's idempotent-producer state, Kafka's ProducerStateManager table: built from the headers of
  * every batch the log appends (client or replica alike), so whoever holds the log holds the state.
  */
 export class ProducerStateTable implements ProducerStateView {
   private readonly producers = new Map<number, ProducerEntry>();
+  /** Guards of verifications under way or answered, by producer id (Kafka's verification state entries). */
+  private readonly verifications = new Map<number, VerificationGuard>();
   /** Open, completing and aborted transactions, from the same headers (transactional batches and markers). */
   readonly transactions = new PartitionTransactions();
 
@@ -137,6 +158,23 @@ export class ProducerStateTable implements ProducerStateView {
     return this.producers.get(producerId)?.epoch ?? -1;
   }
 
+  startVerification(producerId: number, producerEpoch: number, now: number): VerificationGuard | undefined {
+    if (this.transactions.isOpen(producerId)) return undefined;
+    const existing = this.verifications.get(producerId);
+    if (existing !== undefined && existing.producerEpoch >= producerEpoch) return existing;
+    const guard: VerificationGuard = { producerEpoch, createdAt: now };
+    this.verifications.set(producerId, guard);
+    return guard;
+  }
+
+  holdsVerification(producerId: number, guard: VerificationGuard): boolean {
+    return this.transactions.isOpen(producerId) || this.verifications.get(producerId) === guard;
+  }
+
+  dropVerification(producerId: number, guard: VerificationGuard): void {
+    if (this.verifications.get(producerId) === guard) this.verifications.delete(producerId);
+  }
+
   /**
    * Records the stored batch at `pos` (offset assigned, timestamps final). A new epoch replaces the
    * producer's batches, as in Kafka, whatever the order: replicated batches are not checked.
@@ -156,6 +194,8 @@ export class ProducerStateTable implements ProducerStateView {
       entry.batches.length = 0;
     }
     const attributes = batch.readInt16BE(pos + BatchField.attributes);
+    // A transactional batch opens the transaction here and a marker ends it: either way the guard is spent (Kafka's updateProducers).
+    if ((attributes & TRANSACTIONAL_FLAG) !== 0 && this.verifications.size > 0) this.verifications.delete(producerId);
     if ((attributes & CONTROL_FLAG) !== 0) {
       // A transaction marker ends the producer's transaction here; it has no sequence (Kafka's appendEndTxnMarker).
       this.transactions.marker(producerId, controlTypeAt(batch, pos) ?? -1, baseOffset);
@@ -191,6 +231,7 @@ export class ProducerStateTable implements ProducerStateView {
     for (const [producerId, entry] of this.producers) {
       if (now - entry.lastTimestamp >= expirationMs && !this.transactions.isOpen(producerId)) this.producers.delete(producerId);
     }
+    for (const [producerId, guard] of this.verifications) if (now - guard.createdAt >= expirationMs) this.verifications.delete(producerId);
   }
 
   /** Every producer known here, as Kafka's DescribeProducers answers (last sequence -1 when none is kept). */
@@ -207,6 +248,7 @@ export class ProducerStateTable implements ProducerStateView {
 
   clear(): void {
     this.producers.clear();
+    this.verifications.clear();
     this.transactions.clear();
   }
 

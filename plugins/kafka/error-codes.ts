@@ -11,6 +11,7 @@ export const KafkaError = {
   LEADER_NOT_AVAILABLE: 5,
   NOT_LEADER_OR_FOLLOWER: 6,
   REQUEST_TIMED_OUT: 7,
+  NETWORK_EXCEPTION: 13,
   MESSAGE_TOO_LARGE: 10,
   NOT_ENOUGH_REPLICAS: 19,
   NOT_ENOUGH_REPLICAS_AFTER_APPEND: 20,
@@ -76,6 +77,7 @@ export const KafkaError = {
   ELIGIBLE_LEADERS_NOT_AVAILABLE: 83,
   ELECTION_NOT_NEEDED: 84,
   UNKNOWN_TOPIC_ID: 100,
+  TRANSACTION_ABORTABLE: 120,
 } as const;
 
 export type KafkaErrorCode = (typeof KafkaError)[keyof typeof KafkaError];

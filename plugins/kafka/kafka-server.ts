@@ -95,6 +95,7 @@ export class KafkaServer {
         idExpirationMs: settings.transactionalIdExpirationMs,
         removeExpiredIntervalMs: settings.transactionRemoveExpiredCheckMs,
       },
+      markers: container.get<TxnMarkerChannel>(TOKENS.TxnMarkers),
     };
     if (cluster.clustered) {
       const state = new TransactionStateTopic(
@@ -106,7 +107,7 @@ export class KafkaServer {
         logger,
       );
       this.detachers.push(() => state.close());
-      this.transactions = TransactionCoordinator.openClustered(state, container.get<TxnMarkerChannel>(TOKENS.TxnMarkers), transactionDeps);
+      this.transactions = TransactionCoordinator.openClustered(state, transactionDeps);
     } else {
       this.transactions = await TransactionCoordinator.open(container.get<StorageEngine>(TOKENS.StorageEngine), config.topics.flush, transactionDeps);
     }

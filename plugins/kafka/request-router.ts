@@ -43,6 +43,7 @@ import { handleDescribeTransactions } from './handlers/describe-transactions.ts'
 import { handleEndTxn } from './handlers/end-txn.ts';
 import { handleListTransactions } from './handlers/list-transactions.ts';
 import { handleTxnOffsetCommit } from './handlers/txn-offset-commit.ts';
+import { handleWriteTxnMarkers } from './handlers/write-txn-markers.ts';
 import type { Dispatch, KafkaConnection, Reply } from './kafka-connection.ts';
 import { CLOSE_CONNECTION, NO_RESPONSE, type Handler, type KafkaContext } from './kafka-context.ts';
 import { authenticate, handshake, rawToken, refusal } from './security/sasl.ts';
@@ -89,6 +90,7 @@ const HANDLERS = new Map<number, Handler<never, unknown>>([
   [ApiKeys.DescribeTransactions.key, handleDescribeTransactions],
   [ApiKeys.ListTransactions.key, handleListTransactions],
   [ApiKeys.DescribeProducers.key, handleDescribeProducers],
+  [ApiKeys.WriteTxnMarkers.key, handleWriteTxnMarkers],
   [ApiKeys.ElectLeaders.key, handleElectLeaders],
   [ApiKeys.DescribeClientQuotas.key, handleDescribeClientQuotas],
   [ApiKeys.AlterClientQuotas.key, handleAlterClientQuotas],

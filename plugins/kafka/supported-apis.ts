@@ -46,6 +46,8 @@ export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: nu
   { api: ApiKeys.AddOffsetsToTxn, min: 0, max: 3 },
   { api: ApiKeys.TxnOffsetCommit, min: 0, max: 3 },
   { api: ApiKeys.EndTxn, min: 0, max: 3 },
+  // Broker-to-broker in Kafka, but sent by Admin.abortTransaction (KIP-664) to a partition's leader.
+  { api: ApiKeys.WriteTxnMarkers, min: 0, max: 1 },
   { api: ApiKeys.DescribeTransactions, min: 0, max: 0 },
   { api: ApiKeys.ListTransactions, min: 0, max: 1 },
   { api: ApiKeys.DescribeProducers, min: 0, max: 0 },

@@ -69,6 +69,27 @@ async function txnOffsetCommit(wire: KafkaWire, txn: { transactionalId: string; 
 
 const nodeIdOf = (b: Broker): number => b.get<Cluster>(TOKENS.Cluster).nodeId;
 
+/**
+ * Three brokers with a topic on all of them, a raw connection to each, and a transactional id (`prefix`-n)
+ * whose coordinator does not lead the topic's partitions led by `dataLeader` (the broker leading the most).
+ */
+async function transactionAcrossBrokers(topic: string, prefix: string, numPartitions = 1) {
+  const cluster = await startCluster([1, 2, 3]);
+  const admin = new Kafka({ clientId: `${prefix}-admin`, brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 3 }], waitForLeaders: true });
+  const leaders = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.sort((a, b) => a.partitionId - b.partitionId).map((p) => p.leader);
+  const count = (nodeId: number) => leaders.filter((l) => l === nodeId).length;
+  const dataLeader = [...leaders].sort((a, b) => count(b) - count(a))[0]!;
+  await admin.disconnect();
+  const brokerOf = (nodeId: number) => cluster.find((b) => nodeIdOf(b) === nodeId)!;
+  const wires = new Map(await Promise.all(cluster.map(async (b) => [nodeIdOf(b), await KafkaWire.connect(kafkaPort(b))] as const)));
+  let id = '';
+  let coordinator = -1;
+  for (let i = 0; coordinator < 0 || coordinator === dataLeader; i++) coordinator = await findCoordinator(wires.get(dataLeader)!, (id = `${prefix}-${i}`), 1);
+  return { cluster, leaders, dataLeader, brokerOf, wires, id, coordinator };
+}
+
 describe('Kafka across a cluster in one process', () => {
   it('serves metadata from every broker, replicates acks=all produces, and moves a group to the new coordinator after a leader leaves', async () => {
     const cluster = await startCluster([1, 2, 3]);
@@ -358,6 +379,154 @@ describe('Kafka across a cluster in one process', () => {
     await admin.disconnect();
   });
 
+  it('verifies a transactional Produce with the coordinator on another broker (KIP-890): refused before AddPartitionsToTxn (INVALID_TXN_STATE, TRANSACTION_ABORTABLE from Produce v11), accepted after it with one verification per transaction, asked again after the marker', async () => {
+    const { dataLeader, brokerOf, wires, id, coordinator } = await transactionAcrossBrokers('verify-data', 'verify');
+    const producer = await initProducer(wires.get(coordinator)!, id);
+    expect(producer.errorCode).toBe(KafkaError.NONE);
+
+    // Count the questions the coordinator's broker answers for peers.
+    const channel = brokerOf(coordinator).get<TxnMarkerChannel>(TOKENS.TxnMarkers);
+    const answer = channel.verifyHere.bind(channel);
+    let asked = 0;
+    channel.verifyHere = (request) => {
+      asked++;
+      return answer(request);
+    };
+    const leaderWire = wires.get(dataLeader)!;
+    let sequence = 0;
+    const produce = async (version: number, value: string): Promise<number> => {
+      const records = encodeRecordBatch({ producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: sequence, transactional: true, records: [{ value: Buffer.from(value) }] });
+      const response = await leaderWire.request(ApiKeys.Produce, version, { transactionalId: id, acks: -1, timeoutMs: 5000, topicData: [{ name: 'verify-data', partitionData: [{ index: 0, records }] }] });
+      const errorCode = response.responses[0]!.partitionResponses[0]!.errorCode;
+      if (errorCode === KafkaError.NONE) sequence++;
+      return errorCode;
+    };
+    const addPartition = async () => {
+      const added = await wires.get(coordinator)!.request(ApiKeys.AddPartitionsToTxn, 3, {
+        transactions: [], v3AndBelowTransactionalId: id, v3AndBelowProducerId: producer.producerId, v3AndBelowProducerEpoch: producer.producerEpoch,
+        v3AndBelowTopics: [{ name: 'verify-data', partitions: [0] }],
+      });
+      return added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode;
+    };
+    const log = brokerOf(dataLeader).get<TopicRegistry>(TOKENS.TopicRegistry).log('verify-data', 0)!;
+
+    // Not in the transaction: Kafka's coordinator answers TRANSACTION_ABORTABLE, which producers before v11 read as INVALID_TXN_STATE.
+    expect(await produce(9, 'stray')).toBe(KafkaError.INVALID_TXN_STATE);
+    expect(await produce(11, 'stray')).toBe(KafkaError.TRANSACTION_ABORTABLE);
+    expect(asked).toBe(2);
+    expect(log.logEndOffset).toBe(0);
+
+    expect(await addPartition()).toBe(KafkaError.NONE);
+    for (const value of ['t0', 't1', 't2']) expect(await produce(9, value)).toBe(KafkaError.NONE);
+    // Only the first batch of the transaction in the partition asked the coordinator.
+    expect(asked).toBe(3);
+    expect(log.logEndOffset).toBe(3);
+
+    // The commit's marker ends the transaction here: the next transaction's first batch is asked about again, and refused until added.
+    expect((await wires.get(coordinator)!.request(ApiKeys.EndTxn, 3, { transactionalId: id, producerId: producer.producerId, producerEpoch: producer.producerEpoch, committed: true })).errorCode).toBe(KafkaError.NONE);
+    await eventually(() => log.lastStableOffset === log.logEndOffset && log.logEndOffset === 4, 10_000, 'the commit marker written');
+    expect(await produce(9, 'late')).toBe(KafkaError.INVALID_TXN_STATE);
+    expect(asked).toBe(4);
+    expect(await addPartition()).toBe(KafkaError.NONE);
+    expect(await produce(9, 'next')).toBe(KafkaError.NONE);
+    expect(asked).toBe(5);
+    // WriteTxnMarkers (Admin.abortTransaction) is for the partition's leader: a follower refuses it and writes nothing.
+    const follower = [1, 2, 3].find((n) => n !== dataLeader)!;
+    const end = log.logEndOffset;
+    const atFollower = await wires.get(follower)!.request(ApiKeys.WriteTxnMarkers, 1, {
+      markers: [{ producerId: producer.producerId, producerEpoch: producer.producerEpoch, transactionResult: false, coordinatorEpoch: 0, topics: [{ name: 'verify-data', partitionIndexes: [0] }] }],
+    });
+    expect(atFollower.markers[0]!.topics[0]!.partitions[0]!.errorCode).toBe(KafkaError.NOT_LEADER_OR_FOLLOWER);
+    expect(log.logEndOffset).toBe(end);
+    for (const wire of wires.values()) wire.close();
+  });
+
+  it('asks the coordinator once for the first batches of one Produce request, whatever the number of partitions', async () => {
+    const { leaders, dataLeader, brokerOf, wires, id, coordinator } = await transactionAcrossBrokers('batched-data', 'batched', 4);
+    // Four partitions on three brokers: at least two share a leader.
+    const partitions = leaders.flatMap((leader, partition) => (leader === dataLeader ? [partition] : []));
+    expect(partitions.length).toBeGreaterThanOrEqual(2);
+    const producer = await initProducer(wires.get(coordinator)!, id);
+    const added = await wires.get(coordinator)!.request(ApiKeys.AddPartitionsToTxn, 3, {
+      transactions: [], v3AndBelowTransactionalId: id, v3AndBelowProducerId: producer.producerId, v3AndBelowProducerEpoch: producer.producerEpoch,
+      v3AndBelowTopics: [{ name: 'batched-data', partitions }],
+    });
+    expect(added.resultsByTopicV3AndBelow[0]!.resultsByPartition.map((p) => p.partitionErrorCode)).toEqual(partitions.map(() => KafkaError.NONE));
+    const channel = brokerOf(coordinator).get<TxnMarkerChannel>(TOKENS.TxnMarkers);
+    const answer = channel.verifyHere.bind(channel);
+    const questions: number[] = [];
+    channel.verifyHere = (request) => {
+      questions.push(request.partitions.length);
+      return answer(request);
+    };
+    const batch = (value: string) => encodeRecordBatch({ producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0, transactional: true, records: [{ value: Buffer.from(value) }] });
+    const produced = await wires.get(dataLeader)!.request(ApiKeys.Produce, 9, {
+      transactionalId: id, acks: -1, timeoutMs: 5000,
+      topicData: [{ name: 'batched-data', partitionData: partitions.map((index) => ({ index, records: batch(`p${index}`) })) }],
+    });
+    expect(produced.responses[0]!.partitionResponses.map((p) => p.errorCode)).toEqual(partitions.map(() => KafkaError.NONE));
+    expect(questions).toEqual([partitions.length]);
+    for (const wire of wires.values()) wire.close();
+  });
+
+  it('answers NOT_ENOUGH_REPLICAS (retriable) when the coordinator cannot answer the verification, and accepts the retry once it can', async () => {
+    const { dataLeader, brokerOf, wires, id, coordinator } = await transactionAcrossBrokers('unverified-data', 'unverified');
+    const producer = await initProducer(wires.get(coordinator)!, id);
+    await wires.get(coordinator)!.request(ApiKeys.AddPartitionsToTxn, 3, {
+      transactions: [], v3AndBelowTransactionalId: id, v3AndBelowProducerId: producer.producerId, v3AndBelowProducerEpoch: producer.producerEpoch,
+      v3AndBelowTopics: [{ name: 'unverified-data', partitions: [0] }],
+    });
+    // The coordinator's broker fails the question: it closes the leader's connection, as on any failed replication request.
+    const channel = brokerOf(coordinator).get<TxnMarkerChannel>(TOKENS.TxnMarkers);
+    const answer = channel.verifyHere.bind(channel);
+    channel.verifyHere = () => Promise.reject(new Error('the coordinator failed'));
+    const records = encodeRecordBatch({ producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0, transactional: true, records: [{ value: Buffer.from('retried') }] });
+    const produce = async () => (await wires.get(dataLeader)!.request(ApiKeys.Produce, 9, { transactionalId: id, acks: -1, timeoutMs: 5000, topicData: [{ name: 'unverified-data', partitionData: [{ index: 0, records: Buffer.from(records) }] }] })).responses[0]!.partitionResponses[0]!;
+    expect(await produce()).toMatchObject({ errorCode: KafkaError.NOT_ENOUGH_REPLICAS, errorMessage: 'Unable to verify the partition has been added to the transaction. Underlying error: NETWORK_EXCEPTION' });
+    channel.verifyHere = answer;
+    expect(await produce()).toMatchObject({ errorCode: KafkaError.NONE, baseOffset: 0 });
+    for (const wire of wires.values()) wire.close();
+  });
+
+  it('refuses a first transactional batch whose verification was answered after a marker ended the transaction there (the race KIP-890 closes): no batch lands after the abort marker to hang', async () => {
+    const { dataLeader, brokerOf, wires, id, coordinator } = await transactionAcrossBrokers('race-data', 'race');
+    const producer = await initProducer(wires.get(coordinator)!, id);
+    const added = await wires.get(coordinator)!.request(ApiKeys.AddPartitionsToTxn, 3, {
+      transactions: [], v3AndBelowTransactionalId: id, v3AndBelowProducerId: producer.producerId, v3AndBelowProducerEpoch: producer.producerEpoch,
+      v3AndBelowTopics: [{ name: 'race-data', partitions: [0] }],
+    });
+    expect(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(KafkaError.NONE);
+    // The coordinator's answer is held back until the abort marker is in the partition.
+    const channel = brokerOf(coordinator).get<TxnMarkerChannel>(TOKENS.TxnMarkers);
+    const answer = channel.verifyHere.bind(channel);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let asked!: () => void;
+    const askedOnce = new Promise<void>((resolve) => (asked = resolve));
+    channel.verifyHere = async (request) => {
+      asked();
+      await released;
+      return answer(request);
+    };
+    const records = encodeRecordBatch({ producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0, transactional: true, records: [{ value: Buffer.from('late') }] });
+    const produced = wires.get(dataLeader)!.request(ApiKeys.Produce, 9, { transactionalId: id, acks: -1, timeoutMs: 10_000, topicData: [{ name: 'race-data', partitionData: [{ index: 0, records }] }] });
+    await askedOnce;
+    // An admin's connection (the producer's answers its requests in order).
+    const adminWire = await KafkaWire.connect(kafkaPort(brokerOf(dataLeader)));
+    const aborted = await adminWire.request(ApiKeys.WriteTxnMarkers, 1, {
+      markers: [{ producerId: producer.producerId, producerEpoch: producer.producerEpoch, transactionResult: false, coordinatorEpoch: 0, topics: [{ name: 'race-data', partitionIndexes: [0] }] }],
+    });
+    expect(aborted.markers[0]!.topics[0]!.partitions[0]!.errorCode).toBe(KafkaError.NONE);
+    release();
+    const response = (await produced).responses[0]!.partitionResponses[0]!;
+    expect(response).toMatchObject({ errorCode: KafkaError.INVALID_TXN_STATE, errorMessage: 'Record was not part of an ongoing transaction' });
+    const log = brokerOf(dataLeader).get<TopicRegistry>(TOKENS.TopicRegistry).log('race-data', 0)!;
+    // Only the marker: nothing is open, so read_committed readers are not held.
+    expect([log.logEndOffset, log.lastStableOffset]).toEqual([1, 1]);
+    adminWire.close();
+    for (const wire of wires.values()) wire.close();
+  });
+
   it('keeps a transaction across a coordinator change: other brokers answer NOT_COORDINATOR; the successor aborts the open transaction under a bumped epoch of the same producer, which fences the old epoch at the coordinator and at the group coordinator', async () => {
     const cluster = await startCluster([1, 2, 3]);
     const admin = new Kafka({ clientId: 'fence-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
@@ -409,17 +578,7 @@ describe('Kafka across a cluster in one process', () => {
   });
 
   it('refuses a marker of a deposed transaction coordinator: once the successor has written its marker under the newer coordinator epoch, an older coordinator epoch is TRANSACTION_COORDINATOR_FENCED (an older producer epoch INVALID_PRODUCER_EPOCH), the sender stops, and the log is unchanged; __transaction_state has 3 replicas and min.insync.replicas 2', async () => {
-    const cluster = await startCluster([1, 2, 3]);
-    const admin = new Kafka({ clientId: 'zombie-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'zombie-data', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
-    const dataLeader = (await admin.fetchTopicMetadata({ topics: ['zombie-data'] })).topics[0]!.partitions[0]!.leader;
-    await admin.disconnect();
-    const brokerOf = (nodeId: number) => cluster.find((b) => nodeIdOf(b) === nodeId)!;
-    const wires = new Map(await Promise.all(cluster.map(async (b) => [nodeIdOf(b), await KafkaWire.connect(kafkaPort(b))] as const)));
-    let id = '';
-    let first = -1;
-    for (let i = 0; first < 0 || first === dataLeader; i++) first = await findCoordinator(wires.get(dataLeader)!, (id = `zombie-${i}`), 1);
+    const { dataLeader, brokerOf, wires, id, coordinator: first } = await transactionAcrossBrokers('zombie-data', 'zombie');
     const before = await initProducer(wires.get(first)!, id);
     expect(before.errorCode).toBe(KafkaError.NONE);
     const added = await wires.get(first)!.request(ApiKeys.AddPartitionsToTxn, 3, {
@@ -461,7 +620,7 @@ describe('Kafka across a cluster in one process', () => {
     for (const [nodeId, wire] of wires) if (nodeId !== first) wire.close();
   });
 
-  it('refuses a TxnOffsetCommit of an old producer epoch after the group coordinator changes: the successor has the epoch from the __consumer_offsets partition it loads', async () => {
+  it('refuses a TxnOffsetCommit whose group is not in the transaction (verified with the transaction coordinator, KIP-890) and one of an old producer epoch after the group coordinator changes: the successor has the epoch from the __consumer_offsets partition it loads', async () => {
     const cluster = await startCluster([1, 2, 3]);
     const admin = new Kafka({ clientId: 'moved-admin', brokers: cluster.map((b) => `127.0.0.1:${kafkaPort(b)}`), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
@@ -474,9 +633,12 @@ describe('Kafka across a cluster in one process', () => {
     let groupCoordinator = -1;
     for (let i = 0; groupCoordinator < 0 || groupCoordinator === coordinator; i++) groupCoordinator = await findCoordinator(wires.get(coordinator)!, (groupId = `moved-group-${i}`), 0);
     const before = await initProducer(wires.get(coordinator)!, id);
-    const added = await wires.get(coordinator)!.request(ApiKeys.AddOffsetsToTxn, 3, { transactionalId: id, producerId: before.producerId, producerEpoch: before.producerEpoch, groupId });
-    expect(added.errorCode).toBe(KafkaError.NONE);
     const txn = (producerEpoch: number) => ({ transactionalId: id, groupId, producerId: before.producerId, producerEpoch });
+    const addOffsets = async (producerEpoch: number) =>
+      (await wires.get(coordinator)!.request(ApiKeys.AddOffsetsToTxn, 3, { transactionalId: id, producerId: before.producerId, producerEpoch, groupId })).errorCode;
+    // The group coordinator verifies the offsets partition with the transaction coordinator (KIP-890): not added yet, refused.
+    expect(await txnOffsetCommit(wires.get(groupCoordinator)!, txn(before.producerEpoch), 'moved-data', 2)).toBe(KafkaError.INVALID_TXN_STATE);
+    expect(await addOffsets(before.producerEpoch)).toBe(KafkaError.NONE);
     expect(await txnOffsetCommit(wires.get(groupCoordinator)!, txn(before.producerEpoch), 'moved-data', 3)).toBe(KafkaError.NONE);
     // A new epoch: the open transaction is aborted under epoch + 1, whose marker reaches the group's offsets partition.
     expect(await initProducer(wires.get(coordinator)!, id)).toMatchObject({ errorCode: KafkaError.NONE, producerEpoch: before.producerEpoch + 2 });
@@ -491,6 +653,7 @@ describe('Kafka across a cluster in one process', () => {
       return refused !== KafkaError.NOT_COORDINATOR && refused !== KafkaError.COORDINATOR_LOAD_IN_PROGRESS;
     }, 10_000, 'the successor answering TxnOffsetCommit');
     expect(refused).toBe(KafkaError.INVALID_PRODUCER_EPOCH);
+    expect(await addOffsets(before.producerEpoch + 2)).toBe(KafkaError.NONE);
     expect(await txnOffsetCommit(wires.get(successor)!, txn(before.producerEpoch + 2), 'moved-data', 6)).toBe(KafkaError.NONE);
     for (const [nodeId, wire] of wires) if (nodeId !== groupCoordinator) wire.close();
   });

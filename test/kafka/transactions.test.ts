@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MetadataLog, SegmentedStorageEngine, SingleNodeReplicator, createRootLogger, encodeRecordBatch, systemClock } from '../../core/index.ts';
+import { MetadataLog, SegmentedStorageEngine, SingleNodeReplicator, TOKENS, createRootLogger, encodeRecordBatch, systemClock, type TopicRegistry } from '../../core/index.ts';
 import { FsSegmentStore } from '../../plugins/storage-fs/index.ts';
 import { TRANSACTION_LOG } from '../../plugins/kafka/transactions/transaction-coordinator.ts';
 import { ApiKeys } from '../../plugins/kafka/codec/index.ts';
@@ -307,6 +307,63 @@ describe('Kafka transactions: transactional id expiration', () => {
       wire.close();
     }
   });
+
+  it('ends a hanging transaction with WriteTxnMarkers as Admin.abortTransaction does (found with DescribeProducers): a read_committed kafkajs consumer held at it goes on past it; refusals per partition; ApiVersions lists API 27 v0-1', async () => {
+    const broker = await start();
+    await createTopic(broker, 'hanging', 1);
+    const wire = await KafkaWire.connect(broker.port);
+    try {
+      const versions = await wire.request(ApiKeys.ApiVersions, 3, { clientSoftwareName: 'wire', clientSoftwareVersion: '1' });
+      expect(versions.apiKeys.find((a) => a.apiKey === 27)).toMatchObject({ minVersion: 0, maxVersion: 1 });
+      // A transaction left open: its record holds read_committed readers at offset 0.
+      const init = await wire.request(ApiKeys.InitProducerId, 1, { transactionalId: 'hanger', transactionTimeoutMs: 600_000, producerId: -1, producerEpoch: -1 });
+      const txn = { v3AndBelowTransactionalId: 'hanger', v3AndBelowProducerId: init.producerId, v3AndBelowProducerEpoch: init.producerEpoch };
+      await wire.request(ApiKeys.AddPartitionsToTxn, 3, { transactions: [], ...txn, v3AndBelowTopics: [{ name: 'hanging', partitions: [0] }] });
+      const records = encodeRecordBatch({ producerId: init.producerId, producerEpoch: init.producerEpoch, baseSequence: 0, transactional: true, records: [{ value: Buffer.from('hung') }] });
+      const produced = await wire.request(ApiKeys.Produce, 7, { transactionalId: 'hanger', acks: -1, timeoutMs: 5000, topicData: [{ name: 'hanging', partitionData: [{ index: 0, records }] }] });
+      expect(produced.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+      const kafka = broker.client();
+      const plain = kafka.producer();
+      await plain.connect();
+      await plain.send({ topic: 'hanging', messages: [{ value: 'after-0' }, { value: 'after-1' }] });
+      await plain.disconnect();
+
+      const consumer = kafka.consumer({ groupId: 'hanging-reader', readUncommitted: false, maxWaitTimeInMs: 200 });
+      const seen: string[] = [];
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'hanging', fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(seen).toEqual([]);
+
+      // What kafka-transactions.sh --abort does: the open transaction's producer from DescribeProducers, then an abort marker at the leader.
+      const described = await wire.request(ApiKeys.DescribeProducers, 0, { topics: [{ name: 'hanging', partitionIndexes: [0] }] });
+      const hung = described.topics[0]!.partitions[0]!.activeProducers.find((p) => p.currentTxnStartOffset >= 0)!;
+      expect(hung).toMatchObject({ producerId: init.producerId, producerEpoch: init.producerEpoch, currentTxnStartOffset: 0 });
+      const marker = (coordinatorEpoch: number, topics: Array<{ name: string; partitionIndexes: number[] }>) => ({
+        markers: [{ producerId: hung.producerId, producerEpoch: hung.producerEpoch, transactionResult: false, coordinatorEpoch, topics }],
+      });
+      const aborted = await wire.request(ApiKeys.WriteTxnMarkers, 1, marker(Math.max(0, hung.coordinatorEpoch), [{ name: 'hanging', partitionIndexes: [0, 7] }, { name: 'no-such-topic', partitionIndexes: [0] }]));
+      expect(aborted.markers).toEqual([
+        {
+          producerId: hung.producerId,
+          topics: [
+            { name: 'hanging', partitions: [{ partitionIndex: 7, errorCode: 3 }, { partitionIndex: 0, errorCode: 0 }] },
+            { name: 'no-such-topic', partitions: [{ partitionIndex: 0, errorCode: 3 }] },
+          ],
+        },
+      ]);
+      await eventually(() => seen.length >= 2, 10_000, 'the records after the aborted transaction read');
+      await consumer.disconnect();
+      expect(seen).toEqual(['after-0', 'after-1']);
+      // A marker of an older coordinator epoch than the last one written there is refused (v0 too).
+      const stale = await wire.request(ApiKeys.WriteTxnMarkers, 0, marker(-1, [{ name: 'hanging', partitionIndexes: [0] }]));
+      expect(stale.markers[0]!.topics[0]!.partitions[0]!.errorCode).toBe(52);
+      expect((await wire.request(ApiKeys.WriteTxnMarkers, 1, { markers: [] })).markers).toEqual([]);
+    } finally {
+      wire.close();
+    }
+  });
 });
 
 describe('Kafka transactions: authorization and recovery', () => {
@@ -334,6 +391,32 @@ describe('Kafka transactions: authorization and recovery', () => {
     await txn.send({ topic: 'secure', messages: [{ value: 'granted' }] });
     await txn.commit();
     await allowed.disconnect();
+  });
+
+  it('needs ALTER or CLUSTER_ACTION on the cluster for WriteTxnMarkers: without it every partition is CLUSTER_AUTHORIZATION_FAILED and nothing is written', async () => {
+    const broker = await startSecureKafka();
+    brokers.push(broker);
+    await addUser(broker.broker, 'dave', 'dave-secret');
+    await addUser(broker.broker, 'root', 'root-secret', { superUser: true });
+    const rootAdmin = broker.client({ sasl: { mechanism: 'scram-sha-256', username: 'root', password: 'root-secret' } }).admin();
+    await rootAdmin.connect();
+    await rootAdmin.createTopics({ topics: [{ topic: 'guarded', numPartitions: 1 }] });
+    await rootAdmin.disconnect();
+    await addAcls(broker.broker, topicAcl('dave', 'guarded', 'all'));
+    const wire = await KafkaWire.connect(broker.port);
+    try {
+      expect((await wire.request(ApiKeys.SaslHandshake, 1, { mechanism: 'PLAIN' })).errorCode).toBe(0);
+      expect((await wire.request(ApiKeys.SaslAuthenticate, 1, { authBytes: Buffer.from('\0dave\0dave-secret') })).errorCode).toBe(0);
+      const abort = () => wire.request(ApiKeys.WriteTxnMarkers, 1, { markers: [{ producerId: 1, producerEpoch: 0, transactionResult: false, coordinatorEpoch: 0, topics: [{ name: 'guarded', partitionIndexes: [0] }] }] });
+      expect((await abort()).markers[0]!.topics[0]!.partitions[0]!.errorCode).toBe(31);
+      const log = broker.broker.get<TopicRegistry>(TOKENS.TopicRegistry).log('guarded', 0)!;
+      expect(log.logEndOffset).toBe(0);
+      await addAcls(broker.broker, { resourceType: 'cluster', resourceName: 'kafka-cluster', patternType: 'literal', principal: 'User:dave', host: '*', operation: 'cluster-action', permission: 'allow' });
+      expect((await abort()).markers[0]!.topics[0]!.partitions[0]!.errorCode).toBe(0);
+      expect(log.logEndOffset).toBe(1);
+    } finally {
+      wire.close();
+    }
   });
 
   it.skipIf(!hasConfluent)('completes a commit that was prepared but not finished when the broker stopped: markers written and offsets committed on start', async () => {

@@ -107,7 +107,7 @@ describe('Kafka codec on hostile input', () => {
     }
   });
 
-  it('turns the admin and transaction requests (DeleteRecords, AlterConfigs, DescribeLogDirs, IncrementalAlterConfigs, OffsetDelete, DescribeCluster, ElectLeaders, DescribeClientQuotas, AlterClientQuotas, OffsetForLeaderEpoch, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn, DescribeTransactions, ListTransactions, DescribeProducers) and the newest Produce, Fetch, Metadata, ListOffsets and OffsetFetch versions with absurd lengths spliced in into a request or a typed error, quickly', () => {
+  it('turns the admin and transaction requests (DeleteRecords, AlterConfigs, DescribeLogDirs, IncrementalAlterConfigs, OffsetDelete, DescribeCluster, ElectLeaders, DescribeClientQuotas, AlterClientQuotas, OffsetForLeaderEpoch, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn, DescribeTransactions, ListTransactions, DescribeProducers, WriteTxnMarkers) and the newest Produce, Fetch, Metadata, ListOffsets and OffsetFetch versions with absurd lengths spliced in into a request or a typed error, quickly', () => {
     const admin = [
       ApiKeys.DeleteRecords,
       ApiKeys.AlterConfigs,
@@ -126,6 +126,7 @@ describe('Kafka codec on hostile input', () => {
       ApiKeys.DescribeTransactions,
       ApiKeys.ListTransactions,
       ApiKeys.DescribeProducers,
+      ApiKeys.WriteTxnMarkers,
       ApiKeys.Produce,
       ApiKeys.Fetch,
       ApiKeys.Metadata,

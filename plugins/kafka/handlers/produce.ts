@@ -4,6 +4,7 @@ import { KafkaError, kafkaErrorOf, type KafkaErrorCode } from '../error-codes.ts
 import { CurrentLeaders } from '../current-leader.ts';
 import { CLOSE_CONNECTION, NO_RESPONSE, type Handler, type KafkaContext } from '../kafka-context.ts';
 import { checkBatchForLog, checkRequestRecords, requestRefusal } from '../produce-checks.ts';
+import { afterVerification, clientVerificationError, verifyPartition } from '../transactions/partition-verification.ts';
 
 type PartitionResult = Omit<ProduceResponsePartitionProduceResponse, 'index'>;
 
@@ -93,8 +94,12 @@ function appendPartition(
   };
   const invalid = checkBatchForLog(checked, limits);
   if (invalid) return failed(invalid.errorCode, invalid.message);
-  const txnRefusal = transactionRefusal(ctx, checked, transactionalId, topicName, partition);
-  if (txnRefusal !== undefined) return failed(txnRefusal);
+  if ((checked.readInt16BE(BatchField.attributes) & TRANSACTIONAL_FLAG) === 0) return appendChecked(ctx, log, checked, topicName, partition, acks, timeoutMs, limits.logAppendTime);
+  return verifiedAppend(ctx, log, checked, transactionalId, topicName, partition, version, () => appendChecked(ctx, log, checked, topicName, partition, acks, timeoutMs, limits.logAppendTime));
+}
+
+/** The producer-state check and the append of a batch that passed every other check. */
+function appendChecked(ctx: KafkaContext, log: PartitionLog, checked: Buffer, topicName: string, partition: number, acks: number, timeoutMs: number, logAppendTime: boolean): PartitionResult | Promise<PartitionResult> {
   const check = log.producerState.check(checked);
   if (check.kind === 'rejected') return failed(kafkaErrorOf(check.error), check.error.message);
   if (check.kind === 'duplicate') {
@@ -102,10 +107,10 @@ function appendPartition(
     const original = { ...failed(KafkaError.NONE), baseOffset: check.baseOffset, logAppendTimeMs: check.timestamp };
     return committed(ctx, log, check.lastOffset + 1, timeoutMs).then((done) => (done ? { ...original, logStartOffset: log.logStartOffset } : failed(KafkaError.REQUEST_TIMED_OUT)));
   }
-  const logAppendTime = limits.logAppendTime ? ctx.clock.now() : undefined;
+  const stampedAt = logAppendTime ? ctx.clock.now() : undefined;
   let appended: Promise<AppendResult>;
   try {
-    appended = log.append(checked, { acks: acks === -1 ? 'all' : 'leader', logAppendTime });
+    appended = log.append(checked, { acks: acks === -1 ? 'all' : 'leader', logAppendTime: stampedAt });
   } catch (err) {
     appended = Promise.reject(err);
   }
@@ -124,16 +129,52 @@ function appendPartition(
 }
 
 /**
- * A transactional batch is appended only inside its producer's open transaction holding the partition
- * (Kafka's partition verification); others pass without a look at the coordinator.
+ * A transactional batch is appended only inside its producer's open transaction (Kafka's partition
+ * verification, see partition-verification.ts); the guard check and `append` run in one turn.
  */
-function transactionRefusal(ctx: KafkaContext, batch: Buffer, transactionalId: string | null, topic: string, partition: number): KafkaErrorCode | undefined {
-  if ((batch.readInt16BE(BatchField.attributes) & TRANSACTIONAL_FLAG) === 0) return undefined;
+function verifiedAppend(
+  ctx: KafkaContext,
+  log: PartitionLog,
+  batch: Buffer,
+  transactionalId: string | null,
+  topic: string,
+  partition: number,
+  version: number,
+  append: () => PartitionResult | Promise<PartitionResult>,
+): PartitionResult | Promise<PartitionResult> {
+  if (transactionalId === null) return failed(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  if (ctx.transactions === undefined) return failed(KafkaError.COORDINATOR_NOT_AVAILABLE);
   const header = new RecordBatch(batch);
-  if (transactionalId === null) return KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-  if (ctx.transactions === undefined) return KafkaError.COORDINATOR_NOT_AVAILABLE;
-  const errorCode = ctx.transactions.verify(transactionalId, header.producerId, header.producerEpoch, topic, partition);
-  return errorCode === KafkaError.NONE ? undefined : errorCode;
+  const verification = verifyPartition(ctx.transactions, log, ctx.clock.now(), transactionalId, header.producerId, header.producerEpoch, topic, partition);
+  if (verification === undefined) return append();
+  // A promise of the append's promise is, once awaited, the append's result.
+  return afterVerification(verification, append, (errorCode) => verificationRefusal(errorCode, version)) as PartitionResult | Promise<PartitionResult>;
+}
+
+const ERROR_NAMES = new Map<number, string>(Object.entries(KafkaError).map(([name, code]) => [code, name]));
+
+/**
+ * The coordinator's answer as a producer reads it (Kafka's AddPartitionsToTxnManager and
+ * ReplicaManager.handleProduceAppend): PRODUCER_FENCED is INVALID_PRODUCER_EPOCH, TRANSACTION_ABORTABLE
+ * is INVALID_TXN_STATE before Produce v11, and the retriable ones are NOT_ENOUGH_REPLICAS, which every
+ * client retries without a metadata refresh.
+ */
+function verificationRefusal(errorCode: KafkaErrorCode, version: number): PartitionResult {
+  // The spent guard is the log's refusal; the coordinator's own is TRANSACTION_ABORTABLE.
+  if (errorCode === KafkaError.INVALID_TXN_STATE) return failed(errorCode, 'Record was not part of an ongoing transaction');
+  const answered = clientVerificationError(errorCode, version > 10);
+  switch (answered) {
+    case KafkaError.INVALID_TXN_STATE:
+      return failed(answered, 'Partition was not added to the transaction');
+    case KafkaError.CONCURRENT_TRANSACTIONS:
+    case KafkaError.NETWORK_EXCEPTION:
+    case KafkaError.COORDINATOR_LOAD_IN_PROGRESS:
+    case KafkaError.COORDINATOR_NOT_AVAILABLE:
+    case KafkaError.NOT_COORDINATOR:
+      return failed(KafkaError.NOT_ENOUGH_REPLICAS, `Unable to verify the partition has been added to the transaction. Underlying error: ${ERROR_NAMES.get(answered)}`);
+    default:
+      return failed(answered);
+  }
 }
 
 /** Resolves true once the high watermark reaches `endOffset`, false after `timeoutMs` (Kafka's delayed produce). */

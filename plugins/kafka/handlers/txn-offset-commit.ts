@@ -1,6 +1,8 @@
+import { OFFSETS_TOPIC } from '../../../core/index.ts';
 import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../codec/index.ts';
-import { KafkaError, kafkaErrorOf } from '../error-codes.ts';
+import { KafkaError, kafkaErrorOf, type KafkaErrorCode } from '../error-codes.ts';
 import type { Handler, KafkaContext } from '../kafka-context.ts';
+import { afterVerification, clientVerificationError, verifyPartition } from '../transactions/partition-verification.ts';
 import type { PendingOffset } from '../transactions/transaction-metadata.ts';
 
 /**
@@ -9,7 +11,7 @@ import type { PendingOffset } from '../transactions/transaction-metadata.ts';
  * UNKNOWN_TOPIC_OR_PARTITION; from v3 the member and generation, when given, must be the group's; the rest are
  * kept with the transaction and committed with it.
  */
-export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCommitResponse> = async (ctx, request, _header, connection) => {
+export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCommitResponse> = async (ctx, request, header, connection) => {
   const session = connection.session;
   const respond = (errorOf: (topic: string) => number): TxnOffsetCommitResponse => ({
     throttleTimeMs: 0,
@@ -28,7 +30,7 @@ export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCom
   const offsets = request.topics
     .filter((t) => topicError(t.name) === undefined)
     .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: Number(p.committedOffset), leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })));
-  const errorCode = offsets.length === 0 ? KafkaError.NONE : await commit(ctx, request, offsets);
+  const errorCode = offsets.length === 0 ? KafkaError.NONE : await commit(ctx, request, offsets, header.apiVersion);
   return respond((name) => topicError(name) ?? errorCode);
 };
 
@@ -37,13 +39,32 @@ export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCom
  * broker, not in general the transaction's) keeps them under the producer in `__consumer_offsets` until
  * the transaction's marker for that partition arrives, as Kafka's group coordinator does.
  */
-async function commit(ctx: KafkaContext, request: TxnOffsetCommitRequest, offsets: PendingOffset[]): Promise<number> {
-  if (!ctx.cluster.clustered) return ctx.transactions!.commitOffsets(request.transactionalId, Number(request.producerId), request.producerEpoch, request.groupId, offsets);
-  try {
-    await ctx.offsets.commitTransactional(request.groupId, Number(request.producerId), request.producerEpoch, offsets);
-    return KafkaError.NONE;
-  } catch (err) {
-    return kafkaErrorOf(err);
+async function commit(ctx: KafkaContext, request: TxnOffsetCommitRequest, offsets: PendingOffset[], version: number): Promise<number> {
+  const producerId = Number(request.producerId);
+  if (!ctx.cluster.clustered) return ctx.transactions!.commitOffsets(request.transactionalId, producerId, request.producerEpoch, request.groupId, offsets);
+  const write = (): Promise<number> => ctx.offsets.commitTransactional(request.groupId, producerId, request.producerEpoch, offsets).then(() => KafkaError.NONE, kafkaErrorOf);
+  // Kafka's handleTxnCommitOffsets verifies the group's offsets partition with the transaction coordinator first (KIP-890).
+  const partition = ctx.offsets.partitionFor(request.groupId);
+  const log = ctx.topics.log(OFFSETS_TOPIC, partition);
+  const verification = log && verifyPartition(ctx.transactions!, log, ctx.clock.now(), request.transactionalId, producerId, request.producerEpoch, OFFSETS_TOPIC, partition);
+  if (!verification) return write();
+  return afterVerification<number | Promise<number>>(verification, write, (errorCode) => offsetCommitError(clientVerificationError(errorCode, version >= 4)));
+}
+
+/** Kafka's maybeConvertOffsetCommitError for a verification that failed. */
+function offsetCommitError(errorCode: KafkaErrorCode): KafkaErrorCode {
+  switch (errorCode) {
+    case KafkaError.NETWORK_EXCEPTION:
+      return KafkaError.COORDINATOR_LOAD_IN_PROGRESS;
+    case KafkaError.UNKNOWN_TOPIC_OR_PARTITION:
+    case KafkaError.NOT_ENOUGH_REPLICAS:
+    case KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+      return KafkaError.COORDINATOR_NOT_AVAILABLE;
+    case KafkaError.NOT_LEADER_OR_FOLLOWER:
+    case KafkaError.KAFKA_STORAGE_ERROR:
+      return KafkaError.NOT_COORDINATOR;
+    default:
+      return errorCode;
   }
 }
 

@@ -12,6 +12,8 @@ import {
   type StorageEngine,
   type Timer,
   type TopicRegistry,
+  type MarkersRequest,
+  type MarkersResponse,
   type TxnMarkerChannel,
 } from '../../../core/index.ts';
 import { coordinatorErrorOf, KafkaError, type KafkaErrorCode } from '../error-codes.ts';
@@ -28,6 +30,7 @@ import {
   type TxnState,
 } from './transaction-metadata.ts';
 import type { TransactionStateTopic, TxnPlacement, TxnStore } from './transaction-state-topic.ts';
+import { VerificationBatches } from './verification-batches.ts';
 
 /** The transaction log: Kafka's __transaction_state, a compacted core internal log keyed by transactional id. */
 export const TRANSACTION_LOG = 'kafka-transactions';
@@ -54,12 +57,13 @@ interface Deps {
   clock: Clock;
   logger: Logger;
   settings: TransactionSettings;
+  /** Where markers are written by partition leaders (every marker in a cluster; WriteTxnMarkers on any broker). */
+  markers: TxnMarkerChannel;
 }
 
-/** Cluster mode: where ids are coordinated, and the channel that has partition leaders write the markers. */
+/** Cluster mode: where ids are coordinated. */
 interface Clustered {
   placement: TxnPlacement;
-  markers: TxnMarkerChannel;
 }
 
 export interface InitResult {
@@ -87,13 +91,16 @@ export class TransactionCoordinator {
   private readonly completing = new Map<string, Promise<void>>();
   private readonly partitionSets = new WeakMap<TxnMetadata, Set<string>>();
   private readonly timers: Timer[] = [];
+  private readonly questions: VerificationBatches;
   private closed = false;
 
   private constructor(
     private readonly log: TxnStore,
     private readonly deps: Deps,
     private readonly clustered?: Clustered,
-  ) {}
+  ) {
+    this.questions = new VerificationBatches(deps.markers, deps.logger);
+  }
 
   /** `flush`: the topics' flush policy, which the transaction log follows (as Kafka's __transaction_state follows log.flush.*). */
   static async open(engine: StorageEngine, flush: FlushPolicy, deps: Deps): Promise<TransactionCoordinator> {
@@ -104,8 +111,9 @@ export class TransactionCoordinator {
   }
 
   /** Cluster mode: ids are coordinated by the leader of their `__transaction_state` partition. */
-  static openClustered(state: TransactionStateTopic, markers: TxnMarkerChannel, deps: Deps): TransactionCoordinator {
-    const coordinator = new TransactionCoordinator(state, deps, { placement: state, markers });
+  static openClustered(state: TransactionStateTopic, deps: Deps): TransactionCoordinator {
+    const coordinator = new TransactionCoordinator(state, deps, { placement: state });
+    deps.markers.serveVerification((request) => ({ errors: coordinator.verifyHere(request.transactionalId, request.producerId, request.producerEpoch, request.partitions) }));
     state.onLoaded = (txns) => {
       for (const txn of txns) if (isPreparing(txn.state)) coordinator.complete(txn);
     };
@@ -236,19 +244,48 @@ export class TransactionCoordinator {
   }
 
   /**
-   * Whether the producer may write a transactional batch to the partition now (Kafka's partition
-   * verification): its transaction is open and holds the partition. Answered from memory.
+   * Kafka's handleVerifyPartitionsInTransaction (AddPartitionsToTxn with verify_only): per partition NONE
+   * when the producer's open transaction holds it, TRANSACTION_ABORTABLE when not; one error for all when
+   * the id is not coordinated here, the producer is not the id's current one, or its transaction is ending.
+   * Answered from memory.
    */
-  verify(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partition: number): KafkaErrorCode {
-    // In a cluster the partition's leader is not, in general, the coordinator: no verification, as Kafka
-    // before KIP-890 (the partition's producer state still refuses an epoch older than the last marker's).
-    if (this.clustered !== undefined) return KafkaError.NONE;
+  verifyHere(transactionalId: string, producerId: number, producerEpoch: number, partitions: ReadonlyArray<{ topic: string; partition: number }>): KafkaErrorCode[] {
+    const all = (errorCode: KafkaErrorCode): KafkaErrorCode[] => partitions.map(() => errorCode);
+    if (transactionalId === '') return all(KafkaError.INVALID_REQUEST);
+    const elsewhere = this.coordinatorError(transactionalId);
+    if (elsewhere !== undefined) return all(elsewhere);
     const txn = this.log.get(transactionalId);
-    const refused = this.producerRefusal(txn, producerId, producerEpoch, KafkaError.INVALID_PRODUCER_EPOCH);
-    if (refused !== undefined) return refused;
-    if (isPreparing(txn!.state)) return KafkaError.CONCURRENT_TRANSACTIONS;
-    if (txn!.state !== 'Ongoing' || !this.partitionsOf(txn!).has(partitionKey(topic, partition))) return KafkaError.INVALID_TXN_STATE;
-    return KafkaError.NONE;
+    const refused = this.producerRefusal(txn, producerId, producerEpoch, KafkaError.PRODUCER_FENCED);
+    if (refused !== undefined) return all(refused);
+    if (isPreparing(txn!.state)) return all(KafkaError.CONCURRENT_TRANSACTIONS);
+    const held = this.partitionsOf(txn!);
+    // A group added with AddOffsetsToTxn puts its __consumer_offsets partition in the transaction, as in Kafka.
+    const holds = (p: { topic: string; partition: number }) =>
+      held.has(partitionKey(p.topic, p.partition)) || (p.topic === OFFSETS_TOPIC && txn!.groups.some((group) => this.deps.offsets.partitionFor(group) === p.partition));
+    return partitions.map((p) => (holds(p) ? KafkaError.NONE : KafkaError.TRANSACTION_ABORTABLE));
+  }
+
+  /**
+   * What a partition leader learns before the producer's first transactional batch there: the answer of
+   * the id's coordinator, at once when it is this broker, else over the replication listener, the
+   * partitions of one turn in one question (a peer that cannot be reached is NETWORK_EXCEPTION, as Kafka's
+   * AddPartitionsToTxnManager answers).
+   */
+  verify(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partition: number): KafkaErrorCode | Promise<KafkaErrorCode> {
+    const coordination = this.coordination(transactionalId);
+    if (coordination.state !== 'elsewhere' || this.clustered === undefined || transactionalId === '') {
+      return this.verifyHere(transactionalId, producerId, producerEpoch, [{ topic, partition }])[0]!;
+    }
+    return this.questions.ask(coordination.nodeId, transactionalId, producerId, producerEpoch, topic, partition);
+  }
+
+  /**
+   * Kafka's WriteTxnMarkers at a partition leader (what Admin.abortTransaction sends for a hanging
+   * transaction): each partition led here takes the marker, checked against the producer's epochs there
+   * and written as a coordinator's marker is; per partition null once committed, else why not.
+   */
+  writeMarkersHere(request: MarkersRequest): Promise<MarkersResponse> {
+    return this.deps.markers.writeHere(request);
   }
 
   /** The group's `topic\u0000partition` keys with an offset committed in a transaction not yet complete (Kafka's pending transactional offsets). */
@@ -390,7 +427,8 @@ export class TransactionCoordinator {
    */
   private async writeMarkers(txn: TxnMetadata, commit: boolean): Promise<void> {
     if (this.clustered !== undefined) {
-      const { placement, markers } = this.clustered;
+      const { placement } = this.clustered;
+      const markers = this.deps.markers;
       const id = txn.transactionalId;
       const offsetsPartitions = new Set(txn.groups.map((group) => this.deps.offsets.partitionFor(group)));
       const partitions = [...txn.partitions.map(parsePartitionKey), ...[...offsetsPartitions].map((partition) => ({ topic: OFFSETS_TOPIC, partition }))];

@@ -223,6 +223,13 @@ import type { DescribeProducersResponse } from './describe-producers-response.ts
 import type { DescribeProducersResponseTopicResponse } from './describe-producers-response.ts';
 import type { DescribeProducersResponsePartitionResponse } from './describe-producers-response.ts';
 import type { DescribeProducersResponseProducerState } from './describe-producers-response.ts';
+import type { WriteTxnMarkersRequest } from './write-txn-markers-request.ts';
+import type { WriteTxnMarkersRequestWritableTxnMarker } from './write-txn-markers-request.ts';
+import type { WriteTxnMarkersRequestWritableTxnMarkerTopic } from './write-txn-markers-request.ts';
+import type { WriteTxnMarkersResponse } from './write-txn-markers-response.ts';
+import type { WriteTxnMarkersResponseWritableTxnMarkerResult } from './write-txn-markers-response.ts';
+import type { WriteTxnMarkersResponseWritableTxnMarkerTopicResult } from './write-txn-markers-response.ts';
+import type { WriteTxnMarkersResponseWritableTxnMarkerPartitionResult } from './write-txn-markers-response.ts';
 
 export function arbitraryRequestHeader(version: number): fc.Arbitrary<RequestHeader> {
   return fc.record({
@@ -2067,6 +2074,56 @@ export function arbitraryDescribeProducersResponseProducerState(_version: number
     lastTimestamp: fc.maxSafeInteger(),
     coordinatorEpoch: fc.integer(),
     currentTxnStartOffset: fc.maxSafeInteger(),
+  });
+}
+
+export function arbitraryWriteTxnMarkersRequest(version: number): fc.Arbitrary<WriteTxnMarkersRequest> {
+  return fc.record({
+    markers: fc.array(arbitraryWriteTxnMarkersRequestWritableTxnMarker(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryWriteTxnMarkersRequestWritableTxnMarker(version: number): fc.Arbitrary<WriteTxnMarkersRequestWritableTxnMarker> {
+  return fc.record({
+    producerId: fc.maxSafeInteger(),
+    producerEpoch: fc.integer({ min: -32768, max: 32767 }),
+    transactionResult: fc.boolean(),
+    topics: fc.array(arbitraryWriteTxnMarkersRequestWritableTxnMarkerTopic(version), { maxLength: 3 }),
+    coordinatorEpoch: fc.integer(),
+  });
+}
+
+export function arbitraryWriteTxnMarkersRequestWritableTxnMarkerTopic(_version: number): fc.Arbitrary<WriteTxnMarkersRequestWritableTxnMarkerTopic> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    partitionIndexes: fc.array(fc.integer(), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryWriteTxnMarkersResponse(version: number): fc.Arbitrary<WriteTxnMarkersResponse> {
+  return fc.record({
+    markers: fc.array(arbitraryWriteTxnMarkersResponseWritableTxnMarkerResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryWriteTxnMarkersResponseWritableTxnMarkerResult(version: number): fc.Arbitrary<WriteTxnMarkersResponseWritableTxnMarkerResult> {
+  return fc.record({
+    producerId: fc.maxSafeInteger(),
+    topics: fc.array(arbitraryWriteTxnMarkersResponseWritableTxnMarkerTopicResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryWriteTxnMarkersResponseWritableTxnMarkerTopicResult(version: number): fc.Arbitrary<WriteTxnMarkersResponseWritableTxnMarkerTopicResult> {
+  return fc.record({
+    name: fc.string({ maxLength: 8 }),
+    partitions: fc.array(arbitraryWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(version), { maxLength: 3 }),
+  });
+}
+
+export function arbitraryWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(_version: number): fc.Arbitrary<WriteTxnMarkersResponseWritableTxnMarkerPartitionResult> {
+  return fc.record({
+    partitionIndex: fc.integer(),
+    errorCode: fc.integer({ min: -32768, max: 32767 }),
   });
 }
 

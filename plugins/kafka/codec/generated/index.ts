@@ -91,3 +91,5 @@ export * from './list-transactions-request.ts';
 export * from './list-transactions-response.ts';
 export * from './describe-producers-request.ts';
 export * from './describe-producers-response.ts';
+export * from './write-txn-markers-request.ts';
+export * from './write-txn-markers-response.ts';

@@ -29,7 +29,7 @@ const MESSAGES = [
   'AddPartitionsToTxnRequest', 'AddPartitionsToTxnResponse', 'AddOffsetsToTxnRequest', 'AddOffsetsToTxnResponse',
   'TxnOffsetCommitRequest', 'TxnOffsetCommitResponse', 'EndTxnRequest', 'EndTxnResponse',
   'DescribeTransactionsRequest', 'DescribeTransactionsResponse', 'ListTransactionsRequest', 'ListTransactionsResponse',
-  'DescribeProducersRequest', 'DescribeProducersResponse',
+  'DescribeProducersRequest', 'DescribeProducersResponse', 'WriteTxnMarkersRequest', 'WriteTxnMarkersResponse',
 ];
 
 const PRIMITIVES = new Set(['int8', 'int16', 'uint16', 'int32', 'int64', 'float64', 'bool', 'string', 'bytes', 'records', 'uuid']);
