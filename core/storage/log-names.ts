@@ -45,6 +45,15 @@ export function parseSwapFileName(name: string): { baseOffset: number; endOffset
   return match ? { baseOffset: Number(match[1]), endOffset: Number(match[2]) } : undefined;
 }
 
+/** A file of a segment a compaction replaced, deleted file.delete.delay.ms later (Kafka's asyncDeleteSegment). */
+export function deletedFileName(name: string): string {
+  return `${name}.deleted`;
+}
+
+export function isDeletedFileName(name: string): boolean {
+  return name.endsWith('.deleted');
+}
+
 export function isCleanedFileName(name: string): boolean {
   return /^\d{20}\.log\.cleaned$/.test(name);
 }

@@ -203,10 +203,13 @@ export class LogSegment {
   }
 
   /** Persists both indexes, first recording the segment's max timestamp as the last time entry. */
-  async persistIndexes(store: SegmentStore, log: string): Promise<void> {
+  async persistIndexes(store: SegmentStore, log: string, options?: { syncDirectory?: boolean }): Promise<void> {
     if (this.maxTimestamp >= 0) this.timeIndex.append(this.maxTimestamp, this.offsetOfMaxTimestamp);
-    await store.replaceFile(log, segmentFileName(this.baseOffset, '.index'), this.offsetIndex.toBuffer());
-    await store.replaceFile(log, segmentFileName(this.baseOffset, '.timeindex'), this.timeIndex.toBuffer());
+    // Both at once: their syncs can share the file system's journal commit.
+    await Promise.all([
+      store.replaceFile(log, segmentFileName(this.baseOffset, '.index'), this.offsetIndex.toBuffer(), options),
+      store.replaceFile(log, segmentFileName(this.baseOffset, '.timeindex'), this.timeIndex.toBuffer(), options),
+    ]);
   }
 
   /** Finds nextOffset, the max timestamp and the bytes since the last index entry by scanning the headers after it. */

@@ -16,14 +16,18 @@ export interface SegmentStore {
   createFile(log: string, name: string): SegmentFile;
   /** Reads a whole small file written with replaceFile, or undefined if absent. */
   readFile(log: string, name: string): Promise<Buffer | undefined>;
-  /** Atomically and durably replaces a small file (checkpoints, indexes). */
-  replaceFile(log: string, name: string, data: Buffer): Promise<void>;
+  /**
+   * Atomically and durably replaces a small file (checkpoints, indexes). With `syncDirectory: false` the
+   * rename is durable only once the caller syncs the directory (a later renameFile does).
+   */
+  replaceFile(log: string, name: string, data: Buffer, options?: { syncDirectory?: boolean }): Promise<void>;
   deleteFile(log: string, name: string): Promise<void>;
   /**
    * Atomically and durably renames a file, replacing any file named `to`. A SegmentFile open on it
    * stays usable and keeps appending to and reading the renamed file.
    */
-  renameFile(log: string, from: string, to: string): Promise<void>;
+  /** With `syncDirectory: false` the rename is durable only once the directory is synced (a later renameFile does). */
+  renameFile(log: string, from: string, to: string, options?: { syncDirectory?: boolean }): Promise<void>;
   deleteLog(log: string): Promise<void>;
   /** Free bytes on the store's disk, for stores that have one. */
   freeBytes?(): Promise<number>;

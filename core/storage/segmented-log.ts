@@ -7,7 +7,7 @@ import type { ReplicaLog, Replicator } from '../replication/replicator.ts';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import { compactLog, cleanableRange, defaultCompactionLimits, type CompactableLog, type CompactionStats } from './log-compactor.ts';
 import { compactionConfigOf, isCompacted, isDeletedByRetention, type LogConfig } from './log-config.ts';
-import { cleanedFileName, isCleanedFileName, parseSegmentFileName, parseSwapFileName, segmentFileName, swapFileName } from './log-names.ts';
+import { cleanedFileName, deletedFileName, isCleanedFileName, isDeletedFileName, parseSegmentFileName, parseSwapFileName, segmentFileName, swapFileName } from './log-names.ts';
 import { LogSegment } from './log-segment.ts';
 import type { AbortedTransaction } from './partition-transactions.ts';
 import type { AppendOptions, AppendResult, CompactionState, LogId, OffsetAndTimestamp, PartitionLog, ReadResult } from './partition-log.ts';
@@ -49,6 +49,8 @@ export interface SegmentedLogOptions {
   onSync?: (seconds: number) => void;
   /** Cleaning passes decode and filter records on the cleaner thread (default) rather than the event loop. */
   cleanerThread?: boolean;
+  /** How long the files of segments a cleaning pass replaced stay aside before deletion (file.delete.delay.ms, 60 s). */
+  fileDeleteDelayMs?: number;
 }
 
 /** A partition log as a list of segments over a SegmentStore, with group commit and Kafka-style recovery. */
@@ -61,6 +63,8 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
   private segments: LogSegment[] = [];
   private durableEndOffset = 0;
   private readonly dirty = new Set<SegmentFile>();
+  /** Segments a cleaning pass replaced, waiting for file.delete.delay.ms before their files go. */
+  private readonly retired = new Set<{ names: string[]; timer: Timer }>();
   private syncing = false;
   private syncScheduled = false;
   private syncWaiters: SyncWaiter[] = [];
@@ -425,6 +429,11 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
   private async closeOnce(): Promise<void> {
     this.flushTimer?.cancel();
     await this.compacting?.catch(() => undefined);
+    for (const deletion of this.retired) {
+      deletion.timer.cancel();
+      await this.deleteFiles(deletion.names);
+    }
+    this.retired.clear();
     await this.flush();
     await this.deletion;
     await this.settleBackground();
@@ -567,7 +576,8 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
   /**
    * Kafka's replaceSegments: the cleaned file is synced, renamed to a swap file naming the range it
    * replaces (from then on the replacement is decided: opening the log completes it), swapped in for
-   * `group` in memory, the old segments deleted, and the swap file renamed to the segment name.
+   * `group` in memory, the old segments deleted, its indexes written, and the swap file renamed to the
+   * segment name.
    */
   replaceSegments(group: readonly LogSegment[], cleaned: LogSegment): Promise<boolean> {
     return this.oneDeletionAtATime(async () => {
@@ -584,9 +594,11 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
       await store.renameFile(dir, cleanedFileName(base), swap);
       this.segments.splice(at, group.length, cleaned);
       this.changed();
-      for (const segment of group) await this.deleteSegment(segment);
+      for (const segment of group) await this.retireSegment(segment);
+      // The indexes go in before the last rename, whose directory sync makes theirs durable too: each
+      // directory sync is a journal commit that producers' group-commit syncs on this disk wait behind.
+      await cleaned.persistIndexes(store, dir, { syncDirectory: false });
       await store.renameFile(dir, swap, segmentFileName(base, '.log'));
-      await cleaned.persistIndexes(store, dir);
       return true;
     });
   }
@@ -628,6 +640,48 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     return count;
   }
 
+  /**
+   * Kafka's asyncDeleteSegment, for the segments a cleaning pass replaced: their files are renamed aside
+   * now and deleted file.delete.delay.ms later, so that unlinking them (freeing a whole segment's blocks)
+   * does not happen inside the swap, in front of every producer's sync on the same disk, and a reader
+   * still holding one finishes first.
+   */
+  private async retireSegment(segment: LogSegment): Promise<void> {
+    this.dirty.delete(segment.file);
+    await this.settleBackground();
+    await segment.file.close();
+    const { store, dir, clock } = this.options;
+    const names: string[] = [];
+    for (const suffix of ['.log', '.index', '.timeindex'] as const) {
+      const name = segmentFileName(segment.baseOffset, suffix);
+      // Durable with the swap's last rename, which syncs the directory; a crash before it deletes them on open.
+      const renamed = await store.renameFile(dir, name, deletedFileName(name), { syncDirectory: false }).then(
+        () => true,
+        (err: unknown) => {
+          if (BrokerError.is(err, 'NOT_FOUND')) return false;
+          throw err;
+        },
+      );
+      if (renamed) names.push(deletedFileName(name));
+    }
+    const deletion = {
+      names,
+      timer: clock.setTimeout(() => {
+        this.retired.delete(deletion);
+        void this.deleteFiles(names);
+      }, this.options.fileDeleteDelayMs ?? DEFAULT_FILE_DELETE_DELAY_MS),
+    };
+    this.retired.add(deletion);
+  }
+
+  private async deleteFiles(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      await this.options.store.deleteFile(this.options.dir, name).catch((err: unknown) => {
+        this.options.logger.warn({ err, topic: this.topic, partition: this.partition, name }, 'could not delete a replaced segment file');
+      });
+    }
+  }
+
   private async deleteSegment(segment: LogSegment): Promise<void> {
     this.dirty.delete(segment.file);
     await this.settleBackground();
@@ -658,7 +712,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     const { store, dir, logger } = this.options;
     const files = await store.listFiles(dir);
     for (const name of files) {
-      if (isCleanedFileName(name)) await store.deleteFile(dir, name);
+      if (isCleanedFileName(name) || isDeletedFileName(name)) await store.deleteFile(dir, name);
       const swap = parseSwapFileName(name);
       if (swap === undefined) continue;
       for (const other of files) {
@@ -765,3 +819,4 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
 }
 
 const EMPTY = Buffer.alloc(0);
+export const DEFAULT_FILE_DELETE_DELAY_MS = 60_000;

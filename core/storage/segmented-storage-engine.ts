@@ -27,6 +27,7 @@ export class SegmentedStorageEngine implements StorageEngine {
   private readonly syncs: HistogramSeries | undefined;
   /** Whether cleaning passes run their record-level work on the cleaner thread (log.cleaner.threads 1) or the event loop (0). */
   cleanerThread: boolean;
+  private readonly fileDeleteDelayMs: number | undefined;
 
   constructor(
     @inject(TOKENS.SegmentStore) private readonly store: SegmentStore,
@@ -39,6 +40,7 @@ export class SegmentedStorageEngine implements StorageEngine {
   ) {
     this.cleaner = new LogCleaner(() => this.openLogs, clock, logger, config?.topics.logCleanerBackoffMs);
     this.cleanerThread = (config?.topics.logCleanerThreads ?? 1) > 0;
+    this.fileDeleteDelayMs = config?.topics.fileDeleteDelayMs;
     this.syncs = metrics?.histogram(WHARF_HISTOGRAMS.fsyncDuration).labels();
   }
 
@@ -67,7 +69,7 @@ export class SegmentedStorageEngine implements StorageEngine {
     if (log === undefined) {
       const onFull = this.disk ? () => this.disk!.reportFull() : undefined;
       const onSync = this.syncs ? (seconds: number) => this.syncs!.observe(seconds) : undefined;
-      log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger, onFull, onSync, cleanerThread: this.cleanerThread });
+      log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger, onFull, onSync, cleanerThread: this.cleanerThread, fileDeleteDelayMs: this.fileDeleteDelayMs });
       this.logs.set(dir, log);
       log.then(
         (opened) => this.openLogs.add(opened),

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createRootLogger, decodeRecords, defaultLogConfig, encodeRecordBatch, RecordBatch, SegmentedStorageEngine, SingleNodeReplicator, type PartitionLog } from '../../core/index.ts';
 import { ManualClock, runStorageConformance } from '../../core/testing/index.ts';
 import { FsSegmentStore } from './fs-segment-store.ts';
@@ -116,9 +116,9 @@ class DyingStore extends FsSegmentStore {
     super(root);
   }
 
-  override async renameFile(log: string, from: string, to: string): Promise<void> {
+  override async renameFile(log: string, from: string, to: string, options?: { syncDirectory?: boolean }): Promise<void> {
     if (this.dieOn(from, to)) throw new Error(`died before renaming ${from} to ${to}`);
-    return super.renameFile(log, from, to);
+    return super.renameFile(log, from, to, options);
   }
 }
 
@@ -180,7 +180,41 @@ describe('compaction interrupted by a crash', () => {
     const { values, files } = await reopen(dir);
     expect(values).toEqual([76, 77, 78, 79].map(value));
     expect(before).toHaveLength(80);
-    expect(files.filter((f) => f.endsWith('.cleaned') || f.endsWith('.swap'))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.cleaned') || f.endsWith('.swap') || f.endsWith('.deleted'))).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("sets the replaced segments' files aside and deletes them file.delete.delay.ms later, or on open after a crash", async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const engine = new SegmentedStorageEngine(new FsSegmentStore(dir), new SingleNodeReplicator(), clock, createRootLogger('silent'));
+    const log = await engine.openLog(id, { ...config, segmentBytes: 1024 });
+    for (let i = 0; i < 80; i++) {
+      await log.append(encodeRecordBatch({ timestamp: 1_700_000_000_000, records: [{ key: Buffer.from(`k${i % 4}`), value: Buffer.from(value(i)) }] }));
+    }
+    await log.roll();
+    const segmentsBefore = fs.readdirSync(path.join(dir, 'compacted-0')).filter((f) => f.endsWith('.log'));
+    expect((await log.compact())?.completed).toBe(true);
+    const aside = () => fs.readdirSync(path.join(dir, 'compacted-0')).filter((f) => f.endsWith('.deleted'));
+    // Every replaced segment's .log is aside (the cleaned ones took the first base offsets of their groups).
+    expect(aside().filter((f) => f.endsWith('.log.deleted')).length).toBe(segmentsBefore.length - 1);
+    expect(await valuesOf(log)).toEqual([76, 77, 78, 79].map(value));
+    clock.advance(59_999);
+    expect(aside().length).toBeGreaterThan(0);
+    clock.advance(1);
+    await vi.waitFor(() => expect(aside()).toEqual([]));
+
+    for (let i = 80; i < 160; i++) {
+      await log.append(encodeRecordBatch({ timestamp: 1_700_000_000_000, records: [{ key: Buffer.from(`k${i % 4}`), value: Buffer.from(value(i)) }] }));
+    }
+    await log.roll();
+    await log.flush();
+    await log.compact();
+    expect(aside().length).toBeGreaterThan(0);
+    // The broker dies here (the engine is abandoned, not closed): opening the log deletes what was set aside.
+    const { values, files } = await reopen(dir);
+    expect(values).toEqual([156, 157, 158, 159].map(value));
+    expect(files.filter((f) => f.endsWith('.deleted'))).toEqual([]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

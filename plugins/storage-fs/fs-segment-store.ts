@@ -270,7 +270,7 @@ export class FsSegmentStore implements SegmentStore {
     return this.transient.run(() => fs.promises.readFile(path.join(this.dirOf(log), name))).catch(ignoreMissing(undefined));
   }
 
-  async replaceFile(log: string, name: string, data: Buffer): Promise<void> {
+  async replaceFile(log: string, name: string, data: Buffer, options?: { syncDirectory?: boolean }): Promise<void> {
     const dir = this.ensureDir(log);
     const target = path.join(dir, name);
     const temporary = `${target}.${process.pid}.${++temporaryCounter}.tmp`;
@@ -290,7 +290,7 @@ export class FsSegmentStore implements SegmentStore {
       throw io(`replace ${target}`, err);
     }
     this.live.get(target)?.detach();
-    await this.syncDirectory(dir);
+    if (options?.syncDirectory !== false) await this.syncDirectory(dir);
   }
 
   async deleteFile(log: string, name: string): Promise<void> {
@@ -299,7 +299,7 @@ export class FsSegmentStore implements SegmentStore {
     this.live.get(file)?.detach();
   }
 
-  async renameFile(log: string, from: string, to: string): Promise<void> {
+  async renameFile(log: string, from: string, to: string, options?: { syncDirectory?: boolean }): Promise<void> {
     const dir = this.dirOf(log);
     const source = path.join(dir, from);
     const target = path.join(dir, to);
@@ -313,7 +313,7 @@ export class FsSegmentStore implements SegmentStore {
       moved.filePath = target;
       this.live.set(target, moved);
     }
-    await this.syncDirectory(dir);
+    if (options?.syncDirectory !== false) await this.syncDirectory(dir);
   }
 
   async deleteLog(log: string): Promise<void> {
