@@ -12,21 +12,20 @@ export interface ScannedBatch {
 /**
  * Walks the batch headers of a segment file from a position, reading the file in windows so that
  * records are never touched. `window` holds the bytes last read; callers may slice results out of it.
- * With `reuseWindow` (and a file that can readInto) every window is read into one buffer: what was
- * sliced out of a window is then valid only until the next read.
+ * With `reuse` (and a file that can readInto) every window is read into that buffer, grown if a batch
+ * needs more: what was sliced out of a window is then valid only until the next read.
  */
 export class BatchScanner {
   window: Buffer = Buffer.alloc(0);
   windowPosition = 0;
   position: number;
-  private reused: Buffer | undefined;
 
   constructor(
     private readonly file: SegmentFile,
     start: number,
     private readonly windowSize: number,
     private readonly end = file.size,
-    private readonly reuseWindow = false,
+    private reuse?: Buffer,
   ) {
     this.position = start;
   }
@@ -89,9 +88,9 @@ export class BatchScanner {
 
   private fill(position: number, length: number): void {
     const wanted = Math.min(length, this.end - position);
-    if (this.reuseWindow && this.file.readInto !== undefined) {
-      if (this.reused === undefined || this.reused.length < wanted) this.reused = Buffer.allocUnsafeSlow(Math.max(wanted, this.windowSize));
-      this.window = this.reused.subarray(0, this.file.readInto(this.reused.subarray(0, Math.max(wanted, 0)), position));
+    if (this.reuse !== undefined && this.file.readInto !== undefined) {
+      if (this.reuse.length < wanted) this.reuse = Buffer.allocUnsafeSlow(wanted);
+      this.window = this.reuse.subarray(0, this.file.readInto(this.reuse.subarray(0, Math.max(wanted, 0)), position));
     } else {
       this.window = this.file.read(position, wanted);
     }

@@ -12,6 +12,8 @@ import { CleaningKernel, type FilterOutcome, type MapOutcome } from './cleaning-
 export interface CleaningSession {
   /** Bytes a job should hold: large when a thread of its own runs it, small when each job holds the event loop. */
   readonly jobBytes: number;
+  /** A buffer the pass reads segments into, one window at a time. */
+  readonly window: Buffer;
   jobBuffer(minBytes: number): Buffer;
   map(job: Buffer, bounds: Int32Array, firstDirty: number, unbounded: boolean): Promise<MapOutcome>;
   filter(job: Buffer, bounds: Int32Array, now: number, newHorizon: number): Promise<FilterOutcome>;
@@ -115,6 +117,26 @@ function startWorker(): Worker {
   return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true });
 }
 
+/**
+ * What a pass works in, handed on to the next pass when it ends: allocating it for each pass (megabytes of
+ * memory outside the heap) would set off the event loop's collector in the middle of every pass.
+ */
+interface PassMemory {
+  window: Buffer;
+  slots: SharedJob[];
+}
+
+const spareMemory: PassMemory[] = [];
+const WINDOW_BYTES = 1024 * 1024;
+
+function passMemory(): PassMemory {
+  return spareMemory.pop() ?? { window: Buffer.allocUnsafeSlow(WINDOW_BYTES), slots: [] };
+}
+
+function keepMemory(memory: PassMemory): void {
+  if (spareMemory.length < 2) spareMemory.push(memory);
+}
+
 const THREAD_JOB_BYTES = 1024 * 1024;
 const IN_THREAD_JOB_BYTES = 64 * 1024;
 /** Jobs a pass has at once: two out on the thread and one being filled. */
@@ -130,7 +152,7 @@ class ThreadSession implements CleaningSession {
   readonly jobBytes = THREAD_JOB_BYTES;
   private readonly pass: number;
   private readonly begun: Promise<CleanerReply>;
-  private readonly slots: SharedJob[] = [];
+  private readonly memory = passMemory();
   private readonly free: Buffer[] = [];
   private readonly jobs = new WeakMap<Buffer, SharedJob>();
 
@@ -138,6 +160,7 @@ class ThreadSession implements CleaningSession {
     private readonly thread: CleanerThread,
     maxKeys: number,
   ) {
+    for (const slot of this.memory.slots) this.free.push(this.bufferOf(slot));
     this.pass = thread.newPass();
     this.begun = thread.call({ pass: this.pass, op: 'begin', maxKeys });
     this.begun.catch(() => undefined);
@@ -145,12 +168,12 @@ class ThreadSession implements CleaningSession {
 
   jobBuffer(minBytes: number): Buffer {
     if (minBytes > this.jobBytes) return this.bufferOf(sharedJob(minBytes));
-    if (this.slots.length === 0) {
+    if (this.memory.slots.length === 0) {
       const slotBytes = this.jobBytes + Math.ceil(this.jobBytes * OUT_FACTOR);
       const memory = new SharedArrayBuffer(slotBytes * SLOTS);
       for (let i = 0; i < SLOTS; i++) {
         const slot = { memory, offset: i * slotBytes, length: this.jobBytes, outOffset: i * slotBytes + this.jobBytes, outLength: slotBytes - this.jobBytes };
-        this.slots.push(slot);
+        this.memory.slots.push(slot);
         this.free.push(this.bufferOf(slot));
       }
     }
@@ -160,7 +183,7 @@ class ThreadSession implements CleaningSession {
   }
 
   release(job: Buffer): void {
-    if (this.slots.includes(this.jobs.get(job)!)) this.free.push(job);
+    if (this.memory.slots.includes(this.jobs.get(job)!)) this.free.push(job);
   }
 
   async map(job: Buffer, bounds: Int32Array, firstDirty: number, unbounded: boolean): Promise<MapOutcome> {
@@ -175,8 +198,13 @@ class ThreadSession implements CleaningSession {
     return { outcomes, out: out !== undefined ? Buffer.from(out) : Buffer.from(shared.memory, shared.outOffset, outLength) };
   }
 
+  get window(): Buffer {
+    return this.memory.window;
+  }
+
   end(): void {
     this.thread.call({ pass: this.pass, op: 'end' }).catch(() => undefined);
+    keepMemory(this.memory);
   }
 
   private bufferOf(shared: SharedJob): Buffer {
@@ -200,6 +228,7 @@ function sharedJob(bytes: number): SharedJob {
 
 class InThreadSession implements CleaningSession {
   readonly jobBytes = IN_THREAD_JOB_BYTES;
+  private readonly memory = passMemory();
   private readonly free: Buffer[] = [];
 
   constructor(private readonly kernel: CleaningKernel) {}
@@ -221,5 +250,11 @@ class InThreadSession implements CleaningSession {
     return this.kernel.filter(job, bounds, now, newHorizon);
   }
 
-  end(): void {}
+  get window(): Buffer {
+    return this.memory.window;
+  }
+
+  end(): void {
+    keepMemory(this.memory);
+  }
 }

@@ -133,7 +133,8 @@ export async function compactLog(log: CompactableLog, now: number, limits: Compa
     tombstonesExpireAt: Number.POSITIVE_INFINITY,
     completed: false,
   };
-  const pacer = new Pacer(limits.msPerTurn);
+  // On the cleaner thread the event loop only reads and appends: it can yield more often for the same pace.
+  const pacer = new Pacer(limits.cleanerThread ? Math.min(limits.msPerTurn, 1) : limits.msPerTurn);
   const session = limits.cleanerThread ? threadCleaningSession(limits.maxKeys) : inThreadCleaningSession(limits.maxKeys);
   try {
     return await cleanPass(log, range, session, pacer, stats, now);
@@ -198,7 +199,7 @@ async function mapKeys(log: CompactableLog, range: CleanableRange, session: Clea
       });
     };
     try {
-      const scanner = new BatchScanner(segment.file, 0, READ_WINDOW, segment.file.size, true);
+      const scanner = new BatchScanner(segment.file, 0, READ_WINDOW, segment.file.size, session.window);
       for (let batch = scanner.next(); batch !== undefined && !overflowed; batch = scanner.next()) {
         if (batch.lastOffset < range.firstDirty) continue;
         const bytes = scanner.bytesOf(batch);
@@ -250,7 +251,7 @@ async function rewrite(
 ): Promise<void> {
   // The window is read into one buffer again and again: batches are copied out of it (into a job, or
   // whole when decided here) before the next read.
-  const scanner = new BatchScanner(segment.file, 0, READ_WINDOW, segment.file.size, true);
+  const scanner = new BatchScanner(segment.file, 0, READ_WINDOW, segment.file.size, session.window);
   const newHorizon = now + compactionConfigOf(log.config).deleteRetentionMs;
   // The cleaned segment's own copy, unless its store copies what it appends (the job's memory is reused).
   const owned = (bytes: Buffer): Buffer => (cleaned.file.appendCopies ? bytes : Buffer.from(bytes));
@@ -290,6 +291,7 @@ async function rewrite(
         unsynced = 0;
         await cleaned.file.sync();
       }
+      await pacer.advance();
     }
     if (buffer !== undefined) session.release(buffer);
   };
