@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRootLogger, defaultCompactionConfig, defaultLogConfig, encodeRecordBatch, SegmentedStorageEngine, SingleNodeReplicator, type PartitionLog } from '../core/index.ts';
+import { BatchField, Compression, crc32c, createRootLogger, defaultCompactionConfig, defaultLogConfig, encodeRecordBatch, SegmentedStorageEngine, SingleNodeReplicator, type PartitionLog } from '../core/index.ts';
 import { ManualClock } from '../core/testing/index.ts';
 import { MemorySegmentStore } from '../plugins/storage-memory/memory-segment-store.ts';
 
@@ -60,5 +60,32 @@ describe('the log cleaner thread', () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('a cleaning pass over a batch that does not decompress', () => {
+  it.each([true, false])('fails the pass (CORRUPT_RECORD) with jobs in flight, never an unhandled rejection, and the log reads as before (cleaner thread: %s)', async (cleanerThread) => {
+    const clock = new ManualClock();
+    const engine = new SegmentedStorageEngine(new MemorySegmentStore(), new SingleNodeReplicator(), clock, createRootLogger('silent'));
+    engine.cleanerThread = cleanerThread;
+    await engine.open();
+    const log = await engine.openLog({ topic: 't', partition: 0 }, { ...defaultLogConfig, flush: { kind: 'never' }, segmentBytes: 4 << 20, cleanupPolicy: 'compact' });
+    const value = Buffer.alloc(1000, 'v');
+    const good = async (count: number) => {
+      for (let i = 0; i < count; i++) await log.append(encodeRecordBatch({ timestamp: clock.now(), records: [{ key: Buffer.from(`k${i % 50}`), value }] }));
+    };
+    // Jobs' worth of good batches on both sides of a gzip batch whose compressed bytes are not gzip (its CRC is right).
+    await good(1_500);
+    const bad = encodeRecordBatch({ timestamp: clock.now(), records: [{ key: Buffer.from('k0'), value }] });
+    bad.writeInt16BE(bad.readInt16BE(BatchField.attributes) | Compression.gzip, BatchField.attributes);
+    bad.fill(0x5a, BatchField.records);
+    bad.writeUInt32BE(crc32c(bad, BatchField.attributes, bad.length), BatchField.crc);
+    await log.append(bad, { acks: 'leader' });
+    await good(2_500);
+    await log.roll();
+    const before = await contents(log);
+    await expect(log.compact()).rejects.toMatchObject({ code: 'CORRUPT_RECORD' });
+    expect((await contents(log)).equals(before)).toBe(true);
+    await engine.close();
   });
 });

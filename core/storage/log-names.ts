@@ -45,9 +45,12 @@ export function parseSwapFileName(name: string): { baseOffset: number; endOffset
   return match ? { baseOffset: Number(match[1]), endOffset: Number(match[2]) } : undefined;
 }
 
-/** A file of a segment a compaction replaced, deleted file.delete.delay.ms later (Kafka's asyncDeleteSegment). */
-export function deletedFileName(name: string): string {
-  return `${name}.deleted`;
+/**
+ * A file of a segment a compaction replaced, deleted file.delete.delay.ms later (Kafka's asyncDeleteSegment).
+ * `sequence` keeps apart the files of passes within that delay (each pass replaces the same first base offset).
+ */
+export function deletedFileName(name: string, sequence: number): string {
+  return `${name}.${sequence}.deleted`;
 }
 
 export function isDeletedFileName(name: string): boolean {
@@ -56,6 +59,12 @@ export function isDeletedFileName(name: string): boolean {
 
 export function isCleanedFileName(name: string): boolean {
   return /^\d{20}\.log\.cleaned$/.test(name);
+}
+
+/** The base offset of a segment's .log, .index or .timeindex file. */
+export function parseSegmentFilesName(name: string): number | undefined {
+  const match = /^(\d{20})\.(log|index|timeindex)$/.exec(name);
+  return match ? Number(match[1]) : undefined;
 }
 
 export function parseSegmentFileName(name: string): number | undefined {

@@ -7,7 +7,7 @@ import type { ReplicaLog, Replicator } from '../replication/replicator.ts';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import { compactLog, cleanableRange, defaultCompactionLimits, type CompactableLog, type CompactionStats } from './log-compactor.ts';
 import { compactionConfigOf, isCompacted, isDeletedByRetention, type LogConfig } from './log-config.ts';
-import { cleanedFileName, deletedFileName, isCleanedFileName, isDeletedFileName, parseSegmentFileName, parseSwapFileName, segmentFileName, swapFileName } from './log-names.ts';
+import { cleanedFileName, deletedFileName, isCleanedFileName, isDeletedFileName, parseSegmentFileName, parseSegmentFilesName, parseSwapFileName, segmentFileName, swapFileName } from './log-names.ts';
 import { LogSegment } from './log-segment.ts';
 import type { AbortedTransaction } from './partition-transactions.ts';
 import type { AppendOptions, AppendResult, CompactionState, LogId, OffsetAndTimestamp, PartitionLog, ReadResult } from './partition-log.ts';
@@ -65,6 +65,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
   private readonly dirty = new Set<SegmentFile>();
   /** Segments a cleaning pass replaced, waiting for file.delete.delay.ms before their files go. */
   private readonly retired = new Set<{ names: string[]; timer: Timer }>();
+  private retiredCount = 0;
   private syncing = false;
   private syncScheduled = false;
   private syncWaiters: SyncWaiter[] = [];
@@ -652,17 +653,21 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     await segment.file.close();
     const { store, dir, clock } = this.options;
     const names: string[] = [];
-    for (const suffix of ['.log', '.index', '.timeindex'] as const) {
+    const sequence = this.retiredCount++;
+    // Indexes first: a crash that kept only some of these renames must never leave a segment's old index
+    // beside the cleaned .log (opening the log also drops every index file in a swap's range).
+    for (const suffix of ['.index', '.timeindex', '.log'] as const) {
       const name = segmentFileName(segment.baseOffset, suffix);
+      const aside = deletedFileName(name, sequence);
       // Durable with the swap's last rename, which syncs the directory; a crash before it deletes them on open.
-      const renamed = await store.renameFile(dir, name, deletedFileName(name), { syncDirectory: false }).then(
+      const renamed = await store.renameFile(dir, name, aside, { syncDirectory: false }).then(
         () => true,
         (err: unknown) => {
           if (BrokerError.is(err, 'NOT_FOUND')) return false;
           throw err;
         },
       );
-      if (renamed) names.push(deletedFileName(name));
+      if (renamed) names.push(aside);
     }
     const deletion = {
       names,
@@ -715,10 +720,12 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
       if (isCleanedFileName(name) || isDeletedFileName(name)) await store.deleteFile(dir, name);
       const swap = parseSwapFileName(name);
       if (swap === undefined) continue;
+      // Every segment file in its range goes, indexes too even without their .log: the cleaned segment's
+      // indexes are rebuilt from it (a crash may have left the replaced segment's under the same name).
       for (const other of files) {
-        const base = parseSegmentFileName(other);
+        const base = parseSegmentFilesName(other);
         if (base === undefined || base < swap.baseOffset || base >= swap.endOffset) continue;
-        for (const suffix of ['.log', '.index', '.timeindex'] as const) await store.deleteFile(dir, segmentFileName(base, suffix));
+        await store.deleteFile(dir, other);
       }
       await store.renameFile(dir, name, segmentFileName(swap.baseOffset, '.log'));
       logger.warn({ topic: this.topic, partition: this.partition, base: swap.baseOffset }, 'completed a compaction a crash interrupted');
