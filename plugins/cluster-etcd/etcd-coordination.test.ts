@@ -158,7 +158,8 @@ describe.skipIf(!HAS_ETCD)('EtcdCoordination on a real etcd', () => {
           expect((await b.txn([], [put(`${p}${outage}`, text('after'))])).succeeded).toBe(true);
           expect(Date.now() - back).toBeLessThan(5000);
         }
-        await watch.until(() => watch.events().length >= 2);
+        // Until the last key written is seen: a stalled call's put may arrive before it and would satisfy a count.
+        await watch.until(() => watch.events().some((e) => e.key === `${p}stalled`));
         // a call that timed out against a stalled etcd may still apply when etcd wakes (so callers re-read)
         const keys = watch.events().map((e) => e.key.slice(p.length));
         expect(keys).toEqual(keys.includes('during-stalled') ? ['killed', 'during-stalled', 'stalled'] : ['killed', 'stalled']);
