@@ -3,8 +3,9 @@
  * same log that decodes every record as the cleaner's first phase does; and what a pass costs a
  * producer on the same broker: p50/p99 of kafkajs acks=all sends of 1 KiB every 5 ms to another topic
  * while the cleaner runs, beside the same probe with the broker idle (alternating, same run). Each run
- * cleans once with the record work on the cleaner thread (the default) and once on the event loop
- * (--topics-log-cleaner-threads 0), so the two are compared on the same machine state.
+ * cleans three times: with the defaults (the record work on the cleaner thread, the cleaner's I/O limited to
+ * --topics-log-cleaner-io-max-bytes-per-second), on the thread without that limit, and on the event loop
+ * (--topics-log-cleaner-threads 0), so they are compared on the same machine state.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -93,9 +94,11 @@ async function main(): Promise<void> {
   const registry = broker.get<TopicRegistry>(TOKENS.TopicRegistry);
   const engine = broker.get<SegmentedStorageEngine>(TOKENS.StorageEngine);
   await registry.create('live', { partitions: 1 });
+  const defaultIoLimit = engine.cleanerIoMaxBytesPerSecond;
   const modes = [
-    { name: 'cleaner thread', thread: true },
-    { name: 'event loop', thread: false },
+    { name: 'cleaner thread', thread: true, ioLimit: defaultIoLimit },
+    { name: 'thread, no I/O limit', thread: true, ioLimit: 0 },
+    { name: 'event loop', thread: false, ioLimit: defaultIoLimit },
   ];
   // The cleaner thread starts with the first pass of the process (from the TypeScript sources here, through
   // tsx): a small pass first, so that no measured pass includes that start.
@@ -111,6 +114,7 @@ async function main(): Promise<void> {
       const name = `changelog-${run}-${m}`;
       // A log takes the engine's setting when it opens.
       engine.cleanerThread = mode.thread;
+      engine.cleanerIoMaxBytesPerSecond = mode.ioLimit;
       await registry.create(name, { partitions: 1, config: { cleanupPolicy: 'compact', segmentBytes: 16 * MiB } });
       const log = registry.log(name, 0)!;
       await fill(log, DIRTY_BYTES);

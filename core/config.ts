@@ -116,6 +116,7 @@ export const topicDefaultFields = {
   retentionCheckIntervalMs: field.integer(300_000, 'how often retention runs', { min: 10 }),
   logCleanerBackoffMs: field.integer(15_000, 'how often the log cleaner looks for compacted logs due for cleaning (log.cleaner.backoff.ms)', { min: 10 }),
   fileDeleteDelayMs: field.integer(60_000, 'how long the files of segments a compaction replaced stay aside before they are deleted (file.delete.delay.ms)', { min: 0 }),
+  logCleanerIoMaxBytesPerSecond: field.integer(128 * 1024 * 1024, 'bytes a cleaning pass reads and writes per second at most, 0 for no limit (log.cleaner.io.max.bytes.per.second; Kafka has no limit by default)', { min: 0 }),
   logCleanerThreads: field.integer(1, "1: the cleaner decodes and filters records on a thread of its own (log.cleaner.threads); 0: on the event loop, in slices of a few ms", { min: 0, max: 1 }),
   replicationFactor: field.integer(3, 'replicas of a new cluster topic created without a count (at most the live brokers); 1 on a single node', { min: 1, max: 100 }),
   minInsyncReplicas: field.integer(1, 'acks=all appends are refused while fewer replicas are in sync (min.insync.replicas)', { min: 1, max: 100 }),

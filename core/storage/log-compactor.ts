@@ -57,9 +57,18 @@ export interface CompactionLimits {
   msPerTurn: number;
   /** Record-level work on the process's cleaner thread (true) or between turns of the event loop. */
   cleanerThread: boolean;
+  /** Kafka's log.cleaner.io.max.bytes.per.second: bytes a pass reads and writes per second at most; 0 for no limit. */
+  ioMaxBytesPerSecond: number;
 }
 
-export const defaultCompactionLimits: Readonly<CompactionLimits> = Object.freeze({ maxKeys: 1_000_000, msPerTurn: 2, cleanerThread: true });
+/**
+ * Wharf's default log.cleaner.io.max.bytes.per.second. Kafka sets no limit (its cleaner has a core of a
+ * many-core broker); at full speed Wharf's cleaner thread takes a whole core, and on a two-core machine the
+ * request thread's syncs then wait for CPU. 128 MiB/s of reads and writes keeps it near a third of a core.
+ */
+export const DEFAULT_CLEANER_IO_MAX_BYTES_PER_SECOND = 128 * 1024 * 1024;
+
+export const defaultCompactionLimits: Readonly<CompactionLimits> = Object.freeze({ maxKeys: 1_000_000, msPerTurn: 2, cleanerThread: true, ioMaxBytesPerSecond: 0 });
 
 export interface CompactionStats {
   /** The pass cleaned every offset below this. */
@@ -134,7 +143,7 @@ export async function compactLog(log: CompactableLog, now: number, limits: Compa
     completed: false,
   };
   // On the cleaner thread the event loop only reads and appends: it can yield more often for the same pace.
-  const pacer = new Pacer(limits.cleanerThread ? Math.min(limits.msPerTurn, 1) : limits.msPerTurn);
+  const pacer = new Pacer(limits.cleanerThread ? Math.min(limits.msPerTurn, 1) : limits.msPerTurn, limits.ioMaxBytesPerSecond);
   const session = limits.cleanerThread ? threadCleaningSession(limits.maxKeys) : inThreadCleaningSession(limits.maxKeys);
   try {
     return await cleanPass(log, range, session, pacer, stats, now);
@@ -208,7 +217,7 @@ async function mapKeys(log: CompactableLog, range: CleanableRange, session: Clea
           job.add(bytes);
         }
         stats.bytesRead += batch.size;
-        if ((await pacer.advance()) && log.isClosing) return undefined;
+        if ((await pacer.advance(batch.size)) && log.isClosing) return undefined;
       }
       await mapJob(0);
     } finally {
@@ -291,7 +300,7 @@ async function rewrite(
         unsynced = 0;
         await cleaned.file.sync();
       }
-      await pacer.advance();
+      await pacer.advance(kept.length);
     }
     if (buffer !== undefined) session.release(buffer);
   };
@@ -312,7 +321,7 @@ async function rewrite(
       }
       pending.push(item);
       stats.bytesRead += batch.size;
-      if ((await pacer.advance()) && log.isClosing) throw ABORTED;
+      if ((await pacer.advance(batch.size)) && log.isClosing) throw ABORTED;
     }
     submit();
     await submitted.take(0, append);
@@ -436,23 +445,36 @@ function groupBySize(segments: readonly LogSegment[], maxBytes: number): LogSegm
 }
 
 /**
- * Keeps the cleaner a guest on the event loop: after `msPerTurn` of work it sleeps for a third of that
- * on a timer, so every phase of the loop (socket reads, completed syncs, timers) runs in between.
+ * Keeps the cleaner a guest: after `msPerTurn` of work on the event loop it sleeps for a third of that on a
+ * timer, so every phase of the loop (socket reads, completed syncs, timers) runs in between; and, as Kafka's
+ * Throttler under log.cleaner.io.max.bytes.per.second, it sleeps whenever the bytes the pass has read and
+ * written run ahead of `bytesPerSecond` (0: no limit).
  */
 class Pacer {
   private turnStarted = performance.now();
+  private readonly passStarted = performance.now();
+  private bytes = 0;
 
-  constructor(private readonly msPerTurn: number) {}
+  constructor(
+    private readonly msPerTurn: number,
+    private readonly bytesPerSecond = 0,
+  ) {}
 
-  /** True if it yielded. */
-  async advance(): Promise<boolean> {
-    const worked = performance.now() - this.turnStarted;
-    if (worked < this.msPerTurn) return false;
-    await sleep(Math.max(1, Math.round(worked / 3)));
+  /** After `bytes` more read or written; true if it yielded. */
+  async advance(bytes = 0): Promise<boolean> {
+    this.bytes += bytes;
+    const now = performance.now();
+    const ahead = this.bytesPerSecond > 0 ? (this.bytes / this.bytesPerSecond) * 1000 - (now - this.passStarted) : 0;
+    const worked = now - this.turnStarted;
+    if (worked < this.msPerTurn && ahead < THROTTLE_MIN_SLEEP_MS) return false;
+    await sleep(Math.max(1, Math.round(worked / 3), Math.round(ahead)));
     this.turnStarted = performance.now();
     return true;
   }
 }
+
+/** Shorter sleeps than this are left for later, so the throttle sleeps seldom and the timer's cost stays small. */
+const THROTTLE_MIN_SLEEP_MS = 5;
 
 const EMPTY = Buffer.alloc(0);
 const KEEP = (): boolean => true;

@@ -51,6 +51,8 @@ export interface SegmentedLogOptions {
   cleanerThread?: boolean;
   /** How long the files of segments a cleaning pass replaced stay aside before deletion (file.delete.delay.ms, 60 s). */
   fileDeleteDelayMs?: number;
+  /** log.cleaner.io.max.bytes.per.second; 0 or absent for no limit. */
+  cleanerIoMaxBytesPerSecond?: number;
 }
 
 /** A partition log as a list of segments over a SegmentStore, with group commit and Kafka-style recovery. */
@@ -556,7 +558,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
   compact(now = this.options.clock.now()): Promise<CompactionStats | undefined> {
     if (!isCompacted(this.config) || this.closing) return Promise.resolve(undefined);
     const previous = this.compacting ?? Promise.resolve(undefined);
-    const run = previous.catch(() => undefined).then(() => (this.closing ? undefined : compactLog(this, now, { ...defaultCompactionLimits, cleanerThread: this.options.cleanerThread ?? true })));
+    const run = previous.catch(() => undefined).then(() => (this.closing ? undefined : compactLog(this, now, { ...defaultCompactionLimits, cleanerThread: this.options.cleanerThread ?? true, ioMaxBytesPerSecond: this.options.cleanerIoMaxBytesPerSecond ?? 0 })));
     this.compacting = run;
     void run.catch(() => undefined).finally(() => {
       if (this.compacting === run) this.compacting = undefined;

@@ -15,6 +15,7 @@ import { logDirName, parseLogDirName } from './log-names.ts';
 import type { LogId, StorageEngine } from './partition-log.ts';
 import type { SegmentStore } from './segment-store.ts';
 import { SegmentedLog } from './segmented-log.ts';
+import { DEFAULT_CLEANER_IO_MAX_BYTES_PER_SECOND } from './log-compactor.ts';
 
 /** The storage engine Wharf writes once: segmented logs over whatever SegmentStore a plugin provides. */
 @injectable()
@@ -28,6 +29,8 @@ export class SegmentedStorageEngine implements StorageEngine {
   /** Whether cleaning passes run their record-level work on the cleaner thread (log.cleaner.threads 1) or the event loop (0). */
   cleanerThread: boolean;
   private readonly fileDeleteDelayMs: number | undefined;
+  /** log.cleaner.io.max.bytes.per.second for the logs opened from now on; 0 for no limit. */
+  cleanerIoMaxBytesPerSecond: number;
 
   constructor(
     @inject(TOKENS.SegmentStore) private readonly store: SegmentStore,
@@ -41,6 +44,7 @@ export class SegmentedStorageEngine implements StorageEngine {
     this.cleaner = new LogCleaner(() => this.openLogs, clock, logger, config?.topics.logCleanerBackoffMs);
     this.cleanerThread = (config?.topics.logCleanerThreads ?? 1) > 0;
     this.fileDeleteDelayMs = config?.topics.fileDeleteDelayMs;
+    this.cleanerIoMaxBytesPerSecond = config?.topics.logCleanerIoMaxBytesPerSecond ?? DEFAULT_CLEANER_IO_MAX_BYTES_PER_SECOND;
     this.syncs = metrics?.histogram(WHARF_HISTOGRAMS.fsyncDuration).labels();
   }
 
@@ -69,7 +73,7 @@ export class SegmentedStorageEngine implements StorageEngine {
     if (log === undefined) {
       const onFull = this.disk ? () => this.disk!.reportFull() : undefined;
       const onSync = this.syncs ? (seconds: number) => this.syncs!.observe(seconds) : undefined;
-      log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger, onFull, onSync, cleanerThread: this.cleanerThread, fileDeleteDelayMs: this.fileDeleteDelayMs });
+      log = SegmentedLog.open({ id, dir, store: this.store, config, replicator: this.replicator, clock: this.clock, logger: this.logger, onFull, onSync, cleanerThread: this.cleanerThread, fileDeleteDelayMs: this.fileDeleteDelayMs, cleanerIoMaxBytesPerSecond: this.cleanerIoMaxBytesPerSecond });
       this.logs.set(dir, log);
       log.then(
         (opened) => this.openLogs.add(opened),
