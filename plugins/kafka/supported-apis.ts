@@ -41,11 +41,12 @@ export const SUPPORTED_APIS: ReadonlyArray<{ api: ApiCodec; min: number; max: nu
   { api: ApiKeys.DescribeCluster, min: 0, max: 1 },
   { api: ApiKeys.DescribeUserScramCredentials, min: 0, max: 0 },
   { api: ApiKeys.AlterUserScramCredentials, min: 0, max: 0 },
-  // Transactions: the client versions (AddPartitionsToTxn v4+ is broker-to-broker; EndTxn v4+ is transaction version 2).
+  // Transactions: the client versions Kafka 3.9 serves (AddPartitionsToTxn v4+ is broker-to-broker; EndTxn v5 is
+  // Kafka 4.0's transaction version 2). v4 of the others only lets TRANSACTION_ABORTABLE through (KIP-890).
   { api: ApiKeys.AddPartitionsToTxn, min: 0, max: 3 },
-  { api: ApiKeys.AddOffsetsToTxn, min: 0, max: 3 },
-  { api: ApiKeys.TxnOffsetCommit, min: 0, max: 3 },
-  { api: ApiKeys.EndTxn, min: 0, max: 3 },
+  { api: ApiKeys.AddOffsetsToTxn, min: 0, max: 4 },
+  { api: ApiKeys.TxnOffsetCommit, min: 0, max: 4 },
+  { api: ApiKeys.EndTxn, min: 0, max: 4 },
   // Broker-to-broker in Kafka, but sent by Admin.abortTransaction (KIP-664) to a partition's leader.
   { api: ApiKeys.WriteTxnMarkers, min: 0, max: 1 },
   { api: ApiKeys.DescribeTransactions, min: 0, max: 0 },

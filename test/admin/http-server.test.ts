@@ -200,7 +200,8 @@ describe('admin HTTP server', () => {
         // 503 is a failing health check's answer, as RabbitMQ gives it.
         if (status !== undefined && Number(status) >= 500 && status !== '503') throw new Error(`${r.method} ${target} ${r.body.slice(0, 200)} -> ${answer.slice(0, 600)}`);
       }),
-      { numRuns: 300 },
+      // One request known to succeed among the random ones: a seed that happened to make none failed the check below.
+      { numRuns: 300, examples: [[{ method: 'GET', path: '/api/overview', query: [], body: '', authorization: basic('guest:guest').authorization, contentType: '', lengthDelta: 0 }]] },
     );
     // The runs reached the handlers: successes and refusals both.
     expect([...statuses.keys()]).toEqual(expect.arrayContaining(['200', '400', '401', '404']));

@@ -279,6 +279,34 @@ describe('Kafka transactions with kafkajs', () => {
   });
 });
 
+describe('Kafka transactions: the versions Kafka 3.9 serves', () => {
+  it('serves EndTxn, AddOffsetsToTxn and TxnOffsetCommit v4; TxnOffsetCommit for a group not in the transaction is TRANSACTION_ABORTABLE from v4, INVALID_TXN_STATE before', async () => {
+    const broker = await start();
+    await createTopic(broker, 'v4', 1);
+    const wire = await KafkaWire.connect(broker.port);
+    try {
+      const versions = await wire.request(ApiKeys.ApiVersions, 3, { clientSoftwareName: 'wharf-test', clientSoftwareVersion: '1' });
+      // AddPartitionsToTxn 24, AddOffsetsToTxn 25, EndTxn 26, TxnOffsetCommit 28
+      for (const [apiKey, maxVersion] of [[24, 3], [25, 4], [26, 4], [28, 4]]) expect(versions.apiKeys).toContainEqual({ apiKey, minVersion: 0, maxVersion });
+      const init = await wire.request(ApiKeys.InitProducerId, 4, { transactionalId: 'v4', transactionTimeoutMs: 10_000, producerId: -1, producerEpoch: -1 });
+      expect(init.errorCode).toBe(0);
+      const producer = { transactionalId: 'v4', producerId: init.producerId, producerEpoch: init.producerEpoch };
+      expect((await wire.request(ApiKeys.AddOffsetsToTxn, 4, { ...producer, groupId: 'added' })).errorCode).toBe(0);
+      const commitOffsets = async (version: number, groupId: string) =>
+        (
+          await wire.request(ApiKeys.TxnOffsetCommit, version, {
+            ...producer, groupId, generationId: -1, memberId: '', groupInstanceId: null,
+            topics: [{ name: 'v4', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }] }],
+          })
+        ).topics[0]!.partitions[0]!.errorCode;
+      expect([await commitOffsets(4, 'not-added'), await commitOffsets(3, 'not-added'), await commitOffsets(4, 'added')]).toEqual([120, 48, 0]);
+      expect((await wire.request(ApiKeys.EndTxn, 4, { ...producer, committed: true })).errorCode).toBe(0);
+    } finally {
+      wire.close();
+    }
+  });
+});
+
 describe('Kafka transactions: transactional id expiration', () => {
   it('forgets an id unused for transactional.id.expiration.ms (its next InitProducerId gets a new producer id), never one with a transaction open', async () => {
     const broker = await start({ kafka: { transactionalIdExpirationMs: 400, transactionRemoveExpiredCheckMs: 100 } });

@@ -41,7 +41,10 @@ export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCom
  */
 async function commit(ctx: KafkaContext, request: TxnOffsetCommitRequest, offsets: PendingOffset[], version: number): Promise<number> {
   const producerId = Number(request.producerId);
-  if (!ctx.cluster.clustered) return ctx.transactions!.commitOffsets(request.transactionalId, producerId, request.producerEpoch, request.groupId, offsets);
+  if (!ctx.cluster.clustered) {
+    const errorCode = await ctx.transactions!.commitOffsets(request.transactionalId, producerId, request.producerEpoch, request.groupId, offsets);
+    return clientVerificationError(errorCode, version >= 4);
+  }
   const write = (): Promise<number> => ctx.offsets.commitTransactional(request.groupId, producerId, request.producerEpoch, offsets).then(() => KafkaError.NONE, kafkaErrorOf);
   // Kafka's handleTxnCommitOffsets verifies the group's offsets partition with the transaction coordinator first (KIP-890).
   const partition = ctx.offsets.partitionFor(request.groupId);

@@ -208,7 +208,8 @@ export class TransactionCoordinator {
     const refused = this.producerRefusal(txn, producerId, producerEpoch, KafkaError.INVALID_PRODUCER_EPOCH);
     if (refused !== undefined) return refused;
     if (this.pending.has(transactionalId) || isPreparing(txn!.state)) return KafkaError.CONCURRENT_TRANSACTIONS;
-    if (txn!.state !== 'Ongoing' || !txn!.groups.includes(group)) return KafkaError.INVALID_TXN_STATE;
+    // As the group's partition would fail Kafka's verification (KIP-890); INVALID_TXN_STATE to clients before TxnOffsetCommit v4.
+    if (txn!.state !== 'Ongoing' || !txn!.groups.includes(group)) return KafkaError.TRANSACTION_ABORTABLE;
     const merged = new Map((txn!.offsets[group] ?? []).map((o) => [partitionKey(o.topic, o.partition), o]));
     for (const o of offsets) merged.set(partitionKey(o.topic, o.partition), o);
     return this.transition(txn!, { ...txn!, offsets: { ...txn!.offsets, [group]: [...merged.values()] }, updateTimestamp: this.deps.clock.now() });
