@@ -14,6 +14,7 @@ export interface CleaningSession {
   readonly jobBytes: number;
   /** A buffer the pass reads segments into, one window at a time. */
   readonly window: Buffer;
+  /** A buffer of at least max(minBytes, jobBytes) bytes. */
   jobBuffer(minBytes: number): Buffer;
   map(job: Buffer, bounds: Int32Array, firstDirty: number, unbounded: boolean): Promise<MapOutcome>;
   filter(job: Buffer, bounds: Int32Array, now: number, newHorizon: number): Promise<FilterOutcome>;

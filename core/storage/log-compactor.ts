@@ -288,8 +288,8 @@ async function rewrite(
         const what = outcome & Kept.mask;
         if (what === Kept.all) kept = owned(whole);
         else if (what === Kept.some) kept = owned(out.subarray(outcomes[at + 1]!, outcomes[at + 1]! + outcomes[at + 2]!));
-        else kept = isProducersLastBatch(log, whole, item.lastOffset) ? emptyBatchOf(whole) : EMPTY;
-        stats.recordsRemoved += whole.readInt32BE(BatchField.recordCount) - (kept.length === 0 ? 0 : kept.readInt32BE(BatchField.recordCount));
+        else kept = nothingKept(log, whole, item.lastOffset);
+        stats.recordsRemoved += recordsRemoved(whole, kept);
       }
       if (kept.length === 0) continue;
       cleaned.append(kept, item.baseOffset, item.lastOffset, readInt64(kept, BatchField.maxTimestamp), now);
@@ -310,8 +310,8 @@ async function rewrite(
       const item: PendingBatch = { baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, inJob: -1, kept: EMPTY };
       if (isControl(bytes)) item.kept = keptMarker(Buffer.from(bytes), batch.baseOffset, transactions, stats, now, newHorizon);
       else if (transactions.isAbortedData(bytes, batch.baseOffset)) {
-        item.kept = isProducersLastBatch(log, bytes, batch.lastOffset) ? emptyBatchOf(bytes) : EMPTY;
-        stats.recordsRemoved += bytes.readInt32BE(BatchField.recordCount) - (item.kept.length === 0 ? 0 : item.kept.readInt32BE(BatchField.recordCount));
+        item.kept = nothingKept(log, bytes, batch.lastOffset);
+        stats.recordsRemoved += recordsRemoved(bytes, item.kept);
       } else {
         if (job.wouldOverfill(bytes.length)) {
           submit();
@@ -386,15 +386,10 @@ class Job {
     return !this.isEmpty && this.used + bytes > this.session.jobBytes;
   }
 
-  /** Adds a batch; returns its place in the job. */
+  /** Adds a batch that does not overfill the job; returns its place in the job. */
   add(batch: Buffer): number {
+    // At least jobBytes, or the one batch larger than that: wouldOverfill keeps every other add within it.
     this.buffer ??= this.session.jobBuffer(batch.length);
-    if (this.used + batch.length > this.buffer.length) {
-      const larger = this.session.jobBuffer(this.used + batch.length);
-      this.buffer.copy(larger, 0, 0, this.used);
-      this.session.release(this.buffer);
-      this.buffer = larger;
-    }
     this.used += batch.copy(this.buffer, this.used);
     this.bounds.push(this.used - batch.length, this.used);
     return this.bounds.length / 2 - 1;
@@ -419,6 +414,15 @@ function isControl(batch: Buffer): boolean {
 
 function isAbortedData(batch: Buffer, baseOffset: number, aborted: AbortedBatches): boolean {
   return (batch.readInt16BE(BatchField.attributes) & TRANSACTIONAL_FLAG) !== 0 && aborted.transactionAt(readInt64(batch, BatchField.producerId), baseOffset) !== undefined;
+}
+
+/** What stays of a batch none of whose records stay: an idempotent producer's last batch stays empty (its sequence). */
+function nothingKept(log: CompactableLog, batch: Buffer, lastOffset: number): Buffer {
+  return isProducersLastBatch(log, batch, lastOffset) ? emptyBatchOf(batch) : EMPTY;
+}
+
+function recordsRemoved(batch: Buffer, kept: Buffer): number {
+  return batch.readInt32BE(BatchField.recordCount) - (kept.length === 0 ? 0 : kept.readInt32BE(BatchField.recordCount));
 }
 
 function isProducersLastBatch(log: CompactableLog, batch: Buffer, lastOffset: number): boolean {

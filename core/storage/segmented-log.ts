@@ -650,9 +650,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
    * still holding one finishes first.
    */
   private async retireSegment(segment: LogSegment): Promise<void> {
-    this.dirty.delete(segment.file);
-    await this.settleBackground();
-    await segment.file.close();
+    await this.closeSegment(segment);
     const { store, dir, clock } = this.options;
     const names: string[] = [];
     const sequence = this.retiredCount++;
@@ -681,6 +679,13 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
     this.retired.add(deletion);
   }
 
+  /** A segment leaving the log: no sync waits for it any more, and its file is closed once background work settles. */
+  private async closeSegment(segment: LogSegment): Promise<void> {
+    this.dirty.delete(segment.file);
+    await this.settleBackground();
+    await segment.file.close();
+  }
+
   private async deleteFiles(names: readonly string[]): Promise<void> {
     for (const name of names) {
       await this.options.store.deleteFile(this.options.dir, name).catch((err: unknown) => {
@@ -690,9 +695,7 @@ export class SegmentedLog implements PartitionLog, ReplicaLog, CompactableLog {
   }
 
   private async deleteSegment(segment: LogSegment): Promise<void> {
-    this.dirty.delete(segment.file);
-    await this.settleBackground();
-    await segment.file.close();
+    await this.closeSegment(segment);
     const { store, dir } = this.options;
     for (const suffix of ['.log', '.index', '.timeindex'] as const) await store.deleteFile(dir, segmentFileName(segment.baseOffset, suffix));
   }
